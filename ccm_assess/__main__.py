@@ -1,0 +1,5 @@
+"""`python -m ccm_assess` runs the command line."""
+
+from ccm_assess.cli import main
+
+raise SystemExit(main())
