@@ -1,11 +1,11 @@
 """Errors the kit raises on purpose, each with a message a consultant can act on.
 
-    CcmAssessError            base: the CLI prints the message and exits with status 2
-    ├── PanelError            the panel file cannot be used at all (unreadable, no id column, ...)
-    ├── AssumptionsError      an assumptions file names an unknown assumption or a bad value
-    ├── QuestionnaireError    a questionnaire file is missing or malformed
-    ├── LocalityError         a Medicare locality that the GPCI table does not know
-    └── ReportError           an export step failed (notebook execution, HTML, workbook)
+CcmAssessError            base: the CLI prints the message and exits with status 2
+├── PanelError            the panel file cannot be used at all (unreadable, no id column, ...)
+├── AssumptionsError      an assumptions file names an unknown assumption or a bad value
+├── QuestionnaireError    a questionnaire file is missing or malformed
+├── LocalityError         a Medicare locality that the GPCI table does not know
+└── ReportError           an export step failed (notebook execution, HTML, workbook)
 """
 
 from __future__ import annotations

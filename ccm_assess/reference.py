@@ -13,6 +13,37 @@ import pandas as pd
 
 MANIFEST: dict[str, dict[str, str]] = {
     # "file name": {"holds": "...", "source": "...", "version": "..."},
+    "rvus.csv": {
+        "holds": "work, non-facility PE, facility PE and MP RVUs per code and year (2024-2026) "
+        "for the care-management, TCM, AWV/IPPE and office-visit codes; codes absent in a year "
+        "did not exist that year (G0511 2026 not looked up)",
+        "source": "[P] CMS PPRRVU2026_Jul_nonQPP (RVU26C) and PPRRVU2025_Oct; [S] PPRRVU24_OCT "
+        "as parsed by repo Psuncode/RVU-Calculator; tabulated in spec ccm_rules.md section 2",
+        "version": "2026 RVU26C (July 2026); 2025 PPRRVU2025_Oct; 2024 PPRRVU24_OCT",
+    },
+    "conversion_factors.csv": {
+        "holds": "PFS conversion factors (USD per RVU) by year and date-of-service period: "
+        "2024 32.7442 (1 Jan-8 Mar) and 33.2875 (9 Mar-31 Dec, default); 2025 32.3465; "
+        "2026 33.4009 non-QP (default) and 33.5675 QP",
+        "source": "[P] CONV FACTOR column of CMS PPRRVU2025_Oct / PPRRVU2026_Jul_nonQPP; [S] "
+        "CAA 2024 summaries, Part B News; per spec ccm_rules.md section 1",
+        "version": "CY2024-CY2026",
+    },
+    "gpci_2025.csv": {
+        "holds": "GPCIs (work with 1.0 floor, PE, MP) for the 109 Medicare payment localities; "
+        "footnote stars removed from names (Alaska 1.5 work floor, frontier-state 1.0 PE "
+        "floor already applied); MAC ids zero-padded to 5 digits",
+        "source": "[P] CMS CY2025 PFS final rule Addendum E (MAC assignments as of 22 Nov 2023)",
+        "version": "CY2025; also used for 2024 and 2026 amounts: no genuine CY2026 GPCI file "
+        "was found (spec ccm_rules.md section 3), no CY2024 file is bundled",
+    },
+    "fee_codes.csv": {
+        "holds": "per code: family, a short label in our own words (no AMA CPT descriptors), "
+        "time threshold in minutes where one applies, billing unit, rule source",
+        "source": "spec ccm_rules.md section 4 (billing rules and related codes), each row "
+        "naming its secondary sources",
+        "version": "2026 code set (99445, 99470, G0568-G0570 new in 2026)",
+    },
 }
 
 
