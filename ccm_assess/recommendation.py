@@ -1,0 +1,396 @@
+"""In-house vs managed vs hybrid: a choice made on economics and execution capacity, and the
+90-day launch plan built from the readiness gaps (spec/financial_model.md "Recommendation").
+
+The choice follows the first rule in `RULES` whose condition holds:
+
+| rule | when | choice |
+|---|---|---|
+| R1 | no model earns money over the horizon | the model with the highest horizon net |
+| R2 | hours set aside cover under 40% of what the panel needs (not assessed = 0) | managed |
+| R3 | hours cover 80%+ and operations are ready | the model with the highest horizon net |
+| R4 | hours cover 40-80% and operations are ready | in-house if it nets most, else hybrid |
+| R5 | hours cover 40%+ but operations are not ready | hybrid |
+
+Operations are ready when ownership, documentation and monthly workflow each score 60+ (a
+domain not assessed is not ready). If the chosen model loses money over the horizon while
+another earns, the highest-earning model is chosen instead. Confidence is "high" with no caveat,
+"medium" with one, "low" with two or more (always "low" under R1). Caveats: the choice does not
+net the most; its P10 horizon net is below zero; capacity was not assessed; under half of the
+questions were assessed. Thresholds are our assumptions [A].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from ccm_assess.readiness import Readiness, questionnaire_definition, round_score
+
+MODELS = ("in_house", "managed", "hybrid")
+MODEL_NAMES = {"in_house": "in-house", "managed": "managed", "hybrid": "hybrid"}
+METRICS = (
+    "horizon_net",
+    "p10_horizon_net",
+    "year1_net",
+    "break_even_month",
+    "ftes_steady_state",
+    "monthly_net_steady_state",
+)
+PRODUCTIVE_HOURS_PER_FTE = 2080 * 0.80  # paid hours x productive share [A], 1664 h/year
+COVERED_SHARE = 0.8  # [A] hours set aside / hours needed for "covered"
+PARTLY_COVERED_SHARE = 0.4  # [A]
+OPERATIONS_READY_SCORE = 60.0  # [A] ownership, documentation, workflow each at least this
+OPERATIONS = ("ownership", "documentation", "monthly_workflow")
+CONFIDENCE = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules look at."""
+
+    coverage: float  # hours set aside / hours needed; 0 when not assessed
+    operations_ready: bool
+    best: str  # model with the highest horizon net
+    earning: frozenset[str]  # models with a positive horizon net
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: str
+    then: str
+    applies: Callable[[Facts], bool]
+    choose: Callable[[Facts], str]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "R1",
+        "No model earns money over the horizon",
+        "the model that nets most",
+        lambda f: not f.earning,
+        lambda f: f.best,
+    ),
+    Rule(
+        "R2",
+        f"Staff hours set aside cover under {PARTLY_COVERED_SHARE:.0%} of the need "
+        "(not assessed counts as none)",
+        "managed",
+        lambda f: f.coverage < PARTLY_COVERED_SHARE,
+        lambda f: "managed",
+    ),
+    Rule(
+        "R3",
+        f"Hours cover {COVERED_SHARE:.0%}+ and operations are ready",
+        "the model that nets most",
+        lambda f: f.coverage >= COVERED_SHARE and f.operations_ready,
+        lambda f: f.best,
+    ),
+    Rule(
+        "R4",
+        "Hours partly covered and operations are ready",
+        "in-house if it nets most, otherwise hybrid",
+        lambda f: f.operations_ready,
+        lambda f: "in_house" if f.best == "in_house" else "hybrid",
+    ),
+    Rule(
+        "R5",
+        "Hours at least partly covered but operations are not ready",
+        "hybrid",
+        lambda f: True,
+        lambda f: "hybrid",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class LaunchStep:
+    """A core step of the 90-day plan (data/questionnaire.yaml `launch_steps`)."""
+
+    id: str
+    models: tuple[str, ...]
+    weeks: tuple[int, int]
+    domain: str
+    owner: str
+    actions: Mapping[str, str]  # model -> text, with a "default"
+    why: str
+    covers: tuple[str, ...] = ()  # question ids whose gaps this step replaces
+    when: str = "always"  # or "capacity_shortfall"
+
+    def action_for(self, model: str) -> str:
+        return self.actions.get(model, self.actions["default"])
+
+
+@lru_cache(maxsize=1)
+def launch_steps() -> tuple[LaunchStep, ...]:
+    """The core launch steps from the bundled questionnaire data."""
+    steps = []
+    for entry in questionnaire_definition().launch_steps:
+        raw = dict(entry)
+        action = raw.pop("action")
+        raw |= {key: tuple(raw.get(key, ())) for key in ("models", "weeks", "covers")}  # type: ignore[call-overload]
+        steps.append(
+            LaunchStep(**raw, actions=action if isinstance(action, dict) else {"default": action})
+        )
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The delivery model to start with, why, and what would change the choice."""
+
+    choice: str  # in_house | managed | hybrid
+    rule: str
+    reasons: tuple[str, ...]
+    would_change: tuple[str, ...]
+    confidence: str
+    hours_needed_per_week: float
+    hours_available_per_week: float | None  # None = not assessed
+
+
+def hours_per_week(
+    ftes: float, productive_hours_per_fte: float = PRODUCTIVE_HOURS_PER_FTE
+) -> float:
+    """Clinical staff hours a week for `ftes` full-time staff (productive hours / 52 weeks)."""
+    return ftes * productive_hours_per_fte / 52
+
+
+def _money(amount: float) -> str:
+    text = f"${abs(amount):,.0f}"
+    return f"a loss of {text}" if amount < 0 else text
+
+
+def _join(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]])) if items else ""
+
+
+def _score(readiness: Readiness, domain: str) -> str:
+    score = round_score(readiness.domains[domain].score)
+    return "not assessed" if score is None else f"{score}/100"
+
+
+def _economics(scenarios: Mapping[str, Mapping[str, object]], choice: str, years: str) -> list[str]:
+    nets = ", ".join(f"{MODEL_NAMES[m]} {_money(scenarios[m]['horizon_net'])}" for m in MODELS)  # type: ignore[arg-type]
+    chosen = scenarios[choice]
+    month = chosen["break_even_month"]
+    paid_back = (
+        f"pays back its start-up costs in month {month}"
+        if month
+        else (f"does not pay back within {years}")
+    )
+    return [
+        f"Net over {years}: {nets}.",
+        f"The {MODEL_NAMES[choice]} model {paid_back}; in a bad case (1 run in 10 does worse) "
+        f"it nets {_money(chosen['p10_horizon_net'])}.",  # type: ignore[arg-type]
+    ]
+
+
+def _compliance(readiness: Readiness, choice: str) -> list[str]:
+    out = []
+    if readiness.has_24_7_access is False:
+        fix = (
+            "ask the vendor whether its nurses cover nights and weekends"
+            if choice == "managed"
+            else "budget for an on-call rota or answering service with chart access"
+        )
+        out.append(
+            f"Patients cannot yet reach a clinician who sees their care plan 24/7, which "
+            f"CMS requires before billing: {fix}."
+        )
+    if readiness.has_certified_ehr is False:
+        out.append(
+            "CCM must be recorded in a certified EHR; that gap has to close whichever "
+            "model you choose."
+        )
+    return out
+
+
+def _would_change(
+    choice: str, facts: Facts, needed: float, scenarios: Mapping, readiness: Readiness, years: str
+) -> list[str]:
+    net = {m: float(scenarios[m]["horizon_net"]) for m in MODELS}
+    weak = [
+        readiness.domains[d].title.lower()
+        for d in OPERATIONS
+        if (readiness.domains[d].score or 0) < OPERATIONS_READY_SCORE
+    ]
+    if not facts.earning:
+        return [
+            f"Higher enrolment or lower costs would be needed for any model to pay back "
+            f"within {years}; rerun the assessment with the practice's own figures."
+        ]
+    if choice == "managed":
+        out = []
+        hours = f"Setting aside about {needed * COVERED_SHARE:.0f} clinical staff hours a week"
+        if net["hybrid"] > net["managed"]:
+            out.append(
+                f"{hours} would make hybrid workable (your staff give the care, a partner "
+                f"runs the operations); it would keep about "
+                f"{_money(net['hybrid'] - net['managed'])} more over {years}."
+            )
+        if net["in_house"] > net["managed"]:
+            ready = (
+                ""
+                if facts.operations_ready
+                else (f" once {_join(weak)} reach {OPERATIONS_READY_SCORE:.0f}/100")
+            )
+            out.append(
+                f"{hours} would make in-house workable{ready}; it would keep about "
+                f"{_money(net['in_house'] - net['managed'])} more over {years}."
+            )
+        return out or [
+            "Managed also nets the most here, so only higher vendor fees or lower "
+            "staff costs would change the choice."
+        ]
+    if choice == "hybrid":
+        out = [
+            f"If fewer than {needed * PARTLY_COVERED_SHARE:.0f} staff hours a week can be set "
+            "aside, managed becomes the safer choice."
+        ]
+        if net["in_house"] > net["hybrid"]:
+            out.insert(
+                0,
+                f"If {_join(weak) or 'operations'} reached "
+                f"{OPERATIONS_READY_SCORE:.0f}/100 and {needed * COVERED_SHARE:.0f}+ staff "
+                f"hours a week were set aside, in-house would keep about "
+                f"{_money(net['in_house'] - net['hybrid'])} more over {years}.",
+            )
+        return out
+    runner = max((m for m in MODELS if m != choice), key=net.__getitem__)
+    return [
+        f"If the hours set aside fall below {needed * COVERED_SHARE:.0f} a week or the CCM owner "
+        "leaves, switch to hybrid so the operations keep running.",
+        f"{MODEL_NAMES[choice].capitalize()} nets {_money(net[choice] - net[runner])} more than "
+        f"{MODEL_NAMES[runner]} over {years}; if costs ran that much above plan, "
+        f"{MODEL_NAMES[runner]} would be the better choice.",
+    ]
+
+
+def recommend(
+    readiness: Readiness,
+    scenarios: Mapping[str, Mapping[str, object]],
+    ftes_needed: float,
+    *,
+    productive_hours_per_fte: float = PRODUCTIVE_HOURS_PER_FTE,
+    horizon_months: int = 36,
+) -> Recommendation:
+    """Choose in-house, managed or hybrid by `RULES` from the readiness answers, each model's
+    metrics (summary.json scenario names; money in USD over `horizon_months`) and the
+    steady-state FTEs the panel needs."""
+    missing = [f"{m}.{k}" for m in MODELS for k in METRICS if k not in scenarios.get(m, {})]
+    if missing:
+        raise ValueError(f"recommend() needs scenario metrics {', '.join(missing)}")
+    needed = hours_per_week(ftes_needed, productive_hours_per_fte)
+    available = readiness.dedicated_hours_per_week
+    net = {m: float(scenarios[m]["horizon_net"]) for m in MODELS}  # type: ignore[arg-type]
+    facts = Facts(
+        coverage=(available or 0) / needed if needed > 0 else float("inf"),
+        operations_ready=all(
+            (readiness.domains[d].score or 0) >= OPERATIONS_READY_SCORE for d in OPERATIONS
+        ),
+        best=max(MODELS, key=net.__getitem__),
+        earning=frozenset(m for m in MODELS if net[m] > 0),
+    )
+    rule = next(r for r in RULES if r.applies(facts))
+    choice = rule.choose(facts)
+    if choice not in facts.earning and facts.earning:
+        choice = facts.best
+    years = f"{horizon_months / 12:g} years"
+
+    have = (
+        "was not assessed, so we counted none"
+        if available is None
+        else f"is {available:.0f} hours a week ({facts.coverage:.0%} of the need)"
+    )
+    reasons = [
+        f"At steady state your eligible patients need about {needed:.0f} clinical staff hours a "
+        f"week ({ftes_needed:.1f} full-time staff); the time you can set aside {have}.",
+        f"Ownership scores {_score(readiness, 'ownership')}, documentation "
+        f"{_score(readiness, 'documentation')} and the monthly workflow "
+        f"{_score(readiness, 'monthly_workflow')}: the day-to-day running of the program is "
+        + ("in place." if facts.operations_ready else "not in place yet."),
+        *_economics(scenarios, choice, years),
+        *_compliance(readiness, choice),
+    ]
+    caveats = [
+        choice != facts.best,
+        float(scenarios[choice]["p10_horizon_net"]) < 0,  # type: ignore[arg-type]
+        available is None,
+        readiness.score is None,  # too few questions assessed for an overall score
+    ]
+    level = len(CONFIDENCE) - 1 if rule.id == "R1" else min(sum(caveats), len(CONFIDENCE) - 1)
+    return Recommendation(
+        choice=choice,
+        rule=rule.id,
+        reasons=tuple(reasons),
+        would_change=tuple(_would_change(choice, facts, needed, scenarios, readiness, years)),
+        confidence=CONFIDENCE[level],
+        hours_needed_per_week=needed,
+        hours_available_per_week=available,
+    )
+
+
+def launch_plan(
+    readiness: Readiness, recommendation: Recommendation, max_rows: int = 12
+) -> pd.DataFrame:
+    """The 90-day plan: the core launch steps for the chosen model, then the readiness gaps
+    (CMS-required first, then by impact) up to `max_rows`, listed by start week and, within a
+    week, most important first. Columns: weeks, action, owner, why, domain."""
+    definition = questionnaire_definition()
+    model = recommendation.choice
+    needed, available = (
+        recommendation.hours_needed_per_week,
+        recommendation.hours_available_per_week,
+    )
+    shortfall = (available or 0) < needed
+    rows: list[tuple[tuple[int, int], int, str, str, str, str]] = []  # weeks, rank, texts, domain
+    covered: set[str] = set()
+    for step in launch_steps():
+        if model in step.models and (step.when != "capacity_shortfall" or shortfall):
+            covered |= set(step.covers)
+            action = step.action_for(model).format(
+                hours_needed=f"{needed:.0f}", hours_available=f"{available or 0:.0f}"
+            )
+            rows.append((step.weeks, len(rows), action, step.owner, step.why, step.domain))
+    open_items = [
+        q
+        for q in definition.questions
+        if q.id in readiness.not_assessed and (q.cms_required or q.domain == "capacity")
+    ]
+    if open_items:
+        rows.append(
+            (
+                (1, 1),
+                -1,
+                "Answer the readiness questions left open: "
+                + ", ".join(q.label for q in open_items),
+                "Practice manager",
+                "An unanswered item may hide a CMS requirement or the staff time the "
+                "program depends on.",
+                open_items[0].domain,
+            )
+        )
+    gaps = [
+        g
+        for g in readiness.gaps
+        if g.question not in covered and model not in definition.question(g.question).handled_by
+    ]
+    rows += [
+        (g.weeks, 100 + i, g.action, g.owner, g.why, g.domain)
+        for i, g in enumerate(gaps[: max(max_rows - len(rows), 0)])
+    ]
+    rows.sort(key=lambda row: (row[0][0], row[1]))
+    titles = {key: domain.title for key, domain in definition.domains.items()}
+    return pd.DataFrame(
+        {
+            "weeks": [f"{a}-{b}" if a != b else str(a) for (a, b), *_ in rows],
+            "action": [row[2] for row in rows],
+            "owner": [row[3] for row in rows],
+            "why": [row[4] for row in rows],
+            "domain": [titles[row[5]] for row in rows],
+        }
+    )
