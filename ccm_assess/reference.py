@@ -44,6 +44,14 @@ MANIFEST: dict[str, dict[str, str]] = {
         "naming its secondary sources",
         "version": "2026 code set (99445, 99470, G0568-G0570 new in 2026)",
     },
+    "assumptions.csv": {
+        "holds": "every program-model assumption: name, type, default, unit, plausible low-high "
+        "(sensitivity), allowed min-max (overrides), group, plain-words label, basis tag "
+        "([P]/[S]/[V]/[A]) and source text",
+        "source": "spec financial_model.md (starting defaults) and ccm_rules.md sections 4-5; "
+        "rows without a published figure are tagged [A] and say so",
+        "version": "2026 defaults (BLS wages May 2023/2024)",
+    },
 }
 
 

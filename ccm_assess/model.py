@@ -1,0 +1,700 @@
+"""Month-by-month simulation of a CCM program under three delivery models, and its metrics.
+
+Spec: financial_model.md. Inputs are the `eligibility` counts of summary.json (never patient
+rows), a rates mapping code -> Medicare allowed amount in USD per unit (fees.payment_rates),
+an `Assumptions` object, and optional practice capacity from the questionnaire.
+
+Per month m = 1..horizon: the target pool (CCM-eligible Medicare FFS, plus Medicare Advantage
+when `ma_pays_ccm`, less those enrolled elsewhere, plus newly eligible patients) is approached at
+the outreach pace; `consent_rate` of those approached enrol; those needing an initiating visit
+start after a lag; enrolled patients drop out and die; `billable_month_rate` of enrolled months
+are billed, each in one lane (99490+99439, 99487+99489 or 99491+99437); G0506 once at the start
+for a share. Collected = allowed x (1 - denials) x [80% x (1 - sequestration) + 20% coinsurance
+paid by secondary cover or, without it, partly uncollected].
+
+Everything runs on arrays shaped (draws, months): `simulate` is one draw; sensitivity.py runs
+hundreds through `simulate_metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ccm_assess import staffing
+from ccm_assess.assumptions import Assumptions
+from ccm_assess.errors import CcmAssessError
+
+CCM_CODES = ("99490", "99439", "99487", "99489", "99491", "99437", "G0506")
+CARE_CODES = CCM_CODES[:-1]  # the monthly codes (G0506 is billed once, at initiation)
+PCM_CODE = "99426"  # PCM, first 30 minutes of clinical staff time
+APCM_CODES = ("G0556", "G0557", "G0558")
+STEADY_STATE_MONTHS = 12
+COST_COLUMNS = (
+    "cost_clinical_staff",
+    "cost_outreach_consent",
+    "cost_program_owner",
+    "cost_practitioner",
+    "cost_software",
+    "cost_billing",
+    "cost_startup",
+    "cost_vendor",
+)
+SUMMARY_METRICS = (
+    "enrolled_steady_state",
+    "ftes_steady_state",
+    "monthly_net_steady_state",
+    "year1_net",
+    "horizon_net",
+    "break_even_month",
+    "roi",
+    "p10_horizon_net",
+    "p90_horizon_net",
+)
+
+Values = staffing.Values
+
+
+class ModelInputError(CcmAssessError):
+    """The counts or rates given to the model are incomplete."""
+
+
+@dataclass(frozen=True)
+class PracticeCapacity:
+    """Questionnaire answers the model uses (hours a week; None when not answered)."""
+
+    dedicated_hours_per_week: float | None = None
+    coordination_hours_per_week: float | None = None
+
+
+@dataclass(frozen=True)
+class PanelInputs:
+    """The panel counts the model needs (CCM-eligible patients by billable payer class)."""
+
+    ffs: float
+    ma: float
+    complex_share: float | None  # share of the billable pool that is a complex candidate
+    visit_share: float | None  # share of eligible patients needing an initiating visit
+
+
+def _count(mapping: Mapping[str, Any] | None, key: str) -> float:
+    value = (mapping or {}).get(key)
+    return float(value) if value is not None else 0.0
+
+
+def panel_inputs(counts: Mapping[str, Any], ma_pays_ccm: bool) -> PanelInputs:
+    """Pool sizes and shares from the summary.json `eligibility` dict; None = use a fallback."""
+    by_payer = counts.get("ccm_eligible_by_payer")
+    if by_payer is None:
+        raise ModelInputError(
+            "The eligibility counts have no `ccm_eligible_by_payer`: the model needs the "
+            "CCM-eligible patients by payer class (run the eligibility step first)."
+        )
+    ffs = _count(by_payer, "medicare_ffs")
+    ma = _count(by_payer, "medicare_advantage")
+    pool = ffs + ma * ma_pays_ccm
+    complex_share = None
+    if counts.get("complex_ccm_candidates_by_payer") is not None and pool > 0:
+        cx = counts["complex_ccm_candidates_by_payer"]
+        complex_share = (
+            _count(cx, "medicare_ffs") + _count(cx, "medicare_advantage") * ma_pays_ccm
+        ) / pool
+    elif counts.get("complex_ccm_candidates") is not None and counts.get("ccm_eligible"):
+        complex_share = counts["complex_ccm_candidates"] / counts["ccm_eligible"]
+    visit_share = None
+    if counts.get("needs_initiating_visit") is not None and counts.get("ccm_eligible"):
+        visit_share = counts["needs_initiating_visit"] / counts["ccm_eligible"]
+    return PanelInputs(ffs=ffs, ma=ma, complex_share=complex_share, visit_share=visit_share)
+
+
+def check_rates(rates: Mapping[str, float], codes: tuple[str, ...]) -> dict[str, float]:
+    """The rates for `codes` as floats, or a ModelInputError naming the missing ones."""
+    missing = [code for code in codes if code not in rates]
+    if missing:
+        raise ModelInputError(
+            f"The rates have no payment for {', '.join(missing)}: pass the full fee schedule "
+            "of fees.payment_rates(year, locality)."
+        )
+    return {code: float(rates[code]) for code in codes}
+
+
+def stack_values(
+    assumptions: Assumptions, draws: int = 1, varied: Mapping[str, np.ndarray] | None = None
+) -> Values:
+    """Assumptions as arrays of shape (draws,) for numbers (scalars for bool/choice)."""
+    values: Values = {}
+    for name, value in assumptions.items():
+        numeric = assumptions.spec(name).kind in ("float", "int")
+        values[name] = np.full(draws, float(value)) if numeric else value
+    for name, column in (varied or {}).items():
+        values[name] = np.asarray(column, dtype=float)
+    return values
+
+
+def collection_factor(values: Values) -> np.ndarray:
+    """Collected USD per USD allowed: (1 - denials) x (Medicare share + coinsurance collected)."""
+    coins = values["coinsurance"]
+    covered = values["secondary_cover_share"]
+    coinsurance_paid = covered + (1 - covered) * (1 - values["uncollected_share"])
+    medicare = (1 - coins) * (1 - values["sequestration"])
+    return (1 - values["denial_rate"]) * (medicare + coins * coinsurance_paid)
+
+
+def payer_factor(inputs: PanelInputs, values: Values) -> np.ndarray:
+    """Average payment per USD of the FFS rate over the pool (MA at `ma_rate_factor`)."""
+    ma = inputs.ma * values["ma_pays_ccm"]
+    pool = inputs.ffs + ma
+    if pool == 0:
+        return np.ones_like(values["ma_rate_factor"])
+    return (inputs.ffs + ma * values["ma_rate_factor"]) / pool
+
+
+def lane_shares(inputs: PanelInputs, values: Values) -> dict[str, np.ndarray]:
+    """Share of billed months in each lane: complex, physician (practitioner time), standard."""
+    complex_share = (
+        values["complex_candidate_share"] if inputs.complex_share is None else inputs.complex_share
+    )
+    complex_lane = complex_share * values["complex_lane_share"]
+    physician = (1 - complex_lane) * values["physician_lane_share"]
+    return {
+        "complex": complex_lane,
+        "physician": physician,
+        "standard": 1 - complex_lane - physician,
+    }
+
+
+def _units_per_billed_month(
+    lanes: Mapping[str, np.ndarray], values: Values
+) -> dict[str, np.ndarray]:
+    """Units of each monthly code per billed patient-month (one lane per patient-month)."""
+    standard, complex_lane, physician = lanes["standard"], lanes["complex"], lanes["physician"]
+    return {
+        "99490": standard,
+        "99439": standard * (values["share_99439_one"] + 2 * values["share_99439_two"]),
+        "99487": complex_lane,
+        "99489": complex_lane * values["share_99489"],
+        "99491": physician,
+        "99437": physician * values["share_99437"],
+    }
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Patients, codes and revenue by month, all (draws, months); USD for money."""
+
+    approached: np.ndarray
+    new_enrolments: np.ndarray
+    starts: np.ndarray
+    enrolled: np.ndarray
+    billed: np.ndarray
+    units: dict[str, np.ndarray]
+    gross_allowed: np.ndarray
+    collected: np.ndarray
+    collected_care: np.ndarray  # collected from the monthly codes only (not G0506)
+    care_units: np.ndarray  # units of the monthly codes
+
+
+def _funnel(
+    inputs: PanelInputs, values: Values, pace: np.ndarray, months: int
+) -> dict[str, np.ndarray]:
+    """Approached, consented, started and enrolled patients by month (loop over months)."""
+    pool = (inputs.ffs + inputs.ma * values["ma_pays_ccm"]) * (
+        1 - values["already_enrolled_elsewhere"]
+    )
+    draws = pool.shape[0]
+    visit = (
+        values["needs_initiating_visit_share"]
+        if inputs.visit_share is None
+        else np.full(draws, inputs.visit_share)
+    )
+    lag = values["initiating_visit_lag_months"].astype(int)
+    survive = (1 - values["monthly_attrition"]) * (1 - values["annual_mortality"]) ** (1 / 12)
+    newly_eligible = pool * values["pool_growth_per_year"] / 12
+    consent = values["consent_rate"]
+    rows = np.arange(draws)
+    starts = np.zeros((draws, months + int(lag.max(initial=0)) + 1))
+    approached, consented, enrolled = (np.zeros((draws, months)) for _ in range(3))
+    waiting_pool, current = pool.copy(), np.zeros(draws)
+    for m in range(months):
+        if m:
+            waiting_pool += newly_eligible
+        reached = np.minimum(pace, waiting_pool)
+        waiting_pool -= reached
+        agreed = reached * consent
+        starts[:, m] += agreed * (1 - visit)
+        starts[rows, m + lag] += agreed * visit
+        current = current * survive + starts[:, m]
+        approached[:, m], consented[:, m], enrolled[:, m] = reached, agreed, current
+    return {
+        "approached": approached,
+        "new_enrolments": consented,
+        "starts": starts[:, :months],
+        "enrolled": enrolled,
+    }
+
+
+def program_flows(
+    inputs: PanelInputs,
+    rates: Mapping[str, float],
+    values: Values,
+    pace: np.ndarray,
+    months: int,
+) -> Flows:
+    """Funnel, code units and revenue by month for an outreach pace (patients a month)."""
+    funnel = _funnel(inputs, values, pace, months)
+    billed = funnel["enrolled"] * values["billable_month_rate"][:, None]
+    per_month = _units_per_billed_month(lane_shares(inputs, values), values)
+    units = {code: billed * share[:, None] for code, share in per_month.items()}
+    units["G0506"] = funnel["starts"] * values["g0506_share"][:, None]
+    to_usd = payer_factor(inputs, values)[:, None]
+    care_allowed = sum(units[code] * rates[code] for code in CARE_CODES) * to_usd
+    gross = care_allowed + units["G0506"] * rates["G0506"] * to_usd
+    collect = collection_factor(values)[:, None]
+    return Flows(
+        approached=funnel["approached"],
+        new_enrolments=funnel["new_enrolments"],
+        starts=funnel["starts"],
+        enrolled=funnel["enrolled"],
+        billed=billed,
+        units=units,
+        gross_allowed=gross,
+        collected=gross * collect,
+        collected_care=care_allowed * collect,
+        care_units=sum(units[code] for code in CARE_CODES),
+    )
+
+
+def _once(amount: np.ndarray, months: int) -> np.ndarray:
+    """A one-time amount (draws,) paid in month 1, as (draws, months)."""
+    out = np.zeros((amount.shape[0], months))
+    out[:, 0] = amount
+    return out
+
+
+def _in_house_costs(flows: Flows, values: Values) -> dict[str, np.ndarray]:
+    months = flows.enrolled.shape[1]
+    return {
+        "cost_software": flows.enrolled * values["software_per_patient_month"][:, None],
+        "cost_billing": flows.collected * values["billing_overhead_share"][:, None],
+        "cost_startup": _once(values["startup_cost"], months),
+    }
+
+
+def _managed_costs(flows: Flows, values: Values) -> dict[str, np.ndarray]:
+    pricing = values["vendor_pricing"]
+    if pricing == "revenue_share":
+        fee = flows.collected_care * values["vendor_revenue_share"][:, None]
+    elif pricing == "per_enrolled_month":
+        fee = flows.enrolled * values["vendor_fee_per_patient_month"][:, None]
+    else:
+        fee = flows.care_units * values["vendor_fee_per_code"][:, None]
+    months = flows.enrolled.shape[1]
+    return {"cost_vendor": fee, "cost_startup": _once(values["vendor_onboarding_fee"], months)}
+
+
+def _hybrid_costs(flows: Flows, values: Values) -> dict[str, np.ndarray]:
+    months = flows.enrolled.shape[1]
+    one_time = values["startup_cost"] * values["hybrid_startup_share"]
+    return {
+        "cost_vendor": flows.enrolled * values["hybrid_fee_per_patient_month"][:, None],
+        "cost_startup": _once(one_time + values["vendor_onboarding_fee"], months),
+    }
+
+
+@dataclass(frozen=True)
+class DeliveryModel:
+    """Who does what in a delivery model, and the costs only it has."""
+
+    key: str
+    label: str
+    description: str
+    clinical_by_practice: bool
+    outreach_by_practice: bool
+    owner_hours: str  # the assumption giving the practice's management hours a month
+    costs: Callable[[Flows, Values], dict[str, np.ndarray]]
+
+    def pace(self, values: Values) -> np.ndarray:
+        """Patients approached a month: the practice's own pace or the vendor's."""
+        if self.outreach_by_practice:
+            return values["outreach_patients_per_month"]
+        return values["vendor_outreach_patients_per_month"]
+
+
+DELIVERY_MODELS: dict[str, DeliveryModel] = {
+    model.key: model
+    for model in (
+        DeliveryModel(
+            "in_house",
+            "In-house",
+            "The practice assigns or hires care managers, pays software and billing, keeps all "
+            "revenue.",
+            clinical_by_practice=True,
+            outreach_by_practice=True,
+            owner_hours="program_owner_hours_per_month",
+            costs=_in_house_costs,
+        ),
+        DeliveryModel(
+            "managed",
+            "Managed",
+            "A vendor supplies care managers, enrolment and operations for a fee; the practice "
+            "keeps supervision, initiating visits and consent.",
+            clinical_by_practice=False,
+            outreach_by_practice=False,
+            owner_hours="managed_oversight_hours_per_month",
+            costs=_managed_costs,
+        ),
+        DeliveryModel(
+            "hybrid",
+            "Hybrid",
+            "Practice staff deliver care; a vendor supplies enrolment, software, documentation "
+            "and billing operations for a per-patient fee.",
+            clinical_by_practice=True,
+            outreach_by_practice=False,
+            owner_hours="program_owner_hours_per_month",
+            costs=_hybrid_costs,
+        ),
+    )
+}
+
+
+def _run(
+    model: DeliveryModel,
+    inputs: PanelInputs,
+    rates: Mapping[str, float],
+    values: Values,
+    months: int,
+    capacity: PracticeCapacity | None,
+) -> tuple[Flows, staffing.StaffingPlan, dict[str, np.ndarray]]:
+    """Flows, staffing and monthly money columns (draws, months) for one delivery model."""
+    flows = program_flows(inputs, rates, values, model.pace(values), months)
+    weekly = capacity.dedicated_hours_per_week if capacity else None
+    lanes = lane_shares(inputs, values)
+    plan = staffing.plan_staffing(
+        flows.enrolled,
+        flows.approached,
+        flows.new_enrolments,
+        flows.billed * lanes["complex"][:, None],
+        lanes["physician"],
+        values[model.owner_hours],
+        values,
+        clinical_by_practice=model.clinical_by_practice,
+        outreach_by_practice=model.outreach_by_practice,
+        dedicated_hours_per_month=(weekly or 0.0) * staffing.WEEKS_PER_MONTH,
+    )
+    money = {name: np.zeros_like(flows.enrolled) for name in COST_COLUMNS}
+    money.update(
+        cost_clinical_staff=plan.cost_clinical_staff,
+        cost_outreach_consent=plan.cost_outreach_consent,
+        cost_program_owner=plan.cost_program_owner,
+        cost_practitioner=plan.cost_practitioner,
+    )
+    money.update(model.costs(flows, values))
+    money["costs"] = sum(money[name] for name in COST_COLUMNS)
+    money["net"] = flows.collected - money["costs"]
+    money["cumulative_net"] = np.cumsum(money["net"], axis=1)
+    return flows, plan, money
+
+
+def _run_all(
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    capacity: PracticeCapacity | None,
+    draws: int = 1,
+    varied: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, tuple[Flows, staffing.StaffingPlan, dict[str, np.ndarray]]]:
+    """`_run` for every delivery model on the same inputs."""
+    inputs = panel_inputs(counts, bool(assumptions["ma_pays_ccm"]))
+    values = stack_values(assumptions, draws, varied)
+    usd = check_rates(rates, CCM_CODES)
+    months = int(assumptions["horizon_months"])
+    return {
+        key: _run(model, inputs, usd, values, months, capacity)
+        for key, model in DELIVERY_MODELS.items()
+    }
+
+
+def _metrics(flows: Flows, plan: staffing.StaffingPlan, money: dict[str, np.ndarray]) -> dict:
+    """Scenario metrics per draw, each of shape (draws,); NaN where undefined."""
+    window = slice(-STEADY_STATE_MONTHS, None)
+    cumulative = money["cumulative_net"]
+    reached = cumulative >= 0
+    costs = money["costs"].sum(axis=1)
+    horizon_net = money["net"].sum(axis=1)
+    patient_months = flows.enrolled.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "enrolled_steady_state": flows.enrolled[:, window].mean(axis=1),
+            "ftes_steady_state": plan.ftes[:, window].mean(axis=1),
+            "monthly_net_steady_state": money["net"][:, window].mean(axis=1),
+            "year1_net": money["net"][:, :12].sum(axis=1),
+            "horizon_net": horizon_net,
+            "break_even_month": np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, np.nan),
+            "roi": np.where(costs > 0, horizon_net / costs, np.nan),
+            "net_per_enrolled_month": np.where(
+                patient_months > 0, horizon_net / patient_months, np.nan
+            ),
+            "peak_cash_need": np.maximum(-cumulative.min(axis=1), 0),
+            "horizon_revenue": flows.collected.sum(axis=1),
+            "horizon_gross_allowed": flows.gross_allowed.sum(axis=1),
+            "horizon_costs": costs,
+        }
+
+
+def simulate_metrics(
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    varied: Mapping[str, np.ndarray] | None = None,
+    draws: int = 1,
+    capacity: PracticeCapacity | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Metrics per delivery model for `draws` variants of `assumptions` (arrays in `varied`)."""
+    return {
+        key: _metrics(*run)
+        for key, run in _run_all(counts, rates, assumptions, capacity, draws, varied).items()
+    }
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One delivery model's simulation: the monthly frame and the summary metrics (USD)."""
+
+    model: str
+    label: str
+    monthly: pd.DataFrame
+    enrolled_steady_state: float
+    ftes_steady_state: float
+    monthly_net_steady_state: float
+    year1_net: float
+    horizon_net: float
+    break_even_month: int | None
+    roi: float | None
+    net_per_enrolled_month: float | None
+    peak_cash_need: float
+    horizon_revenue: float
+    horizon_gross_allowed: float
+    horizon_costs: float
+    caseload_per_fte: float | None
+    caseload_note: str
+    warnings: tuple[str, ...] = ()
+    p10_horizon_net: float | None = None
+    p90_horizon_net: float | None = None
+
+    def metrics(self) -> dict[str, float | int | None]:
+        """The scenario entry of summary.json (plain numbers, USD rounded to cents)."""
+        keys = (*SUMMARY_METRICS, "net_per_enrolled_month", "peak_cash_need")
+        keys += ("horizon_revenue", "horizon_gross_allowed", "horizon_costs", "caseload_per_fte")
+        out: dict[str, float | int | None] = {}
+        for key in keys:
+            value = getattr(self, key)
+            out[key] = value if value is None or isinstance(value, int) else round(value, 2)
+        return out
+
+
+def _optional(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def _frame(flows: Flows, plan: staffing.StaffingPlan, money: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The monthly frame of draw 0."""
+    columns = {
+        "month": np.arange(1, flows.enrolled.shape[1] + 1),
+        "approached": flows.approached[0],
+        "new_enrolments": flows.new_enrolments[0],
+        "starts": flows.starts[0],
+        "enrolled": flows.enrolled[0],
+        "billed_patient_months": flows.billed[0],
+        **{code: flows.units[code][0] for code in CCM_CODES},
+        "gross_allowed": flows.gross_allowed[0],
+        "collected_revenue": flows.collected[0],
+        **{name: money[name][0] for name in (*COST_COLUMNS, "costs", "net", "cumulative_net")},
+        "clinical_ftes": plan.clinical_ftes[0],
+        "ftes": plan.ftes[0],
+        "clinical_hours": plan.clinical_hours[0],
+        "outreach_hours": plan.outreach_hours[0],
+        "consent_hours": plan.consent_hours[0],
+        "owner_hours": plan.owner_hours[0],
+        "practitioner_hours": plan.practitioner_hours[0],
+    }
+    return pd.DataFrame(columns)
+
+
+def _result(
+    model: DeliveryModel,
+    run: tuple[Flows, staffing.StaffingPlan, dict[str, np.ndarray]],
+    capacity: PracticeCapacity | None,
+) -> ScenarioResult:
+    flows, plan, money = run
+    metrics = {name: float(value[0]) for name, value in _metrics(flows, plan, money).items()}
+    frame = _frame(flows, plan, money)
+    steady = frame.tail(STEADY_STATE_MONTHS)
+    staff = steady["clinical_ftes"].mean()
+    caseload = float(steady["enrolled"].mean() / staff) if staff > 0 else None
+    warnings = [
+        staffing.capacity_warning(
+            model.label,
+            plan.staff_hours[0],
+            capacity.dedicated_hours_per_week if capacity else None,
+        )
+    ]
+    if frame["enrolled"].max() == 0:
+        warnings.append(
+            f"{model.label}: no patient enrols (no consent, or no eligible patients in the "
+            "billable payer classes)."
+        )
+    break_even = metrics.pop("break_even_month")
+    return ScenarioResult(
+        model=model.key,
+        label=model.label,
+        monthly=frame,
+        break_even_month=None if np.isnan(break_even) else int(break_even),
+        roi=_optional(metrics.pop("roi")),
+        net_per_enrolled_month=_optional(metrics.pop("net_per_enrolled_month")),
+        caseload_per_fte=caseload,
+        caseload_note=staffing.caseload_note(caseload),
+        warnings=tuple(w for w in warnings if w),
+        **metrics,
+    )
+
+
+def simulate(
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    capacity: PracticeCapacity | None = None,
+) -> dict[str, ScenarioResult]:
+    """Run every delivery model on the same counts, rates and assumptions."""
+    return {
+        key: _result(DELIVERY_MODELS[key], run, capacity)
+        for key, run in _run_all(counts, rates, assumptions, capacity).items()
+    }
+
+
+def _billable_pool(counts: Mapping[str, Any], key: str, inputs: PanelInputs, pays: bool) -> float:
+    """Patients of `key` in billable payer classes (by payer when known, else pro rata)."""
+    by_payer = counts.get(f"{key}_by_payer")
+    if by_payer is not None:
+        return _count(by_payer, "medicare_ffs") + _count(by_payer, "medicare_advantage") * pays
+    eligible = counts.get("ccm_eligible") or 0
+    share = (inputs.ffs + inputs.ma * pays) / eligible if eligible else 0.0
+    return float(counts.get(key) or 0) * share
+
+
+def program_comparison(
+    counts: Mapping[str, Any], rates: Mapping[str, float], assumptions: Assumptions
+) -> pd.DataFrame:
+    """Annual revenue potential of CCM, PCM and APCM for the panel, once fully enrolled (USD).
+
+    Each program enrols `consent_rate` of its billable patients (less those enrolled
+    elsewhere); CCM and PCM bill `billable_month_rate` of months, APCM every month (no time
+    threshold). APCM replaces CCM/PCM for the same patient-month, so compare "CCM + PCM"
+    with "APCM", not their sum. PCM is priced at 99426 (clinical staff, first 30 minutes).
+    APCM tiers count Medicare FFS and MA together; without MA payment they are scaled by the
+    FFS share of the CCM-eligible Medicare patients, and all programs are paid at the CCM
+    pool's payer mix (MA at `ma_rate_factor`).
+    """
+    pays = bool(assumptions["ma_pays_ccm"])
+    inputs = panel_inputs(counts, pays)
+    values = stack_values(assumptions)
+    usd = check_rates(rates, (*CCM_CODES, PCM_CODE, *APCM_CODES))
+    to_usd = float(payer_factor(inputs, values)[0])
+    collect = float(collection_factor(values)[0])
+    enrol = assumptions["consent_rate"] * (1 - assumptions["already_enrolled_elsewhere"])
+    billable = assumptions["billable_month_rate"]
+    per_month = _units_per_billed_month(lane_shares(inputs, values), values)
+    medicare = inputs.ffs + inputs.ma
+    apcm_scale = 1.0 if pays or medicare == 0 else inputs.ffs / medicare
+    tiers = counts.get("apcm_tiers") or {}
+    apcm_patients = sum(_count(tiers, code) for code in APCM_CODES) * apcm_scale
+    apcm_allowed = sum(_count(tiers, code) * usd[code] for code in APCM_CODES) * apcm_scale
+
+    def row(program: str, patients: float, months: float, allowed: float, note: str) -> dict:
+        """`months` billed per enrolled patient a year, `allowed` USD per billed month."""
+        enrolled = patients * enrol
+        per_year = enrolled * months * allowed * to_usd
+        return {
+            "program": program,
+            "patients": patients,
+            "enrolled": enrolled,
+            "billed_months_per_year": enrolled * months,
+            "allowed_per_year": per_year,
+            "collected_per_year": per_year * collect,
+            "note": note,
+        }
+
+    ccm = row(
+        "CCM",
+        inputs.ffs + inputs.ma * pays,
+        12 * billable,
+        sum(float(share[0]) * usd[code] for code, share in per_month.items()),
+        "99490/99439, 99487/99489, 99491/99437 by the lane assumptions",
+    )
+    pcm = row(
+        "PCM",
+        _billable_pool(counts, "pcm_candidates", inputs, pays),
+        12 * billable,
+        usd[PCM_CODE],
+        "single-condition patients, 99426 (30 minutes of clinical staff time)",
+    )
+    both = {key: ccm[key] + pcm[key] for key in ccm if key not in ("program", "note")}
+    both |= {"program": "CCM + PCM", "note": "different patients: multi- and single-condition"}
+    apcm = row(
+        "APCM",
+        apcm_patients,
+        12,
+        apcm_allowed / apcm_patients if apcm_patients else 0.0,
+        "G0556-G0558 by tier, every month (no time threshold); the practice must be "
+        "responsible for all primary care; replaces CCM/PCM",
+    )
+    frame = pd.DataFrame([ccm, pcm, both, apcm])
+    per_enrolled_month = frame["collected_per_year"] / (frame["enrolled"] * 12)
+    frame.insert(6, "collected_per_enrolled_month", per_enrolled_month.where(frame["enrolled"] > 0))
+    return frame
+
+
+@dataclass(frozen=True)
+class InvisibleWork:
+    """Existing between-visit coordination time, valued as CCM (hours and USD per month)."""
+
+    hours_per_month: float
+    billable_share: float
+    billable_hours_per_month: float
+    patients_supported: float
+    billed_patient_months: float
+    allowed_per_month: float
+    collected_per_month: float
+
+
+def invisible_work_value(
+    coordination_hours_per_week: float, rates: Mapping[str, float], assumptions: Assumptions
+) -> InvisibleWork:
+    """What existing coordination time would bill as standard CCM (99490 + 99439), per month.
+
+    The share of the time spent on CCM-eligible patients (`coordination_on_eligible_share`)
+    supports patients at `clinical_minutes_per_patient_month` each; `billable_month_rate` of
+    their months are billed. The billable share is the billed minutes (20 per 99490, 20 per
+    99439) over all those minutes. FFS rates; no complex or practitioner lane.
+    """
+    usd = check_rates(rates, ("99490", "99439"))
+    values = stack_values(assumptions)
+    extra = assumptions["share_99439_one"] + 2 * assumptions["share_99439_two"]
+    minutes = assumptions["clinical_minutes_per_patient_month"]
+    hours = coordination_hours_per_week * staffing.WEEKS_PER_MONTH
+    patients = hours * 60 * assumptions["coordination_on_eligible_share"] / minutes
+    billed = patients * assumptions["billable_month_rate"]
+    billed_minutes = billed * 20 * (1 + extra)
+    allowed = billed * (usd["99490"] + extra * usd["99439"])
+    return InvisibleWork(
+        hours_per_month=hours,
+        billable_share=billed_minutes / (hours * 60) if hours else 0.0,
+        billable_hours_per_month=billed_minutes / 60,
+        patients_supported=patients,
+        billed_patient_months=billed,
+        allowed_per_month=allowed,
+        collected_per_month=allowed * float(collection_factor(values)[0]),
+    )
