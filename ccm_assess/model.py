@@ -7,7 +7,11 @@ an `Assumptions` object, and optional practice capacity from the questionnaire.
 Per month m = 1..horizon: the target pool (CCM-eligible Medicare FFS, plus Medicare Advantage
 when `ma_pays_ccm`, less those enrolled elsewhere, plus newly eligible patients) is approached at
 the outreach pace; `consent_rate` of those approached enrol; those needing an initiating visit
-start after a lag; enrolled patients drop out and die; `billable_month_rate` of enrolled months
+start after a lag; enrolled patients drop out and die. Patients who declined or stopped CCM
+are offered it again, on average `reoffer_after_months` later, with the outreach capacity left
+after the never-approached patients, and agree at `reoffer_consent_share` x `consent_rate`. So
+enrolment rises, then levels off where new enrolments balance attrition (sooner with more
+outreach capacity) and grows with the pool. `billable_month_rate` of enrolled months
 are billed, each in one lane (99490+99439, 99487+99489 or 99491+99437); G0506 once at the start
 for a share. Collected = allowed x (1 - denials) x [80% x (1 - sequestration) + 20% coinsurance
 paid by secondary cover or, without it, partly uncollected].
@@ -186,7 +190,8 @@ def _units_per_billed_month(
 class Flows:
     """Patients, codes and revenue by month, all (draws, months); USD for money."""
 
-    approached: np.ndarray
+    approached: np.ndarray  # offers made: first offers plus re-offers
+    reoffered: np.ndarray  # of which re-offers to patients who declined or stopped CCM
     new_enrolments: np.ndarray
     starts: np.ndarray
     enrolled: np.ndarray
@@ -201,7 +206,17 @@ class Flows:
 def _funnel(
     inputs: PanelInputs, values: Values, pace: np.ndarray, months: int
 ) -> dict[str, np.ndarray]:
-    """Approached, consented, started and enrolled patients by month (loop over months)."""
+    """Offered, consented, started and enrolled patients by month (loop over months).
+
+    Patients (per draw) are in one of: `fresh` (never offered CCM: the starting pool plus the
+    newly eligible), `waiting` (declined, or stopped CCM: each month 1 / `reoffer_after_months`
+    of them become `due`, so a re-offer comes on average that many months later), `due`
+    (waiting for outreach capacity), consented (starting now or after the initiating-visit
+    lag) and enrolled. Each month the outreach pace goes to fresh patients first, then to due
+    ones. Fresh patients agree at `consent_rate`, re-offered ones at `reoffer_consent_share` of
+    it; those who decline go to waiting, and so do enrolled patients who stop CCM
+    (`monthly_attrition`). Only enrolled patients die (`annual_mortality`).
+    """
     pool = (inputs.ffs + inputs.ma * values["ma_pays_ccm"]) * (
         1 - values["already_enrolled_elsewhere"]
     )
@@ -212,25 +227,35 @@ def _funnel(
         else np.full(draws, inputs.visit_share)
     )
     lag = values["initiating_visit_lag_months"].astype(int)
-    survive = (1 - values["monthly_attrition"]) * (1 - values["annual_mortality"]) ** (1 / 12)
+    attrition = values["monthly_attrition"]
+    survive = (1 - attrition) * (1 - values["annual_mortality"]) ** (1 / 12)
     newly_eligible = pool * values["pool_growth_per_year"] / 12
     consent = values["consent_rate"]
+    consent_again = consent * values["reoffer_consent_share"]
+    come_up = 1 / values["reoffer_after_months"]
     rows = np.arange(draws)
     starts = np.zeros((draws, months + int(lag.max(initial=0)) + 1))
-    approached, consented, enrolled = (np.zeros((draws, months)) for _ in range(3))
-    waiting_pool, current = pool.copy(), np.zeros(draws)
+    approached, reoffered, consented, enrolled = (np.zeros((draws, months)) for _ in range(4))
+    fresh, waiting, due, current = pool.copy(), np.zeros(draws), np.zeros(draws), np.zeros(draws)
     for m in range(months):
         if m:
-            waiting_pool += newly_eligible
-        reached = np.minimum(pace, waiting_pool)
-        waiting_pool -= reached
-        agreed = reached * consent
+            fresh += newly_eligible
+        due += waiting * come_up
+        waiting *= 1 - come_up
+        first = np.minimum(pace, fresh)
+        again = np.minimum(pace - first, due)
+        fresh -= first
+        due -= again
+        agreed = first * consent + again * consent_again
         starts[:, m] += agreed * (1 - visit)
         starts[rows, m + lag] += agreed * visit
+        waiting += first + again - agreed + current * attrition
         current = current * survive + starts[:, m]
-        approached[:, m], consented[:, m], enrolled[:, m] = reached, agreed, current
+        approached[:, m], reoffered[:, m] = first + again, again
+        consented[:, m], enrolled[:, m] = agreed, current
     return {
         "approached": approached,
+        "reoffered": reoffered,
         "new_enrolments": consented,
         "starts": starts[:, :months],
         "enrolled": enrolled,
@@ -256,6 +281,7 @@ def program_flows(
     collect = collection_factor(values)[:, None]
     return Flows(
         approached=funnel["approached"],
+        reoffered=funnel["reoffered"],
         new_enrolments=funnel["new_enrolments"],
         starts=funnel["starts"],
         enrolled=funnel["enrolled"],
@@ -505,6 +531,7 @@ def _frame(flows: Flows, plan: staffing.StaffingPlan, money: dict[str, np.ndarra
     columns = {
         "month": np.arange(1, flows.enrolled.shape[1] + 1),
         "approached": flows.approached[0],
+        "reoffered": flows.reoffered[0],
         "new_enrolments": flows.new_enrolments[0],
         "starts": flows.starts[0],
         "enrolled": flows.enrolled[0],

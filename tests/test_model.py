@@ -103,16 +103,58 @@ def test_add_on_units_and_g0506_once():
     assert frame["gross_allowed"].iloc[0] == pytest.approx(1144.97)
 
 
-def test_three_month_ramp():
-    # pool 100, 40 approached a month, half consent, 10% leave a month:
-    # m1: 20 enrol -> 20; m2: 20 x 0.9 + 20 = 38; m3: 20 left to approach -> 10; 38 x 0.9 + 10
+def test_ramp_and_reoffers_by_hand():
+    # pool 100, 40 offers a month, half agree; those who decline or stop CCM (10% a month)
+    # wait, and each month 1 in 2 of the waiting come up again (reoffer_after_months 2) and
+    # agree at 0.5 x 0.5 = 25%. Offers go to never-offered patients first.
+    # m1: 40 fresh -> 20 enrol, 20 wait. Enrolled 20.
+    # m2: 10 of 20 waiting come up (due 10, waiting 10); 40 fresh (20 left) -> 20 enrol, 20
+    #     decline; 20 x 10% = 2 stop. Waiting 10 + 20 + 2 = 32; enrolled 18 + 20 = 38.
+    # m3: 16 come up (due 26, waiting 16); 20 fresh + 20 of the 26 due (6 left): 10 + 5 = 15
+    #     enrol; 10 + 15 decline, 3.8 stop: waiting 44.8; enrolled 34.2 + 15 = 49.2.
+    # m4: 22.4 come up (due 28.4, waiting 22.4); all 28.4 re-offered: 7.1 enrol, 21.3
+    #     decline, 4.92 stop: waiting 48.62; enrolled 44.28 + 7.1 = 51.38.
+    # m5: 24.31 come up and are re-offered: 6.0775 enrol; enrolled 46.242 + 6.0775 = 52.3195.
     values = STILL.with_values(
-        consent_rate=0.5, outreach_patients_per_month=40, monthly_attrition=0.1
+        consent_rate=0.5,
+        outreach_patients_per_month=40,
+        monthly_attrition=0.1,
+        reoffer_after_months=2,
+        reoffer_consent_share=0.5,
     )
-    frame = simulate(_counts(100), RATES, values)["in_house"].monthly.iloc[:3]
-    assert frame["approached"].tolist() == pytest.approx([40, 40, 20])
-    assert frame["new_enrolments"].tolist() == pytest.approx([20, 20, 10])
-    assert frame["enrolled"].tolist() == pytest.approx([20, 38, 44.2])
+    frame = simulate(_counts(100), RATES, values)["in_house"].monthly.iloc[:5]
+    assert frame["approached"].tolist() == pytest.approx([40, 40, 40, 28.4, 24.31])
+    assert frame["reoffered"].tolist() == pytest.approx([0, 0, 20, 28.4, 24.31])
+    assert frame["new_enrolments"].tolist() == pytest.approx([20, 20, 15, 7.1, 6.0775])
+    assert frame["enrolled"].tolist() == pytest.approx([20, 38, 49.2, 51.38, 52.3195])
+
+
+def test_census_levels_off_where_reenrolment_balances_attrition():
+    # 1,000 patients, no deaths, no newly eligible: nobody leaves the pool. 35% enrol at once;
+    # the waiting W (declined or stopped) come up at 1/12 a month and 0.35 x 0.5 = 17.5% agree.
+    # Balance: W x 0.175 / 12 = N x 0.025 -> N / W = 7/12 -> N = 1000 x 7/19 = 368.42.
+    # The census starts at 350 and climbs towards it (gap x ~0.96 a month: 366.7 at 60).
+    values = STILL.with_values(consent_rate=0.35, monthly_attrition=0.025, horizon_months=60)
+    frame = simulate(_counts(1000), RATES, values)["managed"].monthly
+    enrolled = frame["enrolled"].to_numpy()
+    assert enrolled[0] == pytest.approx(350)
+    assert (np.diff(enrolled) > 0).all() and (enrolled < 1000 * 7 / 19).all()
+    assert enrolled[-1] == pytest.approx(1000 * 7 / 19, rel=0.01)
+    # at the plateau new enrolments about replace the 2.5% who stop
+    assert frame["new_enrolments"].iloc[-1] == pytest.approx(0.025 * enrolled[-2], rel=0.02)
+
+
+def test_more_outreach_reaches_the_plateau_sooner_and_not_lower():
+    # PANEL pool (600 + 250) x 0.97 = 824.5: managed (150 offers a month) offers it to all in
+    # 6 months, in-house (60) in 16 (with the newly eligible); then both re-offer: no decay.
+    results = simulate(PANEL, RATES, Assumptions())
+    in_house = results["in_house"].monthly["enrolled"].to_numpy()
+    managed = results["managed"].monthly["enrolled"].to_numpy()
+    assert (managed >= in_house).all()
+    assert managed[11] > 1.3 * in_house[11]
+    assert results["managed"].enrolled_steady_state >= results["in_house"].enrolled_steady_state
+    for enrolled in (in_house, managed):
+        assert (np.diff(enrolled[-12:]) >= 0).all() and enrolled[-1] >= enrolled[11]
 
 
 def test_initiating_visit_lag():
@@ -198,16 +240,22 @@ def test_more_consent_more_enrolled_in_every_model():
 
 
 def test_zero_consent_no_revenue_and_a_loss_of_the_fixed_costs():
-    # pool 100 x 0.97 = 97, plus 97 x 0.1 / 12 = 0.80833 newly eligible a month from month 2:
-    # all approached by month 36: 97 + 35 x 0.80833 = 125.2917 patients x 2 x 15 min = 62.646 h
-    # of MA time x 34.53125 = 2,163.24. Owner 16 h x 67.2422 x 36 = 38,731.50.
+    # pool 100 x 0.97 = 97, plus 97 x 0.1 / 12 = 0.80833 newly eligible a month from month 2;
+    # everyone declines and waits W; 1/12 of W come up for a re-offer each month.
+    # m1: 60 offers (the pace), W1 = 60. m2: 5 come up; 37.80833 fresh + 5 = 42.80833 offers,
+    # W2 = 55 + 42.80833 = 97.80833. From m3 all fresh and due are offered and decline again,
+    # so W grows by the newly eligible: Wk = 97.80833 + (k - 2) x 0.80833, and the offers in
+    # month k are 0.80833 + W(k-1) / 12. Months 3-36: 34 x 0.80833 + (34 x 97.80833 + 0.80833
+    # x (0 + ... + 33) = 561) / 12 = 27.48333 + 314.91319. Total 445.20486 offers x 2 x 15 min
+    # = 222.60243 h of MA time x 34.53125 = 7,686.74. Owner 16 h x 67.2422 x 36 = 38,731.50.
     results = simulate(
         _counts(100), RATES, Assumptions().with_values(consent_rate=0.0, care_manager_role="RN")
     )
+    assert results["in_house"].monthly["approached"].sum() == pytest.approx(445.20486)
     for result in results.values():
         assert result.monthly["collected_revenue"].sum() == 0
         assert result.horizon_revenue == 0 and result.break_even_month is None
-    assert -results["in_house"].horizon_net == pytest.approx(15000 + 38731.5 + 2163.24, abs=0.01)
+    assert -results["in_house"].horizon_net == pytest.approx(15000 + 38731.5 + 7686.74, abs=0.01)
     # managed: 2,500 onboarding + 4 h x 67.2422 x 36 oversight = 12,182.875
     assert -results["managed"].horizon_net == pytest.approx(12182.875)
     # hybrid: 15,000 x 0.5 start-up + 2,500 onboarding + owner 38,731.50
