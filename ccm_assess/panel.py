@@ -1,14 +1,53 @@
 """Read a practice's panel export into tidy patients and diagnoses, accounting for every row.
 
-Contract: spec/panel_contract.md and ARCHITECTURE.md (`panel.Panel`).
+Contract: spec/panel_contract.md and ARCHITECTURE.md (`panel.Panel`). `read_panel` loads the raw
+grid of cells (no header, every cell as written) and `tidy_panel` does the rest, purely:
+
+1. header row: among the first 50 rows, the one whose cells match most known column aliases
+   (`data/column_aliases.csv`, case- and punctuation-insensitive; numbered diagnosis columns such
+   as `Dx1`, `Diagnosis 2`, `ICD10_3` by pattern); an explicit mapping names its headers;
+2. column roles from the aliases (the best-ranked alias wins when several columns fit a
+   one-column role), then the explicit mapping on top;
+3. row ledger: rows above the header and the header are skipped, then blank rows, repeated
+   header rows, footer rows (`Total patients: 2,431`, `Page 1 of 3`, `Confidential`, ...) and
+   one-cell text rows (section titles, notes) are skipped; rows without a patient id are
+   rejected (`N/A`, `none`, `unknown`, `-`, `?` and `0` count as no id); every other row is used.
+   Rows below the last used row with at most two filled cells are footers;
+4. values: dates, booleans and counts parsed, payer text classified (`payers.py`), diagnosis
+   cells split and normalised (`codes.py`);
+5. patients: rows with the same patient id merge; each field takes the first non-blank value in
+   file order, and patients whose rows disagree are counted per field in `quality.conflicts`.
+
+A used row whose diagnosis cells hold no valid code still makes (or adds to) a patient: the
+patient exists, only without usable codes; the cells are counted as invalid or ICD-9 codes.
+Other decisions: `payer_class`/`secondary_payer_class` are `unknown` when the text is blank or
+the column is missing; a `Deceased` cell holding a date means deceased on that date
+(`death_date`); sex is `F`/`M` when recognisable, else the text as written; an auto-detected
+diagnosis column without a single ICD code (a description column) is set aside when another
+diagnosis column has codes. A diagnosis column with no ICD-10-CM code at all is an error.
+Row numbers are 1-based as a spreadsheet shows them (for text files: the record number; for
+parquet: the column names are row 1).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from ccm_assess.codes import distinct, parse_code_cells, spread
+from ccm_assess.errors import PanelError
+from ccm_assess.payers import dual_eligible, payer_class, unknown_payers
+from ccm_assess.reference import read_data_csv
 
 PATIENT_COLUMNS: dict[str, str] = {
     "name": "str",
@@ -46,20 +85,28 @@ class SourceInfo:
     sheets: tuple[str, ...] = ()
 
 
+def _frame(*columns: str) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="str") for column in columns})
+
+
 @dataclass(frozen=True)
 class DataQuality:
     """What the reader could not use or had to decide, with counts and a few examples.
 
-    Each frame has the columns `value`, `count` (most frequent first) unless stated.
+    Each frame has the columns `value`, `count` (most frequent first) unless stated. Codes are
+    counted per entry (cell item), unknown payers per patient, dates and values per cell.
     """
 
     invalid_codes: pd.DataFrame
     icd9_codes: pd.DataFrame
     unknown_payers: pd.DataFrame
     bad_dates: pd.DataFrame
-    """Columns `column`, `count`, `examples`: unparseable or impossible dates set to null."""
+    """Columns `column`, `problem` (`unparseable`, `in the future`, `more than 120 years ago`),
+    `count`, `examples`: dates set to null."""
     conflicts: pd.DataFrame
     """Columns `column`, `patients`: patients whose rows disagree on that field."""
+    bad_values: pd.DataFrame = field(default_factory=lambda: _frame("column", "count", "examples"))
+    """Columns `column`, `count`, `examples`: yes/no and count cells that could not be read."""
 
 
 @dataclass(frozen=True)
@@ -78,3 +125,739 @@ class Panel:
     def has(self, role: str) -> bool:
         """Whether the file had a column for this role."""
         return role in self.roles
+
+
+ROLES: tuple[str, ...] = (
+    "patient_id",
+    "diagnosis",
+    "birth_date",
+    "sex",
+    "primary_payer",
+    "secondary_payer",
+    "last_visit_date",
+    "provider",
+    "location",
+    "deceased",
+    "death_date",
+    "hospice",
+    "inpatient_admits_12m",
+    "ed_visits_12m",
+    "name",
+    "first_name",
+    "last_name",
+    "phone",
+    "address",
+)
+"""Column roles a mapping may name. `first_name` + `last_name` become `name` ("Last, First")."""
+
+_MULTI_COLUMN = frozenset({"diagnosis", "address"})
+"""Roles that take every matching column (address parts are joined with ", ")."""
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt", ".parquet")
+_HEADER_SCAN_ROWS = 50
+_NUMBERED_DX = re.compile(
+    r"(?:dx|diag|diagnosis|icd|icd10|icd10cm|icd9|problem|code)(?:code)?\d{1,2}(?:code|icd10)?"
+)
+_LAST_YEAR = r"(?:in)?(?:the)?(?:last|past|prior)?(?:12|twelve)(?:months?|mos?|m)"
+_PERIOD = re.compile(rf"^{_LAST_YEAR}|{_LAST_YEAR}$")
+"""`12 mo`, `(Last 12 Months)` and the like before or after a header."""
+_NO_ID = r"(?i)n/?a|none|null|unknown|-+|\?+|0"
+_FOOTER = (
+    r"(?i)^(?:grand |sub)?totals?\b|^(?:count|number) of\b|^page \d+|\bconfidential|^prepared\b|"
+    r"^end of (?:report|file|list)|^(?:report )?(?:generated|printed|run|exported|created)"
+    r"(?: date| on| by| at)?\b|^run date|^\d[\d,]* (?:patients|records|rows)\b|^(?:©|\(c\)|"
+    r"copyright)|^\*+ ?end|protected health information|^(?:records|patients|rows)\s*:"
+)
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TRUE = ["y", "yes", "1", "true", "t", "x", "✓", "✔", "checked", "deceased", "expired", "dead",
+         "hospice", "in hospice", "enrolled"]  # fmt: skip
+_FALSE = ["n", "no", "0", "false", "f", "alive", "living", "not deceased", "none"]
+_MARKS = ["x", "✓", "✔", "*"]
+"""Yes/no words, compared case-insensitively; a column of nothing but marks reads blank as no."""
+_DATE_FORMATS = (
+    "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%m-%d-%Y", "%m-%d-%y", "%Y%m%d",
+    "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%b %d %Y", "%B %d %Y", "%m.%d.%Y",
+)  # fmt: skip
+_TWO_DIGIT_YEAR = frozenset({"%m/%d/%y", "%m-%d-%y", "%d-%b-%y"})
+_TIME_OF_DAY = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?$"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+MAX_AGE_YEARS = 120
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers and roles
+
+
+def header_key(text: str) -> str:
+    """Header -> alias key: lower case, a trailing `#` read as `no`, only letters and digits."""
+    text = re.sub(r"#\s*$", "no", str(text).strip().lower())
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+@cache
+def _aliases() -> dict[str, tuple[str, int]]:
+    """Alias key -> (role, rank within the role; lower is preferred)."""
+    table = read_data_csv("column_aliases.csv", dtype=str)
+    rank = table.groupby("role").cumcount()
+    return {
+        header_key(header): (role, int(r))
+        for role, header, r in zip(table["role"], table["header"], rank, strict=True)
+    }
+
+
+def header_role(header: str) -> tuple[str, int] | None:
+    """(role, rank) of a header, or None. `IP Admits (12 mo)` is read as `IP Admits`."""
+    key = header_key(header)
+    if not key:
+        return None
+    aliases = _aliases()
+    for candidate in (key, _PERIOD.sub("", key)):
+        if candidate in aliases:
+            return aliases[candidate]
+    if _NUMBERED_DX.fullmatch(key):
+        return ("diagnosis", 0)
+    return None
+
+
+def _header_scores(head: pd.DataFrame) -> np.ndarray:
+    """Per row of `head` (text cells): how many cells are known headers."""
+    keys = {value: header_role(value) is not None for value in pd.unique(head.stack().dropna())}
+    known = head.apply(lambda column: column.map(keys).fillna(False).astype(bool))
+    return known.sum(axis=1).to_numpy()
+
+
+def _listing(values: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(f"'{value}'" for value in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _find_header(text: pd.DataFrame, wanted: Sequence[str]) -> int:
+    """Index of the header row among the first rows; mapped headers (`wanted`) weigh most."""
+    head = text.iloc[:_HEADER_SCAN_ROWS]
+    scores = _header_scores(head).astype(float)
+    if wanted:
+        keys = head.apply(lambda column: column.map(header_key, na_action="ignore"))
+        for key in {header_key(w) for w in wanted}:
+            scores += 100 * keys.eq(key).any(axis=1).to_numpy()
+    if len(scores) == 0 or scores.max() <= 0:
+        return -1
+    return int(scores.argmax())
+
+
+def _assign_roles(
+    headers: list[str], mapping: Mapping[str, str | Sequence[str]]
+) -> dict[str, list[int]]:
+    """Role -> column positions, from the aliases and then the explicit mapping."""
+    best: dict[str, list[tuple[int, int]]] = {}
+    for position, header in enumerate(headers):
+        found = header_role(header)
+        if found:
+            best.setdefault(found[0], []).append((found[1], position))
+    roles = {
+        role: sorted(p for _, p in ranked) if role in _MULTI_COLUMN else [min(ranked)[1]]
+        for role, ranked in best.items()
+    }
+    keys = [header_key(h) for h in headers]
+    for role, wanted in mapping.items():
+        if role not in ROLES:
+            raise PanelError(
+                f"unknown role '{role}' in the column mapping; valid roles: {', '.join(ROLES)}"
+            )
+        positions = []
+        for header in [wanted] if isinstance(wanted, str) else list(wanted):
+            exact = [p for p, h in enumerate(headers) if h.strip() == header.strip()]
+            loose = [p for p, k in enumerate(keys) if k and k == header_key(header)]
+            if not exact + loose:
+                raise PanelError(
+                    f"no column '{header}' for {role}; headers found: "
+                    f"{_listing([h for h in headers if h])}; check the spelling in "
+                    f"--map {role}=<header>"
+                )
+            positions.append((exact + loose)[0])
+        for other in roles.values():
+            other[:] = [p for p in other if p not in positions]
+        roles[role] = positions
+    return {role: positions for role, positions in roles.items() if positions}
+
+
+# ---------------------------------------------------------------------------------------------
+# Cell values
+
+
+def cell_text(column: pd.Series) -> pd.Series:
+    """Cells as stripped text (`str` dtype), NA when blank. Whole floats lose `.0` (Excel ids
+    and codes), dates and datetimes become ISO dates, booleans `True`/`False`."""
+    if isinstance(column.dtype, pd.StringDtype):
+        stripped = column.str.strip()
+        return stripped.mask(stripped.eq(""))
+    if column.dtype != object:
+        column = column.astype(object).where(column.notna(), None)
+    kinds = column.map(type)
+    out = column.where(kinds.eq(str), None)
+    numbers = kinds.isin([float, int, np.float64, np.int64])
+    if numbers.any():
+        values = pd.to_numeric(column[numbers], errors="coerce").astype(float)
+        whole = values.notna() & values.eq(values.round()) & values.abs().lt(1e15)
+        text = values.astype(str).where(~whole, values.where(whole, 0).astype(np.int64).astype(str))
+        out = out.mask(numbers, text.where(values.notna(), None))
+    dates = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
+    if dates.any():
+        out = out.mask(dates, pd.to_datetime(column[dates]).dt.strftime("%Y-%m-%d"))
+    rest = ~kinds.isin([str, float, int, np.float64, np.int64, dt.date, dt.datetime, pd.Timestamp])
+    rest &= column.notna()
+    if rest.any():
+        out = out.mask(rest, column[rest].astype(str))
+    stripped = out.astype("str").str.strip()
+    return stripped.mask(stripped.eq(""))
+
+
+def _examples(values: pd.Series, limit: int = 3) -> str:
+    return ", ".join(values.drop_duplicates().head(limit).astype(str))
+
+
+def parse_dates(
+    text: pd.Series, *, birth: bool = False, today: pd.Timestamp | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Date cells -> (`datetime64[ns]` Series, problem per cell: "" or a reason for a null).
+
+    Accepts ISO, `MM/DD/YYYY`, `M/D/YY`, `YYYYMMDD`, `15-Jan-2024`, `Jan 15, 2024`, a time of
+    day after the date, and Excel serial numbers (up to 5 digits, not a bare year 1900-2100).
+    Birth dates: a two-digit year that lands in the future goes back a century; a birth date in
+    the future or more than `MAX_AGE_YEARS` before `today` is invalid (null, with its problem).
+    """
+    today = (today or pd.Timestamp.today()).normalize()
+    codes, raw = distinct(text)
+    clean = raw.str.replace(_TIME_OF_DAY, "", regex=True).str.replace(",", " ", regex=False)
+    clean = clean.str.split().str.join(" ")
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    two_digit = pd.Series(False, index=raw.index)
+    for fmt in _DATE_FORMATS:
+        todo = parsed.isna()
+        if not todo.any():
+            break
+        found = pd.to_datetime(clean[todo], format=fmt, errors="coerce")
+        parsed = parsed.fillna(found.astype("datetime64[ns]"))
+        if fmt in _TWO_DIGIT_YEAR:
+            two_digit |= found.notna().reindex(raw.index, fill_value=False)
+    number = pd.to_numeric(clean.where(clean.str.fullmatch(r"\d{1,5}(?:\.\d+)?")), errors="coerce")
+    serial = parsed.isna() & number.between(1, 99999) & ~number.between(1900, 2100)
+    parsed = parsed.mask(serial, _EXCEL_EPOCH + pd.to_timedelta(number.where(serial), unit="D"))
+    parsed = parsed.dt.normalize()
+    problem = pd.Series(np.where(parsed.isna(), "unparseable", ""), index=raw.index, dtype="str")
+    if birth:
+        parsed = parsed.mask(two_digit & parsed.gt(today), parsed - pd.DateOffset(years=100))
+        future = parsed.gt(today)
+        old = parsed.lt(today - pd.DateOffset(years=MAX_AGE_YEARS))
+        problem = problem.mask(future, "in the future").mask(old, "more than 120 years ago")
+        parsed = parsed.mask(future | old)
+    out = spread(pd.DataFrame({"date": parsed, "problem": problem}), codes, text.index, np.nan)
+    return out["date"], out["problem"].fillna("")
+
+
+def parse_booleans(text: pd.Series) -> pd.Series:
+    """Yes/no cells -> nullable boolean. Y/N, Yes/No, 1/0, True/False, X (and ✓); a column whose
+    filled cells are all marks (`X`) reads blank as False, otherwise blank is NA. Unrecognised
+    text -> NA (the caller counts it)."""
+    lower = text.str.casefold()
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out = out.mask(lower.isin(_TRUE), True).mask(lower.isin(_FALSE), False)
+    filled = lower.dropna()
+    if len(filled) and filled.isin(_MARKS).all():
+        out = out.mask(lower.isna(), False)
+    return out
+
+
+def parse_counts(text: pd.Series) -> pd.Series:
+    """Count cells -> `Int64`; negative, fractional or non-numeric -> NA."""
+    number = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    whole = number.notna() & number.ge(0) & number.eq(number.round())
+    return number.where(whole).astype("Int64")
+
+
+def _normalise_sex(text: pd.Series) -> pd.Series:
+    lower = text.str.casefold()
+    return text.mask(lower.isin({"f", "female", "w", "woman"}), "F").mask(
+        lower.isin({"m", "male", "man"}), "M"
+    )
+
+
+def _empty(dtype: str, index: pd.Index) -> pd.Series:
+    """An all-NA column of the given dtype (False for `bool`)."""
+    if dtype == "bool":
+        return pd.Series(False, index=index)
+    missing = {"str": np.nan, "datetime64[ns]": pd.NaT}.get(dtype, pd.NA)
+    return pd.Series(missing, index=index, dtype=dtype)
+
+
+def _join(parts: list[pd.Series], sep: str) -> pd.Series:
+    """Join text columns row by row, skipping blank parts."""
+    joined = parts[0]
+    for part in parts[1:]:
+        both = joined.notna() & part.notna()
+        joined = joined.fillna(part).mask(both, joined + sep + part)
+    return joined
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+def _ledger(
+    text: pd.DataFrame, header: int, roles: dict[str, list[int]], headers: list[str]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Status and reason of every row (a frame), and the cleaned patient id of every row."""
+    n = len(text)
+    position = np.arange(n)
+    filled = text.notna().sum(axis=1).to_numpy()
+    pid = text.iloc[:, roles["patient_id"][0]]
+    pid = pid.mask(pid.str.fullmatch(_NO_ID).fillna(False).astype(bool))
+    role_columns = sorted({p for positions in roles.values() for p in positions})
+    id_header = headers[roles["patient_id"][0]].lower()
+    candidates = np.flatnonzero(text.iloc[:, roles["patient_id"][0]].str.lower().eq(id_header))
+    same = sum(
+        text.iloc[candidates, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
+        for p in role_columns
+    )
+    repeated = np.zeros(n, dtype=bool)
+    repeated[candidates] = same >= max(1, -(-len(role_columns) // 2))
+    few = np.flatnonzero((position > header) & (filled > 0) & (filled <= 4))
+    first_col = text.iloc[few].notna().to_numpy().argmax(axis=1)
+    first = pd.Series(text.iloc[few].to_numpy()[np.arange(len(few)), first_col], dtype="str")
+    footer = np.zeros(n, dtype=bool)
+    footer[few] = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy()
+    note = np.zeros(n, dtype=bool)
+    wordy = first.str.contains(r"[A-Za-z].*(?:\s|:)|:", regex=True).fillna(False).to_numpy()
+    outside_dx = ~np.isin(first_col, roles["diagnosis"])
+    note[few] = (filled[few] == 1) & wordy & outside_dx
+    body = position > header
+    reasons = {
+        "blank row": (filled == 0) & (position != header),
+        "title row above the header": position < header,
+        "header row": position == header,
+        "repeated header row": body & repeated,
+        "footer row": body & footer,
+        "title or note row (one cell of text)": body & note,
+        "no patient id": body & pid.isna().to_numpy(),
+    }
+    labels = [*reasons, "footer row below the table", ""]
+    code = np.select(list(reasons.values()), list(range(len(reasons))), len(labels) - 1)
+    used = code == len(labels) - 1
+    if used.any():
+        below = (position > np.flatnonzero(used).max()) & (filled > 0) & (filled <= 2)
+        code = np.where(below & (code == labels.index("no patient id")), len(labels) - 2, code)
+    status = ["used" if not r else "skipped" for r in labels]
+    status[labels.index("no patient id")] = "rejected"
+    table = pd.DataFrame({"status": status, "reason": labels}, dtype="str")
+    return table.take(code).reset_index(drop=True), pid
+
+
+# ---------------------------------------------------------------------------------------------
+# Assembling the panel
+
+
+def _first_non_blank_row(text: pd.DataFrame) -> list[str]:
+    head = text.iloc[:_HEADER_SCAN_ROWS]
+    if head.empty:
+        return []
+    row = head.iloc[int(head.notna().sum(axis=1).to_numpy().argmax())]
+    return [str(v) for v in row.dropna()]
+
+
+def _diagnoses(
+    used: pd.DataFrame, dx: list[int], headers: list[str], mapped: bool
+) -> tuple[pd.DataFrame, list[int], list[str]]:
+    """Code items of the used rows (index: column position, row), the diagnosis columns kept,
+    and notes. Auto-detected columns without a single ICD code are dropped when others have."""
+    cells = pd.concat({p: used.iloc[:, p].dropna() for p in dx}, names=["column", "row"])
+    items = parse_code_cells(cells)
+    columns = items.index.get_level_values("column")
+    coded = set(columns[items["kind"].ne("invalid").to_numpy()])
+    notes: list[str] = []
+    if coded and not mapped and len(coded) < len(dx):
+        dropped = [p for p in dx if p not in coded]
+        notes = [f"column '{headers[p]}' holds no diagnosis codes; not used" for p in dropped]
+        items = items[columns.isin(list(coded))]
+        dx = [p for p in dx if p in coded]
+    return items, dx, notes
+
+
+def _counted(values: pd.Series) -> pd.DataFrame:
+    counts = values.value_counts().rename_axis("value").reset_index(name="count")
+    return counts.sort_values(["count", "value"], ascending=[False, True], ignore_index=True)
+
+
+def _shape(pid: pd.Series, items: pd.DataFrame, dx_columns: int) -> str:
+    listed = bool(items.index.duplicated().any())
+    repeats = bool(pid.duplicated().any())
+    if repeats:
+        return "mixed" if listed or dx_columns > 1 else "long"
+    return "list" if listed and dx_columns == 1 else "wide"
+
+
+def tidy_panel(
+    grid: pd.DataFrame,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    source: SourceInfo | None = None,
+    today: pd.Timestamp | None = None,
+) -> Panel:
+    """Raw grid of cells (no header; rows as in the file) -> `Panel` (module docstring).
+
+    `mapping` {role: header or headers} overrides the aliases. `source` carries path, sheet and
+    sheets; header row and shape are filled in. `today` bounds birth dates (default: today).
+    Raises `PanelError` when the grid cannot be used (no id or diagnosis column, no rows, ...).
+    """
+    mapping = dict(mapping or {})
+    source = source or SourceInfo(path=Path("panel"), sheet=None, header_row=0, shape="")
+    where = f" in sheet '{source.sheet}'" if source.sheet else ""
+    what = (
+        f"sheet '{source.sheet}' of '{source.path.name}'"
+        if source.sheet
+        else f"'{source.path.name}'"
+    )
+    other_sheet = (
+        f"; pass --sheet with the sheet that holds the patients (sheets: {_listing(source.sheets)})"
+        if len(source.sheets) > 1
+        else ""
+    )
+    text = pd.DataFrame({c: cell_text(grid[c]) for c in grid.columns}).reset_index(drop=True)
+    text.columns = range(text.shape[1])
+    if text.empty or not text.notna().any().any():
+        raise PanelError(f"{what} is empty: there are no rows to read{other_sheet}")
+    if text.notna().sum(axis=1).max() <= 1:
+        raise PanelError(
+            f"{what} does not look like a table: no row has more than one "
+            "filled cell; export the panel with one column per field (patient id, diagnosis "
+            "codes, ...)"
+        )
+    wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
+    header = _find_header(text, wanted)
+    found = _first_non_blank_row(text) if header < 0 else text.iloc[header].dropna().tolist()
+    headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
+    roles = _assign_roles(headers, mapping) if header >= 0 else {}
+    for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
+        if role not in roles:
+            raise PanelError(
+                f"no column looks like {label}{where}; headers found: {_listing(found)}; "
+                f"pass --map {role}=<header>"
+            )
+    ledger, pid = _ledger(text, header, roles, headers)
+    ledger.insert(0, "row", np.arange(1, len(text) + 1))
+    used_mask = ledger["status"].eq("used").to_numpy()
+    if not used_mask.any():
+        raise PanelError(
+            f"no patient rows below the header (row {header + 1}) of {what}"
+            "; check that the export holds the patients, not only a title or summary"
+        )
+    used = text[used_mask].set_axis(ledger["row"][used_mask], axis=0)
+    pid = pid[used_mask].set_axis(used.index)
+    items, roles["diagnosis"], notes = _diagnoses(
+        used, roles["diagnosis"], headers, "diagnosis" in mapping
+    )
+    _require_codes(items, [headers[p] for p in roles["diagnosis"]])
+    patients, fields, quality_parts = _patients(used, pid, roles, today)
+    found_roles = set(roles) - {"first_name", "last_name"} | fields
+    mapping_used: dict[str, list[str]] = {}
+    for role in (r for r in ROLES if r in roles):
+        key = "name" if role in ("first_name", "last_name") else role
+        mapping_used.setdefault(key, []).extend(headers[p] for p in roles[role])
+    if "death_date" in fields and "death_date" not in roles:
+        mapping_used["death_date"] = mapping_used["deceased"]
+    row_of = items.index.get_level_values("row")
+    valid = items["kind"].eq("icd10").to_numpy()
+    diagnoses = pd.DataFrame(
+        {
+            "patient_id": pid.reindex(row_of[valid]).to_numpy(),
+            "code": items["code"].to_numpy()[valid],
+            "row": row_of[valid].to_numpy(dtype=np.int64),
+        }
+    ).astype({"patient_id": "str", "code": "str"})
+    diagnoses = diagnoses.sort_values("row", kind="stable").drop_duplicates(["patient_id", "code"])
+    unused = [h for p, h in enumerate(headers) if h and all(p not in v for v in roles.values())]
+    if unused:
+        notes.append(f"columns not used: {_listing(unused)}")
+    quality = DataQuality(
+        invalid_codes=_counted(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
+        icd9_codes=_counted(items.loc[items["kind"].eq("icd9").to_numpy(), "raw"]),
+        unknown_payers=unknown_payers(
+            pd.concat([patients["primary_payer"], patients["secondary_payer"]])
+        ),
+        **quality_parts,
+    )
+    return Panel(
+        patients=patients,
+        diagnoses=diagnoses.reset_index(drop=True),
+        roles=frozenset(found_roles),
+        ledger=ledger,
+        mapping=mapping_used,
+        source=replace(
+            source, header_row=header + 1, shape=_shape(pid, items, len(roles["diagnosis"]))
+        ),
+        quality=quality,
+        notes=tuple(notes),
+    )
+
+
+def _require_codes(items: pd.DataFrame, headers: list[str]) -> None:
+    """A panel without a single ICD-10-CM code cannot be assessed: say why."""
+    if items["kind"].eq("icd10").any():
+        return
+    columns = _listing(headers)
+    if items.empty:
+        raise PanelError(
+            f"the diagnosis column(s) {columns} are empty; pass --map diagnosis=<header> for "
+            "the column that holds the ICD-10-CM codes"
+        )
+    if items["kind"].eq("icd9").any():
+        raise PanelError(
+            f"the diagnosis column(s) {columns} hold ICD-9 codes only (e.g. "
+            f"{_examples(items['raw'])}); export the problem list with ICD-10-CM codes"
+        )
+    raise PanelError(
+        f"no ICD-10-CM code found in the diagnosis column(s) {columns} (e.g. "
+        f"{_examples(items['raw'])}); pass --map diagnosis=<header> for the column with the codes"
+    )
+
+
+def _patients(
+    used: pd.DataFrame,
+    pid: pd.Series,
+    roles: dict[str, list[int]],
+    today: pd.Timestamp | None,
+) -> tuple[pd.DataFrame, set[str], dict[str, pd.DataFrame]]:
+    """One row per patient (first non-blank value per field), the roles found (including
+    `death_date` when the deceased column holds dates), and the value-quality frames."""
+
+    def column(role: str) -> pd.Series | None:
+        positions = roles.get(role)
+        return used.iloc[:, positions[0]] if positions else None
+
+    fields: dict[str, pd.Series] = {}
+    bad_dates: list[dict[str, object]] = []
+    bad_values: list[dict[str, object]] = []
+    for role in ("phone", "provider", "location", "primary_payer", "secondary_payer"):
+        if (values := column(role)) is not None:
+            fields[role] = values
+    if (values := column("sex")) is not None:
+        fields["sex"] = _normalise_sex(values)
+    names = [column(r) for r in ("name", "last_name", "first_name")]
+    names = [n for n in (names[:1] if names[0] is not None else names[1:]) if n is not None]
+    if names:
+        fields["name"] = _join(names, ", ")
+    if "address" in roles:
+        fields["address"] = _join([used.iloc[:, p] for p in roles["address"]], ", ")
+
+    def dates(role: str, values: pd.Series) -> pd.Series:
+        parsed, problem = parse_dates(values, birth=role == "birth_date", today=today)
+        for reason, raw in values[problem.ne("")].groupby(problem[problem.ne("")]):
+            bad_dates.append(
+                {"column": role, "problem": reason, "count": len(raw), "examples": _examples(raw)}
+            )
+        return parsed
+
+    for role in ("birth_date", "last_visit_date", "death_date"):
+        if (values := column(role)) is not None:
+            fields[role] = dates(role, values)
+    for role in ("deceased", "hospice"):
+        if (values := column(role)) is None:
+            continue
+        flags = parse_booleans(values)
+        unread = values.notna() & flags.isna()
+        if role == "deceased" and unread.any():
+            death, _ = parse_dates(values.where(unread))
+            is_date = death.notna()
+            flags = flags.mask(is_date, True)
+            fields["death_date"] = fields.get("death_date", death).fillna(death)
+            unread &= ~is_date
+        fields[role] = flags
+        if unread.any():
+            bad_values.append(
+                {"column": role, "count": int(unread.sum()), "examples": _examples(values[unread])}
+            )
+    for role in ("inpatient_admits_12m", "ed_visits_12m"):
+        if (values := column(role)) is None:
+            continue
+        counts = parse_counts(values)
+        fields[role] = counts
+        unread = values.notna() & counts.isna()
+        if unread.any():
+            bad_values.append(
+                {"column": role, "count": int(unread.sum()), "examples": _examples(values[unread])}
+            )
+    records = pd.DataFrame(fields, index=used.index)
+    records.insert(0, "patient_id", pid.astype("str"))
+    groups = records.groupby("patient_id", sort=False)
+    merged = groups.first()
+    distinct = groups.nunique() if len(records.columns) > 1 else pd.DataFrame(index=merged.index)
+    conflicts = (distinct > 1).sum()
+    conflicts = conflicts[conflicts > 0].rename_axis("column").reset_index(name="patients")
+    index = merged.index.rename("patient_id")
+    patients = pd.DataFrame(
+        {
+            name: merged[name].astype(dtype) if name in merged else _empty(dtype, index)
+            for name, dtype in PATIENT_COLUMNS.items()
+        },
+        index=index,
+    )
+    patients["payer_class"] = payer_class(patients["primary_payer"])
+    patients["secondary_payer_class"] = payer_class(patients["secondary_payer"])
+    patients["dual_eligible"] = dual_eligible(
+        patients["primary_payer"], patients["secondary_payer"]
+    ).astype(bool)
+    quality = {
+        "bad_dates": pd.DataFrame(bad_dates, columns=["column", "problem", "count", "examples"]),
+        "conflicts": conflicts.astype({"patients": "int64"}),
+        "bad_values": pd.DataFrame(bad_values, columns=["column", "count", "examples"]),
+    }
+    return patients, set(fields) & set(PATIENT_COLUMNS), quality
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def _decode(data: bytes) -> str:
+    """Text of a delimited file: UTF-16 (BOM), UTF-8 (with or without BOM), else cp1252, else
+    latin-1 (which never fails)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _sniff_delimiter(text: str, preferred: str) -> str:
+    """The delimiter that splits the most of the first lines into the same number (>1) of
+    fields; ties go to the one the extension suggests."""
+    lines = [line for line in text[:200_000].splitlines()[:60] if line.strip()]
+    best, best_score = preferred, 0
+    for delimiter in dict.fromkeys([preferred, ",", "\t", ";", "|"]):
+        widths = pd.Series([len(row) for row in csv.reader(lines, delimiter=delimiter)])
+        widths = widths[widths > 1]
+        score = int(widths.value_counts().max()) if len(widths) else 0
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read_text(path: Path) -> pd.DataFrame:
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04" or data[:8] == _OLE2_MAGIC:
+        raise PanelError(
+            f"'{path.name}' is an Excel workbook, not a text file; rename it to .xlsx "
+            "(or export the panel as CSV again)"
+        )
+    text = _decode(data)
+    delimiter = _sniff_delimiter(text, "\t" if path.suffix.lower() == ".tsv" else ",")
+    lines = text[:200_000].splitlines()[:200]
+    width = max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=1)
+    options = {"header": None, "dtype": str, "keep_default_na": False, "na_values": [""]}
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=delimiter, names=range(width), skip_blank_lines=False, **options
+        )
+    except (pd.errors.ParserError, ValueError):
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        return pd.DataFrame(rows, dtype="str")
+
+
+def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
+    head = path.read_bytes()[: 1 << 16] if path.stat().st_size else b""
+    if not head:
+        raise PanelError(f"'{path.name}' is empty (0 bytes); export the panel again")
+    if head[:8] == _OLE2_MAGIC and path.suffix.lower() != ".xls":
+        if "EncryptionInfo".encode("utf-16-le") in path.read_bytes():
+            raise PanelError(
+                f"'{path.name}' is password-protected; open it in Excel, remove the password "
+                "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it "
+                "and run again"
+            )
+    elif path.suffix.lower() != ".xls" and not zipfile.is_zipfile(path):
+        raise PanelError(
+            f"cannot read '{path.name}': it is not a valid Excel workbook (damaged, or another "
+            "kind of file renamed); open it in Excel and save it again as .xlsx, or export the "
+            "panel as .csv"
+        )
+    errors = []
+    for engine in ("calamine", "openpyxl"):
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
+            return {str(name): grid for name, grid in sheets.items()}
+        except Exception as error:  # any reader failure means "unreadable"
+            errors.append(f"{engine}: {error}")
+    raise PanelError(
+        f"cannot read '{path.name}' ({errors[0]}); open it in Excel and save it again as .xlsx, "
+        "or export the panel as .csv"
+    )
+
+
+def _pick_sheet(sheets: dict[str, pd.DataFrame], name: str | None, path: Path) -> str:
+    """The named sheet, or the one whose header row matches most known headers (then the
+    sheet with the most rows)."""
+    if name is not None:
+        matches = [s for s in sheets if s == name] or [
+            s for s in sheets if s.strip().casefold() == name.strip().casefold()
+        ]
+        if not matches:
+            raise PanelError(
+                f"no sheet named '{name}' in '{path.name}'; sheets: {_listing(list(sheets))}; "
+                "pass --sheet with one of them"
+            )
+        return matches[0]
+
+    def score(sheet: str) -> tuple[float, int]:
+        grid = sheets[sheet]
+        head = grid.iloc[:_HEADER_SCAN_ROWS]
+        text = pd.DataFrame({c: cell_text(head[c]) for c in head.columns})
+        best = float(_header_scores(text).max()) if not text.empty else 0.0
+        return best, len(grid)
+
+    return max(sheets, key=score)
+
+
+def read_panel(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+) -> Panel:
+    """Read a panel export (.xlsx/.xlsm/.xls, .csv, .tsv/.txt, .parquet) into a `Panel`.
+
+    `sheet` names the workbook sheet (default: the one that looks like a patient table);
+    `mapping` {role: header} overrides the column aliases. Raises `PanelError` with the problem
+    and its fix when the file cannot be used.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PanelError(f"panel file not found: {path}; check the path")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise PanelError(
+            f"cannot read '{path.name}': unsupported file type '{suffix or '(none)'}'; export "
+            f"the panel as one of {', '.join(SUFFIXES)}"
+        )
+    if path.stat().st_size == 0:
+        raise PanelError(f"'{path.name}' is empty (0 bytes); export the panel again")
+    sheets: tuple[str, ...] = ()
+    chosen = None
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        grids = _read_workbook(path)
+        sheets = tuple(grids)
+        chosen = _pick_sheet(grids, sheet, path)
+        grid = grids[chosen]
+    elif suffix == ".parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as error:  # any reader failure means "unreadable"
+            raise PanelError(
+                f"cannot read '{path.name}' ({error}); export the panel again as .parquet or .csv"
+            ) from error
+        header = pd.DataFrame([list(frame.columns)], columns=frame.columns, dtype=object)
+        grid = pd.concat([header, frame.astype(object)], ignore_index=True)
+    else:
+        grid = _read_text(path)
+    source = SourceInfo(path=path, sheet=chosen, header_row=0, shape="", sheets=sheets)
+    return tidy_panel(grid, mapping=mapping, source=source)

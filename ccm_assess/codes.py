@@ -1,0 +1,155 @@
+"""ICD-10-CM code normalising and shape check, ICD-9 recognised (spec/panel_contract.md, Values).
+
+A cell of a panel may hold one code (`E11.9`, `e119`, ` E11.9 `), a code with its description
+(`E11.9 - Type 2 diabetes ...`, `Type 2 diabetes (E11.9)`) or a list of codes (`E11.9; I10,
+N18.30`). `parse_code_cells` turns such cells into one item per code, each with its normalised
+code and kind:
+
+- `icd10`: valid ICD-10-CM *in shape*: a letter, a digit, a digit or letter, then up to four
+  digits or letters; the dot, if written, only after the third character. Every letter A-Z is
+  accepted as the first character: CMS uses U codes (U07.1 COVID-19, U09.9 post COVID-19).
+  Normalised to upper case without the dot (`E119`). Whether the code exists in the current code
+  set is not checked (spec/icd_data.md: the shape check is what the spec asks for).
+- `icd9`: ICD-9-CM in shape, reported and kept out of the analysis: 3 digits with up to 2
+  decimals (`250.00`, `401.9`, `4019`); `V` + 2 digits with up to 2 decimals (`V58.67`); `E` + 3
+  digits with up to 1 decimal written with its dot (`E849.0`), or undotted starting `E9`
+  (`E9170`). Decisions where the two code sets overlap in shape:
+  - an all-digit `V` code (`V58.67`, `V4581`) is ICD-9: ICD-10-CM V codes (transport accidents)
+    always carry a 7th character letter when billable (`V43.52XA`);
+  - an undotted `E8xx` (`E849`, `E8490`) is ICD-10-CM (E84.9 cystic fibrosis): undotted modern
+    exports are far more common than ICD-9 E codes, which are external causes, not diagnoses.
+- `invalid`: anything else (`DM2`, `Diabetes`, `E11.`), kept out and counted.
+
+Every function maps each distinct value once (`pd.factorize`), so 1M cells holding a few
+thousand distinct values cost little more than the factorising.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KINDS: tuple[str, ...] = ("icd10", "icd9", "invalid")
+"""Kinds of a code item, in report order."""
+
+ICD10_SHAPE = r"[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?"
+"""ICD-10-CM in shape, upper case, dot optional and only after the third character."""
+
+ICD9_SHAPE = (
+    r"[0-9]{3}(?:\.[0-9]{1,2})?|[0-9]{4,5}"  # 250.00, 4019
+    r"|V[0-9]{2}(?:\.?[0-9]{1,2})?|E[0-9]{3}\.[0-9]|E9[0-9]{2,3}"  # V58.67, E849.0, E9170
+)
+"""ICD-9-CM in shape, upper case (see the module docstring for the V and E decisions)."""
+
+# Something that looks like a code of either set, in any case, as written inside a cell.
+_CODELIKE = (
+    r"[EeVv][0-9]{2,3}\.[0-9]{1,2}|[A-Za-z][0-9][0-9A-Za-z](?:\.?[0-9A-Za-z]{1,4})?"
+    r"|[0-9]{3}(?:\.?[0-9]{1,2})?"
+)
+_END = r"(?![0-9A-Za-z.])"
+_ITEM_SEPARATORS = rf"[;|\r\n]+|,\s*(?=(?:{_CODELIKE}){_END})"
+"""`;`, `|` and line breaks always separate codes; a comma only when a code follows it (so a
+description such as `... kidney disease, stage 3 (E11.22)` stays one item)."""
+_ONLY_CODES = rf"(?:{_CODELIKE})(?:\s+(?:{_CODELIKE}))+"
+_LEADING = rf"^(?P<code>{_CODELIKE}){_END}"
+_BRACKETED = rf"[(\[]\s*(?P<code>{_CODELIKE})\s*[)\]]"
+_TRAILING = rf"[-:=\u2013\u2014]\s*(?P<code>{_CODELIKE})$"
+_STRIP = " \t\"'*"
+
+
+def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Position of each value among the distinct values (-1 for NA), and the distinct values
+    as a `str` Series: work on the distinct values, then `spread` the result back."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+
+
+def spread(
+    results: pd.DataFrame | pd.Series, codes: np.ndarray, index: pd.Index, fill: object
+) -> pd.DataFrame | pd.Series:
+    """Results computed per distinct value -> one per original value (`fill` where it was NA)."""
+    padded = pd.concat([results, results.iloc[:1]]) if len(results) else results.reindex([0])
+    taken = padded.take(np.where(codes < 0, len(results), codes))
+    if (codes < 0).any():
+        taken.iloc[codes < 0] = fill
+    return taken.set_axis(index)
+
+
+def classify_tokens(tokens: pd.Series) -> pd.DataFrame:
+    """Kind and normalised code of bare code tokens (no description around them).
+
+    Returns columns `code` (upper case, dot removed; NA when invalid) and `kind` (`KINDS`),
+    on the index of `tokens`.
+    """
+    upper = tokens.str.strip(_STRIP).str.upper()
+    is_icd9 = upper.str.fullmatch(ICD9_SHAPE).fillna(False).astype(bool)
+    is_icd10 = ~is_icd9 & upper.str.fullmatch(ICD10_SHAPE).fillna(False).astype(bool)
+    kind = pd.Series(
+        np.select([is_icd10, is_icd9], ["icd10", "icd9"], "invalid"), index=tokens.index
+    )
+    code = upper.str.replace(".", "", regex=False).where(is_icd10 | is_icd9)
+    return pd.DataFrame({"code": code.astype("str"), "kind": kind.astype("str")})
+
+
+def _normalise_unique(items: pd.Series) -> pd.DataFrame:
+    """`classify_tokens` for items that may carry a description: the code is the leading code,
+    else the first bracketed one, else one after a trailing dash or colon, else the whole item."""
+    text = items.str.strip(_STRIP)
+    candidates = [
+        text.str.extract(pattern, expand=False) for pattern in (_LEADING, _BRACKETED, _TRAILING)
+    ]
+    chosen = pd.Series(pd.NA, index=items.index, dtype="str")
+    for candidate in candidates:
+        found = candidate.notna() & chosen.isna()
+        kinds = classify_tokens(candidate[found])["kind"]
+        chosen = chosen.mask(found & kinds.reindex(items.index).ne("invalid"), candidate)
+    return classify_tokens(chosen.fillna(text))
+
+
+def normalise_codes(values: pd.Series) -> pd.DataFrame:
+    """Per value (one code each, possibly with a description): `code` and `kind`.
+
+    `code` is upper case without the dot (`E119`) for `icd10` and `icd9`, NA for `invalid`
+    and for blank values (whose `kind` is NA too). Same index as `values`.
+    """
+    codes, uniques = distinct(values)
+    return spread(_normalise_unique(uniques), codes, values.index, np.nan)
+
+
+def _split_unique(cells: pd.Series) -> pd.Series:
+    """Distinct cells -> items, index = position of the cell (repeated), blanks dropped."""
+    items = cells.str.split(_ITEM_SEPARATORS, regex=True).explode().str.strip(_STRIP)
+    several = items.str.fullmatch(_ONLY_CODES).fillna(False).astype(bool)
+    items = pd.concat([items[~several], items[several].str.split(r"\s+", regex=True).explode()])
+    items = items.sort_index(kind="stable")
+    return items[items.notna() & items.ne("")]
+
+
+def split_code_cells(cells: pd.Series) -> pd.Series:
+    """Cells holding one or more codes -> one item per row (raw text, stripped).
+
+    Separators: `;`, `|`, line breaks, a comma before a code, and spaces between codes. The
+    index of each item is the index of its cell (repeated); blank cells and items are dropped.
+    """
+    cells = cells.dropna()
+    codes, uniques = distinct(cells)
+    parts = _split_unique(uniques)
+    position = parts.index.to_numpy()
+    count = np.bincount(position, minlength=len(uniques))
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]) if len(count) else count
+    repeat = count[codes]
+    cell = np.repeat(np.arange(len(codes)), repeat)
+    within = np.arange(repeat.sum()) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    item = np.repeat(start[codes], repeat) + within
+    return pd.Series(parts.to_numpy()[item], index=cells.index[cell], dtype="str", name="raw")
+
+
+def parse_code_cells(cells: pd.Series) -> pd.DataFrame:
+    """Cells -> one row per code item: columns `raw` (item as written), `code`, `kind`.
+
+    The index of each row is the index of its cell (repeated). Blank cells give no row.
+    """
+    raw = split_code_cells(cells)
+    parsed = normalise_codes(raw.reset_index(drop=True))
+    parsed.index = raw.index
+    return pd.concat([raw, parsed], axis=1)

@@ -1,0 +1,727 @@
+"""Reading panel exports (ccm_assess.panel): files, sheets, headers, shapes, values, ledger, errors.
+
+Workbooks are built with openpyxl into tmp_path; small text exports live in tests/fixtures/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from ccm_assess import panel as panel_module
+from ccm_assess.errors import CcmAssessError, PanelError
+from ccm_assess.panel import (
+    PATIENT_COLUMNS,
+    ROLES,
+    Panel,
+    cell_text,
+    header_role,
+    parse_booleans,
+    parse_counts,
+    parse_dates,
+    read_panel,
+    tidy_panel,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TODAY = pd.Timestamp("2026-11-26")
+T = pd.Timestamp
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    """A workbook with one sheet per entry; `[]` is a blank row."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def statuses(panel: Panel) -> dict[int, str]:
+    """Row -> status, or `skipped: reason` / `rejected: reason`."""
+    ledger = panel.ledger
+    explained = ledger["status"] + ": " + ledger["reason"]
+    label = ledger["status"].where(ledger["status"].eq("used"), explained)
+    return dict(zip(ledger["row"], label, strict=True))
+
+
+def pairs(panel: Panel) -> list[tuple[str, str, int]]:
+    return list(panel.diagnoses.itertuples(index=False, name=None))
+
+
+# --- a messy wide EHR workbook ---------------------------------------------------------------
+
+MESSY_HEADER = [
+    "Acct #", "Last Name", "First Name", "DOB", "Gender", "Primary Ins.", "Ins 2", "Last Appt",
+    "PCP", "Location", "Dx 1", "Dx 2", "Dx 3", "Deceased", "Hospice", "IP Admits (12 mo)",
+    "ED Visits (12 mo)", "Notes",
+]  # fmt: skip
+MESSY_ROWS = [
+    ["Patient Panel Report"],
+    ["Run date: 11/26/2026"],
+    [],
+    MESSY_HEADER,
+    [1001, "Doe", "Jane", dt.datetime(1950, 3, 4), "F", "Medicare Part B", "Medicaid",
+     dt.datetime(2026, 1, 15), "Dr A", "Main", "E11.9", "I10", None, "N", None, 1, 2, None],
+    [1002, "Roe", "Rick", "03/05/1948", "Male", "Humana Gold Plus", None, 45123, "Dr B",
+     "North", "J44.9 - COPD", "e11.65", "N18.30", None, "X", 0, 0, "call back"],
+    [],
+    MESSY_HEADER,
+    [None, "Smith", "Ann", "1960-01-01", "F", "Medicare", None, None, "Dr A", "Main", "I10"],
+    [1003, "Poe", "Ed", "13/45/1950", "f", "BCBS", None, "2025-02-30", "Dr A", "Main",
+     "Diabetes (E11.9)", "401.9", None, "Yes"],
+    [1004, "Loe", "Al", "2099-01-01", "M", "Medicare Advantage", None, None, "Dr B", "North",
+     "I50.9", None, None, "2025-12-01", None, "two"],
+    [],
+    ["Total patients: 4"],
+    ["Page 1 of 1"],
+    ["Confidential"],
+]  # fmt: skip
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Panel:
+    return read_panel(write_xlsx(tmp_path / "messy_headers.xlsx", {"Panel": MESSY_ROWS}))
+
+
+def test_messy_workbook_ledger_accounts_for_every_row(messy: Panel) -> None:
+    assert statuses(messy) == {
+        1: "skipped: title row above the header",
+        2: "skipped: title row above the header",
+        3: "skipped: blank row",
+        4: "skipped: header row",
+        5: "used",
+        6: "used",
+        7: "skipped: blank row",
+        8: "skipped: repeated header row",
+        9: "rejected: no patient id",
+        10: "used",
+        11: "used",
+        12: "skipped: blank row",
+        13: "skipped: footer row",
+        14: "skipped: footer row",
+        15: "skipped: footer row",
+    }
+    counts = messy.ledger["status"].value_counts().to_dict()
+    assert counts == {"skipped": 10, "used": 4, "rejected": 1}  # 10 + 4 + 1 = 15 rows read
+    assert messy.source.header_row == 4
+    assert messy.source.sheet == "Panel"
+    assert messy.source.shape == "wide"
+
+
+def test_messy_workbook_maps_vendor_headers(messy: Panel) -> None:
+    assert messy.mapping == {
+        "patient_id": ["Acct #"],
+        "diagnosis": ["Dx 1", "Dx 2", "Dx 3"],
+        "birth_date": ["DOB"],
+        "sex": ["Gender"],
+        "primary_payer": ["Primary Ins."],
+        "secondary_payer": ["Ins 2"],
+        "last_visit_date": ["Last Appt"],
+        "provider": ["PCP"],
+        "location": ["Location"],
+        "deceased": ["Deceased"],
+        "hospice": ["Hospice"],
+        "inpatient_admits_12m": ["IP Admits (12 mo)"],
+        "ed_visits_12m": ["ED Visits (12 mo)"],
+        "name": ["First Name", "Last Name"],
+        "death_date": ["Deceased"],  # the deceased column held a date (row 11)
+    }
+    assert messy.roles == frozenset(messy.mapping)
+    assert messy.notes == ("columns not used: 'Notes'",)
+
+
+def test_messy_workbook_patients(messy: Panel) -> None:
+    p = messy.patients
+    assert p.index.tolist() == ["1001", "1002", "1003", "1004"]
+    assert p["name"].tolist() == ["Doe, Jane", "Roe, Rick", "Poe, Ed", "Loe, Al"]
+    assert p["sex"].tolist() == ["F", "M", "F", "M"]
+    # 13/45/1950 unparseable; 2099-01-01 a birth date in the future: both null
+    assert p["birth_date"].tolist()[:2] == [T("1950-03-04"), T("1948-03-05")]
+    assert p["birth_date"].isna().tolist() == [False, False, True, True]
+    # Excel serial 45123 = 2023-01-01 (serial 44927) + 196 days = 2023-07-16; 2025-02-30 invalid
+    assert p["last_visit_date"].tolist()[:2] == [T("2026-01-15"), T("2023-07-16")]
+    assert p["last_visit_date"].isna().tolist() == [False, False, True, True]
+    assert p["payer_class"].tolist() == ["medicare_ffs", "medicare_advantage", "commercial",
+                                         "medicare_advantage"]  # fmt: skip
+    assert p["secondary_payer_class"].tolist() == ["medicaid", "unknown", "unknown", "unknown"]
+    assert p["dual_eligible"].tolist() == [True, False, False, False]
+    assert p["provider"].tolist() == ["Dr A", "Dr B", "Dr A", "Dr B"]
+    # N -> False, blank in a Y/N column -> unknown, Yes -> True, a date -> deceased on that date
+    assert p["deceased"].tolist() == [False, pd.NA, True, True]
+    assert p["death_date"].isna().tolist() == [True, True, True, False]
+    assert p["death_date"].iloc[3] == T("2025-12-01")
+    # the hospice column only holds X marks: blank reads as False
+    assert p["hospice"].tolist() == [False, True, False, False]
+    assert p["inpatient_admits_12m"].tolist() == [1, 0, pd.NA, pd.NA]  # "two" unreadable
+    assert p["ed_visits_12m"].tolist() == [2, 0, pd.NA, pd.NA]
+
+
+def test_messy_workbook_codes_and_quality(messy: Panel) -> None:
+    assert pairs(messy) == [
+        ("1001", "E119", 5),
+        ("1001", "I10", 5),
+        ("1002", "J449", 6),
+        ("1002", "E1165", 6),
+        ("1002", "N1830", 6),
+        ("1003", "E119", 10),
+        ("1004", "I509", 11),
+    ]
+    quality = messy.quality
+    assert quality.icd9_codes.to_dict("list") == {"value": ["401.9"], "count": [1]}
+    assert quality.invalid_codes.empty
+    assert quality.bad_dates.to_dict("records") == [
+        {"column": "birth_date", "problem": "in the future", "count": 1, "examples": "2099-01-01"},
+        {"column": "birth_date", "problem": "unparseable", "count": 1, "examples": "13/45/1950"},
+        {"column": "last_visit_date", "problem": "unparseable", "count": 1,
+         "examples": "2025-02-30"},
+    ]  # fmt: skip
+    assert quality.bad_values.to_dict("records") == [
+        {"column": "inpatient_admits_12m", "count": 1, "examples": "two"}
+    ]
+    assert quality.conflicts.empty
+    assert quality.unknown_payers.empty
+
+
+def test_patients_frame_has_exactly_the_contract_columns_and_dtypes(messy: Panel) -> None:
+    p = messy.patients
+    assert p.index.name == "patient_id"
+    assert str(p.index.dtype) == "str"
+    assert {c: str(t) for c, t in p.dtypes.items()} == PATIENT_COLUMNS
+    d = messy.diagnoses
+    assert {c: str(t) for c, t in d.dtypes.items()} == {
+        "patient_id": "str",
+        "code": "str",
+        "row": "int64",
+    }
+    assert not d.duplicated(["patient_id", "code"]).any()
+
+
+def test_missing_roles_are_all_na_columns(tmp_path: Path) -> None:
+    panel = read_panel(write_text(tmp_path / "minimal.csv", "MRN,Dx\n1,E11.9\n"))
+    assert panel.roles == frozenset({"patient_id", "diagnosis"})
+    p = panel.patients
+    assert {c: str(t) for c, t in p.dtypes.items()} == PATIENT_COLUMNS
+    for column in ("name", "birth_date", "deceased", "hospice", "ed_visits_12m"):
+        assert p[column].isna().all()
+    assert p["payer_class"].tolist() == ["unknown"]
+    assert p["dual_eligible"].tolist() == [False]
+
+
+# --- sheets ----------------------------------------------------------------------------------
+
+
+def test_picks_the_sheet_that_looks_like_a_patient_table(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "two_sheets.xlsx",
+        {
+            "Report Criteria": [["Provider", "All"], ["Run date", "11/26/2026"]],
+            "Patients": [["MRN", "DOB", "ICD10"], ["7", "1950-01-01", "I10"]],
+        },
+    )
+    panel = read_panel(path)
+    assert panel.source.sheet == "Patients"
+    assert panel.source.sheets == ("Report Criteria", "Patients")
+    assert pairs(panel) == [("7", "I10", 2)]
+    assert read_panel(path, sheet=" patients ").source.sheet == "Patients"
+    with pytest.raises(PanelError) as error:
+        read_panel(path, sheet="Data")
+    assert str(error.value) == (
+        "no sheet named 'Data' in 'two_sheets.xlsx'; sheets: 'Report Criteria', 'Patients'; "
+        "pass --sheet with one of them"
+    )
+    with pytest.raises(PanelError) as error:
+        read_panel(
+            write_xlsx(tmp_path / "blank.xlsx", {"Blank": [], "Patients": []}), sheet="Blank"
+        )
+    assert str(error.value) == (
+        "sheet 'Blank' of 'blank.xlsx' is empty: there are no rows to read; pass --sheet with "
+        "the sheet that holds the patients (sheets: 'Blank', 'Patients')"
+    )
+
+
+def test_falls_back_to_openpyxl_when_calamine_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_xlsx(tmp_path / "p.xlsx", {"S": [["MRN", "Dx"], [1, "E11.9"]]})
+    real = pd.read_excel
+    engines = []
+
+    def fake(*args: object, engine: str, **kwargs: object) -> object:
+        engines.append(engine)
+        if engine == "calamine":
+            raise ValueError("calamine broke")
+        return real(*args, engine=engine, **kwargs)
+
+    monkeypatch.setattr(panel_module.pd, "read_excel", fake)
+    assert pairs(read_panel(path)) == [("1", "E119", 2)]
+    assert engines == ["calamine", "openpyxl"]
+
+
+# --- shapes ----------------------------------------------------------------------------------
+
+
+def test_long_problem_list_merges_rows_by_patient() -> None:
+    panel = read_panel(FIXTURES / "one_row_per_diagnosis.csv")  # UTF-8 with BOM, CRLF
+    assert panel.source.shape == "long"
+    assert panel.source.header_row == 2
+    assert panel.mapping["patient_id"] == ["MRN"]  # the BOM is not part of the first header
+    assert statuses(panel) == {
+        1: "skipped: title row above the header",
+        2: "skipped: header row",
+        3: "used",
+        4: "used",
+        5: "used",
+        6: "used",
+        7: "used",
+        8: "rejected: no patient id",
+        9: "used",  # A3: only an invalid code (DM2), still a patient
+        10: "used",
+        11: "skipped: footer row",
+    }
+    assert panel.patients.index.tolist() == ["A1", "A2", "A3", "A4"]
+    # A1's E11.9 appears on rows 3 and 5: one pair, first row kept
+    assert pairs(panel) == [("A1", "E119", 3), ("A1", "I10", 4), ("A2", "J449", 6),
+                            ("A4", "N1830", 10)]  # fmt: skip
+    q = panel.quality
+    assert q.icd9_codes.to_dict("list") == {"value": ["250.00"], "count": [1]}
+    assert q.invalid_codes.to_dict("list") == {"value": ["DM2"], "count": [1]}
+    # A2's rows say 03/05/1948 and 1948-03-06: one conflict, the first value kept
+    assert q.conflicts.to_dict("records") == [{"column": "birth_date", "patients": 1}]
+    assert panel.patients.loc["A2", "birth_date"] == T("1948-03-05")
+    assert panel.patients["payer_class"].tolist() == [
+        "medicare_ffs", "medicare_advantage", "self_pay", "unknown"]  # fmt: skip
+    assert panel.patients["dual_eligible"].tolist() == [True, False, False, False]
+    assert q.unknown_payers.to_dict("list") == {"value": ["Acme Health Plan"], "count": [1]}
+    assert panel.patients.loc["A1", "name"] == "Doe, Jane"
+    assert panel.notes == ("columns not used: 'Problem Description'",)
+
+
+def test_codes_listed_in_one_cell() -> None:
+    panel = read_panel(FIXTURES / "codes_listed_in_one_cell.csv")
+    assert panel.source.shape == "list"
+    assert pairs(panel) == [
+        ("P1", "E119", 2), ("P1", "I10", 2), ("P1", "N1830", 2),
+        ("P2", "E785", 3), ("P2", "F329", 3),
+        ("P3", "J45909", 4), ("P3", "E119", 4),
+        ("P4", "E119", 5), ("P4", "I10", 5),
+    ]  # fmt: skip
+    assert panel.patients.index.tolist() == ["P1", "P2", "P3", "P4", "P5"]  # P5: no codes
+    # 3/4/45: a two-digit year that would be in the future goes back a century
+    assert panel.patients.loc["P3", "birth_date"] == T("1945-03-04")
+    assert panel.patients["payer_class"].tolist() == [
+        "medicare_ffs", "medicaid", "commercial", "medicare_advantage", "commercial"]  # fmt: skip
+
+
+def test_several_rows_each_with_several_codes() -> None:
+    panel = read_panel(FIXTURES / "several_rows_several_codes.csv")
+    assert panel.source.shape == "mixed"
+    assert panel.mapping["diagnosis"] == ["Dx1", "Dx2"]
+    # C1: E11.9, I10 on row 2; "I10; N18.30" on row 3 (I10 already seen on row 2)
+    assert pairs(panel) == [("C1", "E119", 2), ("C1", "I10", 2), ("C1", "N1830", 3),
+                            ("C2", "J449", 4), ("C2", "F0390", 5), ("C2", "G309", 5)]  # fmt: skip
+    # C2 is Tricare on one row, Workers Comp on the other: first kept, conflict counted
+    assert panel.patients.loc["C2", "payer_class"] == "other"
+    assert panel.quality.conflicts.to_dict("records") == [
+        {"column": "primary_payer", "patients": 1}
+    ]
+
+
+@pytest.mark.parametrize(
+    "headers", [["Dx1", "Dx2"], ["Diagnosis 1", "Diagnosis 2"], ["ICD10_1", "ICD10_2"]]
+)
+def test_numbered_diagnosis_columns(tmp_path: Path, headers: list[str]) -> None:
+    text = f"MRN,{headers[0]},{headers[1]}\n1,E11.9,I10\n2,J44.9,\n"
+    panel = read_panel(write_text(tmp_path / "wide.csv", text))
+    assert panel.mapping["diagnosis"] == headers
+    assert panel.source.shape == "wide"
+    assert pairs(panel) == [("1", "E119", 2), ("1", "I10", 2), ("2", "J449", 3)]
+
+
+def test_a_diagnosis_column_without_codes_is_set_aside(tmp_path: Path) -> None:
+    text = "MRN,Diagnosis,ICD10 Code\n1,Type 2 diabetes,E11.9\n2,Hypertension,I10\n"
+    panel = read_panel(write_text(tmp_path / "names_and_codes.csv", text))
+    assert panel.mapping["diagnosis"] == ["ICD10 Code"]
+    assert panel.quality.invalid_codes.empty
+    assert panel.notes[0] == "column 'Diagnosis' holds no diagnosis codes; not used"
+
+
+# --- text formats ----------------------------------------------------------------------------
+
+
+def test_semicolon_delimited_csv_with_title() -> None:
+    panel = read_panel(FIXTURES / "semicolon_delimited.csv")
+    assert panel.source.header_row == 3
+    assert panel.mapping["patient_id"] == ["Person Nbr"]
+    assert panel.mapping["primary_payer"] == ["Financial Class"]
+    assert pairs(panel) == [("9001", "E119", 4), ("9002", "I10", 5)]
+
+
+def test_tab_delimited_txt_with_yyyymmdd_and_serial_dates() -> None:
+    panel = read_panel(FIXTURES / "tab_delimited_with_title.txt")
+    assert panel.mapping["patient_id"] == ["Enterprise ID"]
+    # 19500101 -> 1950-01-01; serial 45123 -> 2023-07-16 (see test_messy_workbook_patients)
+    assert panel.patients["birth_date"].tolist() == [T("1950-01-01"), T("2023-07-16")]
+    assert panel.patients["payer_class"].tolist() == ["medicare_advantage", "self_pay"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "suffix", "sep"),
+    [("utf-8-sig", ".csv", ","), ("cp1252", ".csv", ","), ("utf-16", ".txt", "\t"),
+     ("utf-8", ".tsv", "\t")],
+)  # fmt: skip
+def test_text_encodings(tmp_path: Path, encoding: str, suffix: str, sep: str) -> None:
+    rows = [["MRN", "Patient Name", "ICD10"], ["1", '"Peña, José"', "E11.9"]]
+    text = "\n".join(sep.join(row) for row in rows)
+    panel = read_panel(write_text(tmp_path / f"panel{suffix}", text + "\n", encoding))
+    assert panel.patients.loc["1", "name"] == "Peña, José"
+    assert pairs(panel) == [("1", "E119", 2)]
+
+
+def test_bytes_invalid_in_cp1252_fall_back_to_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"MRN,Patient Name,ICD10\n1,A\x81B,E11.9\n")
+    assert read_panel(path).patients.loc["1", "name"] == "A\x81B"
+
+
+def test_parquet(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "MRN": [10, 11],
+            "DOB": pd.to_datetime(["1950-01-02", "1960-03-04"]),
+            "ICD10": ["E11.9", "I10"],
+        }
+    )
+    frame.to_parquet(tmp_path / "panel.parquet")
+    panel = read_panel(tmp_path / "panel.parquet")
+    assert panel.source.header_row == 1
+    assert statuses(panel) == {1: "skipped: header row", 2: "used", 3: "used"}
+    assert panel.patients["birth_date"].tolist() == [T("1950-01-02"), T("1960-03-04")]
+    assert pairs(panel) == [("10", "E119", 2), ("11", "I10", 3)]
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def test_note_rows_footers_split_by_commas_and_id_only_rows(tmp_path: Path) -> None:
+    text = (
+        "MRN,Name,ICD10\n"  # 1
+        "1,Ann,E11.9\n"  # 2
+        "Provider: Dr A\n"  # 3: one cell of text in the middle -> note
+        "A9\n"  # 4: an id alone -> a patient without codes
+        "N/A,Bob,I10\n"  # 5: placeholder id -> rejected
+        ",,\n"  # 6: blank
+        "Total rows: 1,000,000\n"  # 7: unquoted commas split it into 3 cells -> footer
+        "Page 1 of 1\n"  # 8
+    )
+    panel = read_panel(write_text(tmp_path / "notes.csv", text))
+    assert statuses(panel) == {
+        1: "skipped: header row",
+        2: "used",
+        3: "skipped: title or note row (one cell of text)",
+        4: "used",
+        5: "rejected: no patient id",
+        6: "skipped: blank row",
+        7: "skipped: footer row",
+        8: "skipped: footer row",
+    }
+    assert panel.patients.index.tolist() == ["1", "A9"]
+
+
+def test_rows_without_id_below_the_table_are_footers(tmp_path: Path) -> None:
+    text = "Name,MRN,ICD10\nAnn,1,E11.9\nSigned,,by Dr A\n"  # 2 cells, no id, after the data
+    panel = read_panel(write_text(tmp_path / "below.csv", text))
+    assert statuses(panel)[3] == "skipped: footer row below the table"
+
+
+def test_ledger_adds_up_on_the_committed_fixtures() -> None:
+    for name, lines in [("one_row_per_diagnosis.csv", 11), ("codes_listed_in_one_cell.csv", 6),
+                        ("several_rows_several_codes.csv", 5), ("semicolon_delimited.csv", 5),
+                        ("tab_delimited_with_title.txt", 5)]:  # fmt: skip
+        ledger = read_panel(FIXTURES / name).ledger
+        assert ledger["row"].tolist() == list(range(1, lines + 1)), name
+        assert set(ledger["status"]) <= {"used", "skipped", "rejected"}
+        assert ledger.loc[ledger["status"].eq("used"), "reason"].eq("").all()
+        assert ledger.loc[ledger["status"].ne("used"), "reason"].ne("").all()
+
+
+# --- header roles and mapping ----------------------------------------------------------------
+
+HEADERS = {
+    "patient_id": ["MRN", "Patient ID", "PatientID", "Acct #", "Chart Number", "Person Nbr",
+                   "Enterprise ID", "patient_id", "Chart #"],
+    "diagnosis": ["ICD10", "ICD-10 Code", "Dx Code", "Diagnosis", "Problem Code", "Dx1", "Dx12",
+                  "Diagnosis Codes", "Diagnosis 1", "ICD10_1", "DX 3 CODE"],
+    "birth_date": ["DOB", "Date of Birth", "Birth Date", "Patient DOB", "D.O.B."],
+    "sex": ["Sex", "Gender"],
+    "primary_payer": ["Primary Insurance", "Primary Payer", "Ins 1", "Insurance Plan",
+                      "Financial Class", "Plan Name"],
+    "secondary_payer": ["Secondary Insurance", "Ins 2"],
+    "last_visit_date": ["Last Visit", "Last Appt", "Last Seen", "Last Encounter Date", "Last DOS"],
+    "provider": ["PCP", "Rendering Provider", "Provider", "Primary Care Provider"],
+    "location": ["Location", "Site", "Clinic", "Department"],
+    "deceased": ["Deceased", "Expired"],
+    "death_date": ["Date of Death"],
+    "hospice": ["Hospice", "Hospice Flag"],
+    "inpatient_admits_12m": ["IP Admits", "Hospitalizations (12 mo)", "IP Admits - Last 12 Months"],
+    "ed_visits_12m": ["ED Visits", "ER Visits (12 mo)"],
+    "name": ["Patient Name", "Name"],
+    "first_name": ["First Name"],
+    "last_name": ["Last Name"],
+    "phone": ["Phone", "Home Phone"],
+    "address": ["Address", "City", "Zip Code"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "role"), [(h, role) for role, headers in HEADERS.items() for h in headers]
+)
+def test_header_roles(header: str, role: str) -> None:
+    found = header_role(header)
+    assert found is not None and found[0] == role
+
+
+@pytest.mark.parametrize("header", ["Problem Description", "Dx1 Description", "Notes", "", "Age"])
+def test_headers_without_a_role(header: str) -> None:
+    assert header_role(header) is None
+
+
+def test_every_alias_role_is_a_mapping_role() -> None:
+    table = pd.read_csv(Path(panel_module.__file__).parent / "data" / "column_aliases.csv")
+    assert set(table["role"]) == set(ROLES)
+
+
+def test_name_and_address_parts_are_joined(tmp_path: Path) -> None:
+    text = (
+        "MRN,First Name,Last Name,Address,City,State,Zip,ICD10\n"
+        "1,Ann,Lee,1 Main St,Springfield,IL,62701,E11.9\n"
+        "2,Bo,,,Dover,DE,,I10\n"
+    )
+    panel = read_panel(write_text(tmp_path / "parts.csv", text))
+    assert panel.patients["name"].tolist() == ["Lee, Ann", "Bo"]
+    assert panel.patients["address"].tolist() == ["1 Main St, Springfield, IL, 62701", "Dover, DE"]
+    assert panel.mapping["address"] == ["Address", "City", "State", "Zip"]
+
+
+def test_explicit_mapping_rescues_an_unknown_header(tmp_path: Path) -> None:
+    path = write_text(tmp_path / "odd.csv", "Person,Dx\nx1,E11.9\n")
+    with pytest.raises(PanelError) as error:
+        read_panel(path)
+    assert str(error.value) == (
+        "no column looks like a patient id; headers found: 'Person', 'Dx'; "
+        "pass --map patient_id=<header>"
+    )
+    panel = read_panel(path, mapping={"patient_id": "person"})  # case-insensitive
+    assert panel.mapping["patient_id"] == ["Person"]
+    assert pairs(panel) == [("x1", "E119", 2)]
+
+
+def test_explicit_mapping_overrides_the_aliases(tmp_path: Path) -> None:
+    path = write_text(tmp_path / "two_ids.csv", "MRN,Account Number,Dx,Code A\n1,A-9,E11.9,I10\n")
+    assert read_panel(path).patients.index.tolist() == ["1"]  # MRN ranks first
+    mapping = {"patient_id": "Account Number", "diagnosis": ["Dx", "Code A"]}
+    panel = read_panel(path, mapping=mapping)
+    assert panel.patients.index.tolist() == ["A-9"]
+    assert pairs(panel) == [("A-9", "E119", 2), ("A-9", "I10", 2)]
+    assert panel.notes == ("columns not used: 'MRN'",)
+
+
+def test_mapping_errors_list_what_is_valid(tmp_path: Path) -> None:
+    path = write_text(tmp_path / "p.csv", "MRN,Dx\n1,E11.9\n")
+    with pytest.raises(PanelError) as error:
+        read_panel(path, mapping={"colour": "MRN"})
+    assert str(error.value) == (
+        f"unknown role 'colour' in the column mapping; valid roles: {', '.join(ROLES)}"
+    )
+    with pytest.raises(PanelError) as error:
+        read_panel(path, mapping={"birth_date": "Birthday Col"})
+    assert str(error.value) == (
+        "no column 'Birthday Col' for birth_date; headers found: 'MRN', 'Dx'; "
+        "check the spelling in --map birth_date=<header>"
+    )
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def test_cell_text() -> None:
+    cells = pd.Series(
+        [1001, 1001.0, 250.5, "  00123 ", "", None, dt.datetime(2024, 3, 5, 14, 30), True, np.nan],
+        dtype=object,
+    )
+    out = cell_text(cells)
+    assert out.fillna("<NA>").tolist() == [
+        "1001", "1001", "250.5", "00123", "<NA>", "<NA>", "2024-03-05", "True", "<NA>"]  # fmt: skip
+
+
+def test_parse_dates_formats() -> None:
+    # every value is 2024-03-05 written another way; serial 45356 = 45292 (2024-01-01) + 64
+    values = ["2024-03-05", "03/05/2024", "3/5/2024", "3/5/24", "2024-03-05 14:30:00",
+              "2024-03-05T14:30", "3/5/2024 2:30 PM", "45356", "45356.75", "20240305",
+              "05-Mar-2024", "Mar 5, 2024", "March 5 2024", "2024/03/05"]  # fmt: skip
+    parsed, problem = parse_dates(pd.Series(values, dtype="str"), today=TODAY)
+    assert parsed.tolist() == [T("2024-03-05")] * len(values)
+    assert problem.eq("").all()
+    assert str(parsed.dtype) == "datetime64[ns]"
+
+
+def test_parse_dates_unparseable() -> None:
+    values = pd.Series(["2024", "yesterday", "02/30/2024", "13/01/2024", None], dtype="str")
+    parsed, problem = parse_dates(values, today=TODAY)
+    assert parsed.isna().all()
+    assert problem.tolist() == ["unparseable"] * 4 + [""]  # a blank is not a problem
+
+
+def test_birth_dates_bounds_and_two_digit_years() -> None:
+    # today 2026-11-26; 120 years before is 1906-11-26 (still valid), one day earlier is not
+    values = pd.Series(["3/5/45", "3/5/26", "12/31/26", "2099-01-01", "1906-11-26",
+                        "1906-11-25"], dtype="str")  # fmt: skip
+    parsed, problem = parse_dates(values, birth=True, today=TODAY)
+    assert parsed.tolist()[:3] == [T("1945-03-05"), T("2026-03-05"), T("1926-12-31")]
+    assert parsed.tolist()[4] == T("1906-11-26")
+    assert parsed.isna().tolist() == [False, False, False, True, False, True]
+    assert problem.tolist() == ["", "", "", "in the future", "", "more than 120 years ago"]
+
+
+def test_parse_booleans() -> None:
+    values = ["Y", "N", "Yes", "no", "1", "0", "TRUE", "false", "X", None, "maybe"]
+    out = parse_booleans(pd.Series(values, dtype="str"))
+    assert out.tolist() == [True, False, True, False, True, False, True, False, True, pd.NA, pd.NA]
+    assert str(out.dtype) == "boolean"
+
+
+def test_a_column_of_x_marks_reads_blank_as_false() -> None:
+    out = parse_booleans(pd.Series(["X", None, "x", None], dtype="str"))
+    assert out.tolist() == [True, False, True, False]
+
+
+def test_parse_counts() -> None:
+    out = parse_counts(pd.Series(["0", "3", "2.0", "-1", "1.5", "two", None, "1,200"], dtype="str"))
+    assert out.tolist() == [0, 3, 2, pd.NA, pd.NA, pd.NA, pd.NA, 1200]
+    assert str(out.dtype) == "Int64"
+
+
+def test_tidy_panel_takes_a_grid_and_today() -> None:
+    grid = pd.DataFrame([["MRN", "DOB", "ICD10"], ["1", "1/1/30", "I10"]], dtype=object)
+    # with today = 2026-11-26, 1/1/30 -> 2030 is in the future -> 1930
+    panel = tidy_panel(grid, today=TODAY)
+    assert panel.patients.loc["1", "birth_date"] == T("1930-01-01")
+    assert panel.source.path == Path("panel")
+
+
+# --- unusable input --------------------------------------------------------------------------
+
+
+def password_protected(path: Path) -> Path:
+    """What Excel writes for an encrypted workbook: an OLE2 file with an EncryptionInfo stream."""
+    magic = bytes.fromhex("D0CF11E0A1B11AE1")
+    path.write_bytes(magic + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(512))
+    return path
+
+
+def not_a_workbook_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.csv", "panel file not found: {d}/missing.csv; check the path"),
+        (
+            lambda d: write_text(d / "panel.pdf", "%PDF"),
+            "cannot read 'panel.pdf': unsupported file type '.pdf'; export the panel as one of "
+            ".xlsx, .xlsm, .xls, .csv, .tsv, .txt, .parquet",
+        ),
+        (
+            lambda d: write_text(d / "empty.csv", ""),
+            "'empty.csv' is empty (0 bytes); export the panel again",
+        ),
+        (
+            lambda d: write_text(d / "blank.csv", "\n\n,,\n"),
+            "'blank.csv' is empty: there are no rows to read",
+        ),
+        (
+            lambda d: write_text(d / "letter.txt", "Dear doctor\nThe panel is attached\n"),
+            "'letter.txt' does not look like a table: no row has more than one filled cell; "
+            "export the panel with one column per field (patient id, diagnosis codes, ...)",
+        ),
+        (
+            lambda d: write_text(d / "no_dx.csv", "MRN,Name\n1,Ann\n"),
+            "no column looks like diagnosis codes; headers found: 'MRN', 'Name'; "
+            "pass --map diagnosis=<header>",
+        ),
+        (
+            lambda d: write_text(d / "no_header.csv", "a,b\nc,d\n"),
+            "no column looks like a patient id; headers found: 'a', 'b'; "
+            "pass --map patient_id=<header>",
+        ),
+        (
+            lambda d: write_text(d / "header_only.csv", "MRN,Dx\n"),
+            "no patient rows below the header (row 1) of 'header_only.csv'; check that the "
+            "export holds the patients, not only a title or summary",
+        ),
+        (
+            lambda d: write_text(d / "icd9.csv", "MRN,Dx\n1,250.00\n2,401.9\n"),
+            "the diagnosis column(s) 'Dx' hold ICD-9 codes only (e.g. 250.00, 401.9); export "
+            "the problem list with ICD-10-CM codes",
+        ),
+        (
+            lambda d: write_text(d / "words.csv", "MRN,Dx\n1,Diabetes\n"),
+            "no ICD-10-CM code found in the diagnosis column(s) 'Dx' (e.g. Diabetes); pass "
+            "--map diagnosis=<header> for the column with the codes",
+        ),
+        (
+            lambda d: write_text(d / "blank_dx.csv", "MRN,Dx,Name\n1,,Ann\n"),
+            "the diagnosis column(s) 'Dx' are empty; pass --map diagnosis=<header> for the "
+            "column that holds the ICD-10-CM codes",
+        ),
+        (
+            lambda d: password_protected(d / "locked.xlsx"),
+            "'locked.xlsx' is password-protected; open it in Excel, remove the password "
+            "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it and "
+            "run again",
+        ),
+        (
+            lambda d: write_text(d / "fake.xlsx", "MRN,Dx\n1,E11.9\n"),
+            "cannot read 'fake.xlsx': it is not a valid Excel workbook (damaged, or another kind "
+            "of file renamed); open it in Excel and save it again as .xlsx, or export the panel "
+            "as .csv",
+        ),
+        (
+            lambda d: write_xlsx(d / "workbook.csv", {"S": [["MRN", "Dx"]]}),
+            "'workbook.csv' is an Excel workbook, not a text file; rename it to .xlsx (or "
+            "export the panel as CSV again)",
+        ),
+        (
+            lambda d: write_xlsx(d / "empty_sheet.xlsx", {"Sheet1": []}),
+            "sheet 'Sheet1' of 'empty_sheet.xlsx' is empty: there are no rows to read",
+        ),
+    ],
+)
+def test_unusable_input_raises_one_clear_panel_error(tmp_path: Path, make, message: str) -> None:
+    path = make(tmp_path)
+    with pytest.raises(PanelError) as error:
+        read_panel(path)
+    assert str(error.value) == message.format(d=tmp_path)
+    assert isinstance(error.value, CcmAssessError)
+
+
+def test_a_zip_that_is_not_a_workbook_is_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(PanelError, match=r"^cannot read 'broken.xlsx' \(calamine: .*save it again"):
+        read_panel(not_a_workbook_zip(tmp_path / "broken.xlsx"))
