@@ -22,7 +22,9 @@ def _as_of(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--as-of must be a date like 2026-11-26, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--as-of must be a date like 2026-11-26, not {text!r}"
+        ) from None
 
 
 def _mapping(pairs: Sequence[str] | None) -> dict[str, str]:
