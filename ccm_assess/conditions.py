@@ -1,0 +1,260 @@
+"""Chronic condition catalog and the AHRQ CCIR broad indicator, both vectorised over codes.
+
+Two estimates of a patient's chronic conditions (spec/eligibility.md, spec/icd_data.md):
+
+- **Catalog** (`data/conditions.csv`): curated categories, one row per ICD-10-CM prefix (upper
+  case, no dot), each citing its source (CMS CCW chronic condition algorithms, the CMS CCM booklet
+  MLN909188 examples, or the spec). A code belongs to every category one of whose prefixes it
+  starts with, unless it also starts with one of that row's `exclude_prefixes` (`|`-separated
+  carve-outs such as E66.3 overweight). Prefix matching places new codes (E11.A, G20.A1, J44.81)
+  without a catalog update. The count is the number of distinct categories per patient.
+- **Broad** (`data/ccir_v2023_1.csv.gz`, AHRQ HCUP CCIR v2023.1, built by
+  `scripts/build_ccir.py`): any code CCIR marks chronic (1), counted as distinct 3-character
+  ICD-10-CM categories per patient. This is an upper bound.
+
+Catalog decisions where the sources leave room (each also stated in the row's `source`):
+- Acute events are not categories: acute MI (I21-I22), acute stroke (I63), TIA (G45), hip
+  fracture, pneumonia. Stroke counts through its late effects (I69).
+- F32.A "Depression, unspecified" counts as depression although CCIR marks it 0: the spec's F32
+  prefix covers it, and since FY2022 it is how problem lists code depression; the worklist shows
+  the code so a clinician can confirm the condition is expected to last 12 months.
+- Left out although CCW lists them: tobacco use (F17; a risk factor that would make most smokers
+  with hypertension eligible), cataract (cured by surgery), benign prostatic hyperplasia, anemia
+  other than sickle cell disease (mostly nutritional or secondary), migraine, pressure and chronic
+  ulcers (expected to heal; the underlying diabetes or vascular disease counts), hearing and
+  vision impairment. All of these still count in the CCIR broad bound where CCIR marks them.
+- Cancers count as malignant neoplasm codes only (not in situ D0x, not history Z85).
+
+CCIR has three outcomes, kept apart: 1 chronic, 0 not chronic, 9 no determination, plus
+"unknown" for codes it does not list (newer than v2023.1). An unknown code takes the value of its
+nearest ancestor (the code itself as a header, then its parents down to 3 characters) whose own
+value and known descendants agree, ignoring 9s; if they disagree it stays unknown. Unknown is
+never "not chronic": such codes are listed by `ccir_unknown_codes` for the data-quality section.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccm_assess.errors import CcmAssessError
+from ccm_assess.reference import data_path, read_data_csv
+
+CATALOG_FILE = "conditions.csv"
+CATALOG_COLUMNS: tuple[str, ...] = (
+    "category",
+    "display_name",
+    "prefix",
+    "exclude_prefixes",
+    "source",
+)
+CCIR_FILE = "ccir_v2023_1.csv.gz"
+CCIR_CHRONIC, CCIR_NO_DETERMINATION = 1, 9
+_CCIR_DISAGREE = -1
+_PREFIX = r"^[A-Z][0-9][0-9A-Z]{1,5}$"
+
+
+class CatalogError(CcmAssessError):
+    """A condition catalog file is malformed."""
+
+
+def load_catalog(path: str | Path | None = None) -> pd.DataFrame:
+    """Read and check a condition catalog (default: the bundled `data/conditions.csv`).
+
+    Prefixes and carve-outs are normalised (upper case, dots removed). Category order is the
+    order of first appearance, which reports keep.
+    """
+    source = Path(path) if path is not None else data_path(CATALOG_FILE)
+    try:
+        table = pd.read_csv(source, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as error:
+        raise CatalogError(f"cannot read the condition catalog {source}: {error}") from error
+    missing = [c for c in CATALOG_COLUMNS if c not in table.columns]
+    if missing:
+        raise CatalogError(
+            f"condition catalog {source} lacks columns {missing}; "
+            f"expected {', '.join(CATALOG_COLUMNS)}"
+        )
+    table = table[list(CATALOG_COLUMNS)].apply(lambda column: column.str.strip())
+
+    def normalise(column: pd.Series) -> pd.Series:
+        return column.str.upper().str.replace(".", "", regex=False)
+
+    table["prefix"] = normalise(table["prefix"])
+    table["exclude_prefixes"] = normalise(table["exclude_prefixes"])
+    problems = []
+    if (table["category"] == "").any() or (table["source"] == "").any():
+        problems.append("every row needs a category and a source")
+    bad = table.loc[~table["prefix"].str.match(_PREFIX), "prefix"]
+    if len(bad):
+        problems.append(f"invalid ICD-10-CM prefixes {sorted(set(bad))[:5]}")
+    excludes = table["exclude_prefixes"].str.split("|").explode()
+    excludes = excludes[excludes != ""]
+    owners = table.loc[excludes.index, "prefix"]
+    if not all(e.startswith(p) for e, p in zip(excludes, owners, strict=True)):
+        problems.append("each exclude prefix must start with its row's prefix")
+    if table.duplicated(["category", "prefix"]).any():
+        problems.append("a (category, prefix) pair appears twice")
+    if (table.groupby("category")["display_name"].nunique() != 1).any():
+        problems.append("a category has more than one display_name")
+    if problems:
+        raise CatalogError(f"condition catalog {source}: " + "; ".join(problems))
+    return table.reset_index(drop=True)
+
+
+@functools.cache
+def _bundled_catalog() -> pd.DataFrame:
+    return load_catalog()
+
+
+def default_catalog() -> pd.DataFrame:
+    """The bundled catalog (read once per process; a copy, so callers may change it)."""
+    return _bundled_catalog().copy()
+
+
+def display_names(catalog: pd.DataFrame | None = None) -> dict[str, str]:
+    """Category id -> display name, in catalog order."""
+    table = _bundled_catalog() if catalog is None else catalog
+    first = table.drop_duplicates("category")
+    return dict(zip(first["category"], first["display_name"], strict=True))
+
+
+def _distinct(codes: Iterable[str] | pd.Series) -> pd.Series:
+    """Distinct non-missing codes as a str Series with a 0..n-1 index."""
+    series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype="str")
+    return pd.Series(series.dropna().astype("str").unique(), dtype="str")
+
+
+def classify_codes(
+    codes: Iterable[str] | pd.Series, catalog: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Catalog categories of normalised ICD-10-CM codes (`E119`, not `E11.9`).
+
+    Returns one row per (code, category), columns `code` and `category` (categorical in catalog
+    order); codes in no category are absent. Each distinct code is matched once, by merging its
+    leading characters with the prefixes of each length in the catalog.
+    """
+    table = _bundled_catalog() if catalog is None else catalog
+    unique = _distinct(codes)
+    lengths = table["prefix"].str.len()
+    parts = [
+        pd.DataFrame({"code": unique, "prefix": unique.str.slice(0, length)}).merge(
+            table.loc[lengths == length, ["prefix", "category", "exclude_prefixes"]], on="prefix"
+        )
+        for length in sorted(lengths.unique())
+    ]
+    pairs = pd.concat(parts, ignore_index=True)
+    for carve_out in pairs["exclude_prefixes"].unique():
+        if carve_out:
+            hit = (pairs["exclude_prefixes"] == carve_out) & pairs["code"].str.startswith(
+                tuple(carve_out.split("|"))
+            )
+            pairs = pairs[~hit]
+    order = list(display_names(table))
+    pairs = pairs.drop_duplicates(["code", "category"])
+    return (
+        pairs.assign(category=pd.Categorical(pairs["category"], categories=order))
+        .sort_values(["category", "code"])[["code", "category"]]
+        .reset_index(drop=True)
+    )
+
+
+def catalog_evidence(diagnoses: pd.DataFrame, catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long frame `patient_id, category, code`: every catalog category of each patient's codes.
+
+    `diagnoses` is `Panel.diagnoses` (`patient_id`, normalised `code`). A code in two categories
+    gives two rows; repeated (patient, code) rows count once. Sorted by patient, category, code.
+    """
+    pairs = classify_codes(diagnoses["code"].unique(), catalog)
+    return (
+        diagnoses[["patient_id", "code"]]
+        .drop_duplicates()
+        .merge(pairs, on="code")
+        .sort_values(["patient_id", "category", "code"])[["patient_id", "category", "code"]]
+        .reset_index(drop=True)
+    )
+
+
+def dotted(codes: pd.Series) -> pd.Series:
+    """`E119` -> `E11.9` (ICD-10-CM writes the dot after the third character)."""
+    head, tail = codes.str.slice(0, 3), codes.str.slice(3)
+    return head + tail.where(tail == "", "." + tail)
+
+
+@functools.cache
+def load_ccir() -> pd.Series:
+    """CCIR value per code (int8: 1 chronic, 0 not chronic, 9 no determination), index `code`."""
+    table = read_data_csv(CCIR_FILE, dtype={"code": "str", "indicator": "int8"})
+    return table.set_index("code")["indicator"]
+
+
+@functools.cache
+def _ccir_by_prefix() -> pd.Series:
+    """Value each prefix (3+ characters) takes from itself and its listed descendants.
+
+    The common 0/1 value when those agree, 9 when all are 9, -1 when they disagree.
+    """
+    ccir = load_ccir()
+    codes = pd.Series(ccir.index, dtype="str")
+    known = pd.Series(ccir.to_numpy(), dtype="float64").where(ccir.to_numpy() != 9)
+    frames = [
+        pd.DataFrame({"prefix": codes.str.slice(0, length), "known": known})[
+            codes.str.len() >= length
+        ]
+        for length in range(3, int(codes.str.len().max()) + 1)
+    ]
+    spread = pd.concat(frames).groupby("prefix")["known"].agg(["min", "max"])
+    value = np.select(
+        [spread["min"].isna(), spread["min"] == spread["max"]],
+        [CCIR_NO_DETERMINATION, spread["min"].fillna(0)],
+        _CCIR_DISAGREE,
+    )
+    return pd.Series(value.astype("int8"), index=spread.index)
+
+
+def lookup_ccir(codes: Iterable[str] | pd.Series) -> pd.DataFrame:
+    """CCIR value of each distinct normalised code: columns `code`, `indicator`, `inferred`.
+
+    `indicator` is Int8: 1, 0 or 9 from the table, or inferred from the nearest ancestor that
+    agrees (`inferred` True); NA when CCIR cannot place the code (unknown, never "not chronic").
+    """
+    unique = _distinct(codes)
+    exact = unique.map(load_ccir()).astype("Int8")
+    value = exact.copy()
+    pending = exact.isna().to_numpy().copy()
+    by_prefix = _ccir_by_prefix()
+    lengths = unique.str.len()
+    for length in range(int(lengths.max()) if len(unique) else 0, 2, -1):
+        candidates = pending & (lengths >= length).to_numpy()
+        if not candidates.any():
+            continue
+        found = unique[candidates].str.slice(0, length).map(by_prefix).dropna()
+        value[found.index] = found.astype("int8")
+        pending[found.index] = False
+    value = value.mask(value == _CCIR_DISAGREE)
+    return pd.DataFrame(
+        {"code": unique, "indicator": value, "inferred": exact.isna() & value.notna()}
+    )
+
+
+def broad_classification(diagnoses: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """CCIR view of `Panel.diagnoses`: (broad count per patient, codes CCIR cannot place).
+
+    The count (int) is the number of distinct 3-character categories of codes CCIR marks chronic;
+    only patients with one appear (reindex with 0). The unknown codes frame has columns `value`
+    (code) and `count` (patients), most frequent first, for the data-quality section.
+    """
+    ccir = lookup_ccir(diagnoses["code"].unique())
+    chronic = ccir.loc[(ccir["indicator"] == CCIR_CHRONIC).to_numpy(bool, na_value=False), "code"]
+    rows = diagnoses.loc[diagnoses["code"].isin(chronic), ["patient_id", "code"]]
+    blocks = rows.assign(block=rows["code"].str.slice(0, 3))
+    counts = blocks.groupby("patient_id")["block"].nunique().astype("int64")
+    unknown = ccir.loc[ccir["indicator"].isna().to_numpy(), "code"]
+    patients = diagnoses[diagnoses["code"].isin(unknown)].groupby("code")["patient_id"].nunique()
+    frame = patients.rename("count").rename_axis("value").reset_index()
+    frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
+    return counts, frame

@@ -1,0 +1,197 @@
+"""The PHI worklist: CCM-eligible and PCM-candidate patients for practice staff to call.
+
+This is the kit's only output that holds patient identifiers (spec/outputs.md). It is written
+owner-only (0o600), through a temporary file renamed into place, so that no half-written or
+world-readable copy is ever left. Panel text that a spreadsheet could read as a formula
+(starting with `=`, `+`, `-`, `@`, tab or carriage return) is prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from ccm_assess.eligibility import Eligibility
+from ccm_assess.panel import Panel
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+SHEET = "PHI worklist"
+ABOUT_SHEET = "About these columns"
+TITLE = "Contains PHI - CCM outreach worklist"
+HEADER_ROW = 3
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# (header, role the panel must have or None, width, meaning)
+COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
+    ("Patient ID", None, 14, "The patient's id in the practice's export."),
+    ("Name", "name", 24, "Patient name, as exported."),
+    ("Phone", "phone", 16, "Patient phone, as exported."),
+    (
+        "Program",
+        None,
+        22,
+        "CCM: 2 or more chronic conditions. Complex CCM candidate: 3 or more and, in the last "
+        "12 months, 1+ inpatient admission or 2+ ED visits. PCM: exactly 1 chronic condition.",
+    ),
+    ("Chronic conditions", None, 10, "Number of distinct chronic condition categories found."),
+    ("Conditions", None, 40, "The chronic condition categories found."),
+    (
+        "Evidence codes",
+        None,
+        48,
+        "The ICD-10-CM codes that placed each category (category: codes), for clinical review.",
+    ),
+    (
+        "Needs initiating visit",
+        None,
+        12,
+        "Yes when CCM eligible and not seen in the 365 days before the as-of date (or never): "
+        "CMS requires an initiating visit (E/M, AWV or IPPE) before CCM starts. Unknown when "
+        "the export has no last-visit column.",
+    ),
+    ("Last visit", "last_visit_date", 12, "Last visit date, as exported."),
+    ("Payer class", None, 18, "Primary payer class the kit assigned (medicare_ffs, ...)."),
+    ("Payer", "primary_payer", 24, "Primary payer, as exported."),
+    ("Provider", "provider", 20, "Provider, as exported."),
+    ("Location", "location", 18, "Location, as exported."),
+)
+_PANEL_TEXT = ("Patient ID", "Name", "Phone", "Payer", "Provider", "Location")
+
+
+def escape_formulas(text: pd.Series) -> pd.Series:
+    """Prefix an apostrophe to text a spreadsheet would read as a formula (OWASP CSV injection)."""
+    risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+    return text.mask(risky, "'" + text)
+
+
+def worklist_frame(panel: Panel, eligibility: Eligibility) -> pd.DataFrame:
+    """The worklist rows, in outreach order: most conditions first, then most recent visit.
+
+    Columns are `COLUMNS` headers, minus panel fields the export did not have.
+    """
+    frame = eligibility.patients
+    chosen = (frame["ccm_eligible"] | frame["pcm_candidate"]).to_numpy(dtype=bool)
+    rows = frame.loc[chosen]
+    people = panel.patients.loc[rows.index]
+    complex_candidate = rows["complex_candidate"].fillna(False).astype(bool)
+    program = (
+        pd.Series("PCM", index=rows.index, dtype="str")
+        .mask(rows["ccm_eligible"], "CCM")
+        .mask(complex_candidate, "Complex CCM candidate")
+    )
+    needs_visit = rows["needs_initiating_visit"].map({True: "Yes", False: "No"}).fillna("Unknown")
+    values = {
+        "Patient ID": pd.Series(rows.index, index=rows.index, dtype="str"),
+        "Name": people["name"],
+        "Phone": people["phone"],
+        "Program": program,
+        "Chronic conditions": rows["chronic_count"],
+        "Conditions": rows["condition_names"],
+        "Evidence codes": rows["evidence"],
+        "Needs initiating visit": needs_visit.astype("str"),
+        "Last visit": people["last_visit_date"].dt.normalize(),
+        "Payer class": rows["payer_class"],
+        "Payer": people["primary_payer"],
+        "Provider": people["provider"],
+        "Location": people["location"],
+    }
+    kept = [header for header, role, _, _ in COLUMNS if role is None or panel.has(role)]
+    table = pd.DataFrame({header: values[header] for header in kept})
+    for header in _PANEL_TEXT:
+        if header in table:
+            table[header] = escape_formulas(table[header].astype("str"))
+    order = table.assign(_visit=people["last_visit_date"])
+    order = order.sort_values(
+        ["Chronic conditions", "_visit", "Patient ID"],
+        ascending=[False, False, True],
+        na_position="last",
+    )
+    return order.drop(columns="_visit").reset_index(drop=True)
+
+
+def _cell(
+    sheet: WriteOnlyWorksheet,
+    value: object,
+    *,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    wrap: bool = False,
+) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.alignment = Alignment(wrap_text=wrap, vertical="top")
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    return cell
+
+
+def _fill_sheet(sheet: WriteOnlyWorksheet, table: pd.DataFrame, as_of: dt.date) -> None:
+    """Title, note, header (row 3) and rows; write-only, so layout is set before the rows."""
+    widths = {header: width for header, _, width, _ in COLUMNS}
+    for column, header in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = widths[header]
+    sheet.freeze_panes = f"B{HEADER_ROW + 1}"
+    last = f"{get_column_letter(len(table.columns))}{HEADER_ROW + len(table)}"
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}"
+    title = f"{TITLE} (as of {as_of.isoformat()}; {len(table)} patients)"
+    sheet.append([_cell(sheet, title, font=Font(bold=True, size=14, color="9C0006"))])
+    note = (
+        "Candidates found from diagnosis codes; confirm eligibility and consent clinically. "
+        "Keep this file on an encrypted, access-controlled drive; do not email it."
+    )
+    sheet.append([_cell(sheet, note, font=Font(italic=True))])
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    bold = Font(bold=True)
+    sheet.append([_cell(sheet, h, font=bold, fill=fill, wrap=True) for h in table.columns])
+    if "Last visit" in table:  # date objects get the yyyy-mm-dd number format
+        table = table.assign(**{"Last visit": table["Last visit"].dt.date})
+    for row in table.astype(object).where(table.notna(), None).to_numpy().tolist():
+        sheet.append(row)
+
+
+def _fill_about(sheet: WriteOnlyWorksheet, table: pd.DataFrame) -> None:
+    meaning = {header: text for header, _, _, text in COLUMNS}
+    sheet.column_dimensions["A"].width = 24
+    sheet.column_dimensions["B"].width = 100
+    bold = Font(bold=True)
+    sheet.append([_cell(sheet, "Column", font=bold), _cell(sheet, "Meaning", font=bold)])
+    for header in table.columns:
+        sheet.append([_cell(sheet, header), _cell(sheet, meaning[header], wrap=True)])
+    sheet.append([])
+    sheet.append(["Note", "A leading apostrophe marks panel text kept from acting as a formula."])
+
+
+def write_worklist(
+    panel: Panel, eligibility: Eligibility, path: str | Path, *, as_of: dt.date
+) -> Path:
+    """Write the PHI worklist workbook to `path` (owner-only, atomic) and return its path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    table = worklist_frame(panel, eligibility)
+    workbook = Workbook(write_only=True)
+    _fill_sheet(workbook.create_sheet(SHEET), table, as_of)
+    _fill_about(workbook.create_sheet(ABOUT_SHEET), table)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    os.close(handle)  # mkstemp made it 0o600; openpyxl reopens it by name
+    try:
+        workbook.save(temporary)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

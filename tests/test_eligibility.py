@@ -1,0 +1,347 @@
+"""Eligibility rules (spec/eligibility.md) on small panels worked by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
+from ccm_assess.panel import PATIENT_COLUMNS, DataQuality, Panel, SourceInfo
+from ccm_assess.payers import PAYER_CLASSES
+
+AS_OF = dt.date(2026, 6, 30)
+BASE_ROLES = frozenset({"patient_id", "diagnosis", "primary_payer"})
+
+
+def make_panel(
+    patients: dict[str, dict[str, object]],
+    diagnoses: dict[str, list[str]],
+    *,
+    roles: frozenset[str] = BASE_ROLES,
+    ledger_status: tuple[str, ...] = (),
+) -> Panel:
+    """A Panel built directly: patient fields by id (all other columns NA), codes by id.
+
+    Codes may repeat for a patient (as rows of a long export would) and are de-duplicated the
+    way the reader does. The ledger gets one row per status given (default: one used row per
+    diagnosis code listed).
+    """
+    index = pd.Index(list(patients), name="patient_id", dtype="str")
+    frame = pd.DataFrame(index=index)
+    for column, dtype in PATIENT_COLUMNS.items():
+        values = [patients[pid].get(column) for pid in index]
+        frame[column] = pd.Series(values, index=index, dtype="object").astype(dtype)
+    long = pd.DataFrame(
+        [(pid, code) for pid, codes in diagnoses.items() for code in codes],
+        columns=["patient_id", "code"],
+    ).astype("str")
+    long["row"] = range(2, len(long) + 2)
+    long = long.drop_duplicates(["patient_id", "code"]).reset_index(drop=True)
+    statuses = ledger_status or ("used",) * max(len(long), 1)
+    ledger = pd.DataFrame(
+        {
+            "row": range(1, len(statuses) + 1),
+            "status": list(statuses),
+            "reason": ["" if s == "used" else "test" for s in statuses],
+        }
+    )
+    empty = pd.DataFrame({"value": [], "count": []})
+    quality = DataQuality(empty, empty, empty, pd.DataFrame(), pd.DataFrame())
+    return Panel(
+        patients=frame,
+        diagnoses=long,
+        roles=roles,
+        ledger=ledger,
+        mapping={},
+        source=SourceInfo(Path("panel.csv"), None, 1, "long"),
+        quality=quality,
+    )
+
+
+def medicare(**fields: object) -> dict[str, object]:
+    return {"primary_payer": "Medicare", "payer_class": "medicare_ffs", **fields}
+
+
+def three_valued(column: pd.Series) -> dict[str, str]:
+    """A nullable flag as {id: "yes" | "no" | "unknown"}."""
+    return column.astype("boolean").map({True: "yes", False: "no"}).fillna("unknown").to_dict()
+
+
+def assess(panel: Panel) -> pd.DataFrame:
+    return assess_eligibility(panel, AS_OF).patients
+
+
+def test_categories_counted_once_across_duplicate_rows_and_shared_codes() -> None:
+    # P1: E11.9 twice (two rows) and E11.65 -> diabetes once; I13.0 -> hypertension,
+    #     heart_failure, chronic_kidney_disease; I10 adds nothing new. Count = 4.
+    # P2: S72.001A (hip fracture, acute) and I21.9 (acute MI) -> no category. Count = 0.
+    # P3: F32.A -> depression only. Count = 1 (PCM).
+    panel = make_panel(
+        {"P1": medicare(), "P2": medicare(), "P3": medicare()},
+        {"P1": ["E119", "E119", "E1165", "I130", "I10"], "P2": ["S72001A", "I219"], "P3": ["F32A"]},
+    )
+    result = assess_eligibility(panel, AS_OF)
+    frame = result.patients
+    assert frame["chronic_count"].to_dict() == {"P1": 4, "P2": 0, "P3": 1}
+    assert frame.loc["P1", "categories"] == (
+        "diabetes;hypertension;heart_failure;chronic_kidney_disease"
+    )
+    assert frame.loc["P1", "evidence"] == (
+        "diabetes: E11.65, E11.9; hypertension: I10, I13.0; heart_failure: I13.0; "
+        "chronic_kidney_disease: I13.0"
+    )
+    assert pd.isna(frame.loc["P2", "categories"])
+    assert frame["ccm_eligible"].to_dict() == {"P1": True, "P2": False, "P3": False}
+    assert frame["pcm_candidate"].to_dict() == {"P1": False, "P2": False, "P3": True}
+    # Evidence rows: P1 has E119, E1165 (diabetes), I10, I130 (hypertension), I130 (HF),
+    # I130 (CKD) = 6; P3 has F32A = 1.
+    assert len(result.evidence) == 7
+    assert result.evidence.duplicated().sum() == 0
+
+
+def test_new_codes_fall_in_place_by_prefix() -> None:
+    # E11.A (FY2025), G20.A1 (FY2024), J44.81 (FY2024): diabetes, parkinsons, copd = 3.
+    panel = make_panel({"P1": medicare()}, {"P1": ["E11A", "G20A1", "J4481"]})
+    assert assess(panel).loc["P1", "categories"] == "diabetes;copd;parkinsons"
+
+
+def test_deceased_by_flag_and_by_date_and_hospice_are_excluded() -> None:
+    two = ["E119", "I10"]
+    panel = make_panel(
+        {
+            "flag": medicare(deceased=True),
+            "on_as_of": medicare(death_date=pd.Timestamp(AS_OF)),
+            "after": medicare(death_date=pd.Timestamp("2026-07-01")),
+            "hospice": medicare(hospice=True),
+            "both": medicare(deceased=True, hospice=True),
+            "alive": medicare(deceased=False, hospice=False),
+        },
+        {pid: two for pid in ("flag", "on_as_of", "after", "hospice", "both", "alive")},
+    )
+    frame = assess(panel)
+    assert frame["excluded_reason"].fillna("").to_dict() == {
+        "flag": "deceased",
+        "on_as_of": "deceased",
+        "after": "",
+        "hospice": "hospice",
+        "both": "deceased",
+        "alive": "",
+    }
+    assert frame["analysed"].to_dict() == {
+        "flag": False, "on_as_of": False, "after": True, "hospice": False, "both": False,
+        "alive": True,
+    }  # fmt: skip
+    # Excluded patients keep their count but are in no program.
+    assert frame.loc["flag", "chronic_count"] == 2
+    assert frame["ccm_eligible"].sum() == 2
+    assert pd.isna(frame.loc["hospice", "apcm_tier"])
+
+
+def test_complex_candidate_needs_three_conditions_and_utilisation() -> None:
+    three = ["E119", "I10", "I509"]
+    roles = BASE_ROLES | {"inpatient_admits_12m", "ed_visits_12m"}
+    panel = make_panel(
+        {
+            "ip1": medicare(inpatient_admits_12m=1, ed_visits_12m=0),
+            "ed2": medicare(inpatient_admits_12m=0, ed_visits_12m=2),
+            "ed1": medicare(inpatient_admits_12m=0, ed_visits_12m=1),
+            "two_conditions": medicare(inpatient_admits_12m=3, ed_visits_12m=5),
+            "blank_ip": medicare(ed_visits_12m=1),
+            "blank_ip_ed3": medicare(ed_visits_12m=3),
+        },
+        {
+            "ip1": three,
+            "ed2": three,
+            "ed1": three,
+            "two_conditions": ["E119", "I10"],
+            "blank_ip": three,
+            "blank_ip_ed3": three,
+        },  # fmt: skip
+        roles=roles,
+    )
+    frame = assess(panel)
+    # ip1: 1 admit -> yes. ed2: 2 ED -> yes. ed1: neither -> no. two_conditions: count 2 -> no.
+    # blank_ip: IP unknown and ED 1 -> unknown. blank_ip_ed3: ED 3 settles it -> yes.
+    assert three_valued(frame["complex_candidate"]) == {
+        "ip1": "yes", "ed2": "yes", "ed1": "no", "two_conditions": "no", "blank_ip": "unknown",
+        "blank_ip_ed3": "yes",
+    }  # fmt: skip
+    summary = summarise(panel, assess_eligibility(panel, AS_OF))
+    assert summary["eligibility"]["complex_ccm_candidates"] == 3
+
+
+def test_no_utilisation_columns_gives_null() -> None:
+    panel = make_panel(
+        {"P1": medicare(), "P2": medicare()}, {"P1": ["E119", "I10", "I509"], "P2": ["E119"]}
+    )
+    frame = assess(panel)
+    assert three_valued(frame["complex_candidate"]) == {"P1": "unknown", "P2": "no"}
+    summary = summarise(panel, assess_eligibility(panel, AS_OF))["eligibility"]
+    assert summary["complex_ccm_candidates"] is None
+    assert summary["complex_ccm_candidates_by_payer"] is None
+
+
+def test_one_utilisation_column_counts_what_it_shows() -> None:
+    # Only IP admits mapped: IP 1 -> yes; IP 0 -> unknown (ED not known). Summary = 1.
+    three = ["E119", "I10", "I509"]
+    panel = make_panel(
+        {"a": medicare(inpatient_admits_12m=1), "b": medicare(inpatient_admits_12m=0)},
+        {"a": three, "b": three},
+        roles=BASE_ROLES | {"inpatient_admits_12m"},
+    )
+    frame = assess(panel)
+    assert three_valued(frame["complex_candidate"]) == {"a": "yes", "b": "unknown"}
+    eligibility = summarise(panel, assess_eligibility(panel, AS_OF))["eligibility"]
+    assert eligibility["complex_ccm_candidates"] == 1
+
+
+def test_needs_initiating_visit() -> None:
+    two = ["E119", "I10"]
+    roles = BASE_ROLES | {"last_visit_date"}
+    panel = make_panel(
+        {
+            "recent": medicare(last_visit_date=pd.Timestamp("2026-01-15")),
+            "365_days": medicare(last_visit_date=pd.Timestamp("2025-06-30")),  # exactly 365
+            "366_days": medicare(last_visit_date=pd.Timestamp("2025-06-29")),
+            "never": medicare(),
+            "pcm_never": medicare(),
+        },
+        {"recent": two, "365_days": two, "366_days": two, "never": two, "pcm_never": ["I10"]},
+        roles=roles,
+    )
+    frame = assess(panel)
+    assert three_valued(frame["needs_initiating_visit"]) == {
+        "recent": "no", "365_days": "no", "366_days": "yes", "never": "yes", "pcm_never": "no",
+    }  # fmt: skip
+    assert (
+        summarise(panel, assess_eligibility(panel, AS_OF))["eligibility"]["needs_initiating_visit"]
+        == 2
+    )
+
+
+def test_no_last_visit_column_gives_null() -> None:
+    panel = make_panel({"P1": medicare(), "P2": medicare()}, {"P1": ["E119", "I10"], "P2": []})
+    frame = assess(panel)
+    # P2 is not CCM eligible, so it needs no initiating visit whatever the date.
+    assert three_valued(frame["needs_initiating_visit"]) == {"P1": "unknown", "P2": "no"}
+    eligibility = summarise(panel, assess_eligibility(panel, AS_OF))["eligibility"]
+    assert eligibility["needs_initiating_visit"] is None
+
+
+def test_apcm_tiers_medicare_only() -> None:
+    two = ["E119", "I10"]
+    panel = make_panel(
+        {
+            "ffs_one": medicare(),
+            "ffs_none": medicare(),
+            "ffs_two": medicare(),
+            "dual_two": medicare(dual_eligible=True, secondary_payer_class="medicaid"),
+            "dual_one": medicare(dual_eligible=True, secondary_payer_class="medicaid"),
+            "ma_two": {"payer_class": "medicare_advantage"},
+            "commercial_two": {"payer_class": "commercial"},
+            "unknown_two": {},
+        },
+        {
+            "ffs_one": ["I10"],
+            "ffs_none": [],
+            "ffs_two": two,
+            "dual_two": two,
+            "dual_one": ["I10"],
+            "ma_two": two,
+            "commercial_two": two,
+            "unknown_two": two,
+        },  # fmt: skip
+        roles=BASE_ROLES | {"secondary_payer"},
+    )
+    result = assess_eligibility(panel, AS_OF)
+    assert result.patients["apcm_tier"].fillna("-").to_dict() == {
+        "ffs_one": "G0556", "ffs_none": "G0556", "ffs_two": "G0557", "dual_two": "G0558",
+        "dual_one": "G0556", "ma_two": "G0557", "commercial_two": "-", "unknown_two": "-",
+    }  # fmt: skip
+    assert result.patients.loc["unknown_two", "payer_class"] == "unknown"
+    tiers = summarise(panel, result)["eligibility"]["apcm_tiers"]
+    assert tiers == {"G0556": 3, "G0557": 2, "G0558": 1}
+
+
+def test_apcm_g0558_unknown_without_secondary_payer() -> None:
+    panel = make_panel({"a": medicare(), "b": medicare()}, {"a": ["E119", "I10"], "b": ["I10"]})
+    result = assess_eligibility(panel, AS_OF)
+    assert result.patients["apcm_tier"].to_dict() == {"a": "G0557", "b": "G0556"}
+    assert summarise(panel, result)["eligibility"]["apcm_tiers"] == {
+        "G0556": 1, "G0557": 1, "G0558": None,
+    }  # fmt: skip
+
+
+def test_broad_count_uses_ccir_three_character_categories() -> None:
+    # K21.9 (GERD, CCIR 1) and K21.0 share block K21 -> 1; E55.9 (vit D deficiency, CCIR 1) -> 2.
+    # R05 (CCIR 0) and Z79.4 (CCIR 9) do not count. Catalog count is 0: neither is catalogued.
+    panel = make_panel({"P1": medicare()}, {"P1": ["K219", "K2100", "E559", "R05", "Z794"]})
+    frame = assess(panel)
+    assert frame.loc["P1", "broad_chronic_count"] == 2
+    assert frame.loc["P1", "chronic_count"] == 0
+    summary = summarise(panel, assess_eligibility(panel, AS_OF))["eligibility"]
+    assert summary["broad_ccm_eligible"] == 1
+    assert summary["ccm_eligible"] == 0
+
+
+def test_summary_keys_and_values() -> None:
+    two = ["E119", "I10"]
+    panel = make_panel(
+        {
+            "a": medicare(),  # CCM, diabetes + hypertension
+            "b": {"payer_class": "commercial"},  # CCM
+            "c": {"payer_class": "medicaid"},  # PCM (hypertension)
+            "d": medicare(deceased=True),  # excluded
+            "e": {"payer_class": "self_pay", "hospice": True},  # excluded
+            "f": {"payer_class": "medicare_advantage"},  # nothing
+        },
+        {"a": two, "b": two + ["E119"], "c": ["I10"], "d": two, "e": two, "f": ["R05"]},
+        ledger_status=("skipped", "used", "used", "used", "used", "used", "used", "rejected"),
+    )
+    summary = summarise(panel, assess_eligibility(panel, AS_OF))
+    assert list(summary) == ["panel", "excluded", "conditions", "eligibility"]
+    assert summary["panel"] == {
+        "rows_read": 8, "rows_used": 6, "rows_skipped": 1, "rows_rejected": 1, "patients": 6,
+        "patients_analysed": 4,
+    }  # fmt: skip
+    assert summary["excluded"] == {"deceased": 1, "hospice": 1}
+    # Analysed: a, b (diabetes, hypertension), c (hypertension): diabetes 2, hypertension 3.
+    assert summary["conditions"]["diabetes"] == 2
+    assert summary["conditions"]["hypertension"] == 3
+    assert summary["conditions"]["copd"] == 0
+    assert sum(summary["conditions"].values()) == 5
+    eligibility = summary["eligibility"]
+    assert eligibility["ccm_eligible"] == 2
+    assert eligibility["ccm_eligible_by_payer"] == dict.fromkeys(PAYER_CLASSES, 0) | {
+        "medicare_ffs": 1, "commercial": 1,
+    }  # fmt: skip
+    assert eligibility["pcm_candidates"] == 1
+    assert eligibility["pcm_candidates_by_payer"]["medicaid"] == 1
+    assert list(eligibility["pcm_candidates_by_payer"]) == list(PAYER_CLASSES)
+    # APCM over analysed Medicare (FFS + MA): a (2 conditions, G0557), f (0, G0556).
+    # No secondary payer column: G0558 unknown.
+    assert eligibility["apcm_tiers"] == {"G0556": 1, "G0557": 1, "G0558": None}
+    assert eligibility["broad_ccm_eligible"] == 2
+    json.dumps(summary)  # plain Python types only
+    assert all(type(v) is int for v in summary["panel"].values())
+
+
+def test_eligibility_is_frozen_and_catalog_is_a_parameter(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(
+        "category,display_name,prefix,exclude_prefixes,source\n"
+        "gerd,GERD,K21,,test\nhtn,Hypertension,I10,,test\n"
+    )
+    from ccm_assess.conditions import load_catalog
+
+    panel = make_panel({"P1": medicare()}, {"P1": ["K219", "I10", "E119"]})
+    result = assess_eligibility(panel, AS_OF, catalog=load_catalog(catalog))
+    assert isinstance(result, Eligibility)
+    assert result.patients.loc["P1", "categories"] == "gerd;htn"
+    assert result.display_names == {"gerd": "GERD", "htn": "Hypertension"}
+    with pytest.raises(AttributeError):
+        result.as_of = AS_OF  # type: ignore[misc]

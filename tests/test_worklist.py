@@ -1,0 +1,152 @@
+"""The PHI worklist workbook, read back with openpyxl."""
+
+from __future__ import annotations
+
+import datetime as dt
+import stat
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+from test_eligibility import BASE_ROLES, make_panel
+
+from ccm_assess.eligibility import assess_eligibility
+from ccm_assess.worklist import ABOUT_SHEET, SHEET, escape_formulas, write_worklist
+
+AS_OF = dt.date(2026, 6, 30)
+THREE = ["E119", "I10", "I509"]
+TWO = ["E119", "I10"]
+ALL_ROLES = BASE_ROLES | {
+    "name",
+    "phone",
+    "last_visit_date",
+    "provider",
+    "location",
+    "inpatient_admits_12m",
+    "ed_visits_12m",
+}
+
+
+def person(visit: str | None = None, **fields: object) -> dict[str, object]:
+    return {
+        "primary_payer": "Medicare Part B",
+        "payer_class": "medicare_ffs",
+        "last_visit_date": pd.Timestamp(visit) if visit else None,
+        "inpatient_admits_12m": 0,
+        "ed_visits_12m": 0,
+        "provider": "Dr Lee",
+        "location": "Main",
+        **fields,
+    }
+
+
+def practice_panel():
+    return make_panel(
+        {
+            "A": person("2026-01-10", name='=HYPERLINK("http://x","y")', phone="+1 555 0100",
+                        inpatient_admits_12m=1),
+            "B": person("2026-05-01", name="Bea"),
+            "C": person("2025-01-01", name="Cy"),
+            "D": person("2026-02-02", name="Dee", provider="@evil", location="-Annex",
+                        phone="\t555"),
+            "E": person("2026-03-03", name="Eve"),
+            "F": person("2026-03-03", name="Fay", deceased=True),
+            "G": person(None, name="Gus"),
+        },
+        {"A": THREE, "B": TWO, "C": TWO, "D": ["I10"], "E": ["R05"], "F": THREE, "G": TWO},
+        roles=ALL_ROLES,
+    )  # fmt: skip
+
+
+def write(tmp_path: Path, panel=None) -> tuple[Path, object]:
+    panel = panel or practice_panel()
+    eligibility = assess_eligibility(panel, AS_OF)
+    path = write_worklist(panel, eligibility, tmp_path / "out" / "worklist.xlsx", as_of=AS_OF)
+    return path, load_workbook(path)
+
+
+def rows_of(sheet) -> list[dict[str, object]]:
+    header = [c.value for c in sheet[3]]
+    return [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(4, values_only=True)]
+
+
+def test_rows_and_outreach_order(tmp_path: Path) -> None:
+    _, book = write(tmp_path)
+    assert book.sheetnames == [SHEET, ABOUT_SHEET]
+    sheet = book[SHEET]
+    assert sheet["A1"].value.startswith("Contains PHI - CCM outreach worklist")
+    rows = rows_of(sheet)
+    # Most conditions first (A: 3), then most recent visit: B (May 2026), C (Jan 2025),
+    # G (no visit); then the PCM candidate D. E (no chronic condition) and F (deceased) are out.
+    assert [r["Patient ID"] for r in rows] == ["A", "B", "C", "G", "D"]
+    assert [r["Program"] for r in rows] == ["Complex CCM candidate", "CCM", "CCM", "CCM", "PCM"]
+    assert [r["Chronic conditions"] for r in rows] == [3, 2, 2, 2, 1]
+    # Needs a visit: C (last seen 545 days before as-of) and G (never); D is PCM, not CCM.
+    assert [r["Needs initiating visit"] for r in rows] == ["No", "No", "Yes", "Yes", "No"]
+    first = rows[0]
+    assert first["Conditions"] == "Diabetes; Hypertension; Heart failure or cardiomyopathy"
+    assert first["Evidence codes"] == "diabetes: E11.9; hypertension: I10; heart_failure: I50.9"
+    assert first["Last visit"] == dt.datetime(2026, 1, 10)
+    assert first["Payer"] == "Medicare Part B"
+    assert first["Payer class"] == "medicare_ffs"
+    assert rows[3]["Last visit"] is None
+    assert sheet.cell(row=4, column=list(rows[0]).index("Last visit") + 1).number_format == (
+        "yyyy-mm-dd"
+    )
+
+
+def test_formatting_and_about_sheet(tmp_path: Path) -> None:
+    _, book = write(tmp_path)
+    sheet = book[SHEET]
+    assert sheet.freeze_panes == "B4"
+    assert sheet.auto_filter.ref == "A3:M8"  # 13 columns, header + 5 patients
+    assert sheet["A3"].font.bold
+    assert sheet.column_dimensions["A"].width == 14
+    about = [row for row in book[ABOUT_SHEET].iter_rows(values_only=True)]
+    described = [row[0] for row in about[1:14]]
+    assert described == [c.value for c in sheet[3]]
+
+
+def test_panel_text_cannot_become_a_formula(tmp_path: Path) -> None:
+    _, book = write(tmp_path)
+    sheet = book[SHEET]
+    rows = rows_of(sheet)
+    a, d = rows[0], rows[4]
+    assert a["Name"] == '\'=HYPERLINK("http://x","y")'
+    assert a["Phone"] == "'+1 555 0100"
+    assert (d["Provider"], d["Location"], d["Phone"]) == ("'@evil", "'-Annex", "'\t555")
+    assert rows[1]["Name"] == "Bea"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    text = pd.Series(["=1+1", "+1", "-1", "@x", "\tx", "\rx", "ok", None], dtype="str")
+    assert escape_formulas(text).fillna("NA").tolist() == [
+        "'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "ok", "NA",
+    ]  # fmt: skip
+
+
+def test_owner_only_and_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "worklist.xlsx"
+    target.parent.mkdir()
+    target.write_text("old")
+    target.chmod(0o644)
+    path, _ = write(tmp_path)
+    assert path == target
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in target.parent.iterdir()) == ["worklist.xlsx"]  # no temp left
+
+
+def test_columns_follow_the_panel_roles(tmp_path: Path) -> None:
+    panel = make_panel(
+        {"A": {"payer_class": "commercial"}, "B": {"payer_class": "unknown"}},
+        {"A": TWO, "B": ["I10"]},
+    )
+    _, book = write(tmp_path, panel)
+    rows = rows_of(book[SHEET])
+    assert list(rows[0]) == [
+        "Patient ID", "Program", "Chronic conditions", "Conditions", "Evidence codes",
+        "Needs initiating visit", "Payer class", "Payer",
+    ]  # fmt: skip
+    # No last-visit column: whether A needs an initiating visit is unknown.
+    assert [(r["Patient ID"], r["Needs initiating visit"]) for r in rows] == [
+        ("A", "Unknown"),
+        ("B", "No"),
+    ]
