@@ -1,0 +1,238 @@
+"""`ccm-assess run`: from a panel export to every output file, in named steps.
+
+validate inputs -> assess -> (in parallel) execute the report notebook | write summary.json,
+workbook and worklist -> export HTML -> print PDF -> publish. Everything is written into a
+staging folder inside `--out` and moved into place at the end, so an interrupted run never
+leaves a half-written report that looks complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccm_assess import export
+from ccm_assess.assessment import Assessment, assess, save_prepared
+from ccm_assess.assumptions import load_assumptions
+from ccm_assess.errors import ReportError
+from ccm_assess.fees import find_locality, national
+from ccm_assess.panel import read_panel
+from ccm_assess.privacy import suppressed_summary
+from ccm_assess.readiness import load_questionnaire
+
+FORMATS = ("html", "pdf", "xlsx")
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "ccm_assessment.ipynb"
+PREPARED_BY = "ccm-assess"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options of `ccm-assess run` (see `ccm-assess run --help`)."""
+
+    panel: Path
+    out: Path
+    questionnaire: Path | None = None
+    assumptions: Path | None = None
+    practice: str = ""
+    as_of: dt.date = field(default_factory=dt.date.today)
+    locality: str | None = None
+    year: int = 2026
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+    formats: tuple[str, ...] = FORMATS
+    browser: Path | None = None
+    prepared_by: str = PREPARED_BY
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run wrote (final paths) and what the consultant should know."""
+
+    files: dict[str, Path]
+    notes: tuple[str, ...]
+    assessment: Assessment
+
+
+def _check_formats(formats: tuple[str, ...]) -> None:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ReportError(
+            f"--formats takes a comma-separated list of {', '.join(FORMATS)}; "
+            f"got {','.join(formats) or 'nothing'}"
+        )
+
+
+def _practice_name(options: RunOptions) -> str:
+    return options.practice.strip() or options.panel.stem.replace("_", " ").title()
+
+
+def prepare(options: RunOptions, progress: Progress) -> Assessment:
+    """Read and validate every input, then assess (any bad input stops here: exit 2)."""
+    _check_formats(options.formats)
+    progress(f"Reading {options.panel.name} ...")
+    panel = read_panel(options.panel, sheet=options.sheet, mapping=dict(options.mapping))
+    answers = load_questionnaire(options.questionnaire) if options.questionnaire else None
+    assumptions = load_assumptions(options.assumptions)
+    locality = find_locality(options.locality) if options.locality else national()
+    progress(
+        f"Assessing {len(panel.patients):,} patients ({locality.label}, {options.year} rates) ..."
+    )
+    return assess(
+        panel,
+        as_of=options.as_of,
+        practice=_practice_name(options),
+        year=options.year,
+        locality=locality,
+        assumptions=assumptions,
+        answers=answers,
+    )
+
+
+def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> dict[str, object]:
+    """Papermill parameters: the CLI options, with the panel handed over already read."""
+    return {
+        "panel_path": "",
+        "prepared_panel": str(prepared),
+        "practice": practice,
+        "as_of": options.as_of.isoformat(),
+        "locality": options.locality or "",
+        "year": options.year,
+        "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
+        "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
+        "prepared_by": options.prepared_by,
+    }
+
+
+def execute_notebook(parameters: dict[str, object], output: Path, workdir: Path) -> Path:
+    """Run the report notebook with papermill in a fresh kernel; errors -> ReportError."""
+    import papermill
+
+    env = {
+        "JUPYTER_RUNTIME_DIR": str(workdir / "jupyter-runtime"),
+        "IPYTHONDIR": str(workdir / "ipython"),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        papermill.execute_notebook(
+            str(NOTEBOOK),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(NOTEBOOK.parent),
+        )
+    except papermill.PapermillExecutionError as error:
+        raise ReportError(
+            f"the report notebook failed in cell {error.exec_count}: {error.ename}: "
+            f"{error.evalue}. The executed notebook is in {output} for inspection."
+        ) from error
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return output
+
+
+def write_summary(assessment: Assessment, path: Path) -> Path:
+    """summary.json, with small counts suppressed (privacy.suppressed_summary)."""
+    text = json.dumps(suppressed_summary(assessment.summary()), indent=2)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def _write_tables(assessment: Assessment, staging: Path, formats: tuple[str, ...]) -> None:
+    from ccm_assess.worklist import write_worklist
+
+    write_summary(assessment, staging / "summary.json")
+    (staging / "assumptions_used.yaml").write_text(
+        assessment.assumptions.to_yaml(changed_only=False), encoding="utf-8"
+    )
+    write_worklist(
+        assessment.panel, assessment.eligibility, staging / "worklist.xlsx", as_of=assessment.as_of
+    )
+    if "xlsx" in formats:
+        from ccm_assess.workbook import write_workbook
+
+        write_workbook(assessment, staging / "workbook.xlsx")
+
+
+def _publish(staging: Path, out: Path) -> dict[str, Path]:
+    """Move the finished files from staging into `out` (each move is atomic); name -> path."""
+    files = {}
+    for path in sorted(staging.iterdir()):
+        if path.is_file():
+            target = out / path.name
+            os.replace(path, target)
+            files[path.name] = target
+    return files
+
+
+def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> RunResult:
+    """Run the whole assessment and write the outputs of spec/outputs.md into `options.out`.
+
+    The report notebook runs only when html or pdf is asked for; summary.json, the
+    assumptions used and the worklist are always written.
+    """
+    assessment = prepare(options, progress)
+    options.out.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=".ccm-assess-", dir=options.out) as tmp:
+        staging, workdir = Path(tmp) / "out", Path(tmp) / "work"
+        staging.mkdir()
+        workdir.mkdir()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            tables: Future[None] = pool.submit(_write_tables, assessment, staging, options.formats)
+            if {"html", "pdf"} & set(options.formats):
+                notes += _write_report(assessment, options, staging, workdir, progress)
+            tables.result()
+        files = _publish(staging, options.out)
+    for name, path in files.items():
+        progress(f"  {name:<22} {path}")
+    for note in notes:
+        progress(note)
+    return RunResult(files=files, notes=tuple(notes), assessment=assessment)
+
+
+def _write_report(
+    assessment: Assessment, options: RunOptions, staging: Path, workdir: Path, progress: Progress
+) -> list[str]:
+    """Execute the report notebook, export report.html and print report.pdf into staging."""
+    prepared = save_prepared(assessment.panel, workdir / "panel.pkl")
+    parameters = notebook_parameters(options, prepared, assessment.practice)
+    progress("Running the report notebook ...")
+    notebook = execute_notebook(parameters, staging / "assessment.ipynb", workdir)
+    progress("Exporting report.html ...")
+    html = export.export_html(
+        notebook,
+        staging / "report.html",
+        practice=assessment.practice,
+        as_of=assessment.as_of,
+        prepared_by=options.prepared_by,
+    )
+    notes = []
+    if "pdf" in options.formats:
+        notes = _print_pdf(html, staging / "report.pdf", options.browser, progress)
+    if "html" not in options.formats:
+        html.unlink()
+    return notes
+
+
+def _print_pdf(html: Path, pdf: Path, browser: Path | None, progress: Progress) -> list[str]:
+    """Print the PDF if a browser is available; otherwise return the note saying how."""
+    found = export.find_browser(browser)
+    if found is None:
+        return [export.PDF_MISSING_NOTE]
+    progress("Printing report.pdf ...")
+    export.print_pdf(html, pdf, browser=found)
+    return []
