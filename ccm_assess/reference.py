@@ -68,6 +68,23 @@ MANIFEST: dict[str, dict[str, str]] = {
         "rows without a published figure are tagged [A] and say so",
         "version": "2026 defaults (BLS wages May 2023/2024)",
     },
+    "column_aliases.csv": {
+        "holds": "header aliases per column role of the panel (role, header), in preference order",
+        "source": "spec panel_contract.md column-role examples plus common EHR export headers",
+        "version": "1",
+    },
+    "questionnaire.yaml": {
+        "holds": "the readiness questions (domain, type, help, weight, gap action, owner, weeks), "
+        "domain weights, maturity thresholds and the core launch steps per delivery model",
+        "source": "spec readiness.md domains; CMS required service elements (ccm_rules.md "
+        "section 4); weights and thresholds are assumptions",
+        "version": "1",
+    },
+    "sample_questionnaire.yaml": {
+        "holds": "filled answers for the synthetic sample practice (Sunrise Family Medicine)",
+        "source": "synthetic, written for the sample; no real practice",
+        "version": "1",
+    },
 }
 
 
