@@ -129,6 +129,8 @@ def execute_notebook(parameters: dict[str, object], output: Path, workdir: Path)
             kernel_name="python3",
             progress_bar=False,
             cwd=str(NOTEBOOK.parent),
+            # the kernel's start-up warnings (plain-TCP transport on loopback) are noise here
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except papermill.PapermillExecutionError as error:
         raise ReportError(
