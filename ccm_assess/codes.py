@@ -48,8 +48,11 @@ _CODELIKE = (
 )
 _END = r"(?![0-9A-Za-z.])"
 _ITEM_SEPARATORS = rf"[;|\r\n]+|,\s*(?=(?:{_CODELIKE}){_END})"
-"""`;`, `|` and line breaks always separate codes; a comma only when a code follows it (so a
-description such as `... kidney disease, stage 3 (E11.22)` stays one item)."""
+"""`;`, `|` and line breaks always separate codes; a comma only when a code follows it or ends
+the text before it (`_CODE_THEN_COMMA`), so a description such as `... kidney disease, stage 3
+(E11.22)` stays one item while `E11.9, Depression (F32.9)` is two."""
+_CODE_THEN_COMMA = rf"(?<![0-9A-Za-z.])((?:{_CODELIKE}){_END}\s*[)\]]?)\s*,"
+"""A code (bare or closing a bracket) and the comma after it; the comma becomes `;`."""
 _ONLY_CODES = rf"(?:{_CODELIKE})(?:\s+(?:{_CODELIKE}))+"
 _LEADING = rf"^(?P<code>{_CODELIKE}){_END}"
 _BRACKETED = rf"[(\[]\s*(?P<code>{_CODELIKE})\s*[)\]]"
@@ -118,6 +121,7 @@ def normalise_codes(values: pd.Series) -> pd.DataFrame:
 
 def _split_unique(cells: pd.Series) -> pd.Series:
     """Distinct cells -> items, index = position of the cell (repeated), blanks dropped."""
+    cells = cells.str.replace(_CODE_THEN_COMMA, r"\1;", regex=True)
     items = cells.str.split(_ITEM_SEPARATORS, regex=True).explode().str.strip(_STRIP)
     several = items.str.fullmatch(_ONLY_CODES).fillna(False).astype(bool)
     items = pd.concat([items[~several], items[several].str.split(r"\s+", regex=True).explode()])

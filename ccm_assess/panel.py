@@ -1,13 +1,18 @@
 """Read a practice's panel export into tidy patients and diagnoses, accounting for every row.
 
 Contract: spec/panel_contract.md and ARCHITECTURE.md (`panel.Panel`). `read_panel` loads the raw
-grid of cells (no header, every cell as written) and `tidy_panel` does the rest, purely:
+grid of cells (`sources.read_grid`: no header, every cell as written) and `tidy_panel` does the
+rest, purely:
 
 1. header row: among the first 50 rows, the one whose cells match most known column aliases
    (`data/column_aliases.csv`, case- and punctuation-insensitive; numbered diagnosis columns such
    as `Dx1`, `Diagnosis 2`, `ICD10_3` by pattern); an explicit mapping names its headers;
 2. column roles from the aliases (the best-ranked alias wins when several columns fit a
-   one-column role), then the explicit mapping on top;
+   one-column role; among columns with the same header, such as two `MRN` columns, the one with
+   the most filled cells, and a note says which), then the explicit mapping on top. Columns
+   without a header right of a diagnosis column (a header merged across several code columns,
+   or `Diagnoses,,,`) are diagnosis columns too when they hold an ICD-10-CM code; other filled
+   cells under no header are not read, and a note gives their columns and rows;
 3. row ledger: rows above the header and the header are skipped, then blank rows, repeated
    header rows, footer rows (`Total patients: 2,431`, `Page 1 of 3`, `Confidential`, ...) and
    one-cell text rows (section titles, notes) are skipped; rows without a patient id are
@@ -26,16 +31,14 @@ the column is missing; a `Deceased` cell holding a date means deceased on that d
 diagnosis column without a single ICD code (a description column) is set aside when another
 diagnosis column has codes. A diagnosis column with no ICD-10-CM code at all is an error.
 Row numbers are 1-based as a spreadsheet shows them (for text files: the record number; for
-parquet: the column names are row 1).
+parquet: the column names are row 1). Panel text kept as a data-quality example (invalid codes,
+unknown payers, unreadable dates and values) is cut to `EXAMPLE_CHARS` characters, so a name or
+note typed into the wrong cell never reaches a report whole (spec/outputs.md).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -48,6 +51,7 @@ from ccm_assess.codes import distinct, parse_code_cells, spread
 from ccm_assess.errors import PanelError
 from ccm_assess.payers import dual_eligible, payer_class, unknown_payers
 from ccm_assess.reference import read_data_csv
+from ccm_assess.sources import INVISIBLE, SCAN_ROWS, cell_text, listing, read_grid
 
 PATIENT_COLUMNS: dict[str, str] = {
     "name": "str",
@@ -95,6 +99,8 @@ class DataQuality:
 
     Each frame has the columns `value`, `count` (most frequent first) unless stated. Codes are
     counted per entry (cell item), unknown payers per patient, dates and values per cell.
+    Values and examples are panel text shortened by `short_text` (at most `EXAMPLE_CHARS`
+    characters, no control characters); values that shorten alike are counted together.
     """
 
     invalid_codes: pd.DataFrame
@@ -153,8 +159,6 @@ ROLES: tuple[str, ...] = (
 _MULTI_COLUMN = frozenset({"diagnosis", "address"})
 """Roles that take every matching column (address parts are joined with ", ")."""
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt", ".parquet")
-_HEADER_SCAN_ROWS = 50
 _NUMBERED_DX = re.compile(
     r"(?:dx|diag|diagnosis|icd|icd10|icd10cm|icd9|problem|code)(?:code)?\d{1,2}(?:code|icd10)?"
 )
@@ -168,7 +172,6 @@ _FOOTER = (
     r"(?: date| on| by| at)?\b|^run date|^\d[\d,]* (?:patients|records|rows)\b|^(?:©|\(c\)|"
     r"copyright)|^\*+ ?end|protected health information|^(?:records|patients|rows)\s*:"
 )
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TRUE = ["y", "yes", "1", "true", "t", "x", "✓", "✔", "checked", "deceased", "expired", "dead",
          "hospice", "in hospice", "enrolled"]  # fmt: skip
 _FALSE = ["n", "no", "0", "false", "f", "alive", "living", "not deceased", "none"]
@@ -182,6 +185,9 @@ _TWO_DIGIT_YEAR = frozenset({"%m/%d/%y", "%m-%d-%y", "%d-%b-%y"})
 _TIME_OF_DAY = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 MAX_AGE_YEARS = 120
+EXAMPLE_CHARS = 20
+"""Longest panel text a data-quality example may show; longer text is cut (spec/outputs.md:
+no free text from the panel in the report)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,40 +227,40 @@ def header_role(header: str) -> tuple[str, int] | None:
 
 def _header_scores(head: pd.DataFrame) -> np.ndarray:
     """Per row of `head` (text cells): how many cells are known headers."""
-    keys = {value: header_role(value) is not None for value in pd.unique(head.stack().dropna())}
-    known = head.apply(lambda column: column.map(keys).fillna(False).astype(bool))
-    return known.sum(axis=1).to_numpy()
-
-
-def _listing(values: Sequence[str], limit: int = 30) -> str:
-    shown = ", ".join(f"'{value}'" for value in values[:limit])
-    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+    cells = head.stack().dropna()
+    known = cells.map({value: header_role(value) is not None for value in pd.unique(cells)})
+    per_row = known.astype(bool).groupby(level=0).sum()
+    return per_row.reindex(head.index, fill_value=0).to_numpy(dtype=np.int64)
 
 
 def _find_header(text: pd.DataFrame, wanted: Sequence[str]) -> int:
     """Index of the header row among the first rows; mapped headers (`wanted`) weigh most."""
-    head = text.iloc[:_HEADER_SCAN_ROWS]
+    head = text.iloc[:SCAN_ROWS]
     scores = _header_scores(head).astype(float)
     if wanted:
-        keys = head.apply(lambda column: column.map(header_key, na_action="ignore"))
+        cells = head.stack().dropna()
+        keys = cells.map({value: header_key(value) for value in pd.unique(cells)})
         for key in {header_key(w) for w in wanted}:
-            scores += 100 * keys.eq(key).any(axis=1).to_numpy()
+            hit = keys.eq(key).groupby(level=0).any().reindex(head.index, fill_value=False)
+            scores += 100 * hit.to_numpy(dtype=float)
     if len(scores) == 0 or scores.max() <= 0:
         return -1
     return int(scores.argmax())
 
 
 def _assign_roles(
-    headers: list[str], mapping: Mapping[str, str | Sequence[str]]
+    headers: list[str], mapping: Mapping[str, str | Sequence[str]], filled: Sequence[int]
 ) -> dict[str, list[int]]:
-    """Role -> column positions, from the aliases and then the explicit mapping."""
-    best: dict[str, list[tuple[int, int]]] = {}
+    """Role -> column positions, from the aliases and then the explicit mapping. A one-column
+    role takes the best-ranked alias; among columns with the same header (two `MRN` columns),
+    the one with the most filled cells (`filled`, per column), then the leftmost."""
+    best: dict[str, list[tuple[int, int, int]]] = {}
     for position, header in enumerate(headers):
         found = header_role(header)
         if found:
-            best.setdefault(found[0], []).append((found[1], position))
+            best.setdefault(found[0], []).append((found[1], -filled[position], position))
     roles = {
-        role: sorted(p for _, p in ranked) if role in _MULTI_COLUMN else [min(ranked)[1]]
+        role: sorted(p for *_, p in ranked) if role in _MULTI_COLUMN else [min(ranked)[2]]
         for role, ranked in best.items()
     }
     keys = [header_key(h) for h in headers]
@@ -270,7 +276,7 @@ def _assign_roles(
             if not exact + loose:
                 raise PanelError(
                     f"no column '{header}' for {role}; headers found: "
-                    f"{_listing([h for h in headers if h])}; check the spelling in "
+                    f"{listing([h for h in headers if h])}; check the spelling in "
                     f"--map {role}=<header>"
                 )
             positions.append((exact + loose)[0])
@@ -284,35 +290,19 @@ def _assign_roles(
 # Cell values
 
 
-def cell_text(column: pd.Series) -> pd.Series:
-    """Cells as stripped text (`str` dtype), NA when blank. Whole floats lose `.0` (Excel ids
-    and codes), dates and datetimes become ISO dates, booleans `True`/`False`."""
-    if isinstance(column.dtype, pd.StringDtype):
-        stripped = column.str.strip()
-        return stripped.mask(stripped.eq(""))
-    if column.dtype != object:
-        column = column.astype(object).where(column.notna(), None)
-    kinds = column.map(type)
-    out = column.where(kinds.eq(str), None)
-    numbers = kinds.isin([float, int, np.float64, np.int64])
-    if numbers.any():
-        values = pd.to_numeric(column[numbers], errors="coerce").astype(float)
-        whole = values.notna() & values.eq(values.round()) & values.abs().lt(1e15)
-        text = values.astype(str).where(~whole, values.where(whole, 0).astype(np.int64).astype(str))
-        out = out.mask(numbers, text.where(values.notna(), None))
-    dates = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
-    if dates.any():
-        out = out.mask(dates, pd.to_datetime(column[dates]).dt.strftime("%Y-%m-%d"))
-    rest = ~kinds.isin([str, float, int, np.float64, np.int64, dt.date, dt.datetime, pd.Timestamp])
-    rest &= column.notna()
-    if rest.any():
-        out = out.mask(rest, column[rest].astype(str))
-    stripped = out.astype("str").str.strip()
-    return stripped.mask(stripped.eq(""))
+def short_text(values: pd.Series, limit: int = EXAMPLE_CHARS) -> pd.Series:
+    """Panel text fit to be a data-quality example: control and invisible characters dropped,
+    each run of white space one space, and cut to `limit` characters (the last one `…`), so a
+    name or note typed into a code, payer or date cell never reaches a report whole."""
+    text = values.astype("str").str.replace(INVISIBLE, "", regex=True)
+    text = text.str.replace(r"\s+", " ", regex=True).str.strip()
+    cut = text.str.len().gt(limit).fillna(False).astype(bool)
+    return text.mask(cut, text.str.slice(0, limit - 1) + "…")
 
 
 def _examples(values: pd.Series, limit: int = 3) -> str:
-    return ", ".join(values.drop_duplicates().head(limit).astype(str))
+    """The first `limit` distinct values, shortened (`short_text`), comma-separated."""
+    return ", ".join(short_text(values.drop_duplicates()).drop_duplicates().head(limit))
 
 
 def parse_dates(
@@ -456,7 +446,7 @@ def _ledger(
 
 
 def _first_non_blank_row(text: pd.DataFrame) -> list[str]:
-    head = text.iloc[:_HEADER_SCAN_ROWS]
+    head = text.iloc[:SCAN_ROWS]
     if head.empty:
         return []
     row = head.iloc[int(head.notna().sum(axis=1).to_numpy().argmax())]
@@ -467,23 +457,86 @@ def _diagnoses(
     used: pd.DataFrame, dx: list[int], headers: list[str], mapped: bool
 ) -> tuple[pd.DataFrame, list[int], list[str]]:
     """Code items of the used rows (index: column position, row), the diagnosis columns kept,
-    and notes. Auto-detected columns without a single ICD code are dropped when others have."""
+    and notes. Auto-detected columns without a single ICD code are dropped when others have;
+    a column without a header (next to a diagnosis column) is kept only with an ICD-10 code."""
     cells = pd.concat({p: used.iloc[:, p].dropna() for p in dx}, names=["column", "row"])
     items = parse_code_cells(cells)
     columns = items.index.get_level_values("column")
-    coded = set(columns[items["kind"].ne("invalid").to_numpy()])
-    notes: list[str] = []
-    if coded and not mapped and len(coded) < len(dx):
-        dropped = [p for p in dx if p not in coded]
-        notes = [f"column '{headers[p]}' holds no diagnosis codes; not used" for p in dropped]
-        items = items[columns.isin(list(coded))]
-        dx = [p for p in dx if p in coded]
-    return items, dx, notes
+    kinds = items["kind"].to_numpy()
+    coded = set(columns[kinds != "invalid"])
+    icd10 = set(columns[kinds == "icd10"])
+    keep = [p for p in dx if (p in coded or mapped or not coded) if headers[p] or p in icd10]
+    notes = [
+        f"column '{headers[p]}' holds no diagnosis codes; not used"
+        for p in dx
+        if p not in keep and headers[p]
+    ]
+    return items[columns.isin(keep)], keep, notes
+
+
+def _unheaded_after(dx: list[int], headers: list[str]) -> list[int]:
+    """Diagnosis columns plus the columns without a header right after each: a header merged
+    across several code columns, or `Diagnoses,,,` in a CSV, names only the first."""
+    extra = []
+    for p in dx:
+        q = p + 1
+        while q < len(headers) and not headers[q] and q not in dx:
+            extra.append(q)
+            q += 1
+    return sorted({*dx, *extra})
+
+
+def column_letter(position: int) -> str:
+    """Column position (0-based) -> spreadsheet letters: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters, number = "", position + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _letters(positions: Sequence[int], limit: int = 5) -> str:
+    shown = ", ".join(column_letter(p) for p in positions[:limit])
+    return shown + (", ..." if len(positions) > limit else "")
+
+
+def _column_notes(used: pd.DataFrame, headers: list[str], roles: dict[str, list[int]]) -> list[str]:
+    """Notes on columns that share a header (which one a role reads) and on filled cells in
+    columns without a header (never read; in a CSV, a sign of an unquoted delimiter)."""
+    keys = [header_key(h) for h in headers]
+    notes = []
+    for role, positions in roles.items():
+        same = [p for p, k in enumerate(keys) if k and k == keys[positions[0]]]
+        if role not in _MULTI_COLUMN and len(same) > 1:
+            notes.append(
+                f"{len(same)} columns are headed '{headers[positions[0]]}' ({_letters(same)}): "
+                f"{role} is read from column {column_letter(positions[0])}"
+            )
+    taken = {p for positions in roles.values() for p in positions}
+    blank = [p for p, h in enumerate(headers) if not h and p not in taken]
+    filled = used.iloc[:, blank].notna()
+    if blank and filled.to_numpy().any():
+        rows = filled.index[filled.any(axis=1).to_numpy()].tolist()
+        columns = [p for p, hit in zip(blank, filled.any().to_numpy(), strict=True) if hit]
+        notes.append(
+            f"{int(filled.to_numpy().sum()):,} filled cell(s) under no header (column(s) "
+            f"{_letters(columns)}; row(s) {', '.join(map(str, rows[:5]))}"
+            f"{', ...' if len(rows) > 5 else ''}) were not read; in a CSV file, a value with an "
+            "unquoted delimiter shifts the cells after it"
+        )
+    return notes
 
 
 def _counted(values: pd.Series) -> pd.DataFrame:
-    counts = values.value_counts().rename_axis("value").reset_index(name="count")
-    return counts.sort_values(["count", "value"], ascending=[False, True], ignore_index=True)
+    """`value`, `count` of the values, shortened (`short_text`): most frequent first."""
+    return _shortened(values.value_counts().rename_axis("value").reset_index(name="count"))
+
+
+def _shortened(counts: pd.DataFrame) -> pd.DataFrame:
+    """A `value`, `count` frame with `short_text` values; values that shorten alike merge."""
+    short = counts.assign(value=short_text(counts["value"]))
+    merged = short.groupby("value", sort=False)["count"].sum().astype("int64").reset_index()
+    return merged.sort_values(["count", "value"], ascending=[False, True], ignore_index=True)
 
 
 def _shape(pid: pd.Series, items: pd.DataFrame, dx_columns: int) -> str:
@@ -516,7 +569,7 @@ def tidy_panel(
         else f"'{source.path.name}'"
     )
     other_sheet = (
-        f"; pass --sheet with the sheet that holds the patients (sheets: {_listing(source.sheets)})"
+        f"; pass --sheet with the sheet that holds the patients (sheets: {listing(source.sheets)})"
         if len(source.sheets) > 1
         else ""
     )
@@ -534,11 +587,12 @@ def tidy_panel(
     header = _find_header(text, wanted)
     found = _first_non_blank_row(text) if header < 0 else text.iloc[header].dropna().tolist()
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
-    roles = _assign_roles(headers, mapping) if header >= 0 else {}
+    filled = text.iloc[header + 1 :].notna().sum().tolist()
+    roles = _assign_roles(headers, mapping, filled) if header >= 0 else {}
     for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
         if role not in roles:
             raise PanelError(
-                f"no column looks like {label}{where}; headers found: {_listing(found)}; "
+                f"no column looks like {label}{where}; headers found: {listing(found)}; "
                 f"pass --map {role}=<header>"
             )
     ledger, pid = _ledger(text, header, roles, headers)
@@ -551,16 +605,17 @@ def tidy_panel(
         )
     used = text[used_mask].set_axis(ledger["row"][used_mask], axis=0)
     pid = pid[used_mask].set_axis(used.index)
-    items, roles["diagnosis"], notes = _diagnoses(
-        used, roles["diagnosis"], headers, "diagnosis" in mapping
-    )
-    _require_codes(items, [headers[p] for p in roles["diagnosis"]])
+    mapped = "diagnosis" in mapping
+    dx = roles["diagnosis"] if mapped else _unheaded_after(roles["diagnosis"], headers)
+    items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
+    labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
+    _require_codes(items, [labels[p] for p in roles["diagnosis"]])
     patients, fields, quality_parts = _patients(used, pid, roles, today)
     found_roles = set(roles) - {"first_name", "last_name"} | fields
     mapping_used: dict[str, list[str]] = {}
     for role in (r for r in ROLES if r in roles):
         key = "name" if role in ("first_name", "last_name") else role
-        mapping_used.setdefault(key, []).extend(headers[p] for p in roles[role])
+        mapping_used.setdefault(key, []).extend(labels[p] for p in roles[role])
     if "death_date" in fields and "death_date" not in roles:
         mapping_used["death_date"] = mapping_used["deceased"]
     row_of = items.index.get_level_values("row")
@@ -575,12 +630,17 @@ def tidy_panel(
     diagnoses = diagnoses.sort_values("row", kind="stable").drop_duplicates(["patient_id", "code"])
     unused = [h for p, h in enumerate(headers) if h and all(p not in v for v in roles.values())]
     if unused:
-        notes.append(f"columns not used: {_listing(unused)}")
+        notes.append(f"columns not used: {listing(unused)}")
+    notes += _column_notes(used, headers, roles)
     quality = DataQuality(
         invalid_codes=_counted(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
         icd9_codes=_counted(items.loc[items["kind"].eq("icd9").to_numpy(), "raw"]),
-        unknown_payers=unknown_payers(
-            pd.concat([patients["primary_payer"], patients["secondary_payer"]])
+        unknown_payers=_shortened(
+            unknown_payers(
+                pd.concat(
+                    [patients["primary_payer"], patients["secondary_payer"]], ignore_index=True
+                )
+            )
         ),
         **quality_parts,
     )
@@ -602,7 +662,7 @@ def _require_codes(items: pd.DataFrame, headers: list[str]) -> None:
     """A panel without a single ICD-10-CM code cannot be assessed: say why."""
     if items["kind"].eq("icd10").any():
         return
-    columns = _listing(headers)
+    columns = listing(headers)
     if items.empty:
         raise PanelError(
             f"the diagnosis column(s) {columns} are empty; pass --map diagnosis=<header> for "
@@ -716,106 +776,9 @@ def _patients(
 # Files
 
 
-def _decode(data: bytes) -> str:
-    """Text of a delimited file: UTF-16 (BOM), UTF-8 (with or without BOM), else cp1252, else
-    latin-1 (which never fails)."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def _sniff_delimiter(text: str, preferred: str) -> str:
-    """The delimiter that splits the most of the first lines into the same number (>1) of
-    fields; ties go to the one the extension suggests."""
-    lines = [line for line in text[:200_000].splitlines()[:60] if line.strip()]
-    best, best_score = preferred, 0
-    for delimiter in dict.fromkeys([preferred, ",", "\t", ";", "|"]):
-        widths = pd.Series([len(row) for row in csv.reader(lines, delimiter=delimiter)])
-        widths = widths[widths > 1]
-        score = int(widths.value_counts().max()) if len(widths) else 0
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _read_text(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    if data[:4] == b"PK\x03\x04" or data[:8] == _OLE2_MAGIC:
-        raise PanelError(
-            f"'{path.name}' is an Excel workbook, not a text file; rename it to .xlsx "
-            "(or export the panel as CSV again)"
-        )
-    text = _decode(data)
-    delimiter = _sniff_delimiter(text, "\t" if path.suffix.lower() == ".tsv" else ",")
-    lines = text[:200_000].splitlines()[:200]
-    width = max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=1)
-    options = {"header": None, "dtype": str, "keep_default_na": False, "na_values": [""]}
-    try:
-        return pd.read_csv(
-            io.StringIO(text), sep=delimiter, names=range(width), skip_blank_lines=False, **options
-        )
-    except (pd.errors.ParserError, ValueError):
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        return pd.DataFrame(rows, dtype="str")
-
-
-def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
-    head = path.read_bytes()[: 1 << 16] if path.stat().st_size else b""
-    if not head:
-        raise PanelError(f"'{path.name}' is empty (0 bytes); export the panel again")
-    if head[:8] == _OLE2_MAGIC and path.suffix.lower() != ".xls":
-        if "EncryptionInfo".encode("utf-16-le") in path.read_bytes():
-            raise PanelError(
-                f"'{path.name}' is password-protected; open it in Excel, remove the password "
-                "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it "
-                "and run again"
-            )
-    elif path.suffix.lower() != ".xls" and not zipfile.is_zipfile(path):
-        raise PanelError(
-            f"cannot read '{path.name}': it is not a valid Excel workbook (damaged, or another "
-            "kind of file renamed); open it in Excel and save it again as .xlsx, or export the "
-            "panel as .csv"
-        )
-    errors = []
-    for engine in ("calamine", "openpyxl"):
-        try:
-            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
-            return {str(name): grid for name, grid in sheets.items()}
-        except Exception as error:  # any reader failure means "unreadable"
-            errors.append(f"{engine}: {error}")
-    raise PanelError(
-        f"cannot read '{path.name}' ({errors[0]}); open it in Excel and save it again as .xlsx, "
-        "or export the panel as .csv"
-    )
-
-
-def _pick_sheet(sheets: dict[str, pd.DataFrame], name: str | None, path: Path) -> str:
-    """The named sheet, or the one whose header row matches most known headers (then the
-    sheet with the most rows)."""
-    if name is not None:
-        matches = [s for s in sheets if s == name] or [
-            s for s in sheets if s.strip().casefold() == name.strip().casefold()
-        ]
-        if not matches:
-            raise PanelError(
-                f"no sheet named '{name}' in '{path.name}'; sheets: {_listing(list(sheets))}; "
-                "pass --sheet with one of them"
-            )
-        return matches[0]
-
-    def score(sheet: str) -> tuple[float, int]:
-        grid = sheets[sheet]
-        head = grid.iloc[:_HEADER_SCAN_ROWS]
-        text = pd.DataFrame({c: cell_text(head[c]) for c in head.columns})
-        best = float(_header_scores(text).max()) if not text.empty else 0.0
-        return best, len(grid)
-
-    return max(sheets, key=score)
+def _table_score(head: pd.DataFrame) -> float:
+    """How much the first rows of a sheet (text cells) look like a patient table's header."""
+    return float(_header_scores(head).max())
 
 
 def read_panel(
@@ -828,36 +791,21 @@ def read_panel(
 
     `sheet` names the workbook sheet (default: the one that looks like a patient table);
     `mapping` {role: header} overrides the column aliases. Raises `PanelError` with the problem
-    and its fix when the file cannot be used.
+    and its fix when the file cannot be used. Loading: `sources.read_grid`.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise PanelError(f"panel file not found: {path}; check the path")
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise PanelError(
-            f"cannot read '{path.name}': unsupported file type '{suffix or '(none)'}'; export "
-            f"the panel as one of {', '.join(SUFFIXES)}"
-        )
-    if path.stat().st_size == 0:
-        raise PanelError(f"'{path.name}' is empty (0 bytes); export the panel again")
-    sheets: tuple[str, ...] = ()
-    chosen = None
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        grids = _read_workbook(path)
-        sheets = tuple(grids)
-        chosen = _pick_sheet(grids, sheet, path)
-        grid = grids[chosen]
-    elif suffix == ".parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as error:  # any reader failure means "unreadable"
-            raise PanelError(
-                f"cannot read '{path.name}' ({error}); export the panel again as .parquet or .csv"
-            ) from error
-        header = pd.DataFrame([list(frame.columns)], columns=frame.columns, dtype=object)
-        grid = pd.concat([header, frame.astype(object)], ignore_index=True)
-    else:
-        grid = _read_text(path)
-    source = SourceInfo(path=path, sheet=chosen, header_row=0, shape="", sheets=sheets)
-    return tidy_panel(grid, mapping=mapping, source=source)
+    raw = read_grid(path, sheet=sheet, score=_table_score)
+    source = SourceInfo(path=Path(path), sheet=raw.sheet, header_row=0, shape="", sheets=raw.sheets)
+    formulas = (
+        f"{raw.blank_formulas:,} formula cell(s) of sheet '{raw.sheet}' have no computed value "
+        "and read as blank (the program that wrote the file did not calculate them); open the "
+        "file in Excel, save it and run again"
+        if raw.blank_formulas
+        else ""
+    )
+    try:
+        panel = tidy_panel(raw.cells, mapping=mapping, source=source)
+    except PanelError as error:
+        if formulas:
+            raise PanelError(f"{error}; note: {formulas}") from None
+        raise
+    return replace(panel, notes=(*raw.notes, *([formulas] if formulas else []), *panel.notes))

@@ -6,10 +6,8 @@ Workbooks are built with openpyxl into tmp_path; small text exports live in test
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -20,7 +18,6 @@ from ccm_assess.panel import (
     PATIENT_COLUMNS,
     ROLES,
     Panel,
-    cell_text,
     header_role,
     parse_booleans,
     parse_counts,
@@ -222,56 +219,6 @@ def test_missing_roles_are_all_na_columns(tmp_path: Path) -> None:
     assert p["dual_eligible"].tolist() == [False]
 
 
-# --- sheets ----------------------------------------------------------------------------------
-
-
-def test_picks_the_sheet_that_looks_like_a_patient_table(tmp_path: Path) -> None:
-    path = write_xlsx(
-        tmp_path / "two_sheets.xlsx",
-        {
-            "Report Criteria": [["Provider", "All"], ["Run date", "11/26/2026"]],
-            "Patients": [["MRN", "DOB", "ICD10"], ["7", "1950-01-01", "I10"]],
-        },
-    )
-    panel = read_panel(path)
-    assert panel.source.sheet == "Patients"
-    assert panel.source.sheets == ("Report Criteria", "Patients")
-    assert pairs(panel) == [("7", "I10", 2)]
-    assert read_panel(path, sheet=" patients ").source.sheet == "Patients"
-    with pytest.raises(PanelError) as error:
-        read_panel(path, sheet="Data")
-    assert str(error.value) == (
-        "no sheet named 'Data' in 'two_sheets.xlsx'; sheets: 'Report Criteria', 'Patients'; "
-        "pass --sheet with one of them"
-    )
-    with pytest.raises(PanelError) as error:
-        read_panel(
-            write_xlsx(tmp_path / "blank.xlsx", {"Blank": [], "Patients": []}), sheet="Blank"
-        )
-    assert str(error.value) == (
-        "sheet 'Blank' of 'blank.xlsx' is empty: there are no rows to read; pass --sheet with "
-        "the sheet that holds the patients (sheets: 'Blank', 'Patients')"
-    )
-
-
-def test_falls_back_to_openpyxl_when_calamine_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = write_xlsx(tmp_path / "p.xlsx", {"S": [["MRN", "Dx"], [1, "E11.9"]]})
-    real = pd.read_excel
-    engines = []
-
-    def fake(*args: object, engine: str, **kwargs: object) -> object:
-        engines.append(engine)
-        if engine == "calamine":
-            raise ValueError("calamine broke")
-        return real(*args, engine=engine, **kwargs)
-
-    monkeypatch.setattr(panel_module.pd, "read_excel", fake)
-    assert pairs(read_panel(path)) == [("1", "E119", 2)]
-    assert engines == ["calamine", "openpyxl"]
-
-
 # --- shapes ----------------------------------------------------------------------------------
 
 
@@ -352,66 +299,27 @@ def test_numbered_diagnosis_columns(tmp_path: Path, headers: list[str]) -> None:
     assert pairs(panel) == [("1", "E119", 2), ("1", "I10", 2), ("2", "J449", 3)]
 
 
+def test_a_comma_after_a_code_separates_items(tmp_path: Path) -> None:
+    # found by tests/test_properties.py: "E11.9, Depression (F32.9)" lost F32.9, as the comma
+    # only split when a code followed it; a code before the comma now ends its item too
+    text = (
+        "MRN,Dx\n"
+        '1,"E11.9, Depression (F32.9), 401.9"\n'
+        '2,"Type 2 diabetes (E11.9), Heart failure (I50.9)"\n'
+        '3,"Diabetic kidney disease, stage 3 (E11.22)"\n'
+    )
+    panel = read_panel(write_text(tmp_path / "commas.csv", text))
+    assert pairs(panel) == [("1", "E119", 2), ("1", "F329", 2), ("2", "E119", 3),
+                            ("2", "I509", 3), ("3", "E1122", 4)]  # fmt: skip
+    assert panel.quality.icd9_codes.to_dict("list") == {"value": ["401.9"], "count": [1]}
+
+
 def test_a_diagnosis_column_without_codes_is_set_aside(tmp_path: Path) -> None:
     text = "MRN,Diagnosis,ICD10 Code\n1,Type 2 diabetes,E11.9\n2,Hypertension,I10\n"
     panel = read_panel(write_text(tmp_path / "names_and_codes.csv", text))
     assert panel.mapping["diagnosis"] == ["ICD10 Code"]
     assert panel.quality.invalid_codes.empty
     assert panel.notes[0] == "column 'Diagnosis' holds no diagnosis codes; not used"
-
-
-# --- text formats ----------------------------------------------------------------------------
-
-
-def test_semicolon_delimited_csv_with_title() -> None:
-    panel = read_panel(FIXTURES / "semicolon_delimited.csv")
-    assert panel.source.header_row == 3
-    assert panel.mapping["patient_id"] == ["Person Nbr"]
-    assert panel.mapping["primary_payer"] == ["Financial Class"]
-    assert pairs(panel) == [("9001", "E119", 4), ("9002", "I10", 5)]
-
-
-def test_tab_delimited_txt_with_yyyymmdd_and_serial_dates() -> None:
-    panel = read_panel(FIXTURES / "tab_delimited_with_title.txt")
-    assert panel.mapping["patient_id"] == ["Enterprise ID"]
-    # 19500101 -> 1950-01-01; serial 45123 -> 2023-07-16 (see test_messy_workbook_patients)
-    assert panel.patients["birth_date"].tolist() == [T("1950-01-01"), T("2023-07-16")]
-    assert panel.patients["payer_class"].tolist() == ["medicare_advantage", "self_pay"]
-
-
-@pytest.mark.parametrize(
-    ("encoding", "suffix", "sep"),
-    [("utf-8-sig", ".csv", ","), ("cp1252", ".csv", ","), ("utf-16", ".txt", "\t"),
-     ("utf-8", ".tsv", "\t")],
-)  # fmt: skip
-def test_text_encodings(tmp_path: Path, encoding: str, suffix: str, sep: str) -> None:
-    rows = [["MRN", "Patient Name", "ICD10"], ["1", '"Peña, José"', "E11.9"]]
-    text = "\n".join(sep.join(row) for row in rows)
-    panel = read_panel(write_text(tmp_path / f"panel{suffix}", text + "\n", encoding))
-    assert panel.patients.loc["1", "name"] == "Peña, José"
-    assert pairs(panel) == [("1", "E119", 2)]
-
-
-def test_bytes_invalid_in_cp1252_fall_back_to_latin1(tmp_path: Path) -> None:
-    path = tmp_path / "odd.csv"
-    path.write_bytes(b"MRN,Patient Name,ICD10\n1,A\x81B,E11.9\n")
-    assert read_panel(path).patients.loc["1", "name"] == "A\x81B"
-
-
-def test_parquet(tmp_path: Path) -> None:
-    frame = pd.DataFrame(
-        {
-            "MRN": [10, 11],
-            "DOB": pd.to_datetime(["1950-01-02", "1960-03-04"]),
-            "ICD10": ["E11.9", "I10"],
-        }
-    )
-    frame.to_parquet(tmp_path / "panel.parquet")
-    panel = read_panel(tmp_path / "panel.parquet")
-    assert panel.source.header_row == 1
-    assert statuses(panel) == {1: "skipped: header row", 2: "used", 3: "used"}
-    assert panel.patients["birth_date"].tolist() == [T("1950-01-02"), T("1960-03-04")]
-    assert pairs(panel) == [("10", "E119", 2), ("11", "I10", 3)]
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -555,19 +463,6 @@ def test_mapping_errors_list_what_is_valid(tmp_path: Path) -> None:
     )
 
 
-# --- values ----------------------------------------------------------------------------------
-
-
-def test_cell_text() -> None:
-    cells = pd.Series(
-        [1001, 1001.0, 250.5, "  00123 ", "", None, dt.datetime(2024, 3, 5, 14, 30), True, np.nan],
-        dtype=object,
-    )
-    out = cell_text(cells)
-    assert out.fillna("<NA>").tolist() == [
-        "1001", "1001", "250.5", "00123", "<NA>", "<NA>", "2024-03-05", "True", "<NA>"]  # fmt: skip
-
-
 def test_parse_dates_formats() -> None:
     # every value is 2024-03-05 written another way; serial 45356 = 45292 (2024-01-01) + 64
     values = ["2024-03-05", "03/05/2024", "3/5/2024", "3/5/24", "2024-03-05 14:30:00",
@@ -623,35 +518,12 @@ def test_tidy_panel_takes_a_grid_and_today() -> None:
     assert panel.source.path == Path("panel")
 
 
-# --- unusable input --------------------------------------------------------------------------
-
-
-def password_protected(path: Path) -> Path:
-    """What Excel writes for an encrypted workbook: an OLE2 file with an EncryptionInfo stream."""
-    magic = bytes.fromhex("D0CF11E0A1B11AE1")
-    path.write_bytes(magic + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(512))
-    return path
-
-
-def not_a_workbook_zip(path: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("hello.txt", "not a workbook")
-    return path
+# --- grids the kit cannot use (file-level errors: tests/test_sources.py) ----------------------
 
 
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda d: d / "missing.csv", "panel file not found: {d}/missing.csv; check the path"),
-        (
-            lambda d: write_text(d / "panel.pdf", "%PDF"),
-            "cannot read 'panel.pdf': unsupported file type '.pdf'; export the panel as one of "
-            ".xlsx, .xlsm, .xls, .csv, .tsv, .txt, .parquet",
-        ),
-        (
-            lambda d: write_text(d / "empty.csv", ""),
-            "'empty.csv' is empty (0 bytes); export the panel again",
-        ),
         (
             lambda d: write_text(d / "blank.csv", "\n\n,,\n"),
             "'blank.csv' is empty: there are no rows to read",
@@ -692,36 +564,72 @@ def not_a_workbook_zip(path: Path) -> Path:
             "column that holds the ICD-10-CM codes",
         ),
         (
-            lambda d: password_protected(d / "locked.xlsx"),
-            "'locked.xlsx' is password-protected; open it in Excel, remove the password "
-            "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it and "
-            "run again",
-        ),
-        (
-            lambda d: write_text(d / "fake.xlsx", "MRN,Dx\n1,E11.9\n"),
-            "cannot read 'fake.xlsx': it is not a valid Excel workbook (damaged, or another kind "
-            "of file renamed); open it in Excel and save it again as .xlsx, or export the panel "
-            "as .csv",
-        ),
-        (
-            lambda d: write_xlsx(d / "workbook.csv", {"S": [["MRN", "Dx"]]}),
-            "'workbook.csv' is an Excel workbook, not a text file; rename it to .xlsx (or "
-            "export the panel as CSV again)",
-        ),
-        (
             lambda d: write_xlsx(d / "empty_sheet.xlsx", {"Sheet1": []}),
             "sheet 'Sheet1' of 'empty_sheet.xlsx' is empty: there are no rows to read",
         ),
     ],
 )
-def test_unusable_input_raises_one_clear_panel_error(tmp_path: Path, make, message: str) -> None:
-    path = make(tmp_path)
+def test_unusable_grid_raises_one_clear_panel_error(tmp_path: Path, make, message: str) -> None:
     with pytest.raises(PanelError) as error:
-        read_panel(path)
-    assert str(error.value) == message.format(d=tmp_path)
+        read_panel(make(tmp_path))
+    assert str(error.value) == message
     assert isinstance(error.value, CcmAssessError)
 
 
-def test_a_zip_that_is_not_a_workbook_is_unreadable(tmp_path: Path) -> None:
-    with pytest.raises(PanelError, match=r"^cannot read 'broken.xlsx' \(calamine: .*save it again"):
-        read_panel(not_a_workbook_zip(tmp_path / "broken.xlsx"))
+# --- columns: duplicates, blank headers, shortened examples -----------------------------------
+
+
+def test_two_columns_with_one_header_read_the_one_with_more_values(tmp_path: Path) -> None:
+    # column A "MRN" is empty but for row 2, column B "MRN" holds every id: B wins (2 > 1 cells)
+    text = "MRN,MRN,Dx,Dx\n,1,E11.9,I10\n7,2,J44.9,\n,3,I10,E11.9\n"
+    panel = read_panel(write_text(tmp_path / "dup.csv", text))
+    assert panel.patients.index.tolist() == ["1", "2", "3"]
+    assert panel.mapping["patient_id"] == ["MRN"]
+    assert panel.mapping["diagnosis"] == ["Dx", "Dx"]  # both Dx columns are read
+    assert pairs(panel) == [("1", "E119", 2), ("1", "I10", 2), ("2", "J449", 3),
+                            ("3", "I10", 4), ("3", "E119", 4)]  # fmt: skip
+    assert panel.notes == (
+        "columns not used: 'MRN'",
+        "2 columns are headed 'MRN' (A, B): patient_id is read from column B",
+    )
+
+
+def test_codes_under_a_header_merged_across_columns_are_read(tmp_path: Path) -> None:
+    # "Diagnoses" spans C1:E1 (merged): only C1 holds the text, D and E have no header
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (["MRN", "DOB", "Diagnoses", None, None, None],
+                [1, "1950-01-01", "E11.9", "I10", "N18.30", None],
+                [2, "1960-01-01", "J44.9", None, None, "call Tue"]):  # fmt: skip
+        sheet.append(row)
+    sheet.merge_cells("C1:E1")
+    workbook.save(tmp_path / "merged.xlsx")
+    panel = read_panel(tmp_path / "merged.xlsx")
+    assert panel.mapping["diagnosis"] == [
+        "Diagnoses", "(column D, no header)", "(column E, no header)"]  # fmt: skip
+    assert pairs(panel) == [("1", "E119", 2), ("1", "I10", 2), ("1", "N1830", 2),
+                            ("2", "J449", 3)]  # fmt: skip
+    # column F has no header and no code: not read, and said so
+    assert panel.notes == (
+        "1 filled cell(s) under no header (column(s) F; row(s) 3) were not read; in a CSV "
+        "file, a value with an unquoted delimiter shifts the cells after it",
+    )
+
+
+def test_quality_examples_are_short_tokens_without_control_characters(tmp_path: Path) -> None:
+    name = "Margaret Anne Thompson-Whitfield"  # 32 characters typed into a diagnosis cell
+    text = (
+        "MRN,Dx,Payer,DOB\n"
+        f"1,E11.9; {name},Acme Regional Health Cooperative Plan,born on a Tuesday in spring\n"
+        f"2,I10; {name},Acme Regional Health Cooperative Plus,\x07x\x00y\n"
+        "3,J44.9;DM\x01 2,Medicare,\n"
+    )
+    quality = read_panel(write_text(tmp_path / "free_text.csv", text)).quality
+    # 20 characters at most: the first 19, then an ellipsis; two payers cut alike count together
+    assert quality.invalid_codes.to_dict("list") == {
+        "value": ["Margaret Anne Thomp…", "DM 2"], "count": [2, 1]}  # fmt: skip
+    assert quality.unknown_payers.to_dict("list") == {
+        "value": ["Acme Regional Healt…"], "count": [2]}  # fmt: skip
+    assert quality.bad_dates.to_dict("records") == [
+        {"column": "birth_date", "problem": "unparseable", "count": 2,
+         "examples": "born on a Tuesday i…, xy"}]  # fmt: skip

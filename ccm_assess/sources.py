@@ -1,0 +1,432 @@
+"""Load a panel file into a raw grid of cells (spec/panel_contract.md, Files).
+
+`read_grid(path)` returns every cell as written, no header, rows as in the file, plus which
+sheet was read and notes on how; `panel.py` finds the header, roles and values. Decisions:
+
+- Workbooks (.xlsx, .xlsm, .xls) are read with calamine, openpyxl as fallback, from their bytes,
+  so a workbook saved under the wrong Excel extension still reads. The sheet is the one named,
+  else the one the caller's `score` ranks highest (the patient table), then the one with most rows.
+  An OLE2 compound file holding an `EncryptionInfo` or `EncryptedPackage` stream is how Excel
+  saves a password-protected .xlsx: refused with how to remove the password. Formula cells saved
+  without a computed value (files written by scripts) read as blank and are counted.
+- A workbook-named file that holds text (EHRs often export CSV as `.xls`) is read as text, with a
+  note; an HTML page or binary data under a workbook name is refused.
+- Text (.csv, .tsv, .txt): UTF-16 (BOM, or the NUL pattern of UTF-16 without one), UTF-8 (with
+  or without BOM), else cp1252 with the five bytes cp1252 leaves undefined dropped. Trailing NUL
+  padding is dropped. More than 5% control bytes (NUL aside: stray NULs are common) or more
+  than half NULs in the first 64 KiB: binary, refused. The delimiter is sniffed. An opening
+  quote never closed (or closed rows later) would fold the rows after it into one cell: the file
+  is then re-read with quotes as plain characters, and a note says so.
+- Parquet: the column names are the first row.
+- Cells become text with `cell_text`, which also drops control and invisible characters
+  (NUL, zero-width space, BOM, bidi marks), so `E11.9\\x00` reads `E11.9`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+from ccm_assess.errors import PanelError
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt", ".parquet")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+SCAN_ROWS = 50
+"""Rows at the top of a sheet that may hold the header (and rank the sheets)."""
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
+_SNIFF_CHARS = 200_000
+_BINARY_SAMPLE = 1 << 16
+_BINARY_SHARE = 0.05
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1f\x7f]")
+"""Bytes that text files do not hold (NUL is judged apart)."""
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+"""Control and invisible characters dropped from every cell (tab and line breaks are kept)."""
+_UNCACHED_FORMULA = re.compile(
+    rb"<(?:\w+:)?c\b[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+"""A worksheet cell holding a formula and no (or an empty) cached value."""
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+@dataclass(frozen=True)
+class RawGrid:
+    """A file's cells as written (no header; row i is the file's row i + 1) and how it was read."""
+
+    cells: pd.DataFrame
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    blank_formulas: int = 0
+    """Formula cells of the sheet saved without a computed value (they read as blank)."""
+
+
+def listing(values: Sequence[str], limit: int = 30, width: int = 40) -> str:
+    """`'a', 'b' and 3 more`: the first `limit` values quoted, each cut to `width` characters."""
+    cut = [v if len(v) <= width else v[: width - 1] + "…" for v in map(str, values[:limit])]
+    shown = ", ".join(f"'{value}'" for value in cut)
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def cell_text(column: pd.Series) -> pd.Series:
+    """Cells as stripped text (`str` dtype), NA when blank. Whole floats lose `.0` (Excel ids
+    and codes), dates and datetimes become ISO dates, booleans `True`/`False`; control and
+    invisible characters (`INVISIBLE`) are dropped."""
+    if not isinstance(column.dtype, pd.StringDtype):
+        column = _object_text(column)
+    filled = column.dropna()
+    if INVISIBLE.search("".join(filled.tolist())):  # one scan of the column, not one per cell
+        column = column.str.replace(INVISIBLE, "", regex=True)
+    stripped = column.str.strip()
+    return stripped.mask(stripped.eq(""))
+
+
+def _object_text(column: pd.Series) -> pd.Series:
+    """Cells of any Python type -> `str` Series (NA stays NA)."""
+    if column.dtype != object:
+        column = column.astype(object).where(column.notna(), None)
+    kinds = column.map(type)
+    out = column.where(kinds.eq(str), None)
+    numbers = kinds.isin([float, int, np.float64, np.int64])
+    if numbers.any():
+        values = pd.to_numeric(column[numbers], errors="coerce").astype(float)
+        whole = values.notna() & values.eq(values.round()) & values.abs().lt(1e15)
+        text = values.astype(str).where(~whole, values.where(whole, 0).astype(np.int64).astype(str))
+        out = out.mask(numbers, text.where(values.notna(), None))
+    dates = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
+    if dates.any():
+        out = out.mask(dates, pd.to_datetime(column[dates]).dt.strftime("%Y-%m-%d"))
+    rest = ~kinds.isin([str, float, int, np.float64, np.int64, dt.date, dt.datetime, pd.Timestamp])
+    rest &= column.notna()
+    if rest.any():
+        out = out.mask(rest, column[rest].astype(str))
+    return out.astype("str")
+
+
+# ---------------------------------------------------------------------------------------------
+# Text files
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """`utf-16-le`/`-be` when every other byte is NUL (ASCII text in UTF-16), else None."""
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 8:
+        return None
+    if odd.count(0) > 0.6 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.6 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
+    """Text of a delimited file and notes on how it was decoded (module docstring)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace"), ()
+    if encoding := _utf16_without_bom(data[:4096]):
+        return data.decode(encoding, errors="replace"), ()
+    data = data.rstrip(b"\x00")
+    sample = data[:_BINARY_SAMPLE]
+    controls = len(_CONTROL_BYTES.findall(sample))
+    if controls > _BINARY_SHARE * len(sample) or sample.count(0) > len(sample) // 2:
+        raise PanelError(
+            f"'{name}' is not a text file: it holds binary data; export the panel again as "
+            ".csv or .xlsx"
+        )
+    try:
+        return data.decode("utf-8-sig"), ()
+    except UnicodeDecodeError:
+        pass
+    dropped = sum(data.count(bytes([b])) for b in _CP1252_UNDEFINED)
+    note = (
+        f"'{name}' is not UTF-8: read as Windows-1252 (cp1252); {dropped:,} stray "
+        f"byte{'s' if dropped != 1 else ''} with no meaning there dropped"
+    )
+    return data.decode("cp1252", errors="ignore"), (note,) if dropped else ()
+
+
+def _sniff_delimiter(text: str, preferred: str) -> str:
+    """The delimiter that splits the most of the first lines into the same number (>1) of
+    fields; ties go to the one the extension suggests."""
+    lines = [line for line in text[:_SNIFF_CHARS].splitlines()[:60] if line.strip()]
+    best, best_score = preferred, 0
+    for delimiter in dict.fromkeys([preferred, ",", "\t", ";", "|"]):
+        widths = pd.Series([len(row) for row in csv.reader(lines, delimiter=delimiter)])
+        widths = widths[widths > 1]
+        score = int(widths.value_counts().max()) if len(widths) else 0
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read_text(data: bytes, path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    if data[:8] == _OLE2_MAGIC or data[:4] == _ZIP_MAGIC and b"xl/" in data[: 1 << 16]:
+        raise PanelError(
+            f"'{path.name}' is an Excel workbook, not a text file; rename it to .xlsx (or "
+            "export the panel as CSV again)"
+        )
+    if data[:4] == _ZIP_MAGIC:
+        raise PanelError(
+            f"'{path.name}' is a zip archive, not a text file; unpack it, or export the panel "
+            "again as .csv or .xlsx"
+        )
+    text, notes = decode(data, path.name)
+    delimiter = _sniff_delimiter(text, "\t" if path.suffix.lower() == ".tsv" else ",")
+    lines = text[:_SNIFF_CHARS].splitlines()[:200]
+    width = max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=1)
+    options = {"header": None, "dtype": str, "keep_default_na": False, "na_values": [""]}
+    unclosed = False
+    try:
+        grid = pd.read_csv(
+            io.StringIO(text), sep=delimiter, names=range(width), skip_blank_lines=False, **options
+        )
+    except (pd.errors.ParserError, ValueError) as error:  # rows wider than the first ones
+        unclosed = "EOF inside string" in str(error)
+        grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if not unclosed and not _folds_rows(grid, text, delimiter):
+        return grid, notes
+    grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE))
+    grid = grid.apply(lambda column: column.str.strip('"')) if grid.shape[1] else grid
+    return grid, (
+        *notes,
+        f"'{path.name}' has a quote (\") that is never closed, or that folds several rows into "
+        "one cell; it was read with quotes as plain characters, so a value holding the "
+        "delimiter may be split: check the rows with quotes",
+    )
+
+
+def _frame(rows: Iterable[list[str]]) -> pd.DataFrame:
+    """Rows of fields (of any lengths) -> a `str` grid, short rows padded with NA."""
+    rows = list(rows)
+    width = max(map(len, rows), default=0)
+    return pd.DataFrame([row + [None] * (width - len(row)) for row in rows], dtype="str")
+
+
+def _folds_rows(grid: pd.DataFrame, text: str, delimiter: str) -> bool:
+    """Whether a quoted cell holds line breaks followed by lines that look like rows of their
+    own (as many delimiters as the widest row, less one; at least 2): an unbalanced quote."""
+    if len(grid) >= text.count("\n"):  # no row spans several lines
+        return False
+    need = max(2, grid.shape[1] - 1)
+    for column in grid.columns:
+        cells = grid[column].dropna()
+        cells = cells[cells.str.contains("\n", regex=False)]
+        inner = cells.str.split("\n").str[1:].explode().dropna()
+        if len(inner) and inner.str.count(re.escape(delimiter)).ge(need).any():
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Workbooks
+
+
+def _workbook_as_text(data: bytes, path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """A workbook-named file that is neither zip nor OLE2: read it as text if it is text."""
+    unreadable = PanelError(
+        f"cannot read '{path.name}': it is not a valid Excel workbook (damaged, or another "
+        "kind of file renamed); open it in Excel and save it again as .xlsx, or export the "
+        "panel as .csv"
+    )
+    try:
+        text, _ = decode(data[:_BINARY_SAMPLE], path.name)
+    except PanelError:
+        raise unreadable from None
+    if re.match(r"\s*<(?:!doctype html|html|table|\?xml)", text, flags=re.IGNORECASE):
+        raise PanelError(
+            f"'{path.name}' is a web page (HTML/XML) saved with an Excel name; open it in Excel "
+            "and save it as .xlsx, or export the panel as .csv"
+        )
+    if not text.strip():
+        raise unreadable
+    grid, notes = _read_text(data, path)
+    return grid, (f"'{path.name}' is a text file with an Excel name: read as delimited text",
+                  *notes)  # fmt: skip
+
+
+def _password_error(name: str) -> PanelError:
+    return PanelError(
+        f"'{name}' is password-protected; open it in Excel, remove the password "
+        "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it "
+        "and run again"
+    )
+
+
+def _calamine_sheets(data: bytes) -> dict[str, pd.DataFrame]:
+    """Every worksheet as a grid of Python values (blank cells ""), rows and columns from A1."""
+    with CalamineWorkbook.from_filelike(io.BytesIO(data)) as book:
+        names = [s.name for s in book.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
+        return {
+            name: pd.DataFrame(
+                book.get_sheet_by_name(name).to_python(skip_empty_area=False), dtype=object
+            )
+            for name in names
+        }
+
+
+def _openpyxl_sheets(data: bytes) -> dict[str, pd.DataFrame]:
+    sheets = pd.read_excel(
+        io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl"
+    )
+    return {str(name): grid for name, grid in sheets.items()}
+
+
+def _read_workbook(data: bytes, name: str) -> dict[str, pd.DataFrame]:
+    """Sheet name -> grid, with calamine (fast; read directly, not through pandas, which
+    converts cell by cell), else openpyxl."""
+    if data[:8] == _OLE2_MAGIC and any(marker in data for marker in _ENCRYPTED):
+        raise _password_error(name)
+    errors = []
+    for engine, read in (("calamine", _calamine_sheets), ("openpyxl", _openpyxl_sheets)):
+        try:
+            return read(data)
+        except Exception as error:  # any reader failure means "unreadable"
+            if "password" in f"{type(error).__name__} {error}".lower():
+                raise _password_error(name) from None
+            errors.append(f"{engine}: {error}")
+    raise PanelError(
+        f"cannot read '{name}' ({errors[0]}); open it in Excel and save it again as .xlsx, "
+        "or export the panel as .csv"
+    )
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """Zip member of the worksheet named `sheet` (workbook.xml + its relationships)."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    for element in book.iter():
+        if element.tag.endswith("}sheet") and element.get("name") == sheet:
+            target = targets.get(element.get(_RELATIONSHIP_ID), "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def blank_formulas(data: bytes, sheet: str) -> int:
+    """Formula cells of an .xlsx/.xlsm sheet saved without a computed value (0 if unknown).
+
+    Streams the sheet's XML in 4 MiB chunks; cut at row ends, so a cell is seen whole."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is None:
+                return 0
+            count, tail = 0, b""
+            with archive.open(part) as stream:
+                while chunk := stream.read(1 << 22):
+                    block = tail + chunk
+                    cut = block.rfind(b"row>") + 4 if len(block) < 1 << 26 else len(block)
+                    if b"<f" in block[:cut] or b":f" in block[:cut]:
+                        count += len(_UNCACHED_FORMULA.findall(block, 0, cut))
+                    tail = block[cut:]
+            return count + len(_UNCACHED_FORMULA.findall(tail))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return 0
+
+
+def _pick_sheet(
+    sheets: dict[str, pd.DataFrame],
+    name: str | None,
+    path: Path,
+    score: Callable[[pd.DataFrame], float],
+) -> str:
+    """The named sheet, or the one whose first rows `score` highest (then the most rows)."""
+    if name is not None:
+        matches = [s for s in sheets if s == name] or [
+            s for s in sheets if s.strip().casefold() == name.strip().casefold()
+        ]
+        if not matches:
+            raise PanelError(
+                f"no sheet named '{name}' in '{path.name}'; sheets: {listing(list(sheets))}; "
+                "pass --sheet with one of them"
+            )
+        return matches[0]
+
+    def rank(sheet: str) -> tuple[float, int]:
+        head = sheets[sheet].iloc[:SCAN_ROWS]
+        text = pd.DataFrame({c: cell_text(head[c]) for c in head.columns})
+        return (score(text) if not text.empty else 0.0), len(sheets[sheet])
+
+    return max(sheets, key=rank)
+
+
+def _filled_cells(head: pd.DataFrame) -> float:
+    return float(head.notna().to_numpy().sum())
+
+
+def read_grid(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    score: Callable[[pd.DataFrame], float] = _filled_cells,
+) -> RawGrid:
+    """Load a panel file (`SUFFIXES`) as a `RawGrid` (module docstring).
+
+    `sheet` names the workbook sheet; otherwise `score` ranks each sheet's first `SCAN_ROWS`
+    rows (as text, `cell_text`) and the highest wins. Raises `PanelError` with the problem and
+    its fix when the file cannot be read (missing, a folder, empty, unsupported, binary,
+    password-protected, damaged).
+    """
+    path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
+        found = f"; panel-like files there: {listing(inside, limit=5)}" if inside else ""
+        raise PanelError(f"'{path}' is a folder, not a file; pass the panel file itself{found}")
+    if not path.is_file():
+        raise PanelError(f"panel file not found: {path}; check the path")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise PanelError(
+            f"cannot read '{path.name}': unsupported file type '{suffix or '(none)'}'; export "
+            f"the panel as one of {', '.join(SUFFIXES)}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise PanelError(
+            f"cannot open '{path.name}' ({error.strerror or error}); check that you may read it "
+            "and that no other program holds it locked"
+        ) from None
+    if not data:
+        raise PanelError(f"'{path.name}' is empty (0 bytes); export the panel again")
+    if suffix == ".parquet":
+        try:
+            frame = pd.read_parquet(io.BytesIO(data))
+        except Exception as error:  # any reader failure means "unreadable"
+            raise PanelError(
+                f"cannot read '{path.name}' ({error}); export the panel again as .parquet or .csv"
+            ) from None
+        header = pd.DataFrame([list(frame.columns)], columns=frame.columns, dtype=object)
+        return RawGrid(pd.concat([header, frame.astype(object)], ignore_index=True))
+    if suffix not in WORKBOOK_SUFFIXES:
+        cells, notes = _read_text(data, path)
+        return RawGrid(cells, notes=notes)
+    if data[:4] != _ZIP_MAGIC and data[:8] != _OLE2_MAGIC:
+        cells, notes = _workbook_as_text(data, path)
+        return RawGrid(cells, notes=notes)
+    grids = _read_workbook(data, path.name)
+    if not grids:
+        raise PanelError(
+            f"'{path.name}' holds no worksheet (only charts, or nothing); export the panel "
+            "again as .xlsx or .csv"
+        )
+    chosen = _pick_sheet(grids, sheet, path, score)
+    blank = blank_formulas(data, chosen) if data[:4] == _ZIP_MAGIC else 0
+    return RawGrid(grids[chosen], chosen, tuple(grids), blank_formulas=blank)
