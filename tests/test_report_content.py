@@ -1,0 +1,516 @@
+"""Report figures (ccm_assess.charts, figure part) and HTML snippets (ccm_assess.tables).
+
+Kernel-free: every test builds a figure or a snippet from small hand-made frames and checks
+the takeaway numbers, colours, suppression of small counts and escaping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import plotly.io as pio
+import pytest
+
+from ccm_assess import charts, fees, tables
+from ccm_assess.assumptions import load_assumptions
+from ccm_assess.model import CCM_CODES, COST_COLUMNS, ScenarioResult
+from ccm_assess.readiness import Answers, score_readiness
+from ccm_assess.sensitivity import MonteCarlo
+
+LABELS = {"in_house": "In-house", "managed": "Managed", "hybrid": "Hybrid"}
+CENTS = re.compile(r"\$\d[\d,]*\.\d")
+SCRIPT = "<script>alert(1)</script>"
+
+
+def _monthly(net: list[float], **columns: list[float]) -> pd.DataFrame:
+    """A monthly frame with every column the report reads; zeros unless given."""
+    months = len(net)
+    frame = pd.DataFrame({"month": np.arange(1, months + 1), "net": net})
+    frame["cumulative_net"] = frame["net"].cumsum()
+    names = [
+        "enrolled", "ftes", "clinical_ftes", "gross_allowed", "collected_revenue", "costs",
+        "clinical_hours", "outreach_hours", "consent_hours", "owner_hours", "practitioner_hours",
+        *COST_COLUMNS, *CCM_CODES,
+    ]  # fmt: skip
+    for name in names:
+        frame[name] = columns.get(name, [0.0] * months)
+    return frame
+
+
+def _scenario(model: str, net: list[float], **fields) -> ScenarioResult:
+    monthly = fields.pop("monthly", None)
+    monthly = _monthly(net) if monthly is None else monthly
+    cumulative = monthly["cumulative_net"]
+    reached = cumulative[cumulative >= 0]
+    base = {
+        "model": model,
+        "label": LABELS[model],
+        "monthly": monthly,
+        "enrolled_steady_state": 100.0,
+        "ftes_steady_state": 1.0,
+        "monthly_net_steady_state": float(monthly["net"].tail(12).mean()),
+        "year1_net": float(monthly["net"].head(12).sum()),
+        "horizon_net": float(monthly["net"].sum()),
+        "break_even_month": int(monthly.loc[reached.index[0], "month"]) if len(reached) else None,
+        "roi": 0.5,
+        "net_per_enrolled_month": 10.0,
+        "peak_cash_need": 0.0,
+        "horizon_revenue": 0.0,
+        "horizon_gross_allowed": 0.0,
+        "horizon_costs": 0.0,
+        "caseload_per_fte": None,
+        "caseload_note": "",
+    }
+    return ScenarioResult(**(base | fields))
+
+
+def _three() -> dict[str, ScenarioResult]:
+    # 24 months. in-house: -1,000 then +100 a month -> cumulative -1,000 + 100 x 10 = 0 in
+    # month 11; managed: +50 from month 1 -> month 1; hybrid: always -10 -> never.
+    return {
+        "in_house": _scenario("in_house", [-1000.0] + [100.0] * 23),
+        "managed": _scenario("managed", [50.0] * 24),
+        "hybrid": _scenario("hybrid", [-10.0] * 24),
+    }
+
+
+def _title(fig) -> str:
+    return fig.layout.title.text
+
+
+# ------------------------------------------------------------------------------ text formats
+
+
+def test_money_is_whole_dollars_with_a_true_minus():
+    assert tables.money(1234.56) == "$1,235"
+    assert tables.money(-1200.4) == "\u2212$1,200"
+    assert tables.money(-0.4) == "$0"  # no "minus zero"
+    assert tables.money(None) == tables.DASH
+    assert tables.money(float("nan")) == tables.DASH
+
+
+def test_value_and_range_text_follow_the_unit():
+    assert tables.value_text(0.35, "share") == "35%"
+    assert tables.value_text(0.025, "share/month") == "2.5%"
+    assert tables.value_text(86070.0, "USD/year") == "$86,070 per year"
+    assert tables.value_text(35.0, "minutes") == "35 minutes"
+    assert tables.value_text(True, "bool") == "yes"
+    assert tables.value_text("revenue_share", "choice") == "revenue share"
+    assert tables.range_text(0.2, 0.6, "share") == "20%\u201360%"
+    assert tables.range_text(5.0, 25.0, "USD/patient-month") == "$5\u2013$25 per patient month"
+
+
+# ------------------------------------------------------------------------------ your patients
+
+COUNTS = {
+    "panel": {"patients": 2450, "patients_analysed": 2432},
+    "eligibility": {
+        "ccm_eligible": 1359,
+        "ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": 344},
+    },
+}
+
+
+def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
+    fig = charts.eligibility_funnel(
+        COUNTS, _scenario("managed", [0.0] * 12, enrolled_steady_state=420.4)
+    )
+    assert _title(fig) == "1,359 of 2,432 patients qualify for CCM"
+    funnel = fig.data[0]
+    # billable = FFS 700 + MA 344 = 1,044; enrolled 420.4 -> 420
+    assert list(funnel.x) == [2450, 2432, 1359, 1044, 420]
+    # 1,359 / 2,432 = 55.9% -> 56%; 420 / 2,432 = 17.3% -> 17%
+    assert funnel.text[2] == "1,359 (56%)" and funnel.text[4] == "420 (17%)"
+    assert funnel.marker.color[-1] == charts.MODEL_COLOURS["managed"]
+    without_ma = charts.eligibility_funnel(COUNTS, _scenario("managed", [0.0]), ma_pays_ccm=False)
+    assert without_ma.data[0].x[3] == 700
+
+
+def test_conditions_chart_suppresses_small_counts_and_drops_zeros():
+    names = {"hypertension": "Hypertension", "parkinsons": "Parkinson's disease", "copd": "COPD",
+             "asthma": "Asthma"}  # fmt: skip
+    conditions = {"hypertension": 908, "parkinsons": 7, "asthma": 0, "copd": 207}
+    fig = charts.conditions_prevalence(conditions, names, analysed=2432)
+    # 908 / 2,432 = 37.3% -> 37%
+    assert _title(fig) == "Hypertension is the most common condition: 908 patients (37%)"
+    bars = fig.data[0]
+    assert list(bars.y) == ["Hypertension", "COPD", "Parkinson's disease"]
+    assert list(bars.x) == [908, 207, 0]  # no bar that would show the 7
+    assert list(bars.text) == ["908", "207", "<11"]
+    assert "%{x" not in bars.hovertemplate
+
+
+def test_chronic_count_distribution_share_and_suppression():
+    # 20 analysed: 4 with 0, 5 with 1, 11 with 2 -> 11 / 20 = 55% qualify; one excluded
+    # patient with 5 conditions is not counted. Bins 0 (4) and 1 (5) are small: "<11".
+    counts = [0] * 4 + [1] * 5 + [2] * 11 + [5]
+    patients = pd.DataFrame({"chronic_count": counts, "analysed": [True] * 20 + [False]})
+    fig = charts.chronic_count_distribution(patients)
+    assert _title(fig) == "55% of the patients analysed have two or more chronic conditions"
+    assert list(fig.data[0].text) == ["<11", "<11", "11", "0", "0", "0", "0"]
+    assert list(fig.data[0].y[:3]) == [0, 0, 11]
+
+
+def test_payer_mix_uses_complementary_suppression():
+    by_payer = {"medicare_ffs": 700, "medicare_advantage": 344, "medicaid": 5, "commercial": 206,
+                "self_pay": 27, "other": 24, "unknown": 14}  # fmt: skip
+    fig = charts.payer_mix(by_payer)
+    # total 700 + 344 + 5 + 206 + 27 + 24 + 14 = 1,320; billable 700 + 344 = 1,044
+    assert _title(fig) == "1,044 of 1,320 eligible patients have Medicare that pays for CCM"
+    text = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
+    assert text["Medicaid"] == "<11"
+    assert text["Not recognised"] == "<11"  # the smallest other cell (14), or 5 = total - rest
+    assert text["Medicare (traditional)"] == "700"
+    assert 5 not in list(fig.data[0].x) and 14 not in list(fig.data[0].x)
+
+
+def test_payer_mix_hides_both_medicare_cells_when_one_is_small():
+    # the funnel shows FFS + MA = 705; showing FFS 700 would give MA = 5 away
+    by_payer = {"medicare_ffs": 700, "medicare_advantage": 5, "commercial": 206}
+    text = dict(zip(*(lambda d: (d.y, d.text))(charts.payer_mix(by_payer).data[0]), strict=True))
+    assert text["Medicare (traditional)"] == "<11" and text["Medicare Advantage"] == "<11"
+
+
+def test_eligible_by_provider_escapes_names_and_suppresses_small_groups():
+    # eligible: Dr C 30, the <script> provider 15, blank ("Not recorded") 12, Dr B 3; Dr B's 3
+    # is small, and 12 is the smallest other cell, suppressed too (complementary)
+    provider = pd.Series(["Dr C"] * 32 + [SCRIPT] * 15 + ["Dr B"] * 3 + [None] * 12)
+    eligible = pd.Series([True] * 30 + [False] * 2 + [True] * 18 + [True] * 12)
+    fig = charts.eligible_by(provider, eligible, what="provider")
+    assert _title(fig) == "Dr C has the most CCM-eligible patients: 30"
+    bars = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
+    assert bars == {
+        "Dr C": "30",
+        "&lt;script&gt;alert(1)&lt;/script&gt;": "15",
+        "Not recorded": "<11",
+        "Dr B": "<11",
+    }
+    markup = pio.renderers["ccm_offline"].to_mimebundle(fig.to_dict())["text/html"]
+    assert "<script>alert" not in markup
+    assert charts.eligible_by(pd.Series([None, None]), pd.Series([True, True])) is None
+
+
+def test_eligible_by_pools_groups_past_the_top():
+    # 4 providers, top 3: the two smallest (20 and 12 eligible) pool into "All others" = 32
+    provider = pd.Series(["A"] * 50 + ["B"] * 40 + ["C"] * 20 + ["D"] * 12)
+    fig = charts.eligible_by(provider, pd.Series([True] * 122), what="provider", top=3)
+    assert list(fig.data[0].y) == ["A", "B", "All others (2 providers)"]
+    assert list(fig.data[0].x) == [50, 40, 32]
+
+
+# ------------------------------------------------------------------------------ staffing and money
+
+
+def test_month_charts_draw_each_model_in_its_colour():
+    scenarios = _three()
+    for fig in (charts.cash_flow(scenarios), charts.enrolment_and_staff(scenarios)):
+        lines = [t for t in fig.data if t.mode == "lines"]
+        assert len(lines) == 6  # three models, two panels
+        for trace in lines:
+            key = next(k for k, label in LABELS.items() if label == trace.name)
+            assert trace.line.color == charts.MODEL_COLOURS[key]
+        assert sum(bool(t.showlegend) for t in lines) == 3
+        assert fig.layout.template.layout.width == charts.CHART_WIDTH
+
+
+def test_cash_flow_title_and_break_even_markers():
+    fig = charts.cash_flow(_three())
+    assert _title(fig) == "Managed pays back soonest, in month 1"
+    assert fig.layout.title.subtitle.text == (
+        "Break-even: in-house month 11; managed month 1; hybrid not within the period"
+    )
+    markers = {t.name: (t.x[0], t.y[0]) for t in fig.data if t.mode == "markers"}
+    # in-house cumulative in month 11: -1,000 + 10 x 100 = 0; managed month 1: 50
+    assert markers == {"In-house break-even": (11, 0.0), "Managed break-even": (1, 50.0)}
+
+
+def test_cash_flow_title_when_nothing_pays_back():
+    scenarios = {k: _scenario(k, [-10.0] * 24) for k in LABELS}
+    assert _title(charts.cash_flow(scenarios)) == (
+        "No model pays back its start-up costs within 24 months"
+    )
+
+
+def test_enrolment_title_groups_models_with_the_same_final_value():
+    def enrolled(model: str, last: float) -> ScenarioResult:
+        return _scenario(model, [0.0] * 12, monthly=_monthly([0.0] * 12, enrolled=[last] * 12))
+
+    scenarios = {"in_house": enrolled("in_house", 352.4), "managed": enrolled("managed", 433.0),
+                 "hybrid": enrolled("hybrid", 432.6)}  # fmt: skip
+    assert _title(charts.enrolment_and_staff(scenarios)) == (
+        "By month 12: managed and hybrid 433, in-house 352 enrolled patients"
+    )
+
+
+def test_weekly_hours_title_and_stacking():
+    hours = {
+        "in_house": {"Monthly care": 52.0, "Enrolment calls and consent": 7.0,
+                     "Program owner": 4.0, "Billing practitioner": 7.0},
+        "managed": {"Monthly care": 0.0, "Enrolment calls and consent": 1.0,
+                    "Program owner": 1.0, "Billing practitioner": 8.0},
+        "hybrid": {"Monthly care": 64.0, "Enrolment calls and consent": 1.0,
+                   "Program owner": 4.0, "Billing practitioner": 8.0},
+    }  # fmt: skip
+    fig = charts.weekly_hours(hours, 10.0)
+    # staff hours exclude the billing practitioner: 52 + 7 + 4 = 63
+    assert _title(fig) == "In-house needs about 63 staff hours a week; you can set aside 10"
+    assert [t.name for t in fig.data] == list(hours["in_house"])
+    assert fig.layout.barmode == "stack"
+    assert "not assessed" in _title(charts.weekly_hours(hours, None))
+
+
+def test_weekly_hours_from_the_last_twelve_months():
+    # 24 months; clinical hours 0 in year 1 and 130 a month in year 2 -> 130 / (52 / 12) = 30
+    monthly = _monthly([0.0] * 24, clinical_hours=[0.0] * 12 + [130.0] * 12)
+    hours = tables.weekly_hours(_scenario("in_house", [0.0] * 24, monthly=monthly))
+    assert hours["Monthly care"] == pytest.approx(30.0)
+    assert hours["Program owner"] == 0.0
+
+
+def test_code_mix_shares_of_steady_state_billing():
+    # year 2: 10 x 99490 at $60 = $600 and 5 x 99439 at $50 = $250 a month; allowed $850
+    units = {"99490": [10.0] * 24, "99439": [5.0] * 24, "gross_allowed": [850.0] * 24}
+    scenario = _scenario("hybrid", [0.0] * 24, monthly=_monthly([0.0] * 24, **units))
+    rates = dict.fromkeys(CCM_CODES, 0.0) | {"99490": 60.0, "99439": 50.0}
+    fig = charts.code_mix(scenario, rates)
+    # 600 / 850 = 70.6% -> 71%
+    assert _title(fig) == "99490 brings 71% of the $850 billed a month in year 3"
+    assert list(fig.data[0].text) == ["$600", "$250"]
+    assert fig.data[0].marker.color == charts.MODEL_COLOURS["hybrid"]
+
+
+def test_net_comparison_error_bars_span_p10_to_p90():
+    scenarios = _three()
+    scenarios["managed"] = _scenario(
+        "managed", [60.0] * 24, p10_horizon_net=1000.0, p90_horizon_net=1500.0
+    )  # 60 x 24 = 1,440 (in-house -1,000 + 23 x 100 = 1,300): whiskers -440 and +60
+    fig = charts.net_comparison(scenarios)
+    assert _title(fig) == "Managed nets the most over 2 years: $1,440"
+    bar = next(t for t in fig.data if t.marker.color == charts.MODEL_COLOURS["managed"])
+    assert list(bar.error_y.array) == [60.0] and list(bar.error_y.arrayminus) == [440.0]
+    assert bar.x == ("Managed: $1,440",)
+    assert [t.marker.color for t in fig.data] == list(charts.MODEL_COLOURS.values())
+
+
+def test_pnl_table_sums_each_year_without_cents():
+    # in-house nets -1,000 + 11 x 100 = 100 in year 1 and 12 x 100 = 1,200 in year 2
+    html = tables.pnl_table(_three())
+    assert "<td>$100</td>" in html and "<td>$1,200</td>" in html
+    assert "Net in year 2" in html and "Net in year 3" not in html
+    assert not CENTS.search(html)
+
+
+def test_comparison_table_formats_money_and_months():
+    monte = SimpleNamespace(
+        summary=pd.DataFrame({"share_breaking_even": [0.39, 1.0, 0.0]}, index=list(LABELS))
+    )
+    html = tables.comparison_table(_three(), monte)
+    assert "Month 11" in html and "Not within 2 years" in html and "39%" in html
+    assert "\u2212$240" in html  # hybrid: -10 x 24
+    assert "<td>50%</td>" in html  # return on costs 0.5
+    assert not CENTS.search(html)
+
+
+# ------------------------------------------------------------------------------ sensitivity
+
+
+def test_tornado_bars_start_at_the_base_case():
+    frame = pd.DataFrame(
+        {
+            "model": "in_house",
+            "name": ["a", "b"],
+            "label": ["Share of patients who agree to enrol", "Minutes per patient (all)"],
+            "unit": ["share", "minutes"],
+            "low": [0.2, 25.0],
+            "high": [0.6, 50.0],
+            "base_horizon_net": 1000.0,
+            "horizon_net_low": [400.0, 1300.0],
+            "horizon_net_high": [2200.0, 700.0],
+            "swing": [1800.0, 600.0],
+        }
+    )
+    fig = charts.tornado(frame, "in_house")
+    assert _title(fig) == "One assumption alone can move the in-house net by $1,800"
+    assert "$400 to $2,200; base case $1,000" in fig.layout.title.subtitle.text
+    low, high = fig.data
+    assert low.base == 1000.0 and list(low.x) == [-600.0, 300.0]  # 400 - 1,000; 1,300 - 1,000
+    assert list(high.x) == [1200.0, -300.0]
+    assert high.marker.color == charts.MODEL_COLOURS["in_house"]
+    assert list(low.y)[1] == "Minutes per patient"  # cut at "("
+    assert list(high.customdata) == ["60%", "50 minutes"]
+
+
+def test_monte_carlo_title_counts_draws_that_earn_money():
+    # in-house: 7 of 10 draws above zero -> 70%
+    nets = {"in_house": [-5, -1, -2] + list(range(1, 8)), "managed": list(range(10)),
+            "hybrid": list(range(-5, 5))}  # fmt: skip
+    outcomes = pd.DataFrame(
+        [{"model": k, "horizon_net": float(v)} for k, values in nets.items() for v in values]
+    )
+    mc = MonteCarlo(seed=1, draws=10, distribution="triangular", samples=pd.DataFrame(),
+                    outcomes=outcomes, summary=pd.DataFrame())  # fmt: skip
+    fig = charts.monte_carlo(mc, "in_house")
+    assert _title(fig) == "In-house earns money in 70% of 10 simulations"
+    box = next(t for t in fig.data if t.name == "In-house")
+    p10, p90 = np.percentile(nets["in_house"], [10, 90])
+    assert box.lowerfence == (p10,) and box.upperfence == (p90,)
+    assert box.fillcolor == charts.MODEL_COLOURS["in_house"]
+
+
+def test_sensitivity_text_names_the_top_assumptions():
+    frame = pd.DataFrame(
+        {"model": "managed", "label": ["Consent"], "unit": ["share"], "low": [0.2],
+         "high": [0.6], "horizon_net_low": [100.0], "horizon_net_high": [900.0]}
+    )  # fmt: skip
+    outcomes = pd.DataFrame({"model": list(LABELS) * 2, "horizon_net": [1, 1, -1, -1, 1, 1]})
+    mc = SimpleNamespace(outcomes=outcomes, draws=2)
+    html = tables.sensitivity_html(frame, mc, "managed")
+    assert "Consent: 20% to 60% moves the net from $100 to $900." in html
+    assert "In-house earns money in 50% of 2 simulations." in html
+    assert "Managed earns money in 100% of 2 simulations." in html
+
+
+# ------------------------------------------------------------------------------ readiness, programs
+
+
+def test_readiness_chart_colours_by_band_and_names_the_weakest_area():
+    readiness = score_readiness(
+        Answers.from_dict({"owner_named": "yes", "owner_protected_time": "yes",
+                           "supervising_practitioner": "yes", "provider_buy_in": "yes",
+                           "outreach_cadence": "no", "month_end_review": "no",
+                           "billing_reconciliation": "no", "documentation_audit": "no"})
+    )  # fmt: skip
+    fig = charts.readiness_scores(readiness)
+    shown = zip(fig.data[0].text, fig.data[0].marker.color, strict=True)
+    bars = dict(zip(fig.data[0].y, shown, strict=True))
+    assert bars["Ownership"] == ("100/100", charts.MATURITY_COLOURS[-1])
+    assert bars["Monthly workflow"] == ("0/100", charts.CAUTION)
+    assert bars["Documentation"] == ("not assessed", charts.NEUTRAL["rule"])
+    # 8 of the questions answered: under half, so no overall score
+    assert _title(fig) == "Too few answers for an overall readiness score"
+
+
+def test_program_potential_compares_ccm_plus_pcm_with_apcm():
+    programs = pd.DataFrame(
+        {"program": ["CCM", "PCM", "CCM + PCM", "APCM"],
+         "collected_per_year": [281835.0, 41890.0, 323725.0, 266780.4]}
+    )  # fmt: skip
+    fig = charts.program_potential(programs)
+    assert _title(fig) == ("CCM with PCM could bring in $323,725 a year, more than APCM ($266,780)")
+    assert list(fig.data[0].text) == ["$281,835", "$41,890", "$323,725", "$266,780"]
+
+
+def test_programs_table_suppresses_and_says_unknown():
+    counts = {
+        "eligibility": {
+            "ccm_eligible": 1359, "complex_ccm_candidates": None, "needs_initiating_visit": 7,
+            "pcm_candidates": 572, "apcm_tiers": {"G0556": 317, "G0557": 850, "G0558": 4},
+            "broad_ccm_eligible": 1629,
+        }
+    }  # fmt: skip
+    html = tables.programs_table(counts)
+    cells = re.findall(r"<td>([^<]*|&lt;11)</td>", html)
+    # complex unknown; 7 needing a visit suppressed; G0558 = 4 suppressed with the smallest
+    # other tier (317) as its complement
+    assert cells == ["1,359", "not known", "&lt;11", "572", "&lt;11", "850", "&lt;11", "1,629"]
+
+
+# ------------------------------------------------------------------------------ escaping, appendix
+
+
+def test_snippets_escape_text_from_data():
+    assert SCRIPT not in tables.kpi_grid([tables.Kpi(SCRIPT, "label", SCRIPT)])
+    assert SCRIPT not in tables.callout(SCRIPT, [SCRIPT], bullets=[SCRIPT])
+    assert SCRIPT not in tables.html_table(pd.DataFrame({SCRIPT: [SCRIPT]}))
+    disclaimer = tables.disclaimer_html(SCRIPT, "ccm-assess")
+    assert SCRIPT not in disclaimer and "&lt;script&gt;alert(1)&lt;/script&gt;" in disclaimer
+    panel = SimpleNamespace(mapping={"patient_id": [SCRIPT], "provider": ["PCP"]})
+    columns = tables.columns_table(panel)
+    assert SCRIPT not in columns and "&lt;script&gt;" in columns
+    assert "Last visit</td><td class=text>not in the file" in columns
+
+
+def test_kpi_grid_columns_and_model_accent():
+    html = tables.kpi_grid([tables.Kpi("$1,200", "Net", model="hybrid")], columns=3)
+    assert 'style="grid-template-columns: repeat(3, 1fr)"' in html
+    assert 'class="kpi model-hybrid"' in html and '<div class="kpi-value">$1,200</div>' in html
+
+
+def test_reconciliation_adds_up_and_combines_the_exclusions():
+    counts = {
+        "panel": {"rows_read": 20, "rows_used": 15, "rows_skipped": 3, "rows_rejected": 2,
+                  "patients": 12, "patients_analysed": 9},
+        "excluded": {"deceased": 2, "hospice": 1},
+    }  # fmt: skip
+    ledger = pd.DataFrame(
+        {"status": ["used"] * 15 + ["skipped"] * 3 + ["rejected"] * 2,
+         "reason": [""] * 15 + ["blank row", "blank row", "header row"] + ["no patient id"] * 2}
+    )  # fmt: skip
+    html = tables.reconciliation_table(counts, ledger)
+    # 15 + 3 + 2 = 20 rows; 12 - (2 + 1) = 9 patients; deceased and hospice shown as one 3
+    assert "Check: used + skipped + rejected" in html
+    assert (
+        "skipped: blank row</td><td>2" in html
+        and "left out: deceased or in hospice</td><td>3" in html
+    )
+    counts["panel"]["patients_analysed"] = 10
+    assert "do not add up" in tables.reconciliation_table(counts, ledger)
+
+
+def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
+    frame = pd.DataFrame({"value": ["x"], "count": [3]})
+    quality = SimpleNamespace(
+        invalid_codes=frame,
+        icd9_codes=frame,
+        unknown_payers=frame,
+        bad_dates=pd.DataFrame({"count": [2]}),
+        bad_values=pd.DataFrame({"count": []}),
+        conflicts=pd.DataFrame({"column": ["location"], "patients": [31]}),
+    )
+    html = tables.quality_table(SimpleNamespace(quality=quality), pd.DataFrame({"value": []}))
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    # codes are entries (3 shown); unrecognised payers are patients (3 -> <11)
+    assert cells == ["3", "3", "&lt;11", "2", "0", "31", "0"]
+
+
+def test_assumptions_appendix_marks_changes_and_splits_groups():
+    assumptions = load_assumptions(overrides={"consent_rate": 0.75})
+    parts = tables.assumptions_appendix(assumptions, rows_per_part=5)
+    html = "".join(parts)
+    assert "75%*!" in html  # changed, and outside the plausible 20%-60%
+    assert "<h4>Enrolment</h4>" in parts[0] and "[P] primary source" in parts[0]
+    assert all(p.count("<tr>") <= 6 for p in parts)  # header + at most 5 rows
+    assert html.count("<tr>") - len(parts) == len(assumptions)
+
+
+def test_rates_table_names_year_locality_and_the_gpci_caveat():
+    html = tables.rates_html(fees.rate_table(2026, "TX 99"))
+    assert "Medicare Physician Fee Schedule 2026, Medicare locality TX 99 REST OF TEXAS" in html
+    assert "2025 locality cost indices (GPCIs)" in html
+    assert re.search(r"<td class=text>99490</td>.*?<td>\$\d+\.\d\d</td>", html)
+
+
+def test_glossary_explains_every_abbreviation_the_report_uses():
+    terms = " ".join(tables.GLOSSARY)
+    for term in ("CCM", "PCM", "APCM", "FFS", "MA (Medicare Advantage)", "FTE", "P10", "GPCI",
+                 "Break-even", "RVU", "<11", "Monte Carlo", "Tornado", "CMS", "QMB"):  # fmt: skip
+        assert term in terms, term
+
+
+def test_method_names_the_date_rates_and_seed():
+    monte = SimpleNamespace(draws=500, seed=2026)
+    html = tables.method_html(
+        dt.date(2026, 11, 20), fees.rate_table(2026, None), load_assumptions(), monte
+    )
+    assert "November 20, 2026" in html and "500 times (seed 2026" in html
+    assert "Fee Schedule 2026 for National (unadjusted)" in html
+
+
+def test_fte_text_never_shows_a_small_need_as_zero():
+    assert tables.fte_text(0.045) == "under 0.1"
+    assert tables.fte_text(0.0) == "0.0"
+    assert tables.fte_text(1.96) == "2.0"
