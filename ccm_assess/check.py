@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ccm_assess.panel import ROLES, Panel
+from ccm_assess.headers import ROLES
+from ccm_assess.panel import Panel
 from ccm_assess.payers import PAYER_CLASSES
 
 EXAMPLES = 5

@@ -4,9 +4,10 @@ Contract: spec/panel_contract.md and ARCHITECTURE.md (`panel.Panel`). `read_pane
 grid of cells (`sources.read_grid`: no header, every cell as written) and `tidy_panel` does the
 rest, purely:
 
-1. header row: among the first 50 rows, the one whose cells match most known column aliases
-   (`data/column_aliases.csv`, case- and punctuation-insensitive; numbered diagnosis columns such
-   as `Dx1`, `Diagnosis 2`, `ICD10_3` by pattern); an explicit mapping names its headers;
+1. header row (`headers.py`): among the first 50 rows, the one whose cells match most known
+   column aliases (`data/column_aliases.csv`, case- and punctuation-insensitive; numbered
+   diagnosis columns such as `Dx1`, `Diagnosis 2`, `ICD10_3` by pattern); an explicit mapping
+   names its headers;
 2. column roles from the aliases (the best-ranked alias wins when several columns fit a
    one-column role; among columns with the same header, such as two `MRN` columns, the one with
    the most filled cells, and a note says which), then the explicit mapping on top. Columns
@@ -18,8 +19,8 @@ rest, purely:
    one-cell text rows (section titles, notes) are skipped; rows without a patient id are
    rejected (`N/A`, `none`, `unknown`, `-`, `?` and `0` count as no id); every other row is used.
    Rows below the last used row with at most two filled cells are footers;
-4. values: dates, booleans and counts parsed, payer text classified (`payers.py`), diagnosis
-   cells split and normalised (`codes.py`);
+4. values: dates, booleans and counts parsed (`values.py`), payer text classified
+   (`payers.py`), diagnosis cells split and normalised (`codes.py`);
 5. patients: rows with the same patient id merge; each field takes the first non-blank value in
    file order, and patients whose rows disagree are counted per field in `quality.conflicts`.
 
@@ -32,26 +33,42 @@ diagnosis column without a single ICD code (a description column) is set aside w
 diagnosis column has codes. A diagnosis column with no ICD-10-CM code at all is an error.
 Row numbers are 1-based as a spreadsheet shows them (for text files: the record number; for
 parquet: the column names are row 1). Panel text kept as a data-quality example (invalid codes,
-unknown payers, unreadable dates and values) is cut to `EXAMPLE_CHARS` characters, so a name or
-note typed into the wrong cell never reaches a report whole (spec/outputs.md).
+unknown payers, unreadable dates and values) is cut to `values.EXAMPLE_CHARS` characters, so a
+name or note typed into the wrong cell never reaches a report whole (spec/outputs.md).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ccm_assess.codes import distinct, parse_code_cells, spread
+from ccm_assess.codes import parse_code_cells
 from ccm_assess.errors import PanelError
+from ccm_assess.headers import (
+    ROLES,
+    assign_roles,
+    column_letter,
+    column_notes,
+    find_header,
+    first_non_blank_row,
+    table_score,
+    unheaded_after,
+)
 from ccm_assess.payers import dual_eligible, payer_class, unknown_payers
-from ccm_assess.reference import read_data_csv
-from ccm_assess.sources import INVISIBLE, SCAN_ROWS, cell_text, listing, read_grid
+from ccm_assess.sources import cell_text, listing, read_grid
+from ccm_assess.values import (
+    examples,
+    normalise_sex,
+    parse_booleans,
+    parse_counts,
+    parse_dates,
+    short_counts,
+    shorten_counts,
+)
 
 PATIENT_COLUMNS: dict[str, str] = {
     "name": "str",
@@ -99,7 +116,7 @@ class DataQuality:
 
     Each frame has the columns `value`, `count` (most frequent first) unless stated. Codes are
     counted per entry (cell item), unknown payers per patient, dates and values per cell.
-    Values and examples are panel text shortened by `short_text` (at most `EXAMPLE_CHARS`
+    Values and examples are panel text shortened by `values.short_text` (at most `EXAMPLE_CHARS`
     characters, no control characters); values that shorten alike are counted together.
     """
 
@@ -133,38 +150,6 @@ class Panel:
         return role in self.roles
 
 
-ROLES: tuple[str, ...] = (
-    "patient_id",
-    "diagnosis",
-    "birth_date",
-    "sex",
-    "primary_payer",
-    "secondary_payer",
-    "last_visit_date",
-    "provider",
-    "location",
-    "deceased",
-    "death_date",
-    "hospice",
-    "inpatient_admits_12m",
-    "ed_visits_12m",
-    "name",
-    "first_name",
-    "last_name",
-    "phone",
-    "address",
-)
-"""Column roles a mapping may name. `first_name` + `last_name` become `name` ("Last, First")."""
-
-_MULTI_COLUMN = frozenset({"diagnosis", "address"})
-"""Roles that take every matching column (address parts are joined with ", ")."""
-
-_NUMBERED_DX = re.compile(
-    r"(?:dx|diag|diagnosis|icd|icd10|icd10cm|icd9|problem|code)(?:code)?\d{1,2}(?:code|icd10)?"
-)
-_LAST_YEAR = r"(?:in)?(?:the)?(?:last|past|prior)?(?:12|twelve)(?:months?|mos?|m)"
-_PERIOD = re.compile(rf"^{_LAST_YEAR}|{_LAST_YEAR}$")
-"""`12 mo`, `(Last 12 Months)` and the like before or after a header."""
 _NO_ID = r"(?i)n/?a|none|null|unknown|-+|\?+|0"
 _FOOTER = (
     r"(?i)^(?:grand |sub)?totals?\b|^(?:count|number) of\b|^page \d+|\bconfidential|^prepared\b|"
@@ -172,220 +157,6 @@ _FOOTER = (
     r"(?: date| on| by| at)?\b|^run date|^\d[\d,]* (?:patients|records|rows)\b|^(?:©|\(c\)|"
     r"copyright)|^\*+ ?end|protected health information|^(?:records|patients|rows)\s*:"
 )
-_TRUE = ["y", "yes", "1", "true", "t", "x", "✓", "✔", "checked", "deceased", "expired", "dead",
-         "hospice", "in hospice", "enrolled"]  # fmt: skip
-_FALSE = ["n", "no", "0", "false", "f", "alive", "living", "not deceased", "none"]
-_MARKS = ["x", "✓", "✔", "*"]
-"""Yes/no words, compared case-insensitively; a column of nothing but marks reads blank as no."""
-_DATE_FORMATS = (
-    "%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%m-%d-%Y", "%m-%d-%y", "%Y%m%d",
-    "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%b %d %Y", "%B %d %Y", "%m.%d.%Y",
-)  # fmt: skip
-_TWO_DIGIT_YEAR = frozenset({"%m/%d/%y", "%m-%d-%y", "%d-%b-%y"})
-_TIME_OF_DAY = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?$"
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-MAX_AGE_YEARS = 120
-EXAMPLE_CHARS = 20
-"""Longest panel text a data-quality example may show; longer text is cut (spec/outputs.md:
-no free text from the panel in the report)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Headers and roles
-
-
-def header_key(text: str) -> str:
-    """Header -> alias key: lower case, a trailing `#` read as `no`, only letters and digits."""
-    text = re.sub(r"#\s*$", "no", str(text).strip().lower())
-    return re.sub(r"[^a-z0-9]", "", text)
-
-
-@cache
-def _aliases() -> dict[str, tuple[str, int]]:
-    """Alias key -> (role, rank within the role; lower is preferred)."""
-    table = read_data_csv("column_aliases.csv", dtype=str)
-    rank = table.groupby("role").cumcount()
-    return {
-        header_key(header): (role, int(r))
-        for role, header, r in zip(table["role"], table["header"], rank, strict=True)
-    }
-
-
-def header_role(header: str) -> tuple[str, int] | None:
-    """(role, rank) of a header, or None. `IP Admits (12 mo)` is read as `IP Admits`."""
-    key = header_key(header)
-    if not key:
-        return None
-    aliases = _aliases()
-    for candidate in (key, _PERIOD.sub("", key)):
-        if candidate in aliases:
-            return aliases[candidate]
-    if _NUMBERED_DX.fullmatch(key):
-        return ("diagnosis", 0)
-    return None
-
-
-def _header_scores(head: pd.DataFrame) -> np.ndarray:
-    """Per row of `head` (text cells): how many cells are known headers."""
-    cells = head.stack().dropna()
-    known = cells.map({value: header_role(value) is not None for value in pd.unique(cells)})
-    per_row = known.astype(bool).groupby(level=0).sum()
-    return per_row.reindex(head.index, fill_value=0).to_numpy(dtype=np.int64)
-
-
-def _find_header(text: pd.DataFrame, wanted: Sequence[str]) -> int:
-    """Index of the header row among the first rows; mapped headers (`wanted`) weigh most."""
-    head = text.iloc[:SCAN_ROWS]
-    scores = _header_scores(head).astype(float)
-    if wanted:
-        cells = head.stack().dropna()
-        keys = cells.map({value: header_key(value) for value in pd.unique(cells)})
-        for key in {header_key(w) for w in wanted}:
-            hit = keys.eq(key).groupby(level=0).any().reindex(head.index, fill_value=False)
-            scores += 100 * hit.to_numpy(dtype=float)
-    if len(scores) == 0 or scores.max() <= 0:
-        return -1
-    return int(scores.argmax())
-
-
-def _assign_roles(
-    headers: list[str], mapping: Mapping[str, str | Sequence[str]], filled: Sequence[int]
-) -> dict[str, list[int]]:
-    """Role -> column positions, from the aliases and then the explicit mapping. A one-column
-    role takes the best-ranked alias; among columns with the same header (two `MRN` columns),
-    the one with the most filled cells (`filled`, per column), then the leftmost."""
-    best: dict[str, list[tuple[int, int, int]]] = {}
-    for position, header in enumerate(headers):
-        found = header_role(header)
-        if found:
-            best.setdefault(found[0], []).append((found[1], -filled[position], position))
-    roles = {
-        role: sorted(p for *_, p in ranked) if role in _MULTI_COLUMN else [min(ranked)[2]]
-        for role, ranked in best.items()
-    }
-    keys = [header_key(h) for h in headers]
-    for role, wanted in mapping.items():
-        if role not in ROLES:
-            raise PanelError(
-                f"unknown role '{role}' in the column mapping; valid roles: {', '.join(ROLES)}"
-            )
-        positions = []
-        for header in [wanted] if isinstance(wanted, str) else list(wanted):
-            exact = [p for p, h in enumerate(headers) if h.strip() == header.strip()]
-            loose = [p for p, k in enumerate(keys) if k and k == header_key(header)]
-            if not exact + loose:
-                raise PanelError(
-                    f"no column '{header}' for {role}; headers found: "
-                    f"{listing([h for h in headers if h])}; check the spelling in "
-                    f"--map {role}=<header>"
-                )
-            positions.append((exact + loose)[0])
-        for other in roles.values():
-            other[:] = [p for p in other if p not in positions]
-        roles[role] = positions
-    return {role: positions for role, positions in roles.items() if positions}
-
-
-# ---------------------------------------------------------------------------------------------
-# Cell values
-
-
-def short_text(values: pd.Series, limit: int = EXAMPLE_CHARS) -> pd.Series:
-    """Panel text fit to be a data-quality example: control and invisible characters dropped,
-    each run of white space one space, and cut to `limit` characters (the last one `…`), so a
-    name or note typed into a code, payer or date cell never reaches a report whole."""
-    text = values.astype("str").str.replace(INVISIBLE, "", regex=True)
-    text = text.str.replace(r"\s+", " ", regex=True).str.strip()
-    cut = text.str.len().gt(limit).fillna(False).astype(bool)
-    return text.mask(cut, text.str.slice(0, limit - 1) + "…")
-
-
-def _examples(values: pd.Series, limit: int = 3) -> str:
-    """The first `limit` distinct values, shortened (`short_text`), comma-separated."""
-    return ", ".join(short_text(values.drop_duplicates()).drop_duplicates().head(limit))
-
-
-def parse_dates(
-    text: pd.Series, *, birth: bool = False, today: pd.Timestamp | None = None
-) -> tuple[pd.Series, pd.Series]:
-    """Date cells -> (`datetime64[ns]` Series, problem per cell: "" or a reason for a null).
-
-    Accepts ISO, `MM/DD/YYYY`, `M/D/YY`, `YYYYMMDD`, `15-Jan-2024`, `Jan 15, 2024`, a time of
-    day after the date, and Excel serial numbers (up to 5 digits, not a bare year 1900-2100).
-    Birth dates: a two-digit year that lands in the future goes back a century; a birth date in
-    the future or more than `MAX_AGE_YEARS` before `today` is invalid (null, with its problem).
-    """
-    today = (today or pd.Timestamp.today()).normalize()
-    codes, raw = distinct(text)
-    clean = raw.str.replace(_TIME_OF_DAY, "", regex=True).str.replace(",", " ", regex=False)
-    clean = clean.str.split().str.join(" ")
-    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    two_digit = pd.Series(False, index=raw.index)
-    for fmt in _DATE_FORMATS:
-        todo = parsed.isna()
-        if not todo.any():
-            break
-        found = pd.to_datetime(clean[todo], format=fmt, errors="coerce")
-        parsed = parsed.fillna(found.astype("datetime64[ns]"))
-        if fmt in _TWO_DIGIT_YEAR:
-            two_digit |= found.notna().reindex(raw.index, fill_value=False)
-    number = pd.to_numeric(clean.where(clean.str.fullmatch(r"\d{1,5}(?:\.\d+)?")), errors="coerce")
-    serial = parsed.isna() & number.between(1, 99999) & ~number.between(1900, 2100)
-    parsed = parsed.mask(serial, _EXCEL_EPOCH + pd.to_timedelta(number.where(serial), unit="D"))
-    parsed = parsed.dt.normalize()
-    problem = pd.Series(np.where(parsed.isna(), "unparseable", ""), index=raw.index, dtype="str")
-    if birth:
-        parsed = parsed.mask(two_digit & parsed.gt(today), parsed - pd.DateOffset(years=100))
-        future = parsed.gt(today)
-        old = parsed.lt(today - pd.DateOffset(years=MAX_AGE_YEARS))
-        problem = problem.mask(future, "in the future").mask(old, "more than 120 years ago")
-        parsed = parsed.mask(future | old)
-    out = spread(pd.DataFrame({"date": parsed, "problem": problem}), codes, text.index, np.nan)
-    return out["date"], out["problem"].fillna("")
-
-
-def parse_booleans(text: pd.Series) -> pd.Series:
-    """Yes/no cells -> nullable boolean. Y/N, Yes/No, 1/0, True/False, X (and ✓); a column whose
-    filled cells are all marks (`X`) reads blank as False, otherwise blank is NA. Unrecognised
-    text -> NA (the caller counts it)."""
-    lower = text.str.casefold()
-    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    out = out.mask(lower.isin(_TRUE), True).mask(lower.isin(_FALSE), False)
-    filled = lower.dropna()
-    if len(filled) and filled.isin(_MARKS).all():
-        out = out.mask(lower.isna(), False)
-    return out
-
-
-def parse_counts(text: pd.Series) -> pd.Series:
-    """Count cells -> `Int64`; negative, fractional or non-numeric -> NA."""
-    number = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    whole = number.notna() & number.ge(0) & number.eq(number.round())
-    return number.where(whole).astype("Int64")
-
-
-def _normalise_sex(text: pd.Series) -> pd.Series:
-    lower = text.str.casefold()
-    return text.mask(lower.isin({"f", "female", "w", "woman"}), "F").mask(
-        lower.isin({"m", "male", "man"}), "M"
-    )
-
-
-def _empty(dtype: str, index: pd.Index) -> pd.Series:
-    """An all-NA column of the given dtype (False for `bool`)."""
-    if dtype == "bool":
-        return pd.Series(False, index=index)
-    missing = {"str": np.nan, "datetime64[ns]": pd.NaT}.get(dtype, pd.NA)
-    return pd.Series(missing, index=index, dtype=dtype)
-
-
-def _join(parts: list[pd.Series], sep: str) -> pd.Series:
-    """Join text columns row by row, skipping blank parts."""
-    joined = parts[0]
-    for part in parts[1:]:
-        both = joined.notna() & part.notna()
-        joined = joined.fillna(part).mask(both, joined + sep + part)
-    return joined
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,14 +216,6 @@ def _ledger(
 # Assembling the panel
 
 
-def _first_non_blank_row(text: pd.DataFrame) -> list[str]:
-    head = text.iloc[:SCAN_ROWS]
-    if head.empty:
-        return []
-    row = head.iloc[int(head.notna().sum(axis=1).to_numpy().argmax())]
-    return [str(v) for v in row.dropna()]
-
-
 def _diagnoses(
     used: pd.DataFrame, dx: list[int], headers: list[str], mapped: bool
 ) -> tuple[pd.DataFrame, list[int], list[str]]:
@@ -472,71 +235,6 @@ def _diagnoses(
         if p not in keep and headers[p]
     ]
     return items[columns.isin(keep)], keep, notes
-
-
-def _unheaded_after(dx: list[int], headers: list[str]) -> list[int]:
-    """Diagnosis columns plus the columns without a header right after each: a header merged
-    across several code columns, or `Diagnoses,,,` in a CSV, names only the first."""
-    extra = []
-    for p in dx:
-        q = p + 1
-        while q < len(headers) and not headers[q] and q not in dx:
-            extra.append(q)
-            q += 1
-    return sorted({*dx, *extra})
-
-
-def column_letter(position: int) -> str:
-    """Column position (0-based) -> spreadsheet letters: 0 -> A, 25 -> Z, 26 -> AA."""
-    letters, number = "", position + 1
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _letters(positions: Sequence[int], limit: int = 5) -> str:
-    shown = ", ".join(column_letter(p) for p in positions[:limit])
-    return shown + (", ..." if len(positions) > limit else "")
-
-
-def _column_notes(used: pd.DataFrame, headers: list[str], roles: dict[str, list[int]]) -> list[str]:
-    """Notes on columns that share a header (which one a role reads) and on filled cells in
-    columns without a header (never read; in a CSV, a sign of an unquoted delimiter)."""
-    keys = [header_key(h) for h in headers]
-    notes = []
-    for role, positions in roles.items():
-        same = [p for p, k in enumerate(keys) if k and k == keys[positions[0]]]
-        if role not in _MULTI_COLUMN and len(same) > 1:
-            notes.append(
-                f"{len(same)} columns are headed '{headers[positions[0]]}' ({_letters(same)}): "
-                f"{role} is read from column {column_letter(positions[0])}"
-            )
-    taken = {p for positions in roles.values() for p in positions}
-    blank = [p for p, h in enumerate(headers) if not h and p not in taken]
-    filled = used.iloc[:, blank].notna()
-    if blank and filled.to_numpy().any():
-        rows = filled.index[filled.any(axis=1).to_numpy()].tolist()
-        columns = [p for p, hit in zip(blank, filled.any().to_numpy(), strict=True) if hit]
-        notes.append(
-            f"{int(filled.to_numpy().sum()):,} filled cell(s) under no header (column(s) "
-            f"{_letters(columns)}; row(s) {', '.join(map(str, rows[:5]))}"
-            f"{', ...' if len(rows) > 5 else ''}) were not read; in a CSV file, a value with an "
-            "unquoted delimiter shifts the cells after it"
-        )
-    return notes
-
-
-def _counted(values: pd.Series) -> pd.DataFrame:
-    """`value`, `count` of the values, shortened (`short_text`): most frequent first."""
-    return _shortened(values.value_counts().rename_axis("value").reset_index(name="count"))
-
-
-def _shortened(counts: pd.DataFrame) -> pd.DataFrame:
-    """A `value`, `count` frame with `short_text` values; values that shorten alike merge."""
-    short = counts.assign(value=short_text(counts["value"]))
-    merged = short.groupby("value", sort=False)["count"].sum().astype("int64").reset_index()
-    return merged.sort_values(["count", "value"], ascending=[False, True], ignore_index=True)
 
 
 def _shape(pid: pd.Series, items: pd.DataFrame, dx_columns: int) -> str:
@@ -584,11 +282,11 @@ def tidy_panel(
             "codes, ...)"
         )
     wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
-    header = _find_header(text, wanted)
-    found = _first_non_blank_row(text) if header < 0 else text.iloc[header].dropna().tolist()
+    header = find_header(text, wanted)
+    found = first_non_blank_row(text) if header < 0 else text.iloc[header].dropna().tolist()
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
     filled = text.iloc[header + 1 :].notna().sum().tolist()
-    roles = _assign_roles(headers, mapping, filled) if header >= 0 else {}
+    roles = assign_roles(headers, mapping, filled) if header >= 0 else {}
     for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
         if role not in roles:
             raise PanelError(
@@ -606,7 +304,7 @@ def tidy_panel(
     used = text[used_mask].set_axis(ledger["row"][used_mask], axis=0)
     pid = pid[used_mask].set_axis(used.index)
     mapped = "diagnosis" in mapping
-    dx = roles["diagnosis"] if mapped else _unheaded_after(roles["diagnosis"], headers)
+    dx = roles["diagnosis"] if mapped else unheaded_after(roles["diagnosis"], headers)
     items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     _require_codes(items, [labels[p] for p in roles["diagnosis"]])
@@ -631,11 +329,11 @@ def tidy_panel(
     unused = [h for p, h in enumerate(headers) if h and all(p not in v for v in roles.values())]
     if unused:
         notes.append(f"columns not used: {listing(unused)}")
-    notes += _column_notes(used, headers, roles)
+    notes += column_notes(used, headers, roles)
     quality = DataQuality(
-        invalid_codes=_counted(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
-        icd9_codes=_counted(items.loc[items["kind"].eq("icd9").to_numpy(), "raw"]),
-        unknown_payers=_shortened(
+        invalid_codes=short_counts(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
+        icd9_codes=short_counts(items.loc[items["kind"].eq("icd9").to_numpy(), "raw"]),
+        unknown_payers=shorten_counts(
             unknown_payers(
                 pd.concat(
                     [patients["primary_payer"], patients["secondary_payer"]], ignore_index=True
@@ -671,11 +369,11 @@ def _require_codes(items: pd.DataFrame, headers: list[str]) -> None:
     if items["kind"].eq("icd9").any():
         raise PanelError(
             f"the diagnosis column(s) {columns} hold ICD-9 codes only (e.g. "
-            f"{_examples(items['raw'])}); export the problem list with ICD-10-CM codes"
+            f"{examples(items['raw'])}); export the problem list with ICD-10-CM codes"
         )
     raise PanelError(
         f"no ICD-10-CM code found in the diagnosis column(s) {columns} (e.g. "
-        f"{_examples(items['raw'])}); pass --map diagnosis=<header> for the column with the codes"
+        f"{examples(items['raw'])}); pass --map diagnosis=<header> for the column with the codes"
     )
 
 
@@ -699,7 +397,7 @@ def _patients(
         if (values := column(role)) is not None:
             fields[role] = values
     if (values := column("sex")) is not None:
-        fields["sex"] = _normalise_sex(values)
+        fields["sex"] = normalise_sex(values)
     names = [column(r) for r in ("name", "last_name", "first_name")]
     names = [n for n in (names[:1] if names[0] is not None else names[1:]) if n is not None]
     if names:
@@ -711,7 +409,7 @@ def _patients(
         parsed, problem = parse_dates(values, birth=role == "birth_date", today=today)
         for reason, raw in values[problem.ne("")].groupby(problem[problem.ne("")]):
             bad_dates.append(
-                {"column": role, "problem": reason, "count": len(raw), "examples": _examples(raw)}
+                {"column": role, "problem": reason, "count": len(raw), "examples": examples(raw)}
             )
         return parsed
 
@@ -732,7 +430,7 @@ def _patients(
         fields[role] = flags
         if unread.any():
             bad_values.append(
-                {"column": role, "count": int(unread.sum()), "examples": _examples(values[unread])}
+                {"column": role, "count": int(unread.sum()), "examples": examples(values[unread])}
             )
     for role in ("inpatient_admits_12m", "ed_visits_12m"):
         if (values := column(role)) is None:
@@ -742,7 +440,7 @@ def _patients(
         unread = values.notna() & counts.isna()
         if unread.any():
             bad_values.append(
-                {"column": role, "count": int(unread.sum()), "examples": _examples(values[unread])}
+                {"column": role, "count": int(unread.sum()), "examples": examples(values[unread])}
             )
     records = pd.DataFrame(fields, index=used.index)
     records.insert(0, "patient_id", pid.astype("str"))
@@ -772,13 +470,25 @@ def _patients(
     return patients, set(fields) & set(PATIENT_COLUMNS), quality
 
 
+def _empty(dtype: str, index: pd.Index) -> pd.Series:
+    """An all-NA column of the given dtype (False for `bool`)."""
+    if dtype == "bool":
+        return pd.Series(False, index=index)
+    missing = {"str": np.nan, "datetime64[ns]": pd.NaT}.get(dtype, pd.NA)
+    return pd.Series(missing, index=index, dtype=dtype)
+
+
+def _join(parts: list[pd.Series], sep: str) -> pd.Series:
+    """Join text columns row by row, skipping blank parts."""
+    joined = parts[0]
+    for part in parts[1:]:
+        both = joined.notna() & part.notna()
+        joined = joined.fillna(part).mask(both, joined + sep + part)
+    return joined
+
+
 # ---------------------------------------------------------------------------------------------
 # Files
-
-
-def _table_score(head: pd.DataFrame) -> float:
-    """How much the first rows of a sheet (text cells) look like a patient table's header."""
-    return float(_header_scores(head).max())
 
 
 def read_panel(
@@ -793,7 +503,7 @@ def read_panel(
     `mapping` {role: header} overrides the column aliases. Raises `PanelError` with the problem
     and its fix when the file cannot be used. Loading: `sources.read_grid`.
     """
-    raw = read_grid(path, sheet=sheet, score=_table_score)
+    raw = read_grid(path, sheet=sheet, score=table_score)
     source = SourceInfo(path=Path(path), sheet=raw.sheet, header_row=0, shape="", sheets=raw.sheets)
     formulas = (
         f"{raw.blank_formulas:,} formula cell(s) of sheet '{raw.sheet}' have no computed value "

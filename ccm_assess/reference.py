@@ -80,6 +80,36 @@ MANIFEST: dict[str, dict[str, str]] = {
         "section 4); weights and thresholds are assumptions",
         "version": "1",
     },
+    "sample_codes.csv": {
+        "holds": "the 113 ICD-10-CM codes the sample generator writes, in the order of its code "
+        "columns: code, use (condition: pool code of a category, drawn with weight; derived: set "
+        "by a rule in sample.py; other_chronic / not_chronic: drawn with share_65_plus or "
+        "share_under_65, sex F/M or blank for both), description",
+        "source": "synthetic sample generator tables; ICD-10-CM codes and descriptions are "
+        "public CMS/CDC text",
+        "version": "ICD-10-CM FY2026 descriptions; sample generator 1",
+    },
+    "sample_conditions.csv": {
+        "holds": "the 14 catalog categories the sample generator draws: illustrative Medicare "
+        "prevalence (share), loading on the latent frailty, age slope (exponent on the "
+        "age-group multiplier)",
+        "source": "synthetic sample generator tables; illustrative prevalences, not a source "
+        "for any figure in a report",
+        "version": "1",
+    },
+    "sample_payers.csv": {
+        "holds": "payer text as the sample exports spell it, with draw weights: use primary "
+        "(per intended payer_class), dual_secondary (Medicaid of dual eligibles), "
+        "supplement_secondary (Medigap and similar)",
+        "source": "synthetic sample generator tables; spellings written to resemble EHR exports",
+        "version": "1",
+    },
+    "sample_names.csv": {
+        "holds": "kind (female, male, last, street, street_type) and name: the fictional names "
+        "and street names of the sample patients",
+        "source": "synthetic sample generator tables; common US first and last names",
+        "version": "1",
+    },
     "sample_questionnaire.yaml": {
         "holds": "filled answers for the synthetic sample practice (Sunrise Family Medicine)",
         "source": "synthetic, written for the sample; no real practice",

@@ -4,7 +4,8 @@
 `write_ehr_xlsx` and `write_long_csv` turn it into the two exports a practice might hand over;
 `write_sample` writes the committed sample practice ("Sunrise Family Medicine") for
 `ccm-assess sample`. Everything is fictional: names come from short lists of common names, phone
-numbers are 555-01xx numbers, the town does not exist.
+numbers are 555-01xx numbers, the town does not exist. The generator's tables (codes and their
+descriptions, condition prevalences, payer spellings, names) are `data/sample_*.csv`.
 
 Prevalences are illustrative (synthetic data, not a source for any figure in a report): rough
 Medicare fee-for-service prevalences of the catalog conditions, tied together by a latent
@@ -25,7 +26,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from ccm_assess.reference import data_path
+from ccm_assess.reference import data_path, read_data_csv
 
 PRACTICE = "Sunrise Family Medicine"
 RUN_DATE = dt.date(2026, 11, 20)
@@ -49,213 +50,58 @@ class _Condition:
     codes: tuple[tuple[str, float], ...]
 
 
-CONDITIONS: tuple[_Condition, ...] = (
-    _Condition("hypertension", 0.575, 0.55, 1.0, (("I10", 0.93), ("I11.9", 0.07))),
-    _Condition("hyperlipidemia", 0.45, 0.47, 1.0, (
-        ("E78.5", 0.5), ("E78.00", 0.2), ("E78.2", 0.15), ("E78.49", 0.1), ("E78.1", 0.05))),
-    _Condition("diabetes", 0.27, 0.51, 1.0, (
-        ("E11.9", 0.42), ("E11.65", 0.2), ("E11.40", 0.05), ("E11.42", 0.05), ("E11.69", 0.12),
-        ("E11.A", 0.03), ("E10.9", 0.06), ("E13.9", 0.02), ("E11.22", 0.05))),
-    _Condition("ischemic_heart_disease", 0.25, 0.55, 1.3, (
-        ("I25.10", 0.7), ("I25.2", 0.12), ("I25.119", 0.08), ("I20.9", 0.1))),
-    _Condition("chronic_kidney_disease", 0.20, 0.55, 1.5, (
-        ("N18.2", 0.15), ("N18.30", 0.35), ("N18.31", 0.12), ("N18.32", 0.1), ("N18.4", 0.13),
-        ("N18.9", 0.15))),
-    _Condition("depression", 0.15, 0.38, 0.5, (
-        ("F32.9", 0.3), ("F32.A", 0.2), ("F33.1", 0.15), ("F33.0", 0.05), ("F32.1", 0.1),
-        ("F34.1", 0.1), ("F33.9", 0.1))),
-    _Condition("heart_failure", 0.12, 0.6, 1.7, (
-        ("I50.9", 0.35), ("I50.32", 0.25), ("I50.22", 0.2), ("I50.42", 0.1), ("I50.30", 0.1))),
-    _Condition("copd", 0.11, 0.47, 1.0, (
-        ("J44.9", 0.7), ("J44.1", 0.12), ("J43.9", 0.1), ("J47.9", 0.04), ("J41.0", 0.04))),
-    _Condition("atrial_fibrillation", 0.09, 0.51, 1.8, (
-        ("I48.91", 0.45), ("I48.0", 0.25), ("I48.20", 0.15), ("I48.19", 0.15))),
-    _Condition("osteoarthritis_rheumatoid", 0.30, 0.34, 1.0, (
-        ("M17.0", 0.15), ("M17.11", 0.15), ("M17.12", 0.1), ("M16.11", 0.05), ("M19.90", 0.2),
-        ("M19.041", 0.05), ("M15.0", 0.05), ("M06.9", 0.17), ("M05.79", 0.08))),
-    _Condition("hypothyroidism", 0.13, 0.26, 1.0, (
-        ("E03.9", 0.85), ("E89.0", 0.1), ("E03.8", 0.05))),
-    _Condition("dementia", 0.08, 0.43, 2.5, (
-        ("F03.90", 0.35), ("F03.A0", 0.1), ("G30.9", 0.25), ("G30.1", 0.1), ("F01.50", 0.15),
-        ("G31.83", 0.05))),
-    _Condition("asthma", 0.06, 0.3, 0.0, (
-        ("J45.909", 0.5), ("J45.20", 0.2), ("J45.30", 0.1), ("J45.40", 0.15), ("J45.50", 0.05))),
-    _Condition("parkinsons", 0.01, 0.26, 2.5, (("G20.A1", 0.7), ("G20.A2", 0.15), ("G20.C", 0.15))),
-)  # fmt: skip
-"""Catalog conditions (spec/eligibility.md) with illustrative Medicare prevalences."""
+def _table(name: str) -> pd.DataFrame:
+    """A generator table of `data/` (MANIFEST), every cell as text; a blank cell is ""."""
+    return read_data_csv(name, dtype=str, keep_default_na=False)
 
-OTHER_CODES: tuple[tuple[str, float, float, str], ...] = (
-    # (code, share of patients 65+, share under 65, sex or "" for both): other chronic codes
-    ("E66.9", 0.22, 0.2, ""), ("E66.01", 0.05, 0.05, ""), ("F41.1", 0.08, 0.1, ""),
-    ("F41.9", 0.05, 0.06, ""), ("K21.9", 0.2, 0.1, ""), ("M81.0", 0.18, 0.01, "F"),
-    ("C50.911", 0.03, 0.004, "F"), ("C61", 0.06, 0.003, "M"), ("G47.33", 0.1, 0.05, ""),
-    ("N40.0", 0.3, 0.03, "M"), ("E55.9", 0.1, 0.06, ""), ("M54.50", 0.12, 0.1, ""),
-    ("F17.210", 0.07, 0.12, ""), ("Z87.891", 0.2, 0.06, ""), ("D64.9", 0.06, 0.02, ""),
-    ("I73.9", 0.05, 0.005, ""), ("G43.909", 0.02, 0.06, "F"), ("Z79.899", 0.25, 0.05, ""),
-    # acute, screening and encounter codes (not chronic; acute MI, hip fracture, stroke are traps)
-    ("J06.9", 0.04, 0.08, ""), ("S93.401A", 0.005, 0.015, ""), ("Z00.00", 0.15, 0.2, ""),
-    ("R05.9", 0.04, 0.05, ""), ("N39.0", 0.05, 0.02, "F"), ("Z23", 0.2, 0.1, ""),
-    ("J02.9", 0.01, 0.05, ""), ("R51.9", 0.02, 0.03, ""), ("M25.561", 0.04, 0.03, ""),
-    ("Z12.31", 0.1, 0.05, "F"), ("I21.4", 0.006, 0.001, ""), ("S72.001A", 0.004, 0.0, ""),
-    ("I63.9", 0.005, 0.001, ""), ("J20.9", 0.03, 0.03, ""), ("R10.9", 0.02, 0.04, ""),
-)  # fmt: skip
 
-DESCRIPTIONS: dict[str, str] = {
-    "I10": "Essential (primary) hypertension",
-    "I11.9": "Hypertensive heart disease without heart failure",
-    "I11.0": "Hypertensive heart disease with heart failure",
-    "I12.9": "Hypertensive chronic kidney disease with stage 1 through stage 4 chronic kidney "
-    "disease, or unspecified chronic kidney disease",
-    "I13.0": "Hypertensive heart and chronic kidney disease with heart failure and stage 1 "
-    "through stage 4 chronic kidney disease, or unspecified chronic kidney disease",
-    "E78.5": "Hyperlipidemia, unspecified",
-    "E78.00": "Pure hypercholesterolemia, unspecified",
-    "E78.2": "Mixed hyperlipidemia",
-    "E78.49": "Other hyperlipidemia",
-    "E78.1": "Pure hyperglyceridemia",
-    "E11.9": "Type 2 diabetes mellitus without complications",
-    "E11.65": "Type 2 diabetes mellitus with hyperglycemia",
-    "E11.40": "Type 2 diabetes mellitus with diabetic neuropathy, unspecified",
-    "E11.42": "Type 2 diabetes mellitus with diabetic polyneuropathy",
-    "E11.69": "Type 2 diabetes mellitus with other specified complication",
-    "E11.A": "Type 2 diabetes mellitus without complications in remission",
-    "E10.9": "Type 1 diabetes mellitus without complications",
-    "E13.9": "Other specified diabetes mellitus without complications",
-    "E11.22": "Type 2 diabetes mellitus with diabetic chronic kidney disease",
-    "I25.10": "Atherosclerotic heart disease of native coronary artery without angina pectoris",
-    "I25.2": "Old myocardial infarction",
-    "I25.119": "Atherosclerotic heart disease of native coronary artery with unspecified angina "
-    "pectoris",
-    "I20.9": "Angina pectoris, unspecified",
-    "N18.2": "Chronic kidney disease, stage 2 (mild)",
-    "N18.30": "Chronic kidney disease, stage 3 unspecified",
-    "N18.31": "Chronic kidney disease, stage 3a",
-    "N18.32": "Chronic kidney disease, stage 3b",
-    "N18.4": "Chronic kidney disease, stage 4 (severe)",
-    "N18.9": "Chronic kidney disease, unspecified",
-    "F32.9": "Major depressive disorder, single episode, unspecified",
-    "F32.A": "Depression, unspecified",
-    "F33.1": "Major depressive disorder, recurrent, moderate",
-    "F33.0": "Major depressive disorder, recurrent, mild",
-    "F32.1": "Major depressive disorder, single episode, moderate",
-    "F34.1": "Dysthymic disorder",
-    "F33.9": "Major depressive disorder, recurrent, unspecified",
-    "I50.9": "Heart failure, unspecified",
-    "I50.32": "Chronic diastolic (congestive) heart failure",
-    "I50.22": "Chronic systolic (congestive) heart failure",
-    "I50.42": "Chronic combined systolic (congestive) and diastolic (congestive) heart failure",
-    "I50.30": "Unspecified diastolic (congestive) heart failure",
-    "J44.9": "Chronic obstructive pulmonary disease, unspecified",
-    "J44.1": "Chronic obstructive pulmonary disease with (acute) exacerbation",
-    "J43.9": "Emphysema, unspecified",
-    "J47.9": "Bronchiectasis, uncomplicated",
-    "J41.0": "Simple chronic bronchitis",
-    "I48.91": "Unspecified atrial fibrillation",
-    "I48.0": "Paroxysmal atrial fibrillation",
-    "I48.20": "Chronic atrial fibrillation, unspecified",
-    "I48.19": "Other persistent atrial fibrillation",
-    "M17.0": "Bilateral primary osteoarthritis of knee",
-    "M17.11": "Unilateral primary osteoarthritis, right knee",
-    "M17.12": "Unilateral primary osteoarthritis, left knee",
-    "M16.11": "Unilateral primary osteoarthritis, right hip",
-    "M19.90": "Unspecified osteoarthritis, unspecified site",
-    "M19.041": "Primary osteoarthritis, right hand",
-    "M15.0": "Primary generalized (osteo)arthritis",
-    "M06.9": "Rheumatoid arthritis, unspecified",
-    "M05.79": "Rheumatoid arthritis with rheumatoid factor of multiple sites without organ or "
-    "systems involvement",
-    "E03.9": "Hypothyroidism, unspecified",
-    "E89.0": "Postprocedural hypothyroidism",
-    "E03.8": "Other specified hypothyroidism",
-    "F03.90": "Unspecified dementia, unspecified severity, without behavioral disturbance, "
-    "psychotic disturbance, mood disturbance, and anxiety",
-    "F03.A0": "Unspecified dementia, mild, without behavioral disturbance, psychotic "
-    "disturbance, mood disturbance, and anxiety",
-    "G30.9": "Alzheimer's disease, unspecified",
-    "G30.1": "Alzheimer's disease with late onset",
-    "F02.80": "Dementia in other diseases classified elsewhere, unspecified severity, without "
-    "behavioral disturbance, psychotic disturbance, mood disturbance, and anxiety",
-    "F01.50": "Vascular dementia, unspecified severity, without behavioral disturbance, "
-    "psychotic disturbance, mood disturbance, and anxiety",
-    "G31.83": "Neurocognitive disorder with Lewy bodies",
-    "J45.909": "Unspecified asthma, uncomplicated",
-    "J45.20": "Mild intermittent asthma, uncomplicated",
-    "J45.30": "Mild persistent asthma, uncomplicated",
-    "J45.40": "Moderate persistent asthma, uncomplicated",
-    "J45.50": "Severe persistent asthma, uncomplicated",
-    "G20.A1": "Parkinson's disease without dyskinesia, without mention of fluctuations",
-    "G20.A2": "Parkinson's disease without dyskinesia, with fluctuations",
-    "G20.C": "Parkinsonism, unspecified",
-    "Z79.4": "Long term (current) use of insulin",
-    "Z79.84": "Long term (current) use of oral hypoglycemic drugs",
-    "Z79.01": "Long term (current) use of anticoagulants",
-    "E66.9": "Obesity, unspecified",
-    "E66.01": "Morbid (severe) obesity due to excess calories",
-    "F41.1": "Generalized anxiety disorder",
-    "F41.9": "Anxiety disorder, unspecified",
-    "K21.9": "Gastro-esophageal reflux disease without esophagitis",
-    "M81.0": "Age-related osteoporosis without current pathological fracture",
-    "C50.911": "Malignant neoplasm of unspecified site of right female breast",
-    "C61": "Malignant neoplasm of prostate",
-    "G47.33": "Obstructive sleep apnea (adult) (pediatric)",
-    "N40.0": "Benign prostatic hyperplasia without lower urinary tract symptoms",
-    "E55.9": "Vitamin D deficiency, unspecified",
-    "M54.50": "Low back pain, unspecified",
-    "F17.210": "Nicotine dependence, cigarettes, uncomplicated",
-    "Z87.891": "Personal history of nicotine dependence",
-    "D64.9": "Anemia, unspecified",
-    "I73.9": "Peripheral vascular disease, unspecified",
-    "G43.909": "Migraine, unspecified, not intractable, without status migrainosus",
-    "Z79.899": "Other long term (current) drug therapy",
-    "J06.9": "Acute upper respiratory infection, unspecified",
-    "S93.401A": "Sprain of unspecified ligament of right ankle, initial encounter",
-    "Z00.00": "Encounter for general adult medical examination without abnormal findings",
-    "R05.9": "Cough, unspecified",
-    "N39.0": "Urinary tract infection, site not specified",
-    "Z23": "Encounter for immunization",
-    "J02.9": "Acute pharyngitis, unspecified",
-    "R51.9": "Headache, unspecified",
-    "M25.561": "Pain in right knee",
-    "Z12.31": "Encounter for screening mammogram for malignant neoplasm of breast",
-    "I21.4": "Non-ST elevation (NSTEMI) myocardial infarction",
-    "S72.001A": "Fracture of unspecified part of neck of right femur, initial encounter for "
-    "closed fracture",
-    "I63.9": "Cerebral infarction, unspecified",
-    "J20.9": "Acute bronchitis, unspecified",
-    "R10.9": "Unspecified abdominal pain",
-}
-"""ICD-10-CM (FY2026) descriptions of every code the generator uses."""
+def _weighted(rows: pd.DataFrame, column: str) -> tuple[tuple[str, float], ...]:
+    """(text, weight) options of the rows, in file order."""
+    return tuple(zip(rows[column].tolist(), rows["weight"].astype(float).tolist(), strict=True))
+
+
+_CODES = _table("sample_codes.csv")
+_PAYERS = _table("sample_payers.csv")
+_NAMES = _table("sample_names.csv").groupby("kind", sort=False)["name"]
+
+CONDITIONS: tuple[_Condition, ...] = tuple(
+    _Condition(
+        category,
+        float(prevalence),
+        float(loading),
+        float(age_slope),
+        _weighted(_CODES[_CODES["category"].eq(category)], "code"),
+    )
+    for category, prevalence, loading, age_slope in _table("sample_conditions.csv").to_numpy()
+)
+"""Catalog conditions (spec/eligibility.md) with illustrative Medicare prevalences
+(`data/sample_conditions.csv`) and the code pool of each (`use` condition in sample_codes.csv)."""
+
+_OTHER = _CODES[_CODES["use"].isin(["other_chronic", "not_chronic"])]
+OTHER_CODES: tuple[tuple[str, float, float, str], ...] = tuple(
+    zip(
+        _OTHER["code"].tolist(),
+        _OTHER["share_65_plus"].astype(float).tolist(),
+        _OTHER["share_under_65"].astype(float).tolist(),
+        _OTHER["sex"].tolist(),
+        strict=True,
+    )
+)
+"""(code, share of patients 65+, share under 65, sex or "" for both): other chronic codes, then
+acute, screening and encounter codes (not chronic; acute MI, hip fracture, stroke are traps)."""
+
+DESCRIPTIONS: dict[str, str] = dict(zip(_CODES["code"], _CODES["description"], strict=True))
+"""ICD-10-CM (FY2026) descriptions of every code the generator uses, in file order (the order
+of the generator's code columns)."""
 
 _AGE_GROUPS = (0.03, 0.15, 0.45, 1.0, 0.8, 1.1, 1.3)
 """Prevalence multiplier per group: <18, 18-44, 45-64, Medicare <65 (disability), 65-74,
 75-84, 85+ (Medicare-wide average close to 1)."""
 
 PAYER_TEXT: dict[str, tuple[tuple[str, float], ...]] = {
-    "medicare_ffs": (
-        ("Medicare", 0.3), ("MEDICARE", 0.12), ("Medicare Part B", 0.15),
-        ("MEDICARE PART B", 0.1), ("Medicare FFS", 0.08), ("Original Medicare", 0.05),
-        ("Medicare B", 0.08), ("Railroad Medicare", 0.02), ("Medicare (Novitas)", 0.05)),
-    "medicare_advantage": (
-        ("Humana Gold Plus", 0.18), ("HUMANA GOLD PLUS HMO", 0.07),
-        ("AARP Medicare Advantage", 0.15), ("UHC Medicare Complete", 0.1),
-        ("UnitedHealthcare Medicare Advantage", 0.08), ("Aetna Medicare", 0.1),
-        ("Aetna Medicare Advantage PPO", 0.05), ("Wellcare", 0.07),
-        ("BCBS Medicare Advantage", 0.06), ("Medicare Advantage", 0.05), ("Medicare HMO", 0.05)),
-    "medicaid": (
-        ("Medicaid", 0.45), ("MEDICAID", 0.2), ("Medi-Cal", 0.1), ("Medicaid Managed Care", 0.15),
-        ("State Medicaid", 0.1)),
-    "commercial": (
-        ("BCBS PPO", 0.2), ("Blue Cross Blue Shield", 0.1), ("Aetna", 0.12), ("Aetna PPO", 0.05),
-        ("Cigna", 0.12), ("UnitedHealthcare", 0.12), ("UHC Choice Plus", 0.06),
-        ("Ambetter", 0.05), ("Oscar Health", 0.04), ("BCBS HMO", 0.05), ("Anthem PPO", 0.09)),
-    "self_pay": (("Self Pay", 0.6), ("SELF-PAY", 0.25), ("Cash", 0.15)),
-    "other": (
-        ("Tricare", 0.4), ("TRICARE Prime", 0.2), ("VA Community Care", 0.25),
-        ("Workers Comp", 0.15)),
-    "unknown": (
-        ("", 0.55), ("PENDING", 0.15), ("See Registration", 0.1), ("Plan 0047", 0.1),
-        ("INS ON FILE", 0.1)),
-}  # fmt: skip
+    payer: _weighted(rows, "text")
+    for payer, rows in _PAYERS[_PAYERS["use"].eq("primary")].groupby("payer_class", sort=False)
+}
 """Spellings of each payer class as they appear in exports (payer_class is the intent)."""
 
 _PAYER_MIX = {  # share of each payer class by age group: <18, 18-64, 65+
@@ -267,35 +113,16 @@ _PAYER_MIX = {  # share of each payer class by age group: <18, 18-64, 65+
     "other": (0.03, 0.04, 0.01),
     "unknown": (0.02, 0.04, 0.005),
 }
-_MEDICAID_2ND = (("Medicaid", 0.5), ("MEDICAID", 0.2), ("Medi-Cal", 0.1), ("QMB - Medicaid", 0.2))
-_MEDIGAP_2ND = (
-    ("AARP Medicare Supplement", 0.35), ("BCBS Medigap Plan G", 0.25),
-    ("Mutual of Omaha Supplement", 0.15), ("Medicare Supplement Plan F", 0.15),
-    ("TRICARE For Life", 0.1))  # fmt: skip
+_MEDICAID_2ND = _weighted(_PAYERS[_PAYERS["use"].eq("dual_secondary")], "text")
+_MEDIGAP_2ND = _weighted(_PAYERS[_PAYERS["use"].eq("supplement_secondary")], "text")
 
 PROVIDERS = ("Alvarez, Maria MD", "Okafor, Daniel DO", "Lindqvist, Karen MD", "Brennan, Tom MD")
 LOCATIONS = ("SFM Main Street", "SFM Lakeside")
 _PROVIDER_HOME = np.array([0, 0, 1, 1])
-_FEMALE = (
-    "Mary Patricia Linda Barbara Elizabeth Jennifer Maria Susan Margaret Dorothy Lisa Nancy "
-    "Karen Betty Helen Sandra Donna Carol Ruth Sharon Michelle Laura Sarah Kimberly Deborah "
-    "Jessica Shirley Cynthia Angela Melissa Brenda Amy Anna Rebecca Virginia Kathleen Sofía "
-    "Rosa Emily Grace"
-).split()
-_MALE = (
-    "James John Robert Michael William David Richard Charles Joseph Thomas Christopher Daniel "
-    "Paul Mark Donald George Kenneth Steven Edward Brian Ronald Anthony Kevin Jason Matthew Gary "
-    "Timothy José Larry Jeffrey Frank Scott Eric Stephen Andrew Raymond Gregory Walter Luis Noah"
-).split()
-_LAST = (
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez "
-    "Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris "
-    "Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill "
-    "Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Muñoz Peña "
-    "O'Brien Kowalski Schmidt Nakamura Okafor Patel Kim Chen"
-).split()
-_STREETS = "Oak Maple Cedar Pine Elm Willow Birch Sunrise Lakeview Meadow Hillcrest Ridge".split()
-_STREET_TYPES = "St Ave Ln Dr Ct Rd Way".split()
+_FEMALE, _MALE, _LAST, _STREETS, _STREET_TYPES = (
+    _NAMES.get_group(kind).tolist() for kind in ("female", "male", "last", "street", "street_type")
+)
+"""Common first names, last names and street names (`data/sample_names.csv`)."""
 
 
 def _pick(

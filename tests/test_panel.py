@@ -14,17 +14,9 @@ import pytest
 
 from ccm_assess import panel as panel_module
 from ccm_assess.errors import CcmAssessError, PanelError
-from ccm_assess.panel import (
-    PATIENT_COLUMNS,
-    ROLES,
-    Panel,
-    header_role,
-    parse_booleans,
-    parse_counts,
-    parse_dates,
-    read_panel,
-    tidy_panel,
-)
+from ccm_assess.headers import ROLES, header_role
+from ccm_assess.panel import PATIENT_COLUMNS, Panel, read_panel, tidy_panel
+from ccm_assess.values import parse_booleans, parse_counts, parse_dates
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = pd.Timestamp("2026-11-26")

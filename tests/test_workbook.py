@@ -38,11 +38,11 @@ from ccm_assess.workbook import (
     CHANGED_FILL,
     SHEETS,
     panel_text,
-    reconciliation,
     shown_counts,
     shown_pool,
     write_workbook,
 )
+from ccm_assess.workbook_panel import reconciliation
 
 AS_OF = dt.date(2026, 6, 30)
 QUESTIONNAIRE = Path(__file__).resolve().parent.parent / "sample_data" / "questionnaire.yaml"
