@@ -27,6 +27,12 @@ def _as_of(text: str) -> dt.date:
         ) from None
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
 def _mapping(pairs: Sequence[str] | None) -> dict[str, str]:
     """`role=Header` pairs -> {role: header}."""
     mapping: dict[str, str] = {}
@@ -92,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated among html, pdf, xlsx (default: all three)",
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+
+    batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
+    batch.add_argument(
+        "input",
+        type=Path,
+        help="folder of panel files, or CSV: practice,panel,questionnaire,locality",
+    )
+    batch.add_argument("--out", type=Path, required=True, help="output folder (one per practice)")
+    batch.add_argument("--formats", default="html,pdf,xlsx", help="as for run (default: all)")
+    batch.add_argument("--jobs", type=_positive, help="parallel processes (default: CPU count)")
+    batch.add_argument("--as-of", type=_as_of, default=dt.date.today(), help="as for run")
+    batch.add_argument("--locality", help="Medicare locality where the listing gives none")
     return parser
 
 
@@ -150,7 +168,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": _check, "sample": _sample, "rates": _rates, "run": _run}
+def _batch(args: argparse.Namespace) -> int:
+    from ccm_assess.batch import BatchOptions, exit_status, run_batch
+
+    options = BatchOptions(
+        input=args.input,
+        out=args.out,
+        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+        jobs=args.jobs,
+        as_of=args.as_of,
+        locality=args.locality,
+    )
+    outcomes = run_batch(options, progress=lambda message: print(message, file=sys.stderr))
+    print(f"Summary of {len(outcomes)} practices: {args.out / 'batch_summary.xlsx'}")
+    return exit_status(outcomes)
+
+
+COMMANDS = {"check": _check, "sample": _sample, "rates": _rates, "run": _run, "batch": _batch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

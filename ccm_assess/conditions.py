@@ -36,10 +36,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ccm_assess.errors import CcmAssessError
 from ccm_assess.reference import data_path, read_data_csv
@@ -163,19 +166,121 @@ def classify_codes(
     )
 
 
+def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
+    """`values` as one contiguous Arrow string array (pandas may hand over chunks)."""
+    array = pa.array(values, pa.string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in `index` (-1 where absent), by an Arrow hash lookup."""
+    found = pc.index_in(arrow_strings(values), value_set=arrow_strings(index))
+    return found.fill_null(-1).to_numpy().astype(np.intp)
+
+
+def first_of_runs(*keys: np.ndarray) -> np.ndarray:
+    """True where a run of equal keys (arrays sorted together) starts."""
+    start = np.ones(len(keys[0]), dtype=bool)
+    if len(start):
+        start[1:] = np.any([key[1:] != key[:-1] for key in keys], axis=0)
+    return start
+
+
+@dataclass(frozen=True)
+class CodedDiagnoses:
+    """Diagnoses as integer positions: one entry per distinct (patient, code), sorted by patient
+    then code, so that each distinct code is looked up once and the result spread by position
+    (a panel of 2 million diagnosis rows has a few thousand distinct codes)."""
+
+    patient: np.ndarray
+    """Position of the patient in `patients` (intp)."""
+    code: np.ndarray
+    """Position of the code in `codes` (intp)."""
+    patients: pd.Index
+    codes: pd.Series
+    """Distinct normalised codes, sorted (str, index 0..n-1)."""
+
+
+def encode_diagnoses(diagnoses: pd.DataFrame, patients: pd.Index | None = None) -> CodedDiagnoses:
+    """`Panel.diagnoses` (`patient_id`, `code`) as `CodedDiagnoses`.
+
+    `patients` is the panel's patient index; rows of other patients and blank codes are left
+    out. Without it, the distinct patient ids (sorted) are used.
+    """
+    if patients is None:
+        patient, uniques = pd.factorize(diagnoses["patient_id"], sort=True)
+        patients = pd.Index(uniques, dtype="str", name="patient_id")
+    else:
+        patient = positions(diagnoses["patient_id"], patients)
+    code, uniques = pd.factorize(diagnoses["code"], sort=True)
+    codes = pd.Series(uniques, dtype="str")
+    keep = (patient >= 0) & (code >= 0)
+    width = max(len(codes), 1)
+    key = np.sort(patient[keep].astype(np.int64) * width + code[keep])
+    key = key[first_of_runs(key)]
+    return CodedDiagnoses(
+        patient=(key // width).astype(np.intp),
+        code=(key % width).astype(np.intp),
+        patients=patients,
+        codes=codes,
+    )
+
+
+@dataclass(frozen=True)
+class CodedEvidence:
+    """Catalog evidence as integers: one entry per (patient, category, code), sorted so."""
+
+    patient: np.ndarray
+    """Position in `CodedDiagnoses.patients`."""
+    category: np.ndarray
+    """Position in `categories` (catalog order)."""
+    code: np.ndarray
+    """Position in `CodedDiagnoses.codes`."""
+    categories: tuple[str, ...]
+
+
+def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -> CodedEvidence:
+    """Every catalog category of each patient's codes, each distinct code classified once."""
+    pairs = classify_codes(coded.codes, catalog)
+    pair_code = pd.Index(coded.codes).get_indexer(pairs["code"])
+    order = np.argsort(pair_code, kind="stable")
+    pair_code, pair_category = pair_code[order], pairs["category"].cat.codes.to_numpy()[order]
+    per_code = np.bincount(pair_code, minlength=len(coded.codes))
+    first = np.cumsum(per_code) - per_code
+    repeat = per_code[coded.code]
+    row = np.repeat(np.arange(len(coded.code)), repeat)
+    offset = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    code = coded.code[row]
+    category = pair_category[first[code] + offset].astype(np.intp)
+    patient = coded.patient[row]
+    categories = tuple(pairs["category"].cat.categories)
+    width = len(coded.codes) * max(len(categories), 1)
+    key = patient.astype(np.int64) * width + category * len(coded.codes) + code
+    order = np.argsort(key, kind="stable")
+    return CodedEvidence(patient[order], category[order], code[order], categories)
+
+
 def catalog_evidence(diagnoses: pd.DataFrame, catalog: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long frame `patient_id, category, code`: every catalog category of each patient's codes.
 
     `diagnoses` is `Panel.diagnoses` (`patient_id`, normalised `code`). A code in two categories
     gives two rows; repeated (patient, code) rows count once. Sorted by patient, category, code.
     """
-    pairs = classify_codes(diagnoses["code"].unique(), catalog)
-    return (
-        diagnoses[["patient_id", "code"]]
-        .drop_duplicates()
-        .merge(pairs, on="code")
-        .sort_values(["patient_id", "category", "code"])[["patient_id", "category", "code"]]
-        .reset_index(drop=True)
+    coded = encode_diagnoses(diagnoses)
+    return evidence_frame(coded, coded_evidence(coded, catalog))
+
+
+def evidence_frame(coded: CodedDiagnoses, evidence: CodedEvidence) -> pd.DataFrame:
+    """`CodedEvidence` as the long frame `patient_id` (str), `category` (categorical in catalog
+    order), `code` (str)."""
+    return pd.DataFrame(
+        {
+            "patient_id": pd.Series(
+                arrow_strings(coded.patients).take(evidence.patient), dtype="str"
+            ),
+            "category": pd.Categorical.from_codes(evidence.category, evidence.categories),
+            "code": pd.Series(arrow_strings(coded.codes).take(evidence.code), dtype="str"),
+        }
     )
 
 
@@ -241,20 +346,36 @@ def lookup_ccir(codes: Iterable[str] | pd.Series) -> pd.DataFrame:
     )
 
 
+def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
+    """CCIR view of coded diagnoses: (broad count per patient position, unknown codes frame).
+
+    The count is the number of distinct 3-character categories of codes CCIR marks chronic.
+    The unknown codes frame has columns `value` (code) and `count` (patients), most frequent
+    first, for the data-quality section.
+    """
+    ccir = lookup_ccir(coded.codes)
+    chronic = (ccir["indicator"] == CCIR_CHRONIC).to_numpy(dtype=bool, na_value=False)
+    block, blocks = pd.factorize(coded.codes.str.slice(0, 3))
+    rows = chronic[coded.code]
+    key = np.sort(coded.patient[rows].astype(np.int64) * len(blocks) + block[coded.code[rows]])
+    patient = key[first_of_runs(key)] // max(len(blocks), 1)
+    counts = np.bincount(patient, minlength=len(coded.patients)).astype(np.int64)
+    unknown = ccir["indicator"].isna().to_numpy()
+    patients = np.bincount(coded.code, minlength=len(coded.codes))
+    frame = pd.DataFrame(
+        {"value": coded.codes[unknown].to_numpy(), "count": patients[unknown].astype(np.int64)}
+    ).astype({"value": "str"})
+    frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
+    return counts, frame
+
+
 def broad_classification(diagnoses: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """CCIR view of `Panel.diagnoses`: (broad count per patient, codes CCIR cannot place).
 
     The count (int) is the number of distinct 3-character categories of codes CCIR marks chronic;
-    only patients with one appear (reindex with 0). The unknown codes frame has columns `value`
-    (code) and `count` (patients), most frequent first, for the data-quality section.
+    only patients with one appear (reindex with 0). The unknown codes frame: see `broad_counts`.
     """
-    ccir = lookup_ccir(diagnoses["code"].unique())
-    chronic = ccir.loc[(ccir["indicator"] == CCIR_CHRONIC).to_numpy(bool, na_value=False), "code"]
-    rows = diagnoses.loc[diagnoses["code"].isin(chronic), ["patient_id", "code"]]
-    blocks = rows.assign(block=rows["code"].str.slice(0, 3))
-    counts = blocks.groupby("patient_id")["block"].nunique().astype("int64")
-    unknown = ccir.loc[ccir["indicator"].isna().to_numpy(), "code"]
-    patients = diagnoses[diagnoses["code"].isin(unknown)].groupby("code")["patient_id"].nunique()
-    frame = patients.rename("count").rename_axis("value").reset_index()
-    frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
-    return counts, frame
+    coded = encode_diagnoses(diagnoses)
+    counts, unknown = broad_counts(coded)
+    series = pd.Series(counts, index=coded.patients, dtype="int64")
+    return series[series > 0], unknown

@@ -30,7 +30,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ccm_assess.conditions import broad_classification, catalog_evidence, display_names, dotted
+from ccm_assess.conditions import (
+    CodedDiagnoses,
+    CodedEvidence,
+    arrow_strings,
+    broad_counts,
+    coded_evidence,
+    display_names,
+    dotted,
+    encode_diagnoses,
+    evidence_frame,
+    first_of_runs,
+    positions,
+)
 from ccm_assess.panel import Panel
 from ccm_assess.payers import MEDICARE_CLASSES, PAYER_CLASSES
 
@@ -61,50 +73,42 @@ class Eligibility:
     """The panel shows secondary payers, so G0558 (dual eligible) can be told from G0557."""
 
 
-def _join_runs(frame: pd.DataFrame, keys: list[str], column: str, sep: str) -> pd.DataFrame:
-    """`sep`-join `column` over runs of equal `keys` (frame sorted by them): one row per run.
+def _join_runs(values: pa.Array, start: np.ndarray, sep: str) -> pa.Array:
+    """`sep`-join `values` over runs (`start` marks the first of each): one string per run.
 
     Vectorised with an Arrow list array, so it costs little even for a million rows.
     """
-    start = np.zeros(len(frame), dtype=bool)
-    for key in keys:
-        start |= frame[key].ne(frame[key].shift()).to_numpy(dtype=bool, na_value=True)
-    offsets = pa.array(np.append(np.flatnonzero(start), len(frame)), pa.int32())
-    values = pa.array(frame[column], pa.string())
-    if isinstance(values, pa.ChunkedArray):  # pandas hands Arrow-backed columns over chunked
-        values = values.combine_chunks()
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
-    runs = frame.loc[start, keys].reset_index(drop=True)
-    runs[column] = pd.Series(joined, dtype="str")
-    return runs
+    offsets = pa.array(np.append(np.flatnonzero(start), len(start)), pa.int32())
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
 
 
-def _evidence_text(evidence: pd.DataFrame, names: dict[str, str], index: pd.Index) -> pd.DataFrame:
-    """Per patient: `categories` (`;`-joined ids), `condition_names` (`; `-joined display
-    names) and `evidence` (`category: codes; ...`, codes dotted), NA without a category.
-
-    `evidence` is sorted by patient, category (catalog order), code.
+def _evidence_text(
+    coded: CodedDiagnoses, evidence: CodedEvidence, names: dict[str, str]
+) -> tuple[np.ndarray, dict[str, pd.Series]]:
+    """(distinct categories per patient position, and per patient: `categories` (`;`-joined
+    ids), `condition_names` (`; `-joined display names) and `evidence` (`category: codes;
+    ...`, codes dotted), NA without a category). `evidence` is sorted by patient, category, code.
     """
-    readable = evidence.assign(
-        code=dotted(evidence["code"]), category=evidence["category"].astype("str")
-    )
-    per_category = _join_runs(readable, ["patient_id", "category"], "code", ", ")
-    per_category["text"] = per_category["category"] + ": " + per_category["code"]
-    per_category["name"] = per_category["category"].map(names)
-    columns = {
-        "categories": ("category", ";"),
-        "condition_names": ("name", "; "),
-        "evidence": ("text", "; "),
+    index = coded.patients
+    run = first_of_runs(evidence.patient, evidence.category)
+    codes = arrow_strings(dotted(coded.codes)).take(pa.array(evidence.code))
+    category = pa.array(evidence.category[run])
+    ids = pa.array(evidence.categories, pa.string()).take(category)
+    per_category = {  # label: (one value per patient and category, separator)
+        "categories": (ids, ";"),
+        "condition_names": (pa.array([names[c] for c in evidence.categories]).take(category), "; "),
+        "evidence": (pc.binary_join_element_wise(ids, _join_runs(codes, run, ", "), ": "), "; "),
     }
-    return pd.DataFrame(
-        {
-            label: _join_runs(per_category, ["patient_id"], column, sep)
-            .set_index("patient_id")[column]
-            .reindex(index)
-            for label, (column, sep) in columns.items()
-        },
-        index=index,
-    )
+    owner = evidence.patient[run]
+    first = first_of_runs(owner)
+    slot = np.full(len(index), -1, dtype=np.int64)
+    slot[owner[first]] = np.arange(int(first.sum()))
+    take = pa.array(slot, mask=slot < 0)
+    text = {
+        label: pd.Series(_join_runs(values, first, sep).take(take), index=index, dtype="str")
+        for label, (values, sep) in per_category.items()
+    }
+    return np.bincount(owner, minlength=len(index)).astype(np.int64), text
 
 
 def _flag(column: pd.Series) -> pd.Series:
@@ -136,14 +140,13 @@ def assess_eligibility(
     excluded_reason = pd.Series(reason, index=index, dtype="str").replace("", np.nan)
     analysed = ~(deceased | hospice)
 
-    evidence = catalog_evidence(panel.diagnoses, catalog)
-    count = (
-        evidence.groupby("patient_id")["category"].nunique().reindex(index, fill_value=0)
-    ).astype("int64")
+    coded = encode_diagnoses(panel.diagnoses, index)
+    evidence = coded_evidence(coded, catalog)
     names = display_names(catalog)
-    text = _evidence_text(evidence, names, index)
-    broad_counts, ccir_unknown = broad_classification(panel.diagnoses)
-    broad = broad_counts.reindex(index, fill_value=0).astype("int64")
+    counts, text = _evidence_text(coded, evidence, names)
+    count = pd.Series(counts, index=index)
+    broad_count, ccir_unknown = broad_counts(coded)
+    broad = pd.Series(broad_count, index=index)
 
     ccm = analysed & (count >= 2)
     pcm = analysed & (count == 1)
@@ -192,7 +195,7 @@ def assess_eligibility(
     return Eligibility(
         as_of=as_of,
         patients=frame,
-        evidence=evidence,
+        evidence=evidence_frame(coded, evidence),
         display_names=names,
         ccir_unknown=ccir_unknown,
         utilisation_known=has_ip or has_ed,
@@ -220,11 +223,14 @@ def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
     analysed = frame["analysed"]
     status = panel.ledger["status"].value_counts()
     evidence = eligibility.evidence
-    condition_counts = (
-        evidence[evidence["patient_id"].map(analysed).to_numpy(dtype=bool)]
-        .groupby("category", observed=True)["patient_id"]
-        .nunique()
-    )
+    categories = evidence["category"].cat.categories
+    owner = positions(evidence["patient_id"], frame.index)
+    category = evidence["category"].cat.codes.to_numpy().astype(np.int64)
+    kept = (owner >= 0) & analysed.to_numpy(dtype=bool)[owner]
+    key = np.sort(owner[kept] * max(len(categories), 1) + category[kept])
+    distinct = key[first_of_runs(key)] % max(len(categories), 1)
+    per_category = np.bincount(distinct, minlength=len(categories))
+    condition_counts = dict(zip(categories, per_category, strict=True))
     complex_candidate = frame["complex_candidate"] & analysed
     tiers = frame.loc[analysed, "apcm_tier"].value_counts()
     apcm = {tier: int(tiers.get(tier, 0)) for tier in APCM_TIERS}

@@ -9,12 +9,17 @@ world-readable copy is ever left. Panel text that a spreadsheet could read as a 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -67,6 +72,12 @@ COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
     ("Location", "location", 18, "Location, as exported."),
 )
 _PANEL_TEXT = ("Patient ID", "Name", "Phone", "Payer", "Provider", "Location")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
+"""Characters XML 1.0 does not allow (RE2 syntax, for Arrow)."""
+_FIRST_SHEET_XML = "xl/worksheets/sheet1.xml"
+"""Where openpyxl puts the first sheet created (the worklist)."""
+_ROWS_PER_CHUNK = 20_000
 
 
 def escape_formulas(text: pd.Series) -> pd.Series:
@@ -138,7 +149,8 @@ def _cell(
 
 
 def _fill_sheet(sheet: WriteOnlyWorksheet, table: pd.DataFrame, as_of: dt.date) -> None:
-    """Title, note, header (row 3) and rows; write-only, so layout is set before the rows."""
+    """Title, note and header (row 3); write-only, so layout is set first. The patient rows
+    go in afterwards as XML (`_row_xml`), spliced in by `_save`."""
     widths = {header: width for header, _, width, _ in COLUMNS}
     for column, header in enumerate(table.columns, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = widths[header]
@@ -155,10 +167,43 @@ def _fill_sheet(sheet: WriteOnlyWorksheet, table: pd.DataFrame, as_of: dt.date) 
     fill = PatternFill("solid", fgColor="DDEBF7")
     bold = Font(bold=True)
     sheet.append([_cell(sheet, h, font=bold, fill=fill, wrap=True) for h in table.columns])
-    if "Last visit" in table:  # date objects get the yyyy-mm-dd number format
-        table = table.assign(**{"Last visit": table["Last visit"].dt.date})
-    for row in table.astype(object).where(table.notna(), None).to_numpy().tolist():
-        sheet.append(row)
+
+
+def _text_xml(values: pd.Series) -> pa.Array:
+    """Text as XML character data: `&`, `<`, `>` escaped, CR kept as a reference, characters
+    XML 1.0 forbids (other control characters) dropped."""
+    text = pa.array(values.astype("str"), pa.string())
+    text = pc.replace_substring_regex(text, _ILLEGAL_XML, "")
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
+        text = pc.replace_substring(text, raw, escaped)
+    return text
+
+
+def _row_xml(table: pd.DataFrame, date_style: int, first_row: int) -> pa.Array:
+    """SpreadsheetML `<row>` elements of `table`, one string per row, built column-wise.
+
+    Text goes in as inline strings, whole numbers as numbers, datetimes as Excel serial days
+    with `date_style` (the workbook's `yyyy-mm-dd` cell format); missing values leave no cell.
+    """
+    numbers = pa.array(np.arange(first_row, first_row + len(table)).astype(str), pa.string())
+    cells = []
+    for position, header in enumerate(table.columns, start=1):
+        values = table[header]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            days = (values.dt.normalize() - _EXCEL_EPOCH).dt.days.astype("Int64").astype("str")
+            kind, body, close = f'" s="{date_style}" t="n"><v>', days, "</v></c>"
+        elif pd.api.types.is_integer_dtype(values):
+            kind, body, close = '" t="n"><v>', values.astype("Int64").astype("str"), "</v></c>"
+        else:
+            kind, body, close = (
+                '" t="inlineStr"><is><t xml:space="preserve">',
+                values,
+                "</t></is></c>",
+            )
+        reference = f'<c r="{get_column_letter(position)}'
+        cell = pc.binary_join_element_wise(reference, numbers, kind, _text_xml(body), close, "")
+        cells.append(pc.fill_null(cell, ""))
+    return pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
 
 
 def _fill_about(sheet: WriteOnlyWorksheet, table: pd.DataFrame) -> None:
@@ -173,6 +218,31 @@ def _fill_about(sheet: WriteOnlyWorksheet, table: pd.DataFrame) -> None:
     sheet.append(["Note", "A leading apostrophe marks panel text kept from acting as a formula."])
 
 
+def _save(workbook: Workbook, rows: pa.Array, path: str) -> None:
+    """Save `workbook` to `path` with `rows` (XML) appended to the first sheet's rows."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with (
+        zipfile.ZipFile(buffer) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename != _FIRST_SHEET_XML:
+                out.writestr(info, data)
+                continue
+            head, end, tail = data.partition(b"</sheetData>")
+            if not end:
+                raise ValueError(f"no </sheetData> in {_FIRST_SHEET_XML} as openpyxl wrote it")
+            with out.open(info.filename, "w") as sheet:
+                sheet.write(head)
+                for start in range(0, len(rows), _ROWS_PER_CHUNK):
+                    chunk = rows.slice(start, _ROWS_PER_CHUNK)
+                    joined = pc.binary_join(pa.ListArray.from_arrays([0, len(chunk)], chunk), "")
+                    sheet.write(joined[0].as_py().encode("utf-8"))
+                sheet.write(end + tail)
+
+
 def write_worklist(
     panel: Panel, eligibility: Eligibility, path: str | Path, *, as_of: dt.date
 ) -> Path:
@@ -181,14 +251,17 @@ def write_worklist(
     target.parent.mkdir(parents=True, exist_ok=True)
     table = worklist_frame(panel, eligibility)
     workbook = Workbook(write_only=True)
-    _fill_sheet(workbook.create_sheet(SHEET), table, as_of)
+    sheet = workbook.create_sheet(SHEET)
+    _fill_sheet(sheet, table, as_of)
     _fill_about(workbook.create_sheet(ABOUT_SHEET), table)
+    date_style = WriteOnlyCell(sheet, value=dt.date(2000, 1, 1)).style_id  # yyyy-mm-dd
+    rows = _row_xml(table, date_style, HEADER_ROW + 1)
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     os.close(handle)  # mkstemp made it 0o600; openpyxl reopens it by name
     try:
-        workbook.save(temporary)
+        _save(workbook, rows, temporary)
         os.chmod(temporary, 0o600)
         os.replace(temporary, target)
     except BaseException:
