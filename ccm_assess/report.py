@@ -100,7 +100,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
     """Papermill parameters: the CLI options, with the panel handed over already read."""
     return {
         "panel_path": "",
-        "prepared_panel": str(prepared),
+        "prepared_panel": str(prepared.resolve()),
         "practice": practice,
         "as_of": options.as_of.isoformat(),
         "locality": options.locality or "",
@@ -128,6 +128,7 @@ def execute_notebook(parameters: dict[str, object], output: Path, workdir: Path)
             parameters=parameters,
             kernel_name="python3",
             progress_bar=False,
+            request_save_on_cell_execute=False,  # write the notebook once, not after each cell
             cwd=str(NOTEBOOK.parent),
             # the kernel's start-up warnings (plain-TCP transport on loopback) are noise here
             extra_arguments=["--IPKernelApp.log_level=ERROR"],

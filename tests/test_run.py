@@ -1,0 +1,286 @@
+"""`ccm-assess run` end to end on the bundled sample practice: one real run, many checks.
+
+The run happens once per module, as a user would start it (the console script in a
+subprocess), inside a network namespace with only loopback when the machine allows it, so
+any attempt to reach the network would fail the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from plotly.offline import get_plotlyjs
+
+from ccm_assess.export import count_drawn_plots, find_browser, scan_html
+from ccm_assess.payers import PAYER_CLASSES
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+PANEL = SAMPLE / "sunrise_family_medicine_panel.xlsx"
+CLI = [sys.executable, "-m", "ccm_assess"]
+SECTIONS = [
+    "Executive summary",
+    "Your patients",
+    "Staffing",
+    "Money",
+    "In-house vs managed vs hybrid",
+    "Sensitivity",
+    "Readiness",
+    "90-day launch plan",
+    "Appendix",
+]
+SCENARIO_METRICS = {
+    "enrolled_steady_state",
+    "ftes_steady_state",
+    "monthly_net_steady_state",
+    "year1_net",
+    "horizon_net",
+    "break_even_month",
+    "roi",
+    "p10_horizon_net",
+    "p90_horizon_net",
+}
+
+pytestmark = pytest.mark.e2e
+
+
+def _isolated(command: list[str]) -> list[str]:
+    """The command inside a fresh network namespace with loopback only, where possible."""
+    unshare, ip = shutil.which("unshare"), shutil.which("ip")
+    if os.geteuid() != 0 or not unshare or not ip:
+        return command
+    probe = subprocess.run([unshare, "-n", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return command
+    quoted = " ".join(f"'{part}'" for part in command)
+    return [unshare, "-n", "sh", "-c", f"{ip} link set lo up && exec {quoted}"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("assessment")
+    home = tmp_path_factory.mktemp("home")
+    env = {**os.environ, "HOME": str(home), "JUPYTER_DATA_DIR": str(home / "jupyter")}
+    command = [
+        *CLI,
+        "run",
+        str(PANEL),
+        "--questionnaire",
+        str(SAMPLE / "questionnaire.yaml"),
+        "--practice",
+        "Sunrise Family Medicine",
+        "--locality",
+        "TX 99",
+        "--as-of",
+        "2026-11-20",
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(_isolated(command), capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+@pytest.fixture(scope="module")
+def summary(run) -> dict:
+    return json.loads((run[0] / "summary.json").read_text())
+
+
+def test_every_output_file_is_written(run):
+    out, _ = run
+    names = {path.name for path in out.iterdir()}
+    expected = {
+        "report.html",
+        "workbook.xlsx",
+        "worklist.xlsx",
+        "summary.json",
+        "assessment.ipynb",
+        "assumptions_used.yaml",
+    }
+    if find_browser() is not None:
+        expected.add("report.pdf")
+    assert expected <= names
+    assert not [name for name in names if name.startswith(".")], "staging left behind"
+
+
+def test_summary_follows_schema_version_1(summary):
+    assert summary["schema_version"] == 1
+    assert summary["as_of"] == "2026-11-20"
+    assert summary["practice"] == "Sunrise Family Medicine"
+    panel = summary["panel"]
+    assert panel["rows_read"] == panel["rows_used"] + panel["rows_skipped"] + panel["rows_rejected"]
+    # spec/outputs.md: the keys, integers for counts (null only where suppressed or unknown)
+    eligibility = summary["eligibility"]
+    assert set(eligibility["ccm_eligible_by_payer"]) == set(PAYER_CLASSES)
+    assert set(eligibility["apcm_tiers"]) == {"G0556", "G0557", "G0558"}
+    for key in ("ccm_eligible", "pcm_candidates", "broad_ccm_eligible"):
+        assert isinstance(eligibility[key], int)
+    assert set(summary["scenarios"]) == {"in_house", "managed", "hybrid"}
+    for metrics in summary["scenarios"].values():
+        assert SCENARIO_METRICS <= set(metrics)
+    assert summary["rates"]["year"] == 2026 and summary["rates"]["locality"].startswith("TX 99")
+    assert 0 <= summary["readiness"]["score"] <= 100
+    assert summary["recommendation"] in {"in_house", "managed", "hybrid"}
+    assert all(path.count(".") >= 1 for path in summary["suppressed"])
+
+
+def test_summary_counts_match_the_check_command(summary):
+    checked = subprocess.run(
+        [*CLI, "check", str(PANEL), "--as-of", "2026-11-20", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    counts = json.loads(checked.stdout)
+    assert counts["panel"] == summary["panel"]
+    assert counts["eligibility"]["ccm_eligible"] == summary["eligibility"]["ccm_eligible"]
+
+
+def test_html_is_self_contained_and_draws_every_chart(run):
+    html = run[0] / "report.html"
+    markup = html.read_text(encoding="utf-8")
+    scan = scan_html(markup)
+    assert scan.loads == [], scan.loads
+    assert scan.plotly_js == 1
+    assert scan.plot_divs >= 10
+    for section in SECTIONS:
+        assert section in markup
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no Chromium/Chrome on this machine to render the report")
+    assert count_drawn_plots(html, browser=browser) == scan.plot_divs
+
+
+def test_pdf_is_a4_with_every_section_in_order(run):
+    pdf = run[0] / "report.pdf"
+    if not pdf.exists() or not shutil.which("pdftotext"):
+        pytest.skip("no browser printed a PDF, or poppler-utils is not installed")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    positions = [text.find(section) for section in SECTIONS]
+    assert all(p >= 0 for p in positions), dict(zip(SECTIONS, positions, strict=True))
+    assert positions == sorted(positions)
+    assert "Page 1 of" in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"Page size:\s+59[45]\.\d+ x 84[12]\.\d+ pts \(A4\)", info)
+
+
+def test_workbook_has_the_expected_sheets(run):
+    book = openpyxl.load_workbook(run[0] / "workbook.xlsx")
+    assert book.sheetnames == [
+        "Summary",
+        "Funnel",
+        "Scenarios",
+        "Sensitivity",
+        "Assumptions",
+        "Rates",
+        "Data quality",
+        "Readiness",
+    ]
+    assert book["Summary"]._charts and book["Scenarios"]._charts
+
+
+def test_worklist_is_owner_only_and_says_it_holds_phi(run):
+    worklist = run[0] / "worklist.xlsx"
+    assert stat.S_IMODE(worklist.stat().st_mode) == 0o600
+    book = openpyxl.load_workbook(worklist, read_only=True)
+    assert "PHI" in book.sheetnames[0]
+
+
+# Shapes of the sample's identifiers; a text's candidates are matched against the panel's set.
+PHI_SHAPES = {
+    "id": r"(?<![\d.,])\d{6}(?![\d.,])",  # not a piece of a longer number
+    "name": r"[A-Z][\w'-]+, [A-Z][\w'-]+",
+    "phone": r"\(\d{3}\) \d{3}-\d{4}",
+    "street": r"\d{1,5} [A-Z][a-z]+ [A-Z][a-z]+",
+    "date": r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}",
+}
+
+
+def _identifiers() -> dict[str, set[str]]:
+    """Every patient id, name, phone, street address and birth date of the sample panel."""
+    raw = pd.read_excel(PANEL, header=3, dtype=str, engine="calamine")
+    raw = raw[raw["Acct #"].fillna("").str.fullmatch(r"\d{6}")]
+    dob = pd.to_datetime(raw["DOB"], errors="coerce", format="mixed").dropna()
+    return {
+        "id": set(raw["Acct #"]),
+        "name": {n.rsplit(" ", 1)[0] if n.count(" ") > 1 else n for n in raw["Patient Name"]},
+        "phone": set(raw["Phone"].dropna()),
+        "street": {a.split(",")[0] for a in raw["Address"].dropna()},
+        "date": {f"{d:%Y-%m-%d}" for d in dob} | {f"{d:%m/%d/%Y}" for d in dob},
+    }
+
+
+def _texts(out: Path) -> dict[str, str]:
+    texts = {
+        name: (out / name).read_text(encoding="utf-8")
+        for name in ("report.html", "summary.json", "assessment.ipynb")
+    }
+    book = openpyxl.load_workbook(out / "workbook.xlsx")
+    texts["workbook.xlsx"] = "\n".join(
+        str(cell) for ws in book for row in ws.iter_rows(values_only=True) for cell in row
+    )
+    if (out / "report.pdf").exists() and shutil.which("pdftotext"):
+        texts["report.pdf"] = subprocess.run(
+            ["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True
+        ).stdout
+    return texts
+
+
+def test_no_identifier_from_the_panel_in_any_non_phi_output(run):
+    panel = _identifiers()
+    assert sum(map(len, panel.values())) > 9000  # ids, names, phones, streets, dates
+    # plotly.js (inlined in the report) carries example dates of its own: not the panel's
+    bundle = get_plotlyjs()
+    hits = {}
+    for name, text in _texts(run[0]).items():
+        for kind, shape in PHI_SHAPES.items():
+            found = set(re.findall(shape, text)) & panel[kind]
+            found -= {value for value in found if value in bundle}
+            if found:
+                hits[f"{name}: {kind}"] = sorted(found)[:5]
+    assert hits == {}
+
+
+def test_the_phi_scan_finds_what_it_looks_for(run):
+    """The scan is not vacuous: the worklist, which is PHI, holds the panel's identifiers."""
+    panel = _identifiers()
+    book = openpyxl.load_workbook(run[0] / "worklist.xlsx", read_only=True)
+    text = "\n".join(
+        str(cell) for ws in book for row in ws.iter_rows(values_only=True) for cell in row
+    )
+    for kind in ("id", "name", "phone"):
+        assert set(re.findall(PHI_SHAPES[kind], text)) & panel[kind], kind
+
+
+def test_notebook_parameters_are_documented():
+    help_text = subprocess.run(
+        [sys.executable, "-m", "papermill", "--help-notebook", "notebooks/ccm_assessment.ipynb"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    for name in ("panel_path", "prepared_panel", "practice", "as_of", "locality", "year"):
+        assert re.search(rf"{name}: .+", help_text), name
+
+
+def test_bad_panel_stops_before_anything_runs(tmp_path):
+    bad = tmp_path / "no_ids.csv"
+    bad.write_text("Name,Dx\nSmith,E11.9\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*CLI, "run", str(bad), "--out", str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "patient id" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists() or not any(out.iterdir())
