@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import BatchError, CcmAssessError
 from ccm_assess.payers import PAYER_CLASSES
 from ccm_assess.privacy import FORMULA_PREFIXES, SUPPRESSED
 from ccm_assess.sources import SUFFIXES
@@ -53,10 +53,6 @@ NEVER = "never"
 """A break-even month of null in summary.json: the model does not break even in the horizon."""
 
 Progress = Callable[[str], None]
-
-
-class BatchError(CcmAssessError):
-    """The batch input cannot be used (missing, empty, or a listing without panels)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from ccm_assess.errors import CcmAssessError
 
 EXIT_USAGE = 2
+EXIT_BUG = 1
 
 
 def _as_of(text: str) -> dt.date:
@@ -195,5 +196,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ccm-assess: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("ccm-assess: interrupted", file=sys.stderr)
+        print("ccm-assess: interrupted; no partial report was left behind", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return 0  # output piped into `head` and the like
+    except Exception as error:  # a bug of ours: one readable line, the details in a log file
+        log = _write_crash_log()
+        print(
+            f"ccm-assess: unexpected error ({type(error).__name__}: {error}). This is a bug "
+            f"in ccm-assess, not a problem with your file; please report it with {log}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def _write_crash_log() -> Path:
+    """The current exception's traceback in a temporary file (no panel data is in it)."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="ccm-assess-crash-", suffix=".log", delete=False
+    ) as handle:
+        traceback.print_exc(file=handle)
+    return Path(handle.name)

@@ -44,7 +44,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import CatalogError
 from ccm_assess.reference import data_path, read_data_csv
 
 CATALOG_FILE = "conditions.csv"
@@ -59,10 +59,6 @@ CCIR_FILE = "ccir_v2023_1.csv.gz"
 CCIR_CHRONIC, CCIR_NO_DETERMINATION = 1, 9
 _CCIR_DISAGREE = -1
 _PREFIX = r"^[A-Z][0-9][0-9A-Z]{1,5}$"
-
-
-class CatalogError(CcmAssessError):
-    """A condition catalog file is malformed."""
 
 
 def load_catalog(path: str | Path | None = None) -> pd.DataFrame:

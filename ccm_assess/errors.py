@@ -5,6 +5,11 @@ CcmAssessError            base: the CLI prints the message and exits with status
 ├── AssumptionsError      an assumptions file names an unknown assumption or a bad value
 ├── QuestionnaireError    a questionnaire file is missing or malformed
 ├── LocalityError         a Medicare locality that the GPCI table does not know
+├── FeeScheduleError      a fee schedule year, CF period, setting or CMS file not usable
+├── CatalogError          a condition catalog file is malformed
+├── ModelInputError       counts or rates given to the model are incomplete
+├── ScenarioError         a scenario that cannot be loaded, named, found or exported
+├── BatchError            the batch input cannot be used
 └── ReportError           an export step failed (notebook execution, HTML, workbook)
 """
 
@@ -29,6 +34,26 @@ class QuestionnaireError(CcmAssessError):
 
 class LocalityError(CcmAssessError):
     """A Medicare payment locality that the GPCI table does not know."""
+
+
+class FeeScheduleError(CcmAssessError):
+    """A fee schedule year, CF period, setting or CMS file that cannot be used."""
+
+
+class CatalogError(CcmAssessError):
+    """A condition catalog file is malformed."""
+
+
+class ModelInputError(CcmAssessError):
+    """The counts or rates given to the model are incomplete."""
+
+
+class ScenarioError(CcmAssessError):
+    """A scenario that cannot be loaded, named, found or exported."""
+
+
+class BatchError(CcmAssessError):
+    """The batch input cannot be used (missing, empty, or a listing without panels)."""
 
 
 class ReportError(CcmAssessError):

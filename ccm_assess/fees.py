@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.errors import CcmAssessError, LocalityError
+from ccm_assess.errors import FeeScheduleError, LocalityError
 from ccm_assess.reference import data_path, read_data_csv
 
 YEARS = (2024, 2025, 2026)
@@ -55,10 +55,6 @@ _GPCI_HEADERS = {  # the first field's names find the header row (as HCPCS does 
 }
 _OPTIONAL = {"conversion_factor", "mac"}
 _STATE_NUMBER = re.compile(r"^([A-Z]{2})[\s,\-/]*(\d{1,3})$")
-
-
-class FeeScheduleError(CcmAssessError):
-    """A fee schedule year, CF period, setting or CMS file that cannot be used."""
 
 
 @dataclass(frozen=True)

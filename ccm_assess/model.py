@@ -31,7 +31,7 @@ import pandas as pd
 
 from ccm_assess import staffing
 from ccm_assess.assumptions import Assumptions
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import ModelInputError
 
 CCM_CODES = ("99490", "99439", "99487", "99489", "99491", "99437", "G0506")
 CARE_CODES = CCM_CODES[:-1]  # the monthly codes (G0506 is billed once, at initiation)
@@ -61,10 +61,6 @@ SUMMARY_METRICS = (
 )
 
 Values = staffing.Values
-
-
-class ModelInputError(CcmAssessError):
-    """The counts or rates given to the model are incomplete."""
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from ccm_assess.assessment import (
     rates_of,
 )
 from ccm_assess.assumptions import Assumptions, Value, load_assumptions
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import ScenarioError
 from ccm_assess.model import SUMMARY_METRICS, PracticeCapacity, ScenarioResult
 from ccm_assess.panel import read_panel
 from ccm_assess.readiness import load_questionnaire
@@ -51,10 +51,6 @@ COMPARE_METRICS = (*SUMMARY_METRICS, "peak_cash_need", "net_per_enrolled_month")
 """The columns of `ScenarioBook.compare` (summary.json scenario metrics, USD, months, FTEs)."""
 BUNDLED_GPCI = "gpci_2025.csv"
 _LOCALITY_KEY = re.compile(r"^([A-Z]{2}) (\d{1,3})\b")
-
-
-class ScenarioError(CcmAssessError):
-    """A scenario that cannot be loaded, named, found or exported."""
 
 
 @dataclass(frozen=True)
