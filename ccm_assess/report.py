@@ -24,7 +24,7 @@ from ccm_assess.errors import ReportError
 from ccm_assess.fees import find_locality, national
 from ccm_assess.panel import read_panel
 from ccm_assess.privacy import suppressed_summary
-from ccm_assess.readiness import load_questionnaire
+from ccm_assess.questionnaire import load_questionnaire
 
 FORMATS = ("html", "pdf", "xlsx")
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "ccm_assessment.ipynb"
@@ -111,8 +111,13 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
     }
 
 
-def execute_notebook(parameters: dict[str, object], output: Path, workdir: Path) -> Path:
-    """Run the report notebook with papermill in a fresh kernel; errors -> ReportError."""
+def execute_notebook(
+    parameters: dict[str, object], output: Path, workdir: Path, *, failed: Path
+) -> Path:
+    """Run the report notebook with papermill in a fresh kernel; errors -> ReportError.
+
+    A notebook that fails is kept as `failed` for inspection (never under the report's name).
+    """
     import papermill
 
     env = {
@@ -134,9 +139,11 @@ def execute_notebook(parameters: dict[str, object], output: Path, workdir: Path)
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except papermill.PapermillExecutionError as error:
+        if output.exists():
+            os.replace(output, failed)
         raise ReportError(
             f"the report notebook failed in cell {error.exec_count}: {error.ename}: "
-            f"{error.evalue}. The executed notebook is in {output} for inspection."
+            f"{error.evalue}. No report was written; the failed notebook is {failed}."
         ) from error
     finally:
         for key, value in saved.items():
@@ -188,18 +195,22 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
     assumptions used and the worklist are always written.
     """
     assessment = prepare(options, progress)
-    options.out.mkdir(parents=True, exist_ok=True)
+    # Absolute from here on: papermill runs the notebook from notebooks/ (it changes the working
+    # directory) while the workbook and worklist are written in another thread.
+    out = options.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix=".ccm-assess-", dir=options.out) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".ccm-assess-", dir=out) as tmp:
         staging, workdir = Path(tmp) / "out", Path(tmp) / "work"
         staging.mkdir()
         workdir.mkdir()
         with ThreadPoolExecutor(max_workers=1) as pool:
             tables: Future[None] = pool.submit(_write_tables, assessment, staging, options.formats)
             if {"html", "pdf"} & set(options.formats):
-                notes += _write_report(assessment, options, staging, workdir, progress)
+                notes += _write_report(assessment, options, staging, workdir, progress, out)
             tables.result()
-        files = _publish(staging, options.out)
+        files = _publish(staging, out)
+    (out / "assessment.failed.ipynb").unlink(missing_ok=True)  # from an earlier failed run
     for name, path in files.items():
         progress(f"  {name:<22} {path}")
     for note in notes:
@@ -208,13 +219,20 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
 
 
 def _write_report(
-    assessment: Assessment, options: RunOptions, staging: Path, workdir: Path, progress: Progress
+    assessment: Assessment,
+    options: RunOptions,
+    staging: Path,
+    workdir: Path,
+    progress: Progress,
+    out: Path,
 ) -> list[str]:
     """Execute the report notebook, export report.html and print report.pdf into staging."""
     prepared = save_prepared(assessment.panel, workdir / "panel.pkl")
     parameters = notebook_parameters(options, prepared, assessment.practice)
     progress("Running the report notebook ...")
-    notebook = execute_notebook(parameters, staging / "assessment.ipynb", workdir)
+    notebook = execute_notebook(
+        parameters, staging / "assessment.ipynb", workdir, failed=out / "assessment.failed.ipynb"
+    )
     progress("Exporting report.html ...")
     html = export.export_html(
         notebook,
