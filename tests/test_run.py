@@ -84,9 +84,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Comp
         "--as-of",
         "2026-11-20",
         "--out",
-        str(out),
+        out.name,  # relative, as a consultant types it: the notebook runs from another folder
     ]
-    done = subprocess.run(_isolated(command), capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(
+        _isolated(command), capture_output=True, text=True, env=env, timeout=600, cwd=out.parent
+    )
     assert done.returncode == 0, done.stderr
     return out, done
 
