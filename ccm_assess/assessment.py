@@ -21,16 +21,11 @@ import pandas as pd
 from ccm_assess import fees
 from ccm_assess.assumptions import Assumptions, load_assumptions
 from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
-from ccm_assess.model import (
-    InvisibleWork,
-    PracticeCapacity,
-    ScenarioResult,
-    invisible_work_value,
-    program_comparison,
-    simulate,
-)
+from ccm_assess.model import PracticeCapacity, ScenarioResult, simulate
 from ccm_assess.panel import Panel, read_panel
-from ccm_assess.readiness import Answers, Readiness, readiness_summary, score_readiness
+from ccm_assess.programs import InvisibleWork, invisible_work_value, program_comparison
+from ccm_assess.questionnaire import Answers
+from ccm_assess.readiness import Readiness, readiness_summary, score_readiness
 from ccm_assess.recommendation import Recommendation, launch_plan, recommend
 from ccm_assess.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 

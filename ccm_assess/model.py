@@ -81,7 +81,8 @@ class PanelInputs:
     visit_share: float | None  # share of eligible patients needing an initiating visit
 
 
-def _count(mapping: Mapping[str, Any] | None, key: str) -> float:
+def count_in(mapping: Mapping[str, Any] | None, key: str) -> float:
+    """`mapping[key]` as a float (patients); missing or None counts as 0."""
     value = (mapping or {}).get(key)
     return float(value) if value is not None else 0.0
 
@@ -94,14 +95,14 @@ def panel_inputs(counts: Mapping[str, Any], ma_pays_ccm: bool) -> PanelInputs:
             "The eligibility counts have no `ccm_eligible_by_payer`: the model needs the "
             "CCM-eligible patients by payer class (run the eligibility step first)."
         )
-    ffs = _count(by_payer, "medicare_ffs")
-    ma = _count(by_payer, "medicare_advantage")
+    ffs = count_in(by_payer, "medicare_ffs")
+    ma = count_in(by_payer, "medicare_advantage")
     pool = ffs + ma * ma_pays_ccm
     complex_share = None
     if counts.get("complex_ccm_candidates_by_payer") is not None and pool > 0:
         cx = counts["complex_ccm_candidates_by_payer"]
         complex_share = (
-            _count(cx, "medicare_ffs") + _count(cx, "medicare_advantage") * ma_pays_ccm
+            count_in(cx, "medicare_ffs") + count_in(cx, "medicare_advantage") * ma_pays_ccm
         ) / pool
     elif counts.get("complex_ccm_candidates") is not None and counts.get("ccm_eligible"):
         complex_share = counts["complex_ccm_candidates"] / counts["ccm_eligible"]
@@ -167,7 +168,7 @@ def lane_shares(inputs: PanelInputs, values: Values) -> dict[str, np.ndarray]:
     }
 
 
-def _units_per_billed_month(
+def units_per_billed_month(
     lanes: Mapping[str, np.ndarray], values: Values
 ) -> dict[str, np.ndarray]:
     """Units of each monthly code per billed patient-month (one lane per patient-month)."""
@@ -268,7 +269,7 @@ def program_flows(
     """Funnel, code units and revenue by month for an outreach pace (patients a month)."""
     funnel = _funnel(inputs, values, pace, months)
     billed = funnel["enrolled"] * values["billable_month_rate"][:, None]
-    per_month = _units_per_billed_month(lane_shares(inputs, values), values)
+    per_month = units_per_billed_month(lane_shares(inputs, values), values)
     units = {code: billed * share[:, None] for code, share in per_month.items()}
     units["G0506"] = funnel["starts"] * values["g0506_share"][:, None]
     to_usd = payer_factor(inputs, values)[:, None]
@@ -596,128 +597,3 @@ def simulate(
         key: _result(DELIVERY_MODELS[key], run, capacity)
         for key, run in _run_all(counts, rates, assumptions, capacity).items()
     }
-
-
-def _billable_pool(counts: Mapping[str, Any], key: str, inputs: PanelInputs, pays: bool) -> float:
-    """Patients of `key` in billable payer classes (by payer when known, else pro rata)."""
-    by_payer = counts.get(f"{key}_by_payer")
-    if by_payer is not None:
-        return _count(by_payer, "medicare_ffs") + _count(by_payer, "medicare_advantage") * pays
-    eligible = counts.get("ccm_eligible") or 0
-    share = (inputs.ffs + inputs.ma * pays) / eligible if eligible else 0.0
-    return float(counts.get(key) or 0) * share
-
-
-def program_comparison(
-    counts: Mapping[str, Any], rates: Mapping[str, float], assumptions: Assumptions
-) -> pd.DataFrame:
-    """Annual revenue potential of CCM, PCM and APCM for the panel, once fully enrolled (USD).
-
-    Each program enrols `consent_rate` of its billable patients (less those enrolled
-    elsewhere); CCM and PCM bill `billable_month_rate` of months, APCM every month (no time
-    threshold). APCM replaces CCM/PCM for the same patient-month, so compare "CCM + PCM"
-    with "APCM", not their sum. PCM is priced at 99426 (clinical staff, first 30 minutes).
-    APCM tiers count Medicare FFS and MA together; without MA payment they are scaled by the
-    FFS share of the CCM-eligible Medicare patients, and all programs are paid at the CCM
-    pool's payer mix (MA at `ma_rate_factor`).
-    """
-    pays = bool(assumptions["ma_pays_ccm"])
-    inputs = panel_inputs(counts, pays)
-    values = stack_values(assumptions)
-    usd = check_rates(rates, (*CCM_CODES, PCM_CODE, *APCM_CODES))
-    to_usd = float(payer_factor(inputs, values)[0])
-    collect = float(collection_factor(values)[0])
-    enrol = assumptions["consent_rate"] * (1 - assumptions["already_enrolled_elsewhere"])
-    billable = assumptions["billable_month_rate"]
-    per_month = _units_per_billed_month(lane_shares(inputs, values), values)
-    medicare = inputs.ffs + inputs.ma
-    apcm_scale = 1.0 if pays or medicare == 0 else inputs.ffs / medicare
-    tiers = counts.get("apcm_tiers") or {}
-    apcm_patients = sum(_count(tiers, code) for code in APCM_CODES) * apcm_scale
-    apcm_allowed = sum(_count(tiers, code) * usd[code] for code in APCM_CODES) * apcm_scale
-
-    def row(program: str, patients: float, months: float, allowed: float, note: str) -> dict:
-        """`months` billed per enrolled patient a year, `allowed` USD per billed month."""
-        enrolled = patients * enrol
-        per_year = enrolled * months * allowed * to_usd
-        return {
-            "program": program,
-            "patients": patients,
-            "enrolled": enrolled,
-            "billed_months_per_year": enrolled * months,
-            "allowed_per_year": per_year,
-            "collected_per_year": per_year * collect,
-            "note": note,
-        }
-
-    ccm = row(
-        "CCM",
-        inputs.ffs + inputs.ma * pays,
-        12 * billable,
-        sum(float(share[0]) * usd[code] for code, share in per_month.items()),
-        "99490/99439, 99487/99489, 99491/99437 by the lane assumptions",
-    )
-    pcm = row(
-        "PCM",
-        _billable_pool(counts, "pcm_candidates", inputs, pays),
-        12 * billable,
-        usd[PCM_CODE],
-        "single-condition patients, 99426 (30 minutes of clinical staff time)",
-    )
-    both = {key: ccm[key] + pcm[key] for key in ccm if key not in ("program", "note")}
-    both |= {"program": "CCM + PCM", "note": "different patients: multi- and single-condition"}
-    apcm = row(
-        "APCM",
-        apcm_patients,
-        12,
-        apcm_allowed / apcm_patients if apcm_patients else 0.0,
-        "G0556-G0558 by tier, every month (no time threshold); the practice must be "
-        "responsible for all primary care; replaces CCM/PCM",
-    )
-    frame = pd.DataFrame([ccm, pcm, both, apcm])
-    per_enrolled_month = frame["collected_per_year"] / (frame["enrolled"] * 12)
-    frame.insert(6, "collected_per_enrolled_month", per_enrolled_month.where(frame["enrolled"] > 0))
-    return frame
-
-
-@dataclass(frozen=True)
-class InvisibleWork:
-    """Existing between-visit coordination time, valued as CCM (hours and USD per month)."""
-
-    hours_per_month: float
-    billable_share: float
-    billable_hours_per_month: float
-    patients_supported: float
-    billed_patient_months: float
-    allowed_per_month: float
-    collected_per_month: float
-
-
-def invisible_work_value(
-    coordination_hours_per_week: float, rates: Mapping[str, float], assumptions: Assumptions
-) -> InvisibleWork:
-    """What existing coordination time would bill as standard CCM (99490 + 99439), per month.
-
-    The share of the time spent on CCM-eligible patients (`coordination_on_eligible_share`)
-    supports patients at `clinical_minutes_per_patient_month` each; `billable_month_rate` of
-    their months are billed. The billable share is the billed minutes (20 per 99490, 20 per
-    99439) over all those minutes. FFS rates; no complex or practitioner lane.
-    """
-    usd = check_rates(rates, ("99490", "99439"))
-    values = stack_values(assumptions)
-    extra = assumptions["share_99439_one"] + 2 * assumptions["share_99439_two"]
-    minutes = assumptions["clinical_minutes_per_patient_month"]
-    hours = coordination_hours_per_week * staffing.WEEKS_PER_MONTH
-    patients = hours * 60 * assumptions["coordination_on_eligible_share"] / minutes
-    billed = patients * assumptions["billable_month_rate"]
-    billed_minutes = billed * 20 * (1 + extra)
-    allowed = billed * (usd["99490"] + extra * usd["99439"])
-    return InvisibleWork(
-        hours_per_month=hours,
-        billable_share=billed_minutes / (hours * 60) if hours else 0.0,
-        billable_hours_per_month=billed_minutes / 60,
-        patients_supported=patients,
-        billed_patient_months=billed,
-        allowed_per_month=allowed,
-        collected_per_month=allowed * float(collection_factor(values)[0]),
-    )

@@ -27,7 +27,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from ccm_assess.readiness import Readiness, questionnaire_definition, round_score
+from ccm_assess.questionnaire import questionnaire_definition
+from ccm_assess.readiness import Readiness, round_score
 
 MODELS = ("in_house", "managed", "hybrid")
 MODEL_NAMES = {"in_house": "in-house", "managed": "managed", "hybrid": "hybrid"}

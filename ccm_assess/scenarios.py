@@ -40,7 +40,7 @@ from ccm_assess.assumptions import Assumptions, Value, load_assumptions
 from ccm_assess.errors import ScenarioError
 from ccm_assess.model import SUMMARY_METRICS, PracticeCapacity, ScenarioResult
 from ccm_assess.panel import read_panel
-from ccm_assess.readiness import load_questionnaire
+from ccm_assess.questionnaire import load_questionnaire
 from ccm_assess.reference import data_path
 
 ASSUMPTIONS_USED = "assumptions_used.yaml"

@@ -22,7 +22,8 @@ from ccm_assess.assessment import Assessment
 from ccm_assess.charts import MODEL_COLOURS
 from ccm_assess.model import CCM_CODES
 from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small
-from ccm_assess.readiness import questionnaire_definition, round_score
+from ccm_assess.questionnaire import questionnaire_definition
+from ccm_assess.readiness import round_score
 from ccm_assess.workbook import (
     CHANGED_FILL,
     COUNT,

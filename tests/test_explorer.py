@@ -11,7 +11,8 @@ import pytest
 from test_scenarios import TX_99, month_one_enrolled, small_inputs
 
 from ccm_assess.assumptions import load_assumptions, registry
-from ccm_assess.explorer import Explorer, format_value, scenario_figures, slider_bounds
+from ccm_assess.explorer import Explorer, slider_bounds
+from ccm_assess.explorer_views import format_value, scenario_figures
 from ccm_assess.scenarios import BASE_NAME, run_scenario
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

@@ -10,10 +10,9 @@ from ccm_assess.model import (
     SUMMARY_METRICS,
     ModelInputError,
     PracticeCapacity,
-    invisible_work_value,
-    program_comparison,
     simulate,
 )
+from ccm_assess.programs import invisible_work_value, program_comparison
 
 # 2026 national non-facility rates (ccm_rules.md section 2)
 RATES = {

@@ -11,16 +11,15 @@ import openpyxl
 import pytest
 
 from ccm_assess.errors import QuestionnaireError
-from ccm_assess.readiness import (
+from ccm_assess.questionnaire import (
     FORM_SHEET,
     Answers,
     answer_template_text,
     load_questionnaire,
     questionnaire_definition,
-    readiness_summary,
-    score_readiness,
     write_questionnaire_form,
 )
+from ccm_assess.readiness import readiness_summary, score_readiness
 
 REPO = Path(__file__).resolve().parents[1]
 DEFINITION = questionnaire_definition()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ccm_assess.readiness import Answers, questionnaire_definition, score_readiness
+from ccm_assess.questionnaire import Answers, questionnaire_definition
+from ccm_assess.readiness import score_readiness
 from ccm_assess.recommendation import RULES, hours_per_week, launch_plan, recommend
 
 DEFINITION = questionnaire_definition()

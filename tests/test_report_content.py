@@ -15,10 +15,20 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from ccm_assess import charts, fees, tables
+from ccm_assess import (
+    charts,
+    fees,
+    figures_money,
+    figures_patients,
+    report_appendix,
+    report_html,
+    report_text,
+    tables,
+)
 from ccm_assess.assumptions import load_assumptions
 from ccm_assess.model import CCM_CODES, COST_COLUMNS, ScenarioResult
-from ccm_assess.readiness import Answers, score_readiness
+from ccm_assess.questionnaire import Answers
+from ccm_assess.readiness import score_readiness
 from ccm_assess.sensitivity import MonteCarlo
 
 LABELS = {"in_house": "In-house", "managed": "Managed", "hybrid": "Hybrid"}
@@ -86,22 +96,22 @@ def _title(fig) -> str:
 
 
 def test_money_is_whole_dollars_with_a_true_minus():
-    assert tables.money(1234.56) == "$1,235"
-    assert tables.money(-1200.4) == "\u2212$1,200"
-    assert tables.money(-0.4) == "$0"  # no "minus zero"
-    assert tables.money(None) == tables.DASH
-    assert tables.money(float("nan")) == tables.DASH
+    assert report_html.money(1234.56) == "$1,235"
+    assert report_html.money(-1200.4) == "\u2212$1,200"
+    assert report_html.money(-0.4) == "$0"  # no "minus zero"
+    assert report_html.money(None) == report_html.DASH
+    assert report_html.money(float("nan")) == report_html.DASH
 
 
 def test_value_and_range_text_follow_the_unit():
-    assert tables.value_text(0.35, "share") == "35%"
-    assert tables.value_text(0.025, "share/month") == "2.5%"
-    assert tables.value_text(86070.0, "USD/year") == "$86,070 per year"
-    assert tables.value_text(35.0, "minutes") == "35 minutes"
-    assert tables.value_text(True, "bool") == "yes"
-    assert tables.value_text("revenue_share", "choice") == "revenue share"
-    assert tables.range_text(0.2, 0.6, "share") == "20%\u201360%"
-    assert tables.range_text(5.0, 25.0, "USD/patient-month") == "$5\u2013$25 per patient month"
+    assert report_html.value_text(0.35, "share") == "35%"
+    assert report_html.value_text(0.025, "share/month") == "2.5%"
+    assert report_html.value_text(86070.0, "USD/year") == "$86,070 per year"
+    assert report_html.value_text(35.0, "minutes") == "35 minutes"
+    assert report_html.value_text(True, "bool") == "yes"
+    assert report_html.value_text("revenue_share", "choice") == "revenue share"
+    assert report_html.range_text(0.2, 0.6, "share") == "20%\u201360%"
+    assert report_html.range_text(5.0, 25.0, "USD/patient-month") == "$5\u2013$25 per patient month"
 
 
 # ------------------------------------------------------------------------------ your patients
@@ -116,7 +126,7 @@ COUNTS = {
 
 
 def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
-    fig = charts.eligibility_funnel(
+    fig = figures_patients.eligibility_funnel(
         COUNTS, _scenario("managed", [0.0] * 12, enrolled_steady_state=420.4)
     )
     assert _title(fig) == "1,359 of 2,432 patients qualify for CCM"
@@ -126,7 +136,9 @@ def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
     # 1,359 / 2,432 = 55.9% -> 56%; 420 / 2,432 = 17.3% -> 17%
     assert funnel.text[2] == "1,359 (56%)" and funnel.text[4] == "420 (17%)"
     assert funnel.marker.color[-1] == charts.MODEL_COLOURS["managed"]
-    without_ma = charts.eligibility_funnel(COUNTS, _scenario("managed", [0.0]), ma_pays_ccm=False)
+    without_ma = figures_patients.eligibility_funnel(
+        COUNTS, _scenario("managed", [0.0]), ma_pays_ccm=False
+    )
     assert without_ma.data[0].x[3] == 700
 
 
@@ -134,7 +146,7 @@ def test_conditions_chart_suppresses_small_counts_and_drops_zeros():
     names = {"hypertension": "Hypertension", "parkinsons": "Parkinson's disease", "copd": "COPD",
              "asthma": "Asthma"}  # fmt: skip
     conditions = {"hypertension": 908, "parkinsons": 7, "asthma": 0, "copd": 207}
-    fig = charts.conditions_prevalence(conditions, names, analysed=2432)
+    fig = figures_patients.conditions_prevalence(conditions, names, analysed=2432)
     # 908 / 2,432 = 37.3% -> 37%
     assert _title(fig) == "Hypertension is the most common condition: 908 patients (37%)"
     bars = fig.data[0]
@@ -149,7 +161,7 @@ def test_chronic_count_distribution_share_and_suppression():
     # patient with 5 conditions is not counted. Bins 0 (4) and 1 (5) are small: "<11".
     counts = [0] * 4 + [1] * 5 + [2] * 11 + [5]
     patients = pd.DataFrame({"chronic_count": counts, "analysed": [True] * 20 + [False]})
-    fig = charts.chronic_count_distribution(patients)
+    fig = figures_patients.chronic_count_distribution(patients)
     assert _title(fig) == "55% of the patients analysed have two or more chronic conditions"
     assert list(fig.data[0].text) == ["<11", "<11", "11", "0", "0", "0", "0"]
     assert list(fig.data[0].y[:3]) == [0, 0, 11]
@@ -158,7 +170,7 @@ def test_chronic_count_distribution_share_and_suppression():
 def test_payer_mix_uses_complementary_suppression():
     by_payer = {"medicare_ffs": 700, "medicare_advantage": 344, "medicaid": 5, "commercial": 206,
                 "self_pay": 27, "other": 24, "unknown": 14}  # fmt: skip
-    fig = charts.payer_mix(by_payer)
+    fig = figures_patients.payer_mix(by_payer)
     # total 700 + 344 + 5 + 206 + 27 + 24 + 14 = 1,320; billable 700 + 344 = 1,044
     assert _title(fig) == "1,044 of 1,320 eligible patients have Medicare that pays for CCM"
     text = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
@@ -171,7 +183,9 @@ def test_payer_mix_uses_complementary_suppression():
 def test_payer_mix_hides_both_medicare_cells_when_one_is_small():
     # the funnel shows FFS + MA = 705; showing FFS 700 would give MA = 5 away
     by_payer = {"medicare_ffs": 700, "medicare_advantage": 5, "commercial": 206}
-    text = dict(zip(*(lambda d: (d.y, d.text))(charts.payer_mix(by_payer).data[0]), strict=True))
+    text = dict(
+        zip(*(lambda d: (d.y, d.text))(figures_patients.payer_mix(by_payer).data[0]), strict=True)
+    )
     assert text["Medicare (traditional)"] == "<11" and text["Medicare Advantage"] == "<11"
 
 
@@ -180,7 +194,7 @@ def test_eligible_by_provider_escapes_names_and_suppresses_small_groups():
     # is small, and 12 is the smallest other cell, suppressed too (complementary)
     provider = pd.Series(["Dr C"] * 32 + [SCRIPT] * 15 + ["Dr B"] * 3 + [None] * 12)
     eligible = pd.Series([True] * 30 + [False] * 2 + [True] * 18 + [True] * 12)
-    fig = charts.eligible_by(provider, eligible, what="provider")
+    fig = figures_patients.eligible_by(provider, eligible, what="provider")
     assert _title(fig) == "Dr C has the most CCM-eligible patients: 30"
     bars = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
     assert bars == {
@@ -191,13 +205,13 @@ def test_eligible_by_provider_escapes_names_and_suppresses_small_groups():
     }
     markup = pio.renderers["ccm_offline"].to_mimebundle(fig.to_dict())["text/html"]
     assert "<script>alert" not in markup
-    assert charts.eligible_by(pd.Series([None, None]), pd.Series([True, True])) is None
+    assert figures_patients.eligible_by(pd.Series([None, None]), pd.Series([True, True])) is None
 
 
 def test_eligible_by_pools_groups_past_the_top():
     # 4 providers, top 3: the two smallest (20 and 12 eligible) pool into "All others" = 32
     provider = pd.Series(["A"] * 50 + ["B"] * 40 + ["C"] * 20 + ["D"] * 12)
-    fig = charts.eligible_by(provider, pd.Series([True] * 122), what="provider", top=3)
+    fig = figures_patients.eligible_by(provider, pd.Series([True] * 122), what="provider", top=3)
     assert list(fig.data[0].y) == ["A", "B", "All others (2 providers)"]
     assert list(fig.data[0].x) == [50, 40, 32]
 
@@ -207,7 +221,7 @@ def test_eligible_by_pools_groups_past_the_top():
 
 def test_month_charts_draw_each_model_in_its_colour():
     scenarios = _three()
-    for fig in (charts.cash_flow(scenarios), charts.enrolment_and_staff(scenarios)):
+    for fig in (figures_money.cash_flow(scenarios), figures_money.enrolment_and_staff(scenarios)):
         lines = [t for t in fig.data if t.mode == "lines"]
         assert len(lines) == 6  # three models, two panels
         for trace in lines:
@@ -218,7 +232,7 @@ def test_month_charts_draw_each_model_in_its_colour():
 
 
 def test_cash_flow_title_and_break_even_markers():
-    fig = charts.cash_flow(_three())
+    fig = figures_money.cash_flow(_three())
     assert _title(fig) == "Managed pays back soonest, in month 1"
     assert fig.layout.title.subtitle.text == (
         "Break-even: in-house month 11; managed month 1; hybrid not within the period"
@@ -230,7 +244,7 @@ def test_cash_flow_title_and_break_even_markers():
 
 def test_cash_flow_title_when_nothing_pays_back():
     scenarios = {k: _scenario(k, [-10.0] * 24) for k in LABELS}
-    assert _title(charts.cash_flow(scenarios)) == (
+    assert _title(figures_money.cash_flow(scenarios)) == (
         "No model pays back its start-up costs within 24 months"
     )
 
@@ -241,7 +255,7 @@ def test_enrolment_title_groups_models_with_the_same_final_value():
 
     scenarios = {"in_house": enrolled("in_house", 352.4), "managed": enrolled("managed", 433.0),
                  "hybrid": enrolled("hybrid", 432.6)}  # fmt: skip
-    assert _title(charts.enrolment_and_staff(scenarios)) == (
+    assert _title(figures_money.enrolment_and_staff(scenarios)) == (
         "By month 12: managed and hybrid 433, in-house 352 enrolled patients"
     )
 
@@ -255,12 +269,12 @@ def test_weekly_hours_title_and_stacking():
         "hybrid": {"Monthly care": 64.0, "Enrolment calls and consent": 1.0,
                    "Program owner": 4.0, "Billing practitioner": 8.0},
     }  # fmt: skip
-    fig = charts.weekly_hours(hours, 10.0)
+    fig = figures_money.weekly_hours(hours, 10.0)
     # staff hours exclude the billing practitioner: 52 + 7 + 4 = 63
     assert _title(fig) == "In-house needs about 63 staff hours a week; you can set aside 10"
     assert [t.name for t in fig.data] == list(hours["in_house"])
     assert fig.layout.barmode == "stack"
-    assert "not assessed" in _title(charts.weekly_hours(hours, None))
+    assert "not assessed" in _title(figures_money.weekly_hours(hours, None))
 
 
 def test_weekly_hours_from_the_last_twelve_months():
@@ -276,7 +290,7 @@ def test_code_mix_shares_of_steady_state_billing():
     units = {"99490": [10.0] * 24, "99439": [5.0] * 24, "gross_allowed": [850.0] * 24}
     scenario = _scenario("hybrid", [0.0] * 24, monthly=_monthly([0.0] * 24, **units))
     rates = dict.fromkeys(CCM_CODES, 0.0) | {"99490": 60.0, "99439": 50.0}
-    fig = charts.code_mix(scenario, rates)
+    fig = figures_money.code_mix(scenario, rates)
     # 600 / 850 = 70.6% -> 71%
     assert _title(fig) == "99490 brings 71% of the $850 billed a month in year 3"
     assert list(fig.data[0].text) == ["$600", "$250"]
@@ -288,7 +302,7 @@ def test_net_comparison_error_bars_span_p10_to_p90():
     scenarios["managed"] = _scenario(
         "managed", [60.0] * 24, p10_horizon_net=1000.0, p90_horizon_net=1500.0
     )  # 60 x 24 = 1,440 (in-house -1,000 + 23 x 100 = 1,300): whiskers -440 and +60
-    fig = charts.net_comparison(scenarios)
+    fig = figures_money.net_comparison(scenarios)
     assert _title(fig) == "Managed nets the most over 2 years: $1,440"
     bar = next(t for t in fig.data if t.marker.color == charts.MODEL_COLOURS["managed"])
     assert list(bar.error_y.array) == [60.0] and list(bar.error_y.arrayminus) == [440.0]
@@ -333,7 +347,7 @@ def test_tornado_bars_start_at_the_base_case():
             "swing": [1800.0, 600.0],
         }
     )
-    fig = charts.tornado(frame, "in_house")
+    fig = figures_money.tornado(frame, "in_house")
     assert _title(fig) == "One assumption alone can move the in-house net by $1,800"
     assert "$400 to $2,200; base case $1,000" in fig.layout.title.subtitle.text
     low, high = fig.data
@@ -353,7 +367,7 @@ def test_monte_carlo_title_counts_draws_that_earn_money():
     )
     mc = MonteCarlo(seed=1, draws=10, distribution="triangular", samples=pd.DataFrame(),
                     outcomes=outcomes, summary=pd.DataFrame())  # fmt: skip
-    fig = charts.monte_carlo(mc, "in_house")
+    fig = figures_money.monte_carlo(mc, "in_house")
     assert _title(fig) == "In-house earns money in 70% of 10 simulations"
     box = next(t for t in fig.data if t.name == "In-house")
     p10, p90 = np.percentile(nets["in_house"], [10, 90])
@@ -384,10 +398,10 @@ def test_readiness_chart_colours_by_band_and_names_the_weakest_area():
                            "outreach_cadence": "no", "month_end_review": "no",
                            "billing_reconciliation": "no", "documentation_audit": "no"})
     )  # fmt: skip
-    fig = charts.readiness_scores(readiness)
+    fig = figures_patients.readiness_scores(readiness)
     shown = zip(fig.data[0].text, fig.data[0].marker.color, strict=True)
     bars = dict(zip(fig.data[0].y, shown, strict=True))
-    assert bars["Ownership"] == ("100/100", charts.MATURITY_COLOURS[-1])
+    assert bars["Ownership"] == ("100/100", figures_patients.MATURITY_COLOURS[-1])
     assert bars["Monthly workflow"] == ("0/100", charts.CAUTION)
     assert bars["Documentation"] == ("not assessed", charts.NEUTRAL["rule"])
     # 8 of the questions answered: under half, so no overall score
@@ -399,7 +413,7 @@ def test_program_potential_compares_ccm_plus_pcm_with_apcm():
         {"program": ["CCM", "PCM", "CCM + PCM", "APCM"],
          "collected_per_year": [281835.0, 41890.0, 323725.0, 266780.4]}
     )  # fmt: skip
-    fig = charts.program_potential(programs)
+    fig = figures_money.program_potential(programs)
     assert _title(fig) == ("CCM with PCM could bring in $323,725 a year, more than APCM ($266,780)")
     assert list(fig.data[0].text) == ["$281,835", "$41,890", "$323,725", "$266,780"]
 
@@ -423,19 +437,19 @@ def test_programs_table_suppresses_and_says_unknown():
 
 
 def test_snippets_escape_text_from_data():
-    assert SCRIPT not in tables.kpi_grid([tables.Kpi(SCRIPT, "label", SCRIPT)])
-    assert SCRIPT not in tables.callout(SCRIPT, [SCRIPT], bullets=[SCRIPT])
-    assert SCRIPT not in tables.html_table(pd.DataFrame({SCRIPT: [SCRIPT]}))
-    disclaimer = tables.disclaimer_html(SCRIPT, "ccm-assess")
+    assert SCRIPT not in report_html.kpi_grid([report_html.Kpi(SCRIPT, "label", SCRIPT)])
+    assert SCRIPT not in report_html.callout(SCRIPT, [SCRIPT], bullets=[SCRIPT])
+    assert SCRIPT not in report_html.html_table(pd.DataFrame({SCRIPT: [SCRIPT]}))
+    disclaimer = report_text.disclaimer_html(SCRIPT, "ccm-assess")
     assert SCRIPT not in disclaimer and "&lt;script&gt;alert(1)&lt;/script&gt;" in disclaimer
     panel = SimpleNamespace(mapping={"patient_id": [SCRIPT], "provider": ["PCP"]})
-    columns = tables.columns_table(panel)
+    columns = report_appendix.columns_table(panel)
     assert SCRIPT not in columns and "&lt;script&gt;" in columns
     assert "Last visit</td><td class=text>not in the file" in columns
 
 
 def test_kpi_grid_columns_and_model_accent():
-    html = tables.kpi_grid([tables.Kpi("$1,200", "Net", model="hybrid")], columns=3)
+    html = report_html.kpi_grid([report_html.Kpi("$1,200", "Net", model="hybrid")], columns=3)
     assert 'style="grid-template-columns: repeat(3, 1fr)"' in html
     assert 'class="kpi model-hybrid"' in html and '<div class="kpi-value">$1,200</div>' in html
 
@@ -450,7 +464,7 @@ def test_reconciliation_adds_up_and_combines_the_exclusions():
         {"status": ["used"] * 15 + ["skipped"] * 3 + ["rejected"] * 2,
          "reason": [""] * 15 + ["blank row", "blank row", "header row"] + ["no patient id"] * 2}
     )  # fmt: skip
-    html = tables.reconciliation_table(counts, ledger)
+    html = report_appendix.reconciliation_table(counts, ledger)
     # 15 + 3 + 2 = 20 rows; 12 - (2 + 1) = 9 patients; deceased and hospice shown as one 3
     assert "Check: used + skipped + rejected" in html
     assert (
@@ -458,7 +472,7 @@ def test_reconciliation_adds_up_and_combines_the_exclusions():
         and "left out: deceased or in hospice</td><td>3" in html
     )
     counts["panel"]["patients_analysed"] = 10
-    assert "do not add up" in tables.reconciliation_table(counts, ledger)
+    assert "do not add up" in report_appendix.reconciliation_table(counts, ledger)
 
 
 def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
@@ -471,7 +485,9 @@ def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
         bad_values=pd.DataFrame({"count": []}),
         conflicts=pd.DataFrame({"column": ["location"], "patients": [31]}),
     )
-    html = tables.quality_table(SimpleNamespace(quality=quality), pd.DataFrame({"value": []}))
+    html = report_appendix.quality_table(
+        SimpleNamespace(quality=quality), pd.DataFrame({"value": []})
+    )
     cells = re.findall(r"<td>([^<]*)</td>", html)
     # codes are entries (3 shown); unrecognised payers are patients (3 -> <11)
     assert cells == ["3", "3", "&lt;11", "2", "0", "31", "0"]
@@ -479,7 +495,7 @@ def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
 
 def test_assumptions_appendix_marks_changes_and_splits_groups():
     assumptions = load_assumptions(overrides={"consent_rate": 0.75})
-    parts = tables.assumptions_appendix(assumptions, rows_per_part=5)
+    parts = report_appendix.assumptions_appendix(assumptions, rows_per_part=5)
     html = "".join(parts)
     assert "75%*!" in html  # changed, and outside the plausible 20%-60%
     assert "<h4>Enrolment</h4>" in parts[0] and "[P] primary source" in parts[0]
@@ -495,7 +511,7 @@ def test_rates_table_names_year_locality_and_the_gpci_caveat():
 
 
 def test_glossary_explains_every_abbreviation_the_report_uses():
-    terms = " ".join(tables.GLOSSARY)
+    terms = " ".join(report_text.GLOSSARY)
     for term in ("CCM", "PCM", "APCM", "FFS", "MA (Medicare Advantage)", "FTE", "P10", "GPCI",
                  "Break-even", "RVU", "<11", "Monte Carlo", "Tornado", "CMS", "QMB"):  # fmt: skip
         assert term in terms, term
@@ -503,7 +519,7 @@ def test_glossary_explains_every_abbreviation_the_report_uses():
 
 def test_method_names_the_date_rates_and_seed():
     monte = SimpleNamespace(draws=500, seed=2026)
-    html = tables.method_html(
+    html = report_text.method_html(
         dt.date(2026, 11, 20), fees.rate_table(2026, None), load_assumptions(), monte
     )
     assert "November 20, 2026" in html and "500 times (seed 2026" in html
@@ -511,6 +527,6 @@ def test_method_names_the_date_rates_and_seed():
 
 
 def test_fte_text_never_shows_a_small_need_as_zero():
-    assert tables.fte_text(0.045) == "under 0.1"
-    assert tables.fte_text(0.0) == "0.0"
-    assert tables.fte_text(1.96) == "2.0"
+    assert report_html.fte_text(0.045) == "under 0.1"
+    assert report_html.fte_text(0.0) == "0.0"
+    assert report_html.fte_text(1.96) == "2.0"

@@ -15,7 +15,7 @@ from ccm_assess.assumptions import Assumptions, load_assumptions
 from ccm_assess.errors import AssumptionsError
 from ccm_assess.model import PracticeCapacity
 from ccm_assess.panel import read_panel
-from ccm_assess.readiness import load_questionnaire
+from ccm_assess.questionnaire import load_questionnaire
 from ccm_assess.report import write_summary
 from ccm_assess.scenarios import (
     ASSUMPTIONS_USED,

@@ -33,7 +33,7 @@ from ccm_assess.assessment import Assessment, assess
 from ccm_assess.assumptions import load_assumptions
 from ccm_assess.errors import ReportError
 from ccm_assess.panel import tidy_panel
-from ccm_assess.readiness import load_questionnaire
+from ccm_assess.questionnaire import load_questionnaire
 from ccm_assess.workbook import (
     CHANGED_FILL,
     SHEETS,

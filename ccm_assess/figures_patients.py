@@ -1,0 +1,267 @@
+"""Report figures about the patients (eligibility, conditions, payers, groups) and readiness.
+
+Pure functions: result frames and dataclasses in, a ``go.Figure`` out (no file I/O), styled by
+charts.py. Patient counts for a subgroup go through ``privacy`` (1-10 shows as "<11", with no
+bar and no hover value); text from the panel (provider, location) is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ccm_assess.charts import (
+    ACCENT,
+    CAUTION,
+    MODEL_COLOURS,
+    NEUTRAL,
+    base_figure,
+    hbar_height,
+)
+from ccm_assess.model import ScenarioResult
+from ccm_assess.privacy import SUPPRESSED, format_count, is_small, suppress_series, suppressed_keys
+from ccm_assess.questionnaire import questionnaire_definition
+from ccm_assess.readiness import Readiness, round_score
+from ccm_assess.report_html import PAYER_LABELS, model_label
+
+#: Readiness bands, lowest to highest (questionnaire `maturity`): vermillion to the accent blue.
+MATURITY_COLOURS = (CAUTION, "#EDA46F", NEUTRAL["muted"], "#4A7FA7", ACCENT)
+
+
+def _names(labels: Iterable[object]) -> list[str]:
+    """Category labels from data, escaped (plotly reads labels as a subset of HTML)."""
+    return [html.escape(str(label), quote=False) for label in labels]
+
+
+def _suppressed_bars(counts: pd.Series, *, total_shown: bool) -> tuple[list[float], list[str]]:
+    """Bar lengths and labels: suppressed counts get no bar and the label "<11"."""
+    shown = suppress_series(counts.astype(float), total_shown=total_shown)
+    hidden = shown.map(lambda v: isinstance(v, str))
+    lengths = [0.0 if h else float(v) for v, h in zip(shown, hidden, strict=True)]
+    return lengths, [format_count(v) for v in shown]
+
+
+def _count_bars(
+    fig: go.Figure, labels: Sequence[str], counts: pd.Series, colours: Any, *, total_shown: bool
+) -> go.Figure:
+    """Horizontal count bars, largest on top, suppressed small counts."""
+    lengths, text = _suppressed_bars(counts, total_shown=total_shown)
+    fig.add_bar(
+        x=lengths,
+        y=list(labels),
+        orientation="h",
+        marker_color=colours,
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+    fig.update_yaxes(autorange="reversed", showgrid=False, ticks="")
+    fig.update_xaxes(showgrid=True, showline=False, title_text="Patients", rangemode="tozero")
+    return fig.update_layout(showlegend=False, margin={"r": 56})
+
+
+def eligibility_funnel(
+    counts: Mapping[str, Any], scenario: ScenarioResult, *, ma_pays_ccm: bool = True
+) -> go.Figure:
+    """Patients -> analysed -> 2+ chronic conditions -> billable payers -> expected enrolled.
+
+    `counts`: summary.json's ``panel`` and ``eligibility`` parts; `scenario`: the model whose
+    year-3 average enrolment is the last step.
+    """
+    panel, eligibility = counts["panel"], counts["eligibility"]
+    by_payer = eligibility["ccm_eligible_by_payer"]
+    billable = (by_payer.get("medicare_ffs") or 0) + (by_payer.get("medicare_advantage") or 0) * (
+        ma_pays_ccm
+    )
+    paying = "Medicare or Medicare Advantage" if ma_pays_ccm else "traditional Medicare"
+    steps = {
+        "Patients in the panel": panel["patients"],
+        "Alive and not in hospice": panel["patients_analysed"],
+        "2 or more chronic conditions (eligible)": eligibility["ccm_eligible"],
+        f"With {paying}": billable,
+        f"Expected enrolled ({model_label(scenario.model).lower()}, year 3)": round(
+            scenario.enrolled_steady_state
+        ),
+    }
+    values = pd.Series(steps, dtype=float)
+    lengths, counts_text = _suppressed_bars(values, total_shown=False)
+    base = max(panel["patients_analysed"], 1)
+    text = [
+        t if i < 2 or t == SUPPRESSED else f"{t} ({v / base:.0%})"
+        for i, (t, v) in enumerate(zip(counts_text, values, strict=True))
+    ]
+    fig = base_figure(
+        f"{counts_text[2]} of {counts_text[1]} patients qualify for CCM",
+        f"Percentages are of the {counts_text[1]} patients analysed",
+        height=300,
+    )
+    fig.add_funnel(
+        x=lengths,
+        y=list(steps),
+        text=text,
+        textinfo="text",
+        textposition="inside",
+        textfont={"color": "white"},
+        marker_color=[NEUTRAL["series"]] * 4 + [MODEL_COLOURS[scenario.model]],
+        connector={"fillcolor": NEUTRAL["fill"]},
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+    fig.update_yaxes(showline=False, ticks="")
+    return fig.update_layout(showlegend=False, margin={"l": 24, "r": 24, "b": 16})
+
+
+def conditions_prevalence(
+    conditions: Mapping[str, int], names: Mapping[str, str], analysed: int, *, top: int = 10
+) -> go.Figure:
+    """Patients with each chronic condition (the `top` most common), as counts of `analysed`."""
+    counts = pd.Series(conditions, dtype=float)
+    counts = counts[counts > 0].sort_values(ascending=False, kind="stable").head(top)
+    labels = _names(names.get(key, key) for key in counts.index)
+    if counts.empty:
+        return base_figure("No chronic condition was found in the diagnosis codes", height=200)
+    first = counts.iloc[0]
+    lead = (
+        f"{labels[0]} is the most common condition: {SUPPRESSED} patients"
+        if is_small(first)
+        else f"{labels[0]} is the most common condition: {first:,.0f} patients "
+        f"({first / max(analysed, 1):.0%})"
+    )
+    fig = base_figure(
+        html.unescape(lead),
+        f"Patients with each condition, of {analysed:,} analysed; a patient can have several",
+        height=hbar_height(len(counts)),
+    )
+    return _count_bars(fig, labels, counts, NEUTRAL["series"], total_shown=False)
+
+
+def chronic_count_distribution(patients: pd.DataFrame) -> go.Figure:
+    """Analysed patients by number of chronic conditions (``Eligibility.patients``)."""
+    analysed = patients.loc[patients["analysed"].astype(bool), "chronic_count"]
+    bins = analysed.clip(upper=6).value_counts().reindex(range(7), fill_value=0)
+    labels = [str(n) for n in range(6)] + ["6 or more"]
+    qualify = int((analysed >= 2).sum())
+    share = qualify / max(len(analysed), 1)
+    fig = base_figure(
+        f"{share:.0%} of the patients analysed have two or more chronic conditions",
+        "Patients by number of chronic conditions; darker bars qualify for CCM",
+    )
+    lengths, text = _suppressed_bars(bins.astype(float), total_shown=True)
+    fig.add_bar(
+        x=labels,
+        y=lengths,
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        marker_color=[NEUTRAL["rule"]] * 2 + [ACCENT] * 5,
+        hovertemplate="%{x} conditions: %{text}<extra></extra>",
+    )
+    fig.update_xaxes(title_text="Chronic conditions", type="category")
+    return fig.update_yaxes(title_text="Patients").update_layout(showlegend=False)
+
+
+def payer_mix(by_payer: Mapping[str, int | None], *, ma_pays_ccm: bool = True) -> go.Figure:
+    """CCM-eligible patients by payer class; the classes that pay for CCM are highlighted."""
+    counts = pd.Series({k: by_payer.get(k) or 0 for k in PAYER_LABELS}, dtype=float)
+    paying = ["medicare_ffs"] + (["medicare_advantage"] if ma_pays_ccm else [])
+    hidden = suppressed_keys(counts.to_dict())
+    if len(hidden & set(paying)) == 1:  # the funnel shows their sum: hide both
+        hidden |= set(paying)
+    total = int(counts.sum())
+    billable = int(counts[paying].sum())
+    title = (
+        f"{billable:,} of {total:,} eligible patients have Medicare that pays for CCM"
+        if not is_small(billable)
+        else "Few eligible patients have Medicare that pays for CCM"
+    )
+    fig = base_figure(title, "Eligible patients by insurance; darker bars are billable", height=330)
+    shown = counts.where(~counts.index.isin(list(hidden)), 0)
+    text = [SUPPRESSED if k in hidden else format_count(v) for k, v in counts.items()]
+    fig.add_bar(
+        x=shown.to_numpy(),
+        y=[PAYER_LABELS[k] for k in counts.index],
+        orientation="h",
+        marker_color=[ACCENT if k in paying else NEUTRAL["rule"] for k in counts.index],
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+    fig.update_yaxes(autorange="reversed", showgrid=False, ticks="")
+    fig.update_xaxes(showgrid=True, showline=False, title_text="Patients")
+    return fig.update_layout(showlegend=False, margin={"r": 56})
+
+
+def eligible_by(
+    group: pd.Series, eligible: pd.Series, *, what: str = "provider", top: int = 12
+) -> go.Figure | None:
+    """CCM-eligible patients per provider or location; None when the panel has no such column.
+
+    `group` and `eligible` share the patient index; blanks count as "Not recorded"; groups
+    past the `top` largest are pooled as "All others".
+    """
+    if group.isna().all():
+        return None
+    labels = group.astype("str").where(group.notna(), "Not recorded")
+    counts = labels[eligible.astype(bool).reindex(labels.index, fill_value=False)].value_counts()
+    if len(counts) > top:
+        rest = counts.iloc[top - 1 :]
+        counts = pd.concat(
+            [counts.iloc[: top - 1], pd.Series({f"All others ({len(rest)} {what}s)": rest.sum()})]
+        )
+    counts = counts.astype(float)
+    leader = counts.idxmax() if len(counts) else ""
+    title = (
+        f"{leader} has the most CCM-eligible patients: {counts.max():,.0f}"
+        if len(counts) and not is_small(counts.max())
+        else f"CCM-eligible patients by {what}"
+    )
+    fig = base_figure(
+        title,
+        f"Eligible patients by {what}; groups of 1-10 patients show as {SUPPRESSED}",
+        height=hbar_height(len(counts)),
+    )
+    return _count_bars(fig, _names(counts.index), counts, ACCENT, total_shown=True)
+
+
+def readiness_scores(readiness: Readiness) -> go.Figure:
+    """Score 0-100 per readiness domain, coloured by maturity band; not assessed shown as such."""
+    bands = questionnaire_definition().maturity
+    domains = list(readiness.domains.values())
+    scores = [round_score(d.score) for d in domains]
+    rated = [(s, d.title) for s, d in zip(scores, domains, strict=True) if s is not None]
+    overall = round_score(readiness.score)
+    if overall is None:
+        title = "Too few answers for an overall readiness score"
+    else:
+        weakest = min(rated)
+        title = (
+            f"Readiness {overall}/100 ({readiness.maturity.lower()}): "
+            f"{weakest[1].lower()} is weakest at {weakest[0]}"
+        )
+    legend = ", ".join(f"{label.lower()} {low:g}+" for label, low in bands)
+    fig = base_figure(title, f"Score per area, 0-100. Bands: {legend}", height=320)
+
+    def colour(score: int | None) -> str:
+        if score is None:
+            return NEUTRAL["rule"]
+        band = sum(score >= low for _, low in bands) - 1
+        return MATURITY_COLOURS[min(max(band, 0), len(MATURITY_COLOURS) - 1)]
+
+    fig.add_bar(
+        y=_names(d.title for d in domains),
+        x=[s or 0 for s in scores],
+        orientation="h",
+        marker_color=[colour(s) for s in scores],
+        text=["not assessed" if s is None else f"{s}/100" for s in scores],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+    fig.update_yaxes(autorange="reversed", showgrid=False, ticks="")
+    fig.update_xaxes(range=[0, 100], showgrid=True, showline=False, dtick=25)
+    return fig.update_layout(showlegend=False, margin={"r": 72})

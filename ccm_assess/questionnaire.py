@@ -1,0 +1,490 @@
+"""Readiness questionnaire: its definition, answers (YAML, Excel form or a dict), templates.
+
+The questions, weights, maturity thresholds and gap actions live in `data/questionnaire.yaml`
+(our assumptions [A]; spec/readiness.md, CMS required elements from spec/ccm_rules.md section 4).
+A blank answer is "not assessed" (None). Scoring is in readiness.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ccm_assess.errors import QuestionnaireError
+from ccm_assess.reference import data_path
+
+YES_PARTLY_NO = ("yes", "partly", "no")
+NOT_ASSESSED_WORDS = frozenset({"", "not assessed", "unknown", "n/a", "na", "-"})
+METADATA_KEYS = ("practice", "consultant", "date")
+FORM_SHEET = "Questionnaire"
+FORM_COLUMNS = (
+    "Question ID",
+    "Question",
+    "Answer",
+    "Allowed answers",
+    "What to ask or look for",
+    "Notes",
+)
+FORM_META = {"Practice": "practice", "Consultant": "consultant", "Date (YYYY-MM-DD)": "date"}
+
+Answer = str | float | None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of a `choice` question; `meets` marks options that satisfy a CMS requirement."""
+
+    key: str
+    label: str
+    score: float
+    meets: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the questionnaire (see data/questionnaire.yaml for the field meanings)."""
+
+    id: str
+    domain: str
+    label: str
+    text: str
+    type: str
+    weight: float
+    help: str
+    cms_required: bool = False
+    handled_by: tuple[str, ...] = ()
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    full_at: float | None = None
+    options: tuple[Option, ...] = ()
+    action: str = ""
+    owner: str = ""
+    weeks: tuple[int, int] = (1, 13)
+    why: str = ""
+
+    def allowed(self) -> str:
+        """The valid answers in words, e.g. 'yes, partly or no' or '0 to 400 hours a week'."""
+        if self.type == "yes_partly_no":
+            return "yes, partly or no"
+        if self.type == "choice":
+            return " | ".join(option.label for option in self.options)
+        kind = "whole number" if self.integer else "number"
+        return f"{kind} from {self.min:g} to {self.max:g} {self.unit}".strip()
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    title: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The question set: yes/partly/no scale, maturity thresholds, domains, questions and the
+    core launch steps of the 90-day plan."""
+
+    scale: Mapping[str, float]
+    min_assessed_share: float
+    maturity: tuple[tuple[str, float], ...]
+    domains: Mapping[str, Domain]
+    questions: tuple[Question, ...]
+    launch_steps: tuple[Mapping[str, object], ...]  # raw; parsed by recommendation.py
+
+    def question(self, question_id: str) -> Question:
+        return next(q for q in self.questions if q.id == question_id)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.questions)
+
+
+def _question(raw: dict) -> Question:
+    gap = raw.pop("gap", {})
+    options = tuple(Option(**option) for option in raw.pop("options", ()))
+    raw["handled_by"] = tuple(raw.get("handled_by", ()))
+    if any("," in option.label or '"' in option.label for option in options):
+        raise ValueError(f"{raw['id']}: option labels feed an Excel drop-down, no commas/quotes")
+    return Question(
+        **raw,
+        options=options,
+        action=gap.get("action", ""),
+        owner=gap.get("owner", ""),
+        weeks=tuple(gap.get("weeks", (1, 13))),
+        why=gap.get("why", ""),
+    )
+
+
+@lru_cache(maxsize=1)
+def questionnaire_definition() -> Questionnaire:
+    """The bundled question set, parsed once."""
+    data = yaml.safe_load(data_path("questionnaire.yaml").read_text(encoding="utf-8"))
+    domains = {key: Domain(key, **value) for key, value in data["domains"].items()}
+    questions = tuple(_question(dict(raw)) for raw in data["questions"])
+    unknown = {q.domain for q in questions} - set(domains)
+    if unknown or not math.isclose(sum(d.weight for d in domains.values()), 1.0):
+        raise ValueError(
+            f"questionnaire.yaml: unknown domains {unknown} or weights not summing to 1"
+        )
+    return Questionnaire(
+        scale=data["scale"],
+        min_assessed_share=float(data["min_assessed_share"]),
+        maturity=tuple((m["label"], float(m["min"])) for m in data["maturity"]),
+        domains=domains,
+        questions=questions,
+        launch_steps=tuple(data["launch_steps"]),
+    )
+
+
+# ---------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Validated answers: every question id -> 'yes'/'partly'/'no', a number, an option key, or
+    None (not assessed). Build with `load_questionnaire(path)` or `Answers.from_dict(dict)`."""
+
+    values: Mapping[str, Answer]
+    notes: Mapping[str, str] = field(default_factory=dict)
+    practice: str = ""
+    consultant: str = ""
+    date: dt.date | None = None
+    source: str = "dict"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object], *, source: str = "dict") -> Answers:
+        """From {question_id: answer} (flat) or {"answers": {...}, "practice": ..., ...}."""
+        return _from_mapping(data, lambda key: f"{source}: {key!r}", source)
+
+    @property
+    def not_assessed(self) -> tuple[str, ...]:
+        return tuple(qid for qid, value in self.values.items() if value is None)
+
+
+def _suggest(key: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
+    return f" Did you mean {' or '.join(close)}?" if close else ""
+
+
+def _is_blank(raw: object) -> bool:
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return True
+    return isinstance(raw, str) and raw.strip().lower() in NOT_ASSESSED_WORDS
+
+
+def _parse_value(question: Question, raw: object, where: str) -> Answer:
+    """One raw answer -> its canonical value; blank -> None (not assessed)."""
+    if _is_blank(raw):
+        return None
+    allowed = question.allowed()
+    if question.type == "choice":
+        allowed = "one of " + ", ".join(o.key for o in question.options) + " (or its label)"
+    problem = (
+        f"{where}: {question.id} must be {allowed}, or blank if not assessed; got {raw!r}. "
+        "Fix the answer and load the file again."
+    )
+    if question.type == "yes_partly_no":
+        if isinstance(raw, bool):  # YAML reads yes/no as booleans
+            return "yes" if raw else "no"
+        text = str(raw).strip().lower()
+        if text in YES_PARTLY_NO:
+            return text
+        raise QuestionnaireError(problem)
+    if question.type == "choice":
+        text = str(raw).strip().lower()
+        for option in question.options:
+            if text in (option.key.lower(), option.label.lower()):
+                return option.key
+        raise QuestionnaireError(problem)
+    try:
+        number = float(raw) if not isinstance(raw, bool) else math.nan  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    within = question.min <= number <= question.max if math.isfinite(number) else False
+    if not within or (question.integer and not number.is_integer()):
+        raise QuestionnaireError(problem)
+    return number
+
+
+def _parse_date(raw: object, where: str) -> dt.date | None:
+    if _is_blank(raw):
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise QuestionnaireError(f"{where}: date must look like 2026-03-02, not {raw!r}.") from None
+
+
+def _from_mapping(data: Mapping[str, object], where: Callable[[str], str], source: str) -> Answers:
+    """Shared by every loader: split metadata, answers and notes; validate each answer."""
+    definition = questionnaire_definition()
+    known = list(definition.ids)
+    raw_answers: dict[str, object] = {}
+    for section in ("answers", "notes"):
+        if not isinstance(data.get(section) or {}, Mapping):
+            raise QuestionnaireError(f"{where(section)}: {section} must be a list of id: value.")
+    nested = list((data.get("answers") or {}).items())  # type: ignore[union-attr]
+    for key, value in nested + list(data.items()):
+        if key in ("answers", "notes", *METADATA_KEYS):
+            continue
+        if key not in known:
+            hint = _suggest(str(key), known + ["answers", "notes", *METADATA_KEYS])
+            raise QuestionnaireError(f"{where(key)}: unknown question id {key!r}.{hint}")
+        if key in raw_answers:
+            raise QuestionnaireError(f"{where(key)}: {key} is answered twice; keep one.")
+        raw_answers[key] = value
+    notes = {str(k): str(v) for k, v in (data.get("notes") or {}).items() if not _is_blank(v)}  # type: ignore[union-attr]
+    for key in notes:
+        if key not in known:
+            raise QuestionnaireError(
+                f"{where(key)}: note for unknown question id {key!r}.{_suggest(key, known)}"
+            )
+    return Answers(
+        values={
+            q.id: _parse_value(q, raw_answers.get(q.id), where(q.id)) for q in definition.questions
+        },
+        notes=notes,
+        practice="" if _is_blank(data.get("practice")) else str(data["practice"]).strip(),
+        consultant="" if _is_blank(data.get("consultant")) else str(data["consultant"]).strip(),
+        date=_parse_date(data.get("date"), where("date")),
+        source=source,
+    )
+
+
+def _yaml_key_lines(text: str, name: str) -> dict[str, int]:
+    """Line of each key at the top level and under answers/notes; a repeated key is an error."""
+    lines: dict[str, int] = {}
+    root = yaml.compose(text)
+    mappings = [root] if isinstance(root, yaml.MappingNode) else []
+    for node in mappings:
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise QuestionnaireError(
+                    f"{name}, line {line}: {key.value} is answered twice (also on line "
+                    f"{seen[key.value]}); keep one."
+                )
+            seen[key.value] = line
+            lines.setdefault(key.value, line)
+            if key.value in ("answers", "notes") and isinstance(value, yaml.MappingNode):
+                mappings.append(value)
+    return lines
+
+
+def _load_yaml(path: Path) -> Answers:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        lines = _yaml_key_lines(text, path.name)
+    except UnicodeDecodeError:
+        raise QuestionnaireError(f"{path}: not a text file; save the answers as YAML.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise QuestionnaireError(
+            f"{path.name}{at}: not valid YAML ({problem}). Check indentation and that each "
+            "answer is written as `question_id: answer`."
+        ) from None
+    if not isinstance(data, dict):
+        raise QuestionnaireError(
+            f"{path.name}: expected `question_id: answer` lines (see templates/questionnaire.yaml)."
+        )
+    return _from_mapping(data, lambda key: f"{path.name}, line {lines.get(key, '?')}", str(path))
+
+
+def _cell(value: object) -> object:
+    return None if _is_blank(value) else value
+
+
+def _load_form(path: Path) -> Answers:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine", dtype=object)
+    except Exception as exc:  # calamine raises several types for damaged files
+        raise QuestionnaireError(f"{path.name}: cannot read the workbook ({exc}).") from None
+    if FORM_SHEET not in sheets:
+        raise QuestionnaireError(
+            f"{path.name}: no sheet named {FORM_SHEET!r} (found {', '.join(sheets)}); use the "
+            "form from templates/questionnaire.xlsx."
+        )
+    sheet = sheets[FORM_SHEET].reindex(columns=range(len(FORM_COLUMNS)))
+    first = sheet[0].astype("str").str.strip()
+    header = first.index[first == FORM_COLUMNS[0]]
+    if header.empty:
+        raise QuestionnaireError(f"{path.name}: no {FORM_COLUMNS[0]!r} header in column A.")
+    top, body = sheet.loc[: header[0] - 1], sheet.loc[header[0] + 1 :]
+    questions = body[body[0].notna() & body[1].notna()]
+    data: dict[str, object] = {
+        FORM_META[label]: _cell(value)
+        for label, value in zip(top[1], top[2], strict=True)
+        if label in FORM_META
+    }
+    data["answers"] = {
+        str(qid).strip(): _cell(v) for qid, v in zip(questions[0], questions[2], strict=True)
+    }
+    data["notes"] = {
+        str(qid).strip(): _cell(v) for qid, v in zip(questions[0], questions[5], strict=True)
+    }
+    rows = {
+        str(qid).strip(): row + 1 for qid, row in zip(questions[0], questions.index, strict=True)
+    }
+    rows |= {key: row + 1 for label, key in FORM_META.items() for row in top.index[top[1] == label]}
+    return _from_mapping(
+        data, lambda key: f"{path.name}, sheet {FORM_SHEET}, cell C{rows.get(key, '?')}", str(path)
+    )
+
+
+def load_questionnaire(path: str | Path) -> Answers:
+    """Read an answer file: YAML (.yaml/.yml) or the Excel form (.xlsx). Raise QuestionnaireError
+    with the problem and where it is (line or cell) for anything the kit cannot use."""
+    path = Path(path)
+    if not path.is_file():
+        raise QuestionnaireError(
+            f"Questionnaire file not found: {path}. Start from templates/questionnaire.yaml or "
+            "templates/questionnaire.xlsx."
+        )
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return _load_yaml(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _load_form(path)
+    raise QuestionnaireError(
+        f"{path.name}: use a .yaml answer file or the .xlsx form, not {suffix!r}."
+    )
+
+
+# ---------------------------------------------------------------------------- templates
+
+
+def answer_template_text() -> str:
+    """The blank YAML answer file (templates/questionnaire.yaml), with each question as comments."""
+    definition = questionnaire_definition()
+    wrap = textwrap.TextWrapper(width=96, initial_indent="  # ", subsequent_indent="  #   ")
+    out = [
+        "# CCM readiness questionnaire: answers for `ccm-assess run PANEL --questionnaire FILE`.",
+        "# Write what you learn in the meeting after each question id. Leave an answer blank if it",
+        "# was not discussed: it is reported as 'not assessed', never scored as yes.",
+        "# yes/partly/no questions take yes, partly or no; choice questions take one of the keys.",
+        'practice: ""',
+        'consultant: ""',
+        "date:  # YYYY-MM-DD",
+        "answers:",
+    ]
+    for domain in definition.domains.values():
+        out.append(f"  # ---- {domain.title}")
+        for q in definition.questions:
+            if q.domain != domain.id:
+                continue
+            allowed = (
+                " | ".join(f"{o.key} = {o.label}" for o in q.options) if q.options else q.allowed()
+            )
+            out += wrap.wrap(q.text) + wrap.wrap(f"Answer: {allowed}") + wrap.wrap(q.help)
+            out.append(f"  {q.id}:")
+    out += [
+        "# Optional notes per question, one per line, for example:",
+        "#   owner_named: The office manager coordinates when she has time.",
+        "notes:",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def write_answer_template(path: str | Path) -> Path:
+    """Write the blank YAML answer file; returns the path."""
+    path = Path(path)
+    path.write_text(answer_template_text(), encoding="utf-8")
+    return path
+
+
+def write_questionnaire_form(path: str | Path) -> Path:
+    """Write the Excel form: questions grouped by domain, drop-downs and number checks in the
+    Answer column, help text beside each question, sheet protected except the answer cells."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    definition = questionnaire_definition()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = FORM_SHEET
+    wrap, bold = Alignment(wrap_text=True, vertical="top"), Font(bold=True)
+    unlocked, answer_fill = Protection(locked=False), PatternFill("solid", fgColor="FFF2CC")
+    ws["A1"] = "CCM readiness questionnaire"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = (
+        "Fill in the yellow cells during the meeting. Pick an answer from the drop-down (yes, "
+        "partly, no or one of the listed options) or type a number. Leave a cell blank if it was "
+        "not discussed: it is reported as 'not assessed', never counted as yes. Only the yellow "
+        "cells can be edited. Load the file with: ccm-assess run PANEL --questionnaire FILE."
+    )
+    ws.merge_cells("A2:F2")
+    ws["A2"].alignment = wrap
+    ws.row_dimensions[2].height = 62
+    for offset, label in enumerate(FORM_META, start=3):
+        ws.cell(offset, 2, label).font = bold
+        cell = ws.cell(offset, 3)
+        cell.protection, cell.fill = unlocked, answer_fill
+    ws.cell(5, 3).number_format = "yyyy-mm-dd"
+    header_row = 7
+    for col, title in enumerate(FORM_COLUMNS, start=1):
+        ws.cell(header_row, col, title).font = bold
+        ws.cell(header_row, col).fill = PatternFill("solid", fgColor="D9E1F2")
+    validations: dict[tuple, DataValidation] = {}
+    row = header_row
+    for domain in definition.domains.values():
+        row += 1
+        ws.cell(row, 1, domain.title).font = Font(bold=True, size=12)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(FORM_COLUMNS))
+        for q in (q for q in definition.questions if q.domain == domain.id):
+            row += 1
+            for col, value in enumerate((q.id, q.text, None, q.allowed(), q.help, None), start=1):
+                ws.cell(row, col, value).alignment = wrap
+            for col in (3, 6):
+                ws.cell(row, col).protection, ws.cell(row, col).fill = unlocked, answer_fill
+            texts = ((q.text, 58), (q.allowed(), 28), (q.help, 58))  # ~characters per line
+            ws.row_dimensions[row].height = 15 * max(math.ceil(len(t) / w) for t, w in texts)
+            if q.type == "number":
+                spec = ("whole" if q.integer else "decimal", q.min, q.max)
+            else:
+                labels = (
+                    YES_PARTLY_NO if q.type == "yes_partly_no" else [o.label for o in q.options]
+                )
+                spec = ("list", '"' + ",".join(labels) + '"', None)
+            if spec not in validations:
+                kind, low, high = spec
+                dv = (
+                    DataValidation(type="list", formula1=low)
+                    if kind == "list"
+                    else DataValidation(
+                        type=kind, operator="between", formula1=str(low), formula2=str(high)
+                    )
+                )
+                dv.allow_blank, dv.showErrorMessage = True, True
+                dv.error = f"Use {q.allowed()}, or leave blank (not assessed)."
+                ws.add_data_validation(dv)
+                validations[spec] = dv
+            validations[spec].add(ws.cell(row, 3))
+    for col, width in zip("ABCDEF", (26, 60, 22, 30, 60, 30), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = ws.protection.formatRows = False  # resizing stays allowed
+    path = Path(path)
+    wb.save(path)
+    return path
