@@ -201,7 +201,7 @@ def column_notes(used: pd.DataFrame, headers: list[str], roles: dict[str, list[i
             )
     taken = {p for positions in roles.values() for p in positions}
     blank = [p for p, h in enumerate(headers) if not h and p not in taken]
-    filled = used.iloc[:, blank].notna()
+    filled = used[blank].notna()
     if blank and filled.to_numpy().any():
         rows = filled.index[filled.any(axis=1).to_numpy()].tolist()
         columns = [p for p, hit in zip(blank, filled.any().to_numpy(), strict=True) if hit]

@@ -222,7 +222,7 @@ def _diagnoses(
     """Code items of the used rows (index: column position, row), the diagnosis columns kept,
     and notes. Auto-detected columns without a single ICD code are dropped when others have;
     a column without a header (next to a diagnosis column) is kept only with an ICD-10 code."""
-    cells = pd.concat({p: used.iloc[:, p].dropna() for p in dx}, names=["column", "row"])
+    cells = pd.concat({p: used[p].dropna() for p in dx}, names=["column", "row"])
     items = parse_code_cells(cells)
     columns = items.index.get_level_values("column")
     kinds = items["kind"].to_numpy()
@@ -301,10 +301,16 @@ def tidy_panel(
             f"no patient rows below the header (row {header + 1}) of {what}"
             "; check that the export holds the patients, not only a title or summary"
         )
-    used = text[used_mask].set_axis(ledger["row"][used_mask], axis=0)
-    pid = pid[used_mask].set_axis(used.index)
     mapped = "diagnosis" in mapping
     dx = roles["diagnosis"] if mapped else unheaded_after(roles["diagnosis"], headers)
+    taken = {p for positions in roles.values() for p in positions}
+    read = sorted(taken | set(dx) | {p for p, h in enumerate(headers) if not h})
+    # only the columns read below (roles, diagnosis and unheaded ones), labelled by position;
+    # used rows that follow each other (the usual case) are a slice, not a copy
+    rows = np.flatnonzero(used_mask)
+    take = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
+    used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[rows], name="row"))
+    pid = pid.iloc[take].set_axis(used.index)
     items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     _require_codes(items, [labels[p] for p in roles["diagnosis"]])
@@ -388,7 +394,7 @@ def _patients(
 
     def column(role: str) -> pd.Series | None:
         positions = roles.get(role)
-        return used.iloc[:, positions[0]] if positions else None
+        return used[positions[0]] if positions else None
 
     fields: dict[str, pd.Series] = {}
     bad_dates: list[dict[str, object]] = []
@@ -403,7 +409,7 @@ def _patients(
     if names:
         fields["name"] = _join(names, ", ")
     if "address" in roles:
-        fields["address"] = _join([used.iloc[:, p] for p in roles["address"]], ", ")
+        fields["address"] = _join([used[p] for p in roles["address"]], ", ")
 
     def dates(role: str, values: pd.Series) -> pd.Series:
         parsed, problem = parse_dates(values, birth=role == "birth_date", today=today)
@@ -443,13 +449,18 @@ def _patients(
                 {"column": role, "count": int(unread.sum()), "examples": examples(values[unread])}
             )
     records = pd.DataFrame(fields, index=used.index)
-    records.insert(0, "patient_id", pid.astype("str"))
-    groups = records.groupby("patient_id", sort=False)
-    merged = groups.first()
-    distinct = groups.nunique() if len(records.columns) > 1 else pd.DataFrame(index=merged.index)
-    conflicts = (distinct > 1).sum()
+    # group by integer codes (in order of first appearance), not by millions of id strings
+    codes, ids = pd.factorize(pid.astype("str"), sort=False)
+    groups = records.set_axis(codes, axis=0).groupby(level=0, sort=False)
+    merged = groups.first() if len(records.columns) else pd.DataFrame(index=range(len(ids)))
+    conflicts = (
+        _conflicts(records, codes, len(ids))
+        if len(records.columns)
+        else (pd.DataFrame(index=merged.index) > 1).sum()
+    )
     conflicts = conflicts[conflicts > 0].rename_axis("column").reset_index(name="patients")
-    index = merged.index.rename("patient_id")
+    index = pd.Index(ids, dtype="str", name="patient_id")
+    merged = merged.set_axis(index, axis=0)
     patients = pd.DataFrame(
         {
             name: merged[name].astype(dtype) if name in merged else _empty(dtype, index)
@@ -468,6 +479,19 @@ def _patients(
         "bad_values": pd.DataFrame(bad_values, columns=["column", "count", "examples"]),
     }
     return patients, set(fields) & set(PATIENT_COLUMNS), quality
+
+
+def _conflicts(records: pd.DataFrame, patient: np.ndarray, patients: int) -> pd.Series:
+    """Per column, the patients (integer codes `patient`) whose rows hold more than one
+    distinct non-blank value: `groupby(patient).nunique() > 1`, summed, on integer codes."""
+    counts = {}
+    for name in records.columns:
+        values, uniques = pd.factorize(records[name], use_na_sentinel=True)
+        keep = values >= 0
+        pairs = pd.unique(patient[keep].astype(np.int64) * len(uniques) + values[keep])
+        per_patient = np.bincount(pairs // max(len(uniques), 1), minlength=patients)
+        counts[name] = int((per_patient > 1).sum())
+    return pd.Series(counts, index=records.columns, dtype="int64")
 
 
 def _empty(dtype: str, index: pd.Index) -> pd.Series:

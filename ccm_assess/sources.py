@@ -14,9 +14,11 @@ sheet was read and notes on how; `panel.py` finds the header, roles and values. 
 - Text (.csv, .tsv, .txt): UTF-16 (BOM, or the NUL pattern of UTF-16 without one), UTF-8 (with
   or without BOM), else cp1252 with the five bytes cp1252 leaves undefined dropped. Trailing NUL
   padding is dropped. More than 5% control bytes (NUL aside: stray NULs are common) or more
-  than half NULs in the first 64 KiB: binary, refused. The delimiter is sniffed. An opening
-  quote never closed (or closed rows later) would fold the rows after it into one cell: the file
-  is then re-read with quotes as plain characters, and a note says so.
+  than half NULs in the first 64 KiB: binary, refused. The delimiter is sniffed. A file that
+  is a rectangle below its title rows and above its footer lines is parsed by pyarrow's CSV
+  reader (fast), anything else (ragged rows, NULs, odd quotes) by pandas, to the same grid.
+  An opening quote never closed (or closed rows later) would fold the rows after it into one
+  cell: the file is then re-read with quotes as plain characters, and a note says so.
 - Parquet: the column names are the first row.
 - Cells become text with `cell_text`, which also drops control and invisible characters
   (NUL, zero-width space, BOM, bidi marks), so `E11.9\\x00` reads `E11.9`.
@@ -36,6 +38,8 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from ccm_assess.errors import PanelError
@@ -58,6 +62,10 @@ INVISIBLE = re.compile(
     "\u2066-\u2069\ufeff\ufff9-\ufffb]"
 )
 """Control and invisible characters dropped from every cell (tab and line breaks are kept)."""
+_INVISIBLE_LEAD = np.isin(
+    np.arange(256), [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xC2, 0xE2, 0xEF]
+)
+"""UTF-8 bytes that may begin an `INVISIBLE` character (bytes 0x00-0x1F bar tab/LF/CR, DEL)."""
 _UNCACHED_FORMULA = re.compile(
     rb"<(?:\w+:)?c\b[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
@@ -91,11 +99,29 @@ def cell_text(column: pd.Series) -> pd.Series:
     invisible characters (`INVISIBLE`) are dropped."""
     if not isinstance(column.dtype, pd.StringDtype):
         column = _object_text(column)
-    filled = column.dropna()
-    if INVISIBLE.search("".join(filled.tolist())):  # one scan of the column, not one per cell
+    if _may_hold_invisible(column) and column.str.contains(INVISIBLE.pattern, regex=True).any():
         column = column.str.replace(INVISIBLE, "", regex=True)
     stripped = column.str.strip()
-    return stripped.mask(stripped.eq(""))
+    if stripped.equals(column):  # keep the cells as they are: no second copy of the grid
+        stripped = column
+    blank = stripped.eq("")
+    return stripped.mask(blank) if blank.any() else stripped
+
+
+def _may_hold_invisible(column: pd.Series) -> bool:
+    """False when no UTF-8 byte of the Arrow-backed column can start an `INVISIBLE` character
+    (an ASCII control byte, or the lead bytes 0xC2, 0xE2, 0xEF of U+0080-9F, U+200B-2069 and
+    U+FEFF-FFFB): one pass over the data buffers, ~20x faster than a regex over 2 M cells."""
+    if column.array.dtype.storage != "pyarrow":
+        return True
+    chunks = column.array.__arrow_array__().chunks
+    buffers = [chunk.buffers()[2] for chunk in chunks if chunk.buffers()[2] is not None]
+    for buffer in buffers:
+        data = np.frombuffer(buffer, np.uint8)
+        printable = not len(data) or (data.min() >= 0x20 and data.max() < 0x7F)  # fast path
+        if not printable and _INVISIBLE_LEAD[data].any():
+            return True
+    return False
 
 
 def _object_text(column: pd.Series) -> pd.Series:
@@ -193,10 +219,16 @@ def _read_text(data: bytes, path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     width = max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=1)
     options = {"header": None, "dtype": str, "keep_default_na": False, "na_values": [""]}
     unclosed = False
+    grid = _arrow_grid(text, delimiter, width)
     try:
-        grid = pd.read_csv(
-            io.StringIO(text), sep=delimiter, names=range(width), skip_blank_lines=False, **options
-        )
+        if grid is None:
+            grid = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                names=range(width),
+                skip_blank_lines=False,
+                **options,
+            )
     except (pd.errors.ParserError, ValueError) as error:  # rows wider than the first ones
         unclosed = "EOF inside string" in str(error)
         grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -210,6 +242,91 @@ def _read_text(data: bytes, path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
         "one cell; it was read with quotes as plain characters, so a value holding the "
         "delimiter may be split: check the rows with quotes",
     )
+
+
+def _arrow_grid(text: str, delimiter: str, width: int) -> pd.DataFrame | None:
+    """The grid read by Arrow's multi-threaded CSV reader (about 3x faster than pandas' and half
+    the memory on 2 M rows), or None when pandas must read it: NULs in the text, ragged rows
+    below the first row `width` fields wide, or a quoted cell spanning lines above it. Rows
+    above that first full row (titles, blank lines) are parsed here and padded with NA; blank
+    lines below it become all-NA rows, as with pandas."""
+    if width < 2 or "\x00" in text:
+        return None
+    reader = csv.reader(io.StringIO(text[:_SNIFF_CHARS]), delimiter=delimiter)
+    head: list[list[str]] = []
+    try:
+        for row in reader:
+            if len(row) == width:
+                break
+            if len(row) > width or reader.line_num != len(head) + 1:  # a cell spans lines
+                return None
+            head.append(row)
+        else:
+            return None
+    except csv.Error:  # a lone carriage return: pandas reads it as a line break
+        return None
+    skip = 0
+    for _ in head:
+        skip = text.index("\n", skip) + 1
+    if "\r" in text[:skip].replace("\r\n", "\n") or text.count('"') % 2:
+        return None  # a line break pandas reads but csv does not; an unbalanced quote
+    end, tail = _footer_lines(text, skip, delimiter, width)
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text[skip:end].encode("utf-8")),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):  # ragged rows, bad quoting
+        return None
+    if table.num_columns != width:
+        return None
+    columns = pd.Index(list(range(width)), dtype="int64")
+    body = pd.DataFrame(
+        {
+            i: pd.Series(pd.arrays.ArrowStringArray(column), dtype="str")
+            for i, column in enumerate(table.itercolumns())
+        },
+        columns=columns,
+    )
+    if not head and not tail:
+        return body
+    top, bottom = (
+        pd.DataFrame(
+            [[cell or None for cell in row] + [None] * (width - len(row)) for row in rows],
+            columns=columns,
+            dtype="str",
+        )
+        for rows in (head, tail)
+    )
+    return pd.concat([top, body, bottom], ignore_index=True)
+
+
+def _footer_lines(text: str, start: int, delimiter: str, width: int) -> tuple[int, list[list[str]]]:
+    """Where the rectangular body of `text` ends and the fields of the short lines after it
+    (footers such as `"Total rows: 2,019,685"`, blank lines), read from the end back to the
+    last line with `width` fields. A line with an odd number of quotes (the end of a cell that
+    spans lines) or a carriage return inside ends the search."""
+    end = len(text) - text.endswith("\n")
+    tail: list[list[str]] = []
+    while len(tail) < SCAN_ROWS:
+        begin = text.rfind("\n", start, end) + 1
+        line = text[begin:end].removesuffix("\r")
+        if begin <= start or line.count('"') % 2 or "\r" in line:
+            break
+        fields = next(csv.reader([line], delimiter=delimiter)) if line else []
+        if len(fields) >= width:
+            break
+        tail.insert(0, fields)
+        end = begin - 1
+    return (end + 1 if tail else len(text)), tail
 
 
 def _frame(rows: Iterable[list[str]]) -> pd.DataFrame:

@@ -103,13 +103,12 @@ def parse_booleans(text: pd.Series) -> pd.Series:
     """Yes/no cells -> nullable boolean. Y/N, Yes/No, 1/0, True/False, X (and ✓); a column whose
     filled cells are all marks (`X`) reads blank as False, otherwise blank is NA. Unrecognised
     text -> NA (the caller counts it)."""
-    lower = text.str.casefold()
-    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    codes, raw = distinct(text)  # per distinct value: 2 M cells hold a few spellings
+    lower = raw.str.casefold()
+    out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     out = out.mask(lower.isin(_TRUE), True).mask(lower.isin(_FALSE), False)
-    filled = lower.dropna()
-    if len(filled) and filled.isin(_MARKS).all():
-        out = out.mask(lower.isna(), False)
-    return out
+    marks_only = len(lower) > 0 and bool(lower.isin(_MARKS).all())
+    return spread(out, codes, text.index, False if marks_only else pd.NA).rename(text.name)
 
 
 def parse_counts(text: pd.Series) -> pd.Series:
@@ -121,7 +120,9 @@ def parse_counts(text: pd.Series) -> pd.Series:
 
 def normalise_sex(text: pd.Series) -> pd.Series:
     """Sex cells -> `F`/`M` when recognisable (female, woman, w / male, man), else as written."""
-    lower = text.str.casefold()
-    return text.mask(lower.isin({"f", "female", "w", "woman"}), "F").mask(
+    codes, raw = distinct(text)
+    lower = raw.str.casefold()
+    sex = raw.mask(lower.isin({"f", "female", "w", "woman"}), "F").mask(
         lower.isin({"m", "male", "man"}), "M"
     )
+    return spread(sex, codes, text.index, np.nan).rename(text.name)

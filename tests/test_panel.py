@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -625,3 +626,17 @@ def test_quality_examples_are_short_tokens_without_control_characters(tmp_path: 
     assert quality.bad_dates.to_dict("records") == [
         {"column": "birth_date", "problem": "unparseable", "count": 2,
          "examples": "born on a Tuesday i…, xy"}]  # fmt: skip
+
+
+def test_conflicts_count_patients_with_two_distinct_values_per_column() -> None:
+    records = pd.DataFrame(
+        {
+            "sex": pd.Series(["F", "M", None, "F", "F"], dtype="str"),
+            "hospice": pd.Series([True, None, True, False, None], dtype="boolean"),
+        }
+    )
+    # patient 0 holds rows 0-2, patient 1 rows 3-4, patient 2 none:
+    # sex: patient 0 has F and M (conflict), patient 1 only F -> 1
+    # hospice: patient 0 only True (NA ignored), patient 1 only False -> 0
+    counts = panel_module._conflicts(records, np.array([0, 0, 0, 1, 1]), 3)
+    assert counts.to_dict() == {"sex": 1, "hospice": 0}

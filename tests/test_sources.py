@@ -7,6 +7,7 @@ Workbooks are built with openpyxl into tmp_path; small text exports live in test
 from __future__ import annotations
 
 import datetime as dt
+import io
 import struct
 import zipfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from test_panel import FIXTURES, T, pairs, statuses, write_text, write_xlsx
 from ccm_assess import sources
 from ccm_assess.errors import CcmAssessError, PanelError
 from ccm_assess.panel import read_panel
-from ccm_assess.sources import blank_formulas, cell_text, decode, read_grid
+from ccm_assess.sources import INVISIBLE, blank_formulas, cell_text, decode, read_grid
 
 
 def compound_file(path: Path, streams: tuple[str, ...]) -> Path:
@@ -352,3 +353,75 @@ def test_a_file_that_cannot_be_opened(tmp_path: Path, monkeypatch: pytest.Monkey
         "cannot open 'locked.csv' (Permission denied); check that you may read it and that no "
         "other program holds it locked"
     )
+
+
+def _pandas_grid(text: str, width: int) -> pd.DataFrame:
+    """The grid pandas' C parser makes of `text` (the reader's fallback path)."""
+    return pd.read_csv(
+        io.StringIO(text), sep=",", names=range(width), header=None, skip_blank_lines=False,
+        dtype=str, keep_default_na=False, na_values=[""],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        # plain rectangle; quoted empty cell and a cell spanning two lines
+        ('id,dx\n1,""\n"2","E11.9\nI10"\n', [["id", "dx"], ["1", None], ["2", "E11.9\nI10"]]),
+        # title rows and a blank line above the header, CRLF line ends, blank line inside
+        (
+            'Clinic export\r\n\r\n"Run: 1,2"\r\nid,dx\r\n1,E11.9\r\n\r\n2,I10\r\n',
+            [
+                ["Clinic export", None],
+                [None, None],
+                ["Run: 1,2", None],
+                ["id", "dx"],
+                ["1", "E11.9"],
+                [None, None],
+                ["2", "I10"],
+            ],
+        ),  # fmt: skip
+        # footers below the table: a quoted total, a blank line, a page line without newline
+        (
+            'id,dx\n1,E11.9\n"Total rows: 1,234"\n\nPage 1',
+            [
+                ["id", "dx"],
+                ["1", "E11.9"],
+                ["Total rows: 1,234", None],
+                [None, None],
+                ["Page 1", None],
+            ],
+        ),  # fmt: skip
+    ],
+)
+def test_arrow_reader_matches_pandas(text: str, rows: list[list[str | None]]) -> None:
+    grid = sources._arrow_grid(text, ",", 2)
+    assert grid is not None
+    assert grid.equals(_pandas_grid(text, 2))
+    assert grid.astype(object).where(grid.notna(), None).to_numpy().tolist() == rows
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id,dx\n1,E11.9\n2\n3,I10\n",  # a short row inside the table
+        'T\n"a title\nover two lines"\nid,dx\n1,E11.9\n',  # a quoted title spanning lines
+        "Title\rid,dx\n1,E11.9\n",  # a lone carriage return above the header
+        'id,dx\n1,"E11.9\n',  # an unbalanced quote
+        "id,dx\n1,E11\x009\n",  # a NUL
+    ],
+)
+def test_arrow_reader_leaves_irregular_text_to_pandas(tmp_path: Path, text: str) -> None:
+    assert sources._arrow_grid(text, ",", 2) is None
+    # the fallback still reads the file: the first cell is the header's
+    assert read_grid(write_text(tmp_path / "p.csv", text)).cells.iloc[:, 0].dropna().iloc[0] in (
+        "id", "T", "Title",
+    )  # fmt: skip
+
+
+def test_invisible_prefilter_sees_every_invisible_character() -> None:
+    # bytes 0xC2/0xE2/0xEF lead U+0080-9F, U+200B-2069 and U+FEFF-FFFB in UTF-8
+    hits = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000 and INVISIBLE.match(chr(c))]
+    missed = [c for c in hits if not sources._may_hold_invisible(pd.Series([f"a{chr(c)}"]))]
+    assert len(hits) > 60 and missed == []
+    assert not sources._may_hold_invisible(pd.Series(["E11.9", "café\t", None]))
