@@ -53,6 +53,9 @@ the text before it (`_CODE_THEN_COMMA`), so a description such as `... kidney di
 (E11.22)` stays one item while `E11.9, Depression (F32.9)` is two."""
 _CODE_THEN_COMMA = rf"(?<![0-9A-Za-z.])((?:{_CODELIKE}){_END}\s*[)\]]?)\s*,"
 """A code (bare or closing a bracket) and the comma after it; the comma becomes `;`."""
+_COMMA_BEFORE_BRACKETED = rf",(?=[^,;|]*[(\[]\s*(?:{_CODELIKE})\s*[)\]])"
+"""In an item that starts with a code, a comma before text holding a bracketed code: `E11.9 -
+Type 2 diabetes, Chronic kidney disease (N18.30)` is two items, each with its code."""
 _ONLY_CODES = rf"(?:{_CODELIKE})(?:\s+(?:{_CODELIKE}))+"
 _LEADING = rf"^(?P<code>{_CODELIKE}){_END}"
 _BRACKETED = rf"[(\[]\s*(?P<code>{_CODELIKE})\s*[)\]]"
@@ -123,6 +126,11 @@ def _split_unique(cells: pd.Series) -> pd.Series:
     """Distinct cells -> items, index = position of the cell (repeated), blanks dropped."""
     cells = cells.str.replace(_CODE_THEN_COMMA, r"\1;", regex=True)
     items = cells.str.split(_ITEM_SEPARATORS, regex=True).explode().str.strip(_STRIP)
+    led = items.str.match(_LEADING).fillna(False).astype(bool) & items.str.contains(",")
+    if led.any():
+        pieces = items[led].str.replace(_COMMA_BEFORE_BRACKETED, ";", regex=True).str.split(";")
+        items = pd.concat([items[~led], pieces.explode().str.strip(_STRIP)])
+        items = items.sort_index(kind="stable")
     several = items.str.fullmatch(_ONLY_CODES).fillna(False).astype(bool)
     items = pd.concat([items[~several], items[several].str.split(r"\s+", regex=True).explode()])
     items = items.sort_index(kind="stable")
