@@ -31,23 +31,15 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.errors import BatchError, CcmAssessError
-from ccm_assess.payers import PAYER_CLASSES
+from ccm_assess.model import DELIVERY_MODELS
+from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import FORMULA_PREFIXES, SUPPRESSED
 from ccm_assess.sources import SUFFIXES
 
 SUMMARY_JSON = "batch_summary.json"
 SUMMARY_XLSX = "batch_summary.xlsx"
 LISTING_COLUMNS = ("practice", "panel", "questionnaire", "locality")
-MODELS = {"in_house": "In-house", "managed": "Managed", "hybrid": "Hybrid"}
-PAYER_LABELS = {
-    "medicare_ffs": "Medicare FFS",
-    "medicare_advantage": "Medicare Advantage",
-    "medicaid": "Medicaid",
-    "commercial": "Commercial",
-    "self_pay": "Self-pay",
-    "other": "Other",
-    "unknown": "Unknown",
-}
+MODELS = {key: model.label for key, model in DELIVERY_MODELS.items()}
 USD, COUNT, WHOLE = "$#,##0", "#,##0", "0"
 NEVER = "never"
 """A break-even month of null in summary.json: the model does not break even in the horizon."""

@@ -34,6 +34,17 @@ PAYER_CLASSES: tuple[str, ...] = (
 
 MEDICARE_CLASSES: frozenset[str] = frozenset({"medicare_ffs", "medicare_advantage"})
 
+PAYER_LABELS: dict[str, str] = {
+    "medicare_ffs": "Medicare FFS",
+    "medicare_advantage": "Medicare Advantage",
+    "medicaid": "Medicaid",
+    "commercial": "Commercial",
+    "self_pay": "Self-pay",
+    "other": "Other",
+    "unknown": "Unknown",
+}
+"""Short column labels per payer class (workbooks); the report uses plainer words."""
+
 _CARRIERS = (
     r"aetna|cigna|humana|uhc|united ?health ?care|unitedhealthcare|aarp|anthem|bcbs|bc ?bs|"
     r"blue cross|blue shield|highmark|kaiser|centene|healthspring|elevance|regence|premera|"

@@ -15,7 +15,7 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.assessment import Assessment
-from ccm_assess.payers import PAYER_CLASSES
+from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import format_count
 from ccm_assess.workbook import (
     COUNT,
@@ -37,16 +37,6 @@ from ccm_assess.workbook import (
     shown_counts,
     shown_pool,
 )
-
-PAYER_LABELS = {
-    "medicare_ffs": "Medicare FFS",
-    "medicare_advantage": "Medicare Advantage",
-    "medicaid": "Medicaid",
-    "commercial": "Commercial",
-    "self_pay": "Self-pay",
-    "other": "Other",
-    "unknown": "Unknown",
-}
 
 
 def _listed(frame: pd.DataFrame, value: str, count: str) -> pd.DataFrame:
