@@ -225,16 +225,17 @@ def _diagnoses(
     cells = pd.concat({p: used[p].dropna() for p in dx}, names=["column", "row"])
     items = parse_code_cells(cells)
     columns = items.index.get_level_values("column")
-    kinds = items["kind"].to_numpy()
-    coded = set(columns[kinds != "invalid"])
-    icd10 = set(columns[kinds == "icd10"])
+    # the distinct columns of millions of items, compared in Arrow (no object array, no set of
+    # millions of Python ints)
+    coded = set(pd.unique(columns[items["kind"].ne("invalid").to_numpy()]))
+    icd10 = set(pd.unique(columns[items["kind"].eq("icd10").to_numpy()]))
     keep = [p for p in dx if (p in coded or mapped or not coded) if headers[p] or p in icd10]
     notes = [
         f"column '{headers[p]}' holds no diagnosis codes; not used"
         for p in dx
         if p not in keep and headers[p]
     ]
-    return items[columns.isin(keep)], keep, notes
+    return (items if len(keep) == len(dx) else items[columns.isin(keep)]), keep, notes
 
 
 def _shape(pid: pd.Series, items: pd.DataFrame, dx_columns: int) -> str:

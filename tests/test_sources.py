@@ -401,6 +401,32 @@ def test_arrow_reader_matches_pandas(text: str, rows: list[list[str | None]]) ->
     assert grid.astype(object).where(grid.notna(), None).to_numpy().tolist() == rows
 
 
+def test_arrow_reader_takes_utf8_bytes_as_they_are(tmp_path: Path) -> None:
+    # the file's bytes go to Arrow without re-encoding; a BOM (3 bytes) and "é" (2 bytes, 1
+    # character) in the title and footer make byte offsets differ from character offsets, so a
+    # wrong conversion would cut into the first or last row
+    text = "Liste é\nid,dx\n1,É11.9\n2,I10\nTotal é: 2\n"
+    rows = [["Liste é", None], ["id", "dx"], ["1", "É11.9"], ["2", "I10"], ["Total é: 2", None]]
+    grid = sources._arrow_grid(text, ",", 2, b"\xef\xbb\xbf" + text.encode())
+    assert grid is not None
+    assert grid.astype(object).where(grid.notna(), None).to_numpy().tolist() == rows
+    assert grid.equals(sources._arrow_grid(text, ",", 2))
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert read_grid(path).cells.equals(grid)
+
+
+def test_arrow_reader_returns_one_chunk_per_column(tmp_path: Path) -> None:
+    # 100,000 rows of ~15 bytes (1.5 MB) span two of Arrow's 1 MiB read blocks; the title row
+    # and the footer are joined to them: every column is one contiguous chunk of 100,002 cells
+    body = "".join(f"{i},E11.{i % 10}\n" for i in range(100_000))
+    path = write_text(tmp_path / "p.csv", f"Title\nid,dx\n{body}Total rows: 100000\n")
+    cells = read_grid(path).cells
+    assert cells.shape == (100_003, 2)
+    assert [cells[c].array.__arrow_array__().num_chunks for c in cells.columns] == [1, 1]
+    assert cells.iloc[[0, 2, 100_002], 0].tolist() == ["Title", "0", "Total rows: 100000"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
