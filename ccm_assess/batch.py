@@ -22,7 +22,7 @@ import os
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ from ccm_assess.errors import BatchError, CcmAssessError
 from ccm_assess.model import DELIVERY_MODELS
 from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import FORMULA_PREFIXES, SUPPRESSED
+from ccm_assess.report import FORMATS, Progress, RunOptions, check_formats, run_assessment
 from ccm_assess.sources import SUFFIXES
 
 SUMMARY_JSON = "batch_summary.json"
@@ -43,8 +44,6 @@ MODELS = {key: model.label for key, model in DELIVERY_MODELS.items()}
 USD, COUNT, WHOLE = "$#,##0", "#,##0", "0"
 NEVER = "never"
 """A break-even month of null in summary.json: the model does not break even in the horizon."""
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class BatchOptions:
 
     input: Path
     out: Path
-    formats: tuple[str, ...] = ("html", "pdf", "xlsx")
+    formats: tuple[str, ...] = FORMATS
     jobs: int | None = None
     """Worker processes; None = the machine's CPU count."""
     as_of: dt.date = field(default_factory=dt.date.today)
@@ -184,8 +183,6 @@ def plan_jobs(source: Path, out: Path, *, locality: str | None = None) -> list[P
 
 def assess_practice(job: PracticeJob, options: BatchOptions) -> PracticeOutcome:
     """Run one practice's assessment (in a worker process); never raises for a bad practice."""
-    from ccm_assess.report import RunOptions, run_assessment
-
     start = time.perf_counter()
     try:
         run_assessment(
@@ -220,17 +217,10 @@ def progress_line(done: int, total: int, outcome: PracticeOutcome, width: int = 
 def run_batch(options: BatchOptions, progress: Progress = lambda _: None) -> list[PracticeOutcome]:
     """Assess every practice of `options.input` in parallel; write the batch summaries.
 
-    Returns the outcomes in input order. Raises `BatchError` (before running anything) when
-    the input is unusable or the formats are unknown.
+    Returns the outcomes in input order. Raises (before running anything) `ReportError` for
+    unknown formats and `BatchError` when the input is unusable.
     """
-    from ccm_assess.report import FORMATS
-
-    unknown = [f for f in options.formats if f not in FORMATS]
-    if unknown or not options.formats:
-        raise BatchError(
-            f"--formats takes a comma-separated list of {', '.join(FORMATS)}; "
-            f"got {','.join(options.formats) or 'nothing'}"
-        )
+    check_formats(options.formats)
     jobs = plan_jobs(options.input, options.out, locality=options.locality)
     options.out.mkdir(parents=True, exist_ok=True)
     workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))

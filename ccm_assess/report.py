@@ -61,7 +61,8 @@ class RunResult:
     assessment: Assessment
 
 
-def _check_formats(formats: tuple[str, ...]) -> None:
+def check_formats(formats: tuple[str, ...]) -> None:
+    """Raise ReportError unless `formats` is a non-empty choice among FORMATS."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ReportError(
@@ -76,7 +77,7 @@ def _practice_name(options: RunOptions) -> str:
 
 def prepare(options: RunOptions, progress: Progress) -> Assessment:
     """Read and validate every input, then assess (any bad input stops here: exit 2)."""
-    _check_formats(options.formats)
+    check_formats(options.formats)
     progress(f"Reading {options.panel.name} ...")
     panel = read_panel(options.panel, sheet=options.sheet, mapping=dict(options.mapping))
     answers = load_questionnaire(options.questionnaire) if options.questionnaire else None
