@@ -111,7 +111,32 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=_positive, help="parallel processes (default: CPU count)")
     batch.add_argument("--as-of", type=_as_of, default=dt.date.today(), help="as for run")
     batch.add_argument("--locality", help="Medicare locality where the listing gives none")
+    _add_audit_parser(sub)
     return parser
+
+
+def _add_audit_parser(sub: argparse._SubParsersAction) -> None:
+    audit = sub.add_parser(
+        "audit", help="monthly program audit: time log vs claims vs register (audit.html, ...)"
+    )
+    audit.add_argument("--time-log", type=Path, required=True,
+                       help="care-management time log (xlsx/csv); a workbook may also hold "
+                       "the claims and register as sheets")
+    audit.add_argument("--claims", type=Path, help="claims export, one row per billed line")
+    audit.add_argument("--register", type=Path, help="CCM register: consent, care plan, ...")
+    audit.add_argument("--month", action="append", metavar="YYYY-MM",
+                       help="month to audit (repeatable; default: every month in the exports)")
+    audit.add_argument("--plan", type=Path, metavar="RUN_DIR",
+                       help="a `ccm-assess run` output folder: compare with its monthly.csv")
+    audit.add_argument("--year", type=int, help="fee schedule year (default: the service year)")
+    audit.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
+    audit.add_argument("--map", action="append", metavar="[INPUT.]ROLE=HEADER",
+                       help="use this column for a role, e.g. --map claims.code='Proc' "
+                       "(repeatable)")
+    audit.add_argument("--practice", default="", help="practice name for the report cover")
+    audit.add_argument("--formats", default="html,pdf", help="html, pdf (default: both)")
+    audit.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    audit.add_argument("--out", type=Path, required=True, help="output folder")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -185,7 +210,35 @@ def _batch(args: argparse.Namespace) -> int:
     return exit_status(outcomes)
 
 
-COMMANDS = {"check": _check, "sample": _sample, "rates": _rates, "run": _run, "batch": _batch}
+def _audit(args: argparse.Namespace) -> int:
+    from ccm_assess.audit.run import AuditOptions, run_audit
+
+    options = AuditOptions(
+        time_log=args.time_log,
+        out=args.out,
+        claims=args.claims,
+        register=args.register,
+        months=tuple(args.month or ()),
+        plan=args.plan,
+        year=args.year,
+        locality=args.locality,
+        mapping=_mapping(args.map),
+        practice=args.practice,
+        browser=args.browser,
+        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+    )
+    run_audit(options, progress=lambda message: print(message, file=sys.stderr))
+    return 0
+
+
+COMMANDS = {
+    "check": _check,
+    "sample": _sample,
+    "rates": _rates,
+    "run": _run,
+    "batch": _batch,
+    "audit": _audit,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

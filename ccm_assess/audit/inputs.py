@@ -1,0 +1,442 @@
+"""Read the audit's three exports (docs/audit.md, Inputs) with the panel's tolerant reader.
+
+Each file is loaded by `sources.read_grid` (xlsx/xls/csv/tsv, title rows, footers, encodings);
+the header row is the one of the first 50 rows whose cells match most aliases of that input
+(`ALIASES`, compared by `headers.header_key`: case, spaces and punctuation ignored), and
+`--map [input.]role=Header` overrides them. A workbook holding the time log, claims and register
+as sheets works as one `--time-log` argument: each input takes the sheet that looks most like it.
+
+Every row is accounted for in a ledger (`row`, `status` used/skipped/rejected, `reason`):
+rows above the header, blank, repeated-header and footer rows are skipped; rows without a
+patient id, date, minutes or code are rejected with the reason; rows outside the audited months
+and lines that are not care management are skipped with the reason. Reasons never quote a cell
+(no PHI in messages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccm_assess.errors import CcmAssessError
+from ccm_assess.headers import header_key
+from ccm_assess.panel import _FOOTER, _NO_ID
+from ccm_assess.reference import read_data_csv
+from ccm_assess.sources import SCAN_ROWS, cell_text, listing, read_grid
+from ccm_assess.values import parse_booleans, parse_dates
+
+
+class AuditInputError(CcmAssessError):
+    """An audit export cannot be used (missing column, no rows, unreadable file)."""
+
+
+KINDS = ("time_log", "claims", "register")
+LABELS = {"time_log": "time log", "claims": "claims export", "register": "register"}
+
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "time_log": {
+        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart", "account number",
+                       "pt id", "person id", "medical record number", "member id", "patient number"),
+        "date": ("date", "activity date", "service date", "date of service", "dos",
+                 "contact date", "log date", "entry date", "time date", "encounter date"),
+        "minutes": ("minutes", "mins", "min", "duration", "duration minutes", "time spent",
+                    "time minutes", "total minutes", "time spent minutes", "duration min"),
+        "staff": ("staff", "staff member", "staff name", "user", "performed by", "care manager",
+                  "logged by", "entered by", "clinician", "provider user", "team member"),
+        "credential": ("credential", "credentials", "role", "staff role", "title", "license",
+                       "licence", "staff type", "discipline", "staff credential"),
+        "program": ("program", "service", "program type", "care program", "billing program",
+                    "service type"),
+    },
+    "claims": {
+        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart", "account number",
+                       "pt id", "person id", "medical record number", "member id", "patient number"),
+        "date": ("date of service", "dos", "service date", "from date", "svc date",
+                 "date of service from", "service from", "date"),
+        "code": ("cpt", "cpt code", "hcpcs", "cpt hcpcs", "hcpcs code", "procedure code",
+                 "procedure", "code", "cpt4", "billing code", "service code"),
+        "units": ("units", "unit", "qty", "quantity", "units billed", "days or units"),
+        "practitioner": ("rendering provider", "billing provider", "practitioner",
+                         "billing practitioner", "provider", "rendering", "physician",
+                         "rendering practitioner", "provider name"),
+        "payer": ("payer", "insurance", "primary payer", "plan", "payor"),
+        "status": ("status", "claim status", "line status"),
+        "paid": ("paid", "paid amount", "payment", "amount paid", "allowed"),
+    },
+    "register": {
+        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart", "account number",
+                       "pt id", "person id", "medical record number", "member id", "patient number"),
+        "consent_date": ("consent date", "consent", "date consented", "ccm consent",
+                         "consent signed", "consent obtained", "consented", "consent on"),
+        "care_plan_date": ("care plan date", "care plan", "care plan created",
+                           "care plan established", "careplan date", "care plan on"),
+        "practitioner": ("billing practitioner", "practitioner", "billing provider", "provider",
+                         "pcp", "physician", "rendering provider"),
+        "complex": ("complex", "complex flag", "complexity", "complex ccm", "mdm",
+                    "moderate or high mdm", "moderate high mdm", "complex mdm"),
+        "disenrolment_date": ("disenrolment date", "disenrollment date", "disenrolled",
+                              "disenrolled on", "end date", "ccm end date", "stopped",
+                              "discharge date", "disenrollment"),
+        "initiating_visit_date": ("last initiating visit", "initiating visit",
+                                  "initiating visit date", "last initiating visit date",
+                                  "last qualifying visit", "last visit"),
+    },
+}  # fmt: skip
+"""Header spellings per input and role (compared by `header_key`), best first."""
+
+REQUIRED = {
+    "time_log": ("patient_id", "date", "minutes"),
+    "claims": ("patient_id", "date", "code"),
+    "register": ("patient_id", "consent_date"),
+}
+MAX_MINUTES = 1440
+"""Minutes one time-log row may hold (one day); more is a typing error, rejected."""
+
+PRACTITIONER_CREDENTIALS = frozenset(
+    {"md", "do", "np", "pa", "pac", "cns", "cnm", "aprn", "fnp", "dnp", "physician", "doctor",
+     "nursepractitioner", "physicianassistant", "provider", "mbbs", "agnp", "anp"}
+)  # fmt: skip
+CLINICAL_CREDENTIALS = frozenset(
+    {"rn", "lpn", "lvn", "ma", "cma", "rma", "ccma", "nurse", "medicalassistant", "bsn",
+     "registerednurse", "caremanager", "nursecaremanager", "clinicalstaff", "pharmacist",
+     "pharmd", "msw", "lcsw", "cna", "rncm", "ccmrn"}
+)  # fmt: skip
+"""Credential keys (`header_key` of the cell) of billing practitioners and of clinical staff
+(docs/audit.md: physicians, NPs, PAs, CNSs, CNMs bill; clinical staff time counts incident to)."""
+PROGRAMS = {
+    "ccm": "CCM", "chroniccaremanagement": "CCM", "chroniccare": "CCM", "complexccm": "CCM",
+    "pcm": "PCM", "principalcaremanagement": "PCM", "principalcare": "PCM",
+    "apcm": "APCM", "advancedprimarycaremanagement": "APCM", "bhi": "BHI", "rpm": "RPM",
+    "remotepatientmonitoring": "RPM", "tcm": "TCM", "rtm": "RPM",
+}  # fmt: skip
+"""Program cell keys -> program; a blank program is CCM, an unknown one `other`."""
+_VOID = frozenset({"void", "voided", "cancelled", "canceled", "reversed", "deleted", "withdrawn"})
+_COMPLEX_WORDS = {"moderate": True, "high": True, "complex": True, "low": False,
+                  "straightforward": False, "noncomplex": False}  # fmt: skip
+
+
+@cache
+def care_codes() -> pd.DataFrame:
+    """Care-management codes the audit reads (`data/fee_codes.csv` families), with family."""
+    codes = read_data_csv("fee_codes.csv", dtype={"code": str})
+    keep = ["CCM", "complex CCM", "physician CCM", "PCM", "APCM", "BHI", "RPM", "TCM"]
+    return codes.loc[codes["family"].isin(keep), ["code", "family"]].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class AuditInput:
+    """One export, read: `rows` (one per used row, `row` = file row), the row `ledger`,
+    the header used per role (`mapping`), file and sheet, and notes."""
+
+    kind: str
+    path: Path
+    sheet: str | None
+    rows: pd.DataFrame
+    ledger: pd.DataFrame
+    mapping: dict[str, str]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def counts(self) -> dict[str, int]:
+        """Rows read, used, skipped and rejected."""
+        status = self.ledger["status"].value_counts()
+        return {
+            "rows_read": len(self.ledger),
+            **{f"rows_{s}": int(status.get(s, 0)) for s in ("used", "skipped", "rejected")},
+        }
+
+    def has(self, role: str) -> bool:
+        return role in self.mapping
+
+
+def _keys(kind: str) -> dict[str, str]:
+    """Alias key -> role for one input."""
+    return {header_key(alias): role for role, names in ALIASES[kind].items() for alias in names}
+
+
+def _row_scores(head: pd.DataFrame, kind: str, wanted: list[str]) -> np.ndarray:
+    """Per row of `head` (text cells): known headers of this input, mapped headers weigh 100."""
+    keys, wanted_keys = _keys(kind), {header_key(w) for w in wanted}
+    cells = head.stack().dropna()
+    if cells.empty:
+        return np.zeros(len(head))
+    key = cells.map({v: header_key(v) for v in pd.unique(cells)})
+    points = key.isin(list(keys)).astype(float) + 100 * key.isin(list(wanted_keys))
+    return points.groupby(level=0).sum().reindex(head.index, fill_value=0).to_numpy()
+
+
+def _score(kind: str) -> Callable[[pd.DataFrame], float]:
+    """A `read_grid` sheet scorer: how much a sheet's first rows look like this input."""
+    return lambda head: float(_row_scores(head, kind, []).max(initial=0))
+
+
+def _header_row(text: pd.DataFrame, kind: str, wanted: list[str]) -> int:
+    scores = _row_scores(text.iloc[:SCAN_ROWS], kind, wanted)
+    return int(scores.argmax()) if len(scores) and scores.max() > 0 else -1
+
+
+def _roles(kind: str, headers: list[str], mapping: Mapping[str, str]) -> dict[str, int]:
+    """Role -> column position: best-ranked alias, then `mapping` on top."""
+    ranked: dict[str, tuple[int, int]] = {}
+    for position, header in enumerate(headers):
+        key = header_key(header)
+        for role, names in ALIASES[kind].items():
+            rank = [header_key(n) for n in names].index(key) if key in map(header_key, names) else -1
+            if rank >= 0 and (role not in ranked or rank < ranked[role][0]):
+                ranked[role] = (rank, position)
+    roles = {role: position for role, (_, position) in ranked.items()}
+    # one column, one role: a role keeps a column only when no better-ranked role took it
+    for role, header in mapping.items():
+        found = [p for p, h in enumerate(headers) if header_key(h) == header_key(header)]
+        if not found:
+            raise AuditInputError(
+                f"no column '{header}' for {role} in the {LABELS[kind]}; headers found: "
+                f"{listing([h for h in headers if h])}; check --map"
+            )
+        roles = {r: p for r, p in roles.items() if p != found[0]}
+        roles[role] = found[0]
+    taken: dict[int, str] = {}
+    for role in sorted(roles, key=lambda r: (r not in mapping, ranked.get(r, (0, 0))[0])):
+        taken.setdefault(roles[role], role)
+    return {role: p for p, role in taken.items()}
+
+
+def split_mapping(pairs: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """`--map` pairs -> per input {role: header}. `claims.code=Proc` names one input; a bare
+    role applies to every input that has that role."""
+    out: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+    for key, header in pairs.items():
+        kind, dot, role = key.partition(".")
+        if dot:
+            if kind not in KINDS or role not in ALIASES[kind]:
+                raise AuditInputError(f"--map {key}: use input.role with input one of "
+                                      f"{', '.join(KINDS)} and one of its roles")
+            out[kind][role] = header
+            continue
+        owners = [k for k in KINDS if key in ALIASES[k]]
+        if not owners:
+            roles = sorted({r for k in KINDS for r in ALIASES[k]})
+            raise AuditInputError(f"--map {key}: unknown role; roles: {', '.join(roles)}")
+        for kind in owners:
+            out[kind][key] = header
+    return out
+
+
+def _ledger(text: pd.DataFrame, header: int, roles: dict[str, int], headers: list[str]
+            ) -> pd.DataFrame:
+    """Status and reason per row before the values are parsed."""
+    n = len(text)
+    position = np.arange(n)
+    filled = text.notna().sum(axis=1).to_numpy()
+    first = text.bfill(axis=1).iloc[:, 0].astype("str")
+    footer = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy() & (filled <= 4)
+    role_cols = list(roles.values())
+    same = sum(text.iloc[:, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
+               for p in role_cols)
+    pid = text.iloc[:, roles["patient_id"]]
+    no_id = pid.isna() | pid.str.fullmatch(_NO_ID).fillna(False).astype(bool)
+    body = position > header
+    reasons = {
+        "blank row": filled == 0,
+        "title row above the header": position < header,
+        "header row": position == header,
+        "repeated header row": body & (same >= max(1, len(role_cols) // 2 + 1)),
+        "footer or note row": body & footer,
+        "no patient id": body & no_id.to_numpy(),
+    }
+    labels = [*reasons, ""]
+    code = np.select(list(reasons.values()), list(range(len(reasons))), len(reasons))
+    status = np.where(code == len(reasons), "used", "skipped")
+    status[code == labels.index("no patient id")] = "rejected"
+    return pd.DataFrame({"row": position + 1, "status": status,
+                         "reason": np.asarray(labels, dtype=object)[code]})
+
+
+def _reject(ledger: pd.DataFrame, rows: pd.Index, mask: pd.Series, status: str, reason: str
+            ) -> None:
+    """Mark the used rows `rows[mask]` as `status` with `reason` (in place)."""
+    hit = ledger["row"].isin(rows[mask.to_numpy()]) & ledger["status"].eq("used")
+    ledger.loc[hit, ["status", "reason"]] = [status, reason]
+
+
+def read_input(kind: str, path: Path, *, mapping: Mapping[str, str] | None = None,
+               sheet: str | None = None) -> AuditInput:
+    """Read one export (`kind` in KINDS) into an `AuditInput` (module docstring)."""
+    mapping = dict(mapping or {})
+    raw = read_grid(path, sheet=sheet, score=_score(kind))
+    text = pd.DataFrame({c: cell_text(raw.cells[c]) for c in raw.cells.columns})
+    text.columns = range(text.shape[1])
+    what = f"the {LABELS[kind]} '{Path(path).name}'" + (f" (sheet '{raw.sheet}')" if raw.sheet else "")
+    header = _header_row(text, kind, list(mapping.values()))
+    headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
+    roles = _roles(kind, headers, mapping) if header >= 0 else {}
+    missing = [r for r in REQUIRED[kind] if r not in roles]
+    if missing:
+        found = listing([h for h in headers if h]) if headers else "none"
+        raise AuditInputError(
+            f"no column for {', '.join(missing)} in {what}; headers found: {found}; pass "
+            f"--map {kind}.{missing[0]}=<header>"
+        )
+    ledger = _ledger(text, header, roles, headers)
+    used = ledger["status"].eq("used").to_numpy()
+    if not used.any():
+        raise AuditInputError(f"no rows below the header (row {header + 1}) of {what}")
+    cells = text.loc[used, list(roles.values())].set_axis(list(roles), axis=1)
+    cells.index = pd.Index(ledger["row"].to_numpy()[used], name="row")
+    cells["patient_id"] = cells["patient_id"].str.strip()
+    rows, notes = _PARSERS[kind](cells, ledger)
+    kept = ledger.loc[ledger["status"].eq("used"), "row"]
+    rows = rows.loc[rows.index.isin(kept)].reset_index()
+    unused = [h for p, h in enumerate(headers) if h and p not in roles.values()]
+    if unused:
+        notes.append(f"columns not used: {listing(unused)}")
+    return AuditInput(kind=kind, path=Path(path), sheet=raw.sheet, rows=rows, ledger=ledger,
+                      mapping={r: headers[p] for r, p in roles.items()},
+                      notes=(*raw.notes, *notes))
+
+
+def _dates(cells: pd.DataFrame, role: str, ledger: pd.DataFrame, notes: list[str], *,
+           required: bool) -> pd.Series:
+    """Parsed dates of a role. Required: a blank or unreadable cell rejects the row. Optional:
+    an unreadable cell reads as blank, and a note counts them."""
+    if role not in cells:
+        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    parsed, _ = parse_dates(cells[role])
+    label = role.replace("_", " ")
+    unreadable = parsed.isna() & cells[role].notna()
+    if required:
+        _reject(ledger, cells.index, parsed.isna() & cells[role].isna(), "rejected", f"no {label}")
+        _reject(ledger, cells.index, unreadable, "rejected", f"{label} not readable as a date")
+    elif unreadable.any():
+        notes.append(f"{int(unreadable.sum()):,} {label} cell(s) not readable as a date were "
+                     "read as blank; write them as YYYY-MM-DD or MM/DD/YYYY")
+    return parsed
+
+
+def _text(cells: pd.DataFrame, role: str, fill: str = "") -> pd.Series:
+    if role not in cells:
+        return pd.Series(fill, index=cells.index, dtype="str")
+    return cells[role].fillna(fill).astype("str")
+
+
+def _key_of(values: pd.Series) -> pd.Series:
+    return values.map({v: header_key(v) for v in pd.unique(values)})
+
+
+def _time_log(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    notes: list[str] = []
+    date = _dates(cells, "date", ledger, notes, required=True)
+    number = pd.to_numeric(cells["minutes"].str.replace(",", "", regex=False), errors="coerce")
+    _reject(ledger, cells.index, number.isna(), "rejected", "minutes not a number")
+    _reject(ledger, cells.index, number.lt(0), "rejected", "negative minutes")
+    _reject(ledger, cells.index, number.gt(MAX_MINUTES), "rejected",
+            f"more than {MAX_MINUTES} minutes in one entry")
+    _reject(ledger, cells.index, number.eq(0), "skipped", "zero minutes")
+    credential = _key_of(_text(cells, "credential"))
+    lane = pd.Series("staff", index=cells.index, dtype="str")
+    if "credential" in cells:
+        lane = lane.mask(credential.isin(PRACTITIONER_CREDENTIALS), "practitioner")
+        known = credential.isin(PRACTITIONER_CREDENTIALS | CLINICAL_CREDENTIALS)
+        _reject(ledger, cells.index, credential.eq(""), "skipped",
+                "no staff credential: the time cannot be counted as clinical staff time")
+        _reject(ledger, cells.index, ~known & credential.ne(""), "skipped",
+                "credential not clinical staff or a billing practitioner: time does not count")
+    else:
+        notes.append("no credential column: every minute is read as clinical staff time")
+    program = _key_of(_text(cells, "program")).map(lambda k: "CCM" if not k else PROGRAMS.get(k, "other"))
+    rows = pd.DataFrame({
+        "patient_id": cells["patient_id"], "date": date, "minutes": number,
+        "staff": _text(cells, "staff", "(not recorded)"), "lane": lane, "program": program,
+    })
+    return rows, notes
+
+
+def _claims(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    notes: list[str] = []
+    date = _dates(cells, "date", ledger, notes, required=True)
+    raw_code = cells["code"].str.upper().str.replace(r"\s+", "", regex=True)
+    code = raw_code.str.extract(r"^([0-9]{5}|[A-Z][0-9]{4})", expand=False)
+    _reject(ledger, cells.index, code.isna(), "rejected", "code not a CPT/HCPCS code")
+    known = code.isin(care_codes()["code"])
+    _reject(ledger, cells.index, code.notna() & ~known, "skipped",
+            "not a care-management code (visits are read from the register)")
+    units_text = _text(cells, "units", "1").replace("", "1")
+    units = pd.to_numeric(units_text, errors="coerce")
+    bad_units = units.isna() | units.lt(0) | units.ne(units.round())
+    _reject(ledger, cells.index, bad_units, "rejected", "units not a whole number")
+    _reject(ledger, cells.index, units.eq(0), "skipped", "zero units")
+    status = _key_of(_text(cells, "status"))
+    _reject(ledger, cells.index, status.isin(_VOID), "skipped", "claim line voided or reversed")
+    rows = pd.DataFrame({
+        "patient_id": cells["patient_id"], "date": date, "code": code,
+        "units": units.fillna(0).astype(int), "practitioner": _text(cells, "practitioner",
+                                                                      "(not recorded)"),
+    })
+    return rows, notes
+
+
+def _register(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    notes: list[str] = []
+    dates = {role: _dates(cells, role, ledger, notes, required=False) for role in (
+        "consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date")}
+    complex_flag = pd.Series(pd.NA, index=cells.index, dtype="boolean")
+    if "complex" in cells:
+        complex_flag = parse_booleans(cells["complex"])
+        words = _key_of(_text(cells, "complex")).map(_COMPLEX_WORDS)
+        complex_flag = complex_flag.fillna(words.astype("boolean"))
+    rows = pd.DataFrame({"patient_id": cells["patient_id"], **dates,
+                         "practitioner": _text(cells, "practitioner", "(not recorded)"),
+                         "complex": complex_flag})
+    repeated = rows["patient_id"].duplicated()
+    _reject(ledger, cells.index, repeated, "used", "merged with the patient's first row")
+    if repeated.any():
+        notes.append(f"{int(repeated.sum()):,} register row(s) repeat a patient: each field "
+                     "takes the first filled value")
+    return rows, notes
+
+
+_PARSERS = {"time_log": _time_log, "claims": _claims, "register": _register}
+
+
+def merge_register(register: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient (index patient_id): each field the first filled value."""
+    return register.drop(columns="row").groupby("patient_id", sort=False).first()
+
+
+def read_inputs(time_log: Path, claims: Path | None = None, register: Path | None = None,
+                *, mapping: Mapping[str, str] | None = None) -> dict[str, AuditInput]:
+    """The exports given; a workbook passed as `time_log` also supplies claims and register
+    from its other sheets when those are not given as files."""
+    maps = split_mapping(mapping or {})
+    out = {"time_log": read_input("time_log", time_log, mapping=maps["time_log"])}
+    sheets = _other_sheets(time_log, out["time_log"].sheet)
+    for kind, path in (("claims", claims), ("register", register)):
+        if path is not None:
+            out[kind] = read_input(kind, path, mapping=maps[kind])
+        elif sheets:
+            best = _best_sheet(time_log, sheets, kind)
+            if best is not None:
+                out[kind] = read_input(kind, time_log, mapping=maps[kind], sheet=best)
+                sheets.remove(best)
+    return out
+
+
+def _other_sheets(path: Path, used: str | None) -> list[str]:
+    if used is None:
+        return []
+    return [s for s in read_grid(path, sheet=used).sheets if s != used]
+
+
+def _best_sheet(path: Path, sheets: list[str], kind: str) -> str | None:
+    """The sheet whose header holds this input's required columns, or None."""
+    for sheet in sheets:
+        text = read_grid(path, sheet=sheet).cells.head(SCAN_ROWS)
+        keys = {header_key(v) for v in cell_text(text.stack()).dropna()}
+        found = {r for k, r in _keys(kind).items() if k in keys}
+        if set(REQUIRED[kind]) <= found:
+            return sheet
+    return None

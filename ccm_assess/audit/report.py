@@ -1,0 +1,241 @@
+"""audit.html and audit.pdf: the month's findings, leakage and risk, trends, staff and
+practitioners, and the three actions (no PHI; patient counts from 1 to 10 show as "<11").
+
+One self-contained page built from the report's own HTML blocks (`report_html`) and style
+sheet (templates/report/static/report.css), plotly.js inlined once for the charts, printed to
+A4 by the report's Chromium printing (`export.print_pdf`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from ccm_assess import charts, export
+from ccm_assess.audit.findings import TITLES
+from ccm_assess.audit.workbooks import (
+    findings_table,
+    minutes_table,
+    practitioner_table,
+    rows_table,
+    shown,
+    staff_table,
+)
+from ccm_assess.errors import ReportError
+from ccm_assess.report_html import Kpi, callout, esc, html_table, kpi_grid, money, paragraphs, percent
+
+if TYPE_CHECKING:
+    from ccm_assess.audit.run import Audit
+
+CSS = export.TEMPLATE_DIR / export.TEMPLATE_NAME / "static" / "report.css"
+
+
+def _figure_html(fig: go.Figure) -> str:
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False,
+                       config={"displayModeBar": False, "staticPlot": True})
+
+
+def dollars_figure(result: Audit) -> go.Figure:
+    """Billed, supported, missed and at risk per month (USD)."""
+    m = result.measures
+    last = result.months[-1]
+    risk = m.loc[last, "at_risk"]
+    title = (f"{money(risk)} of {last}'s billing is at risk" if pd.notna(risk)
+             else f"{money(m.loc[last, 'supported'])} supported by the time in {last}")
+    fig = charts.base_figure(title, "Medicare allowed amounts per month")
+    colours = {"billed": charts.ACCENT, "supported": charts.MODEL_COLOURS["hybrid"],
+               "missed": charts.MODEL_COLOURS["managed"], "at_risk": charts.CAUTION}
+    for column, colour in colours.items():
+        if m[column].notna().any():
+            fig.add_bar(x=m.index, y=m[column], name=column.replace("_", " "),
+                        marker_color=colour)
+    fig.update_layout(barmode="group", xaxis_type="category")
+    return charts.currency_axis(fig)
+
+
+def rate_figure(result: Audit) -> go.Figure | None:
+    """Billable-month rate per month, against the plan when there is one."""
+    m = result.measures
+    if m["billable_month_rate"].notna().sum() == 0:
+        return None
+    last = m["billable_month_rate"].dropna().iloc[-1]
+    fig = charts.base_figure(f"{percent(last)} of enrolled patients had a supported claim",
+                             "Billable-month rate: patient-months with a supported claim / "
+                             "enrolled")
+    fig.add_scatter(x=m.index, y=m["billable_month_rate"], name="actual", mode="lines+markers",
+                    line_color=charts.ACCENT)
+    if result.plan is not None:
+        fig.add_scatter(x=result.plan.index, y=result.plan["billable_rate_planned"],
+                        name="planned (median)", mode="lines+markers",
+                        line={"color": charts.NEUTRAL["muted"], "dash": "dash"})
+    fig.update_layout(xaxis_type="category")
+    return charts.percent_axis(fig)
+
+
+def _kpis(result: Audit) -> str:
+    d = result.ledger["dollars"]
+    kpis = [
+        Kpi(money(d["billed"]) if d["billed"] is not None else "not assessed", "Billed",
+            "all CCM and PCM lines"),
+        Kpi(money(d["supported"]), "Supported by the time", "where billing is allowed"),
+        Kpi(money(d["missed"]) if d["missed"] is not None else "not assessed", "Missed",
+            "still billable within 12 months"),
+        Kpi(money(d["at_risk"]) if d["at_risk"] is not None else "not assessed", "At risk",
+            "lines an auditor could take back"),
+    ]
+    return kpi_grid(kpis, columns=4)
+
+
+def _actions(result: Audit) -> str:
+    if not result.actions:
+        return callout("No finding this period", ["Every audited patient-month passed the "
+                                                  "checks that could be made."])
+    items = [a.text.format(n=shown(a.patient_months), usd=money(a.usd)) for a in result.actions]
+    return callout("The three actions that matter most", bullets=items)
+
+
+def _not_assessed(result: Audit) -> str:
+    missing = result.ledger["not_assessed"]
+    if not missing:
+        return ""
+    why = []
+    if not result.assessed.claims:
+        why.append("no claims export was given: the page shows what the logged time supports "
+                   "and what would be at risk if it were billed")
+    if not result.assessed.register:
+        why.append("no register was given: consent, care plan, disenrolment and initiating "
+                   "visits were not checked")
+    if result.assessed.register and not result.assessed.initiating_visit:
+        why.append("the register has no initiating-visit column")
+    return callout("Not assessed (not the same as clean)",
+                   [f"{', '.join(TITLES[k] for k in missing)}: not assessed because "
+                    + "; ".join(why) + "."], caution=True)
+
+
+def _plan_section(result: Audit) -> str:
+    if result.plan is None:
+        return ""
+    p = result.plan
+    table = pd.DataFrame({
+        "Month": p.index,
+        "Plan month": p["plan_month"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
+        "Enrolled": [f"{shown(a) if pd.notna(a) else '–'} vs {b:,.0f}" if pd.notna(b) else "–"
+                     for a, b in zip(p["enrolled_actual"], p["enrolled_planned"], strict=True)],
+        "Billable-month rate": [f"{percent(a)} vs {percent(b)}" for a, b in
+                                zip(p["billable_rate_actual"], p["billable_rate_planned"],
+                                    strict=True)],
+        "Revenue (allowed)": [f"{money(a)} vs {money(b)}" for a, b in
+                              zip(p["revenue_actual"], p["revenue_planned"], strict=True)],
+        "Gap over a year": p["revenue_gap_per_year"].map(money),
+    })
+    gap = p["revenue_gap_per_year"].dropna()
+    words = (f"At the last audited month's pace, the program runs {money(abs(gap.iloc[-1]))} a "
+             f"year {'below' if gap.iloc[-1] < 0 else 'above'} the plan's median."
+             if len(gap) else "The audited months are outside the plan's months.")
+    return ("<h2>Against the plan</h2>"
+            + paragraphs("Actual figures against the assessment's monthly medians (actual vs "
+                         "planned). Revenue is the Medicare allowed amount.", words)
+            + html_table(table, text_columns=["Month"]))
+
+
+def build_html(result: Audit) -> str:
+    """The whole audit page as one self-contained HTML string."""
+    months = ", ".join(result.months)
+    led = result.ledger
+    figures = [dollars_figure(result)]
+    rate = rate_figure(result)
+    if rate is not None:
+        figures.append(rate)
+    charts_html = "".join(_figure_html(f) for f in figures)
+    staff = staff_table(result).assign(
+        **{"Share reaching 20 min": lambda t: t["Share reaching 20 min"].map(percent),
+           "Minutes": lambda t: t["Minutes"].map("{:,.0f}".format)})
+    pract = practitioner_table(result).assign(
+        **{"Billed $": lambda t: t["Billed $"].map(money),
+           "At risk $": lambda t: t["At risk $"].map(money)})
+    body = f"""
+<div class="ccm-cover"><div class="ccm-cover-band"></div>
+<p class="ccm-cover-kicker">Monthly CCM program audit</p>
+<h1 class="ccm-cover-title">Is the program doing what was planned?</h1>
+<p class="ccm-cover-practice">{esc(result.practice)}</p>
+<dl class="ccm-cover-meta"><div><dt>Months</dt><dd>{esc(months)}</dd></div>
+<div><dt>Rates</dt><dd>{esc(result.rates['locality'])}, {esc(result.rates['years'])}</dd></div></dl>
+<div class="ccm-cover-confidential"><p>Confidential. No patient-level data: patient counts from
+1 to 10 show as &lt;11. The patient-level list is exceptions.xlsx (PHI, owner-only).</p>
+<p>A review of the practice's own exports against CMS time rules; not billing or legal
+advice.</p></div></div>
+<h2>This period at a glance</h2>
+{_kpis(result)}
+{_actions(result)}
+{_not_assessed(result)}
+{paragraphs(f"{led['patient_months']:,} patient-months of {led['patients']:,} patients had "
+            "care-management time or a claim. A patient-month can have several findings; each "
+            "is counted once.")}
+<h2>Findings by month</h2>
+{paragraphs("Patient-months with each finding. At risk: every billed line of a month without "
+            "consent or care plan, with a conflict, or after disenrolment; otherwise the units "
+            "billed beyond the logged time.")}
+{html_table(findings_table(result), text_columns=["Finding (patient-months)"])}
+<h2>Trends</h2>
+{charts_html}
+<h3>Minutes per patient-month</h3>
+{paragraphs("Counted CCM minutes (clinical staff and the practitioner's own, on or after "
+            "consent). 20 minutes make 99490; 15-19 is one call short.")}
+{html_table(minutes_table(result), text_columns=["Staff minutes"])}
+<h2>Staff and practitioners</h2>
+<h3>Per staff member</h3>
+{html_table(staff, text_columns=["Month", "Staff member"])}
+<h3>Per billing practitioner</h3>
+{html_table(pract, text_columns=["Month", "Practitioner"])}
+{_plan_section(result)}
+<h2>How this audit was made</h2>
+{paragraphs(
+    "Time thresholds (CMS): 99490 at 20 clinical-staff minutes, one 99439 per further full 20 "
+    "(at most two); 99487 at 60 with moderate or high complexity documented, 99489 per further "
+    "30; 99491 at 30 minutes of the practitioner's own time, 99437 per further 30; PCM 99426 / "
+    "99424 at 30, add-ons per further 30. Minutes before the consent date do not count; the "
+    "month of disenrolment is still billable, the months after are not.",
+    "Dollars are Medicare allowed amounts from the physician fee schedule for "
+    f"{result.rates['locality']} ({result.rates['setting']}), never the claims' paid column.")}
+<h3>Rows read</h3>
+{html_table(rows_table(result), text_columns=["Input", "Status", "Reason"])}
+"""
+    css = CSS.read_text(encoding="utf-8")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{esc(result.practice)} – monthly CCM audit</title>
+<style>{css}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head><body class="jp-Notebook"><main><div class="jp-RenderedHTMLCommon">
+{body}
+</div></main></body></html>
+"""
+
+
+def write_report(result: Audit, folder: Path, formats: tuple[str, ...],
+                 browser: Path | None, progress) -> list[str]:  # noqa: ANN001
+    """Write audit.html (and audit.pdf when asked and a browser exists); notes to print."""
+    if not {"html", "pdf"} & set(formats):
+        return []
+    markup = build_html(result)
+    scan = export.scan_html(markup)
+    if scan.loads:
+        raise ReportError("the audit page would load files from outside itself")
+    html = folder / "audit.html"
+    html.write_text(markup, encoding="utf-8")
+    notes = []
+    if "pdf" in formats:
+        found = export.find_browser(browser)
+        if found is None:
+            notes.append(export.PDF_MISSING_NOTE.replace("report.", "audit."))
+        else:
+            progress("Printing audit.pdf ...")
+            export.print_pdf(html, folder / "audit.pdf", browser=found)
+    if "html" not in formats:
+        html.unlink()
+    return notes

@@ -1,0 +1,316 @@
+"""Per patient and calendar month: minutes, supported units, findings and dollars.
+
+The rules are docs/audit.md ("Per patient and calendar month") over the CMS time thresholds of
+docs/audit.md ("Billing rules", from spec ccm_rules.md section 4):
+
+- minutes count only on or after the consent date (CMS: consent before services start); the
+  billing practitioner's own minutes count toward the clinical-staff lanes too (CPT), and a
+  minute counts toward one lane only because one lane is audited per family;
+- lanes (`LANES`): 99490 at 20 staff minutes + 99439 per further full 20 (at most 2);
+  99487 at 60 + 99489 per further full 30 (complex flag set); 99491 at 30 practitioner minutes
+  + 99437 per further full 30; PCM 99426 at 30 staff minutes + 99427 per further 30, 99424 at
+  30 practitioner minutes + 99425 per further 30;
+- the lanes of the codes billed are the ones audited; with nothing billed, the one lane that
+  supports the most revenue.
+
+`audit_months` returns one row per patient-month (index patient_id, month) with every measure,
+finding flag and dollar amount (integer cents). Which findings could be assessed (claims and
+register given or not) is `Assessed`; a finding that could not be assessed is never "clean".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ccm_assess.audit.inputs import care_codes
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A time lane: base code at `first` minutes, add-on per further full `step` (`cap` max)."""
+
+    name: str
+    program: str  # CCM or PCM
+    minutes: str  # "staff" (clinical staff + practitioner) or "practitioner"
+    base: str
+    first: int
+    addon: str
+    step: int
+    cap: int | None = None
+
+
+LANES: tuple[Lane, ...] = (
+    Lane("ccm", "CCM", "staff", "99490", 20, "99439", 20, 2),
+    Lane("complex", "CCM", "staff", "99487", 60, "99489", 30),
+    Lane("physician", "CCM", "practitioner", "99491", 30, "99437", 30),
+    Lane("pcm_staff", "PCM", "staff", "99426", 30, "99427", 30),
+    Lane("pcm_practitioner", "PCM", "practitioner", "99424", 30, "99425", 30),
+)
+CCM_CODES = tuple(c for lane in LANES[:3] for c in (lane.base, lane.addon))
+PCM_CODES = tuple(c for lane in LANES[3:] for c in (lane.base, lane.addon))
+TIMED_CODES = CCM_CODES + PCM_CODES
+LANE_OF = {code: lane.name for lane in LANES for code in (lane.base, lane.addon)}
+
+FINDINGS = (
+    "unsupported_claims",
+    "missed_billing",
+    "near_threshold",
+    "no_consent",
+    "no_care_plan",
+    "conflicts",
+    "billed_after_disenrolment",
+    "no_initiating_visit",
+)
+NEEDS_CLAIMS = frozenset(FINDINGS) - {"near_threshold"}
+NEEDS_REGISTER = frozenset(FINDINGS) - {"unsupported_claims", "conflicts"}
+HARD_FINDINGS = ("no_consent", "no_care_plan", "conflicts", "billed_after_disenrolment")
+"""Findings that put every billed line of the patient-month at risk (docs/audit.md, Dollars)."""
+NEAR_THRESHOLD_MINUTES = (15, 20)
+"""Staff minutes [15, 20): one more call would have reached 99490."""
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """Which inputs the audit had: findings needing a missing input are not assessed."""
+
+    claims: bool
+    register: bool
+    initiating_visit: bool
+
+    def finding(self, name: str) -> bool:
+        if name == "no_initiating_visit" and not self.initiating_visit:
+            return False
+        return (self.claims or name not in NEEDS_CLAIMS) and (
+            self.register or name not in NEEDS_REGISTER
+        )
+
+
+def lane_units(minutes: pd.Series, lane: Lane) -> tuple[pd.Series, pd.Series]:
+    """(base units, add-on units) the minutes support in one lane (whole minutes or not)."""
+    base = minutes.ge(lane.first).astype(int)
+    addon = np.floor((minutes - lane.first) / lane.step).clip(lower=0).astype(int) * base
+    if lane.cap is not None:
+        addon = addon.clip(upper=lane.cap)
+    return base, addon
+
+
+def month_bounds(months: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """First and last day of each `YYYY-MM` month."""
+    period = pd.PeriodIndex(months, freq="M")
+    return (
+        pd.Series(period.start_time, index=months.index),
+        pd.Series(period.end_time.normalize(), index=months.index),
+    )
+
+
+def month_of(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Y-%m")
+
+
+def _minutes(time: pd.DataFrame, register: pd.DataFrame | None) -> pd.DataFrame:
+    """Minutes per patient-month: counted ones by program and lane, before consent, other."""
+    time = time.assign(month=month_of(time["date"]))
+    if register is None:
+        counted = pd.Series(True, index=time.index)
+    else:
+        consent = time["patient_id"].map(register["consent_date"])
+        counted = time["date"].ge(consent).fillna(False).astype(bool)
+    care = time["program"].isin(["CCM", "PCM"])
+    key = time["program"].str.lower() + "_" + time["lane"]
+    parts = {
+        "all_minutes": time["minutes"],
+        "before_consent": time["minutes"].where(care & ~counted, 0),
+        **{
+            name: time["minutes"].where(care & counted & key.eq(name), 0)
+            for name in ("ccm_staff", "ccm_practitioner", "pcm_staff", "pcm_practitioner")
+        },
+    }
+    frame = pd.DataFrame({"patient_id": time["patient_id"], "month": time["month"], **parts})
+    return frame.groupby(["patient_id", "month"]).sum()
+
+
+def _claim_lines(claims: pd.DataFrame) -> pd.DataFrame:
+    family = claims["code"].map(dict(zip(care_codes()["code"], care_codes()["family"])))
+    return claims.assign(
+        month=month_of(claims["date"]),
+        ccm=claims["code"].isin(CCM_CODES),
+        pcm=claims["code"].isin(PCM_CODES),
+        apcm=family.eq("APCM"),
+        lane=claims["code"].map(LANE_OF),
+    )
+
+
+def _billed(lines: pd.DataFrame) -> pd.DataFrame:
+    """Units per code, practitioners and conflict flags per patient-month."""
+    keys = ["patient_id", "month"]
+    units = lines[lines["code"].isin(TIMED_CODES)].pivot_table(
+        index=keys, columns="code", values="units", aggfunc="sum", fill_value=0
+    )
+    units = units.reindex(columns=list(TIMED_CODES), fill_value=0).add_prefix("b_")
+    per = lines.groupby([*keys, "practitioner"])[["ccm", "pcm", "apcm"]].any()
+    flags = pd.DataFrame(
+        {
+            "ccm_and_pcm": per["ccm"] & per["pcm"],
+            "apcm_and_other": per["apcm"] & (per["ccm"] | per["pcm"]),
+            "ccm_practitioner": per["ccm"],
+        }
+    ).groupby(level=keys).agg({"ccm_and_pcm": "any", "apcm_and_other": "any",
+                               "ccm_practitioner": "sum"})
+    ccm_lanes = lines[lines["ccm"]].groupby(keys)["lane"].nunique()
+    out = pd.DataFrame(index=flags.index)
+    out["conflict_same_ccm_pcm"] = flags["ccm_and_pcm"]
+    out["conflict_apcm"] = flags["apcm_and_other"]
+    out["conflict_two_practitioners"] = flags["ccm_practitioner"].ge(2)
+    out["conflict_two_lanes"] = ccm_lanes.reindex(out.index, fill_value=0).ge(2)
+    out["any_claim"] = True
+    out["practitioners"] = lines.groupby(keys)["practitioner"].agg(
+        lambda p: "; ".join(sorted(set(p)))
+    )
+    return out.join(units.astype(np.int64), how="left")
+
+
+def audit_months(
+    time: pd.DataFrame,
+    claims: pd.DataFrame | None,
+    register: pd.DataFrame | None,
+    rates_cents: dict[int, dict[str, int]],
+    *,
+    has_visit_column: bool = False,
+) -> tuple[pd.DataFrame, Assessed]:
+    """One row per patient-month with time or a claim (module docstring).
+
+    `time`: patient_id, date, minutes, lane (staff/practitioner), program. `claims`:
+    patient_id, date, code, units, practitioner. `register`: one row per patient (index
+    patient_id) with consent_date, care_plan_date, disenrolment_date, initiating_visit_date,
+    complex, practitioner. `rates_cents`: service year -> code -> cents per unit.
+    """
+    assessed = Assessed(claims is not None, register is not None, has_visit_column)
+    minutes = _minutes(time, register)
+    if claims is not None and len(claims):
+        billed = _billed(_claim_lines(claims))
+    else:
+        billed = pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["patient_id", "month"]))
+    pm = minutes.join(billed, how="outer")
+    for column in minutes.columns:
+        pm[column] = pm[column].fillna(0)
+    for column in (f"b_{c}" for c in TIMED_CODES):
+        pm[column] = pm[column].fillna(0).astype(np.int64) if column in pm else 0
+    for column in ("conflict_same_ccm_pcm", "conflict_apcm", "conflict_two_practitioners",
+                   "conflict_two_lanes", "any_claim"):
+        pm[column] = pm[column].fillna(False).astype(bool) if column in pm else False
+    pm["practitioners"] = pm["practitioners"].fillna("") if "practitioners" in pm else ""
+    pm = pm.sort_index()
+    patient = pm.index.get_level_values("patient_id").to_series(index=pm.index)
+    month = pm.index.get_level_values("month").to_series(index=pm.index)
+    start, end = month_bounds(month)
+    reg = register if register is not None else pd.DataFrame(
+        columns=["consent_date", "care_plan_date", "disenrolment_date",
+                 "initiating_visit_date", "complex", "practitioner"])
+    for column in ("consent_date", "care_plan_date", "disenrolment_date",
+                   "initiating_visit_date"):
+        pm[column] = pd.to_datetime(patient.map(reg[column]))
+    pm["in_register"] = patient.isin(reg.index)
+    pm["complex_flag"] = patient.map(reg["complex"]).astype("boolean")
+    pm["register_practitioner"] = patient.map(reg["practitioner"]).fillna("")
+    pm["consented"] = pm["consent_date"].le(end).fillna(False).astype(bool)
+    pm["care_plan"] = pm["care_plan_date"].le(end).fillna(False).astype(bool)
+    pm["disenrolled"] = pm["disenrolment_date"].lt(start).fillna(False).astype(bool)
+
+    pm["staff_minutes"] = pm["ccm_staff"] + pm["ccm_practitioner"]
+    pm["practitioner_minutes"] = pm["ccm_practitioner"]
+    pm["pcm_staff_minutes"] = pm["pcm_staff"] + pm["pcm_practitioner"]
+    pm["pcm_practitioner_minutes"] = pm["pcm_practitioner"]
+    source = {"ccm": "staff_minutes", "complex": "staff_minutes",
+              "physician": "practitioner_minutes", "pcm_staff": "pcm_staff_minutes",
+              "pcm_practitioner": "pcm_practitioner_minutes"}
+    complex_documented = pm["complex_flag"].fillna(False).astype(bool)
+    complex_ok = complex_documented if register is not None else pd.Series(True, index=pm.index)
+    year = pd.PeriodIndex(month, freq="M").year
+    rate = pd.DataFrame(
+        {code: pd.Series(year, index=pm.index).map({y: r[code] for y, r in rates_cents.items()})
+         for code in TIMED_CODES}
+    ).fillna(0).astype(np.int64)
+    revenue = {}
+    for lane in LANES:
+        base, addon = lane_units(pm[source[lane.name]], lane)
+        if lane.name == "complex":
+            base, addon = base * complex_ok, addon * complex_ok
+        pm[f"s_{lane.base}"], pm[f"s_{lane.addon}"] = base, addon
+        pm[f"billed_{lane.name}"] = (pm[f"b_{lane.base}"] + pm[f"b_{lane.addon}"]).gt(0)
+        revenue[lane.name] = base * rate[lane.base] + addon * rate[lane.addon]
+    revenue_frame = pd.DataFrame(revenue)
+    if register is not None:  # the best lane with nothing billed: complex only when documented
+        revenue_frame["complex"] = revenue_frame["complex"].where(complex_documented, 0)
+    billed_any = pm[[f"billed_{lane.name}" for lane in LANES]].any(axis=1)
+    best = revenue_frame.idxmax(axis=1).where(revenue_frame.max(axis=1).gt(0))
+    for lane in LANES:
+        audited = pm[f"billed_{lane.name}"] | (~billed_any & best.eq(lane.name))
+        pm[f"audited_{lane.name}"] = audited
+        for code in (lane.base, lane.addon):
+            pm[f"a_{code}"] = pm[f"s_{code}"].where(audited, 0)
+    pm["audited_lanes"] = _joined(pm, [lane.name for lane in LANES], "audited_")
+
+    b = pm[[f"b_{c}" for c in TIMED_CODES]].to_numpy()
+    s = pm[[f"s_{c}" for c in TIMED_CODES]].to_numpy()
+    a = pm[[f"a_{c}" for c in TIMED_CODES]].to_numpy()
+    r = rate[list(TIMED_CODES)].to_numpy()
+    excess = np.clip(b - s, 0, None)
+    missing = np.clip(a - b, 0, None)
+    billed_ccm = pm[[f"b_{c}" for c in CCM_CODES]].sum(axis=1).gt(0)
+    pm["billed_care"] = billed_any
+    pm["conflicts"] = pm[["conflict_same_ccm_pcm", "conflict_apcm",
+                          "conflict_two_practitioners", "conflict_two_lanes"]].any(axis=1)
+    with_register = register is not None
+    pm["allowed"] = ~pm["conflicts"] & (
+        (pm["consented"] & pm["care_plan"] & ~pm["disenrolled"]) if with_register else True
+    )
+    pm["unsupported_claims"] = excess.sum(axis=1) > 0
+    pm["missed_billing"] = pm["allowed"] & (missing.sum(axis=1) > 0)
+    low, high = NEAR_THRESHOLD_MINUTES
+    pm["near_threshold"] = (
+        pm["consented"] & ~pm["disenrolled"] & ~billed_any & (s.sum(axis=1) == 0)
+        & pm["staff_minutes"].ge(low) & pm["staff_minutes"].lt(high)
+    )
+    pm["no_consent"] = billed_any & ~pm["consented"]
+    pm["no_care_plan"] = billed_ccm & ~pm["care_plan"]
+    pm["billed_after_disenrolment"] = pm["any_claim"] & pm["disenrolled"]
+    window_start = pm["consent_date"] - pd.DateOffset(months=12)
+    visit_ok = pm["initiating_visit_date"].between(window_start, pm["consent_date"])
+    pm["no_initiating_visit"] = billed_ccm & ~visit_ok.fillna(False).astype(bool)
+    for name in FINDINGS:
+        if not assessed.finding(name):
+            pm[name] = False
+    hard = pm[list(HARD_FINDINGS)].any(axis=1)
+    billed_cents = (b * r).sum(axis=1)
+    pm["billed_cents"] = billed_cents.astype(np.int64)
+    pm["supported_cents"] = np.where(pm["allowed"], (a * r).sum(axis=1), 0)
+    pm["missed_cents"] = np.where(pm["missed_billing"], (missing * r).sum(axis=1), 0)
+    pm["at_risk_cents"] = np.where(
+        hard, billed_cents, np.where(pm["unsupported_claims"], (excess * r).sum(axis=1), 0)
+    )
+    pm["would_be_at_risk_cents"] = np.where(
+        with_register & ~pm["allowed"], (a * r).sum(axis=1), 0
+    )
+    pm["near_value_cents"] = np.where(pm["near_threshold"], rate["99490"], 0)
+    pm["supported_claim"] = billed_any & ~hard & ~pm["unsupported_claims"]
+    pm["codes_billed_text"] = _units_text(pm, "b_")
+    pm["codes_supported_text"] = _units_text(pm, "a_")
+    return pm, assessed
+
+
+def _joined(pm: pd.DataFrame, names: list[str], prefix: str) -> pd.Series:
+    """`; `-joined names whose `prefix + name` flag is set, per row."""
+    flags = pm[[prefix + n for n in names]].to_numpy()
+    text = np.where(flags, np.array([n + "; " for n in names], dtype=object), "")
+    return pd.Series(text.sum(axis=1), index=pm.index).str.rstrip("; ")
+
+
+def _units_text(pm: pd.DataFrame, prefix: str) -> pd.Series:
+    """`99490 x1; 99439 x2` from the unit columns `prefix + code` (empty when none)."""
+    units = pm[[prefix + c for c in TIMED_CODES]].to_numpy().astype(int)
+    labels = np.char.add(np.array([f"{c} x" for c in TIMED_CODES]), units.astype(str))
+    text = np.where(units > 0, np.char.add(labels, "; "), "").astype(object).sum(axis=1)
+    return pd.Series(text, index=pm.index, dtype="str").str.rstrip("; ")

@@ -1,0 +1,191 @@
+"""`ccm-assess audit`: read the exports, audit every patient-month, write the outputs.
+
+`audit(options)` is the whole computation (no files written); `run_audit(options)` also
+writes audit.json, audit_workbook.xlsx, exceptions.xlsx (PHI, owner-only), audit.html and
+audit.pdf into `options.out`, through a staging folder so a failed run leaves nothing
+half-written (docs/audit.md, Outputs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccm_assess import fees
+from ccm_assess.audit.findings import Action, exceptions, top_actions
+from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register, read_inputs
+from ccm_assess.audit.rules import Assessed, audit_months, month_of
+from ccm_assess.audit.summary import (
+    ledger,
+    month_measures,
+    plan_comparison,
+    practitioner_measures,
+    staff_measures,
+)
+from ccm_assess.monthly_plan import read_monthly_plan
+
+Progress = Callable[[str], None]
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """The options of `ccm-assess audit` (see `ccm-assess audit --help`)."""
+
+    time_log: Path
+    out: Path | None = None
+    claims: Path | None = None
+    register: Path | None = None
+    months: tuple[str, ...] = ()
+    plan: Path | None = None
+    year: int | None = None
+    locality: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    practice: str = ""
+    browser: Path | None = None
+    formats: tuple[str, ...] = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Everything the audit outputs show."""
+
+    practice: str
+    months: list[str]
+    inputs: dict[str, AuditInput]
+    patient_months: pd.DataFrame
+    assessed: Assessed
+    ledger: dict[str, Any]
+    measures: pd.DataFrame
+    staff: pd.DataFrame
+    practitioners: pd.DataFrame
+    plan: pd.DataFrame | None
+    exceptions: pd.DataFrame
+    actions: list[Action]
+    rates: dict[str, Any]
+
+
+def _check_months(months: tuple[str, ...]) -> list[str]:
+    bad = [m for m in months if not _MONTH.match(m)]
+    if bad:
+        raise AuditInputError(f"--month takes YYYY-MM (for example 2026-09), not {bad[0]!r}")
+    return sorted(set(months))
+
+
+def _keep_months(source: AuditInput, months: list[str]) -> pd.DataFrame:
+    """Rows in the audited months; the others are marked skipped in the ledger."""
+    inside = month_of(source.rows["date"]).isin(months)
+    outside = source.rows.loc[~inside, "row"]
+    hit = source.ledger["row"].isin(outside)
+    source.ledger.loc[hit, ["status", "reason"]] = ["skipped", "outside the audited months"]
+    return source.rows[inside.to_numpy()].reset_index(drop=True)
+
+
+def _rates(years: set[int], year: int | None, locality: str | None) -> tuple[dict, dict]:
+    """Cents per unit by service year (or the one `year`), and the rates block of audit.json."""
+    place = fees.find_locality(locality) if locality else fees.national()
+    chosen = {y: year or min(y, max(fees.YEARS)) for y in years}
+    tables = {y: fees.rate_table(chosen[y], place) for y in years}
+    cents = {
+        y: {c: round(v * 100) for c, v in zip(t.rates["code"], t.rates["non_facility"], strict=True)}
+        for y, t in tables.items()
+    }
+    info = {
+        "years": sorted(set(chosen.values())),
+        "locality": place.label,
+        "setting": "office (non-facility)",
+        "source": "Medicare physician fee schedule allowed amounts (docs/audit.md, Dollars)",
+    }
+    later = sorted(y for y in years if year is None and y > max(fees.YEARS))
+    if later:
+        info["note"] = (f"no bundled fee schedule for {', '.join(map(str, later))}: "
+                        f"{max(fees.YEARS)} rates used; pass --year to choose")
+    return cents, info
+
+
+def audit(options: AuditOptions) -> Audit:
+    """Read, audit and summarise (module docstring). Raises CcmAssessError on bad input."""
+    months = _check_months(options.months)
+    inputs = read_inputs(options.time_log, options.claims, options.register,
+                         mapping=options.mapping)
+    time_rows = inputs["time_log"].rows
+    claim_rows = inputs["claims"].rows if "claims" in inputs else None
+    if not months:
+        seen = [month_of(time_rows["date"])]
+        if claim_rows is not None:
+            seen.append(month_of(claim_rows["date"]))
+        months = sorted(set(pd.concat(seen).dropna()))
+    time_rows = _keep_months(inputs["time_log"], months)
+    if claim_rows is not None:
+        claim_rows = _keep_months(inputs["claims"], months)
+    if time_rows.empty and (claim_rows is None or claim_rows.empty):
+        raise AuditInputError(
+            f"no time-log or claim rows in {', '.join(months)}; check --month or the exports"
+        )
+    register = merge_register(inputs["register"].rows) if "register" in inputs else None
+    years = {int(m[:4]) for m in months}
+    cents, rate_info = _rates(years, options.year, options.locality)
+    has_visit = "register" in inputs and inputs["register"].has("initiating_visit_date")
+    pm, assessed = audit_months(time_rows, claim_rows, register, cents,
+                                has_visit_column=has_visit)
+    measures = month_measures(pm, register, months, assessed)
+    plan = None
+    if options.plan is not None:
+        plan = plan_comparison(read_monthly_plan(options.plan), measures)
+    counts = {kind: source.counts() for kind, source in inputs.items()}
+    practice = options.practice.strip() or "Your practice"
+    return Audit(
+        practice=practice,
+        months=months,
+        inputs=inputs,
+        patient_months=pm,
+        assessed=assessed,
+        ledger=ledger(pm, assessed, months, inputs=counts, rates=rate_info, measures=measures,
+                      plan=plan),
+        measures=measures,
+        staff=staff_measures(time_rows, pm),
+        practitioners=practitioner_measures(claim_rows, pm),
+        plan=plan,
+        exceptions=exceptions(pm, assessed),
+        actions=top_actions(pm, assessed),
+        rates=rate_info,
+    )
+
+
+def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dict[str, Path]:
+    """Audit and write every output into `options.out`; returns name -> path."""
+    from ccm_assess.audit.report import write_report
+    from ccm_assess.audit.workbooks import write_audit_workbook, write_exceptions
+
+    if options.out is None:
+        raise AuditInputError("--out is required: the folder to write the audit into")
+    progress(f"Reading {options.time_log.name} ...")
+    result = audit(options)
+    progress(f"Audited {result.ledger['patient_months']:,} patient-months in "
+             f"{', '.join(result.months)} ...")
+    out = options.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".ccm-audit-", dir=out) as tmp:
+        staging = Path(tmp)
+        (staging / "audit.json").write_text(json.dumps(result.ledger, indent=2) + "\n",
+                                            encoding="utf-8")
+        write_audit_workbook(result, staging / "audit_workbook.xlsx")
+        write_exceptions(result, staging / "exceptions.xlsx")
+        notes = write_report(result, staging, options.formats, options.browser, progress)
+        files = {}
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)
+            files[path.name] = out / path.name
+    for name, path in files.items():
+        progress(f"  {name:<22} {path}")
+    for note in notes:
+        progress(note)
+    return files

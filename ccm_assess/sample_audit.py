@@ -1,0 +1,189 @@
+"""A seeded synthetic running CCM program: time log, claims and register for `ccm-assess audit`.
+
+`generate_program` draws the three exports as clean frames for any patients and months, with
+the problems real programs have planted at rough, illustrative rates (synthetic data, never a
+source for a figure): months that stop at 15-19 minutes, 99490 billed short of 20 minutes, a
+99439 too many, supported months never billed, consent dated mid-month with calls before it,
+missing care plans, patients billed but absent from the register, billing after
+disenrolment, CCM from two practitioners, CCM and PCM by one practitioner, claims with no time
+logged. `write_audit_sample` writes them for the sample practice's first two months after its
+run date into `DIR/audit/` as an EHR would: a time-log workbook with title rows, a claims CSV
+with US dates and a footer, a register workbook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccm_assess.sample import RUN_DATE, SAMPLE_PATIENTS, generate_panel
+
+SAMPLE_ENROLLED = 260
+"""Enrolled patients of the sample program (about a tenth of the sample panel)."""
+STAFF = (("Dana Lee", "RN"), ("Sam Ortiz", "LPN"), ("Kim Nguyen", "CMA"), ("Alex Ford", "MA"))
+PRACTITIONER_CREDENTIAL = {"Alvarez, Maria MD": "MD", "Chen, David MD": "MD",
+                           "Patel, Priya NP": "NP"}  # fmt: skip
+SAMPLE_MONTHS = tuple(str(pd.Period(RUN_DATE, freq="M") + i) for i in (1, 2))
+"""The sample program's first two months: those after the sample's run date."""
+# minutes per patient-month: (share, low, high) of the logged CCM minutes
+_MINUTE_MIX = ((0.10, 0, 0), (0.09, 4, 14), (0.10, 15, 19), (0.44, 20, 39), (0.15, 40, 59),
+               (0.12, 60, 95))  # fmt: skip
+
+
+def _days(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(0, 28, n)
+
+
+def generate_program(
+    patient_ids: list[str], practitioners: list[str], months: list[str], seed: int = 2026
+) -> dict[str, pd.DataFrame]:
+    """Clean frames `register`, `time_log`, `claims` (module docstring), one column per field."""
+    rng = np.random.default_rng(seed)
+    n = len(patient_ids)
+    first = pd.Period(months[0], freq="M")
+    start = first.start_time
+    ids = np.asarray(patient_ids, dtype=object)
+    prac = np.asarray(practitioners, dtype=object)[rng.integers(0, len(practitioners), n)]
+    in_register = rng.random(n) > 0.03
+    mid_month = rng.random(n) < 0.12
+    consent = start - pd.to_timedelta(rng.integers(1, 90, n), unit="D")
+    consent_month = rng.integers(0, len(months), n)
+    mid = pd.to_datetime([str(pd.Period(months[m], freq="M").start_time.date()) for m in
+                          consent_month]) + pd.to_timedelta(rng.integers(3, 27, n), unit="D")
+    consent = pd.DatetimeIndex(np.where(mid_month, mid, consent))
+    last_day_consent = rng.random(n) < 0.02
+    consent = pd.DatetimeIndex(np.where(
+        last_day_consent, pd.Period(months[0], freq="M").end_time.normalize(), consent))
+    care_plan = consent + pd.to_timedelta(rng.integers(0, 10, n), unit="D")
+    care_plan = care_plan.where(rng.random(n) > 0.06)
+    complex_flag = rng.random(n) < 0.10
+    disenrol_month = np.where(rng.random(n) < 0.06, rng.integers(0, len(months), n), -1)
+    disenrol = pd.DatetimeIndex([
+        pd.Period(months[m], freq="M").start_time + pd.Timedelta(days=int(d)) if m >= 0 else pd.NaT
+        for m, d in zip(disenrol_month, _days(rng, n), strict=True)
+    ])
+    visit = consent - pd.to_timedelta(rng.integers(5, 300, n), unit="D")
+    visit = visit.where(rng.random(n) > 0.05)
+    visit = pd.DatetimeIndex(np.where(rng.random(n) < 0.03,
+                                      consent - pd.Timedelta(days=420), visit))
+    pcm = rng.random(n) < 0.04
+    register = pd.DataFrame({
+        "patient_id": ids, "consent_date": consent, "care_plan_date": care_plan,
+        "practitioner": prac, "complex": np.where(complex_flag, "Y", "N"),
+        "disenrolment_date": disenrol, "initiating_visit_date": visit,
+    })[in_register].reset_index(drop=True)
+
+    time_rows, claim_rows = [], []
+    staff_of = rng.integers(0, len(STAFF), n)
+    for m_index, month in enumerate(months):
+        period = pd.Period(month, freq="M")
+        m_start, m_end = period.start_time, period.end_time.normalize()
+        active = (consent <= m_end) | ~in_register
+        gone = disenrol.notna() & (disenrol < m_start)
+        active &= ~gone | (rng.random(n) < 0.35)  # some keep being worked after disenrolment
+        band = rng.choice(len(_MINUTE_MIX), n, p=[b[0] for b in _MINUTE_MIX])
+        low = np.array([_MINUTE_MIX[b][1] for b in band])
+        high = np.array([_MINUTE_MIX[b][2] for b in band])
+        minutes = rng.integers(low, high + 1)
+        minutes = np.where(complex_flag & (rng.random(n) < 0.6), rng.integers(60, 130, n), minutes)
+        pieces = rng.integers(1, 4, n)
+        for i in np.flatnonzero(active & (minutes > 0)):
+            split = np.diff(np.sort(np.r_[0, rng.choice(np.arange(1, minutes[i]), min(
+                pieces[i] - 1, max(minutes[i] - 1, 0)), replace=False), minutes[i]]))
+            days = np.sort(rng.integers(0, period.days_in_month, len(split)))
+            if mid_month[i] and consent_month[i] == m_index:
+                days[0] = max(0, consent[i].day - 3)  # a call before the consent date
+            for piece, day in zip(split, days, strict=True):
+                name, credential = STAFF[staff_of[i]]
+                time_rows.append((ids[i], m_start + pd.Timedelta(days=int(day)), int(piece),
+                                  name, credential, "PCM" if pcm[i] else "CCM"))
+            if rng.random() < 0.08:  # the practitioner's own minutes
+                time_rows.append((ids[i], m_start + pd.Timedelta(days=int(rng.integers(0, 27))),
+                                  int(rng.integers(5, 36)), prac[i],
+                                  PRACTITIONER_CREDENTIAL.get(prac[i], "MD"),
+                                  "PCM" if pcm[i] else "CCM"))
+        # the biller: what the raw minutes (all of them) seem to support, with slips
+        raw = minutes + 0
+        for i in np.flatnonzero(active):
+            when = m_end
+            slip = rng.random()
+            who = prac[i]
+            if pcm[i]:
+                if raw[i] >= 30 and slip > 0.1:
+                    claim_rows.append((ids[i], when, "99426", 1, who))
+                    if slip < 0.14:
+                        claim_rows.append((ids[i], when, "99490", 1, who))  # CCM + PCM, one practitioner
+                continue
+            if complex_flag[i] and raw[i] >= 60:
+                claim_rows.append((ids[i], when, "99487", 1, who))
+                extra = (raw[i] - 60) // 30
+                if extra:
+                    claim_rows.append((ids[i], when, "99489", int(extra), who))
+                continue
+            units = 0
+            if raw[i] >= 20:
+                units = 1 + min(2, (raw[i] - 20) // 20)
+            elif 15 <= raw[i] < 20 and slip < 0.3:
+                units = 1  # rounded up to 20
+            if units and slip > 0.92:
+                continue  # supported but never billed
+            if units and 0.3 <= slip < 0.36:
+                units += 1  # one 99439 too many
+            if units:
+                claim_rows.append((ids[i], when, "99490", 1, who))
+                if units > 1:
+                    claim_rows.append((ids[i], when, "99439", int(units - 1), who))
+                if 0.36 <= slip < 0.38:
+                    other = practitioners[(practitioners.index(who) + 1) % len(practitioners)]
+                    claim_rows.append((ids[i], when, "99490", 1, other))  # two practitioners
+        idle = np.flatnonzero(~active | (minutes == 0))
+        for i in rng.choice(idle, min(3, len(idle)), replace=False):
+            claim_rows.append((ids[i], m_end, "99490", 1, prac[i]))  # a claim with no time
+        for i in rng.choice(n, 4, replace=False):
+            claim_rows.append((ids[i], m_start + pd.Timedelta(days=9), "99214", 1, prac[i]))
+    time_log = pd.DataFrame(time_rows, columns=["patient_id", "date", "minutes", "staff",
+                                                "credential", "program"])
+    claims = pd.DataFrame(claim_rows, columns=["patient_id", "date", "code", "units",
+                                               "practitioner"])
+    return {"register": register, "time_log": time_log.sort_values("date", kind="stable"),
+            "claims": claims}
+
+
+def write_audit_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
+    """Write the sample program's exports into `directory` (`DIR/audit/`); returns the paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    panel = generate_panel(SAMPLE_PATIENTS, seed)
+    rng = np.random.default_rng(seed + 19)
+    medicare = panel[panel["payer_class"].eq("medicare_ffs") & panel["chronic_count"].ge(2)]
+    chosen = medicare.sample(min(SAMPLE_ENROLLED, len(medicare)), random_state=rng)
+    program = generate_program(chosen["patient_id"].astype(str).tolist(),
+                               sorted(panel["provider"].dropna().unique().tolist()),
+                               list(SAMPLE_MONTHS), seed)
+    time_log = program["time_log"].rename(columns={
+        "patient_id": "MRN", "date": "Activity Date", "minutes": "Minutes", "staff": "Staff",
+        "credential": "Credential", "program": "Program"})
+    time_path = directory / "time_log.xlsx"
+    with pd.ExcelWriter(time_path, engine="openpyxl") as writer:
+        time_log.to_excel(writer, sheet_name="Time log", index=False, startrow=2)
+        sheet = writer.sheets["Time log"]
+        sheet["A1"] = "Care management time log - Sunrise Family Medicine"
+        sheet["A2"] = f"Exported {RUN_DATE:%m/%d/%Y}"
+        for cell in sheet["B"][3:]:
+            cell.number_format = "mm/dd/yyyy"
+    claims = program["claims"].assign(date=program["claims"]["date"].dt.strftime("%m/%d/%Y"))
+    claims = claims.rename(columns={"patient_id": "Patient ID", "date": "DOS", "code": "CPT",
+                                    "units": "Units", "practitioner": "Rendering Provider"})
+    claims_path = directory / "claims.csv"
+    body = claims.to_csv(index=False, lineterminator="\r\n")
+    claims_path.write_text(body + f'"Total lines: {len(claims):,}"\r\n', encoding="utf-8")
+    register = program["register"].rename(columns={
+        "patient_id": "Patient ID", "consent_date": "Consent Date",
+        "care_plan_date": "Care Plan Date", "practitioner": "Billing Practitioner",
+        "complex": "Complex (MDM)", "disenrolment_date": "Disenrollment Date",
+        "initiating_visit_date": "Last Initiating Visit"})
+    register_path = directory / "register.xlsx"
+    register.to_excel(register_path, sheet_name="CCM register", index=False)
+    return [time_path, claims_path, register_path]
