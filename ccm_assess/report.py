@@ -22,6 +22,8 @@ from ccm_assess.assessment import Assessment, assess, save_prepared
 from ccm_assess.assumptions import load_assumptions
 from ccm_assess.errors import ReportError
 from ccm_assess.fees import find_locality, national
+from ccm_assess.monthly_plan import FILE_NAME as MONTHLY_CSV
+from ccm_assess.monthly_plan import write_monthly_csv
 from ccm_assess.panel import read_panel
 from ccm_assess.privacy import suppressed_summary
 from ccm_assess.questionnaire import load_questionnaire
@@ -166,6 +168,7 @@ def _write_tables(assessment: Assessment, staging: Path, formats: tuple[str, ...
     from ccm_assess.worklist import write_worklist
 
     write_summary(assessment, staging / "summary.json")
+    write_monthly_csv(assessment, staging / MONTHLY_CSV)
     (staging / "assumptions_used.yaml").write_text(
         assessment.assumptions.to_yaml(changed_only=False), encoding="utf-8"
     )

@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.sample import RUN_DATE, SAMPLE_PATIENTS, generate_panel
+from ccm_assess.sample import RUN_DATE, SAMPLE_PATIENTS, _save_reproducibly, generate_panel
 
-SAMPLE_ENROLLED = 260
-"""Enrolled patients of the sample program (about a tenth of the sample panel)."""
+SAMPLE_ENROLLED = 150
+"""Patients of the sample program by the end of its second month (it is still enrolling)."""
+SAMPLE_ENROLLED_BEFORE = 0.15
+"""Share of them consented before the program's first month (the first outreach)."""
 STAFF = (("Dana Lee", "RN"), ("Sam Ortiz", "LPN"), ("Kim Nguyen", "CMA"), ("Alex Ford", "MA"))
 PRACTITIONER_CREDENTIAL = {"Alvarez, Maria MD": "MD", "Chen, David MD": "MD",
                            "Patel, Priya NP": "NP"}  # fmt: skip
@@ -37,25 +39,32 @@ def _days(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def generate_program(
-    patient_ids: list[str], practitioners: list[str], months: list[str], seed: int = 2026
+    patient_ids: list[str],
+    practitioners: list[str],
+    months: list[str],
+    seed: int = 2026,
+    *,
+    enrolled_before: float = 0.85,
 ) -> dict[str, pd.DataFrame]:
-    """Clean frames `register`, `time_log`, `claims` (module docstring), one column per field."""
+    """Clean frames `register`, `time_log`, `claims` (module docstring), one column per field.
+
+    `enrolled_before`: share of patients consented before the first month; the others consent
+    on a day spread over the months (a program still enrolling)."""
     rng = np.random.default_rng(seed)
     n = len(patient_ids)
-    first = pd.Period(months[0], freq="M")
-    start = first.start_time
+    first, last = pd.Period(months[0], freq="M"), pd.Period(months[-1], freq="M")
+    start, span = first.start_time, (last.end_time - first.start_time).days + 1
     ids = np.asarray(patient_ids, dtype=object)
     prac = np.asarray(practitioners, dtype=object)[rng.integers(0, len(practitioners), n)]
     in_register = rng.random(n) > 0.03
-    mid_month = rng.random(n) < 0.12
-    consent = start - pd.to_timedelta(rng.integers(1, 90, n), unit="D")
-    consent_month = rng.integers(0, len(months), n)
-    mid = pd.to_datetime([str(pd.Period(months[m], freq="M").start_time.date()) for m in
-                          consent_month]) + pd.to_timedelta(rng.integers(3, 27, n), unit="D")
-    consent = pd.DatetimeIndex(np.where(mid_month, mid, consent))
-    last_day_consent = rng.random(n) < 0.02
+    before = rng.random(n) < enrolled_before
     consent = pd.DatetimeIndex(np.where(
-        last_day_consent, pd.Period(months[0], freq="M").end_time.normalize(), consent))
+        before,
+        start - pd.to_timedelta(rng.integers(1, 90, n), unit="D"),
+        start + pd.to_timedelta(rng.integers(0, span, n), unit="D"),
+    ))
+    early_call = ~before & (rng.random(n) < 0.15)  # a call logged before the consent date
+    consent = pd.DatetimeIndex(np.where(rng.random(n) < 0.02, first.end_time.normalize(), consent))
     care_plan = consent + pd.to_timedelta(rng.integers(0, 10, n), unit="D")
     care_plan = care_plan.where(rng.random(n) > 0.06)
     complex_flag = rng.random(n) < 0.10
@@ -80,7 +89,7 @@ def generate_program(
     for m_index, month in enumerate(months):
         period = pd.Period(month, freq="M")
         m_start, m_end = period.start_time, period.end_time.normalize()
-        active = (consent <= m_end) | ~in_register
+        active = (consent <= m_end) | (~in_register & (rng.random(n) < 0.5))
         gone = disenrol.notna() & (disenrol < m_start)
         active &= ~gone | (rng.random(n) < 0.35)  # some keep being worked after disenrolment
         band = rng.choice(len(_MINUTE_MIX), n, p=[b[0] for b in _MINUTE_MIX])
@@ -92,9 +101,10 @@ def generate_program(
         for i in np.flatnonzero(active & (minutes > 0)):
             split = np.diff(np.sort(np.r_[0, rng.choice(np.arange(1, minutes[i]), min(
                 pieces[i] - 1, max(minutes[i] - 1, 0)), replace=False), minutes[i]]))
-            days = np.sort(rng.integers(0, period.days_in_month, len(split)))
-            if mid_month[i] and consent_month[i] == m_index:
-                days[0] = max(0, consent[i].day - 3)  # a call before the consent date
+            opens = max(0, (consent[i] - m_start).days) if in_register[i] else 0
+            days = np.sort(rng.integers(opens, period.days_in_month, len(split)))
+            if early_call[i] and 0 < opens:
+                days[0] = max(0, opens - int(rng.integers(1, 6)))
             for piece, day in zip(split, days, strict=True):
                 name, credential = STAFF[staff_of[i]]
                 time_rows.append((ids[i], m_start + pd.Timedelta(days=int(day)), int(piece),
@@ -161,18 +171,15 @@ def write_audit_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
     chosen = medicare.sample(min(SAMPLE_ENROLLED, len(medicare)), random_state=rng)
     program = generate_program(chosen["patient_id"].astype(str).tolist(),
                                sorted(panel["provider"].dropna().unique().tolist()),
-                               list(SAMPLE_MONTHS), seed)
+                               list(SAMPLE_MONTHS), seed,
+                               enrolled_before=SAMPLE_ENROLLED_BEFORE)
     time_log = program["time_log"].rename(columns={
         "patient_id": "MRN", "date": "Activity Date", "minutes": "Minutes", "staff": "Staff",
         "credential": "Credential", "program": "Program"})
-    time_path = directory / "time_log.xlsx"
-    with pd.ExcelWriter(time_path, engine="openpyxl") as writer:
-        time_log.to_excel(writer, sheet_name="Time log", index=False, startrow=2)
-        sheet = writer.sheets["Time log"]
-        sheet["A1"] = "Care management time log - Sunrise Family Medicine"
-        sheet["A2"] = f"Exported {RUN_DATE:%m/%d/%Y}"
-        for cell in sheet["B"][3:]:
-            cell.number_format = "mm/dd/yyyy"
+    time_path = _write_xlsx(time_log, directory / "time_log.xlsx", "Time log", (
+        "Care management time log - Sunrise Family Medicine",
+        f"Exported {RUN_DATE:%m/%d/%Y}",
+    ))
     claims = program["claims"].assign(date=program["claims"]["date"].dt.strftime("%m/%d/%Y"))
     claims = claims.rename(columns={"patient_id": "Patient ID", "date": "DOS", "code": "CPT",
                                     "units": "Units", "practitioner": "Rendering Provider"})
@@ -184,6 +191,30 @@ def write_audit_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
         "care_plan_date": "Care Plan Date", "practitioner": "Billing Practitioner",
         "complex": "Complex (MDM)", "disenrolment_date": "Disenrollment Date",
         "initiating_visit_date": "Last Initiating Visit"})
-    register_path = directory / "register.xlsx"
-    register.to_excel(register_path, sheet_name="CCM register", index=False)
+    register_path = _write_xlsx(register, directory / "register.xlsx", "CCM register", ())
     return [time_path, claims_path, register_path]
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, titles: tuple[str, ...]) -> Path:
+    """A one-sheet workbook: title lines, then the table; dates as Excel dates (same bytes
+    every run)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    for line in titles:
+        ws.append([line])
+    ws.append(list(table.columns))
+    dates = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
+    values = table.astype(object).where(table.notna(), None)
+    for column in dates:
+        values[column] = [None if pd.isna(v) else v.date() for v in table[column]]
+    for record in values.itertuples(index=False, name=None):  # synthetic rows, written once
+        ws.append(list(record))
+    for position, column in enumerate(table.columns, start=1):
+        if column in dates:
+            for cell in list(ws.iter_cols(min_col=position, max_col=position,
+                                          min_row=len(titles) + 2))[0]:
+                cell.number_format = "mm/dd/yyyy"
+    return _save_reproducibly(book, path)
