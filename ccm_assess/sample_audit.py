@@ -68,7 +68,7 @@ def generate_program(
     care_plan = consent + pd.to_timedelta(rng.integers(0, 10, n), unit="D")
     care_plan = care_plan.where(rng.random(n) > 0.06)
     complex_flag = rng.random(n) < 0.10
-    disenrol_month = np.where(rng.random(n) < 0.06, rng.integers(0, len(months), n), -1)
+    disenrol_month = np.where(rng.random(n) < 0.08, rng.integers(0, len(months), n), -1)
     disenrol = pd.DatetimeIndex([
         pd.Period(months[m], freq="M").start_time + pd.Timedelta(days=int(d)) if m >= 0 else pd.NaT
         for m, d in zip(disenrol_month, _days(rng, n), strict=True)
@@ -91,7 +91,7 @@ def generate_program(
         m_start, m_end = period.start_time, period.end_time.normalize()
         active = (consent <= m_end) | (~in_register & (rng.random(n) < 0.5))
         gone = disenrol.notna() & (disenrol < m_start)
-        active &= ~gone | (rng.random(n) < 0.35)  # some keep being worked after disenrolment
+        active &= ~gone | (rng.random(n) < 0.5)  # some keep being worked after disenrolment
         band = rng.choice(len(_MINUTE_MIX), n, p=[b[0] for b in _MINUTE_MIX])
         low = np.array([_MINUTE_MIX[b][1] for b in band])
         high = np.array([_MINUTE_MIX[b][2] for b in band])
