@@ -211,7 +211,7 @@ def test_outputs_are_written_and_only_exceptions_hold_ids(program, files, tmp_pa
     assert (out / "exceptions.xlsx").stat().st_mode & 0o777 == 0o600
     data = json.loads((out / "audit.json").read_text())
     assert data["schema_version"] == 1 and data["not_assessed"] == []
-    exceptions = pd.read_excel(out / "exceptions.xlsx", header=1, dtype=str)
+    exceptions = pd.read_excel(out / "exceptions.xlsx", header=1, dtype=str, engine="openpyxl")
     assert len(exceptions) == sum(data["findings"].values())
     html = (out / "audit.html").read_text()
     import zipfile

@@ -40,7 +40,7 @@ LABELS = {"time_log": "time log", "claims": "claims export", "register": "regist
 
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "time_log": {
-        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart", "account number",
+        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart no", "chart", "account number",
                        "pt id", "person id", "medical record number", "member id", "patient number"),
         "date": ("date", "activity date", "service date", "date of service", "dos",
                  "contact date", "log date", "entry date", "time date", "encounter date"),
@@ -54,7 +54,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
                     "service type"),
     },
     "claims": {
-        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart", "account number",
+        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart no", "chart", "account number",
                        "pt id", "person id", "medical record number", "member id", "patient number"),
         "date": ("date of service", "dos", "service date", "from date", "svc date",
                  "date of service from", "service from", "date"),
@@ -69,7 +69,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "paid": ("paid", "paid amount", "payment", "amount paid", "allowed"),
     },
     "register": {
-        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart", "account number",
+        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart no", "chart", "account number",
                        "pt id", "person id", "medical record number", "member id", "patient number"),
         "consent_date": ("consent date", "consent", "date consented", "ccm consent",
                          "consent signed", "consent obtained", "consented", "consent on"),
@@ -250,7 +250,7 @@ def _ledger(text: pd.DataFrame, header: int, roles: dict[str, int], headers: lis
     }
     labels = [*reasons, ""]
     code = np.select(list(reasons.values()), list(range(len(reasons))), len(reasons))
-    status = np.where(code == len(reasons), "used", "skipped")
+    status = np.where(code == len(reasons), "used", "skipped").astype(object)
     status[code == labels.index("no patient id")] = "rejected"
     return pd.DataFrame({"row": position + 1, "status": status,
                          "reason": np.asarray(labels, dtype=object)[code]})

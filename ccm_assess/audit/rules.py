@@ -214,7 +214,7 @@ def audit_months(
         pm[column] = pd.to_datetime(patient.map(reg[column]))
     pm["in_register"] = patient.isin(reg.index)
     pm["complex_flag"] = patient.map(reg["complex"]).astype("boolean")
-    pm["register_practitioner"] = patient.map(reg["practitioner"].astype(object)).fillna("")
+    pm["register_practitioner"] = patient.map(reg["practitioner"]).astype(object).fillna("")
     pm["consented"] = pm["consent_date"].le(end).fillna(False).astype(bool)
     pm["care_plan"] = pm["care_plan_date"].le(end).fillna(False).astype(bool)
     pm["disenrolled"] = pm["disenrolment_date"].lt(start).fillna(False).astype(bool)
