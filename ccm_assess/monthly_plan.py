@@ -48,17 +48,21 @@ def monthly_medians(assessment: object) -> pd.DataFrame:
     frames = []
     for model, (flows, _plan, money) in runs.items():
         months = flows.enrolled.shape[1]
-        frames.append(pd.DataFrame({
-            "model": model,
-            "month": np.arange(1, months + 1),
-            "calendar_month": calendar_months(assessment.as_of, months),  # type: ignore[attr-defined]
-            "enrolled": np.median(flows.enrolled, axis=0),
-            "billed_patient_months": np.median(flows.billed, axis=0),
-            "revenue": np.median(flows.collected, axis=0),
-            "costs": np.median(money["costs"], axis=0),
-            "net": np.median(money["net"], axis=0),
-            "allowed": np.median(flows.gross_allowed, axis=0),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "month": np.arange(1, months + 1),
+                    "calendar_month": calendar_months(assessment.as_of, months),  # type: ignore[attr-defined]
+                    "enrolled": np.median(flows.enrolled, axis=0),
+                    "billed_patient_months": np.median(flows.billed, axis=0),
+                    "revenue": np.median(flows.collected, axis=0),
+                    "costs": np.median(money["costs"], axis=0),
+                    "net": np.median(money["net"], axis=0),
+                    "allowed": np.median(flows.gross_allowed, axis=0),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True).round(2)
 
 
@@ -79,7 +83,9 @@ def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
     table = pd.read_csv(path, dtype={"calendar_month": str, "model": str})
     missing = [c for c in COLUMNS[:-1] if c not in table.columns]
     if missing:
-        raise CcmAssessError(f"{path} lacks column(s) {', '.join(missing)}; run the assessment again")
+        raise CcmAssessError(
+            f"{path} lacks column(s) {', '.join(missing)}; run the assessment again"
+        )
     if model is None:
         model = "in_house"
         summary = Path(run_dir) / "summary.json"
@@ -87,8 +93,9 @@ def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
             import json
 
             try:
-                model = str(json.loads(summary.read_text(encoding="utf-8")).get(
-                    "recommendation", model))
+                model = str(
+                    json.loads(summary.read_text(encoding="utf-8")).get("recommendation", model)
+                )
             except (ValueError, AttributeError):
                 pass
     rows = table[table["model"].eq(model)]

@@ -58,35 +58,48 @@ def generate_program(
     prac = np.asarray(practitioners, dtype=object)[rng.integers(0, len(practitioners), n)]
     in_register = rng.random(n) > 0.03
     before = rng.random(n) < enrolled_before
-    consent = pd.DatetimeIndex(np.where(
-        before,
-        start - pd.to_timedelta(rng.integers(1, 90, n), unit="D"),
-        start + pd.to_timedelta(rng.integers(0, span, n), unit="D"),
-    ))
+    consent = pd.DatetimeIndex(
+        np.where(
+            before,
+            start - pd.to_timedelta(rng.integers(1, 90, n), unit="D"),
+            start + pd.to_timedelta(rng.integers(0, span, n), unit="D"),
+        )
+    )
     early_call = ~before & (rng.random(n) < 0.15)  # a call logged before the consent date
     consent = pd.DatetimeIndex(np.where(rng.random(n) < 0.02, first.end_time.normalize(), consent))
     care_plan = consent + pd.to_timedelta(rng.integers(0, 10, n), unit="D")
     care_plan = care_plan.where(rng.random(n) > 0.06)
     complex_flag = rng.random(n) < 0.10
     disenrol_month = np.where(rng.random(n) < 0.08, rng.integers(0, len(months), n), -1)
-    disenrol = pd.DatetimeIndex([
-        pd.Period(months[m], freq="M").start_time + pd.Timedelta(days=int(d)) if m >= 0 else pd.NaT
-        for m, d in zip(disenrol_month, _days(rng, n), strict=True)
-    ])
+    disenrol = pd.DatetimeIndex(
+        [
+            pd.Period(months[m], freq="M").start_time + pd.Timedelta(days=int(d))
+            if m >= 0
+            else pd.NaT
+            for m, d in zip(disenrol_month, _days(rng, n), strict=True)
+        ]
+    )
     visit = consent - pd.to_timedelta(rng.integers(5, 300, n), unit="D")
     visit = visit.where(rng.random(n) > 0.05)
-    visit = pd.DatetimeIndex(np.where(rng.random(n) < 0.03,
-                                      consent - pd.Timedelta(days=420), visit))
+    visit = pd.DatetimeIndex(
+        np.where(rng.random(n) < 0.03, consent - pd.Timedelta(days=420), visit)
+    )
     pcm = rng.random(n) < 0.04
-    register = pd.DataFrame({
-        "patient_id": ids, "consent_date": consent, "care_plan_date": care_plan,
-        "practitioner": prac, "complex": np.where(complex_flag, "Y", "N"),
-        "disenrolment_date": disenrol, "initiating_visit_date": visit,
-    })[in_register].reset_index(drop=True)
+    register = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "consent_date": consent,
+            "care_plan_date": care_plan,
+            "practitioner": prac,
+            "complex": np.where(complex_flag, "Y", "N"),
+            "disenrolment_date": disenrol,
+            "initiating_visit_date": visit,
+        }
+    )[in_register].reset_index(drop=True)
 
     time_rows, claim_rows = [], []
     staff_of = rng.integers(0, len(STAFF), n)
-    for m_index, month in enumerate(months):
+    for month in months:
         period = pd.Period(month, freq="M")
         m_start, m_end = period.start_time, period.end_time.normalize()
         active = (consent <= m_end) | (~in_register & (rng.random(n) < 0.5))
@@ -99,21 +112,46 @@ def generate_program(
         minutes = np.where(complex_flag & (rng.random(n) < 0.6), rng.integers(60, 130, n), minutes)
         pieces = rng.integers(1, 4, n)
         for i in np.flatnonzero(active & (minutes > 0)):
-            split = np.diff(np.sort(np.r_[0, rng.choice(np.arange(1, minutes[i]), min(
-                pieces[i] - 1, max(minutes[i] - 1, 0)), replace=False), minutes[i]]))
+            split = np.diff(
+                np.sort(
+                    np.r_[
+                        0,
+                        rng.choice(
+                            np.arange(1, minutes[i]),
+                            min(pieces[i] - 1, max(minutes[i] - 1, 0)),
+                            replace=False,
+                        ),
+                        minutes[i],
+                    ]
+                )
+            )
             opens = max(0, (consent[i] - m_start).days) if in_register[i] else 0
             days = np.sort(rng.integers(opens, period.days_in_month, len(split)))
             if early_call[i] and 0 < opens:
                 days[0] = max(0, opens - int(rng.integers(1, 6)))
             for piece, day in zip(split, days, strict=True):
                 name, credential = STAFF[staff_of[i]]
-                time_rows.append((ids[i], m_start + pd.Timedelta(days=int(day)), int(piece),
-                                  name, credential, "PCM" if pcm[i] else "CCM"))
+                time_rows.append(
+                    (
+                        ids[i],
+                        m_start + pd.Timedelta(days=int(day)),
+                        int(piece),
+                        name,
+                        credential,
+                        "PCM" if pcm[i] else "CCM",
+                    )
+                )
             if rng.random() < 0.08:  # the practitioner's own minutes
-                time_rows.append((ids[i], m_start + pd.Timedelta(days=int(rng.integers(0, 27))),
-                                  int(rng.integers(5, 36)), prac[i],
-                                  PRACTITIONER_CREDENTIAL.get(prac[i], "MD"),
-                                  "PCM" if pcm[i] else "CCM"))
+                time_rows.append(
+                    (
+                        ids[i],
+                        m_start + pd.Timedelta(days=int(rng.integers(0, 27))),
+                        int(rng.integers(5, 36)),
+                        prac[i],
+                        PRACTITIONER_CREDENTIAL.get(prac[i], "MD"),
+                        "PCM" if pcm[i] else "CCM",
+                    )
+                )
         # the biller: what the raw minutes (all of them) seem to support, with slips
         raw = minutes + 0
         for i in np.flatnonzero(active):
@@ -124,7 +162,9 @@ def generate_program(
                 if raw[i] >= 30 and slip > 0.1:
                     claim_rows.append((ids[i], when, "99426", 1, who))
                     if slip < 0.14:
-                        claim_rows.append((ids[i], when, "99490", 1, who))  # CCM + PCM, one practitioner
+                        claim_rows.append(
+                            (ids[i], when, "99490", 1, who)
+                        )  # CCM + PCM, one practitioner
                 continue
             if complex_flag[i] and raw[i] >= 60:
                 claim_rows.append((ids[i], when, "99487", 1, who))
@@ -153,12 +193,17 @@ def generate_program(
             claim_rows.append((ids[i], m_end, "99490", 1, prac[i]))  # a claim with no time
         for i in rng.choice(n, 4, replace=False):
             claim_rows.append((ids[i], m_start + pd.Timedelta(days=9), "99214", 1, prac[i]))
-    time_log = pd.DataFrame(time_rows, columns=["patient_id", "date", "minutes", "staff",
-                                                "credential", "program"])
-    claims = pd.DataFrame(claim_rows, columns=["patient_id", "date", "code", "units",
-                                               "practitioner"])
-    return {"register": register, "time_log": time_log.sort_values("date", kind="stable"),
-            "claims": claims}
+    time_log = pd.DataFrame(
+        time_rows, columns=["patient_id", "date", "minutes", "staff", "credential", "program"]
+    )
+    claims = pd.DataFrame(
+        claim_rows, columns=["patient_id", "date", "code", "units", "practitioner"]
+    )
+    return {
+        "register": register,
+        "time_log": time_log.sort_values("date", kind="stable"),
+        "claims": claims,
+    }
 
 
 def write_audit_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
@@ -169,28 +214,56 @@ def write_audit_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
     rng = np.random.default_rng(seed + 19)
     medicare = panel[panel["payer_class"].eq("medicare_ffs") & panel["chronic_count"].ge(2)]
     chosen = medicare.sample(min(SAMPLE_ENROLLED, len(medicare)), random_state=rng)
-    program = generate_program(chosen["patient_id"].astype(str).tolist(),
-                               sorted(panel["provider"].dropna().unique().tolist()),
-                               list(SAMPLE_MONTHS), seed,
-                               enrolled_before=SAMPLE_ENROLLED_BEFORE)
-    time_log = program["time_log"].rename(columns={
-        "patient_id": "MRN", "date": "Activity Date", "minutes": "Minutes", "staff": "Staff",
-        "credential": "Credential", "program": "Program"})
-    time_path = _write_xlsx(time_log, directory / "time_log.xlsx", "Time log", (
-        "Care management time log - Sunrise Family Medicine",
-        f"Exported {RUN_DATE:%m/%d/%Y}",
-    ))
+    program = generate_program(
+        chosen["patient_id"].astype(str).tolist(),
+        sorted(panel["provider"].dropna().unique().tolist()),
+        list(SAMPLE_MONTHS),
+        seed,
+        enrolled_before=SAMPLE_ENROLLED_BEFORE,
+    )
+    time_log = program["time_log"].rename(
+        columns={
+            "patient_id": "MRN",
+            "date": "Activity Date",
+            "minutes": "Minutes",
+            "staff": "Staff",
+            "credential": "Credential",
+            "program": "Program",
+        }
+    )
+    time_path = _write_xlsx(
+        time_log,
+        directory / "time_log.xlsx",
+        "Time log",
+        (
+            "Care management time log - Sunrise Family Medicine",
+            f"Exported {RUN_DATE:%m/%d/%Y}",
+        ),
+    )
     claims = program["claims"].assign(date=program["claims"]["date"].dt.strftime("%m/%d/%Y"))
-    claims = claims.rename(columns={"patient_id": "Patient ID", "date": "DOS", "code": "CPT",
-                                    "units": "Units", "practitioner": "Rendering Provider"})
+    claims = claims.rename(
+        columns={
+            "patient_id": "Patient ID",
+            "date": "DOS",
+            "code": "CPT",
+            "units": "Units",
+            "practitioner": "Rendering Provider",
+        }
+    )
     claims_path = directory / "claims.csv"
     body = claims.to_csv(index=False, lineterminator="\r\n")
     claims_path.write_text(body + f'"Total lines: {len(claims):,}"\r\n', encoding="utf-8")
-    register = program["register"].rename(columns={
-        "patient_id": "Patient ID", "consent_date": "Consent Date",
-        "care_plan_date": "Care Plan Date", "practitioner": "Billing Practitioner",
-        "complex": "Complex (MDM)", "disenrolment_date": "Disenrollment Date",
-        "initiating_visit_date": "Last Initiating Visit"})
+    register = program["register"].rename(
+        columns={
+            "patient_id": "Patient ID",
+            "consent_date": "Consent Date",
+            "care_plan_date": "Care Plan Date",
+            "practitioner": "Billing Practitioner",
+            "complex": "Complex (MDM)",
+            "disenrolment_date": "Disenrollment Date",
+            "initiating_visit_date": "Last Initiating Visit",
+        }
+    )
     register_path = _write_xlsx(register, directory / "register.xlsx", "CCM register", ())
     return [time_path, claims_path, register_path]
 
@@ -214,7 +287,8 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, titles: tuple[str, 
         ws.append(list(record))
     for position, column in enumerate(table.columns, start=1):
         if column in dates:
-            for cell in list(ws.iter_cols(min_col=position, max_col=position,
-                                          min_row=len(titles) + 2))[0]:
+            for cell in list(
+                ws.iter_cols(min_col=position, max_col=position, min_row=len(titles) + 2)
+            )[0]:
                 cell.number_format = "mm/dd/yyyy"
     return _save_reproducibly(book, path)

@@ -11,8 +11,8 @@ import pytest
 from ccm_assess import cli
 from ccm_assess.audit.inputs import read_input
 from ccm_assess.audit.run import AuditOptions, audit
-from ccm_assess.monthly_plan import calendar_months, read_monthly_plan
 from ccm_assess.audit.summary import plan_comparison
+from ccm_assess.monthly_plan import calendar_months, read_monthly_plan
 
 TIME_CSV = (
     "Care management minutes report\r\n"
@@ -56,21 +56,32 @@ def exports(tmp_path):
 
 def test_time_log_rows_are_each_accounted_for(exports):
     source = read_input("time_log", exports["time"])
-    assert source.mapping == {"patient_id": "Chart #", "date": "Service Date",
-                              "minutes": "Duration (min)", "staff": "Performed By",
-                              "credential": "Role", "program": "Program"}
+    assert source.mapping == {
+        "patient_id": "Chart #",
+        "date": "Service Date",
+        "minutes": "Duration (min)",
+        "staff": "Performed By",
+        "credential": "Role",
+        "program": "Program",
+    }
     ledger = source.ledger.set_index("row")
     assert ledger.loc[1, "reason"] == "title row above the header"
     assert ledger.loc[4, "reason"] == "header row"
     assert ledger.loc[8, ["status", "reason"]].tolist() == [
-        "rejected", "date not readable as a date"]
+        "rejected",
+        "date not readable as a date",
+    ]
     assert ledger.loc[9, "reason"] == "negative minutes"
     assert ledger.loc[10, "status"] == "skipped" and "not clinical" in ledger.loc[10, "reason"]
     assert ledger.loc[11, "reason"].startswith("no staff credential")
     assert ledger.loc[12, ["status", "reason"]].tolist() == ["rejected", "no patient id"]
     assert ledger.loc[13, "reason"] == "footer or note row"
-    assert source.counts() == {"rows_read": 13, "rows_used": 3, "rows_skipped": 7,
-                               "rows_rejected": 3}
+    assert source.counts() == {
+        "rows_read": 13,
+        "rows_used": 3,
+        "rows_skipped": 7,
+        "rows_rejected": 3,
+    }
     rows = source.rows.set_index("row")
     assert rows.loc[5, "program"] == "CCM" and rows.loc[6, "lane"] == "practitioner"
     assert rows.loc[7, "date"] == pd.Timestamp("2026-09-04")
@@ -86,29 +97,48 @@ def test_claims_skip_visits_and_voided_lines(exports):
 
 
 def test_the_hand_worked_month_end_to_end(exports):
-    result = audit(AuditOptions(time_log=exports["time"], claims=exports["claims"],
-                                register=exports["register"]))
+    result = audit(
+        AuditOptions(
+            time_log=exports["time"], claims=exports["claims"], register=exports["register"]
+        )
+    )
     led = result.ledger
     # A1: 25 staff + 20 practitioner = 45 -> 99490 + one 99439; billed two 99439.
     # B2: 12 minutes; 99490 billed (the denied line counts as billed), no care plan.
     assert led["patients"] == 2 and led["patient_months"] == 2  # no C3 row was used
     assert led["findings"] == {
-        "unsupported_claims": 2, "missed_billing": 0, "near_threshold": 0, "no_consent": 0,
-        "no_care_plan": 1, "conflicts": 0, "billed_after_disenrolment": 0,
+        "unsupported_claims": 2,
+        "missed_billing": 0,
+        "near_threshold": 0,
+        "no_consent": 0,
+        "no_care_plan": 1,
+        "conflicts": 0,
+        "billed_after_disenrolment": 0,
         "no_initiating_visit": 0,
     }
-    assert led["dollars"] == {"billed": round(2 * 66.13 + 2 * 50.44, 2),
-                              "supported": 116.57, "missed": 0.0,
-                              "at_risk": round(50.44 + 66.13, 2)}
+    assert led["dollars"] == {
+        "billed": round(2 * 66.13 + 2 * 50.44, 2),
+        "supported": 116.57,
+        "missed": 0.0,
+        "at_risk": round(50.44 + 66.13, 2),
+    }
 
 
-@pytest.mark.parametrize(("locality", "rate_99490", "rate_99439"),
-                         [("AL", 56.23, 42.50), ("NY 1", 68.21, 51.90)])
+@pytest.mark.parametrize(
+    ("locality", "rate_99490", "rate_99439"), [("AL", 56.23, 42.50), ("NY 1", 68.21, 51.90)]
+)
 def test_dollars_to_the_cent_at_two_localities(exports, locality, rate_99490, rate_99439):
     # 2025 RVUs and CF $32.3465 (docs/audit.md): 99439 in Alabama (GPCIs 1.000/0.869/0.575)
     # (0.70 + 0.68*0.869 + 0.04*0.575) * 32.3465 = 42.50; Manhattan (1.065/1.166/1.656) 51.90
-    result = audit(AuditOptions(time_log=exports["time"], claims=exports["claims"],
-                                register=exports["register"], year=2025, locality=locality))
+    result = audit(
+        AuditOptions(
+            time_log=exports["time"],
+            claims=exports["claims"],
+            register=exports["register"],
+            year=2025,
+            locality=locality,
+        )
+    )
     dollars = result.ledger["dollars"]
     assert dollars["billed"] == round(2 * rate_99490 + 2 * rate_99439, 2)
     assert dollars["supported"] == round(rate_99490 + rate_99439, 2)
@@ -133,10 +163,14 @@ def test_a_workbook_of_three_sheets_is_one_argument(exports, tmp_path):
         pd.read_csv(exports["register"]).to_excel(writer, sheet_name="Register", index=False)
         pd.read_csv(exports["claims"]).to_excel(writer, sheet_name="Claims", index=False)
         pd.read_csv(exports["time"], skiprows=3, skipfooter=1, engine="python").to_excel(
-            writer, sheet_name="Minutes", index=False)
+            writer, sheet_name="Minutes", index=False
+        )
     result = audit(AuditOptions(time_log=book))
     assert {k: v.sheet for k, v in result.inputs.items()} == {
-        "time_log": "Minutes", "claims": "Claims", "register": "Register"}
+        "time_log": "Minutes",
+        "claims": "Claims",
+        "register": "Register",
+    }
     assert result.ledger["findings"]["unsupported_claims"] == 2
 
 
@@ -148,8 +182,22 @@ def test_map_names_a_column_the_aliases_do_not_know(tmp_path, capsys):
     message = capsys.readouterr().err
     assert "no column for minutes" in message and "--map time_log.minutes" in message
     assert "Traceback" not in message
-    assert cli.main(["audit", "--time-log", str(path), "--out", str(out), "--formats", "html",
-                     "--map", "time_log.minutes=Mins spent"]) == 0
+    assert (
+        cli.main(
+            [
+                "audit",
+                "--time-log",
+                str(path),
+                "--out",
+                str(out),
+                "--formats",
+                "html",
+                "--map",
+                "time_log.minutes=Mins spent",
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "audit.json").read_text())["patient_months"] == 1
 
 
@@ -165,22 +213,52 @@ def test_plan_month_one_is_the_month_after_as_of():
 
 
 def test_plan_comparison_by_hand(tmp_path):
-    rows = [("in_house", 1, "2026-09", 100, 70, 5000, 9000, -4000, 6000),
-            ("managed", 1, "2026-09", 50, 35, 2500, 2000, 500, 3000)]
-    columns = ["model", "month", "calendar_month", "enrolled", "billed_patient_months",
-               "revenue", "costs", "net", "allowed"]
+    rows = [
+        ("in_house", 1, "2026-09", 100, 70, 5000, 9000, -4000, 6000),
+        ("managed", 1, "2026-09", 50, 35, 2500, 2000, 500, 3000),
+    ]
+    columns = [
+        "model",
+        "month",
+        "calendar_month",
+        "enrolled",
+        "billed_patient_months",
+        "revenue",
+        "costs",
+        "net",
+        "allowed",
+    ]
     pd.DataFrame(rows, columns=columns).to_csv(tmp_path / "monthly.csv", index=False)
     (tmp_path / "summary.json").write_text('{"recommendation": "in_house"}')
     plan = read_monthly_plan(tmp_path)
-    measures = pd.DataFrame({"enrolled": [80.0], "billable_month_rate": [0.6],
-                             "billed": [4500.0]}, index=pd.Index(["2026-09"], name="month"))
+    measures = pd.DataFrame(
+        {
+            "enrolled": [80.0],
+            "billable_month_rate": [0.6],
+            "billed": [4500.0],
+            "supported": [4000.0],
+            "supported_claim_months": [40],
+        },
+        index=pd.Index(["2026-09"], name="month"),
+    )
     table = plan_comparison(plan, measures).loc["2026-09"]
     assert table["enrolled_planned"] == 100 and table["billable_rate_planned"] == 0.7
     assert table["revenue_planned"] == 6000  # the allowed amount, as the audit's dollars
     assert table["revenue_gap_per_year"] == (4500 - 6000) * 12
+    # 10 points more of 80 enrolled, at $4,000 / 40 supported claims a month, for a year
+    assert table["rate_gap_per_year"] == pytest.approx((0.7 - 0.6) * 80 * 100 * 12)
 
 
 def test_plan_without_monthly_csv_is_explained(tmp_path, exports, capsys):
-    code = cli.main(["audit", "--time-log", str(exports["time"]), "--plan", str(tmp_path),
-                     "--out", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "audit",
+            "--time-log",
+            str(exports["time"]),
+            "--plan",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2 and "monthly.csv" in capsys.readouterr().err

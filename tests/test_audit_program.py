@@ -40,10 +40,20 @@ def files(program, tmp_path_factory) -> dict[str, Path]:
     claims = program["claims"].assign(date=program["claims"]["date"].dt.strftime("%Y-%m-%d"))
     claims.columns = ["MRN", "DOS", "CPT", "Units", "Rendering Provider"]
     register = program["register"].copy()
-    register.columns = ["Patient ID", "Consent Date", "Care Plan Date", "Billing Practitioner",
-                        "Complex", "Disenrollment Date", "Last Initiating Visit"]
-    paths = {"time_log": folder / "time.csv", "claims": folder / "claims.csv",
-             "register": folder / "register.csv"}
+    register.columns = [
+        "Patient ID",
+        "Consent Date",
+        "Care Plan Date",
+        "Billing Practitioner",
+        "Complex",
+        "Disenrollment Date",
+        "Last Initiating Visit",
+    ]
+    paths = {
+        "time_log": folder / "time.csv",
+        "claims": folder / "claims.csv",
+        "register": folder / "register.csv",
+    }
     time.to_csv(paths["time_log"], index=False)
     claims.to_csv(paths["claims"], index=False)
     register.to_csv(paths["register"], index=False)
@@ -108,10 +118,14 @@ def reference(program: dict[str, pd.DataFrame]) -> dict:
             audited = {best} if worth[best] > 0 else set()
         in_lane = {c: (supported[c] if LANE[c] in audited else 0) for c in LANE}
         consented = pd.notna(consent) and consent <= last_day
-        care_plan = reg is not None and pd.notna(reg.care_plan_date) and \
-            reg.care_plan_date <= last_day
-        disenrolled = reg is not None and pd.notna(reg.disenrolment_date) and \
-            reg.disenrolment_date < first_day
+        care_plan = (
+            reg is not None and pd.notna(reg.care_plan_date) and reg.care_plan_date <= last_day
+        )
+        disenrolled = (
+            reg is not None
+            and pd.notna(reg.disenrolment_date)
+            and reg.disenrolment_date < first_day
+        )
         by_practitioner = defaultdict(set)
         for r in claims[key]:
             kind = "ccm" if r.code in CCM else "pcm" if r.code in PCM else "apcm"
@@ -131,16 +145,22 @@ def reference(program: dict[str, pd.DataFrame]) -> dict:
         found = {
             "unsupported_claims": any(billed[c] > supported[c] for c in LANE),
             "missed_billing": allowed and missing > 0,
-            "near_threshold": consented and not disenrolled and not billed_care
-            and not any(supported.values()) and 15 <= staff < 20,
+            "near_threshold": consented
+            and not disenrolled
+            and not billed_care
+            and not any(supported.values())
+            and 15 <= staff < 20,
             "no_consent": billed_care and not consented,
             "no_care_plan": billed_ccm and not care_plan,
             "conflicts": conflict,
             "billed_after_disenrolment": bool(claims[key]) and disenrolled,
         }
         visit = reg.initiating_visit_date if reg is not None else pd.NaT
-        visit_ok = pd.notna(visit) and pd.notna(consent) and \
-            consent - pd.DateOffset(months=12) <= visit <= consent
+        visit_ok = (
+            pd.notna(visit)
+            and pd.notna(consent)
+            and consent - pd.DateOffset(months=12) <= visit <= consent
+        )
         found["no_initiating_visit"] = billed_ccm and not visit_ok
         for name, hit in found.items():
             counts[name] += bool(hit)
@@ -148,8 +168,10 @@ def reference(program: dict[str, pd.DataFrame]) -> dict:
         dollars["billed"] += billed_usd
         dollars["supported"] += sum(in_lane[c] * RATE[c] for c in LANE) if allowed else 0
         dollars["missed"] += missing if found["missed_billing"] else 0
-        hard = any(found[n] for n in ("no_consent", "no_care_plan", "conflicts",
-                                      "billed_after_disenrolment"))
+        hard = any(
+            found[n]
+            for n in ("no_consent", "no_care_plan", "conflicts", "billed_after_disenrolment")
+        )
         dollars["at_risk"] += billed_usd if hard else (excess if found["unsupported_claims"] else 0)
     return {
         "patients": len(patients),
@@ -166,8 +188,9 @@ def test_the_program_has_every_kind_of_problem(program):
 
 
 def test_audit_json_counts_equal_the_independent_count(program, files):
-    result = audit(AuditOptions(time_log=files["time_log"], claims=files["claims"],
-                                register=files["register"]))
+    result = audit(
+        AuditOptions(time_log=files["time_log"], claims=files["claims"], register=files["register"])
+    )
     expected = reference(program)
     led = result.ledger
     assert led["months"] == MONTHS
@@ -181,8 +204,9 @@ def test_audit_json_counts_equal_the_independent_count(program, files):
 
 
 def test_every_row_is_accounted_for(program, files):
-    result = audit(AuditOptions(time_log=files["time_log"], claims=files["claims"],
-                                register=files["register"]))
+    result = audit(
+        AuditOptions(time_log=files["time_log"], claims=files["claims"], register=files["register"])
+    )
     time = result.inputs["time_log"].counts()
     assert time["rows_read"] == len(program["time_log"]) + 1  # the header row
     assert time["rows_used"] == len(program["time_log"])
@@ -194,8 +218,14 @@ def test_every_row_is_accounted_for(program, files):
 
 
 def test_one_month_only(program, files):
-    result = audit(AuditOptions(time_log=files["time_log"], claims=files["claims"],
-                                register=files["register"], months=("2026-10",)))
+    result = audit(
+        AuditOptions(
+            time_log=files["time_log"],
+            claims=files["claims"],
+            register=files["register"],
+            months=("2026-10",),
+        )
+    )
     assert result.ledger["months"] == ["2026-10"]
     ledger = result.inputs["time_log"].ledger
     september = program["time_log"]["date"].dt.strftime("%Y-%m").eq("2026-09").sum()
@@ -204,10 +234,16 @@ def test_one_month_only(program, files):
 
 def test_outputs_are_written_and_only_exceptions_hold_ids(program, files, tmp_path):
     out = tmp_path / "audit"
-    written = run_audit(AuditOptions(time_log=files["time_log"], claims=files["claims"],
-                                     register=files["register"], out=out, formats=("html",)))
-    assert set(written) == {"audit.json", "audit.html", "audit_workbook.xlsx",
-                            "exceptions.xlsx"}
+    written = run_audit(
+        AuditOptions(
+            time_log=files["time_log"],
+            claims=files["claims"],
+            register=files["register"],
+            out=out,
+            formats=("html",),
+        )
+    )
+    assert set(written) == {"audit.json", "audit.html", "audit_workbook.xlsx", "exceptions.xlsx"}
     assert (out / "exceptions.xlsx").stat().st_mode & 0o777 == 0o600
     data = json.loads((out / "audit.json").read_text())
     assert data["schema_version"] == 1 and data["not_assessed"] == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ccm_assess.audit.rules import audit_months, lane_units, LANES
+from ccm_assess.audit.rules import LANES, audit_months, lane_units
 from ccm_assess.fees import payment_rates
 
 RATES = {2026: {code: round(usd * 100) for code, usd in payment_rates(2026).items()}}
@@ -35,14 +35,19 @@ def _register(**overrides: dict) -> pd.DataFrame:
     """One row per patient named in `overrides` (field -> value), defaults as in the docstring."""
     rows = []
     for patient, fields in overrides.items():
-        row = {"patient_id": patient, "consent_date": "2026-08-01",
-               "care_plan_date": "2026-08-01", "disenrolment_date": None,
-               "initiating_visit_date": "2026-03-01", "complex": False, "practitioner": "Dr A"}
+        row = {
+            "patient_id": patient,
+            "consent_date": "2026-08-01",
+            "care_plan_date": "2026-08-01",
+            "disenrolment_date": None,
+            "initiating_visit_date": "2026-03-01",
+            "complex": False,
+            "practitioner": "Dr A",
+        }
         row.update(fields)
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("patient_id")
-    for column in ("consent_date", "care_plan_date", "disenrolment_date",
-                   "initiating_visit_date"):
+    for column in ("consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date"):
         frame[column] = pd.to_datetime(frame[column])
     frame["complex"] = frame["complex"].astype("boolean")
     return frame
@@ -88,24 +93,32 @@ def test_19_minutes_is_near_threshold_20_is_not():
 
 
 def test_near_threshold_needs_nothing_billed():
-    row, _ = _one(_time(("p", "2026-09-03", 17, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A")), _register(p={}))
+    row, _ = _one(
+        _time(("p", "2026-09-03", 17, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
+        _register(p={}),
+    )
     assert not row["near_threshold"]
     assert row["unsupported_claims"] and row["at_risk_cents"] == 6613
 
 
 def test_99490_billed_on_14_minutes_is_unsupported():
-    row, _ = _one(_time(("p", "2026-09-03", 14, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A")), _register(p={}))
+    row, _ = _one(
+        _time(("p", "2026-09-03", 14, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
+        _register(p={}),
+    )
     assert row["unsupported_claims"]
     assert row["billed_cents"] == 6613 and row["at_risk_cents"] == 6613
     assert row["supported_cents"] == 0
 
 
 def test_a_second_99439_on_45_minutes_is_unsupported_by_one_unit():
-    row, _ = _one(_time(("p", "2026-09-03", 45, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A"),
-                          ("p", "2026-09-30", "99439", 2, "Dr A")), _register(p={}))
+    row, _ = _one(
+        _time(("p", "2026-09-03", 45, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A"), ("p", "2026-09-30", "99439", 2, "Dr A")),
+        _register(p={}),
+    )
     assert row["unsupported_claims"] and not row["missed_billing"]
     assert row["billed_cents"] == 6613 + 2 * 5044
     assert row["supported_cents"] == 6613 + 5044
@@ -113,16 +126,21 @@ def test_a_second_99439_on_45_minutes_is_unsupported_by_one_unit():
 
 
 def test_three_99439_on_80_minutes_breaks_the_cap():
-    row, _ = _one(_time(("p", "2026-09-03", 80, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A"),
-                          ("p", "2026-09-30", "99439", 3, "Dr A")), _register(p={}))
+    row, _ = _one(
+        _time(("p", "2026-09-03", 80, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A"), ("p", "2026-09-30", "99439", 3, "Dr A")),
+        _register(p={}),
+    )
     assert row["s_99439"] == 2 and row["unsupported_claims"] and row["at_risk_cents"] == 5044
 
 
 def test_minutes_before_a_mid_month_consent_do_not_count():
     reg = _register(p={"consent_date": "2026-09-15", "care_plan_date": "2026-09-15"})
-    time = _time(("p", "2026-09-10", 10, "staff"), ("p", "2026-09-15", 8, "staff"),
-                 ("p", "2026-09-20", 7, "staff"))
+    time = _time(
+        ("p", "2026-09-10", 10, "staff"),
+        ("p", "2026-09-15", 8, "staff"),
+        ("p", "2026-09-20", 7, "staff"),
+    )
     row, _ = _one(time, _claims(("p", "2026-09-30", "99490", 1, "Dr A")), reg)
     assert row["before_consent"] == 10 and row["staff_minutes"] == 15  # 15th counts
     assert row["unsupported_claims"] and not row["no_consent"]
@@ -131,8 +149,11 @@ def test_minutes_before_a_mid_month_consent_do_not_count():
 @pytest.mark.parametrize(("consent", "no_consent"), [("2026-09-30", False), ("2026-10-01", True)])
 def test_consent_on_the_months_last_day_vs_the_next_day(consent, no_consent):
     reg = _register(p={"consent_date": consent, "care_plan_date": "2026-09-01"})
-    row, _ = _one(_time(("p", "2026-09-30", 25, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A")), reg)
+    row, _ = _one(
+        _time(("p", "2026-09-30", 25, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
+        reg,
+    )
     assert bool(row["no_consent"]) is no_consent
     assert row["at_risk_cents"] == (6613 if no_consent else 0)
     assert row["supported_cents"] == (0 if no_consent else 6613)
@@ -141,8 +162,9 @@ def test_consent_on_the_months_last_day_vs_the_next_day(consent, no_consent):
 def test_disenrolment_month_is_billable_the_month_after_is_not():
     reg = _register(p={"disenrolment_date": "2026-09-15"})
     time = _time(("p", "2026-09-05", 25, "staff"), ("p", "2026-10-05", 25, "staff"))
-    claims = _claims(("p", "2026-09-30", "99490", 1, "Dr A"),
-                     ("p", "2026-10-31", "99490", 1, "Dr A"))
+    claims = _claims(
+        ("p", "2026-09-30", "99490", 1, "Dr A"), ("p", "2026-10-31", "99490", 1, "Dr A")
+    )
     pm, _ = audit_months(time, claims, reg, RATES, has_visit_column=True)
     september, october = pm.loc[("p", SEP)], pm.loc[("p", "2026-10")]
     assert not september["billed_after_disenrolment"] and september["at_risk_cents"] == 0
@@ -159,16 +181,23 @@ def test_practitioner_minutes_count_toward_99490():
 
 def test_unbilled_practitioner_time_is_audited_in_the_lane_worth_most():
     # 30 practitioner minutes: 99491 ($89.18) beats 99490 ($66.13)
-    row, _ = _one(_time(("p", "2026-09-06", 30, "practitioner")), _claims(
-        ("q", "2026-09-30", "99490", 1, "Dr A")), _register(p={}, q={}))
+    row, _ = _one(
+        _time(("p", "2026-09-06", 30, "practitioner")),
+        _claims(("q", "2026-09-30", "99490", 1, "Dr A")),
+        _register(p={}, q={}),
+    )
     assert row["audited_lanes"] == "physician" and row["missed_cents"] == 8918
 
 
 def test_same_practitioner_is_no_conflict_two_practitioners_are():
     reg = _register(p={}, q={})
     time = _time(("p", "2026-09-05", 45, "staff"), ("q", "2026-09-05", 45, "staff"))
-    claims = _claims(("p", "2026-09-30", "99490", 1, "Dr A"), ("p", "2026-09-30", "99439", 1, "Dr A"),
-                     ("q", "2026-09-30", "99490", 1, "Dr A"), ("q", "2026-09-30", "99439", 1, "Dr B"))
+    claims = _claims(
+        ("p", "2026-09-30", "99490", 1, "Dr A"),
+        ("p", "2026-09-30", "99439", 1, "Dr A"),
+        ("q", "2026-09-30", "99490", 1, "Dr A"),
+        ("q", "2026-09-30", "99439", 1, "Dr B"),
+    )
     pm, _ = audit_months(time, claims, reg, RATES, has_visit_column=True)
     assert not pm.loc[("p", SEP), "conflicts"]
     assert pm.loc[("q", SEP), "conflicts"] and pm.loc[("q", SEP), "conflict_two_practitioners"]
@@ -186,16 +215,22 @@ def test_same_practitioner_is_no_conflict_two_practitioners_are():
     ],
 )
 def test_conflicts(claims, conflict):
-    time = _time(("p", "2026-09-05", 40, "staff"), ("p", "2026-09-05", 35, "practitioner"),
-                 ("p", "2026-09-06", 35, "staff", "PCM"))
+    time = _time(
+        ("p", "2026-09-05", 40, "staff"),
+        ("p", "2026-09-05", 35, "practitioner"),
+        ("p", "2026-09-06", 35, "staff", "PCM"),
+    )
     rows = [("p", "2026-09-30", code, 1, who) for code, who in claims]
     row, _ = _one(time, _claims(*rows), _register(p={}))
     assert bool(row["conflicts"]) is conflict
 
 
 def test_missed_billing_counts_the_units_not_billed():
-    row, _ = _one(_time(("p", "2026-09-03", 45, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A")), _register(p={}))
+    row, _ = _one(
+        _time(("p", "2026-09-03", 45, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
+        _register(p={}),
+    )
     assert row["missed_billing"] and row["missed_cents"] == 5044 and row["at_risk_cents"] == 0
 
 
@@ -207,36 +242,55 @@ def test_missed_billing_needs_consent_and_care_plan_by_the_months_end():
 
 def test_no_care_plan():
     reg = _register(p={"care_plan_date": "2026-10-02"})
-    row, _ = _one(_time(("p", "2026-09-03", 25, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A")), reg)
+    row, _ = _one(
+        _time(("p", "2026-09-03", 25, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
+        reg,
+    )
     assert row["no_care_plan"] and row["at_risk_cents"] == 6613
 
 
 def test_a_claim_with_no_time_logged_is_unsupported():
-    pm, _ = audit_months(_time(("q", "2026-09-03", 25, "staff")),
-                         _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
-                         _register(p={}, q={}), RATES, has_visit_column=True)
+    pm, _ = audit_months(
+        _time(("q", "2026-09-03", 25, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
+        _register(p={}, q={}),
+        RATES,
+        has_visit_column=True,
+    )
     row = pm.loc[("p", SEP)]
     assert row["all_minutes"] == 0 and row["unsupported_claims"] and row["at_risk_cents"] == 6613
 
 
 def test_complex_lane_needs_the_complex_flag():
     time = _time(("p", "2026-09-03", 95, "staff"), ("q", "2026-09-03", 95, "staff"))
-    claims = _claims(("p", "2026-09-30", "99487", 1, "Dr A"), ("p", "2026-09-30", "99489", 1, "Dr A"),
-                     ("q", "2026-09-30", "99487", 1, "Dr A"))
-    pm, _ = audit_months(time, claims, _register(p={"complex": True}, q={"complex": False}),
-                         RATES, has_visit_column=True)
+    claims = _claims(
+        ("p", "2026-09-30", "99487", 1, "Dr A"),
+        ("p", "2026-09-30", "99489", 1, "Dr A"),
+        ("q", "2026-09-30", "99487", 1, "Dr A"),
+    )
+    pm, _ = audit_months(
+        time,
+        claims,
+        _register(p={"complex": True}, q={"complex": False}),
+        RATES,
+        has_visit_column=True,
+    )
     assert not pm.loc[("p", SEP), "unsupported_claims"]
     assert pm.loc[("p", SEP), "supported_cents"] == 14429 + 7816
     assert pm.loc[("q", SEP), "unsupported_claims"] and pm.loc[("q", SEP), "at_risk_cents"] == 14429
 
 
-@pytest.mark.parametrize(("visit", "finding"), [("2025-07-15", True), ("2025-08-01", False),
-                                                (None, True)])
+@pytest.mark.parametrize(
+    ("visit", "finding"), [("2025-07-15", True), ("2025-08-01", False), (None, True)]
+)
 def test_no_initiating_visit_in_the_12_months_before_consent(visit, finding):
     reg = _register(p={"initiating_visit_date": visit})  # consent 2026-08-01
-    row, _ = _one(_time(("p", "2026-09-03", 25, "staff")),
-                  _claims(("p", "2026-09-30", "99490", 1, "Dr A")), reg)
+    row, _ = _one(
+        _time(("p", "2026-09-03", 25, "staff")),
+        _claims(("p", "2026-09-30", "99490", 1, "Dr A")),
+        reg,
+    )
     assert bool(row["no_initiating_visit"]) is finding
 
 
@@ -245,15 +299,15 @@ def test_pcm_lanes():
     row, _ = _one(time, _claims(("p", "2026-09-30", "99426", 1, "Dr A")), _register(p={}))
     assert (row["s_99426"], row["s_99427"]) == (1, 1)
     assert row["missed_billing"] and row["missed_cents"] == round(
-        payment_rates(2026)["99427"] * 100)
+        payment_rates(2026)["99427"] * 100
+    )
 
 
 def test_without_register_or_claims_the_findings_are_not_assessed():
     time = _time(("p", "2026-09-03", 25, "staff"))
     _, assessed = audit_months(time, None, None, RATES)
     assert not assessed.finding("no_consent") and not assessed.finding("unsupported_claims")
-    _, assessed = audit_months(time, _claims(("p", "2026-09-30", "99490", 1, "Dr A")), None,
-                               RATES)
+    _, assessed = audit_months(time, _claims(("p", "2026-09-30", "99490", 1, "Dr A")), None, RATES)
     assert assessed.finding("unsupported_claims") and assessed.finding("conflicts")
     assert not assessed.finding("missed_billing") and not assessed.finding("near_threshold")
     _, assessed = audit_months(time, None, _register(p={}), RATES, has_visit_column=False)

@@ -65,19 +65,34 @@ def _date_text(dates: pd.Series) -> pd.Series:
 
 def _evidence(pm: pd.DataFrame) -> pd.Series:
     """One sentence of evidence per patient-month (vectorised string building)."""
+
     def num(column: str) -> pd.Series:
         return pm[column].round(1).map("{:g}".format)
 
-    time = ("staff+practitioner minutes " + num("staff_minutes") + " (practitioner "
-            + num("practitioner_minutes") + "), PCM " + num("pcm_staff_minutes"))
-    before = np.where(pm["before_consent"].gt(0),
-                      "; " + num("before_consent") + " min before consent not counted", "")
+    time = (
+        "staff+practitioner minutes "
+        + num("staff_minutes")
+        + " (practitioner "
+        + num("practitioner_minutes")
+        + "), PCM "
+        + num("pcm_staff_minutes")
+    )
+    before = np.where(
+        pm["before_consent"].gt(0),
+        "; " + num("before_consent") + " min before consent not counted",
+        "",
+    )
     none_logged = np.where(pm["all_minutes"].eq(0) & pm["any_claim"], "; no time was logged", "")
     billed = "; billed: " + pm["codes_billed_text"].replace("", "nothing")
     supported = "; time supports: " + pm["codes_supported_text"].replace("", "nothing")
-    dates = ("; consent " + _date_text(pm["consent_date"]) + ", care plan "
-             + _date_text(pm["care_plan_date"]) + ", disenrolled "
-             + _date_text(pm["disenrolment_date"]))
+    dates = (
+        "; consent "
+        + _date_text(pm["consent_date"])
+        + ", care plan "
+        + _date_text(pm["care_plan_date"])
+        + ", disenrolled "
+        + _date_text(pm["disenrolment_date"])
+    )
     return time + before + none_logged + billed + supported + dates
 
 
@@ -119,25 +134,44 @@ def exceptions(pm: pd.DataFrame, assessed: Assessed) -> pd.DataFrame:
         detail = evidence[hit]
         if name == "conflicts":
             detail = conflict[hit] + "; practitioners: " + rows["practitioners"] + "; " + detail
-        parts.append(pd.DataFrame({
-            "patient_id": rows.index.get_level_values("patient_id"),
-            "month": rows.index.get_level_values("month"),
-            "finding": name,
-            "what": TITLES[name],
-            "usd": finding_dollars(rows, name).to_numpy(),
-            "evidence": detail.to_numpy(),
-            "action": ACTIONS[name],
-            "practitioner": np.where(rows["practitioners"].ne(""), rows["practitioners"],
-                                     rows["register_practitioner"]),
-        }))
-    columns = ["patient_id", "month", "finding", "what", "usd", "evidence", "action",
-               "practitioner"]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": rows.index.get_level_values("patient_id"),
+                    "month": rows.index.get_level_values("month"),
+                    "finding": name,
+                    "what": TITLES[name],
+                    "usd": finding_dollars(rows, name).to_numpy(),
+                    "evidence": detail.to_numpy(),
+                    "action": ACTIONS[name],
+                    "practitioner": np.where(
+                        rows["practitioners"].ne(""),
+                        rows["practitioners"],
+                        rows["register_practitioner"],
+                    ),
+                }
+            )
+        )
+    columns = [
+        "patient_id",
+        "month",
+        "finding",
+        "what",
+        "usd",
+        "evidence",
+        "action",
+        "practitioner",
+    ]
     if not parts:
         return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)
     order = {name: i for i, name in enumerate(FINDINGS)}
-    return out.sort_values(["month", "finding", "usd"], key=lambda c: c.map(order) if c.name ==
-                           "finding" else c, ascending=[True, True, False], ignore_index=True)
+    return out.sort_values(
+        ["month", "finding", "usd"],
+        key=lambda c: c.map(order) if c.name == "finding" else c,
+        ascending=[True, True, False],
+        ignore_index=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,12 @@ class AuditInputError(CcmAssessError):
 KINDS = ("time_log", "claims", "register")
 LABELS = {"time_log": "time log", "claims": "claims export", "register": "register"}
 
+_PATIENT_ID = ("patient id", "patient", "mrn", "chart number", "chart no", "chart",
+               "account number", "pt id", "person id", "medical record number", "member id",
+               "patient number")  # fmt: skip
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "time_log": {
-        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart no", "chart", "account number",
-                       "pt id", "person id", "medical record number", "member id", "patient number"),
+        "patient_id": _PATIENT_ID,
         "date": ("date", "activity date", "service date", "date of service", "dos",
                  "contact date", "log date", "entry date", "time date", "encounter date"),
         "minutes": ("minutes", "mins", "min", "duration", "duration minutes", "time spent",
@@ -54,8 +56,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
                     "service type"),
     },
     "claims": {
-        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart no", "chart", "account number",
-                       "pt id", "person id", "medical record number", "member id", "patient number"),
+        "patient_id": _PATIENT_ID,
         "date": ("date of service", "dos", "service date", "from date", "svc date",
                  "date of service from", "service from", "date"),
         "code": ("cpt", "cpt code", "hcpcs", "cpt hcpcs", "hcpcs code", "procedure code",
@@ -69,8 +70,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "paid": ("paid", "paid amount", "payment", "amount paid", "allowed"),
     },
     "register": {
-        "patient_id": ("patient id", "patient", "mrn", "chart number", "chart no", "chart", "account number",
-                       "pt id", "person id", "medical record number", "member id", "patient number"),
+        "patient_id": _PATIENT_ID,
         "consent_date": ("consent date", "consent", "date consented", "ccm consent",
                          "consent signed", "consent obtained", "consented", "consent on"),
         "care_plan_date": ("care plan date", "care plan", "care plan created",
@@ -185,7 +185,9 @@ def _roles(kind: str, headers: list[str], mapping: Mapping[str, str]) -> dict[st
     for position, header in enumerate(headers):
         key = header_key(header)
         for role, names in ALIASES[kind].items():
-            rank = [header_key(n) for n in names].index(key) if key in map(header_key, names) else -1
+            rank = (
+                [header_key(n) for n in names].index(key) if key in map(header_key, names) else -1
+            )
             if rank >= 0 and (role not in ranked or rank < ranked[role][0]):
                 ranked[role] = (rank, position)
     roles = {role: position for role, (_, position) in ranked.items()}
@@ -213,8 +215,10 @@ def split_mapping(pairs: Mapping[str, str]) -> dict[str, dict[str, str]]:
         kind, dot, role = key.partition(".")
         if dot:
             if kind not in KINDS or role not in ALIASES[kind]:
-                raise AuditInputError(f"--map {key}: use input.role with input one of "
-                                      f"{', '.join(KINDS)} and one of its roles")
+                raise AuditInputError(
+                    f"--map {key}: use input.role with input one of "
+                    f"{', '.join(KINDS)} and one of its roles"
+                )
             out[kind][role] = header
             continue
         owners = [k for k in KINDS if key in ALIASES[k]]
@@ -226,8 +230,9 @@ def split_mapping(pairs: Mapping[str, str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _ledger(text: pd.DataFrame, header: int, roles: dict[str, int], headers: list[str]
-            ) -> pd.DataFrame:
+def _ledger(
+    text: pd.DataFrame, header: int, roles: dict[str, int], headers: list[str]
+) -> pd.DataFrame:
     """Status and reason per row before the values are parsed."""
     n = len(text)
     position = np.arange(n)
@@ -235,8 +240,10 @@ def _ledger(text: pd.DataFrame, header: int, roles: dict[str, int], headers: lis
     first = text.bfill(axis=1).iloc[:, 0].astype("str")
     footer = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy() & (filled <= 4)
     role_cols = list(roles.values())
-    same = sum(text.iloc[:, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
-               for p in role_cols)
+    same = sum(
+        text.iloc[:, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
+        for p in role_cols
+    )
     pid = text.iloc[:, roles["patient_id"]]
     no_id = pid.isna() | pid.str.fullmatch(_NO_ID).fillna(False).astype(bool)
     body = position > header
@@ -252,25 +259,30 @@ def _ledger(text: pd.DataFrame, header: int, roles: dict[str, int], headers: lis
     code = np.select(list(reasons.values()), list(range(len(reasons))), len(reasons))
     status = np.where(code == len(reasons), "used", "skipped").astype(object)
     status[code == labels.index("no patient id")] = "rejected"
-    return pd.DataFrame({"row": position + 1, "status": status,
-                         "reason": np.asarray(labels, dtype=object)[code]})
+    return pd.DataFrame(
+        {"row": position + 1, "status": status, "reason": np.asarray(labels, dtype=object)[code]}
+    )
 
 
-def _reject(ledger: pd.DataFrame, rows: pd.Index, mask: pd.Series, status: str, reason: str
-            ) -> None:
+def _reject(
+    ledger: pd.DataFrame, rows: pd.Index, mask: pd.Series, status: str, reason: str
+) -> None:
     """Mark the used rows `rows[mask]` as `status` with `reason` (in place)."""
     hit = ledger["row"].isin(rows[mask.to_numpy()]) & ledger["status"].eq("used")
     ledger.loc[hit, ["status", "reason"]] = [status, reason]
 
 
-def read_input(kind: str, path: Path, *, mapping: Mapping[str, str] | None = None,
-               sheet: str | None = None) -> AuditInput:
+def read_input(
+    kind: str, path: Path, *, mapping: Mapping[str, str] | None = None, sheet: str | None = None
+) -> AuditInput:
     """Read one export (`kind` in KINDS) into an `AuditInput` (module docstring)."""
     mapping = dict(mapping or {})
     raw = read_grid(path, sheet=sheet, score=_score(kind))
     text = pd.DataFrame({c: cell_text(raw.cells[c]) for c in raw.cells.columns})
     text.columns = range(text.shape[1])
-    what = f"the {LABELS[kind]} '{Path(path).name}'" + (f" (sheet '{raw.sheet}')" if raw.sheet else "")
+    what = f"the {LABELS[kind]} '{Path(path).name}'" + (
+        f" (sheet '{raw.sheet}')" if raw.sheet else ""
+    )
     header = _header_row(text, kind, list(mapping.values()))
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
     roles = _roles(kind, headers, mapping) if header >= 0 else {}
@@ -294,13 +306,20 @@ def read_input(kind: str, path: Path, *, mapping: Mapping[str, str] | None = Non
     unused = [h for p, h in enumerate(headers) if h and p not in roles.values()]
     if unused:
         notes.append(f"columns not used: {listing(unused)}")
-    return AuditInput(kind=kind, path=Path(path), sheet=raw.sheet, rows=rows, ledger=ledger,
-                      mapping={r: headers[p] for r, p in roles.items()},
-                      notes=(*raw.notes, *notes))
+    return AuditInput(
+        kind=kind,
+        path=Path(path),
+        sheet=raw.sheet,
+        rows=rows,
+        ledger=ledger,
+        mapping={r: headers[p] for r, p in roles.items()},
+        notes=(*raw.notes, *notes),
+    )
 
 
-def _dates(cells: pd.DataFrame, role: str, ledger: pd.DataFrame, notes: list[str], *,
-           required: bool) -> pd.Series:
+def _dates(
+    cells: pd.DataFrame, role: str, ledger: pd.DataFrame, notes: list[str], *, required: bool
+) -> pd.Series:
     """Parsed dates of a role. Required: a blank or unreadable cell rejects the row. Optional:
     an unreadable cell reads as blank, and a note counts them."""
     if role not in cells:
@@ -312,8 +331,10 @@ def _dates(cells: pd.DataFrame, role: str, ledger: pd.DataFrame, notes: list[str
         _reject(ledger, cells.index, parsed.isna() & cells[role].isna(), "rejected", f"no {label}")
         _reject(ledger, cells.index, unreadable, "rejected", f"{label} not readable as a date")
     elif unreadable.any():
-        notes.append(f"{int(unreadable.sum()):,} {label} cell(s) not readable as a date were "
-                     "read as blank; write them as YYYY-MM-DD or MM/DD/YYYY")
+        notes.append(
+            f"{int(unreadable.sum()):,} {label} cell(s) not readable as a date were "
+            "read as blank; write them as YYYY-MM-DD or MM/DD/YYYY"
+        )
     return parsed
 
 
@@ -333,25 +354,48 @@ def _time_log(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, 
     number = pd.to_numeric(cells["minutes"].str.replace(",", "", regex=False), errors="coerce")
     _reject(ledger, cells.index, number.isna(), "rejected", "minutes not a number")
     _reject(ledger, cells.index, number.lt(0), "rejected", "negative minutes")
-    _reject(ledger, cells.index, number.gt(MAX_MINUTES), "rejected",
-            f"more than {MAX_MINUTES} minutes in one entry")
+    _reject(
+        ledger,
+        cells.index,
+        number.gt(MAX_MINUTES),
+        "rejected",
+        f"more than {MAX_MINUTES} minutes in one entry",
+    )
     _reject(ledger, cells.index, number.eq(0), "skipped", "zero minutes")
     credential = _key_of(_text(cells, "credential"))
     lane = pd.Series("staff", index=cells.index, dtype="str")
     if "credential" in cells:
         lane = lane.mask(credential.isin(PRACTITIONER_CREDENTIALS), "practitioner")
         known = credential.isin(PRACTITIONER_CREDENTIALS | CLINICAL_CREDENTIALS)
-        _reject(ledger, cells.index, credential.eq(""), "skipped",
-                "no staff credential: the time cannot be counted as clinical staff time")
-        _reject(ledger, cells.index, ~known & credential.ne(""), "skipped",
-                "credential not clinical staff or a billing practitioner: time does not count")
+        _reject(
+            ledger,
+            cells.index,
+            credential.eq(""),
+            "skipped",
+            "no staff credential: the time cannot be counted as clinical staff time",
+        )
+        _reject(
+            ledger,
+            cells.index,
+            ~known & credential.ne(""),
+            "skipped",
+            "credential not clinical staff or a billing practitioner: time does not count",
+        )
     else:
         notes.append("no credential column: every minute is read as clinical staff time")
-    program = _key_of(_text(cells, "program")).map(lambda k: "CCM" if not k else PROGRAMS.get(k, "other"))
-    rows = pd.DataFrame({
-        "patient_id": cells["patient_id"], "date": date, "minutes": number,
-        "staff": _text(cells, "staff", "(not recorded)"), "lane": lane, "program": program,
-    })
+    program = _key_of(_text(cells, "program")).map(
+        lambda k: "CCM" if not k else PROGRAMS.get(k, "other")
+    )
+    rows = pd.DataFrame(
+        {
+            "patient_id": cells["patient_id"],
+            "date": date,
+            "minutes": number,
+            "staff": _text(cells, "staff", "(not recorded)"),
+            "lane": lane,
+            "program": program,
+        }
+    )
     return rows, notes
 
 
@@ -362,8 +406,13 @@ def _claims(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, li
     code = raw_code.str.extract(r"^([0-9]{5}|[A-Z][0-9]{4})", expand=False)
     _reject(ledger, cells.index, code.isna(), "rejected", "code not a CPT/HCPCS code")
     known = code.isin(care_codes()["code"])
-    _reject(ledger, cells.index, code.notna() & ~known, "skipped",
-            "not a care-management code (visits are read from the register)")
+    _reject(
+        ledger,
+        cells.index,
+        code.notna() & ~known,
+        "skipped",
+        "not a care-management code (visits are read from the register)",
+    )
     units_text = _text(cells, "units", "1").replace("", "1")
     units = pd.to_numeric(units_text, errors="coerce")
     bad_units = units.isna() | units.lt(0) | units.ne(units.round())
@@ -371,31 +420,44 @@ def _claims(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, li
     _reject(ledger, cells.index, units.eq(0), "skipped", "zero units")
     status = _key_of(_text(cells, "status"))
     _reject(ledger, cells.index, status.isin(_VOID), "skipped", "claim line voided or reversed")
-    rows = pd.DataFrame({
-        "patient_id": cells["patient_id"], "date": date, "code": code,
-        "units": units.fillna(0).astype(int), "practitioner": _text(cells, "practitioner",
-                                                                      "(not recorded)"),
-    })
+    rows = pd.DataFrame(
+        {
+            "patient_id": cells["patient_id"],
+            "date": date,
+            "code": code,
+            "units": units.fillna(0).astype(int),
+            "practitioner": _text(cells, "practitioner", "(not recorded)"),
+        }
+    )
     return rows, notes
 
 
 def _register(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     notes: list[str] = []
-    dates = {role: _dates(cells, role, ledger, notes, required=False) for role in (
-        "consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date")}
+    dates = {
+        role: _dates(cells, role, ledger, notes, required=False)
+        for role in ("consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date")
+    }
     complex_flag = pd.Series(pd.NA, index=cells.index, dtype="boolean")
     if "complex" in cells:
         complex_flag = parse_booleans(cells["complex"])
         words = _key_of(_text(cells, "complex")).map(_COMPLEX_WORDS)
         complex_flag = complex_flag.fillna(words.astype("boolean"))
-    rows = pd.DataFrame({"patient_id": cells["patient_id"], **dates,
-                         "practitioner": _text(cells, "practitioner", "(not recorded)"),
-                         "complex": complex_flag})
+    rows = pd.DataFrame(
+        {
+            "patient_id": cells["patient_id"],
+            **dates,
+            "practitioner": _text(cells, "practitioner", "(not recorded)"),
+            "complex": complex_flag,
+        }
+    )
     repeated = rows["patient_id"].duplicated()
     _reject(ledger, cells.index, repeated, "used", "merged with the patient's first row")
     if repeated.any():
-        notes.append(f"{int(repeated.sum()):,} register row(s) repeat a patient: each field "
-                     "takes the first filled value")
+        notes.append(
+            f"{int(repeated.sum()):,} register row(s) repeat a patient: each field "
+            "takes the first filled value"
+        )
     return rows, notes
 
 
@@ -407,8 +469,13 @@ def merge_register(register: pd.DataFrame) -> pd.DataFrame:
     return register.drop(columns="row").groupby("patient_id", sort=False).first()
 
 
-def read_inputs(time_log: Path, claims: Path | None = None, register: Path | None = None,
-                *, mapping: Mapping[str, str] | None = None) -> dict[str, AuditInput]:
+def read_inputs(
+    time_log: Path,
+    claims: Path | None = None,
+    register: Path | None = None,
+    *,
+    mapping: Mapping[str, str] | None = None,
+) -> dict[str, AuditInput]:
     """The exports given; a workbook passed as `time_log` also supplies claims and register
     from its other sheets when those are not given as files."""
     maps = split_mapping(mapping or {})

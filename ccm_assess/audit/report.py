@@ -27,7 +27,16 @@ from ccm_assess.audit.workbooks import (
     staff_table,
 )
 from ccm_assess.errors import ReportError
-from ccm_assess.report_html import Kpi, callout, esc, html_table, kpi_grid, money, paragraphs, percent
+from ccm_assess.report_html import (
+    Kpi,
+    callout,
+    esc,
+    html_table,
+    kpi_grid,
+    money,
+    paragraphs,
+    percent,
+)
 
 if TYPE_CHECKING:
     from ccm_assess.audit.run import Audit
@@ -36,24 +45,35 @@ CSS = export.TEMPLATE_DIR / export.TEMPLATE_NAME / "static" / "report.css"
 
 
 def _figure_html(fig: go.Figure) -> str:
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False,
-                       config={"displayModeBar": False, "staticPlot": True})
+    return pio.to_html(
+        fig,
+        full_html=False,
+        include_plotlyjs=False,
+        config={"displayModeBar": False, "staticPlot": True},
+    )
 
 
 def dollars_figure(result: Audit) -> go.Figure:
     """Billed, supported, missed and at risk per month (USD)."""
     m = result.measures
     last = result.months[-1]
-    risk = m.loc[last, "at_risk"]
-    title = (f"{money(risk)} of {last}'s billing is at risk" if pd.notna(risk)
-             else f"{money(m.loc[last, 'supported'])} supported by the time in {last}")
+    risk, label = m.loc[last, "at_risk"], month_label(last)
+    title = (
+        f"{money(risk)} of {label} billing is at risk"
+        if pd.notna(risk)
+        else f"{money(m.loc[last, 'supported'])} supported by the time in {label}"
+    )
     fig = charts.base_figure(title, "Medicare allowed amounts per month")
-    colours = {"billed": charts.ACCENT, "supported": charts.MODEL_COLOURS["hybrid"],
-               "missed": charts.MODEL_COLOURS["managed"], "at_risk": charts.CAUTION}
+    colours = {
+        "billed": charts.ACCENT,
+        "supported": charts.MODEL_COLOURS["hybrid"],
+        "missed": charts.MODEL_COLOURS["managed"],
+        "at_risk": charts.CAUTION,
+    }
+    labels = [month_label(x) for x in m.index]
     for column, colour in colours.items():
         if m[column].notna().any():
-            fig.add_bar(x=m.index, y=m[column], name=column.replace("_", " "),
-                        marker_color=colour)
+            fig.add_bar(x=labels, y=m[column], name=column.replace("_", " "), marker_color=colour)
     fig.update_layout(barmode="group", xaxis_type="category")
     return charts.currency_axis(fig)
 
@@ -64,37 +84,58 @@ def rate_figure(result: Audit) -> go.Figure | None:
     if m["billable_month_rate"].notna().sum() == 0:
         return None
     last = m["billable_month_rate"].dropna().iloc[-1]
-    fig = charts.base_figure(f"{percent(last)} of enrolled patients had a supported claim",
-                             "Billable-month rate: patient-months with a supported claim / "
-                             "enrolled")
-    fig.add_scatter(x=m.index, y=m["billable_month_rate"], name="actual", mode="lines+markers",
-                    line_color=charts.ACCENT)
+    fig = charts.base_figure(
+        f"{percent(last)} of enrolled patients had a supported claim",
+        "Billable-month rate: patient-months with a supported claim / enrolled",
+    )
+    fig.add_scatter(
+        x=[month_label(x) for x in m.index],
+        y=m["billable_month_rate"],
+        name="actual",
+        mode="lines+markers",
+        line_color=charts.ACCENT,
+    )
     if result.plan is not None:
-        fig.add_scatter(x=result.plan.index, y=result.plan["billable_rate_planned"],
-                        name="planned (median)", mode="lines+markers",
-                        line={"color": charts.NEUTRAL["muted"], "dash": "dash"})
-    fig.update_layout(xaxis_type="category")
+        fig.add_scatter(
+            x=[month_label(x) for x in result.plan.index],
+            y=result.plan["billable_rate_planned"],
+            name="planned (median)",
+            mode="lines+markers",
+            line={"color": charts.NEUTRAL["muted"], "dash": "dash"},
+        )
+    fig.update_layout(xaxis_type="category", yaxis_range=[0, 1])
     return charts.percent_axis(fig)
 
 
 def _kpis(result: Audit) -> str:
     d = result.ledger["dollars"]
     kpis = [
-        Kpi(money(d["billed"]) if d["billed"] is not None else "not assessed", "Billed",
-            "all CCM and PCM lines"),
+        Kpi(
+            money(d["billed"]) if d["billed"] is not None else "not assessed",
+            "Billed",
+            "all CCM and PCM lines",
+        ),
         Kpi(money(d["supported"]), "Supported by the time", "where billing is allowed"),
-        Kpi(money(d["missed"]) if d["missed"] is not None else "not assessed", "Missed",
-            "still billable within 12 months"),
-        Kpi(money(d["at_risk"]) if d["at_risk"] is not None else "not assessed", "At risk",
-            "lines an auditor could take back"),
+        Kpi(
+            money(d["missed"]) if d["missed"] is not None else "not assessed",
+            "Missed",
+            "still billable within 12 months",
+        ),
+        Kpi(
+            money(d["at_risk"]) if d["at_risk"] is not None else "not assessed",
+            "At risk",
+            "lines an auditor could take back",
+        ),
     ]
     return kpi_grid(kpis, columns=4)
 
 
 def _actions(result: Audit) -> str:
     if not result.actions:
-        return callout("No finding this period", ["Every audited patient-month passed the "
-                                                  "checks that could be made."])
+        return callout(
+            "No finding this period",
+            ["Every audited patient-month passed the checks that could be made."],
+        )
     items = [a.text.format(n=shown(a.patient_months), usd=money(a.usd)) for a in result.actions]
     return callout("The three actions that matter most", bullets=items)
 
@@ -105,120 +146,203 @@ def _not_assessed(result: Audit) -> str:
         return ""
     why = []
     if not result.assessed.claims:
-        why.append("no claims export was given: the page shows what the logged time supports "
-                   "and what would be at risk if it were billed")
+        why.append(
+            "no claims export was given: the page shows what the logged time supports "
+            "and what would be at risk if it were billed"
+        )
     if not result.assessed.register:
-        why.append("no register was given: consent, care plan, disenrolment and initiating "
-                   "visits were not checked")
+        why.append(
+            "no register was given: consent, care plan, disenrolment and initiating "
+            "visits were not checked"
+        )
     if result.assessed.register and not result.assessed.initiating_visit:
         why.append("the register has no initiating-visit column")
-    return callout("Not assessed (not the same as clean)",
-                   [f"{', '.join(TITLES[k] for k in missing)}: not assessed because "
-                    + "; ".join(why) + "."], caution=True)
+    return callout(
+        "Not assessed (not the same as clean)",
+        [f"{', '.join(TITLES[k] for k in missing)}: not assessed because " + "; ".join(why) + "."],
+        caution=True,
+    )
 
 
 def _plan_section(result: Audit) -> str:
     if result.plan is None:
         return ""
     p = result.plan
-    table = pd.DataFrame({
-        "Month": p.index,
-        "Plan month": p["plan_month"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
-        "Enrolled": [f"{shown(a) if pd.notna(a) else '–'} vs {b:,.0f}" if pd.notna(b) else "–"
-                     for a, b in zip(p["enrolled_actual"], p["enrolled_planned"], strict=True)],
-        "Billable-month rate": [f"{percent(a)} vs {percent(b)}" for a, b in
-                                zip(p["billable_rate_actual"], p["billable_rate_planned"],
-                                    strict=True)],
-        "Revenue (allowed)": [f"{money(a)} vs {money(b)}" for a, b in
-                              zip(p["revenue_actual"], p["revenue_planned"], strict=True)],
-        "Gap over a year": p["revenue_gap_per_year"].map(money),
-    })
+    table = pd.DataFrame(
+        {
+            "Month": [month_label(x) for x in p.index],
+            "Plan month": p["plan_month"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
+            "Enrolled": [
+                f"{shown(a) if pd.notna(a) else '–'} vs {b:,.0f}" if pd.notna(b) else "–"
+                for a, b in zip(p["enrolled_actual"], p["enrolled_planned"], strict=True)
+            ],
+            "Billable-month rate": [
+                f"{percent(a)} vs {percent(b)}"
+                for a, b in zip(p["billable_rate_actual"], p["billable_rate_planned"], strict=True)
+            ],
+            "Revenue (allowed)": [
+                f"{money(a)} vs {money(b)}"
+                for a, b in zip(p["revenue_actual"], p["revenue_planned"], strict=True)
+            ],
+            "Gap over a year": p["revenue_gap_per_year"].map(money),
+        }
+    )
     gap = p["revenue_gap_per_year"].dropna()
-    words = (f"At the last audited month's pace, the program runs {money(abs(gap.iloc[-1]))} a "
-             f"year {'below' if gap.iloc[-1] < 0 else 'above'} the plan's median."
-             if len(gap) else "The audited months are outside the plan's months.")
-    return ("<h2>Against the plan</h2>"
-            + paragraphs("Actual figures against the assessment's monthly medians (actual vs "
-                         "planned). Revenue is the Medicare allowed amount.", words)
-            + html_table(table, text_columns=["Month"]))
+    words = ["The audited months are outside the plan's months."]
+    if len(gap):
+        words = [
+            f"At the last audited month's pace, billing runs {money(abs(gap.iloc[-1]))} a year "
+            f"{'below' if gap.iloc[-1] < 0 else 'above'} the plan's median."
+        ]
+        rate_gap = p["rate_gap_per_year"].dropna()
+        if len(rate_gap) and rate_gap.iloc[-1] > 0:
+            words.append(
+                "If the share of enrolled patients with a supported claim each month reached "
+                f"the plan's {percent(p['billable_rate_planned'].iloc[-1])}, the same patients "
+                f"would bring about {money(rate_gap.iloc[-1])} more a year."
+            )
+    return (
+        "<h2>Against the plan</h2>"
+        + paragraphs(
+            "Actual figures against the assessment's monthly medians (actual vs "
+            "planned). Revenue is the Medicare allowed amount.",
+            *words,
+        )
+        + html_table(table, text_columns=["Month"])
+    )
+
+
+def _method(result: Audit) -> tuple[str, ...]:
+    return (
+        "Time thresholds (CMS): 99490 at 20 clinical-staff minutes, one 99439 per further full "
+        "20 (at most two); 99487 at 60 with moderate or high complexity documented, 99489 per "
+        "further 30; 99491 at 30 minutes of the practitioner's own time, 99437 per further 30; "
+        "PCM 99426 / 99424 at 30, add-ons per further 30. Minutes before the consent date do "
+        "not count; the month of disenrolment is still billable, the months after are not.",
+        "Dollars are Medicare allowed amounts from the physician fee schedule for "
+        f"{result.rates['locality']} ({result.rates['setting']}, "
+        f"{', '.join(map(str, result.rates['years']))} rates), never the claims' paid column."
+        + (f" Note: {result.rates['note']}." if result.rates.get("note") else ""),
+    )
+
+
+def month_label(month: str) -> str:
+    """`2026-12` -> `Dec 2026`."""
+    return f"{pd.Period(month, freq='M'):%b %Y}"
+
+
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    """Month columns and a `Month` column shown as `Dec 2026`."""
+    table = table.rename(columns={m: month_label(m) for m in table.columns if _is_month(m)})
+    if "Month" in table:
+        table = table.assign(Month=table["Month"].map(month_label))
+    return table
+
+
+def _is_month(text: object) -> bool:
+    return isinstance(text, str) and len(text) == 7 and text[4] == "-" and text[:4].isdigit()
+
+
+def _keep(*parts: str) -> str:
+    """Parts printed together on one page (a heading with its table)."""
+    return f'<div class="keep">{"".join(parts)}</div>'
+
+
+def _cover(result: Audit) -> str:
+    months = ", ".join(map(month_label, result.months))
+    rates = f"{result.rates['locality']}, {', '.join(map(str, result.rates['years']))}"
+    return (
+        '<div class="ccm-cover"><div class="ccm-cover-band"></div>'
+        '<p class="ccm-cover-kicker">Monthly CCM program audit</p>'
+        '<h1 class="ccm-cover-title">Is the program doing what was planned?</h1>'
+        f'<p class="ccm-cover-practice">{esc(result.practice)}</p>'
+        f'<dl class="ccm-cover-meta"><div><dt>Months</dt><dd>{esc(months)}</dd></div>'
+        f"<div><dt>Medicare rates</dt><dd>{esc(rates)}</dd></div></dl>"
+        '<div class="ccm-cover-confidential"><p>Confidential. No patient-level data: patient '
+        "counts from 1 to 10 show as &lt;11. The patient-level list is exceptions.xlsx (PHI, "
+        "owner-only).</p><p>A review of the practice's own exports against CMS time rules; "
+        "not billing or legal advice.</p></div></div>"
+    )
 
 
 def build_html(result: Audit) -> str:
     """The whole audit page as one self-contained HTML string."""
-    months = ", ".join(result.months)
     led = result.ledger
-    figures = [dollars_figure(result)]
-    rate = rate_figure(result)
-    if rate is not None:
-        figures.append(rate)
-    charts_html = "".join(_figure_html(f) for f in figures)
-    staff = staff_table(result).assign(
-        **{"Share reaching 20 min": lambda t: t["Share reaching 20 min"].map(percent),
-           "Minutes": lambda t: t["Minutes"].map("{:,.0f}".format)})
-    pract = practitioner_table(result).assign(
-        **{"Billed $": lambda t: t["Billed $"].map(money),
-           "At risk $": lambda t: t["At risk $"].map(money)})
-    body = f"""
-<div class="ccm-cover"><div class="ccm-cover-band"></div>
-<p class="ccm-cover-kicker">Monthly CCM program audit</p>
-<h1 class="ccm-cover-title">Is the program doing what was planned?</h1>
-<p class="ccm-cover-practice">{esc(result.practice)}</p>
-<dl class="ccm-cover-meta"><div><dt>Months</dt><dd>{esc(months)}</dd></div>
-<div><dt>Rates</dt><dd>{esc(result.rates['locality'])}, {esc(result.rates['years'])}</dd></div></dl>
-<div class="ccm-cover-confidential"><p>Confidential. No patient-level data: patient counts from
-1 to 10 show as &lt;11. The patient-level list is exceptions.xlsx (PHI, owner-only).</p>
-<p>A review of the practice's own exports against CMS time rules; not billing or legal
-advice.</p></div></div>
-<h2>This period at a glance</h2>
-{_kpis(result)}
-{_actions(result)}
-{_not_assessed(result)}
-{paragraphs(f"{led['patient_months']:,} patient-months of {led['patients']:,} patients had "
+    figures = [f for f in (dollars_figure(result), rate_figure(result)) if f is not None]
+    staff = staff_table(result)
+    staff["Share reaching 20 min"] = staff["Share reaching 20 min"].map(percent)
+    staff["Minutes"] = staff["Minutes"].map("{:,.0f}".format)
+    pract = practitioner_table(result)
+    pract["Billed $"] = pract["Billed $"].map(money)
+    pract["At risk $"] = pract["At risk $"].map(money)
+    sections = [
+        _cover(result),
+        "<h2>This period at a glance</h2>",
+        _kpis(result),
+        _actions(result),
+        _not_assessed(result),
+        paragraphs(
+            f"{led['patient_months']:,} patient-months of {led['patients']:,} patients had "
             "care-management time or a claim. A patient-month can have several findings; each "
-            "is counted once.")}
-<h2>Findings by month</h2>
-{paragraphs("Patient-months with each finding. At risk: every billed line of a month without "
+            "is counted once."
+        ),
+        "<h2>Findings by month</h2>",
+        paragraphs(
+            "Patient-months with each finding. At risk: every billed line of a month without "
             "consent or care plan, with a conflict, or after disenrolment; otherwise the units "
-            "billed beyond the logged time.")}
-{html_table(findings_table(result), text_columns=["Finding (patient-months)"])}
-<h2>Trends</h2>
-{charts_html}
-<h3>Minutes per patient-month</h3>
-{paragraphs("Counted CCM minutes (clinical staff and the practitioner's own, on or after "
-            "consent). 20 minutes make 99490; 15-19 is one call short.")}
-{html_table(minutes_table(result), text_columns=["Staff minutes"])}
-<h2>Staff and practitioners</h2>
-<h3>Per staff member</h3>
-{html_table(staff, text_columns=["Month", "Staff member"])}
-<h3>Per billing practitioner</h3>
-{html_table(pract, text_columns=["Month", "Practitioner"])}
-{_plan_section(result)}
-<h2>How this audit was made</h2>
-{paragraphs(
-    "Time thresholds (CMS): 99490 at 20 clinical-staff minutes, one 99439 per further full 20 "
-    "(at most two); 99487 at 60 with moderate or high complexity documented, 99489 per further "
-    "30; 99491 at 30 minutes of the practitioner's own time, 99437 per further 30; PCM 99426 / "
-    "99424 at 30, add-ons per further 30. Minutes before the consent date do not count; the "
-    "month of disenrolment is still billable, the months after are not.",
-    "Dollars are Medicare allowed amounts from the physician fee schedule for "
-    f"{result.rates['locality']} ({result.rates['setting']}), never the claims' paid column.")}
-<h3>Rows read</h3>
-{html_table(rows_table(result), text_columns=["Input", "Status", "Reason"])}
-"""
-    css = CSS.read_text(encoding="utf-8")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{esc(result.practice)} – monthly CCM audit</title>
-<style>{css}</style>
-<script type="text/javascript">{get_plotlyjs()}</script>
-</head><body class="jp-Notebook"><main><div class="jp-RenderedHTMLCommon">
-{body}
-</div></main></body></html>
-"""
+            "billed beyond the logged time. Missed: supported units never billed, which can "
+            "still be billed within the 12-month timely filing limit."
+        ),
+        html_table(_labelled(findings_table(result)), text_columns=["Finding (patient-months)"]),
+        "<h2>Trends</h2>",
+        *(_figure_html(f) for f in figures),
+        _keep(
+            "<h3>Minutes per patient-month</h3>",
+            paragraphs(
+                "Counted CCM minutes (clinical staff and the practitioner's own, on or after "
+                "consent). 20 minutes make 99490; 15-19 is one call short."
+            ),
+            html_table(_labelled(minutes_table(result)), text_columns=["Staff minutes"]),
+        ),
+        "<h2>Staff and practitioners</h2>",
+        _keep(
+            "<h3>Per staff member</h3>",
+            paragraphs(
+                "Patients whose time the member logged, the minutes, and how many of "
+                "those patients' months reached 20 minutes (everyone's time together)."
+            ),
+            html_table(_labelled(staff), text_columns=["Month", "Staff member"]),
+        ),
+        _keep(
+            "<h3>Per billing practitioner</h3>",
+            html_table(_labelled(pract), text_columns=["Month", "Practitioner"]),
+        ),
+        _plan_section(result),
+        "<h2>How this audit was made</h2>",
+        paragraphs(*_method(result)),
+        _keep(
+            "<h3>Rows read</h3>",
+            html_table(rows_table(result), text_columns=["Input", "Status", "Reason"]),
+        ),
+    ]
+    css = CSS.read_text(encoding="utf-8") + _EXTRA_CSS
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(result.practice)} – monthly CCM audit</title>"
+        f"<style>{css}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        '</head><body class="jp-Notebook"><main><div class="jp-RenderedHTMLCommon">'
+        + "\n".join(sections)
+        + "</div></main></body></html>\n"
+    )
 
 
-def write_report(result: Audit, folder: Path, formats: tuple[str, ...],
-                 browser: Path | None, progress) -> list[str]:  # noqa: ANN001
+_EXTRA_CSS = "\n@media print { .keep { break-inside: avoid; } }\n"
+
+
+def write_report(
+    result: Audit, folder: Path, formats: tuple[str, ...], browser: Path | None, progress
+) -> list[str]:
     """Write audit.html (and audit.pdf when asked and a browser exists); notes to print."""
     if not {"html", "pdf"} & set(formats):
         return []

@@ -133,7 +133,9 @@ def _minutes(time: pd.DataFrame, register: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _claim_lines(claims: pd.DataFrame) -> pd.DataFrame:
-    family = claims["code"].map(dict(zip(care_codes()["code"], care_codes()["family"])))
+    family = claims["code"].map(
+        dict(zip(care_codes()["code"], care_codes()["family"], strict=True))
+    )
     return claims.assign(
         month=month_of(claims["date"]),
         ccm=claims["code"].isin(CCM_CODES),
@@ -151,14 +153,17 @@ def _billed(lines: pd.DataFrame) -> pd.DataFrame:
     )
     units = units.reindex(columns=list(TIMED_CODES), fill_value=0).add_prefix("b_")
     per = lines.groupby([*keys, "practitioner"])[["ccm", "pcm", "apcm"]].any()
-    flags = pd.DataFrame(
-        {
-            "ccm_and_pcm": per["ccm"] & per["pcm"],
-            "apcm_and_other": per["apcm"] & (per["ccm"] | per["pcm"]),
-            "ccm_practitioner": per["ccm"],
-        }
-    ).groupby(level=keys).agg({"ccm_and_pcm": "any", "apcm_and_other": "any",
-                               "ccm_practitioner": "sum"})
+    flags = (
+        pd.DataFrame(
+            {
+                "ccm_and_pcm": per["ccm"] & per["pcm"],
+                "apcm_and_other": per["apcm"] & (per["ccm"] | per["pcm"]),
+                "ccm_practitioner": per["ccm"],
+            }
+        )
+        .groupby(level=keys)
+        .agg({"ccm_and_pcm": "any", "apcm_and_other": "any", "ccm_practitioner": "sum"})
+    )
     ccm_lanes = lines[lines["ccm"]].groupby(keys)["lane"].nunique()
     out = pd.DataFrame(index=flags.index)
     out["conflict_same_ccm_pcm"] = flags["ccm_and_pcm"]
@@ -198,19 +203,34 @@ def audit_months(
         pm[column] = pm[column].fillna(0)
     for column in (f"b_{c}" for c in TIMED_CODES):
         pm[column] = pm[column].fillna(0).astype(np.int64) if column in pm else 0
-    for column in ("conflict_same_ccm_pcm", "conflict_apcm", "conflict_two_practitioners",
-                   "conflict_two_lanes", "any_claim"):
+    for column in (
+        "conflict_same_ccm_pcm",
+        "conflict_apcm",
+        "conflict_two_practitioners",
+        "conflict_two_lanes",
+        "any_claim",
+    ):
         pm[column] = pm[column].fillna(False).astype(bool) if column in pm else False
     pm["practitioners"] = pm["practitioners"].fillna("") if "practitioners" in pm else ""
     pm = pm.sort_index()
     patient = pm.index.get_level_values("patient_id").to_series(index=pm.index)
     month = pm.index.get_level_values("month").to_series(index=pm.index)
     start, end = month_bounds(month)
-    reg = register if register is not None else pd.DataFrame(
-        columns=["consent_date", "care_plan_date", "disenrolment_date",
-                 "initiating_visit_date", "complex", "practitioner"])
-    for column in ("consent_date", "care_plan_date", "disenrolment_date",
-                   "initiating_visit_date"):
+    reg = (
+        register
+        if register is not None
+        else pd.DataFrame(
+            columns=[
+                "consent_date",
+                "care_plan_date",
+                "disenrolment_date",
+                "initiating_visit_date",
+                "complex",
+                "practitioner",
+            ]
+        )
+    )
+    for column in ("consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date"):
         pm[column] = pd.to_datetime(patient.map(reg[column]))
     pm["in_register"] = patient.isin(reg.index)
     pm["complex_flag"] = patient.map(reg["complex"]).astype("boolean")
@@ -223,16 +243,28 @@ def audit_months(
     pm["practitioner_minutes"] = pm["ccm_practitioner"]
     pm["pcm_staff_minutes"] = pm["pcm_staff"] + pm["pcm_practitioner"]
     pm["pcm_practitioner_minutes"] = pm["pcm_practitioner"]
-    source = {"ccm": "staff_minutes", "complex": "staff_minutes",
-              "physician": "practitioner_minutes", "pcm_staff": "pcm_staff_minutes",
-              "pcm_practitioner": "pcm_practitioner_minutes"}
+    source = {
+        "ccm": "staff_minutes",
+        "complex": "staff_minutes",
+        "physician": "practitioner_minutes",
+        "pcm_staff": "pcm_staff_minutes",
+        "pcm_practitioner": "pcm_practitioner_minutes",
+    }
     complex_documented = pm["complex_flag"].fillna(False).astype(bool)
     complex_ok = complex_documented if register is not None else pd.Series(True, index=pm.index)
     year = pd.PeriodIndex(month, freq="M").year
-    rate = pd.DataFrame(
-        {code: pd.Series(year, index=pm.index).map({y: r[code] for y, r in rates_cents.items()})
-         for code in TIMED_CODES}
-    ).fillna(0).astype(np.int64)
+    rate = (
+        pd.DataFrame(
+            {
+                code: pd.Series(year, index=pm.index).map(
+                    {y: r[code] for y, r in rates_cents.items()}
+                )
+                for code in TIMED_CODES
+            }
+        )
+        .fillna(0)
+        .astype(np.int64)
+    )
     revenue = {}
     for lane in LANES:
         base, addon = lane_units(pm[source[lane.name]], lane)
@@ -261,8 +293,14 @@ def audit_months(
     missing = np.clip(a - b, 0, None)
     billed_ccm = pm[[f"b_{c}" for c in CCM_CODES]].sum(axis=1).gt(0)
     pm["billed_care"] = billed_any
-    pm["conflicts"] = pm[["conflict_same_ccm_pcm", "conflict_apcm",
-                          "conflict_two_practitioners", "conflict_two_lanes"]].any(axis=1)
+    pm["conflicts"] = pm[
+        [
+            "conflict_same_ccm_pcm",
+            "conflict_apcm",
+            "conflict_two_practitioners",
+            "conflict_two_lanes",
+        ]
+    ].any(axis=1)
     with_register = register is not None
     pm["allowed"] = ~pm["conflicts"] & (
         (pm["consented"] & pm["care_plan"] & ~pm["disenrolled"]) if with_register else True
@@ -271,8 +309,12 @@ def audit_months(
     pm["missed_billing"] = pm["allowed"] & (missing.sum(axis=1) > 0)
     low, high = NEAR_THRESHOLD_MINUTES
     pm["near_threshold"] = (
-        pm["consented"] & ~pm["disenrolled"] & ~billed_any & (s.sum(axis=1) == 0)
-        & pm["staff_minutes"].ge(low) & pm["staff_minutes"].lt(high)
+        pm["consented"]
+        & ~pm["disenrolled"]
+        & ~billed_any
+        & (s.sum(axis=1) == 0)
+        & pm["staff_minutes"].ge(low)
+        & pm["staff_minutes"].lt(high)
     )
     pm["no_consent"] = billed_any & ~pm["consented"]
     pm["no_care_plan"] = billed_ccm & ~pm["care_plan"]
@@ -291,9 +333,7 @@ def audit_months(
     pm["at_risk_cents"] = np.where(
         hard, billed_cents, np.where(pm["unsupported_claims"], (excess * r).sum(axis=1), 0)
     )
-    pm["would_be_at_risk_cents"] = np.where(
-        with_register & ~pm["allowed"], (a * r).sum(axis=1), 0
-    )
+    pm["would_be_at_risk_cents"] = np.where(with_register & ~pm["allowed"], (a * r).sum(axis=1), 0)
     pm["near_value_cents"] = np.where(pm["near_threshold"], rate["99490"], 0)
     pm["supported_claim"] = billed_any & ~hard & ~pm["unsupported_claims"]
     pm["codes_billed_text"] = _units_text(pm, "b_")

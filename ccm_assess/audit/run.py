@@ -95,7 +95,9 @@ def _rates(years: set[int], year: int | None, locality: str | None) -> tuple[dic
     chosen = {y: year or min(y, max(fees.YEARS)) for y in years}
     tables = {y: fees.rate_table(chosen[y], place) for y in years}
     cents = {
-        y: {c: round(v * 100) for c, v in zip(t.rates["code"], t.rates["non_facility"], strict=True)}
+        y: {
+            c: round(v * 100) for c, v in zip(t.rates["code"], t.rates["non_facility"], strict=True)
+        }
         for y, t in tables.items()
     }
     info = {
@@ -106,16 +108,19 @@ def _rates(years: set[int], year: int | None, locality: str | None) -> tuple[dic
     }
     later = sorted(y for y in years if year is None and y > max(fees.YEARS))
     if later:
-        info["note"] = (f"no bundled fee schedule for {', '.join(map(str, later))}: "
-                        f"{max(fees.YEARS)} rates used; pass --year to choose")
+        info["note"] = (
+            f"no bundled fee schedule for {', '.join(map(str, later))}: "
+            f"{max(fees.YEARS)} rates used; pass --year to choose"
+        )
     return cents, info
 
 
 def audit(options: AuditOptions) -> Audit:
     """Read, audit and summarise (module docstring). Raises CcmAssessError on bad input."""
     months = _check_months(options.months)
-    inputs = read_inputs(options.time_log, options.claims, options.register,
-                         mapping=options.mapping)
+    inputs = read_inputs(
+        options.time_log, options.claims, options.register, mapping=options.mapping
+    )
     time_rows = inputs["time_log"].rows
     claim_rows = inputs["claims"].rows if "claims" in inputs else None
     if not months:
@@ -134,8 +139,7 @@ def audit(options: AuditOptions) -> Audit:
     years = {int(m[:4]) for m in months}
     cents, rate_info = _rates(years, options.year, options.locality)
     has_visit = "register" in inputs and inputs["register"].has("initiating_visit_date")
-    pm, assessed = audit_months(time_rows, claim_rows, register, cents,
-                                has_visit_column=has_visit)
+    pm, assessed = audit_months(time_rows, claim_rows, register, cents, has_visit_column=has_visit)
     measures = month_measures(pm, register, months, assessed)
     plan = None
     if options.plan is not None:
@@ -148,8 +152,9 @@ def audit(options: AuditOptions) -> Audit:
         inputs=inputs,
         patient_months=pm,
         assessed=assessed,
-        ledger=ledger(pm, assessed, months, inputs=counts, rates=rate_info, measures=measures,
-                      plan=plan),
+        ledger=ledger(
+            pm, assessed, months, inputs=counts, rates=rate_info, measures=measures, plan=plan
+        ),
         measures=measures,
         staff=staff_measures(time_rows, pm),
         practitioners=practitioner_measures(claim_rows, pm),
@@ -169,14 +174,17 @@ def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dic
         raise AuditInputError("--out is required: the folder to write the audit into")
     progress(f"Reading {options.time_log.name} ...")
     result = audit(options)
-    progress(f"Audited {result.ledger['patient_months']:,} patient-months in "
-             f"{', '.join(result.months)} ...")
+    progress(
+        f"Audited {result.ledger['patient_months']:,} patient-months in "
+        f"{', '.join(result.months)} ..."
+    )
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".ccm-audit-", dir=out) as tmp:
         staging = Path(tmp)
-        (staging / "audit.json").write_text(json.dumps(result.ledger, indent=2) + "\n",
-                                            encoding="utf-8")
+        (staging / "audit.json").write_text(
+            json.dumps(result.ledger, indent=2) + "\n", encoding="utf-8"
+        )
         write_audit_workbook(result, staging / "audit_workbook.xlsx")
         write_exceptions(result, staging / "exceptions.xlsx")
         notes = write_report(result, staging, options.formats, options.browser, progress)

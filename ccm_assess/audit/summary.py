@@ -29,9 +29,7 @@ def _usd(cents: float) -> float:
 
 def _block(pm: pd.DataFrame, assessed: Assessed) -> dict[str, Any]:
     """patients, patient_months, findings and dollars of a set of patient-months."""
-    findings = {
-        name: int(pm[name].sum()) if assessed.finding(name) else None for name in FINDINGS
-    }
+    findings = {name: int(pm[name].sum()) if assessed.finding(name) else None for name in FINDINGS}
     dollars = {
         "billed": _usd(pm["billed_cents"].sum()) if assessed.claims else None,
         "supported": _usd(pm["supported_cents"].sum()),
@@ -81,12 +79,12 @@ def ledger(
 
 
 def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
         return None
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, np.floating):
-        return None if not np.isfinite(value) else round(float(value), 4)
+    if isinstance(value, float | np.floating):
+        return round(float(value), 4)
     return value
 
 
@@ -127,7 +125,10 @@ def month_measures(
     for low, high, label in MINUTE_BANDS:
         band = minutes.ge(low) & minutes.lt(high) & pm["all_minutes"].gt(0)
         table[f"minutes {label}"] = band.groupby(level="month").sum()
-    return table.fillna({c: 0 for c in table.columns if c.startswith("minutes ")}).reindex(months)
+    table = table.reindex(months).fillna({c: 0 for c in table.columns if c.startswith("minutes ")})
+    counts = ["enrolled", "patients_with_time", "billed_patient_months", "supported_claim_months"]
+    counts += [c for c in table.columns if c.startswith("minutes ")]
+    return table.astype({c: "Int64" for c in counts})
 
 
 def staff_measures(time: pd.DataFrame, pm: pd.DataFrame) -> pd.DataFrame:
@@ -153,8 +154,16 @@ def practitioner_measures(claims: pd.DataFrame | None, pm: pd.DataFrame) -> pd.D
     """Per month and billing practitioner (claims): patient-months billed, billed and at-risk
     dollars, patient-months with a finding that puts money at risk."""
     if claims is None or claims.empty:
-        return pd.DataFrame(columns=["month", "practitioner", "patient_months", "billed",
-                                     "at_risk", "at_risk_patient_months"])
+        return pd.DataFrame(
+            columns=[
+                "month",
+                "practitioner",
+                "patient_months",
+                "billed",
+                "at_risk",
+                "at_risk_patient_months",
+            ]
+        )
     lines = claims.assign(month=claims["date"].dt.strftime("%Y-%m"))
     pairs = lines[["month", "practitioner", "patient_id"]].drop_duplicates()
     index = pd.MultiIndex.from_frame(pairs[["patient_id", "month"]])
@@ -165,8 +174,10 @@ def practitioner_measures(claims: pd.DataFrame | None, pm: pd.DataFrame) -> pd.D
     )
     pairs["risk"] = pairs["at_risk"].gt(0)
     out = pairs.groupby(["month", "practitioner"]).agg(
-        patient_months=("patient_id", "size"), billed=("billed", "sum"),
-        at_risk=("at_risk", "sum"), at_risk_patient_months=("risk", "sum"),
+        patient_months=("patient_id", "size"),
+        billed=("billed", "sum"),
+        at_risk=("at_risk", "sum"),
+        at_risk_patient_months=("risk", "sum"),
     )
     return out.reset_index()
 
@@ -187,4 +198,13 @@ def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     revenue_column = "allowed" if "allowed" in planned else "revenue"
     out["revenue_planned"] = planned[revenue_column]
     out["revenue_gap_per_year"] = (out["revenue_actual"] - out["revenue_planned"]) * 12
+    per_claim = measures["supported"] / measures["supported_claim_months"].where(
+        measures["supported_claim_months"].gt(0)
+    )
+    out["rate_gap_per_year"] = (
+        (out["billable_rate_planned"] - out["billable_rate_actual"])
+        * measures["enrolled"]
+        * per_claim
+        * 12
+    )
     return out

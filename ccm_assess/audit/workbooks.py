@@ -33,8 +33,10 @@ from ccm_assess.workbook import (
 if TYPE_CHECKING:
     from ccm_assess.audit.run import Audit
 
-NOTE = ("No patient-level data; patient counts from 1 to 10 show as <11. audit.json holds the "
-        "exact counts. Dollars are Medicare allowed amounts, not billing advice.")
+NOTE = (
+    "No patient-level data; patient counts from 1 to 10 show as <11. audit.json holds the "
+    "exact counts. Dollars are Medicare allowed amounts, not billing advice."
+)
 
 
 def shown(count: float | None) -> object:
@@ -66,42 +68,49 @@ def minutes_table(result: Audit) -> pd.DataFrame:
 
 def measures_table(result: Audit) -> pd.DataFrame:
     m = result.measures
-    return pd.DataFrame({
-        "Month": m.index,
-        "Enrolled": [shown(v) if pd.notna(v) else "not assessed" for v in m["enrolled"]],
-        "Patients with time": [shown(v) for v in m["patients_with_time"]],
-        "Billed patient-months": [shown(v) if pd.notna(v) else "not assessed"
-                                  for v in m["billed_patient_months"]],
-        "Billable-month rate": m["billable_month_rate"].to_numpy(),
-        "Billed $": m["billed"].to_numpy(),
-        "Supported $": m["supported"].to_numpy(),
-        "Missed $": m["missed"].to_numpy(),
-        "At risk $": m["at_risk"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Month": m.index,
+            "Enrolled": [shown(v) if pd.notna(v) else "not assessed" for v in m["enrolled"]],
+            "Patients with time": [shown(v) for v in m["patients_with_time"]],
+            "Billed patient-months": [
+                shown(v) if pd.notna(v) else "not assessed" for v in m["billed_patient_months"]
+            ],
+            "Billable-month rate": m["billable_month_rate"].to_numpy(),
+            "Billed $": m["billed"].to_numpy(),
+            "Supported $": m["supported"].to_numpy(),
+            "Missed $": m["missed"].to_numpy(),
+            "At risk $": m["at_risk"].to_numpy(),
+        }
+    )
 
 
 def staff_table(result: Audit) -> pd.DataFrame:
     s = result.staff
     small = s["patients"].map(is_small)
-    return pd.DataFrame({
-        "Month": s["month"],
-        "Staff member": excel_safe(s["staff"].map(safe_name)),
-        "Patients": s["patients"].map(shown),
-        "Minutes": s["minutes"].round(0),
-        "Share reaching 20 min": s["share_reaching_20"].mask(small),
-    })
+    return pd.DataFrame(
+        {
+            "Month": s["month"],
+            "Staff member": excel_safe(s["staff"].map(safe_name)),
+            "Patients": s["patients"].map(shown),
+            "Minutes": s["minutes"].round(0),
+            "Share reaching 20 min": s["share_reaching_20"].mask(small),
+        }
+    )
 
 
 def practitioner_table(result: Audit) -> pd.DataFrame:
     p = result.practitioners
-    return pd.DataFrame({
-        "Month": p["month"],
-        "Practitioner": excel_safe(p["practitioner"].map(safe_name)),
-        "Patient-months billed": p["patient_months"].map(shown),
-        "Billed $": p["billed"].round(2),
-        "At risk $": p["at_risk"].round(2),
-        "Patient-months at risk": p["at_risk_patient_months"].map(shown),
-    })
+    return pd.DataFrame(
+        {
+            "Month": p["month"],
+            "Practitioner": excel_safe(p["practitioner"].map(safe_name)),
+            "Patient-months billed": p["patient_months"].map(shown),
+            "Billed $": p["billed"].round(2),
+            "At risk $": p["at_risk"].round(2),
+            "Patient-months at risk": p["at_risk_patient_months"].map(shown),
+        }
+    )
 
 
 def rows_table(result: Audit) -> pd.DataFrame:
@@ -121,40 +130,68 @@ def write_audit_workbook(result: Audit, path: Path) -> Path:
     ws = book.create_sheet("Summary")
     put_title(ws, f"Monthly CCM audit: {result.practice}", NOTE)
     led = result.ledger
-    row = put_pairs(ws, 4, [
-        ("Months", ", ".join(result.months), None),
-        ("Patient-months audited", led["patient_months"], COUNT),
-        ("Billed $", led["dollars"]["billed"], USD_CENTS),
-        ("Supported $", led["dollars"]["supported"], USD_CENTS),
-        ("Missed $", led["dollars"]["missed"], USD_CENTS),
-        ("At risk $", led["dollars"]["at_risk"], USD_CENTS),
-        ("Rates", f"{result.rates['locality']}, {result.rates['years']}, "
-                  f"{result.rates['setting']}", None),
-        ("Not assessed", ", ".join(led["not_assessed"]) or "nothing", None),
-    ])
-    actions = pd.DataFrame({"Action": [a.text.format(n=shown(a.patient_months),
-                                                     usd=f"${a.usd:,.0f}")
-                                       for a in result.actions]})
+    row = put_pairs(
+        ws,
+        4,
+        [
+            ("Months", ", ".join(result.months), None),
+            ("Patient-months audited", led["patient_months"], COUNT),
+            ("Billed $", led["dollars"]["billed"], USD_CENTS),
+            ("Supported $", led["dollars"]["supported"], USD_CENTS),
+            ("Missed $", led["dollars"]["missed"], USD_CENTS),
+            ("At risk $", led["dollars"]["at_risk"], USD_CENTS),
+            (
+                "Rates",
+                f"{result.rates['locality']}, {result.rates['years']}, {result.rates['setting']}",
+                None,
+            ),
+            ("Not assessed", ", ".join(led["not_assessed"]) or "nothing", None),
+        ],
+    )
+    actions = pd.DataFrame(
+        {
+            "Action": [
+                a.text.format(n=shown(a.patient_months), usd=f"${a.usd:,.0f}")
+                for a in result.actions
+            ]
+        }
+    )
     put_table(ws, row, actions)
     finish_sheet(ws, "A4", {"A": 24, "B": 60})
     sheets = {
-        "Months": (measures_table(result), {"Billable-month rate": PCT, "Billed $": USD_CENTS,
-                                             "Supported $": USD_CENTS, "Missed $": USD_CENTS,
-                                             "At risk $": USD_CENTS}),
+        "Months": (
+            measures_table(result),
+            {
+                "Billable-month rate": PCT,
+                "Billed $": USD_CENTS,
+                "Supported $": USD_CENTS,
+                "Missed $": USD_CENTS,
+                "At risk $": USD_CENTS,
+            },
+        ),
         "Findings": (findings_table(result), {}),
         "Minutes": (minutes_table(result), {}),
         "Staff": (staff_table(result), {"Share reaching 20 min": PCT, "Minutes": COUNT}),
-        "Practitioners": (practitioner_table(result), {"Billed $": USD_CENTS,
-                                                        "At risk $": USD_CENTS}),
+        "Practitioners": (
+            practitioner_table(result),
+            {"Billed $": USD_CENTS, "At risk $": USD_CENTS},
+        ),
         "Rows read": (rows_table(result), {"Rows": COUNT}),
     }
     if result.plan is not None:
         plan = result.plan.reset_index()
         for column in ("enrolled_actual", "enrolled_planned"):
             plan[column] = plan[column].map(lambda v: shown(v) if pd.notna(v) else None)
-        sheets["Plan"] = (plan, {"billable_rate_actual": PCT, "billable_rate_planned": PCT,
-                                 "revenue_actual": USD_CENTS, "revenue_planned": USD_CENTS,
-                                 "revenue_gap_per_year": USD_CENTS})
+        sheets["Plan"] = (
+            plan,
+            {
+                "billable_rate_actual": PCT,
+                "billable_rate_planned": PCT,
+                "revenue_actual": USD_CENTS,
+                "revenue_planned": USD_CENTS,
+                "revenue_gap_per_year": USD_CENTS,
+            },
+        )
     for name, (table, formats) in sheets.items():
         ws = book.create_sheet(name)
         put_title(ws, f"{name}: {result.practice}", NOTE)
@@ -170,21 +207,36 @@ def write_exceptions(result: Audit, path: Path) -> Path:
     sheet = book.create_sheet("Exceptions")
     sheet.append(["Contains PHI - CCM audit exceptions: one row per finding"])
     table = result.exceptions
-    headers = ["Patient ID", "Month", "Finding", "What", "USD", "Evidence", "Action",
-               "Practitioner"]
+    headers = [
+        "Patient ID",
+        "Month",
+        "Finding",
+        "What",
+        "USD",
+        "Evidence",
+        "Action",
+        "Practitioner",
+    ]
     sheet.append(headers)
     for column, width in zip("ABCDEFGH", (14, 9, 22, 34, 10, 80, 60, 22), strict=True):
         sheet.column_dimensions[column].width = width
-    safe = table.assign(patient_id=excel_safe(table["patient_id"].astype(object)),
-                        practitioner=excel_safe(table["practitioner"].astype(object)))
+    safe = table.assign(
+        patient_id=excel_safe(table["patient_id"].astype(object)),
+        practitioner=excel_safe(table["practitioner"].astype(object)),
+    )
     for values in safe.itertuples(index=False, name=None):  # findings, not panel rows
         sheet.append(list(values))
     about = book.create_sheet("About")
     about.append(["Finding", "Meaning and action"])
     for name in FINDINGS:
         about.append([name, f"{TITLES[name]}. {ACTIONS[name]}"])
-    about.append(["USD", "Dollars at risk (or missed) for the patient-month, Medicare allowed "
-                         "amounts; near_threshold: one 99490."])
+    about.append(
+        [
+            "USD",
+            "Dollars at risk (or missed) for the patient-month, Medicare allowed "
+            "amounts; near_threshold: one 99490.",
+        ]
+    )
     _save(book, path, 0o600)
     return path
 
@@ -199,4 +251,3 @@ def _save(book: Workbook, path: Path, mode: int) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
