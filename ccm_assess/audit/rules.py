@@ -21,6 +21,7 @@ register given or not) is `Assessed`; a finding that could not be assessed is ne
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,13 @@ FINDINGS = (
 )
 NEEDS_CLAIMS = frozenset(FINDINGS) - {"near_threshold"}
 NEEDS_REGISTER = frozenset(FINDINGS) - {"unsupported_claims", "conflicts"}
+CONFLICTS = (
+    "conflict_same_ccm_pcm",
+    "conflict_apcm",
+    "conflict_two_practitioners",
+    "conflict_two_lanes",
+)
+"""The four kinds of conflict (docs/audit.md, findings)."""
 HARD_FINDINGS = ("no_consent", "no_care_plan", "conflicts", "billed_after_disenrolment")
 """Findings that put every billed line of the patient-month at risk (docs/audit.md, Dollars)."""
 NEAR_THRESHOLD_MINUTES = (15, 20)
@@ -198,23 +206,22 @@ def audit_months(
         billed = _billed(_claim_lines(claims))
     else:
         billed = pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["patient_id", "month"]))
-    pm = minutes.join(billed, how="outer")
-    for column in minutes.columns:
-        pm[column] = pm[column].fillna(0)
-    for column in (f"b_{c}" for c in TIMED_CODES):
-        pm[column] = pm[column].fillna(0).astype(np.int64) if column in pm else 0
-    for column in (
-        "conflict_same_ccm_pcm",
-        "conflict_apcm",
-        "conflict_two_practitioners",
-        "conflict_two_lanes",
-        "any_claim",
-    ):
-        pm[column] = pm[column].fillna(False).astype(bool) if column in pm else False
-    pm["practitioners"] = pm["practitioners"].fillna("") if "practitioners" in pm else ""
-    pm = pm.sort_index()
-    patient = pm.index.get_level_values("patient_id").to_series(index=pm.index)
-    month = pm.index.get_level_values("month").to_series(index=pm.index)
+    pm = minutes.join(billed, how="outer").sort_index()
+    keys = pm.index  # the columns are built on a plain index (cheaper), keyed at the end
+    pm = pm.reset_index(drop=True)
+    index = pm.index
+
+    def take(name: str, fill: object, dtype: object) -> pd.Series:
+        if name not in pm:
+            return pd.Series(fill, index=index, dtype=dtype)
+        return pm[name].fillna(fill).astype(dtype)
+
+    col: dict[str, Any] = {name: take(name, 0.0, float) for name in minutes.columns}
+    col.update({f"b_{c}": take(f"b_{c}", 0, np.int64) for c in TIMED_CODES})
+    col.update({name: take(name, False, bool) for name in (*CONFLICTS, "any_claim")})
+    col["practitioners"] = take("practitioners", "", object)
+    patient = pd.Series(keys.get_level_values("patient_id"), index=index)
+    month = pd.Series(keys.get_level_values("month"), index=index)
     start, end = month_bounds(month)
     reg = (
         register
@@ -231,18 +238,18 @@ def audit_months(
         )
     )
     for column in ("consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date"):
-        pm[column] = pd.to_datetime(patient.map(reg[column]))
-    pm["in_register"] = patient.isin(reg.index)
-    pm["complex_flag"] = patient.map(reg["complex"]).astype("boolean")
-    pm["register_practitioner"] = patient.map(reg["practitioner"]).astype(object).fillna("")
-    pm["consented"] = pm["consent_date"].le(end).fillna(False).astype(bool)
-    pm["care_plan"] = pm["care_plan_date"].le(end).fillna(False).astype(bool)
-    pm["disenrolled"] = pm["disenrolment_date"].lt(start).fillna(False).astype(bool)
+        col[column] = pd.to_datetime(patient.map(reg[column]))
+    col["in_register"] = patient.isin(reg.index)
+    col["complex_flag"] = patient.map(reg["complex"]).astype("boolean")
+    col["register_practitioner"] = patient.map(reg["practitioner"]).astype(object).fillna("")
+    col["consented"] = col["consent_date"].le(end).fillna(False).astype(bool)
+    col["care_plan"] = col["care_plan_date"].le(end).fillna(False).astype(bool)
+    col["disenrolled"] = col["disenrolment_date"].lt(start).fillna(False).astype(bool)
 
-    pm["staff_minutes"] = pm["ccm_staff"] + pm["ccm_practitioner"]
-    pm["practitioner_minutes"] = pm["ccm_practitioner"]
-    pm["pcm_staff_minutes"] = pm["pcm_staff"] + pm["pcm_practitioner"]
-    pm["pcm_practitioner_minutes"] = pm["pcm_practitioner"]
+    col["staff_minutes"] = col["ccm_staff"] + col["ccm_practitioner"]
+    col["practitioner_minutes"] = col["ccm_practitioner"]
+    col["pcm_staff_minutes"] = col["pcm_staff"] + col["pcm_practitioner"]
+    col["pcm_practitioner_minutes"] = col["pcm_practitioner"]
     source = {
         "ccm": "staff_minutes",
         "complex": "staff_minutes",
@@ -250,15 +257,13 @@ def audit_months(
         "pcm_staff": "pcm_staff_minutes",
         "pcm_practitioner": "pcm_practitioner_minutes",
     }
-    complex_documented = pm["complex_flag"].fillna(False).astype(bool)
-    complex_ok = complex_documented if register is not None else pd.Series(True, index=pm.index)
+    complex_documented = col["complex_flag"].fillna(False).astype(bool)
+    complex_ok = complex_documented if register is not None else pd.Series(True, index=index)
     year = pd.PeriodIndex(month, freq="M").year
     rate = (
         pd.DataFrame(
             {
-                code: pd.Series(year, index=pm.index).map(
-                    {y: r[code] for y, r in rates_cents.items()}
-                )
+                code: pd.Series(year, index=index).map({y: r[code] for y, r in rates_cents.items()})
                 for code in TIMED_CODES
             }
         )
@@ -267,90 +272,89 @@ def audit_months(
     )
     revenue = {}
     for lane in LANES:
-        base, addon = lane_units(pm[source[lane.name]], lane)
+        base, addon = lane_units(col[source[lane.name]], lane)
         if lane.name == "complex":
             base, addon = base * complex_ok, addon * complex_ok
-        pm[f"s_{lane.base}"], pm[f"s_{lane.addon}"] = base, addon
-        pm[f"billed_{lane.name}"] = (pm[f"b_{lane.base}"] + pm[f"b_{lane.addon}"]).gt(0)
+        col[f"s_{lane.base}"], col[f"s_{lane.addon}"] = base, addon
+        col[f"billed_{lane.name}"] = (col[f"b_{lane.base}"] + col[f"b_{lane.addon}"]).gt(0)
         revenue[lane.name] = base * rate[lane.base] + addon * rate[lane.addon]
     revenue_frame = pd.DataFrame(revenue)
     if register is not None:  # the best lane with nothing billed: complex only when documented
         revenue_frame["complex"] = revenue_frame["complex"].where(complex_documented, 0)
-    billed_any = pm[[f"billed_{lane.name}" for lane in LANES]].any(axis=1)
+    billed_any = _stack(col, [f"billed_{lane.name}" for lane in LANES]).any(axis=1)
     best = revenue_frame.idxmax(axis=1).where(revenue_frame.max(axis=1).gt(0))
     for lane in LANES:
-        audited = pm[f"billed_{lane.name}"] | (~billed_any & best.eq(lane.name))
-        pm[f"audited_{lane.name}"] = audited
+        audited = col[f"billed_{lane.name}"] | (~billed_any & best.eq(lane.name))
+        col[f"audited_{lane.name}"] = audited
         for code in (lane.base, lane.addon):
-            pm[f"a_{code}"] = pm[f"s_{code}"].where(audited, 0)
-    pm["audited_lanes"] = _joined(pm, [lane.name for lane in LANES], "audited_")
+            col[f"a_{code}"] = col[f"s_{code}"].where(audited, 0)
+    col["audited_lanes"] = _joined(col, [lane.name for lane in LANES], "audited_", index)
 
-    b = pm[[f"b_{c}" for c in TIMED_CODES]].to_numpy()
-    s = pm[[f"s_{c}" for c in TIMED_CODES]].to_numpy()
-    a = pm[[f"a_{c}" for c in TIMED_CODES]].to_numpy()
+    b = _stack(col, [f"b_{c}" for c in TIMED_CODES]).to_numpy()
+    s = _stack(col, [f"s_{c}" for c in TIMED_CODES]).to_numpy()
+    a = _stack(col, [f"a_{c}" for c in TIMED_CODES]).to_numpy()
     r = rate[list(TIMED_CODES)].to_numpy()
     excess = np.clip(b - s, 0, None)
     missing = np.clip(a - b, 0, None)
-    billed_ccm = pm[[f"b_{c}" for c in CCM_CODES]].sum(axis=1).gt(0)
-    pm["billed_care"] = billed_any
-    pm["conflicts"] = pm[
-        [
-            "conflict_same_ccm_pcm",
-            "conflict_apcm",
-            "conflict_two_practitioners",
-            "conflict_two_lanes",
-        ]
-    ].any(axis=1)
+    billed_ccm = _stack(col, [f"b_{c}" for c in CCM_CODES]).sum(axis=1).gt(0)
+    col["billed_care"] = billed_any
+    col["conflicts"] = _stack(col, list(CONFLICTS)).any(axis=1)
     with_register = register is not None
-    pm["allowed"] = ~pm["conflicts"] & (
-        (pm["consented"] & pm["care_plan"] & ~pm["disenrolled"]) if with_register else True
+    col["allowed"] = ~col["conflicts"] & (
+        (col["consented"] & col["care_plan"] & ~col["disenrolled"]) if with_register else True
     )
-    pm["unsupported_claims"] = excess.sum(axis=1) > 0
-    pm["missed_billing"] = pm["allowed"] & (missing.sum(axis=1) > 0)
+    col["unsupported_claims"] = excess.sum(axis=1) > 0
+    col["missed_billing"] = col["allowed"] & (missing.sum(axis=1) > 0)
     low, high = NEAR_THRESHOLD_MINUTES
-    pm["near_threshold"] = (
-        pm["consented"]
-        & ~pm["disenrolled"]
+    col["near_threshold"] = (
+        col["consented"]
+        & ~col["disenrolled"]
         & ~billed_any
         & (s.sum(axis=1) == 0)
-        & pm["staff_minutes"].ge(low)
-        & pm["staff_minutes"].lt(high)
+        & col["staff_minutes"].ge(low)
+        & col["staff_minutes"].lt(high)
     )
-    pm["no_consent"] = billed_any & ~pm["consented"]
-    pm["no_care_plan"] = billed_ccm & ~pm["care_plan"]
-    pm["billed_after_disenrolment"] = pm["any_claim"] & pm["disenrolled"]
-    window_start = pm["consent_date"] - pd.DateOffset(months=12)
-    visit_ok = pm["initiating_visit_date"].between(window_start, pm["consent_date"])
-    pm["no_initiating_visit"] = billed_ccm & ~visit_ok.fillna(False).astype(bool)
+    col["no_consent"] = billed_any & ~col["consented"]
+    col["no_care_plan"] = billed_ccm & ~col["care_plan"]
+    col["billed_after_disenrolment"] = col["any_claim"] & col["disenrolled"]
+    window_start = col["consent_date"] - pd.DateOffset(months=12)
+    visit_ok = col["initiating_visit_date"].between(window_start, col["consent_date"])
+    col["no_initiating_visit"] = billed_ccm & ~visit_ok.fillna(False).astype(bool)
     for name in FINDINGS:
         if not assessed.finding(name):
-            pm[name] = False
-    hard = pm[list(HARD_FINDINGS)].any(axis=1)
+            col[name] = pd.Series(False, index=index)
+    hard = _stack(col, list(HARD_FINDINGS)).any(axis=1)
     billed_cents = (b * r).sum(axis=1)
-    pm["billed_cents"] = billed_cents.astype(np.int64)
-    pm["supported_cents"] = np.where(pm["allowed"], (a * r).sum(axis=1), 0)
-    pm["missed_cents"] = np.where(pm["missed_billing"], (missing * r).sum(axis=1), 0)
-    pm["at_risk_cents"] = np.where(
-        hard, billed_cents, np.where(pm["unsupported_claims"], (excess * r).sum(axis=1), 0)
+    col["billed_cents"] = billed_cents.astype(np.int64)
+    col["supported_cents"] = np.where(col["allowed"], (a * r).sum(axis=1), 0)
+    col["missed_cents"] = np.where(col["missed_billing"], (missing * r).sum(axis=1), 0)
+    col["at_risk_cents"] = np.where(
+        hard, billed_cents, np.where(col["unsupported_claims"], (excess * r).sum(axis=1), 0)
     )
-    pm["would_be_at_risk_cents"] = np.where(with_register & ~pm["allowed"], (a * r).sum(axis=1), 0)
-    pm["near_value_cents"] = np.where(pm["near_threshold"], rate["99490"], 0)
-    pm["supported_claim"] = billed_any & ~hard & ~pm["unsupported_claims"]
-    pm["codes_billed_text"] = _units_text(pm, "b_")
-    pm["codes_supported_text"] = _units_text(pm, "a_")
-    return pm, assessed
+    not_allowed = with_register & ~col["allowed"]
+    col["would_be_at_risk_cents"] = np.where(not_allowed, (a * r).sum(axis=1), 0)
+    col["near_value_cents"] = np.where(col["near_threshold"], rate["99490"], 0)
+    col["supported_claim"] = billed_any & ~hard & ~col["unsupported_claims"]
+    col["codes_billed_text"] = _units_text(col, "b_", index)
+    col["codes_supported_text"] = _units_text(col, "a_", index)
+    return pd.DataFrame(col, index=index).set_axis(keys), assessed
 
 
-def _joined(pm: pd.DataFrame, names: list[str], prefix: str) -> pd.Series:
+def _stack(col: dict[str, Any], names: list[str]) -> pd.DataFrame:
+    """Some of the columns being built, as a frame."""
+    return pd.DataFrame({name: col[name] for name in names})
+
+
+def _joined(col: dict[str, Any], names: list[str], prefix: str, index: pd.Index) -> pd.Series:
     """`; `-joined names whose `prefix + name` flag is set, per row."""
-    flags = pm[[prefix + n for n in names]].to_numpy()
+    flags = _stack(col, [prefix + n for n in names]).to_numpy()
     text = np.where(flags, np.array([n + "; " for n in names], dtype=object), "")
-    return pd.Series(text.sum(axis=1), index=pm.index).str.rstrip("; ")
+    return pd.Series(text.sum(axis=1), index=index).str.rstrip("; ")
 
 
-def _units_text(pm: pd.DataFrame, prefix: str) -> pd.Series:
+def _units_text(col: dict[str, Any], prefix: str, index: pd.Index) -> pd.Series:
     """`99490 x1; 99439 x2` from the unit columns `prefix + code` (empty when none)."""
-    units = pm[[prefix + c for c in TIMED_CODES]].to_numpy().astype(int)
+    units = _stack(col, [prefix + c for c in TIMED_CODES]).to_numpy().astype(int)
     labels = np.char.add(np.array([f"{c} x" for c in TIMED_CODES]), units.astype(str))
     text = np.where(units > 0, np.char.add(labels, "; "), "").astype(object).sum(axis=1)
-    return pd.Series(text, index=pm.index, dtype="str").str.rstrip("; ")
+    return pd.Series(text, index=index, dtype="str").str.rstrip("; ")
