@@ -10,6 +10,7 @@ costs and net (USD). Month 1 is the calendar month after the as-of date.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -90,8 +91,6 @@ def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
         model = "in_house"
         summary = Path(run_dir) / "summary.json"
         if summary.is_file():
-            import json
-
             try:
                 model = str(
                     json.loads(summary.read_text(encoding="utf-8")).get("recommendation", model)

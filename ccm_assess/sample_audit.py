@@ -27,6 +27,17 @@ SAMPLE_ENROLLED_BEFORE = 0.15
 STAFF = (("Dana Lee", "RN"), ("Sam Ortiz", "LPN"), ("Kim Nguyen", "CMA"), ("Alex Ford", "MA"))
 PRACTITIONER_CREDENTIAL = {"Alvarez, Maria MD": "MD", "Chen, David MD": "MD",
                            "Patel, Priya NP": "NP"}  # fmt: skip
+HEADERS = {
+    "time_log": {"patient_id": "MRN", "date": "Activity Date", "minutes": "Minutes",
+                 "staff": "Staff", "credential": "Credential", "program": "Program"},
+    "claims": {"patient_id": "Patient ID", "date": "DOS", "code": "CPT", "units": "Units",
+               "practitioner": "Rendering Provider"},
+    "register": {"patient_id": "Patient ID", "consent_date": "Consent Date",
+                 "care_plan_date": "Care Plan Date", "practitioner": "Billing Practitioner",
+                 "complex": "Complex (MDM)", "disenrolment_date": "Disenrollment Date",
+                 "initiating_visit_date": "Last Initiating Visit"},
+}  # fmt: skip
+"""Column headers of the sample exports, as an EHR and a billing system might write them."""
 SAMPLE_MONTHS = tuple(str(pd.Period(RUN_DATE, freq="M") + i) for i in (1, 2))
 """The sample program's first two months: those after the sample's run date."""
 # minutes per patient-month: (share, low, high) of the logged CCM minutes
@@ -221,16 +232,7 @@ def write_audit_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
         seed,
         enrolled_before=SAMPLE_ENROLLED_BEFORE,
     )
-    time_log = program["time_log"].rename(
-        columns={
-            "patient_id": "MRN",
-            "date": "Activity Date",
-            "minutes": "Minutes",
-            "staff": "Staff",
-            "credential": "Credential",
-            "program": "Program",
-        }
-    )
+    time_log = program["time_log"].rename(columns=HEADERS["time_log"])
     time_path = _write_xlsx(
         time_log,
         directory / "time_log.xlsx",
@@ -241,29 +243,11 @@ def write_audit_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
         ),
     )
     claims = program["claims"].assign(date=program["claims"]["date"].dt.strftime("%m/%d/%Y"))
-    claims = claims.rename(
-        columns={
-            "patient_id": "Patient ID",
-            "date": "DOS",
-            "code": "CPT",
-            "units": "Units",
-            "practitioner": "Rendering Provider",
-        }
-    )
+    claims = claims.rename(columns=HEADERS["claims"])
     claims_path = directory / "claims.csv"
     body = claims.to_csv(index=False, lineterminator="\r\n")
     claims_path.write_text(body + f'"Total lines: {len(claims):,}"\r\n', encoding="utf-8")
-    register = program["register"].rename(
-        columns={
-            "patient_id": "Patient ID",
-            "consent_date": "Consent Date",
-            "care_plan_date": "Care Plan Date",
-            "practitioner": "Billing Practitioner",
-            "complex": "Complex (MDM)",
-            "disenrolment_date": "Disenrollment Date",
-            "initiating_visit_date": "Last Initiating Visit",
-        }
-    )
+    register = program["register"].rename(columns=HEADERS["register"])
     register_path = _write_xlsx(register, directory / "register.xlsx", "CCM register", ())
     return [time_path, claims_path, register_path]
 

@@ -262,3 +262,56 @@ def test_plan_without_monthly_csv_is_explained(tmp_path, exports, capsys):
         ]
     )
     assert code == 2 and "monthly.csv" in capsys.readouterr().err
+
+
+def test_the_committed_sample_program_is_what_sample_writes_and_has_every_problem(tmp_path):
+    from pathlib import Path
+
+    from ccm_assess.sample_audit import SAMPLE_MONTHS, write_audit_sample
+
+    committed = Path(__file__).resolve().parent.parent / "sample_data" / "audit"
+    for path in write_audit_sample(tmp_path):
+        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+    led = audit(
+        AuditOptions(
+            time_log=committed / "time_log.xlsx",
+            claims=committed / "claims.csv",
+            register=committed / "register.xlsx",
+        )
+    ).ledger
+    assert led["months"] == list(SAMPLE_MONTHS)
+    assert all(count > 0 for count in led["findings"].values()), led["findings"]
+    assert led["rates"]["note"].startswith("no bundled fee schedule for 2027")
+
+
+def test_a_bare_map_applies_where_the_header_is(exports, tmp_path, capsys):
+    text = exports["time"].read_text().replace("Chart #", "Person")
+    exports["time"].write_text(text)
+    options = AuditOptions(
+        time_log=exports["time"], claims=exports["claims"], mapping={"patient_id": "Person"}
+    )
+    result = audit(options)
+    assert result.inputs["time_log"].mapping["patient_id"] == "Person"
+    assert result.inputs["claims"].mapping["patient_id"] == "MRN"
+    exports["time"].write_text(TIME_CSV)
+    code = cli.main(
+        [
+            "audit",
+            "--time-log",
+            str(exports["time"]),
+            "--out",
+            str(tmp_path),
+            "--map",
+            "staff=Nowhere",
+        ]
+    )
+    assert code == 2 and "no export has a column 'Nowhere'" in capsys.readouterr().err
+
+
+def test_unknown_formats_exit_2(exports, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(
+        ["audit", "--time-log", str(exports["time"]), "--out", str(out), "--formats", "xlsx"]
+    )
+    assert code == 2 and "--formats" in capsys.readouterr().err
+    assert not out.exists()

@@ -179,8 +179,11 @@ def _header_row(text: pd.DataFrame, kind: str, wanted: list[str]) -> int:
     return int(scores.argmax()) if len(scores) and scores.max() > 0 else -1
 
 
-def _roles(kind: str, headers: list[str], mapping: Mapping[str, str]) -> dict[str, int]:
-    """Role -> column position: best-ranked alias, then `mapping` on top."""
+def _roles(
+    kind: str, headers: list[str], mapping: Mapping[str, str], optional: frozenset[str]
+) -> dict[str, int]:
+    """Role -> column position: best-ranked alias, then `mapping` on top (a mapped header not
+    found is an error, unless its role is `optional`: a bare `--map role=` for every input)."""
     ranked: dict[str, tuple[int, int]] = {}
     for position, header in enumerate(headers):
         key = header_key(header)
@@ -194,6 +197,8 @@ def _roles(kind: str, headers: list[str], mapping: Mapping[str, str]) -> dict[st
     # one column, one role: a role keeps a column only when no better-ranked role took it
     for role, header in mapping.items():
         found = [p for p, h in enumerate(headers) if header_key(h) == header_key(header)]
+        if not found and role in optional:
+            continue
         if not found:
             raise AuditInputError(
                 f"no column '{header}' for {role} in the {LABELS[kind]}; headers found: "
@@ -209,7 +214,8 @@ def _roles(kind: str, headers: list[str], mapping: Mapping[str, str]) -> dict[st
 
 def split_mapping(pairs: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """`--map` pairs -> per input {role: header}. `claims.code=Proc` names one input; a bare
-    role applies to every input that has that role."""
+    role applies to every input that has that role and that header (`read_inputs` checks that
+    at least one has)."""
     out: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
     for key, header in pairs.items():
         kind, dot, role = key.partition(".")
@@ -273,9 +279,15 @@ def _reject(
 
 
 def read_input(
-    kind: str, path: Path, *, mapping: Mapping[str, str] | None = None, sheet: str | None = None
+    kind: str,
+    path: Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+    optional: frozenset[str] = frozenset(),
 ) -> AuditInput:
-    """Read one export (`kind` in KINDS) into an `AuditInput` (module docstring)."""
+    """Read one export (`kind` in KINDS) into an `AuditInput` (module docstring); `optional`:
+    mapped roles that may be absent from this export."""
     mapping = dict(mapping or {})
     raw = read_grid(path, sheet=sheet, score=_score(kind))
     text = pd.DataFrame({c: cell_text(raw.cells[c]) for c in raw.cells.columns})
@@ -285,7 +297,7 @@ def read_input(
     )
     header = _header_row(text, kind, list(mapping.values()))
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
-    roles = _roles(kind, headers, mapping) if header >= 0 else {}
+    roles = _roles(kind, headers, mapping, optional) if header >= 0 else {}
     missing = [r for r in REQUIRED[kind] if r not in roles]
     if missing:
         found = listing([h for h in headers if h]) if headers else "none"
@@ -478,17 +490,28 @@ def read_inputs(
 ) -> dict[str, AuditInput]:
     """The exports given; a workbook passed as `time_log` also supplies claims and register
     from its other sheets when those are not given as files."""
-    maps = split_mapping(mapping or {})
-    out = {"time_log": read_input("time_log", time_log, mapping=maps["time_log"])}
+    pairs = dict(mapping or {})
+    maps = split_mapping(pairs)
+    bare = frozenset(key for key in pairs if "." not in key)
+    out = {"time_log": read_input("time_log", time_log, mapping=maps["time_log"], optional=bare)}
     sheets = _other_sheets(time_log, out["time_log"].sheet)
     for kind, path in (("claims", claims), ("register", register)):
         if path is not None:
-            out[kind] = read_input(kind, path, mapping=maps[kind])
+            out[kind] = read_input(kind, path, mapping=maps[kind], optional=bare)
         elif sheets:
             best = _best_sheet(time_log, sheets, kind)
             if best is not None:
-                out[kind] = read_input(kind, time_log, mapping=maps[kind], sheet=best)
+                out[kind] = read_input(
+                    kind, time_log, mapping=maps[kind], sheet=best, optional=bare
+                )
                 sheets.remove(best)
+    for role in bare:
+        used = [s.mapping.get(role) for s in out.values()]
+        if not any(header_key(h or "") == header_key(pairs[role]) for h in used):
+            raise AuditInputError(
+                f"--map {role}={pairs[role]}: no export has a column '{pairs[role]}'; check "
+                "the spelling, or name the export: --map claims.{role}=<header>"
+            )
     return out
 
 

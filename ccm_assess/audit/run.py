@@ -33,6 +33,7 @@ from ccm_assess.audit.summary import (
 from ccm_assess.monthly_plan import read_monthly_plan
 
 Progress = Callable[[str], None]
+REPORT_FORMATS = ("html", "pdf")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -51,7 +52,7 @@ class AuditOptions:
     mapping: Mapping[str, str] = field(default_factory=dict)
     practice: str = ""
     browser: Path | None = None
-    formats: tuple[str, ...] = ("html", "pdf")
+    formats: tuple[str, ...] = REPORT_FORMATS
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,12 @@ def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dic
 
     if options.out is None:
         raise AuditInputError("--out is required: the folder to write the audit into")
+    unknown = [f for f in options.formats if f not in REPORT_FORMATS]
+    if unknown:
+        raise AuditInputError(
+            f"--formats takes {', '.join(REPORT_FORMATS)} (comma-separated), not {unknown[0]!r}; "
+            "the workbooks and audit.json are always written"
+        )
     progress(f"Reading {options.time_log.name} ...")
     result = audit(options)
     progress(
