@@ -243,8 +243,11 @@ def _ledger(
     n = len(text)
     position = np.arange(n)
     filled = text.notna().sum(axis=1).to_numpy()
-    first = text.bfill(axis=1).iloc[:, 0].astype("str")
-    footer = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy() & (filled <= 4)
+    few = np.flatnonzero((filled > 0) & (filled <= 4))  # footers fill few cells
+    cells = text.iloc[few].to_numpy()
+    first = pd.Series(cells[np.arange(len(few)), pd.notna(cells).argmax(axis=1)], dtype="str")
+    footer = np.zeros(n, dtype=bool)
+    footer[few] = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy()
     role_cols = list(roles.values())
     same = sum(
         text.iloc[:, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()

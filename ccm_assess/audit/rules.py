@@ -179,9 +179,8 @@ def _billed(lines: pd.DataFrame) -> pd.DataFrame:
     out["conflict_two_practitioners"] = flags["ccm_practitioner"].ge(2)
     out["conflict_two_lanes"] = ccm_lanes.reindex(out.index, fill_value=0).ge(2)
     out["any_claim"] = True
-    out["practitioners"] = lines.groupby(keys)["practitioner"].agg(
-        lambda p: "; ".join(sorted(set(p)))
-    )
+    names = lines[[*keys, "practitioner"]].drop_duplicates().sort_values("practitioner")
+    out["practitioners"] = names.groupby(keys)["practitioner"].agg("; ".join)
     return out.join(units.astype(np.int64), how="left")
 
 
