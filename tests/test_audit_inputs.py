@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -315,3 +316,23 @@ def test_unknown_formats_exit_2(exports, tmp_path, capsys):
     )
     assert code == 2 and "--formats" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_report_never_calls_unassessed_checks_clean(exports):
+    from ccm_assess.audit.report import build_html
+
+    page = build_html(audit(AuditOptions(time_log=exports["time"])))
+    body = page[page.index("<body") :]
+    assert "Not assessed (not the same as clean)" in body
+    assert "No finding" not in body and "passed" not in body
+    page = build_html(
+        audit(
+            AuditOptions(
+                time_log=exports["time"], claims=exports["claims"], register=exports["register"]
+            )
+        )
+    )
+    body = re.sub(r"<script.*?</script>", "", page[page.index("<body") :], flags=re.S)
+    assert "Not assessed" not in body
+    assert "The three actions that matter most" not in body  # two kinds of finding here
+    assert "What to act on" in body and "A1" not in body and "B2" not in body

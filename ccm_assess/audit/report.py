@@ -18,6 +18,7 @@ from plotly.offline import get_plotlyjs
 
 from ccm_assess import charts, export
 from ccm_assess.audit.findings import TITLES
+from ccm_assess.audit.rules import FINDINGS
 from ccm_assess.audit.workbooks import (
     findings_table,
     minutes_table,
@@ -28,6 +29,7 @@ from ccm_assess.audit.workbooks import (
 )
 from ccm_assess.errors import ReportError
 from ccm_assess.report_html import (
+    DASH,
     Kpi,
     callout,
     esc,
@@ -109,35 +111,56 @@ def rate_figure(result: Audit) -> go.Figure | None:
 
 def _kpis(result: Audit) -> str:
     d = result.ledger["dollars"]
+
+    def card(key: str, label: str, note: str, missing: str) -> Kpi:
+        if d[key] is None:
+            return Kpi(DASH, label, f"not assessed: {missing}")
+        return Kpi(money(d[key]), label, note)
+
+    no_claims, no_register = "no claims export", "no register"
+    supported_note = (
+        "where billing is allowed"
+        if result.assessed.register
+        else "by the time alone; consent and care plan not checked"
+    )
     kpis = [
-        Kpi(
-            money(d["billed"]) if d["billed"] is not None else "not assessed",
-            "Billed",
-            "all CCM and PCM lines",
-        ),
-        Kpi(money(d["supported"]), "Supported by the time", "where billing is allowed"),
-        Kpi(
-            money(d["missed"]) if d["missed"] is not None else "not assessed",
+        card("billed", "Billed", "all CCM and PCM lines", no_claims),
+        card("supported", "Supported by the time", supported_note, ""),
+        card(
+            "missed",
             "Missed",
             "still billable within 12 months",
+            no_claims if not result.assessed.claims else no_register,
         ),
-        Kpi(
-            money(d["at_risk"]) if d["at_risk"] is not None else "not assessed",
-            "At risk",
-            "lines an auditor could take back",
-        ),
+        card("at_risk", "At risk", "lines an auditor could take back", no_claims),
     ]
-    return kpi_grid(kpis, columns=4)
+    risk = d.get("would_be_at_risk_if_billed")
+    if risk is not None:
+        kpis.append(
+            Kpi(
+                money(risk),
+                "Would be at risk if billed",
+                "supported time in months without consent or care plan",
+            )
+        )
+    return kpi_grid(kpis, columns=len(kpis))
 
 
 def _actions(result: Audit) -> str:
-    if not result.actions:
-        return callout(
-            "No finding this period",
-            ["Every audited patient-month passed the checks that could be made."],
-        )
-    items = [a.text.format(n=shown(a.patient_months), usd=money(a.usd)) for a in result.actions]
-    return callout("The three actions that matter most", bullets=items)
+    if result.actions:
+        items = [a.text.format(n=shown(a.patient_months), usd=money(a.usd)) for a in result.actions]
+        title = "The three actions that matter most" if len(items) == 3 else "What to act on"
+        return callout(title, bullets=items)
+    if len(result.ledger["not_assessed"]) == len(FINDINGS):
+        return ""
+    return callout(
+        "No finding among the checks that could be made",
+        [
+            "Every audited patient-month passed them; see below for what was not assessed."
+            if result.ledger["not_assessed"]
+            else "Every audited patient-month passed."
+        ],
+    )
 
 
 def _not_assessed(result: Audit) -> str:
