@@ -312,3 +312,30 @@ def test_without_register_or_claims_the_findings_are_not_assessed():
     assert not assessed.finding("missed_billing") and not assessed.finding("near_threshold")
     _, assessed = audit_months(time, None, _register(p={}), RATES, has_visit_column=False)
     assert assessed.finding("near_threshold") and not assessed.finding("no_initiating_visit")
+
+
+def test_a_register_without_a_complexity_column_judges_99487_on_time_alone():
+    time = _time(("p", "2026-09-03", 95, "staff"))
+    claims = _claims(("p", "2026-09-30", "99487", 1, "Dr A"))
+    pm, _ = audit_months(time, claims, _register(p={}), RATES, has_complex_column=False)
+    assert not pm.loc[("p", SEP), "unsupported_claims"]
+    pm, _ = audit_months(time, claims, _register(p={}), RATES, has_complex_column=True)
+    assert pm.loc[("p", SEP), "unsupported_claims"]  # the column says not complex
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("RN, BSN", "staff"),
+        ("Medical Assistant", "staff"),
+        ("Nurse Practitioner", "practitioner"),
+        ("Maria Alvarez MD", "practitioner"),
+        ("PA-C", "practitioner"),
+        ("Front desk", ""),
+        ("", ""),
+    ],
+)
+def test_credentials(text, kind):
+    from ccm_assess.audit.inputs import credential_kind
+
+    assert credential_kind(text) == kind

@@ -15,6 +15,7 @@ and lines that are not care management are skipped with the reason. Reasons neve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -98,7 +99,7 @@ MAX_MINUTES = 1440
 """Minutes one time-log row may hold (one day); more is a typing error, rejected."""
 
 PRACTITIONER_CREDENTIALS = frozenset(
-    {"md", "do", "np", "pa", "pac", "cns", "cnm", "aprn", "fnp", "dnp", "physician", "doctor",
+    {"md", "do", "np", "pa", "pac", "cns", "cnm", "aprn", "fnp", "dnp", "physician", "doctor", "dr",
      "nursepractitioner", "physicianassistant", "provider", "mbbs", "agnp", "anp"}
 )  # fmt: skip
 CLINICAL_CREDENTIALS = frozenset(
@@ -359,6 +360,15 @@ def _text(cells: pd.DataFrame, role: str, fill: str = "") -> pd.Series:
     return cells[role].fillna(fill).astype("str")
 
 
+def credential_kind(text: str) -> str:
+    """`practitioner`, `staff` or "" (not clinical, or blank) for a credential cell: the whole
+    cell (`Nurse Practitioner`) or any word of it (`RN, BSN`, `Maria Alvarez MD`)."""
+    words = {header_key(text), *re.split(r"[^a-z]+", str(text).lower())}
+    if words & PRACTITIONER_CREDENTIALS:
+        return "practitioner"
+    return "staff" if words & CLINICAL_CREDENTIALS else ""
+
+
 def _key_of(values: pd.Series) -> pd.Series:
     return values.map({v: header_key(v) for v in pd.unique(values)})
 
@@ -377,11 +387,13 @@ def _time_log(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, 
         f"more than {MAX_MINUTES} minutes in one entry",
     )
     _reject(ledger, cells.index, number.eq(0), "skipped", "zero minutes")
-    credential = _key_of(_text(cells, "credential"))
+    raw_credential = _text(cells, "credential")
+    credential = _key_of(raw_credential)
+    kind = raw_credential.map({v: credential_kind(v) for v in pd.unique(raw_credential)})
     lane = pd.Series("staff", index=cells.index, dtype="str")
     if "credential" in cells:
-        lane = lane.mask(credential.isin(PRACTITIONER_CREDENTIALS), "practitioner")
-        known = credential.isin(PRACTITIONER_CREDENTIALS | CLINICAL_CREDENTIALS)
+        lane = lane.mask(kind.eq("practitioner"), "practitioner")
+        known = kind.ne("")
         _reject(
             ledger,
             cells.index,

@@ -191,6 +191,7 @@ def audit_months(
     rates_cents: dict[int, dict[str, int]],
     *,
     has_visit_column: bool = False,
+    has_complex_column: bool = True,
 ) -> tuple[pd.DataFrame, Assessed]:
     """One row per patient-month with time or a claim (module docstring).
 
@@ -257,7 +258,9 @@ def audit_months(
         "pcm_practitioner": "pcm_practitioner_minutes",
     }
     complex_documented = col["complex_flag"].fillna(False).astype(bool)
-    complex_ok = complex_documented if register is not None else pd.Series(True, index=index)
+    # without a register (or its complexity column) a billed 99487 is judged on time alone
+    complex_known = register is not None and has_complex_column
+    complex_ok = complex_documented if complex_known else pd.Series(True, index=index)
     year = pd.PeriodIndex(month, freq="M").year
     rate = (
         pd.DataFrame(

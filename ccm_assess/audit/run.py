@@ -140,7 +140,15 @@ def audit(options: AuditOptions) -> Audit:
     years = {int(m[:4]) for m in months}
     cents, rate_info = _rates(years, options.year, options.locality)
     has_visit = "register" in inputs and inputs["register"].has("initiating_visit_date")
-    pm, assessed = audit_months(time_rows, claim_rows, register, cents, has_visit_column=has_visit)
+    has_complex = "register" in inputs and inputs["register"].has("complex")
+    pm, assessed = audit_months(
+        time_rows,
+        claim_rows,
+        register,
+        cents,
+        has_visit_column=has_visit,
+        has_complex_column=has_complex,
+    )
     measures = month_measures(pm, register, months, assessed)
     plan = None
     if options.plan is not None:
