@@ -336,3 +336,30 @@ def test_the_report_never_calls_unassessed_checks_clean(exports):
     assert "Not assessed" not in body
     assert "The three actions that matter most" not in body  # two kinds of finding here
     assert "What to act on" in body and "A1" not in body and "B2" not in body
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("missing.csv", None, "claims export file not found"),
+        ("empty.csv", "", "is empty"),
+        ("claims.pdf", "%PDF-1.4", "unsupported file type"),
+    ],
+)
+def test_an_unusable_claims_file_exits_2_naming_it(exports, tmp_path, capsys, name, content, words):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    code = cli.main(
+        [
+            "audit",
+            "--time-log",
+            str(exports["time"]),
+            "--claims",
+            str(path),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err and "panel" not in err

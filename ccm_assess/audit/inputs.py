@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import CcmAssessError, PanelError
 from ccm_assess.headers import header_key
 from ccm_assess.panel import _FOOTER, _NO_ID
 from ccm_assess.reference import read_data_csv
-from ccm_assess.sources import SCAN_ROWS, cell_text, listing, read_grid
+from ccm_assess.sources import SCAN_ROWS, RawGrid, cell_text, listing, read_grid
 from ccm_assess.values import parse_booleans, parse_dates
 
 
@@ -282,6 +282,16 @@ def _reject(
     ledger.loc[hit, ["status", "reason"]] = [status, reason]
 
 
+def _grid(kind: str, path: Path, sheet: str | None) -> RawGrid:
+    """`read_grid`, its messages naming this export instead of "the panel"."""
+    try:
+        return read_grid(path, sheet=sheet, score=_score(kind))
+    except PanelError as error:
+        label = LABELS[kind]
+        text = str(error).replace("panel file", f"{label} file").replace("panel", label)
+        raise AuditInputError(text) from None
+
+
 def read_input(
     kind: str,
     path: Path,
@@ -293,7 +303,7 @@ def read_input(
     """Read one export (`kind` in KINDS) into an `AuditInput` (module docstring); `optional`:
     mapped roles that may be absent from this export."""
     mapping = dict(mapping or {})
-    raw = read_grid(path, sheet=sheet, score=_score(kind))
+    raw = _grid(kind, path, sheet)
     text = pd.DataFrame({c: cell_text(raw.cells[c]) for c in raw.cells.columns})
     text.columns = range(text.shape[1])
     what = f"the {LABELS[kind]} '{Path(path).name}'" + (
