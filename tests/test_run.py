@@ -108,11 +108,24 @@ def test_every_output_file_is_written(run):
         "summary.json",
         "assessment.ipynb",
         "assumptions_used.yaml",
+        "monthly.csv",
     }
     if find_browser() is not None:
         expected.add("report.pdf")
     assert expected <= names
     assert not [name for name in names if name.startswith(".")], "staging left behind"
+
+
+def test_monthly_csv_holds_the_plan_from_the_month_after_as_of(run, summary):
+    import pandas as pd
+
+    table = pd.read_csv(run[0] / "monthly.csv", dtype={"calendar_month": str})
+    assert set(table["model"]) == set(summary["scenarios"])
+    first = table[table["month"] == 1]
+    assert first["calendar_month"].eq("2026-12").all()  # as-of 2026-11-20
+    months = table.groupby("model")["month"].agg(["min", "max", "size"])
+    assert (months["min"] == 1).all() and (months["size"] == months["max"]).all()
+    assert (table["billed_patient_months"] <= table["enrolled"] + 1e-9).all()
 
 
 def test_summary_follows_schema_version_1(summary):
