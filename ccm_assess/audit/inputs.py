@@ -141,6 +141,8 @@ class AuditInput:
     ledger: pd.DataFrame
     mapping: dict[str, str]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sheets: tuple[str, ...] = ()
+    """Every sheet of the workbook the export came from (empty for text files)."""
 
     def counts(self) -> dict[str, int]:
         """Rows read, used, skipped and rejected."""
@@ -340,6 +342,7 @@ def read_input(
         ledger=ledger,
         mapping={r: headers[p] for r, p in roles.items()},
         notes=(*raw.notes, *notes),
+        sheets=raw.sheets,
     )
 
 
@@ -519,7 +522,7 @@ def read_inputs(
     maps = split_mapping(pairs)
     bare = frozenset(key for key in pairs if "." not in key)
     out = {"time_log": read_input("time_log", time_log, mapping=maps["time_log"], optional=bare)}
-    sheets = _other_sheets(time_log, out["time_log"].sheet)
+    sheets = [s for s in out["time_log"].sheets if s != out["time_log"].sheet]
     for kind, path in (("claims", claims), ("register", register)):
         if path is not None:
             out[kind] = read_input(kind, path, mapping=maps[kind], optional=bare)
@@ -538,12 +541,6 @@ def read_inputs(
                 "the spelling, or name the export: --map claims.{role}=<header>"
             )
     return out
-
-
-def _other_sheets(path: Path, used: str | None) -> list[str]:
-    if used is None:
-        return []
-    return [s for s in read_grid(path, sheet=used).sheets if s != used]
 
 
 def _best_sheet(path: Path, sheets: list[str], kind: str) -> str | None:
