@@ -46,6 +46,11 @@ REGISTER_CSV = (
 )
 
 
+def _audit(time_log, out, *options) -> int:
+    """`ccm-assess audit --time-log TIME_LOG --out OUT OPTIONS...`; the exit status."""
+    return cli.main(["audit", "--time-log", str(time_log), "--out", str(out), *map(str, options)])
+
+
 @pytest.fixture
 def exports(tmp_path):
     paths = {}
@@ -179,32 +184,17 @@ def test_map_names_a_column_the_aliases_do_not_know(tmp_path, capsys):
     path = tmp_path / "time.csv"
     path.write_text("MRN,Date,Mins spent\nA1,2026-09-03,25\n", encoding="utf-8")
     out = tmp_path / "out"
-    assert cli.main(["audit", "--time-log", str(path), "--out", str(out)]) == 2
+    assert _audit(path, out) == 2
     message = capsys.readouterr().err
     assert "no column for minutes" in message and "--map time_log.minutes" in message
     assert "Traceback" not in message
-    assert (
-        cli.main(
-            [
-                "audit",
-                "--time-log",
-                str(path),
-                "--out",
-                str(out),
-                "--formats",
-                "html",
-                "--map",
-                "time_log.minutes=Mins spent",
-            ]
-        )
-        == 0
-    )
+    assert _audit(path, out, "--formats", "html", "--map", "time_log.minutes=Mins spent") == 0
     assert json.loads((out / "audit.json").read_text())["patient_months"] == 1
 
 
 @pytest.mark.parametrize("argv", [["--month", "2026-13"], ["--month", "Sept"]])
 def test_a_bad_month_exits_2(exports, tmp_path, capsys, argv):
-    code = cli.main(["audit", "--time-log", str(exports["time"]), "--out", str(tmp_path), *argv])
+    code = _audit(exports["time"], tmp_path, *argv)
     assert code == 2 and "YYYY-MM" in capsys.readouterr().err
 
 
@@ -251,17 +241,7 @@ def test_plan_comparison_by_hand(tmp_path):
 
 
 def test_plan_without_monthly_csv_is_explained(tmp_path, exports, capsys):
-    code = cli.main(
-        [
-            "audit",
-            "--time-log",
-            str(exports["time"]),
-            "--plan",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "out"),
-        ]
-    )
+    code = _audit(exports["time"], tmp_path / "out", "--plan", tmp_path)
     assert code == 2 and "monthly.csv" in capsys.readouterr().err
 
 
@@ -295,25 +275,13 @@ def test_a_bare_map_applies_where_the_header_is(exports, tmp_path, capsys):
     assert result.inputs["time_log"].mapping["patient_id"] == "Person"
     assert result.inputs["claims"].mapping["patient_id"] == "MRN"
     exports["time"].write_text(TIME_CSV)
-    code = cli.main(
-        [
-            "audit",
-            "--time-log",
-            str(exports["time"]),
-            "--out",
-            str(tmp_path),
-            "--map",
-            "staff=Nowhere",
-        ]
-    )
+    code = _audit(exports["time"], tmp_path, "--map", "staff=Nowhere")
     assert code == 2 and "no export has a column 'Nowhere'" in capsys.readouterr().err
 
 
 def test_unknown_formats_exit_2(exports, tmp_path, capsys):
     out = tmp_path / "out"
-    code = cli.main(
-        ["audit", "--time-log", str(exports["time"]), "--out", str(out), "--formats", "xlsx"]
-    )
+    code = _audit(exports["time"], out, "--formats", "xlsx")
     assert code == 2 and "--formats" in capsys.readouterr().err
     assert not out.exists()
 
@@ -350,16 +318,6 @@ def test_an_unusable_claims_file_exits_2_naming_it(exports, tmp_path, capsys, na
     path = tmp_path / name
     if content is not None:
         path.write_text(content)
-    code = cli.main(
-        [
-            "audit",
-            "--time-log",
-            str(exports["time"]),
-            "--claims",
-            str(path),
-            "--out",
-            str(tmp_path / "out"),
-        ]
-    )
+    code = _audit(exports["time"], tmp_path / "out", "--claims", path)
     err = capsys.readouterr().err
     assert code == 2 and words in err and "Traceback" not in err and "panel" not in err
