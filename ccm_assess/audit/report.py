@@ -242,10 +242,8 @@ def _method(result: Audit) -> tuple[str, ...]:
         "further 30; 99491 at 30 minutes of the practitioner's own time, 99437 per further 30; "
         "PCM 99426 / 99424 at 30, add-ons per further 30. Minutes before the consent date do "
         "not count; the month of disenrolment is still billable, the months after are not.",
-        "Dollars are Medicare allowed amounts from the physician fee schedule for "
-        f"{result.rates['locality']} ({result.rates['setting']}, "
-        f"{', '.join(map(str, result.rates['years']))} rates), never the claims' paid column."
-        + (f" Note: {result.rates['note']}." if result.rates.get("note") else ""),
+        "Dollars are Medicare allowed amounts from the physician fee schedule ("
+        f"{result.rates_label}), never the claims' paid column.",
     )
 
 

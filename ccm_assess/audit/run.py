@@ -73,6 +73,13 @@ class Audit:
     actions: list[Action]
     rates: dict[str, Any]
 
+    @property
+    def rates_label(self) -> str:
+        """`National (unadjusted), 2026 rates, office (non-facility)` and any note."""
+        years = ", ".join(map(str, self.rates["years"]))
+        note = f"; {self.rates['note']}" if self.rates.get("note") else ""
+        return f"{self.rates['locality']}, {years} rates, {self.rates['setting']}{note}"
+
 
 def _check_months(months: tuple[str, ...]) -> list[str]:
     bad = [m for m in months if not _MONTH.match(m)]

@@ -142,7 +142,7 @@ def write_audit_workbook(result: Audit, path: Path) -> Path:
             ("At risk $", led["dollars"]["at_risk"], USD_CENTS),
             (
                 "Rates",
-                f"{result.rates['locality']}, {result.rates['years']}, {result.rates['setting']}",
+                result.rates_label,
                 None,
             ),
             ("Not assessed", ", ".join(led["not_assessed"]) or "nothing", None),
