@@ -321,3 +321,18 @@ def test_an_unusable_claims_file_exits_2_naming_it(exports, tmp_path, capsys, na
     code = _audit(exports["time"], tmp_path / "out", "--claims", path)
     err = capsys.readouterr().err
     assert code == 2 and words in err and "Traceback" not in err and "panel" not in err
+
+
+def test_a_month_asked_for_without_rows_reads_zero(exports):
+    result = audit(
+        AuditOptions(
+            time_log=exports["time"],
+            claims=exports["claims"],
+            register=exports["register"],
+            months=("2026-09", "2026-10"),
+        )
+    )
+    october = result.ledger["measures"]["2026-10"]
+    assert october["patients_with_time"] == 0 and october["billed_patient_months"] == 0
+    assert october["enrolled"] == 2  # both consented in August, neither disenrolled
+    assert result.ledger["by_month"]["2026-10"]["patient_months"] == 0

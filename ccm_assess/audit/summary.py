@@ -125,7 +125,10 @@ def month_measures(
     for low, high, label in MINUTE_BANDS:
         band = minutes.ge(low) & minutes.lt(high) & pm["all_minutes"].gt(0)
         table[f"minutes {label}"] = band.groupby(level="month").sum()
-    table = table.reindex(months).fillna({c: 0 for c in table.columns if c.startswith("minutes ")})
+    zero = [c for c in table.columns if c.startswith("minutes ")] + ["patients_with_time"]
+    if assessed.claims:  # a month without a row had nothing billed
+        zero += ["billed_patient_months", "supported_claim_months"]
+    table = table.reindex(months).fillna({c: 0 for c in zero})
     counts = ["enrolled", "patients_with_time", "billed_patient_months", "supported_claim_months"]
     counts += [c for c in table.columns if c.startswith("minutes ")]
     return table.astype({c: "Int64" for c in counts})
