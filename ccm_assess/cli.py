@@ -119,8 +119,11 @@ def _check(args: argparse.Namespace) -> int:
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
 
+    from ccm_assess.assumptions import load_assumptions
+
     panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
-    eligibility = assess_eligibility(panel, args.as_of)
+    ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
+    eligibility = assess_eligibility(panel, args.as_of, ma_pays_ccm=ma_pays_ccm)
     if args.json:
         print(json.dumps(summarise(panel, eligibility), indent=2))
     else:

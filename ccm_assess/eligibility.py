@@ -50,6 +50,24 @@ INITIATING_VISIT_DAYS = 365
 """A last visit more than this many days before as-of needs a new initiating visit."""
 APCM_TIERS: tuple[str, ...] = ("G0556", "G0557", "G0558")
 
+NOT_BILLED_REASONS: dict[str, str] = {
+    "medicare_advantage": "Medicare Advantage: the model assumes MA plans do not pay for CCM "
+    "(assumption ma_pays_ccm is off)",
+    "medicaid": "Medicaid primary: the model bills Medicare only",
+    "commercial": "commercial primary: the model bills Medicare only (some plans pay the CCM "
+    "codes; check the contract)",
+    "self_pay": "self-pay: no insurer to bill",
+    "other": "other payer: the model bills Medicare only",
+    "unknown": "payer not recorded or not recognised: check the patient's coverage",
+}
+"""Why a patient's primary payer class is not billed (docs/eligibility.md, Billable)."""
+
+
+def billed_classes(ma_pays_ccm: bool) -> tuple[str, ...]:
+    """Payer classes the model bills CCM to: Medicare FFS, plus Medicare Advantage when the
+    `ma_pays_ccm` assumption says MA plans pay (spec eligibility.md, Billable is not eligible)."""
+    return ("medicare_ffs", "medicare_advantage") if ma_pays_ccm else ("medicare_ffs",)
+
 
 @dataclass(frozen=True)
 class Eligibility:
@@ -71,6 +89,8 @@ class Eligibility:
     """The panel has a last-visit column (else needs-initiating-visit counts are null)."""
     dual_known: bool
     """The panel shows secondary payers, so G0558 (dual eligible) can be told from G0557."""
+    billed_payer_classes: tuple[str, ...] = ("medicare_ffs", "medicare_advantage")
+    """Payer classes the model bills (`billed_classes(ma_pays_ccm)`)."""
 
 
 def _join_runs(values: pa.Array, start: np.ndarray, sep: str) -> pa.Array:
@@ -122,11 +142,17 @@ def _unknown_unless(known: bool, value: pd.Series, index: pd.Index) -> pd.Series
 
 
 def assess_eligibility(
-    panel: Panel, as_of: dt.date, *, catalog: pd.DataFrame | None = None
+    panel: Panel,
+    as_of: dt.date,
+    *,
+    catalog: pd.DataFrame | None = None,
+    ma_pays_ccm: bool = True,
 ) -> Eligibility:
     """Classify every patient of `panel` as of `as_of` (spec/eligibility.md).
 
-    `catalog` defaults to the bundled condition catalog (`conditions.load_catalog()`).
+    `catalog` defaults to the bundled condition catalog (`conditions.load_catalog()`);
+    `ma_pays_ccm` (the assumption of that name, default true) decides whether Medicare
+    Advantage patients are billable.
     """
     patients = panel.patients
     index = patients.index
@@ -173,6 +199,8 @@ def assess_eligibility(
         "",
     )
     apcm_tier = pd.Series(tier, index=index, dtype="str").replace("", np.nan)
+    billed = payer_class.isin(billed_classes(ma_pays_ccm))
+    not_billed = payer_class.map(NOT_BILLED_REASONS).where(~billed).astype("str")
 
     frame = pd.DataFrame(
         {
@@ -184,6 +212,8 @@ def assess_eligibility(
             "evidence": text["evidence"],
             "broad_chronic_count": broad,
             "ccm_eligible": ccm,
+            "ccm_billable": ccm & billed,
+            "not_billable_reason": not_billed,
             "complex_candidate": complex_candidate,
             "pcm_candidate": pcm,
             "needs_initiating_visit": needs_visit,
@@ -201,6 +231,7 @@ def assess_eligibility(
         utilisation_known=has_ip or has_ed,
         last_visit_known=last_visit_known,
         dual_known=dual_known,
+        billed_payer_classes=billed_classes(ma_pays_ccm),
     )
 
 
@@ -253,6 +284,7 @@ def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
             for category in eligibility.display_names
         },
         "eligibility": {
+            "ccm_billable": _count(frame["ccm_billable"]),
             "ccm_eligible": _count(frame["ccm_eligible"]),
             "ccm_eligible_by_payer": _by_payer(frame, frame["ccm_eligible"]),
             "complex_ccm_candidates": (

@@ -70,20 +70,18 @@ def eligibility_funnel(
 ) -> go.Figure:
     """Patients -> analysed -> 2+ chronic conditions -> billable payers -> expected enrolled.
 
-    `counts`: summary.json's ``panel`` and ``eligibility`` parts; `scenario`: the model whose
+    `counts`: summary.json's ``panel`` and ``eligibility`` parts (``ccm_billable`` already
+    follows the MA switch; `ma_pays_ccm` only words the step); `scenario`: the model whose
     year-3 average enrolment is the last step.
     """
     panel, eligibility = counts["panel"], counts["eligibility"]
-    by_payer = eligibility["ccm_eligible_by_payer"]
-    billable = (by_payer.get("medicare_ffs") or 0) + (by_payer.get("medicare_advantage") or 0) * (
-        ma_pays_ccm
-    )
+    billable = eligibility["ccm_billable"]
     paying = "Medicare or Medicare Advantage" if ma_pays_ccm else "traditional Medicare"
     steps = {
         "Patients in the panel": panel["patients"],
         "Alive and not in hospice": panel["patients_analysed"],
-        "2 or more chronic conditions (eligible)": eligibility["ccm_eligible"],
-        f"With {paying}": billable,
+        "2 or more chronic conditions (eligible, any payer)": eligibility["ccm_eligible"],
+        f"Billable: with {paying}": billable,
         f"Expected enrolled ({model_label(scenario.model).lower()}, year 3)": round(
             scenario.enrolled_steady_state
         ),
@@ -96,7 +94,8 @@ def eligibility_funnel(
         for i, (t, v) in enumerate(zip(counts_text, values, strict=True))
     ]
     fig = base_figure(
-        f"{counts_text[2]} of {counts_text[1]} patients qualify for CCM",
+        f"{counts_text[3]} of {counts_text[1]} patients qualify for CCM and have a payer the "
+        f"model bills ({counts_text[2]} with any payer)",
         f"Percentages are of the {counts_text[1]} patients analysed",
         height=300,
     )

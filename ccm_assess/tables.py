@@ -90,9 +90,10 @@ def executive_kpis(
     return kpi_grid(
         [
             Kpi(
-                format_count(eligibility["ccm_eligible"]),
-                "Eligible for CCM",
-                f"of {format_count(analysed)} patients analysed",
+                format_count(eligibility["ccm_billable"]),
+                "Billable CCM patients",
+                f"Medicare that pays; {format_count(eligibility['ccm_eligible'])} eligible "
+                f"with any payer, of {format_count(analysed)} analysed",
             ),
             Kpi(
                 f"{chosen.enrolled_steady_state:,.0f}",

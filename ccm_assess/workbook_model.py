@@ -140,6 +140,11 @@ def _patient_lines(assessment: Assessment) -> list[tuple[str, Any, str | None]]:
     return [
         ("Patients in the panel", panel["patients"], COUNT),
         ("Patients analysed (not deceased or in hospice)", panel["patients_analysed"], COUNT),
+        (
+            "CCM billable (eligible, with a payer the model bills)",
+            shown_count(counts["ccm_billable"]),
+            COUNT,
+        ),
         ("CCM eligible (2+ chronic conditions)", shown_count(counts["ccm_eligible"]), COUNT),
         ("Complex CCM candidates", shown_count(counts["complex_ccm_candidates"]), COUNT),
         ("PCM candidates (1 chronic condition)", shown_count(counts["pcm_candidates"]), COUNT),

@@ -345,3 +345,35 @@ def test_eligibility_is_frozen_and_catalog_is_a_parameter(tmp_path: Path) -> Non
     assert result.display_names == {"gerd": "GERD", "htn": "Hypertension"}
     with pytest.raises(AttributeError):
         result.as_of = AS_OF  # type: ignore[misc]
+
+
+def test_billable_follows_the_ma_switch() -> None:
+    # Four CCM-eligible patients (E11.9 + I10) with FFS, MA, commercial and unknown payers,
+    # and one FFS patient with a single condition (eligible for nothing, so not billable).
+    two = ["E119", "I10"]
+    panel = make_panel(
+        {
+            "ffs": medicare(),
+            "ma": {"payer_class": "medicare_advantage"},
+            "com": {"payer_class": "commercial"},
+            "unk": {},
+            "one": medicare(),
+        },
+        {"ffs": two, "ma": two, "com": two, "unk": two, "one": ["E119"]},
+    )
+    with_ma = assess_eligibility(panel, AS_OF, ma_pays_ccm=True)
+    ffs_only = assess_eligibility(panel, AS_OF, ma_pays_ccm=False)
+    assert with_ma.patients["ccm_billable"].to_dict() == {
+        "ffs": True, "ma": True, "com": False, "unk": False, "one": False,
+    }  # fmt: skip
+    assert ffs_only.patients["ccm_billable"].to_dict() == {
+        "ffs": True, "ma": False, "com": False, "unk": False, "one": False,
+    }  # fmt: skip
+    reasons = ffs_only.patients["not_billable_reason"]
+    assert reasons["ma"].startswith("Medicare Advantage")
+    assert reasons["unk"].startswith("payer not recorded")
+    assert pd.isna(reasons["ffs"]) and pd.isna(reasons["one"])
+    assert pd.isna(with_ma.patients.loc["ma", "not_billable_reason"])
+    assert summarise(panel, with_ma)["eligibility"]["ccm_billable"] == 2
+    assert summarise(panel, ffs_only)["eligibility"]["ccm_billable"] == 1
+    assert summarise(panel, ffs_only)["eligibility"]["ccm_eligible"] == 4

@@ -120,6 +120,7 @@ COUNTS = {
     "panel": {"patients": 2450, "patients_analysed": 2432},
     "eligibility": {
         "ccm_eligible": 1359,
+        "ccm_billable": 1044,
         "ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": 344},
     },
 }
@@ -129,15 +130,19 @@ def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
     fig = figures_patients.eligibility_funnel(
         COUNTS, _scenario("managed", [0.0] * 12, enrolled_steady_state=420.4)
     )
-    assert _title(fig) == "1,359 of 2,432 patients qualify for CCM"
+    assert _title(fig) == (
+        "1,044 of 2,432 patients qualify for CCM and have a payer the model bills "
+        "(1,359 with any payer)"
+    )
     funnel = fig.data[0]
     # billable = FFS 700 + MA 344 = 1,044; enrolled 420.4 -> 420
     assert list(funnel.x) == [2450, 2432, 1359, 1044, 420]
     # 1,359 / 2,432 = 55.9% -> 56%; 420 / 2,432 = 17.3% -> 17%
     assert funnel.text[2] == "1,359 (56%)" and funnel.text[4] == "420 (17%)"
     assert funnel.marker.color[-1] == charts.MODEL_COLOURS["managed"]
+    ffs_only = {**COUNTS, "eligibility": {**COUNTS["eligibility"], "ccm_billable": 700}}
     without_ma = figures_patients.eligibility_funnel(
-        COUNTS, _scenario("managed", [0.0]), ma_pays_ccm=False
+        ffs_only, _scenario("managed", [0.0]), ma_pays_ccm=False
     )
     assert without_ma.data[0].x[3] == 700
 
