@@ -135,9 +135,7 @@ def assess(
     `answers` None means the questionnaire was not filled in (every question "not assessed").
     """
     assumptions = assumptions if assumptions is not None else load_assumptions()
-    eligibility = assess_eligibility(
-        panel, as_of, ma_pays_ccm=bool(assumptions["ma_pays_ccm"])
-    )
+    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=bool(assumptions["ma_pays_ccm"]))
     counts = summarise(panel, eligibility)
     rate_table = fees.rate_table(year, locality)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))

@@ -115,11 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import load_assumptions
     from ccm_assess.check import format_check
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
-
-    from ccm_assess.assumptions import load_assumptions
 
     panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
     ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])

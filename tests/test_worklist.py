@@ -101,7 +101,7 @@ def test_billable_column_follows_the_ma_switch(tmp_path: Path) -> None:
     panel = make_panel(
         {
             "ffs": person("2026-01-10"),
-            "ma": person("2026-01-10", primary_payer="Humana Gold", payer_class="medicare_advantage"),
+            "ma": person("2026-01-10", primary_payer="Humana", payer_class="medicare_advantage"),
             "com": person("2026-01-10", primary_payer="Aetna PPO", payer_class="commercial"),
         },
         {"ffs": TWO, "ma": TWO, "com": TWO},
