@@ -55,6 +55,20 @@ CATALOG_COLUMNS: tuple[str, ...] = (
     "exclude_prefixes",
     "source",
 )
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "ccw_list": "ours",
+    "beyond_ccw": "",
+    "pcm_high_risk": "no",
+    "pcm_source": "",
+}
+"""Review columns and their value when a catalog lacks them (docs/eligibility_rules.md):
+`ccw_list` (`CCW_LISTS`: which CMS CCW list the prefix is on, or ours), `beyond_ccw` (how the
+prefix differs from the CCW definition, and why), `pcm_high_risk` (yes/no: a single condition
+of this kind makes a PCM candidate) and `pcm_source` (why, required for yes)."""
+CCW_LISTS: tuple[str, ...] = ("ccw_chronic", "ccw_other", "ours")
+STRICT_LIST = "ccw_chronic"
+"""The strict level counts only prefixes on the CCW chronic conditions list."""
+EXCLUDES1_FILE = "excludes1_pairs.csv"
 CCIR_FILE = "ccir_v2023_1.csv.gz"
 CCIR_CHRONIC, CCIR_NO_DETERMINATION = 1, 9
 _CCIR_DISAGREE = -1
@@ -78,7 +92,11 @@ def load_catalog(path: str | Path | None = None) -> pd.DataFrame:
             f"condition catalog {source} lacks columns {missing}; "
             f"expected {', '.join(CATALOG_COLUMNS)}"
         )
-    table = table[list(CATALOG_COLUMNS)].apply(lambda column: column.str.strip())
+    for column, default in OPTIONAL_COLUMNS.items():
+        if column not in table.columns:
+            table[column] = default
+    columns = [*CATALOG_COLUMNS, *OPTIONAL_COLUMNS]
+    table = table[columns].apply(lambda column: column.str.strip())
 
     def normalise(column: pd.Series) -> pd.Series:
         return column.str.upper().str.replace(".", "", regex=False)
@@ -100,6 +118,12 @@ def load_catalog(path: str | Path | None = None) -> pd.DataFrame:
         problems.append("a (category, prefix) pair appears twice")
     if (table.groupby("category")["display_name"].nunique() != 1).any():
         problems.append("a category has more than one display_name")
+    if not table["ccw_list"].isin(CCW_LISTS).all():
+        problems.append(f"ccw_list must be one of {', '.join(CCW_LISTS)}")
+    if not table["pcm_high_risk"].isin(("yes", "no")).all():
+        problems.append("pcm_high_risk must be yes or no")
+    if ((table["pcm_high_risk"] == "yes") & (table["pcm_source"] == "")).any():
+        problems.append("every pcm_high_risk yes needs a pcm_source")
     if problems:
         raise CatalogError(f"condition catalog {source}: " + "; ".join(problems))
     return table.reset_index(drop=True)
@@ -128,36 +152,55 @@ def _distinct(codes: Iterable[str] | pd.Series) -> pd.Series:
     return pd.Series(series.dropna().astype("str").unique(), dtype="str")
 
 
+def prefix_matches(codes: pd.Series, prefixes: pd.Series) -> pd.DataFrame:
+    """Every (`code`, `prefix`) position pair where `codes[code]` starts with `prefixes[prefix]`.
+
+    Both are str Series; each prefix length is one hash merge of the codes' leading characters.
+    """
+    lengths = prefixes.str.len().to_numpy()
+    keys = prefixes.to_numpy()
+    parts = [
+        pd.DataFrame({"key": codes.str.slice(0, int(length)).to_numpy(), "code": range(len(codes))})
+        .merge(pd.DataFrame({"key": keys[lengths == length],
+                             "prefix": np.flatnonzero(lengths == length)}), on="key")  # fmt: skip
+        .drop(columns="key")
+        for length in np.unique(lengths)
+    ]
+    empty = pd.DataFrame({"code": pd.Series(dtype="int64"), "prefix": pd.Series(dtype="int64")})
+    return pd.concat([empty, *parts], ignore_index=True)
+
+
 def classify_codes(
     codes: Iterable[str] | pd.Series, catalog: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Catalog categories of normalised ICD-10-CM codes (`E119`, not `E11.9`).
 
-    Returns one row per (code, category), columns `code` and `category` (categorical in catalog
-    order); codes in no category are absent. Each distinct code is matched once, by merging its
-    leading characters with the prefixes of each length in the catalog.
+    Returns one row per (code, category): `code`, `category` (categorical in catalog order),
+    `strict` (placed by a prefix on the CCW chronic conditions list) and `high_risk` (placed by
+    a prefix marked PCM high risk); codes in no category are absent.
     """
     table = _bundled_catalog() if catalog is None else catalog
     unique = _distinct(codes)
-    lengths = table["prefix"].str.len()
-    parts = [
-        pd.DataFrame({"code": unique, "prefix": unique.str.slice(0, length)}).merge(
-            table.loc[lengths == length, ["prefix", "category", "exclude_prefixes"]], on="prefix"
-        )
-        for length in sorted(lengths.unique())
-    ]
-    pairs = pd.concat(parts, ignore_index=True)
+    hits = prefix_matches(unique, table["prefix"].reset_index(drop=True))
+    rows = table.iloc[hits["prefix"].to_numpy()].reset_index(drop=True)
+    pairs = rows.assign(code=unique.to_numpy()[hits["code"].to_numpy()])
+    carved = pd.Series(False, index=pairs.index)
     for carve_out in pairs["exclude_prefixes"].unique():
         if carve_out:
-            hit = (pairs["exclude_prefixes"] == carve_out) & pairs["code"].str.startswith(
+            carved |= (pairs["exclude_prefixes"] == carve_out) & pairs["code"].str.startswith(
                 tuple(carve_out.split("|"))
             )
-            pairs = pairs[~hit]
+    pairs = pairs[~carved].assign(
+        strict=lambda f: f["ccw_list"] == STRICT_LIST,
+        high_risk=lambda f: f["pcm_high_risk"] == "yes",
+    )
+    pairs = pairs.groupby(["code", "category"], sort=False, as_index=False)[
+        ["strict", "high_risk"]
+    ].any()
     order = list(display_names(table))
-    pairs = pairs.drop_duplicates(["code", "category"])
     return (
         pairs.assign(category=pd.Categorical(pairs["category"], categories=order))
-        .sort_values(["category", "code"])[["code", "category"]]
+        .sort_values(["category", "code"])[["code", "category", "strict", "high_risk"]]
         .reset_index(drop=True)
     )
 
@@ -233,6 +276,20 @@ class CodedEvidence:
     code: np.ndarray
     """Position in `CodedDiagnoses.codes`."""
     categories: tuple[str, ...]
+    strict: np.ndarray | None = None
+    """Per entry: placed by a CCW chronic-list prefix (bool); None = all."""
+    high_risk: np.ndarray | None = None
+    """Per entry: placed by a PCM high-risk prefix (bool); None = none."""
+
+    def subset(self, keep: np.ndarray) -> CodedEvidence:
+        """The entries where `keep` is True (order kept)."""
+        flags = {
+            name: None if value is None else value[keep]
+            for name, value in (("strict", self.strict), ("high_risk", self.high_risk))
+        }
+        return CodedEvidence(
+            self.patient[keep], self.category[keep], self.code[keep], self.categories, **flags
+        )
 
 
 def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -> CodedEvidence:
@@ -241,19 +298,99 @@ def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -
     pair_code = pd.Index(coded.codes).get_indexer(pairs["code"])
     order = np.argsort(pair_code, kind="stable")
     pair_code, pair_category = pair_code[order], pairs["category"].cat.codes.to_numpy()[order]
+    pair_strict = pairs["strict"].to_numpy(dtype=bool)[order]
+    pair_high = pairs["high_risk"].to_numpy(dtype=bool)[order]
     per_code = np.bincount(pair_code, minlength=len(coded.codes))
     first = np.cumsum(per_code) - per_code
     repeat = per_code[coded.code]
     row = np.repeat(np.arange(len(coded.code)), repeat)
     offset = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
     code = coded.code[row]
-    category = pair_category[first[code] + offset].astype(np.intp)
+    pair = first[code] + offset
+    category = pair_category[pair].astype(np.intp)
     patient = coded.patient[row]
     categories = tuple(pairs["category"].cat.categories)
     width = len(coded.codes) * max(len(categories), 1)
     key = patient.astype(np.int64) * width + category * len(coded.codes) + code
     order = np.argsort(key, kind="stable")
-    return CodedEvidence(patient[order], category[order], code[order], categories)
+    return CodedEvidence(
+        patient[order],
+        category[order],
+        code[order],
+        categories,
+        strict=pair_strict[pair][order],
+        high_risk=pair_high[pair][order],
+    )
+
+
+@functools.cache
+def load_excludes1() -> pd.DataFrame:
+    """ICD-10-CM Excludes1 pairs between catalog categories (`scripts/build_icd10cm.py`):
+    `code_prefix`, `excluded_prefix` (no dots), `note_on` (tabular entry), `note` (its text)."""
+    return read_data_csv(EXCLUDES1_FILE, dtype="str", keep_default_na=False)
+
+
+def excludes1_links(coded: CodedDiagnoses, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per patient, the code pairs an Excludes1 note says never describe two conditions.
+
+    Columns `patient`, `code`, `other` (positions in `coded`), `pair` (row of `pairs`, default
+    `load_excludes1()`). Only the distinct codes are matched against the pairs' prefixes.
+    """
+    pairs = load_excludes1() if pairs is None else pairs
+    sides = []
+    for column, name in (("code_prefix", "code"), ("excluded_prefix", "other")):
+        hits = prefix_matches(coded.codes, pairs[column].reset_index(drop=True))
+        has = np.isin(coded.code, hits["code"].to_numpy())
+        held = pd.DataFrame({"patient": coded.patient[has], name: coded.code[has]})
+        sides.append(held.merge(hits.rename(columns={"code": name, "prefix": "pair"}), on=name))
+    return sides[0].merge(sides[1], on=["patient", "pair"])[["patient", "code", "other", "pair"]]
+
+
+def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray:
+    """Per evidence entry, the category it counts as once Excludes1 links are applied.
+
+    A link between codes a and b joins each category of a that b lacks with each category of b
+    that a lacks (I13.0 stays hypertension, heart failure and CKD); joined categories take the
+    first one's position, transitively. Without links this is `evidence.category`.
+    """
+    run = first_of_runs(evidence.patient, evidence.category)
+    node_patient, node_category = evidence.patient[run], evidence.category[run]
+    label = node_category.astype(np.int64).copy()
+    node_of_entry = np.cumsum(run) - 1
+    if len(links) and len(evidence.patient):
+        entries = pd.DataFrame(
+            {"patient": evidence.patient, "code": evidence.code, "node": node_of_entry,
+             "category": evidence.category}  # fmt: skip
+        )
+        left = links.merge(entries, on=["patient", "code"])
+        right = entries.rename(columns={"code": "other", "node": "other_node",
+                                        "category": "other_category"})  # fmt: skip
+        edges = left.merge(right, on=["patient", "other"])
+        edges = edges[edges["category"] != edges["other_category"]]
+        own = entries[["patient", "code", "category"]]
+        for side, code, category in (("a", "other", "category"), ("b", "code", "other_category")):
+            shared = edges.merge(
+                own.rename(columns={"code": code, "category": category}).assign(**{side: True}),
+                on=["patient", code, category],
+                how="left",
+            )[side].notna()
+            edges = edges[~shared.to_numpy()]
+        a, b = edges["node"].to_numpy(), edges["other_node"].to_numpy()
+        changed = len(a) > 0
+        while changed:
+            low = np.minimum(label[a], label[b])
+            before = label.copy()
+            np.minimum.at(label, a, low)
+            np.minimum.at(label, b, low)
+            changed = bool((label != before).any())
+    return label[node_of_entry].astype(np.intp)
+
+
+def group_counts(evidence: CodedEvidence, groups: np.ndarray, patients: int) -> np.ndarray:
+    """Distinct condition groups per patient position (int64)."""
+    key = np.sort(evidence.patient.astype(np.int64) * max(len(evidence.categories), 1) + groups)
+    owner = key[first_of_runs(key)] // max(len(evidence.categories), 1)
+    return np.bincount(owner, minlength=patients).astype(np.int64)
 
 
 def catalog_evidence(diagnoses: pd.DataFrame, catalog: pd.DataFrame | None = None) -> pd.DataFrame:

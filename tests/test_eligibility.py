@@ -294,12 +294,12 @@ def test_summary_keys_and_values() -> None:
         {
             "a": medicare(),  # CCM, diabetes + hypertension
             "b": {"payer_class": "commercial"},  # CCM
-            "c": {"payer_class": "medicaid"},  # PCM (hypertension)
+            "c": {"payer_class": "medicaid"},  # PCM (heart failure, a high-risk condition)
             "d": medicare(deceased=True),  # excluded
             "e": {"payer_class": "self_pay", "hospice": True},  # excluded
             "f": {"payer_class": "medicare_advantage"},  # nothing
         },
-        {"a": two, "b": two + ["E119"], "c": ["I10"], "d": two, "e": two, "f": ["R05"]},
+        {"a": two, "b": two + ["E119"], "c": ["I509"], "d": two, "e": two, "f": ["R05"]},
         ledger_status=("skipped", "used", "used", "used", "used", "used", "used", "rejected"),
     )
     summary = summarise(panel, assess_eligibility(panel, AS_OF))
@@ -309,9 +309,10 @@ def test_summary_keys_and_values() -> None:
         "patients_analysed": 4,
     }  # fmt: skip
     assert summary["excluded"] == {"deceased": 1, "hospice": 1}
-    # Analysed: a, b (diabetes, hypertension), c (hypertension): diabetes 2, hypertension 3.
+    # Analysed: a, b (diabetes, hypertension), c (heart failure): diabetes 2, hypertension 2.
     assert summary["conditions"]["diabetes"] == 2
-    assert summary["conditions"]["hypertension"] == 3
+    assert summary["conditions"]["hypertension"] == 2
+    assert summary["conditions"]["heart_failure"] == 1
     assert summary["conditions"]["copd"] == 0
     assert sum(summary["conditions"].values()) == 5
     eligibility = summary["eligibility"]
