@@ -161,8 +161,12 @@ def prefix_matches(codes: pd.Series, prefixes: pd.Series) -> pd.DataFrame:
     keys = prefixes.to_numpy()
     parts = [
         pd.DataFrame({"key": codes.str.slice(0, int(length)).to_numpy(), "code": range(len(codes))})
-        .merge(pd.DataFrame({"key": keys[lengths == length],
-                             "prefix": np.flatnonzero(lengths == length)}), on="key")  # fmt: skip
+        .merge(
+            pd.DataFrame(
+                {"key": keys[lengths == length], "prefix": np.flatnonzero(lengths == length)}
+            ),
+            on="key",
+        )  # fmt: skip
         .drop(columns="key")
         for length in np.unique(lengths)
     ]
@@ -354,13 +358,16 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
     first one's position, transitively. Without links this is `evidence.category`.
     """
     run = first_of_runs(evidence.patient, evidence.category)
-    node_patient, node_category = evidence.patient[run], evidence.category[run]
-    label = node_category.astype(np.int64).copy()
+    label = evidence.category[run].astype(np.int64)
     node_of_entry = np.cumsum(run) - 1
     if len(links) and len(evidence.patient):
         entries = pd.DataFrame(
-            {"patient": evidence.patient, "code": evidence.code, "node": node_of_entry,
-             "category": evidence.category}  # fmt: skip
+            {
+                "patient": evidence.patient,
+                "code": evidence.code,
+                "node": node_of_entry,
+                "category": evidence.category,
+            }  # fmt: skip
         )
         left = links.merge(entries, on=["patient", "code"])
         right = entries.rename(columns={"code": "other", "node": "other_node",
@@ -479,10 +486,10 @@ def lookup_ccir(codes: Iterable[str] | pd.Series) -> pd.DataFrame:
     )
 
 
-def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
-    """CCIR view of coded diagnoses: (broad count per patient position, unknown codes frame).
+def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.Series, pd.DataFrame]:
+    """CCIR view of coded diagnoses: (patient position and 3-character block of each distinct
+    chronic (patient, block), and the unknown codes frame).
 
-    The count is the number of distinct 3-character categories of codes CCIR marks chronic.
     The unknown codes frame has columns `value` (code) and `count` (patients), most frequent
     first, for the data-quality section.
     """
@@ -490,16 +497,27 @@ def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
     chronic = (ccir["indicator"] == CCIR_CHRONIC).to_numpy(dtype=bool, na_value=False)
     block, blocks = pd.factorize(coded.codes.str.slice(0, 3))
     rows = chronic[coded.code]
-    key = np.sort(coded.patient[rows].astype(np.int64) * len(blocks) + block[coded.code[rows]])
-    patient = key[first_of_runs(key)] // max(len(blocks), 1)
-    counts = np.bincount(patient, minlength=len(coded.patients)).astype(np.int64)
+    width = max(len(blocks), 1)
+    key = np.sort(coded.patient[rows].astype(np.int64) * width + block[coded.code[rows]])
+    key = key[first_of_runs(key)]
     unknown = ccir["indicator"].isna().to_numpy()
     patients = np.bincount(coded.code, minlength=len(coded.codes))
     frame = pd.DataFrame(
         {"value": coded.codes[unknown].to_numpy(), "count": patients[unknown].astype(np.int64)}
     ).astype({"value": "str"})
     frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
-    return counts, frame
+    names = pd.Series(np.asarray(blocks, dtype=object)[key % width], dtype="str")
+    return (key // width).astype(np.intp), names, frame
+
+
+def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
+    """CCIR view of coded diagnoses: (broad count per patient position, unknown codes frame).
+
+    The count is the number of distinct 3-character categories of codes CCIR marks chronic;
+    the unknown codes frame is `broad_blocks`'.
+    """
+    patient, _, unknown = broad_blocks(coded)
+    return np.bincount(patient, minlength=len(coded.patients)).astype(np.int64), unknown
 
 
 def broad_classification(diagnoses: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:

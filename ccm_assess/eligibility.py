@@ -22,6 +22,7 @@ Decisions where the spec is silent:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ from ccm_assess.conditions import (
     CodedDiagnoses,
     CodedEvidence,
     arrow_strings,
-    broad_counts,
+    broad_blocks,
     coded_evidence,
     condition_groups,
     display_names,
@@ -54,6 +55,8 @@ INITIATING_VISIT_DAYS = 365
 """A last visit more than this many days before as-of needs a new initiating visit."""
 APCM_TIERS: tuple[str, ...] = ("G0556", "G0557", "G0558")
 LEVELS: tuple[str, ...] = ("strict", "standard", "broad")
+LEVEL_DRIVERS = 3
+"""How many categories the summary names behind each difference between levels."""
 """How strict the list of chronic conditions is (docs/eligibility_rules.md, How strict)."""
 
 NOT_BILLED_REASONS: dict[str, str] = {
@@ -97,6 +100,10 @@ class Eligibility:
     """The panel shows secondary payers, so G0558 (dual eligible) can be told from G0557."""
     conditions_level: str = "standard"
     """Which list of conditions the program counts use (`LEVELS`)."""
+    level_drivers: dict[str, pd.Series] = dataclasses.field(default_factory=dict)
+    """Patients behind the difference between levels: `standard_not_strict` (patients eligible
+    at standard, not strict, per non-CCW-chronic category they have) and `broad_not_standard`
+    (broad-only patients per CCIR-chronic 3-character block), most first."""
     billed_payer_classes: tuple[str, ...] = ("medicare_ffs", "medicare_advantage")
     """Payer classes the model bills (`billed_classes(ma_pays_ccm)`)."""
 
@@ -191,9 +198,7 @@ def assess_eligibility(
     All three eligibility flags are always given.
     """
     if conditions not in LEVELS:
-        raise CcmAssessError(
-            f"--conditions must be one of {', '.join(LEVELS)}, not {conditions!r}"
-        )
+        raise CcmAssessError(f"--conditions must be one of {', '.join(LEVELS)}, not {conditions!r}")
     patients = panel.patients
     index = patients.index
     as_of_ts = pd.Timestamp(as_of)
@@ -213,13 +218,23 @@ def assess_eligibility(
     strict_evidence = evidence.subset(evidence.strict) if evidence.strict is not None else evidence
     strict = _level(strict_evidence, links, len(index))
     names = display_names(catalog)
-    broad_count, ccir_unknown = broad_counts(coded)
-    broad = pd.Series(broad_count, index=index)
+    block_patient, block, ccir_unknown = broad_blocks(coded)
+    broad = pd.Series(np.bincount(block_patient, minlength=len(index)), index=index)
     ccm_by_level = {
         "strict": analysed & (strict.count >= 2),
         "standard": analysed & (standard.count >= 2),
     }
     ccm_by_level["broad"] = ccm_by_level["standard"] | (analysed & (broad >= 2))
+    standard_only = (ccm_by_level["standard"] & ~ccm_by_level["strict"]).to_numpy()
+    broad_only = (ccm_by_level["broad"] & ~ccm_by_level["standard"]).to_numpy()
+    loose = ~evidence.strict if evidence.strict is not None else np.zeros(0, bool)
+    loose &= standard_only[evidence.patient]
+    run = first_of_runs(evidence.patient[loose], evidence.category[loose])
+    category_names = pd.Series(evidence.categories, dtype="str")
+    drivers = {
+        "standard_not_strict": category_names.take(evidence.category[loose][run]).value_counts(),
+        "broad_not_standard": block[broad_only[block_patient]].value_counts(),
+    }
     used = strict if conditions == "strict" else standard
     text = _evidence_text(coded, used.evidence, used.groups, names)
     count = pd.Series(used.count, index=index)
@@ -282,6 +297,7 @@ def assess_eligibility(
         patients=frame,
         evidence=evidence_frame(coded, evidence),
         conditions_level=conditions,
+        level_drivers=drivers,
         display_names=names,
         ccir_unknown=ccir_unknown,
         utilisation_known=has_ip or has_ed,
@@ -324,6 +340,7 @@ def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
     if not eligibility.dual_known:
         apcm["G0558"] = None
     return {
+        "conditions_level": eligibility.conditions_level,
         "panel": {
             "rows_read": len(panel.ledger),
             "rows_used": int(status.get("used", 0)),
@@ -358,5 +375,9 @@ def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
             "ccm_eligible_strict": _count(frame["ccm_eligible_strict"]),
             "ccm_eligible_standard": _count(frame["ccm_eligible_standard"]),
             "broad_ccm_eligible": _count(frame["ccm_eligible_broad"]),
+            **{
+                f"{name}_top": {str(k): int(v) for k, v in counts.head(LEVEL_DRIVERS).items()}
+                for name, counts in eligibility.level_drivers.items()
+            },
         },
     }

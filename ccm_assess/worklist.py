@@ -47,7 +47,8 @@ COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
         None,
         22,
         "CCM: 2 or more chronic conditions. Complex CCM candidate: 3 or more and, in the last "
-        "12 months, 1+ inpatient admission or 2+ ED visits. PCM: exactly 1 chronic condition.",
+        "12 months, 1+ inpatient admission or 2+ ED visits. PCM: exactly 1 chronic condition, of a "
+        "kind the catalog marks high risk (not a risk factor such as high cholesterol alone).",
     ),
     ("Chronic conditions", None, 10, "Number of distinct chronic condition categories found."),
     ("Conditions", None, 40, "The chronic condition categories found."),

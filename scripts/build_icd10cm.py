@@ -46,7 +46,9 @@ def _load():
 
         import simple_icd_10_cm as cm
     except ImportError as error:
-        raise SystemExit('install the script dependency: pip install "simple-icd-10-cm==1.5.0"') from error
+        raise SystemExit(
+            'install the script dependency: pip install "simple-icd-10-cm==1.5.0"'
+        ) from error
     version = importlib.metadata.version("simple-icd-10-cm")
     if version != EXPECTED_VERSION:
         print(f"warning: simple-icd-10-cm {version}, written for {EXPECTED_VERSION}: check the FY")

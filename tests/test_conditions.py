@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from ccm_assess.conditions import (
-    OPTIONAL_COLUMNS,
     CATALOG_COLUMNS,
     CCIR_FILE,
+    OPTIONAL_COLUMNS,
     CatalogError,
     broad_classification,
     catalog_evidence,

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
+from ccm_assess.eligibility import LEVELS, Eligibility, assess_eligibility, summarise
+from ccm_assess.errors import CcmAssessError
 from ccm_assess.panel import PATIENT_COLUMNS, DataQuality, Panel, SourceInfo
 from ccm_assess.payers import PAYER_CLASSES
 
@@ -303,7 +304,8 @@ def test_summary_keys_and_values() -> None:
         ledger_status=("skipped", "used", "used", "used", "used", "used", "used", "rejected"),
     )
     summary = summarise(panel, assess_eligibility(panel, AS_OF))
-    assert list(summary) == ["panel", "excluded", "conditions", "eligibility"]
+    assert list(summary) == ["conditions_level", "panel", "excluded", "conditions", "eligibility"]
+    assert summary["conditions_level"] == "standard"
     assert summary["panel"] == {
         "rows_read": 8, "rows_used": 6, "rows_skipped": 1, "rows_rejected": 1, "patients": 6,
         "patients_analysed": 4,
@@ -378,3 +380,108 @@ def test_billable_follows_the_ma_switch() -> None:
     assert summarise(panel, with_ma)["eligibility"]["ccm_billable"] == 2
     assert summarise(panel, ffs_only)["eligibility"]["ccm_billable"] == 1
     assert summarise(panel, ffs_only)["eligibility"]["ccm_eligible"] == 4
+
+
+def test_one_disease_coded_twice_counts_once_per_excludes1() -> None:
+    # stroke: I69.351 (hemiplegia after cerebral infarction) + G81.91 (hemiplegia): G81 has an
+    #   Excludes1 note naming I69.35- -> stroke_sequelae and paralysis are one condition.
+    # bipolar: F31.4 (bipolar, current episode depressed) + F32.9 (depressive episode): F32
+    #   Excludes1 bipolar disorder (F31.-) -> one condition; with E11.9 it is two.
+    # copd_asthma: J44.9 + J45.909: J45's note on J44 is Excludes2 -> two conditions.
+    panel = make_panel(
+        {"stroke": medicare(), "bipolar": medicare(), "bipolar_dm": medicare(),
+         "copd_asthma": medicare()},
+        {"stroke": ["I69351", "G8191"], "bipolar": ["F314", "F329"],
+         "bipolar_dm": ["F314", "F329", "E119"], "copd_asthma": ["J449", "J45909"]},
+    )  # fmt: skip
+    frame = assess(panel)
+    assert frame["chronic_count"].to_dict() == {
+        "stroke": 1, "bipolar": 1, "bipolar_dm": 2, "copd_asthma": 2,
+    }  # fmt: skip
+    assert frame["ccm_eligible"].to_dict() == {
+        "stroke": False, "bipolar": False, "bipolar_dm": True, "copd_asthma": True,
+    }  # fmt: skip
+    assert frame.loc["stroke", "categories"] == "stroke_sequelae;paralysis"
+    assert frame.loc["stroke", "evidence"] == (
+        "stroke_sequelae: I69.351; "
+        "paralysis: G81.91 (one condition with stroke_sequelae: ICD-10-CM Excludes1)"
+    )
+    assert (
+        "bipolar: F31.4 (one condition with depression: ICD-10-CM Excludes1)"
+        in (frame.loc["bipolar", "evidence"])
+    )
+    # Both single conditions are high risk (stroke late effects, depression): PCM candidates.
+    assert frame.loc[["stroke", "bipolar"], "pcm_candidate"].all()
+
+
+def test_a_category_the_two_codes_share_is_never_joined() -> None:
+    # A made-up Excludes1 pair I13 / I50: I13.0 is hypertension, heart failure and CKD, I50.9
+    # heart failure. Heart failure is in both codes, so nothing is joined: 3 conditions.
+    from ccm_assess.conditions import (
+        coded_evidence,
+        condition_groups,
+        encode_diagnoses,
+        excludes1_links,
+        group_counts,
+    )
+
+    panel = make_panel({"P": medicare()}, {"P": ["I130", "I509"]})
+    coded = encode_diagnoses(panel.diagnoses)
+    pairs = pd.DataFrame({"code_prefix": ["I13"], "excluded_prefix": ["I50"]})
+    links = excludes1_links(coded, pairs)
+    assert len(links) == 1
+    evidence = coded_evidence(coded)
+    groups = condition_groups(evidence, links)
+    assert group_counts(evidence, groups, 1).tolist() == [3]
+
+
+def test_pcm_needs_a_high_risk_single_condition() -> None:
+    # Hyperlipidemia, obesity, anxiety and hypertension alone are risk factors; heart failure
+    # alone is high risk; osteoarthritis alone is not, rheumatoid arthritis alone is.
+    panel = make_panel(
+        {p: medicare() for p in ("lipid", "obese", "anxious", "htn", "hf", "oa", "ra")},
+        {"lipid": ["E785"], "obese": ["E669"], "anxious": ["F411"], "htn": ["I10"],
+         "hf": ["I509"], "oa": ["M1711"], "ra": ["M0579"]},
+    )  # fmt: skip
+    frame = assess(panel)
+    assert (frame["chronic_count"] == 1).all()
+    assert frame.index[frame["pcm_candidate"]].tolist() == ["hf", "ra"]
+
+
+def test_three_levels_strict_standard_broad() -> None:
+    # obese_htn: E66.9 (CCW other list) + I10 -> standard 2, strict 1.
+    # dm_htn: E11.9 + I10 -> 2 at every level.
+    # gerd_vitd: K21.9 + E55.9 (CCIR chronic, not catalogued) -> broad only.
+    # obese_hf: E66.9 + I50.9 -> standard 2; strict 1 (heart failure, high risk: PCM there).
+    panel = make_panel(
+        {p: medicare() for p in ("obese_htn", "dm_htn", "gerd_vitd", "obese_hf")},
+        {"obese_htn": ["E669", "I10"], "dm_htn": ["E119", "I10"], "gerd_vitd": ["K219", "E559"],
+         "obese_hf": ["E669", "I509"]},
+    )  # fmt: skip
+    results = {level: assess_eligibility(panel, AS_OF, conditions=level) for level in LEVELS}
+    standard = results["standard"].patients
+    assert standard["ccm_eligible_strict"].sum() == 1
+    assert standard["ccm_eligible_standard"].sum() == 3
+    assert standard["ccm_eligible_broad"].sum() == 4
+    for result in results.values():  # every level's flags are the same whichever is used
+        for level in LEVELS:
+            assert result.patients[f"ccm_eligible_{level}"].equals(
+                standard[f"ccm_eligible_{level}"]
+            )
+    strict = results["strict"].patients
+    assert strict["ccm_eligible"].to_dict() == {
+        "obese_htn": False, "dm_htn": True, "gerd_vitd": False, "obese_hf": False,
+    }  # fmt: skip
+    assert strict.index[strict["pcm_candidate"]].tolist() == ["obese_hf"]
+    assert strict.loc["obese_hf", "categories"] == "heart_failure"
+    broad = results["broad"].patients
+    assert broad["ccm_eligible"].sum() == 4
+    assert broad.loc["gerd_vitd", "chronic_count"] == 2
+    summary = summarise(panel, results["standard"])["eligibility"]
+    assert (summary["ccm_eligible_strict"], summary["ccm_eligible"], summary["broad_ccm_eligible"]) == (
+        1, 3, 4,
+    )  # fmt: skip
+    assert summary["standard_not_strict_top"] == {"obesity": 2}
+    assert summary["broad_not_standard_top"] == {"E55": 1, "K21": 1}
+    with pytest.raises(CcmAssessError, match="--conditions"):
+        assess_eligibility(panel, AS_OF, conditions="loose")

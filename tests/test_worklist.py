@@ -53,7 +53,7 @@ def practice_panel():
             "F": person("2026-03-03", name="Fay", deceased=True),
             "G": person(None, name="Gus"),
         },
-        {"A": THREE, "B": TWO, "C": TWO, "D": ["I10"], "E": ["R05"], "F": THREE, "G": TWO},
+        {"A": THREE, "B": TWO, "C": TWO, "D": ["I509"], "E": ["R05"], "F": THREE, "G": TWO},
         roles=ALL_ROLES,
     )  # fmt: skip
 
@@ -158,7 +158,7 @@ def test_owner_only_and_atomic(tmp_path: Path) -> None:
 def test_columns_follow_the_panel_roles(tmp_path: Path) -> None:
     panel = make_panel(
         {"A": {"payer_class": "commercial"}, "B": {"payer_class": "unknown"}},
-        {"A": TWO, "B": ["I10"]},
+        {"A": TWO, "B": ["I509"]},
     )
     _, book = write(tmp_path, panel)
     rows = rows_of(book[SHEET])
