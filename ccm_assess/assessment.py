@@ -128,11 +128,13 @@ def assess(
     locality: fees.Locality | str | None = None,
     assumptions: Assumptions | None = None,
     answers: Answers | None = None,
+    conditions: str = "standard",
 ) -> Assessment:
     """Assess a panel: who is eligible, what the program needs and returns, and readiness.
 
     `locality` is a `Locality`, its text (e.g. "TX 99") or None for national rates;
-    `answers` None means the questionnaire was not filled in (every question "not assessed").
+    `answers` None means the questionnaire was not filled in (every question "not assessed");
+    `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`).
     """
     assumptions = assumptions if assumptions is not None else load_assumptions()
     eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=bool(assumptions["ma_pays_ccm"]))

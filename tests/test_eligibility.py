@@ -478,9 +478,8 @@ def test_three_levels_strict_standard_broad() -> None:
     assert broad["ccm_eligible"].sum() == 4
     assert broad.loc["gerd_vitd", "chronic_count"] == 2
     summary = summarise(panel, results["standard"])["eligibility"]
-    assert (summary["ccm_eligible_strict"], summary["ccm_eligible"], summary["broad_ccm_eligible"]) == (
-        1, 3, 4,
-    )  # fmt: skip
+    levels = ("ccm_eligible_strict", "ccm_eligible", "broad_ccm_eligible")
+    assert [summary[key] for key in levels] == [1, 3, 4]
     assert summary["standard_not_strict_top"] == {"obesity": 2}
     assert summary["broad_not_standard_top"] == {"E55": 1, "K21": 1}
     with pytest.raises(CcmAssessError, match="--conditions"):
