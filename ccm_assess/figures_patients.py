@@ -22,6 +22,7 @@ from ccm_assess.charts import (
     base_figure,
     hbar_height,
 )
+from ccm_assess.codes import code_set
 from ccm_assess.model import ScenarioResult
 from ccm_assess.privacy import SUPPRESSED, format_count, is_small, suppress_series, suppressed_keys
 from ccm_assess.questionnaire import questionnaire_definition
@@ -112,6 +113,59 @@ def eligibility_funnel(
     )
     fig.update_yaxes(showline=False, ticks="")
     return fig.update_layout(showlegend=False, margin={"l": 24, "r": 24, "b": 16})
+
+
+LEVEL_LABELS = {
+    "ccm_eligible_strict": "Strict: CMS's chronic conditions list only",
+    "ccm_eligible_standard": "Standard: our catalog (the estimate)",
+    "broad_ccm_eligible": "Broad: any condition AHRQ marks chronic",
+}
+
+
+def _drivers(top: Mapping[str, int], name: Any) -> str:
+    """`obesity (141), anxiety (110)` with small counts shown as <11."""
+    return ", ".join(f"{name(key)} ({format_count(n if not is_small(n) else SUPPRESSED)})"
+                     for key, n in top.items())  # fmt: skip
+
+
+def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> go.Figure:
+    """CCM-eligible patients at the strict, standard and broad levels, and what the two
+    differences are made of (summary.json `eligibility`; `names`: category display names)."""
+    counts = pd.Series(
+        {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=float
+    )
+    lengths, text = _suppressed_bars(counts, total_shown=True)
+    titles = code_set()["title"]
+    loose = _drivers(
+        eligibility.get("standard_not_strict_top") or {}, lambda k: names.get(k, k).lower()
+    )
+    broad = _drivers(
+        eligibility.get("broad_not_standard_top") or {},
+        lambda k: f"{titles.get(k) or k} {k}",
+    )
+    notes = [
+        f"Standard counts more than strict mostly through {loose}" if loose else "",
+        f"broad adds mostly {broad}" if broad else "",
+    ]
+    fig = base_figure(
+        f"{text[0]} to {text[2]} patients qualify for CCM, depending on which conditions "
+        f"count; the estimate is {text[1]}",
+        "; ".join(n for n in notes if n) or None,
+        height=hbar_height(3),
+    )
+    fig.add_bar(
+        x=lengths,
+        y=_names(counts.index),
+        orientation="h",
+        marker_color=[NEUTRAL["rule"], ACCENT, NEUTRAL["rule"]],
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+    fig.update_yaxes(autorange="reversed", showgrid=False, ticks="")
+    fig.update_xaxes(showgrid=True, showline=False, title_text="Patients", rangemode="tozero")
+    return fig.update_layout(showlegend=False, margin={"r": 56})
 
 
 def conditions_prevalence(

@@ -535,3 +535,30 @@ def test_fte_text_never_shows_a_small_need_as_zero():
     assert report_html.fte_text(0.045) == "under 0.1"
     assert report_html.fte_text(0.0) == "0.0"
     assert report_html.fte_text(1.96) == "2.0"
+
+
+def test_range_of_levels_names_what_makes_the_difference():
+    eligibility = {
+        "ccm_eligible_strict": 1136,
+        "ccm_eligible_standard": 1359,
+        "broad_ccm_eligible": 1634,
+        "standard_not_strict_top": {
+            "obesity": 141,
+            "anxiety": 110,
+            "peripheral_vascular_disease": 7,
+        },
+        "broad_not_standard_top": {"K21": 95},
+    }
+    fig = figures_patients.eligibility_range(
+        eligibility, {"obesity": "Obesity", "anxiety": "Anxiety disorder"}
+    )
+    assert _title(fig) == (
+        "1,136 to 1,634 patients qualify for CCM, depending on which conditions count; "
+        "the estimate is 1,359"
+    )
+    assert fig.layout.title.subtitle.text == (
+        "Standard counts more than strict mostly through obesity (141), anxiety disorder (110), "
+        "peripheral_vascular_disease (&lt;11); broad adds mostly Gastro-esophageal reflux disease "
+        "K21 (95)"
+    )
+    assert list(fig.data[0].x) == [1136, 1359, 1634]
