@@ -17,7 +17,7 @@ MANIFEST: dict[str, dict[str, str]] = {
         "holds": "chronic condition catalog: category id, display name, ICD-10-CM prefix (one "
         "row per prefix), carve-out prefixes, CCW list (ccw_chronic / ccw_other / ours), how "
         "the prefix differs from the CCW definition, PCM high risk (yes/no) with its reason, "
-        "source; 47 categories, 146 prefixes",
+        "source; 49 categories, 220 prefixes",
         "source": "spec eligibility.md table; CMS Chronic Conditions Data Warehouse (CCW) 30 "
         "Chronic Conditions and Other Chronic or Potentially Disabling Conditions (category "
         "names); CMS MLN909188 CCM booklet examples; curated, acute events left out",
@@ -41,7 +41,7 @@ MANIFEST: dict[str, dict[str, str]] = {
     },
     "excludes1_pairs.csv": {
         "holds": "code_prefix,excluded_prefix,note_on,note: the ICD-10-CM Excludes1 notes "
-        "between codes of two catalog categories (40 pairs); such codes count as one condition",
+        "between codes of two catalog categories (89 pairs); such codes count as one condition",
         "source": "Excludes1 notes of the CMS/NCHS ICD-10-CM FY2026 tabular (April 2026) as "
         "read by simple-icd-10-cm 1.5.0; derived by scripts/build_icd10cm.py",
         "version": "FY2026; rebuild when the catalog changes",

@@ -37,7 +37,7 @@ CODES_FILE = "icd10cm_fy2026_codes.csv.gz"
 PAIRS_FILE = "excludes1_pairs.csv"
 EXPECTED_VERSION = "1.5.0"
 _CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
-REFERENCE = re.compile(rf"({_CODE})(\.?-)?(?:\s*-\s*({_CODE}))?")
+REFERENCE = re.compile(rf"({_CODE})(\.?-(?![A-Z0-9]))?(?:\s*-\s*({_CODE}))?")
 """A code in a note: `F31.-`, `I69.35-`, `A18.32` or a range `F30-F39`."""
 
 
