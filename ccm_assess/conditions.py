@@ -152,26 +152,36 @@ def _distinct(codes: Iterable[str] | pd.Series) -> pd.Series:
     return pd.Series(series.dropna().astype("str").unique(), dtype="str")
 
 
+def spread_runs(repeat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For items repeated `repeat[i]` times: (item of each copy, copy number within the item)."""
+    item = np.repeat(np.arange(len(repeat)), repeat)
+    offset = np.arange(len(item)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    return item, offset
+
+
 def prefix_matches(codes: pd.Series, prefixes: pd.Series) -> pd.DataFrame:
     """Every (`code`, `prefix`) position pair where `codes[code]` starts with `prefixes[prefix]`.
 
-    Both are str Series; each prefix length is one hash merge of the codes' leading characters.
+    Both are str Series; per prefix length, one hash lookup of the codes' leading characters.
     """
     lengths = prefixes.str.len().to_numpy()
-    keys = prefixes.to_numpy()
-    parts = [
-        pd.DataFrame({"key": codes.str.slice(0, int(length)).to_numpy(), "code": range(len(codes))})
-        .merge(
-            pd.DataFrame(
-                {"key": keys[lengths == length], "prefix": np.flatnonzero(lengths == length)}
-            ),
-            on="key",
-        )  # fmt: skip
-        .drop(columns="key")
-        for length in np.unique(lengths)
-    ]
-    empty = pd.DataFrame({"code": pd.Series(dtype="int64"), "prefix": pd.Series(dtype="int64")})
-    return pd.concat([empty, *parts], ignore_index=True)
+    found_code, found_prefix = [], []
+    for length in np.unique(lengths):
+        rows = np.flatnonzero(lengths == length)
+        keys, key_of_row = np.unique(prefixes.to_numpy()[rows].astype(str), return_inverse=True)
+        key = pd.Index(keys).get_indexer(codes.str.slice(0, int(length)))
+        hit = np.flatnonzero(key >= 0)
+        per_key = np.bincount(key_of_row, minlength=len(keys))
+        rows_by_key = rows[np.argsort(key_of_row, kind="stable")]
+        item, offset = spread_runs(per_key[key[hit]])
+        found_code.append(hit[item])
+        found_prefix.append(rows_by_key[(np.cumsum(per_key) - per_key)[key[hit]][item] + offset])
+    return pd.DataFrame(
+        {
+            "code": np.concatenate([np.zeros(0, np.intp), *found_code]),
+            "prefix": np.concatenate([np.zeros(0, np.intp), *found_prefix]),
+        }
+    )
 
 
 def classify_codes(
@@ -306,9 +316,7 @@ def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -
     pair_high = pairs["high_risk"].to_numpy(dtype=bool)[order]
     per_code = np.bincount(pair_code, minlength=len(coded.codes))
     first = np.cumsum(per_code) - per_code
-    repeat = per_code[coded.code]
-    row = np.repeat(np.arange(len(coded.code)), repeat)
-    offset = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    row, offset = spread_runs(per_code[coded.code])
     code = coded.code[row]
     pair = first[code] + offset
     category = pair_category[pair].astype(np.intp)
@@ -341,13 +349,23 @@ def excludes1_links(coded: CodedDiagnoses, pairs: pd.DataFrame | None = None) ->
     `load_excludes1()`). Only the distinct codes are matched against the pairs' prefixes.
     """
     pairs = load_excludes1() if pairs is None else pairs
+    width = max(len(pairs), 1)
     sides = []
-    for column, name in (("code_prefix", "code"), ("excluded_prefix", "other")):
+    for column in ("code_prefix", "excluded_prefix"):
         hits = prefix_matches(coded.codes, pairs[column].reset_index(drop=True))
-        has = np.isin(coded.code, hits["code"].to_numpy())
-        held = pd.DataFrame({"patient": coded.patient[has], name: coded.code[has]})
-        sides.append(held.merge(hits.rename(columns={"code": name, "prefix": "pair"}), on=name))
-    return sides[0].merge(sides[1], on=["patient", "pair"])[["patient", "code", "other", "pair"]]
+        hits = hits.sort_values("code", kind="stable")
+        per_code = np.bincount(hits["code"].to_numpy(), minlength=len(coded.codes))
+        first = np.cumsum(per_code) - per_code
+        entry, offset = spread_runs(per_code[coded.code])
+        pair = hits["prefix"].to_numpy()[first[coded.code[entry]] + offset]
+        key = coded.patient[entry].astype(np.int64) * width + pair
+        sides.append(pd.DataFrame({"key": key, "code": coded.code[entry]}))
+    links = sides[0].merge(sides[1].rename(columns={"code": "other"}), on="key")
+    key = links["key"].to_numpy()
+    return pd.DataFrame(
+        {"patient": key // width, "code": links["code"].to_numpy(),
+         "other": links["other"].to_numpy(), "pair": key % width}  # fmt: skip
+    )
 
 
 def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray:
@@ -360,36 +378,35 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
     run = first_of_runs(evidence.patient, evidence.category)
     label = evidence.category[run].astype(np.int64)
     node_of_entry = np.cumsum(run) - 1
-    if len(links) and len(evidence.patient):
-        entries = pd.DataFrame(
-            {
-                "patient": evidence.patient,
-                "code": evidence.code,
-                "node": node_of_entry,
-                "category": evidence.category,
-            }  # fmt: skip
-        )
-        left = links.merge(entries, on=["patient", "code"])
-        right = entries.rename(columns={"code": "other", "node": "other_node",
-                                        "category": "other_category"})  # fmt: skip
-        edges = left.merge(right, on=["patient", "other"])
-        edges = edges[edges["category"] != edges["other_category"]]
-        own = entries[["patient", "code", "category"]]
-        for side, code, category in (("a", "other", "category"), ("b", "code", "other_category")):
-            shared = edges.merge(
-                own.rename(columns={"code": code, "category": category}).assign(**{side: True}),
-                on=["patient", code, category],
-                how="left",
-            )[side].notna()
-            edges = edges[~shared.to_numpy()]
-        a, b = edges["node"].to_numpy(), edges["other_node"].to_numpy()
-        changed = len(a) > 0
-        while changed:
-            low = np.minimum(label[a], label[b])
-            before = label.copy()
-            np.minimum.at(label, a, low)
-            np.minimum.at(label, b, low)
-            changed = bool((label != before).any())
+    linked = np.isin(evidence.patient, links["patient"].to_numpy())
+    if not linked.any():
+        return label[node_of_entry].astype(np.intp)
+    n_codes = int(max(evidence.code.max(), links[["code", "other"]].to_numpy().max())) + 1
+    n_categories = max(len(evidence.categories), 1)
+    patient, code = evidence.patient[linked].astype(np.int64), evidence.code[linked]
+    category, node = evidence.category[linked], node_of_entry[linked]
+    held = pd.Series(node, index=patient * n_codes + code)  # (patient, code) -> nodes
+    has_category = np.unique((patient * n_codes + code) * n_categories + category)
+    left = links["patient"].to_numpy() * n_codes + links["code"].to_numpy()
+    right = links["patient"].to_numpy() * n_codes + links["other"].to_numpy()
+    ends = pd.DataFrame({"a": left, "b": right}).merge(
+        held.rename("node_a").rename_axis("a").reset_index(), on="a"
+    ).merge(held.rename("node_b").rename_axis("b").reset_index(), on="b")
+    node_category = np.empty(len(label), dtype=np.int64)
+    node_category[node_of_entry] = evidence.category
+    cat_a = node_category[ends["node_a"].to_numpy()]
+    cat_b = node_category[ends["node_b"].to_numpy()]
+    a_code, b_code = ends["a"].to_numpy(), ends["b"].to_numpy()
+    keep = (cat_a != cat_b) & ~np.isin(b_code * n_categories + cat_a, has_category)
+    keep &= ~np.isin(a_code * n_categories + cat_b, has_category)
+    a, b = ends["node_a"].to_numpy()[keep], ends["node_b"].to_numpy()[keep]
+    changed = len(a) > 0
+    while changed:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        changed = bool((label != before).any())
     return label[node_of_entry].astype(np.intp)
 
 
@@ -486,9 +503,9 @@ def lookup_ccir(codes: Iterable[str] | pd.Series) -> pd.DataFrame:
     )
 
 
-def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.Series, pd.DataFrame]:
-    """CCIR view of coded diagnoses: (patient position and 3-character block of each distinct
-    chronic (patient, block), and the unknown codes frame).
+def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.DataFrame]:
+    """CCIR view of coded diagnoses: (patient position and block position of each distinct
+    chronic (patient, 3-character block), the blocks, and the unknown codes frame).
 
     The unknown codes frame has columns `value` (code) and `count` (patients), most frequent
     first, for the data-quality section.
@@ -506,8 +523,7 @@ def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.Series, pd.DataF
         {"value": coded.codes[unknown].to_numpy(), "count": patients[unknown].astype(np.int64)}
     ).astype({"value": "str"})
     frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
-    names = pd.Series(np.asarray(blocks, dtype=object)[key % width], dtype="str")
-    return (key // width).astype(np.intp), names, frame
+    return (key // width).astype(np.intp), (key % width).astype(np.intp), pd.Index(blocks), frame
 
 
 def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
@@ -516,7 +532,7 @@ def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
     The count is the number of distinct 3-character categories of codes CCIR marks chronic;
     the unknown codes frame is `broad_blocks`'.
     """
-    patient, _, unknown = broad_blocks(coded)
+    patient, _, _, unknown = broad_blocks(coded)
     return np.bincount(patient, minlength=len(coded.patients)).astype(np.int64), unknown
 
 

@@ -218,7 +218,7 @@ def assess_eligibility(
     strict_evidence = evidence.subset(evidence.strict) if evidence.strict is not None else evidence
     strict = _level(strict_evidence, links, len(index))
     names = display_names(catalog)
-    block_patient, block, ccir_unknown = broad_blocks(coded)
+    block_patient, block, blocks, ccir_unknown = broad_blocks(coded)
     broad = pd.Series(np.bincount(block_patient, minlength=len(index)), index=index)
     ccm_by_level = {
         "strict": analysed & (strict.count >= 2),
@@ -230,10 +230,14 @@ def assess_eligibility(
     loose = ~evidence.strict if evidence.strict is not None else np.zeros(0, bool)
     loose &= standard_only[evidence.patient]
     run = first_of_runs(evidence.patient[loose], evidence.category[loose])
-    category_names = pd.Series(evidence.categories, dtype="str")
     drivers = {
-        "standard_not_strict": category_names.take(evidence.category[loose][run]).value_counts(),
-        "broad_not_standard": block[broad_only[block_patient]].value_counts(),
+        name: pd.Series(np.bincount(values, minlength=len(labels)), index=labels)
+        .loc[lambda counts: counts > 0]
+        .sort_values(ascending=False, kind="stable")
+        for name, values, labels in (
+            ("standard_not_strict", evidence.category[loose][run], list(evidence.categories)),
+            ("broad_not_standard", block[broad_only[block_patient]], list(blocks)),
+        )
     }
     used = strict if conditions == "strict" else standard
     text = _evidence_text(coded, used.evidence, used.groups, names)

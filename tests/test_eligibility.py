@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ccm_assess.eligibility import LEVELS, Eligibility, assess_eligibility, summarise
 from ccm_assess.errors import CcmAssessError
@@ -484,3 +486,34 @@ def test_three_levels_strict_standard_broad() -> None:
     assert summary["broad_not_standard_top"] == {"E55": 1, "K21": 1}
     with pytest.raises(CcmAssessError, match="--conditions"):
         assess_eligibility(panel, AS_OF, conditions="loose")
+
+
+POOL = ["E119", "I10", "I509", "J449", "J45909", "E669", "F411", "I739", "E785", "I69351",
+        "G8191", "F314", "F329", "K219", "E559", "F17210", "I130", "C250", "R05"]  # fmt: skip
+CLASSES = ["medicare_ffs", "medicare_advantage", "medicaid", "commercial", "unknown"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    people=st.lists(
+        st.tuples(st.sampled_from(CLASSES), st.lists(st.sampled_from(POOL), max_size=5)),
+        min_size=1,
+        max_size=12,
+    ),
+    ma_pays=st.booleans(),
+)
+def test_levels_nest_and_billable_is_within_eligible(people, ma_pays) -> None:
+    panel = make_panel(
+        {f"p{i}": {"payer_class": payer} for i, (payer, _) in enumerate(people)},
+        {f"p{i}": codes for i, (_, codes) in enumerate(people)},
+    )
+    result = assess_eligibility(panel, AS_OF, ma_pays_ccm=ma_pays)
+    frame = result.patients
+    strict, standard, broad = (frame[f"ccm_eligible_{level}"] for level in LEVELS)
+    assert (~strict | standard).all() and (~standard | broad).all()
+    assert (frame["chronic_count_strict"] <= frame["chronic_count_standard"]).all()
+    assert (~frame["ccm_billable"] | frame["ccm_eligible"]).all()
+    assert not (frame["pcm_candidate"] & frame["ccm_eligible"]).any()
+    counts = summarise(panel, result)["eligibility"]
+    assert counts["ccm_eligible_strict"] <= counts["ccm_eligible"] <= counts["broad_ccm_eligible"]
+    assert counts["ccm_billable"] <= counts["ccm_eligible"]
