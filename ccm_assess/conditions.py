@@ -363,8 +363,12 @@ def excludes1_links(coded: CodedDiagnoses, pairs: pd.DataFrame | None = None) ->
     links = sides[0].merge(sides[1].rename(columns={"code": "other"}), on="key")
     key = links["key"].to_numpy()
     return pd.DataFrame(
-        {"patient": key // width, "code": links["code"].to_numpy(),
-         "other": links["other"].to_numpy(), "pair": key % width}  # fmt: skip
+        {
+            "patient": key // width,
+            "code": links["code"].to_numpy(),
+            "other": links["other"].to_numpy(),
+            "pair": key % width,
+        }  # fmt: skip
     )
 
 
@@ -389,9 +393,11 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
     has_category = np.unique((patient * n_codes + code) * n_categories + category)
     left = links["patient"].to_numpy() * n_codes + links["code"].to_numpy()
     right = links["patient"].to_numpy() * n_codes + links["other"].to_numpy()
-    ends = pd.DataFrame({"a": left, "b": right}).merge(
-        held.rename("node_a").rename_axis("a").reset_index(), on="a"
-    ).merge(held.rename("node_b").rename_axis("b").reset_index(), on="b")
+    ends = (
+        pd.DataFrame({"a": left, "b": right})
+        .merge(held.rename("node_a").rename_axis("a").reset_index(), on="a")
+        .merge(held.rename("node_b").rename_axis("b").reset_index(), on="b")
+    )
     node_category = np.empty(len(label), dtype=np.int64)
     node_category[node_of_entry] = evidence.category
     cat_a = node_category[ends["node_a"].to_numpy()]

@@ -147,7 +147,7 @@ def _patient_lines(assessment: Assessment) -> list[tuple[str, Any, str | None]]:
         ),
         ("CCM eligible (2+ chronic conditions)", shown_count(counts["ccm_eligible"]), COUNT),
         ("Complex CCM candidates", shown_count(counts["complex_ccm_candidates"]), COUNT),
-        ("PCM candidates (1 chronic condition)", shown_count(counts["pcm_candidates"]), COUNT),
+        ("PCM candidates (1 high-risk condition)", shown_count(counts["pcm_candidates"]), COUNT),
         *((f"APCM {tier} candidates", value, COUNT) for tier, value in tiers.items()),
         (
             "CCM eligible, needing an initiating visit",
