@@ -39,7 +39,7 @@ PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "diabetes": (("diabetes",), ("DIAB_UNCX", "DIAB_CX")),
     "hypertension": (("hypertension",), ("HTN_UNCX", "HTN_CX")),
     "heart failure": (("heart_failure",), ("HF",)),
-    "chronic lung (COPD, asthma)": (("copd", "asthma"), ("LUNG_CHRONIC",)),
+    "chronic lung": (("copd", "asthma", "other_chronic_lung"), ("LUNG_CHRONIC",)),
     "kidney disease": (("chronic_kidney_disease",), ("RENLFL_MOD", "RENLFL_SEV")),
     "depression": (("depression",), ("DEPRESS",)),
     "dementia": (("dementia",), ("DEMENTIA",)),
