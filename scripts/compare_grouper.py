@@ -63,6 +63,7 @@ PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "prostate_cancer",
             "endometrial_cancer",
             "urologic_cancer",
+            "other_cancer",
         ),
         ("CANCER_SOLID", "CANCER_METS"),
     ),  # fmt: skip
