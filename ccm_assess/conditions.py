@@ -25,6 +25,13 @@ Catalog decisions where the sources leave room (each also stated in the row's `s
   vision impairment. All of these still count in the CCIR broad bound where CCIR marks them.
 - Cancers count as malignant neoplasm codes only (not in situ D0x, not history Z85).
 
+Review columns (docs/eligibility_rules.md): each prefix says which CMS CCW list it is on
+(`ccw_list`: the strict level keeps `ccw_chronic` only), how it differs from the CCW definition
+(`beyond_ccw`), and whether a single condition of this kind is PCM high risk (`pcm_high_risk`,
+with `pcm_source`). ICD-10-CM Excludes1 pairs (`data/excludes1_pairs.csv`, derived from the
+FY2026 tabular by `scripts/build_icd10cm.py`) join two categories a patient's codes place when
+the tabular says the codes never describe two conditions (`condition_groups`).
+
 CCIR has three outcomes, kept apart: 1 chronic, 0 not chronic, 9 no determination, plus
 "unknown" for codes it does not list (newer than v2023.1). An unknown code takes the value of its
 nearest ancestor (the code itself as a header, then its parents down to 3 characters) whose own

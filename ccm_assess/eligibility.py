@@ -18,6 +18,12 @@ Decisions where the spec is silent:
   the panel shows no secondary payer at all, QMB status is unknown: patients with 2+ conditions
   get G0557 (the tier they certainly qualify for) and the G0558 count is null.
 - Excluded patients (deceased, hospice) keep their condition counts but are in no program.
+- Levels (docs/eligibility_rules.md): at `broad`, a patient's count is the larger of the
+  catalog count and the CCIR count, so PCM there needs a single high-risk catalog condition and
+  no second CCIR category. Excludes1 joins apply to the catalog levels, not to CCIR blocks.
+- PCM: one condition (after Excludes1 joins) placed by a prefix marked high risk.
+- Billable: CCM eligible and primary payer class billed (`billed_classes`); unknown payers are
+  never billed, and the worklist says why.
 """
 
 from __future__ import annotations

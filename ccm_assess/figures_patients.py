@@ -134,7 +134,7 @@ def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) 
     counts = pd.Series(
         {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=float
     )
-    lengths, text = _suppressed_bars(counts, total_shown=True)
+    _, text = _suppressed_bars(counts, total_shown=True)
     titles = code_set()["title"]
     loose = _drivers(
         eligibility.get("standard_not_strict_top") or {}, lambda k: names.get(k, k).lower()
@@ -153,19 +153,8 @@ def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) 
         "; ".join(n for n in notes if n) or None,
         height=hbar_height(3),
     )
-    fig.add_bar(
-        x=lengths,
-        y=_names(counts.index),
-        orientation="h",
-        marker_color=[NEUTRAL["rule"], ACCENT, NEUTRAL["rule"]],
-        text=text,
-        textposition="outside",
-        cliponaxis=False,
-        hovertemplate="%{y}: %{text}<extra></extra>",
-    )
-    fig.update_yaxes(autorange="reversed", showgrid=False, ticks="")
-    fig.update_xaxes(showgrid=True, showline=False, title_text="Patients", rangemode="tozero")
-    return fig.update_layout(showlegend=False, margin={"r": 56})
+    colours = [NEUTRAL["rule"], ACCENT, NEUTRAL["rule"]]
+    return _count_bars(fig, _names(counts.index), counts, colours, total_shown=True)
 
 
 def conditions_prevalence(
