@@ -128,29 +128,39 @@ def _drivers(top: Mapping[str, int], name: Any) -> str:
                      for key, n in top.items())  # fmt: skip
 
 
-def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> go.Figure:
-    """CCM-eligible patients at the strict, standard and broad levels, and what the two
-    differences are made of (summary.json `eligibility`; `names`: category display names)."""
-    counts = pd.Series(
-        {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=float
-    )
-    _, text = _suppressed_bars(counts, total_shown=True)
+def _level_notes(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
     titles = code_set()["title"]
     loose = _drivers(
         eligibility.get("standard_not_strict_top") or {}, lambda k: names.get(k, k).lower()
     )
     broad = _drivers(
         eligibility.get("broad_not_standard_top") or {},
-        lambda k: f"{titles.get(k) or k} {k}",
+        lambda k: f"{titles.get(k) or k} ({k})",
     )
-    notes = [
-        f"Standard counts more than strict mostly through {loose}" if loose else "",
-        f"broad adds mostly {broad}" if broad else "",
-    ]
+    return [
+        f"The estimate counts more patients than the strict list mostly through {loose}"
+        if loose else "",
+        f"the broad bound adds mostly {broad}" if broad else "",
+    ]  # fmt: skip
+
+
+def eligibility_range_text(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """One sentence: the categories that make most of each difference between the levels."""
+    notes = [n for n in _level_notes(eligibility, names) if n]
+    return ("; ".join(notes) + ".") if notes else ""
+
+
+def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> go.Figure:
+    """CCM-eligible patients at the strict, standard and broad levels (summary.json
+    `eligibility`; `names`: category display names); `eligibility_range_text` says why."""
+    counts = pd.Series(
+        {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=float
+    )
+    _, text = _suppressed_bars(counts, total_shown=True)
     fig = base_figure(
         f"{text[0]} to {text[2]} patients qualify for CCM, depending on which conditions "
         f"count; the estimate is {text[1]}",
-        "; ".join(n for n in notes if n) or None,
+        "Patients with 2 or more chronic conditions under each list; the estimate is darker",
         height=hbar_height(3),
     )
     colours = [NEUTRAL["rule"], ACCENT, NEUTRAL["rule"]]

@@ -558,9 +558,11 @@ def test_range_of_levels_names_what_makes_the_difference():
         "1,136 to 1,634 patients qualify for CCM, depending on which conditions count; "
         "the estimate is 1,359"
     )
-    assert fig.layout.title.subtitle.text == (
-        "Standard counts more than strict mostly through obesity (141), anxiety disorder (110), "
-        "peripheral_vascular_disease (&lt;11); broad adds mostly Gastro-esophageal reflux disease "
-        "K21 (95)"
+    assert figures_patients.eligibility_range_text(
+        eligibility, {"obesity": "Obesity", "anxiety": "Anxiety disorder"}
+    ) == (
+        "The estimate counts more patients than the strict list mostly through obesity (141), "
+        "anxiety disorder (110), peripheral_vascular_disease (<11); the broad bound adds mostly "
+        "Gastro-esophageal reflux disease (K21) (95)."
     )
     assert list(fig.data[0].x) == [1136, 1359, 1634]
