@@ -135,7 +135,7 @@ def _level_notes(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> li
     )
     broad = _drivers(
         eligibility.get("broad_not_standard_top") or {},
-        lambda k: f"{titles.get(k) or k} ({k})",
+        lambda k: f"{titles.get(k) or k} {k}",
     )
     return [
         f"The estimate counts more patients than the strict list mostly through {loose}"

@@ -563,6 +563,6 @@ def test_range_of_levels_names_what_makes_the_difference():
     ) == (
         "The estimate counts more patients than the strict list mostly through obesity (141), "
         "anxiety disorder (110), peripheral_vascular_disease (<11); the broad bound adds mostly "
-        "Gastro-esophageal reflux disease (K21) (95)."
+        "Gastro-esophageal reflux disease K21 (95)."
     )
     assert list(fig.data[0].x) == [1136, 1359, 1634]
