@@ -142,7 +142,7 @@ def _patient_lines(assessment: Assessment) -> list[tuple[str, Any, str | None]]:
         ("Patients analysed (not deceased or in hospice)", panel["patients_analysed"], COUNT),
         (
             "CCM billable (eligible, with a payer the model bills)",
-            shown_count(counts["ccm_billable"]),
+            shown_pool(counts["ccm_eligible_by_payer"], billable_classes(assessment)),
             COUNT,
         ),
         ("CCM eligible (2+ chronic conditions)", shown_count(counts["ccm_eligible"]), COUNT),

@@ -517,3 +517,21 @@ def test_levels_nest_and_billable_is_within_eligible(people, ma_pays) -> None:
     counts = summarise(panel, result)["eligibility"]
     assert counts["ccm_eligible_strict"] <= counts["ccm_eligible"] <= counts["broad_ccm_eligible"]
     assert counts["ccm_billable"] <= counts["ccm_eligible"]
+
+
+def test_totals_that_would_reveal_a_hidden_count_are_hidden_too() -> None:
+    from ccm_assess.privacy import suppressed_summary
+
+    by_payer = dict.fromkeys(PAYER_CLASSES, 0) | {"medicare_ffs": 40, "medicare_advantage": 5,
+                                                  "commercial": 30}  # fmt: skip
+    eligibility = {
+        "ccm_billable": 45, "ccm_eligible": 75, "ccm_eligible_by_payer": by_payer,
+        "ccm_eligible_strict": 70, "ccm_eligible_standard": 75, "broad_ccm_eligible": 90,
+    }  # fmt: skip
+    summary = {"excluded": {}, "conditions": {}, "eligibility": eligibility}
+    shown = suppressed_summary(summary)["eligibility"]
+    # MA 5 is hidden (and commercial 30 with it, the complementary cell); FFS 40 is shown, so
+    # billable 45 would give MA away: hidden. Strict is 5 below standard: hidden. Broad +15: kept.
+    assert shown["ccm_eligible_by_payer"]["medicare_advantage"] is None
+    assert shown["ccm_billable"] is None and shown["ccm_eligible_strict"] is None
+    assert shown["broad_ccm_eligible"] == 90 and shown["ccm_eligible"] == 75
