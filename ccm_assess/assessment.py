@@ -211,6 +211,8 @@ def assess(
         horizon_months=int(assumptions["horizon_months"]),
         productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR
         * float(assumptions["productive_share"]),
+        hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
+        - in_house.practitioner_hours_per_week,
     )
     decision = economics.decision(recommendation.choice)
     recommendation = with_decision(recommendation, decision)

@@ -650,7 +650,11 @@ class ScenarioResult:
 
     def band(self, metric: str) -> tuple[float | None, float | None]:
         """The Monte Carlo 10th and 90th percentiles of `metric` (None when not simulated)."""
-        return self.uncertainty.get(f"p10_{metric}"), self.uncertainty.get(f"p90_{metric}")
+        low, high = f"p10_{metric}", f"p90_{metric}"
+        return (
+            self.uncertainty.get(low, getattr(self, low, None)),
+            self.uncertainty.get(high, getattr(self, high, None)),
+        )
 
     def metrics(self) -> dict[str, Any]:
         """The scenario entry of summary.json (plain numbers, USD rounded to cents)."""

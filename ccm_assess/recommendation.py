@@ -296,14 +296,20 @@ def recommend(
     *,
     productive_hours_per_fte: float = PRODUCTIVE_HOURS_PER_FTE,
     horizon_months: int = 36,
+    hours_needed_per_week: float | None = None,
 ) -> Recommendation:
     """Choose in-house, managed or hybrid by `RULES` from the readiness answers, each model's
     metrics (summary.json scenario names; money in USD over `horizon_months`) and the
-    steady-state FTEs the panel needs."""
+    steady-state FTEs the panel needs (or, better, `hours_needed_per_week` from the model's
+    monthly hours series: the in-house staff hours besides the billing practitioner's)."""
     missing = [f"{m}.{k}" for m in MODELS for k in METRICS if k not in scenarios.get(m, {})]
     if missing:
         raise ValueError(f"recommend() needs scenario metrics {', '.join(missing)}")
-    needed = hours_per_week(ftes_needed, productive_hours_per_fte)
+    if hours_needed_per_week is None:
+        needed = hours_per_week(ftes_needed, productive_hours_per_fte)
+    else:  # the model's own monthly hours series; FTEs shown at the productive share in use
+        needed = hours_needed_per_week
+        ftes_needed = needed * 52 / productive_hours_per_fte
     available = readiness.dedicated_hours_per_week
     net = {m: central(scenarios[m], "horizon_net") or 0.0 for m in MODELS}
     facts = Facts(
@@ -326,8 +332,9 @@ def recommend(
         else f"is {available:.0f} hours a week ({facts.coverage:.0%} of the need)"
     )
     reasons = [
-        f"At steady state your eligible patients need about {needed:.0f} clinical staff hours a "
-        f"week ({ftes_needed:.1f} full-time staff); the time you can set aside {have}.",
+        f"Run in-house, your eligible patients need about {needed:.0f} staff hours a week in the "
+        f"final year ({ftes_needed:.1f} full-time staff: care, enrolment and the program owner; "
+        f"the billing practitioner's time comes on top); the time you can set aside {have}.",
         f"Ownership scores {_score(readiness, 'ownership')}, documentation "
         f"{_score(readiness, 'documentation')} and the monthly workflow "
         f"{_score(readiness, 'monthly_workflow')}: the day-to-day running of the program is "

@@ -50,6 +50,7 @@ class RunOptions:
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
+    setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         locality=locality,
         assumptions=assumptions,
         answers=answers,
+        setting=options.setting,
     )
 
 
@@ -109,6 +111,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": options.prepared_by,
+        "setting": options.setting,
     }
 
 
