@@ -31,8 +31,11 @@ from ccm_assess.decision import Decision, decide
 from ccm_assess.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 
 SCHEMA_VERSION = 2
-SETTINGS = {"office": "non_facility", "facility": "facility"}
-"""--setting: office (non-facility) rates, or facility rates for hospital-based clinics."""
+SETTINGS = {"office": "non_facility", "facility": "facility", "rhc_fqhc": "non_facility"}
+"""--setting: office (non-facility) rates; facility rates for hospital-based clinics; rhc_fqhc:
+rural health clinics and FQHCs, paid for care management at the national non-facility PFS
+amount (no locality adjustment) outside their all-inclusive rate, coinsurance applying
+(42 CFR 405.2464(c); G0511 not payable from 1 Oct 2025: docs/honest_numbers.md)."""
 MONTE_CARLO_DRAWS = 500
 
 
@@ -187,11 +190,12 @@ def assess(
 
     `locality` is a `Locality`, its text (e.g. "TX 99") or None for national rates;
     `answers` None means the questionnaire was not filled in (every question "not assessed");
-    `setting` office (non-facility rates) or facility (hospital-based clinics).
+    `setting` office (non-facility rates), facility (hospital-based clinics) or rhc_fqhc
+    (national non-facility rates, see `SETTINGS`).
     """
     eligibility = assess_eligibility(panel, as_of)
     counts = summarise(panel, eligibility)
-    rate_table = fees.rate_table(year, locality)
+    rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
     assumptions = assumptions if assumptions is not None else load_assumptions()
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
     capacity = PracticeCapacity(

@@ -95,9 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     run.add_argument(
         "--setting",
-        choices=("office", "facility"),
+        choices=("office", "facility", "rhc_fqhc"),
         default="office",
-        help="office (non-facility) rates, or facility rates for a hospital-based clinic "
+        help="office (non-facility) rates; facility rates for a hospital-based clinic; "
+        "rhc_fqhc: national non-facility rates, as CMS pays RHCs and FQHCs for care management "
         "(default office)",
     )
     run.add_argument(

@@ -11,6 +11,7 @@ points of one search round run in one vectorised `simulate_metrics` call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -152,7 +153,8 @@ def _influence(tornado: pd.DataFrame, pair: tuple[str, str]) -> pd.Series:
 def _sentence(name: str, pair: tuple[str, str], flips: float | None, ahead_now: bool, value: float) -> str:
     spec = registry()[name]
     winner, loser = pair if ahead_now else pair[::-1]
-    label = spec.label[0].lower() + spec.label[1:]
+    short = re.split(r"[(;]", spec.label, maxsplit=1)[0].strip().rstrip(",")
+    label = short[0].lower() + short[1:]
     if flips is None:
         return (
             f"No value of {label} from {value_text(spec.minimum, spec.unit)} to "

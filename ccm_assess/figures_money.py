@@ -359,27 +359,32 @@ def monte_carlo(mc: MonteCarlo, model: str) -> go.Figure:
 
 
 def program_potential(programs: pd.DataFrame) -> go.Figure:
-    """Yearly amount collected once fully enrolled: CCM, PCM, CCM + PCM and APCM
-    (``programs.program_comparison``; APCM replaces CCM and PCM, so compare those two bars)."""
-    per_year = programs.set_index("program")["collected_per_year"]
+    """Yearly net once fully enrolled (collected minus the staff time each program needs): CCM,
+    PCM, CCM + PCM and APCM (``programs.program_comparison``; APCM replaces CCM and PCM, so
+    compare those two bars)."""
+    table = programs.set_index("program")
+    per_year = table["net_per_year"]
     both, apcm = float(per_year["CCM + PCM"]), float(per_year["APCM"])
     if both >= apcm:
-        title = f"CCM with PCM could bring in {money(both)} a year, more than APCM ({money(apcm)})"
+        title = f"CCM with PCM could net {money(both)} a year, more than APCM ({money(apcm)})"
     else:
-        title = f"APCM could bring in {money(apcm)} a year, more than CCM with PCM ({money(both)})"
+        title = f"APCM could net {money(apcm)} a year, more than CCM with PCM ({money(both)})"
     fig = base_figure(
         title,
-        "Amount collected a year once enrolment is full (Medicare patients)",
+        "Collected a year once enrolment is full, minus the staff and practitioner time each "
+        "program needs (APCM has no minute threshold)",
         height=320,
     )
     colours = [NEUTRAL["rule"], NEUTRAL["rule"], ACCENT, NEUTRAL["series"]]
+    collected = [money(v) for v in table["collected_per_year"]]
     fig.add_bar(
         x=list(per_year.index),
         y=per_year.to_numpy(),
         marker_color=colours[: len(per_year)],
         text=[money(v) for v in per_year],
+        customdata=collected,
         textposition="outside",
         cliponaxis=False,
-        hovertemplate="%{x}: %{text} a year<extra></extra>",
+        hovertemplate="%{x}: net %{text} a year (collected %{customdata})<extra></extra>",
     )
     return currency_axis(fig).update_layout(showlegend=False, margin={"t": 96})

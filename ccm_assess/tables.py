@@ -48,6 +48,7 @@ COST_LABELS: Mapping[str, str] = {
     "cost_program_owner": "Program owner's time",
     "cost_practitioner": "Practitioner time",
     "cost_software": "Care-management software",
+    "cost_after_hours": "24/7 access cover",
     "cost_billing": "Billing and reconciliation",
     "cost_vendor": "Vendor fees",
     "cost_startup": "Start-up (one time)",
@@ -358,14 +359,25 @@ def pnl_table(scenarios: Mapping[str, ScenarioResult]) -> str:
     return html_table(frame, text_columns=(frame.columns[0],))
 
 
-def rates_html(table: fees.RateTable, codes: Sequence[str] = RATE_CODES) -> str:
+SETTING_TEXT = {
+    "office": "office (non-facility) rates",
+    "facility": "facility rates (hospital-based clinic)",
+    "rhc_fqhc": "national office (non-facility) rates, as CMS pays rural health clinics and "
+    "FQHCs for care management",
+}
+
+
+def rates_html(
+    table: fees.RateTable, codes: Sequence[str] = RATE_CODES, setting: str = "office"
+) -> str:
     """The Medicare rates used (USD per unit, with cents) with year, locality and caveats."""
-    rates = table.rates.set_index("code").reindex(list(codes)).dropna(subset=["non_facility"])
+    column = "facility" if setting == "facility" else "non_facility"
+    rates = table.rates.set_index("code").reindex(list(codes)).dropna(subset=[column])
     frame = pd.DataFrame(
         {
             "Code": rates.index,
             "What it pays for": rates["label"].to_numpy(),
-            "Payment": [f"${v:,.2f}" for v in rates["non_facility"]],
+            "Payment": [f"${v:,.2f}" for v in rates[column]],
         }
     )
     place = table.locality
@@ -375,7 +387,7 @@ def rates_html(table: fees.RateTable, codes: Sequence[str] = RATE_CODES) -> str:
         else f"Medicare locality {place.label}"
     )
     notes = [
-        f"Medicare Physician Fee Schedule {table.year}, {where}, office (non-facility) rates. "
+        f"Medicare Physician Fee Schedule {table.year}, {where}, {SETTING_TEXT[setting]}. "
         "Medicare pays 80% and the patient 20%, before the federal sequestration cut."
     ]
     if place.gpci_year is not None and place.gpci_year != table.year:

@@ -412,17 +412,32 @@ def test_program_comparison_by_hand():
     table = program_comparison(counts, RATES, LEGACY).set_index("program")
     assert list(table.index) == ["CCM", "PCM", "CCM + PCM", "APCM"]
     # enrolled: 100 x 0.35 x 0.97 = 33.95; 12 x 0.8 billed months each = 325.92;
-    # 99490 + 0.3 x 99439 = 81.262 -> 26,484.91 allowed; collected x 0.95 x 0.964
+    # 99490 + 0.3 x 99439 = 81.262 -> 26,484.91 allowed; collected x 0.95 x (0.784 + 0.2 x
+    # 0.9 x 10/11): the 10 of 110 patients with 2+ conditions in tier G0558 are QMB duals
+    # whose coinsurance cannot be collected
     ccm = table.loc["CCM"]
     assert ccm["enrolled"] == pytest.approx(33.95)
     assert ccm["allowed_per_year"] == pytest.approx(325.92 * 81.262)
-    assert ccm["collected_per_year"] == pytest.approx(325.92 * 81.262 * 0.95 * 0.964)
+    collect = 0.95 * (0.784 + 0.2 * 0.9 * 10 / 11)
+    assert ccm["collected_per_year"] == pytest.approx(325.92 * 81.262 * collect)
     # PCM: 40 FFS x 0.3395 x 9.6 months x 67.80
     assert table.loc["PCM", "allowed_per_year"] == pytest.approx(40 * 0.3395 * 9.6 * 67.80)
     # APCM: every month, no threshold: 0.3395 x 12 x (50 x 16.37 + 100 x 53.78 + 10 x 117.24)
     assert table.loc["APCM", "allowed_per_year"] == pytest.approx(0.3395 * 12 * 7368.9)
     assert table.loc["CCM + PCM", "allowed_per_year"] == pytest.approx(
         ccm["allowed_per_year"] + table.loc["PCM", "allowed_per_year"]
+    )
+    # net after staff time: CCM 33.95 x 12 months x (35 min LPN + 5 min practitioner) / 60;
+    # LPN 62,340 x 1.29 / 1,664 = 48.32836 an hour, practitioner 120 an hour
+    hours = 33.95 * 12 * 35 / 60, 33.95 * 12 * 5 / 60
+    cost = hours[0] * 62340 * 1.29 / 1664 + hours[1] * 120
+    assert ccm["staff_hours_per_year"] == pytest.approx(sum(hours))
+    assert ccm["net_per_year"] == pytest.approx(ccm["collected_per_year"] - cost)
+    # APCM: 15 minutes a month, no threshold
+    apcm = table.loc["APCM"]
+    apcm_hours = apcm["enrolled"] * 12 * 15 / 60
+    assert apcm["staff_cost_per_year"] == pytest.approx(
+        apcm_hours * 62340 * 1.29 / 1664 + apcm["enrolled"] * 12 * 5 / 60 * 120
     )
 
 

@@ -417,11 +417,14 @@ def test_readiness_chart_colours_by_band_and_names_the_weakest_area():
 def test_program_potential_compares_ccm_plus_pcm_with_apcm():
     programs = pd.DataFrame(
         {"program": ["CCM", "PCM", "CCM + PCM", "APCM"],
-         "collected_per_year": [281835.0, 41890.0, 323725.0, 266780.4]}
+         "collected_per_year": [281835.0, 41890.0, 323725.0, 266780.4],
+         "net_per_year": [81835.0, 11890.0, 93725.0, 166780.4]}
     )  # fmt: skip
     fig = figures_money.program_potential(programs)
-    assert _title(fig) == ("CCM with PCM could bring in $323,725 a year, more than APCM ($266,780)")
-    assert list(fig.data[0].text) == ["$281,835", "$41,890", "$323,725", "$266,780"]
+    # compared on net: APCM needs far less staff time
+    assert _title(fig) == ("APCM could net $166,780 a year, more than CCM with PCM ($93,725)")
+    assert list(fig.data[0].text) == ["$81,835", "$11,890", "$93,725", "$166,780"]
+    assert list(fig.data[0].customdata)[3] == "$266,780"
 
 
 def test_programs_table_suppresses_and_says_unknown():
