@@ -733,7 +733,7 @@ def _result(
     warnings = [
         staffing.capacity_warning(
             model.label,
-            plan.staff_hours[0],
+            plan.practice_hours[0] - plan.practitioner_hours[0],
             capacity.dedicated_hours_per_week if capacity else None,
         )
     ]

@@ -202,7 +202,9 @@ def capacity_warning(
 ) -> str | None:
     """A message when the practice's staff hours needed exceed what it said it can dedicate.
 
-    staff_hours: (months,) hours a month; dedicated_hours_per_week from the questionnaire.
+    staff_hours: (months,) staff hours a month (every practice hour but the billing
+    practitioner's: the series the recommendation uses); dedicated_hours_per_week from the
+    questionnaire.
     """
     if dedicated_hours_per_week is None or staff_hours.size == 0:
         return None
