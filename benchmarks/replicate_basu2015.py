@@ -66,7 +66,8 @@ def main() -> None:
     print("Net revenue per enrolled patient-year (USD): ours vs Basu 2015 (95% CI)")
     for role, value in out["net_per_enrolled_patient_year"].items():  # type: ignore[attr-defined]
         point, low, high = PAPER_NET[role]
-        print(f"  {role:<4} {value:8.0f}   paper {point} ({low}-{high})  {_inside(value, PAPER_NET[role])}")
+        verdict = _inside(value, PAPER_NET[role])
+        print(f"  {role:<4} {value:8.0f}   paper {point} ({low}-{high})  {verdict}")
     n = float(out["rn_break_even_enrolled"])  # type: ignore[arg-type]
     point, low, high = PAPER_RN_BREAK_EVEN
     print(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ccm_assess import fees, staffing
 from ccm_assess.assumptions import Assumptions, load_assumptions
+from ccm_assess.decision import Decision, decide
 from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
 from ccm_assess.model import Calendar, PracticeCapacity, ScenarioResult, simulate
 from ccm_assess.panel import Panel, read_panel
@@ -27,7 +28,6 @@ from ccm_assess.programs import InvisibleWork, invisible_work_value, program_com
 from ccm_assess.questionnaire import Answers
 from ccm_assess.readiness import Readiness, readiness_summary, score_readiness
 from ccm_assess.recommendation import Recommendation, launch_plan, recommend, with_decision
-from ccm_assess.decision import Decision, decide
 from ccm_assess.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 
 SCHEMA_VERSION = 2

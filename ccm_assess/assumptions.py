@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import csv
 import difflib
-import json
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path

@@ -87,9 +87,7 @@ def _gap(
     capacity: PracticeCapacity | None,
 ) -> np.ndarray:
     """Horizon net of pair[0] minus pair[1] with `name` at each of `points` (USD)."""
-    metrics = simulate_metrics(
-        counts, rates, assumptions, {name: points}, points.size, capacity
-    )
+    metrics = simulate_metrics(counts, rates, assumptions, {name: points}, points.size, capacity)
     return metrics[pair[0]]["horizon_net"] - metrics[pair[1]]["horizon_net"]
 
 
@@ -144,13 +142,17 @@ def _influence(tornado: pd.DataFrame, pair: tuple[str, str]) -> pd.Series:
         rows = tornado[tornado["model"] == key].set_index("name")
         nets[key] = rows[["horizon_net_low", "horizon_net_high"]]
     names = nets[pair[0]].index.union(nets[pair[1]].index)
-    base = {key: float(tornado.loc[tornado["model"] == key, "base_horizon_net"].iloc[0]) for key in pair}
+    base = {
+        key: float(tornado.loc[tornado["model"] == key, "base_horizon_net"].iloc[0]) for key in pair
+    }
     filled = {key: nets[key].reindex(names).fillna(base[key]) for key in pair}
     gap = filled[pair[0]] - filled[pair[1]]
     return (gap["horizon_net_high"] - gap["horizon_net_low"]).abs().sort_values(ascending=False)
 
 
-def _sentence(name: str, pair: tuple[str, str], flips: float | None, ahead_now: bool, value: float) -> str:
+def _sentence(
+    name: str, pair: tuple[str, str], flips: float | None, ahead_now: bool, value: float
+) -> str:
     spec = registry()[name]
     winner, loser = pair if ahead_now else pair[::-1]
     short = re.split(r"[(;]", spec.label, maxsplit=1)[0].strip().rstrip(",")
@@ -187,7 +189,11 @@ def decide(
     win_share = float((nets[recommended] > nets[runner_up]).mean())
     influence = _influence(tornado, pair)
     influence = influence[influence > 0.005]
-    keep = influence[influence >= MIN_RELATIVE_INFLUENCE * influence.iloc[0]] if len(influence) else influence
+    keep = (
+        influence[influence >= MIN_RELATIVE_INFLUENCE * influence.iloc[0]]
+        if len(influence)
+        else influence
+    )
     names = list(influence.index[: max(min(len(keep), MAX_TIPPING_POINTS), MIN_TIPPING_POINTS)])
     metrics = simulate_metrics(counts, rates, assumptions, capacity=capacity)
     ahead = bool(metrics[recommended]["horizon_net"][0] > metrics[runner_up]["horizon_net"][0])
@@ -195,7 +201,5 @@ def decide(
     for name in names:
         value = float(assumptions[name])
         flips = flip_value(name, pair, counts, rates, assumptions, capacity)
-        points.append(
-            TippingPoint(name, value, flips, _sentence(name, pair, flips, ahead, value))
-        )
+        points.append(TippingPoint(name, value, flips, _sentence(name, pair, flips, ahead, value)))
     return Decision(recommended, runner_up, win_share, tuple(points))

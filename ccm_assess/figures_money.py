@@ -163,9 +163,7 @@ def cash_flow(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
         vertical_spacing=0.1,
         subplot_titles=("Net cash flow each month", "Running total (cumulative net)"),
     )
-    fig.update_layout(
-        template="ccm", height=600, title=takeaway_title(title, detail)
-    )
+    fig.update_layout(template="ccm", height=600, title=takeaway_title(title, detail))
     _by_month(fig, scenarios, "net", row=1)
     _by_month(fig, scenarios, "cumulative_net", row=2)
     for key, month in even.items():

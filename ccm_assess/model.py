@@ -9,10 +9,11 @@ during a model's set-up months (`setup_months_<model>`) but its fixed costs; the
 (CCM-eligible Medicare FFS, plus Medicare Advantage when `ma_pays_ccm`, less those enrolled
 elsewhere, plus newly eligible patients) is approached at the outreach pace, which is the same
 outreach hours in every model divided by the minutes per patient approached (times
-`vendor_pace_factor` where a vendor does the outreach); `consent_rate` of those approached enrol; those needing an initiating visit
-start after a lag; enrolled patients drop out and die. Patients who declined or stopped CCM
-are offered it again, on average `reoffer_after_months` later, with the outreach capacity left
-after the never-approached patients, and agree at `reoffer_consent_share` x `consent_rate`. So
+`vendor_pace_factor` where a vendor does the outreach); `consent_rate` of those approached
+enrol; those needing an initiating visit start after a lag; enrolled patients drop out and
+die. Patients who declined or stopped CCM are offered it again, on average
+`reoffer_after_months` later, with the outreach capacity left after the never-approached
+patients, and agree at `reoffer_consent_share` x `consent_rate`. So
 enrolment rises, then levels off where new enrolments balance attrition (sooner with more
 outreach capacity) and grows with the pool. `billable_month_rate` of enrolled months
 are billed, each in one lane (99490+99439, 99487+99489 or 99491+99437); G0506 once, with a share
@@ -390,7 +391,9 @@ def _service_months(flows: Flows, setup: np.ndarray) -> np.ndarray:
     return (months[None, :] >= setup[:, None]).astype(float)
 
 
-def _after_hours(flows: Flows, values: Values, practice: PracticeCapacity, setup: str) -> np.ndarray:
+def _after_hours(
+    flows: Flows, values: Values, practice: PracticeCapacity, setup: str
+) -> np.ndarray:
     """24/7 access cost a month once patients are served, when the practice lacks it."""
     if practice.has_24_7_access:
         return np.zeros_like(flows.enrolled)

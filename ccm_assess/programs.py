@@ -66,7 +66,9 @@ def program_comparison(
     usd = check_rates(rates, (*CCM_CODES, PCM_CODE, *APCM_CODES))
     to_usd = float(payer_factor(inputs, values)[0])
     collect = float(collection_factor(values, inputs.qmb_share)[0])
-    care_hourly = float(staffing.loaded_hourly_cost(str(assumptions["care_manager_role"]), values)[0])
+    care_hourly = float(
+        staffing.loaded_hourly_cost(str(assumptions["care_manager_role"]), values)[0]
+    )
     practitioner_hourly = float(assumptions["practitioner_cost_per_hour"])
     supervision = float(assumptions["supervision_minutes_per_patient_month"])
     enrol = assumptions["consent_rate"] * (1 - assumptions["already_enrolled_elsewhere"])

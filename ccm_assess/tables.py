@@ -72,7 +72,7 @@ def central_money(result: ScenarioResult, metric: str) -> str:
 
 
 def band_text(result: ScenarioResult, metric: str, fmt=money) -> str:  # type: ignore[no-untyped-def]
-    """"8 in 10 simulations $a to $b" for a metric's P10-P90 band (empty when not simulated)."""
+    """ "8 in 10 simulations $a to $b" for a metric's P10-P90 band (empty when not simulated)."""
     low, high = result.band(metric)
     if low is None or high is None:
         return ""

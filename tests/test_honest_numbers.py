@@ -103,6 +103,14 @@ def test_headline_figures_are_the_medians_of_summary_json(which, request):
         assert metrics["first_payment_month"] > metrics["setup_months"]
         staff = metrics["staff_hours_per_week"]
         assert staff["peak"] >= staff["final_year_average"]
+    # the hours chart and the staffing table add up to the same series
+    for key, result in a.scenarios.items():
+        by_kind = sum(tables.weekly_hours(result).values())
+        assert by_kind == pytest.approx(
+            scenarios[key]["staff_hours_per_week"]["final_year_average"], abs=0.05
+        )
+    for metrics in scenarios.values():
+        staff = metrics["staff_hours_per_week"]
         assert metrics["practitioner_hours_per_week"] <= staff["final_year_average"]
 
 

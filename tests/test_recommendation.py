@@ -53,7 +53,9 @@ def test_no_bandwidth_and_weak_workflow_goes_managed_despite_in_house_economics(
     # 0 of 48 hours covered (< 40%) -> R2 managed, although in-house nets $150,000 more
     assert (rec.choice, rec.rule) == ("managed", "R2")
     assert rec.hours_needed_per_week == pytest.approx(48.0)
-    assert "need about 48 staff hours a week in the final year (1.5 full-time staff" in rec.reasons[0]
+    assert (
+        "need about 48 staff hours a week in the final year (1.5 full-time staff" in rec.reasons[0]
+    )
     assert "is 0 hours a week (0% of the need)" in rec.reasons[0]
     assert "not in place yet" in rec.reasons[1]
     assert "in-house $300,000, managed $150,000, hybrid $200,000" in rec.reasons[2]
