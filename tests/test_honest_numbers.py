@@ -206,3 +206,32 @@ def test_basu_2015_replication_runs_the_model_on_the_papers_inputs():
     # the RN break-even is outside the paper's 115-140 (a documented gap: salary + benefits
     # over collected revenue, docs/honest_numbers.md): 85,966 / 461.96
     assert out["rn_break_even_enrolled"] == pytest.approx(186.1, abs=0.1)
+
+
+def test_flip_value_by_root_search_on_a_small_panel():
+    # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
+    # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
+    # would win if the vendor kept more than about 94% of collections
+    from ccm_assess.decision import _gap, flip_value
+    from ccm_assess.model import PracticeCapacity
+
+    counts = {
+        "ccm_eligible": 850,
+        "ccm_eligible_by_payer": {"medicare_ffs": 600, "medicare_advantage": 250},
+        "complex_ccm_candidates": 120,
+        "needs_initiating_visit": 300,
+    }
+    rates = dict.fromkeys(("99490", "99439", "99487", "99489", "99491", "99437", "G0506"), 0.0)
+    rates |= {"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "G0506": 66.47}
+    values = Assumptions().with_values(
+        practitioner_cost_per_hour=0, clinical_minutes_per_patient_month=25
+    )
+    capacity = PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    pair = ("managed", "in_house")
+    share = flip_value("vendor_revenue_share", pair, counts, rates, values, capacity)
+    assert share is not None and 0.9 < share < 0.97
+    gaps = _gap("vendor_revenue_share", np.array([0.5, share - 0.002, share + 0.002]), pair,
+                counts, rates, values, capacity)  # fmt: skip
+    assert gaps[0] > 0 and gaps[1] > 0 and gaps[2] < 0
+    # the billable-month rate moves both alike: no value from 0 to 1 flips the choice
+    assert flip_value("billable_month_rate", pair, counts, rates, values, capacity) is None
