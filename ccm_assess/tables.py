@@ -126,8 +126,8 @@ def executive_kpis(
             ),
             Kpi(
                 central_money(chosen, "horizon_net"),
-                f"{years_text(horizon)} net".capitalize(),
-                f"{name}, middle of the simulations; {band_text(chosen, 'horizon_net')}; "
+                f"{horizon / 12:g}-year net",
+                f"{name}, median; {band_text(chosen, 'horizon_net')}; "
                 f"{money(chosen.horizon_net)} at the default values",
                 choice,
             ),
