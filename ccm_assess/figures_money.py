@@ -29,6 +29,7 @@ from ccm_assess.charts import (
 from ccm_assess.model import CCM_CODES, DELIVERY_MODELS, STEADY_STATE_MONTHS, ScenarioResult
 from ccm_assess.report_html import model_label, money, value_text
 from ccm_assess.sensitivity import MonteCarlo
+from ccm_assess.tables import final_year_text
 
 _SUBPLOT_MARGIN = {"t": 112}  # room for title, subtitle and the first panel's title
 
@@ -98,7 +99,7 @@ def weekly_hours(
     dedicated_hours_per_week: float | None,
     final_year: str = "the final year",
 ) -> go.Figure:
-    """Practice hours a week in year 3 per model, stacked by kind of work, against what the
+    """Practice hours a week in the final year per model, stacked by kind of work, against what the
     practice can set aside (`hours`: model -> kind -> hours a week, ``tables.weekly_hours``)."""
     kinds = list(next(iter(hours.values())))
     total = {k: sum(h.values()) for k, h in hours.items()}
@@ -189,7 +190,7 @@ def cash_flow(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
 
 
 def code_mix(scenario: ScenarioResult, rates: Mapping[str, float]) -> go.Figure:
-    """Billing by code a month in year 3 (Medicare allowed amount, USD) for one model."""
+    """Billing by code a month in the final year (Medicare allowed amount, USD), one model."""
     steady = scenario.monthly.tail(STEADY_STATE_MONTHS)
     raw = pd.Series({code: steady[code].mean() * rates[code] for code in CCM_CODES})
     scale = steady["gross_allowed"].mean() / raw.sum() if raw.sum() > 0 else 0.0
@@ -198,7 +199,8 @@ def code_mix(scenario: ScenarioResult, rates: Mapping[str, float]) -> go.Figure:
         return base_figure(f"{scenario.label}: nothing is billed", height=200)
     share = usd.iloc[0] / usd.sum()
     fig = base_figure(
-        f"{usd.index[0]} brings {share:.0%} of the {money(usd.sum())} billed a month in year 3",
+        f"{usd.index[0]} brings {share:.0%} of the {money(usd.sum())} billed a month in "
+        + final_year_text(len(scenario.monthly)),
         f"{scenario.label} model; Medicare allowed amount a month by code",
         height=hbar_height(len(usd)),
     )

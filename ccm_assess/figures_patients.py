@@ -84,7 +84,8 @@ def eligibility_funnel(
         "Alive and not in hospice": panel["patients_analysed"],
         "2 or more chronic conditions (eligible)": eligibility["ccm_eligible"],
         f"With {paying}": billable,
-        f"Enrolled ({model_label(scenario.model).lower()}, year 3, median)": round(
+        f"Enrolled ({model_label(scenario.model).lower()}, "
+        f"year {len(scenario.monthly) / 12:g}, median)": round(
             scenario.central("enrolled_steady_state") or 0.0
         ),
     }

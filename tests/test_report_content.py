@@ -294,7 +294,7 @@ def test_code_mix_shares_of_steady_state_billing():
     rates = dict.fromkeys(CCM_CODES, 0.0) | {"99490": 60.0, "99439": 50.0}
     fig = figures_money.code_mix(scenario, rates)
     # 600 / 850 = 70.6% -> 71%
-    assert _title(fig) == "99490 brings 71% of the $850 billed a month in year 3"
+    assert _title(fig) == "99490 brings 71% of the $850 billed a month in year 2"  # 24 months
     assert list(fig.data[0].text) == ["$600", "$250"]
     assert fig.data[0].marker.color == charts.MODEL_COLOURS["hybrid"]
 
