@@ -194,20 +194,23 @@ def test_initiating_visit_lag():
     assert frame["enrolled"].iloc[:4].tolist() == [0, 0, 30, 30]
 
 
+# no staff time, software, billing or owner: only the start-up cost moves money out
+NO_RUNNING_COSTS = dict(
+    clinical_minutes_per_patient_month=0,
+    complex_extra_minutes=0,
+    outreach_minutes_per_attempt=0,
+    consent_minutes_per_enrolment=0,
+    program_owner_hours_per_month=0,
+    software_per_patient_month=0,
+    billing_overhead_share=0,
+)
+
+
 def test_break_even_month_and_metrics_by_hand():
     # 10 patients billed 99490 every month: 10 x 63.74932 = 637.4932 collected a month;
     # the only cost is a 2,000 start-up in month 1 (no staff time, software, billing or owner).
     # Cumulative: -1362.51, -725.01, -87.52, +549.97 -> break-even in month 4.
-    values = STILL.with_values(
-        startup_cost=2000,
-        clinical_minutes_per_patient_month=0,
-        complex_extra_minutes=0,
-        outreach_minutes_per_attempt=0,
-        consent_minutes_per_enrolment=0,
-        program_owner_hours_per_month=0,
-        software_per_patient_month=0,
-        billing_overhead_share=0,
-    )
+    values = STILL.with_values(**NO_RUNNING_COSTS, startup_cost=2000)
     result = simulate(_counts(10), RATES, values)["in_house"]
     assert result.monthly["cumulative_net"].iloc[:4].tolist() == pytest.approx(
         [-1362.5068, -725.0136, -87.5204, 549.9728]
@@ -228,16 +231,7 @@ def test_two_month_set_up_and_one_month_claims_lag_by_hand():
     # so cash (637.4932 a month) comes from month 4. Start-up 2,000 in month 1.
     # Cumulative: -2000 (m1-m3), -1362.5068, -725.0136, -87.5204, +549.9728 -> month 7.
     values = STILL.with_values(
-        startup_cost=2000,
-        clinical_minutes_per_patient_month=0,
-        complex_extra_minutes=0,
-        outreach_minutes_per_attempt=0,
-        consent_minutes_per_enrolment=0,
-        program_owner_hours_per_month=0,
-        software_per_patient_month=0,
-        billing_overhead_share=0,
-        setup_months_in_house=2,
-        claims_lag_months=1,
+        **NO_RUNNING_COSTS, startup_cost=2000, setup_months_in_house=2, claims_lag_months=1
     )
     result = simulate(_counts(10), RATES, values)["in_house"]
     frame = result.monthly
@@ -264,16 +258,7 @@ def test_no_break_even_before_the_first_payment():
     # nothing costs anything: the running total is 0 from month 1, but the program has not
     # been paid before month 2 + 1 + 2 = 5
     free = STILL.with_values(
-        startup_cost=0,
-        clinical_minutes_per_patient_month=0,
-        complex_extra_minutes=0,
-        outreach_minutes_per_attempt=0,
-        consent_minutes_per_enrolment=0,
-        program_owner_hours_per_month=0,
-        software_per_patient_month=0,
-        billing_overhead_share=0,
-        setup_months_in_house=2,
-        claims_lag_months=2,
+        **NO_RUNNING_COSTS, startup_cost=0, setup_months_in_house=2, claims_lag_months=2
     )
     result = simulate(_counts(10), RATES, free)["in_house"]
     assert result.first_payment_month == 5 and result.break_even_month == 5
