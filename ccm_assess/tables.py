@@ -10,7 +10,7 @@ the appendix tables in report_appendix.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -71,7 +71,14 @@ def central_money(result: ScenarioResult, metric: str) -> str:
     return money(result.central(metric))
 
 
-def band_text(result: ScenarioResult, metric: str, fmt=money) -> str:  # type: ignore[no-untyped-def]
+def whole(value: float | None) -> str:
+    """A modelled (not counted) number of patients, whole: 1,234."""
+    return DASH if value is None else f"{value:,.0f}"
+
+
+def band_text(
+    result: ScenarioResult, metric: str, fmt: Callable[[float | None], str] = money
+) -> str:
     """ "8 in 10 simulations $a to $b" for a metric's P10-P90 band (empty when not simulated)."""
     low, high = result.band(metric)
     if low is None or high is None:
@@ -110,7 +117,6 @@ def executive_kpis(
     have = recommendation.hours_available_per_week
     said = "not assessed" if have is None else f"{have:g} h a week"
     name = model_label(choice).lower()
-    count = lambda v: f"{v:,.0f}"  # noqa: E731
     return kpi_grid(
         [
             Kpi(
@@ -119,9 +125,9 @@ def executive_kpis(
                 f"of {format_count(analysed)} patients analysed",
             ),
             Kpi(
-                count(chosen.central("enrolled_steady_state")),
+                whole(chosen.central("enrolled_steady_state")),
                 "Enrolled patients",
-                f"{final} average, {name}; {band_text(chosen, 'enrolled_steady_state', count)}",
+                f"{final} average, {name}; {band_text(chosen, 'enrolled_steady_state', whole)}",
                 choice,
             ),
             Kpi(
@@ -412,7 +418,7 @@ def comparison_table(scenarios: Mapping[str, ScenarioResult], monte: MonteCarlo)
         breaking_even = float(monte.summary.loc[key, "share_breaking_even"])
         low, high = r.band("horizon_net")
         rows[model_label(key)] = {
-            f"Enrolled patients, {final} average": f"{r.central('enrolled_steady_state'):,.0f}",
+            f"Enrolled patients, {final} average": whole(r.central("enrolled_steady_state")),
             f"Your staff needed, {final} (h a week)": practice_hours_text(r),
             "of which the billing practitioner": f"{r.practitioner_hours_per_week:.0f} h a week",
             f"Net per month, {final}": central_money(r, "monthly_net_steady_state"),
