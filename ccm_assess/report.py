@@ -50,6 +50,7 @@ class RunOptions:
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
+    conditions: str = "standard"
     setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
 
@@ -95,6 +96,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         locality=locality,
         assumptions=assumptions,
         answers=answers,
+        conditions=options.conditions,
         setting=options.setting,
     )
 
@@ -111,6 +113,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": options.prepared_by,
+        "conditions_level": options.conditions,
         "setting": options.setting,
     }
 
