@@ -336,3 +336,41 @@ def test_a_month_asked_for_without_rows_reads_zero(exports):
     assert october["patients_with_time"] == 0 and october["billed_patient_months"] == 0
     assert october["enrolled"] == 2  # both consented in August, neither disenrolled
     assert result.ledger["by_month"]["2026-10"]["patient_months"] == 0
+
+
+def test_a_plan_still_in_its_set_up_months_compares_without_a_rate(exports, tmp_path):
+    rows = [("in_house", m, f"2026-0{7 + m}", 0, 0, 0, 900, -900, 0) for m in (1, 2)]
+    columns = [
+        "model",
+        "month",
+        "calendar_month",
+        "enrolled",
+        "billed_patient_months",
+        "revenue",
+        "costs",
+        "net",
+        "allowed",
+    ]
+    pd.DataFrame(rows, columns=columns).to_csv(tmp_path / "monthly.csv", index=False)
+    out = tmp_path / "out"
+    assert (
+        _audit(
+            exports["time"],
+            out,
+            "--claims",
+            exports["claims"],
+            "--register",
+            exports["register"],
+            "--plan",
+            tmp_path,
+            "--formats",
+            "html",
+        )
+        == 0
+    )
+    plan = json.loads((out / "audit.json").read_text())["plan"]["2026-09"]
+    assert plan["plan_month"] == 2 and plan["enrolled_planned"] == 0
+    assert plan["billable_rate_planned"] is None and plan["revenue_gap_per_year"] == round(
+        (2 * 66.13 + 2 * 50.44) * 12, 4
+    )
+    assert "Against the plan" in (out / "audit.html").read_text()

@@ -112,8 +112,9 @@ def month_measures(
     table["patients_with_time"] = by["all_minutes"].apply(lambda m: int(m.gt(0).sum()))
     table["billed_patient_months"] = by["billed_care"].sum() if assessed.claims else np.nan
     table["supported_claim_months"] = by["supported_claim"].sum() if assessed.claims else np.nan
-    table["billable_month_rate"] = table["supported_claim_months"] / table["enrolled"].where(
-        table["enrolled"].gt(0)
+    enrolled = table["enrolled"].astype(float)
+    table["billable_month_rate"] = table["supported_claim_months"].astype(float) / enrolled.where(
+        enrolled.gt(0)
     )
     for column in ("billed", "supported", "missed", "at_risk"):
         table[column] = by[f"{column}_cents"].sum() / 100
@@ -193,9 +194,10 @@ def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     out["plan_month"] = planned["month"]
     out["enrolled_actual"] = measures["enrolled"]
     out["enrolled_planned"] = planned["enrolled"]
-    out["billable_rate_actual"] = measures["billable_month_rate"]
-    out["billable_rate_planned"] = planned["billed_patient_months"] / planned["enrolled"].where(
-        planned["enrolled"].gt(0)
+    out["billable_rate_actual"] = measures["billable_month_rate"].astype(float)
+    planned_enrolled = planned["enrolled"].astype(float)
+    out["billable_rate_planned"] = planned["billed_patient_months"].astype(float) / (
+        planned_enrolled.where(planned_enrolled.gt(0))
     )
     out["revenue_actual"] = measures["billed"]
     revenue_column = "allowed" if "allowed" in planned else "revenue"

@@ -195,7 +195,7 @@ def write_audit_workbook(result: Audit, path: Path) -> Path:
     for name, (table, formats) in sheets.items():
         ws = book.create_sheet(name)
         put_title(ws, f"{name}: {result.practice}", NOTE)
-        put_table(ws, 4, table, formats)
+        put_table(ws, 4, table.astype(object).where(table.notna(), None), formats)
         finish_sheet(ws, "A5", title_rows="4:4")
     _save(book, path, 0o644)
     return path
