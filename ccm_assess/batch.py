@@ -69,6 +69,12 @@ class BatchOptions:
     as_of: dt.date = field(default_factory=dt.date.today)
     locality: str | None = None
     """Medicare locality for practices whose listing row names none (None = national)."""
+    questionnaire: Path | None = None
+    """Readiness answers for practices whose listing row names none (None = not filled in)."""
+    assumptions: Path | None = None
+    """Assumption overrides (YAML) for every practice (None = the defaults)."""
+    year: int = 2026
+    """Fee schedule year for every practice."""
 
 
 @dataclass(frozen=True)
@@ -189,10 +195,12 @@ def assess_practice(job: PracticeJob, options: BatchOptions) -> PracticeOutcome:
             RunOptions(
                 panel=job.panel,
                 out=job.out,
-                questionnaire=job.questionnaire,
+                questionnaire=job.questionnaire or options.questionnaire,
+                assumptions=options.assumptions,
                 practice=job.practice,
                 as_of=options.as_of,
                 locality=job.locality,
+                year=options.year,
                 formats=options.formats,
             )
         )

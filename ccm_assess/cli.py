@@ -1,7 +1,9 @@
 """The `ccm-assess` command line: a thin layer that turns options into calls to the package.
 
 Every deliberate error (`CcmAssessError`) becomes one plain message on stderr and exit status 2;
-no traceback reaches the consultant.
+no traceback reaches the consultant. Conventions: the files a command writes are listed on
+stdout, one path a line; progress goes to stderr (`-q` silences it, `-v` adds timings); options
+are checked before any work starts; every `--help` ends with examples.
 """
 
 from __future__ import annotations
@@ -10,13 +12,43 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ccm_assess import __version__
 from ccm_assess.errors import CcmAssessError
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
+
+EXAMPLES = {
+    "check": """examples:
+  ccm-assess check panel.xlsx
+  ccm-assess check export.csv --map patient_id="Chart #" --map primary_payer="Fin Class"
+  ccm-assess check panel.xlsx --as-of 2026-11-20 --json > counts.json""",
+    "sample": """examples:
+  ccm-assess sample sample/
+  ccm-assess run sample/sunrise_family_medicine_panel.xlsx --out report/""",
+    "rates": """examples:
+  ccm-assess rates
+  ccm-assess rates --locality "NY 1" --year 2025 --json""",
+    "run": """examples:
+  ccm-assess run panel.xlsx --out sunrise/
+  ccm-assess run panel.xlsx --out sunrise/ --questionnaire answers.yaml --locality "TX 99" \\
+      --practice "Sunrise Family Medicine" --as-of 2026-11-20 --open
+  ccm-assess run panel.csv --out sunrise/ --assumptions my_assumptions.yaml --formats html,xlsx""",
+    "batch": """examples:
+  ccm-assess batch panels/ --out assessments/ --locality "TX 99"
+  ccm-assess batch practices.csv --out assessments/ --jobs 2 --formats html,xlsx
+  ccm-assess batch panels/ --out assessments/ --assumptions consent25.yaml --year 2025""",
+    "questionnaire": """examples:
+  ccm-assess questionnaire forms/
+  ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
+}
+"""The examples that end each command's --help."""
+
+Progress = Callable[[str], None]
 
 
 def _as_of(text: str) -> dt.date:
@@ -47,6 +79,92 @@ def _mapping(pairs: Sequence[str] | None) -> dict[str, str]:
     return mapping
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    """`--formats html,pdf` -> ("html", "pdf"), checked (ReportError when unknown or empty)."""
+    from ccm_assess.report import check_formats
+
+    formats = tuple(f.strip() for f in text.split(",") if f.strip())
+    check_formats(formats)
+    return formats
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Check the small inputs of run and batch before any panel is read or notebook started:
+    the locality, the assumptions and questionnaire files, and the PDF browser if one is named.
+    Each raises a CcmAssessError that says what to fix."""
+    from ccm_assess.assumptions import load_assumptions
+    from ccm_assess.export import find_browser
+    from ccm_assess.fees import find_locality
+    from ccm_assess.questionnaire import load_questionnaire
+
+    if args.locality:
+        find_locality(args.locality)
+    load_assumptions(args.assumptions)
+    if args.questionnaire:
+        load_questionnaire(args.questionnaire)
+    if "pdf" in args.formats and getattr(args, "browser", None):
+        find_browser(args.browser)
+
+
+def _reporter(args: argparse.Namespace) -> Progress:
+    """Where progress lines go: stderr; nothing with -q; with elapsed seconds with -v."""
+    verbosity = getattr(args, "verbosity", 0)
+    if verbosity < 0:
+        return lambda _message: None
+    start = time.perf_counter()
+
+    def report(message: str) -> None:
+        elapsed = f"[{time.perf_counter() - start:6.1f} s] " if verbosity > 0 else ""
+        print(f"{elapsed}{message}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _verbosity_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """-q/--quiet and -v/--verbose (dest `verbosity`: -1, 0 or 1)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        default=default,
+        help="print no progress, only the files written and errors",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        default=default,
+        help="progress with elapsed seconds; on a bug, the traceback too",
+    )
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """The options every sub-command takes (a parent parser; `parents=[...]`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a sub-command that is not given -q/-v keeps the top-level value
+    _verbosity_options(common, argparse.SUPPRESS)
+    return common
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    """A sub-command with the common options and its examples (EXAMPLES) in --help."""
+    return sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=EXAMPLES.get(name),
+        parents=[_common_options()],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _add_panel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("panel", type=Path, help="the practice's panel export (xlsx, csv, ...)")
     parser.add_argument(
@@ -68,24 +186,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm-assess",
         description="Medicare Chronic Care Management readiness assessment for a practice panel.",
+        epilog="examples:\n  ccm-assess sample s\n"
+        "  ccm-assess run s/sunrise_family_medicine_panel.xlsx --out o\n  ccm-assess run --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _verbosity_options(parser, 0)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = sub.add_parser("check", help="read and validate a panel; print mapping and quality")
+    check = _command(sub, "check", "read and validate a panel; print mapping and quality")
     _add_panel_options(check)
     check.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     check.add_argument("--worklist", type=Path, help="also write the PHI worklist (.xlsx)")
 
-    sample = sub.add_parser("sample", help="write a synthetic practice (panel + questionnaire)")
+    sample = _command(sub, "sample", "write a synthetic practice (panel + questionnaire)")
     sample.add_argument("dir", type=Path, help="folder to write the sample files into")
     sample.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
 
-    rates = sub.add_parser("rates", help="show the Medicare rates used, national or by locality")
+    rates = _command(sub, "rates", "show the Medicare rates used, national or by locality")
     rates.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     rates.add_argument("--locality", help='state and CMS locality number, e.g. "TX 99"')
     rates.add_argument("--json", action="store_true", help="print JSON")
 
-    run = sub.add_parser("run", help="full assessment: report.html/pdf, workbook, worklist")
+    run = _command(sub, "run", "full assessment: report.html/pdf, workbook, worklist")
     _add_panel_options(run)
     run.add_argument("--out", type=Path, required=True, help="output folder")
     run.add_argument("--questionnaire", type=Path, help="readiness answers (.yaml or .xlsx)")
@@ -99,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated among html, pdf, xlsx (default: all three)",
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    run.add_argument("--open", action="store_true", help="open the report when it is written")
 
-    batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
+    batch = _command(sub, "batch", "assess many practices in parallel, with a summary")
     batch.add_argument(
         "input",
         type=Path,
@@ -111,6 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=_positive, help="parallel processes (default: CPU count)")
     batch.add_argument("--as-of", type=_as_of, default=dt.date.today(), help="as for run")
     batch.add_argument("--locality", help="Medicare locality where the listing gives none")
+    batch.add_argument(
+        "--questionnaire", type=Path, help="readiness answers where the listing gives none"
+    )
+    batch.add_argument("--assumptions", type=Path, help="YAML of assumption overrides (all)")
+    batch.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
+
+    questionnaire = _command(
+        sub, "questionnaire", "write the blank readiness questionnaire (YAML and Excel form)"
+    )
+    questionnaire.add_argument("dir", type=Path, help="folder to write the two files into")
     return parser
 
 
@@ -151,6 +285,8 @@ def _rates(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from ccm_assess.report import RunOptions, run_assessment
 
+    args.formats = _formats(args.formats)
+    _check_inputs(args)
     options = RunOptions(
         panel=args.panel,
         out=args.out,
@@ -162,30 +298,66 @@ def _run(args: argparse.Namespace) -> int:
         year=args.year,
         mapping=_mapping(args.map),
         sheet=args.sheet,
-        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+        formats=args.formats,
         browser=args.browser,
     )
-    run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
+    result = run_assessment(options, progress=_reporter(args))
+    for path in result.files.values():
+        print(path)
+    if args.open:
+        _open_report(result.files)
     return 0
+
+
+def _open_report(files: dict[str, Path]) -> None:
+    """Open report.html (else report.pdf, else the workbook) in the default application."""
+    import webbrowser
+
+    shown = next(
+        (files[n] for n in ("report.html", "report.pdf", "workbook.xlsx") if n in files), None
+    )
+    if shown is None or not webbrowser.open(shown.resolve().as_uri()):
+        print("ccm-assess: --open: no report to open, or no browser found", file=sys.stderr)
 
 
 def _batch(args: argparse.Namespace) -> int:
     from ccm_assess.batch import BatchOptions, exit_status, run_batch
 
+    args.formats = _formats(args.formats)
+    _check_inputs(args)
     options = BatchOptions(
         input=args.input,
         out=args.out,
-        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+        formats=args.formats,
         jobs=args.jobs,
         as_of=args.as_of,
         locality=args.locality,
+        questionnaire=args.questionnaire,
+        assumptions=args.assumptions,
+        year=args.year,
     )
-    outcomes = run_batch(options, progress=lambda message: print(message, file=sys.stderr))
+    outcomes = run_batch(options, progress=_reporter(args))
     print(f"Summary of {len(outcomes)} practices: {args.out / 'batch_summary.xlsx'}")
     return exit_status(outcomes)
 
 
-COMMANDS = {"check": _check, "sample": _sample, "rates": _rates, "run": _run, "batch": _batch}
+def _questionnaire(args: argparse.Namespace) -> int:
+    from ccm_assess.questionnaire import write_answer_template, write_questionnaire_form
+
+    args.dir.mkdir(parents=True, exist_ok=True)
+    print(write_answer_template(args.dir / "questionnaire.yaml"))
+    print(write_questionnaire_form(args.dir / "questionnaire.xlsx"))
+    return 0
+
+
+COMMANDS = {
+    "check": _check,
+    "sample": _sample,
+    "rates": _rates,
+    "run": _run,
+    "batch": _batch,
+    "questionnaire": _questionnaire,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,6 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0  # output piped into `head` and the like
     except Exception as error:  # a bug of ours: one readable line, the details in a log file
+        if args.verbosity > 0:
+            import traceback
+
+            traceback.print_exc()
         log = _write_crash_log()
         print(
             f"ccm-assess: unexpected error ({type(error).__name__}: {error}). This is a bug "

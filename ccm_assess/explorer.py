@@ -54,6 +54,8 @@ TABS = {
 }
 """Registry group -> tab; the rates tab also holds the locality and year (and payer terms)."""
 RATES_TAB = "Rates"
+EXPORT_DIR = Path("~/ccm-assess-scenarios")
+"""Where Export YAML writes when the notebook names no folder (created on the first export)."""
 CURRENT_NAME = "Current"
 LABEL_WIDTH = "240px"
 CONTROL_WIDTH = "230px"
@@ -99,6 +101,18 @@ def make_control(spec: Assumption, value: Value) -> widgets.ValueWidget:
     )
 
 
+def control_value(control: widgets.ValueWidget) -> Value:
+    """A control's value; a float slider's rounded to the decimals of its step.
+
+    >>> control_value(widgets.FloatSlider(value=0.7390000000000001, min=0, max=1, step=0.001))
+    0.739
+    """
+    value = control.value
+    if isinstance(control, widgets.FloatSlider):
+        return round(float(value), max(0, -math.floor(math.log10(control.step))))
+    return value  # type: ignore[no-any-return]
+
+
 def _label(markup: str) -> widgets.HTML:
     return widgets.HTML(markup, layout=widgets.Layout(width=LABEL_WIDTH))
 
@@ -120,12 +134,12 @@ class Explorer:
     `controls` maps each assumption name, `year` and `locality` to its widget; a change to
     any of them calls `update()` (so does setting `.value` from code). `buttons` holds save,
     load, reset and export; `figures` the three FigureWidgets; `scenario` the current result.
-    `export_dir` is where exported YAML files go.
+    `export_dir` is where exported YAML files go (an absolute path; default EXPORT_DIR).
     """
 
-    def __init__(self, inputs: ScenarioInputs, *, export_dir: str | Path = ".") -> None:
+    def __init__(self, inputs: ScenarioInputs, *, export_dir: str | Path | None = None) -> None:
         self.inputs = inputs
-        self.export_dir = Path(export_dir)
+        self.export_dir = Path(export_dir or EXPORT_DIR).expanduser().resolve()
         self.book = ScenarioBook.start(inputs)
         self.baseline = self.book[BASE_NAME]
         self.scenario = self.baseline
@@ -180,13 +194,11 @@ class Explorer:
         return controls
 
     def changes(self) -> dict[str, Value]:
-        """Assumption values set in the controls that differ from the assessment's."""
+        """Assumption values set in the controls that differ from the assessment's, floats
+        rounded to their slider's step (a slider at 0.739 reads 0.7390000000000001)."""
         base = self.inputs.assumptions
-        return {
-            name: self.controls[name].value
-            for name in registry()
-            if self.controls[name].value != base[name]
-        }
+        values = {name: control_value(self.controls[name]) for name in registry()}
+        return {name: value for name, value in values.items() if value != base[name]}
 
     def _on_change(self, _change: Mapping[str, Any]) -> None:
         if not self._holding:
@@ -256,6 +268,7 @@ class Explorer:
     def export(self, name: str) -> Path | None:
         """Write the saved scenario `name` as `export_dir/assumptions_<name>.yaml`."""
         try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
             path = self.book.export_yaml(name, self.export_dir)
         except (CcmAssessError, OSError) as error:
             self._say(f"Not exported: {error}", error=True)

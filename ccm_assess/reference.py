@@ -2,6 +2,10 @@
 
 MANIFEST is the single source of truth for every bundled file: what it holds, where it came
 from, and which version. The report's appendix prints it.
+
+`bundled_dir` finds the report notebooks and templates: the repository keeps them at its top
+(`notebooks/`, `templates/`) and the wheel carries copies inside the package
+(`ccm_assess/bundled/`, mapped in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -10,6 +14,10 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+
+from ccm_assess.errors import CcmAssessError
+
+BUNDLED_DIRS = ("notebooks", "templates")
 
 MANIFEST: dict[str, dict[str, str]] = {
     # "file name": {"holds": "...", "source": "...", "version": "..."},
@@ -126,3 +134,20 @@ def data_path(name: str) -> Path:
 def read_data_csv(name: str, **kwargs: object) -> pd.DataFrame:
     """Read a bundled CSV (gzip-compressed when the name ends in .gz)."""
     return pd.read_csv(data_path(name), **kwargs)  # type: ignore[arg-type]
+
+
+def bundled_dir(name: str) -> Path:
+    """The `notebooks` or `templates` folder: the copy inside an installed wheel
+    (`ccm_assess/bundled/NAME`), else the one at the top of the source checkout (an editable
+    install). Raises CcmAssessError when neither is there."""
+    if name not in BUNDLED_DIRS:
+        raise ValueError(f"no bundled folder {name!r}; expected one of {BUNDLED_DIRS}")
+    installed = Path(str(resources.files("ccm_assess"))) / "bundled" / name
+    checkout = Path(__file__).resolve().parent.parent / name
+    for folder in (installed, checkout):
+        if folder.is_dir():
+            return folder
+    raise CcmAssessError(
+        f"the {name} folder of ccm-assess is missing (looked in {installed} and {checkout}); "
+        "reinstall ccm-assess (pip install --force-reinstall ccm-assess)"
+    )

@@ -25,9 +25,10 @@ from ccm_assess.fees import find_locality, national
 from ccm_assess.panel import read_panel
 from ccm_assess.privacy import suppressed_summary
 from ccm_assess.questionnaire import load_questionnaire
+from ccm_assess.reference import bundled_dir
 
 FORMATS = ("html", "pdf", "xlsx")
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "ccm_assessment.ipynb"
+NOTEBOOK_NAME = "ccm_assessment.ipynb"
 PREPARED_BY = "ccm-assess"
 
 Progress = Callable[[str], None]
@@ -54,7 +55,8 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a run wrote (final paths) and what the consultant should know."""
+    """What a run wrote (final paths; the CLI lists them on stdout) and what the consultant
+    should know."""
 
     files: dict[str, Path]
     notes: tuple[str, ...]
@@ -121,6 +123,7 @@ def execute_notebook(
     """
     import papermill
 
+    notebook = bundled_dir("notebooks") / NOTEBOOK_NAME
     env = {
         "JUPYTER_RUNTIME_DIR": str(workdir / "jupyter-runtime"),
         "IPYTHONDIR": str(workdir / "ipython"),
@@ -129,15 +132,16 @@ def execute_notebook(
     os.environ.update(env)
     try:
         papermill.execute_notebook(
-            str(NOTEBOOK),
+            str(notebook),
             str(output),
             parameters=parameters,
             kernel_name="python3",
             progress_bar=False,
             request_save_on_cell_execute=False,  # write the notebook once, not after each cell
-            cwd=str(NOTEBOOK.parent),
-            # the kernel's start-up warnings (plain-TCP transport on loopback) are noise here
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            cwd=str(workdir),  # a scratch folder: the installed package may be read-only
+            # the kernel's own log (plain-TCP warnings, "KeyboardInterrupt caught in kernel" at
+            # shutdown) is noise in the consultant's terminal; cell errors still fail the run
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except papermill.PapermillExecutionError as error:
         if output.exists():
@@ -196,7 +200,7 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
     assumptions used and the worklist are always written.
     """
     assessment = prepare(options, progress)
-    # Absolute from here on: papermill runs the notebook from notebooks/ (it changes the working
+    # Absolute from here on: papermill runs the notebook in a scratch folder (it changes the working
     # directory) while the workbook and worklist are written in another thread.
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -212,8 +216,6 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
             tables.result()
         files = _publish(staging, out)
     (out / "assessment.failed.ipynb").unlink(missing_ok=True)  # from an earlier failed run
-    for name, path in files.items():
-        progress(f"  {name:<22} {path}")
     for note in notes:
         progress(note)
     return RunResult(files=files, notes=tuple(notes), assessment=assessment)

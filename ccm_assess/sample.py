@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,8 @@ RUN_DATE = dt.date(2026, 11, 20)
 SAMPLE_PATIENTS = 2450
 FILE_STEM = "sunrise_family_medicine"
 QUESTIONNAIRE = "sample_questionnaire.yaml"
+SAMPLE = "<sample>"
+"""A notebook parameter value meaning "the sample practice's file" (see `sample_file`)."""
 _ZIP_TIME = (2026, 11, 20, 7, 15, 0)
 _FIXED_TIME = dt.datetime(2026, 11, 20, 7, 15, 0)
 
@@ -601,3 +605,31 @@ def write_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
     if questionnaire.is_file():
         paths.append(Path(shutil.copyfile(questionnaire, directory / "questionnaire.yaml")))
     return paths
+
+
+def sample_file(value: str, name: str) -> str:
+    """`value` itself, or when it is SAMPLE the path of the sample practice's file `name`.
+
+    The notebooks' defaults: the checkout's `sample_data/NAME` when there is one (editable
+    install), else a copy written once by `write_sample` into the temporary folder (installed
+    wheel), so a notebook runs on the sample from any working directory.
+
+    >>> sample_file("my_panel.xlsx", "sunrise_family_medicine_panel.xlsx")
+    'my_panel.xlsx'
+    """
+    if value != SAMPLE:
+        return value
+    checkout = Path(__file__).resolve().parent.parent / "sample_data" / name
+    if checkout.is_file():
+        return str(checkout)
+    from ccm_assess import __version__
+
+    cache = Path(tempfile.gettempdir()) / f"ccm-assess-sample-{__version__}"
+    if not (cache / name).is_file():
+        scratch = Path(tempfile.mkdtemp(prefix=".ccm-assess-sample-", dir=cache.parent))
+        write_sample(scratch)
+        try:
+            os.replace(scratch, cache)  # atomic; another process may have won the race
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return str(cache / name)
