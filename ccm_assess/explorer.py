@@ -66,7 +66,9 @@ CONTROL_WIDTH = "230px"
 
 def slider_bounds(spec: Assumption, value: float) -> tuple[float, float, float]:
     """(min, max, step) of a slider: the allowed range, capped at twice the plausible high for
-    open-ended units (patients, USD, minutes), widened to include `value`; ~200 steps."""
+    open-ended units (patients, USD, minutes), widened to include `value`; ~200 steps.
+    Only numeric assumptions have sliders, and every numeric one has an allowed range."""
+    assert spec.minimum is not None and spec.maximum is not None, spec.name
     high = spec.maximum
     if high > 2 and spec.high:
         high = min(high, 2 * spec.high)
@@ -110,7 +112,7 @@ def control_value(control: widgets.ValueWidget) -> Value:
     value = control.value
     if isinstance(control, widgets.FloatSlider):
         return round(float(value), max(0, -math.floor(math.log10(control.step))))
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _label(markup: str) -> widgets.HTML:

@@ -33,7 +33,7 @@ def no_math(markup: str) -> str:
     return f'<div class="{MATH_OFF}">{markup}</div>'
 
 
-class HTML(_IPythonHTML):  # type: ignore[misc]  # IPython ships no type hints
+class HTML(_IPythonHTML):
     """IPython's HTML display object whose content MathJax never typesets."""
 
     def _repr_html_(self) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -131,9 +132,9 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("ccm_assess") / "data" / name))
 
 
-def read_data_csv(name: str, **kwargs: object) -> pd.DataFrame:
+def read_data_csv(name: str, **kwargs: Any) -> pd.DataFrame:
     """Read a bundled CSV (gzip-compressed when the name ends in .gz)."""
-    return pd.read_csv(data_path(name), **kwargs)  # type: ignore[arg-type]
+    return pd.read_csv(data_path(name), **kwargs)
 
 
 def bundled_dir(name: str) -> Path:
