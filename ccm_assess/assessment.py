@@ -72,7 +72,7 @@ class Assessment:
         return rates_of(self.rate_table)
 
     def summary(self) -> dict[str, Any]:
-        """summary.json (schema_version 1, spec/outputs.md), before small-cell suppression."""
+        """summary.json (schema_version 1, docs/outputs.md), before small-cell suppression."""
         return {
             "schema_version": SCHEMA_VERSION,
             "as_of": self.as_of.isoformat(),

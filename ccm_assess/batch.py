@@ -9,7 +9,7 @@ reported with its message and the others go on.
 
 `DIR/batch_summary.json` and `DIR/batch_summary.xlsx` hold one row per practice, read back from
 each practice's `summary.json`, so they show the same numbers with the same small-cell
-suppression (spec/outputs.md): a suppressed count is null in the JSON (its key listed under
+suppression (docs/outputs.md): a suppressed count is null in the JSON (its key listed under
 `suppressed`) and "<11" in the workbook. No patient data is in either file.
 """
 

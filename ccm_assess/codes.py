@@ -1,4 +1,4 @@
-"""ICD-10-CM code normalising and shape check, ICD-9 recognised (spec/panel_contract.md, Values).
+"""ICD-10-CM code normalising and shape check, ICD-9 recognised (docs/panel.md, Values).
 
 A cell of a panel may hold one code (`E11.9`, `e119`, ` E11.9 `), a code with its description
 (`E11.9 - Type 2 diabetes ...`, `Type 2 diabetes (E11.9)`) or a list of codes (`E11.9; I10,
@@ -9,7 +9,7 @@ code and kind:
   digits or letters; the dot, if written, only after the third character. Every letter A-Z is
   accepted as the first character: CMS uses U codes (U07.1 COVID-19, U09.9 post COVID-19).
   Normalised to upper case without the dot (`E119`). Whether the code exists in the current code
-  set is not checked (spec/icd_data.md: the shape check is what the spec asks for).
+  set is not checked (docs/eligibility.md: the shape check is what the spec asks for).
 - `icd9`: ICD-9-CM in shape, reported and kept out of the analysis: 3 digits with up to 2
   decimals (`250.00`, `401.9`, `4019`); `V` + 2 digits with up to 2 decimals (`V58.67`); `E` + 3
   digits with up to 1 decimal written with its dot (`E849.0`), or undotted starting `E9`

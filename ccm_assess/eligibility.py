@@ -1,6 +1,6 @@
 """Per-patient programs (CCM, complex CCM, PCM, APCM) and the summary counts of summary.json.
 
-Rules: spec/eligibility.md (as-of windows, exclusions, programs) and spec/ccm_rules.md section 4
+Rules: docs/eligibility.md (as-of windows, exclusions, programs) and docs/billing.md (CCM rules)
 (APCM G0556-G0558). Every count can be redone by hand from `Eligibility.patients`.
 
 Decisions where the spec is silent:
@@ -124,7 +124,7 @@ def _unknown_unless(known: bool, value: pd.Series, index: pd.Index) -> pd.Series
 def assess_eligibility(
     panel: Panel, as_of: dt.date, *, catalog: pd.DataFrame | None = None
 ) -> Eligibility:
-    """Classify every patient of `panel` as of `as_of` (spec/eligibility.md).
+    """Classify every patient of `panel` as of `as_of` (docs/eligibility.md).
 
     `catalog` defaults to the bundled condition catalog (`conditions.load_catalog()`).
     """
@@ -216,7 +216,7 @@ def _count(mask: pd.Series) -> int:
 def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
     """The `panel`, `excluded`, `conditions` and `eligibility` keys of summary.json.
 
-    Counts are Python ints over analysed patients; unknown is None (spec/outputs.md).
+    Counts are Python ints over analysed patients; unknown is None (docs/outputs.md).
     `eligibility` also holds `pcm_candidates_by_payer` and `complex_ccm_candidates_by_payer`.
     """
     frame = eligibility.patients

@@ -3,8 +3,8 @@
     payment (USD per unit) = round((wRVU x PW GPCI + peRVU x PE GPCI + mpRVU x MP GPCI) x CF, 2)
 
 with the non-facility PE RVU by default (the facility PE RVU for the facility rate), rounded to
-the cent half up. National (unadjusted) amounts use all GPCIs = 1.0. Sources (spec
-`ccm_rules.md` sections 1-3): RVUs `data/rvus.csv` (2026 RVU26C, 2025 PPRRVU2025_Oct, 2024
+the cent half up. National (unadjusted) amounts use all GPCIs = 1.0. Sources (see
+docs/billing.md): RVUs `data/rvus.csv` (2026 RVU26C, 2025 PPRRVU2025_Oct, 2024
 PPRRVU24_OCT), conversion factors `data/conversion_factors.csv`, GPCIs `data/gpci_2025.csv` (CMS
 CY2025 Addendum E). No genuine CY2026 GPCI file was found, so 2024 and 2026 locality amounts use
 the CY2025 GPCIs; `load_gpci` / `load_pprrvu` read newer CMS files instead.

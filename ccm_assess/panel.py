@@ -1,6 +1,6 @@
 """Read a practice's panel export into tidy patients and diagnoses, accounting for every row.
 
-Contract: spec/panel_contract.md and ARCHITECTURE.md (`panel.Panel`). `read_panel` loads the raw
+Contract: docs/panel.md and ARCHITECTURE.md (`panel.Panel`). `read_panel` loads the raw
 grid of cells (`sources.read_grid`: no header, every cell as written) and `tidy_panel` does the
 rest, purely:
 
@@ -34,7 +34,7 @@ diagnosis column has codes. A diagnosis column with no ICD-10-CM code at all is 
 Row numbers are 1-based as a spreadsheet shows them (for text files: the record number; for
 parquet: the column names are row 1). Panel text kept as a data-quality example (invalid codes,
 unknown payers, unreadable dates and values) is cut to `values.EXAMPLE_CHARS` characters, so a
-name or note typed into the wrong cell never reaches a report whole (spec/outputs.md).
+name or note typed into the wrong cell never reaches a report whole (docs/outputs.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Readiness questionnaire: its definition, answers (YAML, Excel form or a dict), templates.
 
 The questions, weights, maturity thresholds and gap actions live in `data/questionnaire.yaml`
-(our assumptions [A]; spec/readiness.md, CMS required elements from spec/ccm_rules.md section 4).
+(our assumptions [A]; docs/readiness.md, CMS required elements from docs/billing.md).
 A blank answer is "not assessed" (None). Scoring is in readiness.py.
 """
 

@@ -25,7 +25,7 @@ MANIFEST: dict[str, dict[str, str]] = {
     "conditions.csv": {
         "holds": "chronic condition catalog: category id, display name, ICD-10-CM prefix (one "
         "row per prefix), carve-out prefixes, source; 47 categories, 146 prefixes",
-        "source": "spec eligibility.md table; CMS Chronic Conditions Data Warehouse (CCW) 30 "
+        "source": "docs/eligibility.md table; CMS Chronic Conditions Data Warehouse (CCW) 30 "
         "Chronic Conditions and Other Chronic or Potentially Disabling Conditions (category "
         "names); CMS MLN909188 CCM booklet examples; curated, acute events left out",
         "version": "2026-11 curation; prefixes cover ICD-10-CM FY2016-FY2027 codes",
@@ -43,7 +43,7 @@ MANIFEST: dict[str, dict[str, str]] = {
         "for the care-management, TCM, AWV/IPPE and office-visit codes; codes absent in a year "
         "did not exist that year (G0511 2026 not looked up)",
         "source": "[P] CMS PPRRVU2026_Jul_nonQPP (RVU26C) and PPRRVU2025_Oct; [S] PPRRVU24_OCT "
-        "as parsed by repo Psuncode/RVU-Calculator; tabulated in spec ccm_rules.md section 2",
+        "as parsed by repo Psuncode/RVU-Calculator; tabulated in docs/billing.md, National amounts",
         "version": "2026 RVU26C (July 2026); 2025 PPRRVU2025_Oct; 2024 PPRRVU24_OCT",
     },
     "conversion_factors.csv": {
@@ -51,7 +51,7 @@ MANIFEST: dict[str, dict[str, str]] = {
         "2024 32.7442 (1 Jan-8 Mar) and 33.2875 (9 Mar-31 Dec, default); 2025 32.3465; "
         "2026 33.4009 non-QP (default) and 33.5675 QP",
         "source": "[P] CONV FACTOR column of CMS PPRRVU2025_Oct / PPRRVU2026_Jul_nonQPP; [S] "
-        "CAA 2024 summaries, Part B News; per spec ccm_rules.md section 1",
+        "CAA 2024 summaries, Part B News; per docs/billing.md, How a payment is computed",
         "version": "CY2024-CY2026",
     },
     "gpci_2025.csv": {
@@ -60,12 +60,12 @@ MANIFEST: dict[str, dict[str, str]] = {
         "floor already applied); MAC ids zero-padded to 5 digits",
         "source": "[P] CMS CY2025 PFS final rule Addendum E (MAC assignments as of 22 Nov 2023)",
         "version": "CY2025; also used for 2024 and 2026 amounts: no genuine CY2026 GPCI file "
-        "was found (spec ccm_rules.md section 3), no CY2024 file is bundled",
+        "was found (docs/billing.md, How a payment is computed), no CY2024 file is bundled",
     },
     "fee_codes.csv": {
         "holds": "per code: family, a short label in our own words (no AMA CPT descriptors), "
         "time threshold in minutes where one applies, billing unit, rule source",
-        "source": "spec ccm_rules.md section 4 (billing rules and related codes), each row "
+        "source": "docs/billing.md, CCM billing rules (billing rules and related codes), each row "
         "naming its secondary sources",
         "version": "2026 code set (99445, 99470, G0568-G0570 new in 2026)",
     },
@@ -73,20 +73,20 @@ MANIFEST: dict[str, dict[str, str]] = {
         "holds": "every program-model assumption: name, type, default, unit, plausible low-high "
         "(sensitivity), allowed min-max (overrides), group, plain-words label, basis tag "
         "([P]/[S]/[V]/[A]) and source text",
-        "source": "spec financial_model.md (starting defaults) and ccm_rules.md sections 4-5; "
+        "source": "docs/model.md (starting defaults) and docs/billing.md; "
         "rows without a published figure are tagged [A] and say so",
         "version": "2026 defaults (BLS wages May 2023/2024)",
     },
     "column_aliases.csv": {
         "holds": "header aliases per column role of the panel (role, header), in preference order",
-        "source": "spec panel_contract.md column-role examples plus common EHR export headers",
+        "source": "docs/panel.md column-role examples plus common EHR export headers",
         "version": "1",
     },
     "questionnaire.yaml": {
         "holds": "the readiness questions (domain, type, help, weight, gap action, owner, weeks), "
         "domain weights, maturity thresholds and the core launch steps per delivery model",
-        "source": "spec readiness.md domains; CMS required service elements (ccm_rules.md "
-        "section 4); weights and thresholds are assumptions",
+        "source": "docs/readiness.md domains; CMS required service elements (docs/billing.md, "
+        "CCM billing rules); weights and thresholds are assumptions",
         "version": "1",
     },
     "sample_codes.csv": {

@@ -194,7 +194,7 @@ def _publish(staging: Path, out: Path) -> dict[str, Path]:
 
 
 def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> RunResult:
-    """Run the whole assessment and write the outputs of spec/outputs.md into `options.out`.
+    """Run the whole assessment and write the outputs of docs/outputs.md into `options.out`.
 
     The report notebook runs only when html or pdf is asked for; summary.json, the
     assumptions used and the worklist are always written.

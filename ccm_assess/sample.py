@@ -10,7 +10,7 @@ descriptions, condition prevalences, payer spellings, names) are `data/sample_*.
 Prevalences are illustrative (synthetic data, not a source for any figure in a report): rough
 Medicare fee-for-service prevalences of the catalog conditions, tied together by a latent
 frailty so that about two thirds of Medicare patients have 2+ catalog conditions and about a
-third 4+ (spec/ccm_rules.md section 5: 68.4% and 36.4%, Lochner & Cox 2013).
+third 4+ (docs/billing.md, Benchmarks: 68.4% and 36.4%, Lochner & Cox 2013).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ CONDITIONS: tuple[_Condition, ...] = tuple(
     )
     for category, prevalence, loading, age_slope in _table("sample_conditions.csv").to_numpy()
 )
-"""Catalog conditions (spec/eligibility.md) with illustrative Medicare prevalences
+"""Catalog conditions (docs/eligibility.md) with illustrative Medicare prevalences
 (`data/sample_conditions.csv`) and the code pool of each (`use` condition in sample_codes.csv)."""
 
 _OTHER = _CODES[_CODES["use"].isin(["other_chronic", "not_chronic"])]
@@ -232,7 +232,7 @@ def generate_panel(n_patients: int, seed: int = 2026) -> pd.DataFrame:
     dual_eligible, provider, location, last_visit_date (NaT for a few), deceased, death_date,
     hospice, inpatient_admits_12m, ed_visits_12m, codes (list of str), conditions (the
     CONDITIONS categories drawn, `;`-joined) and chronic_count (their number). These are the 14
-    categories of the table in spec/eligibility.md; the shipped catalog has more (obesity,
+    categories of the table in docs/eligibility.md; the shipped catalog has more (obesity,
     anxiety, osteoporosis, cancers, ...), so the kit counts more conditions than chronic_count.
     Dates are before RUN_DATE. Raises ValueError above 900,000 patients (6-digit ids).
     """

@@ -11,7 +11,7 @@ from ccm_assess.assumptions import (
 )
 from ccm_assess.errors import AssumptionsError
 
-# Every row of the defaults table in financial_model.md, by registry name, with its default.
+# Every row of the "Starting defaults" table in docs/model.md, by registry name, with its default.
 SPEC_DEFAULTS = {
     "consent_rate": 0.35,
     "already_enrolled_elsewhere": 0.03,

@@ -121,7 +121,7 @@ def test_summary_follows_schema_version_1(summary):
     assert summary["practice"] == "Sunrise Family Medicine"
     panel = summary["panel"]
     assert panel["rows_read"] == panel["rows_used"] + panel["rows_skipped"] + panel["rows_rejected"]
-    # spec/outputs.md: the keys, integers for counts (null only where suppressed or unknown)
+    # docs/outputs.md: the keys, integers for counts (null only where suppressed or unknown)
     eligibility = summary["eligibility"]
     assert set(eligibility["ccm_eligible_by_payer"]) == set(PAYER_CLASSES)
     assert set(eligibility["apcm_tiers"]) == {"G0556", "G0557", "G0558"}
@@ -134,6 +134,16 @@ def test_summary_follows_schema_version_1(summary):
     assert 0 <= summary["readiness"]["score"] <= 100
     assert summary["recommendation"] in {"in_house", "managed", "hybrid"}
     assert all(path.count(".") >= 1 for path in summary["suppressed"])
+
+
+def test_summary_validates_against_the_documented_json_schema(summary):
+    import jsonschema
+
+    schema = json.loads((ROOT / "docs" / "summary.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not list(validator.iter_errors(summary))
+    broken = {**summary, "eligibility": {**summary["eligibility"], "ccm_eligible": "1,359"}}
+    assert [e.json_path for e in validator.iter_errors(broken)] == ["$.eligibility.ccm_eligible"]
 
 
 def test_summary_counts_match_the_check_command(summary):
