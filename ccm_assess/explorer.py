@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
-
 from ccm_assess.assumptions import Assumption, Value, registry
 from ccm_assess.charts import NEUTRAL
 from ccm_assess.errors import CcmAssessError
@@ -42,6 +40,18 @@ from ccm_assess.scenarios import (
     locality_labels,
     run_scenario,
 )
+
+LAB_MISSING = (
+    "The scenario explorer needs the JupyterLab widgets, which the core install leaves out. "
+    "Install them with: pip install 'ccm-assess[lab]' (JupyterLab, ipywidgets, anywidget), "
+    "then restart the kernel."
+)
+try:
+    import anywidget  # noqa: F401  # plotly's FigureWidget is built on it
+    import ipywidgets as widgets
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(f"{LAB_MISSING} (missing: {missing.name})") from missing
+
 
 TABS = {
     "enrolment": "Enrolment",

@@ -296,3 +296,33 @@ def test_bad_panel_stops_before_anything_runs(tmp_path):
     assert done.returncode == 2
     assert "patient id" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_report_notebook_runs_from_any_folder_on_its_defaults(tmp_path, monkeypatch):
+    """papermill on the committed notebook, from an unrelated folder, no parameters: the sample
+    practice; in JupyterLab the cards get the report's CSS and no dollar amount becomes maths."""
+    import nbformat
+    import papermill
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.chdir(tmp_path)
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "ccm_assessment.ipynb"),
+        "out.ipynb",
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    cells = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells
+    html = [
+        o["data"]["text/html"]
+        for c in cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "text/html" in o.get("data", {})
+    ]
+    assert ".kpi-grid" in html[0] and html[0].startswith("<style>")
+    shown = [h for h in html[1:] if "plotly" not in h]
+    assert any("$" in h for h in shown)
+    assert all(h.startswith('<div class="mathjax_ignore tex2jax_ignore">') for h in shown)
