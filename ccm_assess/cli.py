@@ -130,7 +130,7 @@ def _verbosity_options(parser: argparse.ArgumentParser, default: object) -> None
         action="store_const",
         const=-1,
         default=default,
-        help="print no progress, only the files written and errors",
+        help="print no progress, only the files written, notes to act on and errors",
     )
     group.add_argument(
         "-v",
@@ -304,6 +304,9 @@ def _run(args: argparse.Namespace) -> int:
     result = run_assessment(options, progress=_reporter(args))
     for path in result.files.values():
         print(path)
+    if args.verbosity < 0:  # -q: no progress, but what the consultant must act on still shows
+        for note in result.notes:
+            print(f"ccm-assess: {note}", file=sys.stderr)
     if args.open:
         _open_report(result.files)
     return 0
