@@ -90,15 +90,15 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def _check_inputs(args: argparse.Namespace) -> None:
     """Check the small inputs of run and batch before any panel is read or notebook started:
-    the locality, the assumptions and questionnaire files, and the PDF browser if one is named.
+    the fee schedule year and locality, the assumptions and questionnaire files, and the PDF
+    browser if one is named.
     Each raises a CcmAssessError that says what to fix."""
     from ccm_assess.assumptions import load_assumptions
     from ccm_assess.export import find_browser
-    from ccm_assess.fees import find_locality
+    from ccm_assess.fees import rate_table
     from ccm_assess.questionnaire import load_questionnaire
 
-    if args.locality:
-        find_locality(args.locality)
+    rate_table(args.year, args.locality or None)  # a year without rates, an unknown locality
     load_assumptions(args.assumptions)
     if args.questionnaire:
         load_questionnaire(args.questionnaire)

@@ -82,6 +82,7 @@ def test_questionnaire_writes_the_blank_forms_and_lists_them(tmp_path, capsys):
     ("option", "message"),
     [
         (["--locality", "Atlantis 7"], "locality"),
+        (["--year", "2031"], "2031"),
         (["--browser", "/no/such/chromium"], "--browser names /no/such/chromium"),
         (["--formats", "html,docx"], "--formats"),
         (["--assumptions", "/no/such/assumptions.yaml"], "assumptions.yaml"),
