@@ -180,3 +180,13 @@ def test_without_the_lab_extra_the_explorer_says_how_to_install_it(monkeypatch):
     monkeypatch.delitem(sys.modules, "ccm_assess.explorer")
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'ccm-assess\[lab\]'"):
         importlib.import_module("ccm_assess.explorer")
+
+
+def test_explorer_starts_from_the_report_notebooks_defaults():
+    import papermill
+
+    report = papermill.inspect_notebook(str(NOTEBOOKS / "ccm_assessment.ipynb"))
+    explorer = papermill.inspect_notebook(str(NOTEBOOKS / "scenario_explorer.ipynb"))
+    shared = ("panel_path", "questionnaire", "as_of", "locality", "year")
+    assert {k: explorer[k]["default"] for k in shared} == {k: report[k]["default"] for k in shared}
+    assert report["panel_path"]["default"] == '"<sample>"'
