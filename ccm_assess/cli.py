@@ -182,6 +182,16 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_conditions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--conditions",
+        choices=("strict", "standard", "broad"),
+        default="standard",
+        help="which chronic conditions count: strict (CMS CCW chronic list only), standard "
+        "(the catalog, default) or broad (catalog or AHRQ CCIR chronic)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm-assess",
@@ -198,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_panel_options(check)
     check.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     check.add_argument("--worklist", type=Path, help="also write the PHI worklist (.xlsx)")
+    _add_conditions_option(check)
 
     sample = _command(sub, "sample", "write a synthetic practice (panel + questionnaire)")
     sample.add_argument("dir", type=Path, help="folder to write the sample files into")
@@ -223,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
     run.add_argument("--open", action="store_true", help="open the report when it is written")
+    _add_conditions_option(run)
 
     batch = _command(sub, "batch", "assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -249,12 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import load_assumptions
     from ccm_assess.check import format_check
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
 
     panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
-    eligibility = assess_eligibility(panel, args.as_of)
+    ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
+    eligibility = assess_eligibility(
+        panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
+    )
     if args.json:
         print(json.dumps(summarise(panel, eligibility), indent=2))
     else:
@@ -300,6 +316,7 @@ def _run(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         formats=args.formats,
         browser=args.browser,
+        conditions=args.conditions,
     )
     result = run_assessment(options, progress=_reporter(args))
     for path in result.files.values():

@@ -51,6 +51,7 @@ class RunOptions:
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
+    conditions: str = "standard"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         locality=locality,
         assumptions=assumptions,
         answers=answers,
+        conditions=options.conditions,
     )
 
 
@@ -111,6 +113,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": options.prepared_by,
+        "conditions_level": options.conditions,
     }
 
 
