@@ -42,6 +42,9 @@ EXAMPLES = {
   ccm-assess batch panels/ --out assessments/ --locality "TX 99"
   ccm-assess batch practices.csv --out assessments/ --jobs 2 --formats html,xlsx
   ccm-assess batch panels/ --out assessments/ --assumptions consent25.yaml --year 2025""",
+    "assumptions": """examples:
+  ccm-assess assumptions
+  ccm-assess assumptions --json > assumptions.json""",
     "questionnaire": """examples:
   ccm-assess questionnaire forms/
   ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
@@ -228,6 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     run.add_argument(
+        "--setting",
+        choices=("office", "facility", "rhc_fqhc"),
+        default="office",
+        help="office (non-facility) rates; facility rates for a hospital-based clinic; "
+        "rhc_fqhc: national non-facility rates, as CMS pays RHCs and FQHCs for care management "
+        "(default office)",
+    )
+    run.add_argument(
         "--formats",
         default="html,pdf,xlsx",
         help="comma-separated among html, pdf, xlsx (default: all three)",
@@ -235,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
     run.add_argument("--open", action="store_true", help="open the report when it is written")
     _add_conditions_option(run)
+
+    listing = _command(sub, "assumptions", "list every model assumption and its source")
+    listing.add_argument("--json", action="store_true", help="print a JSON list of objects")
 
     batch = _command(sub, "batch", "assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -317,6 +331,7 @@ def _run(args: argparse.Namespace) -> int:
         formats=args.formats,
         browser=args.browser,
         conditions=args.conditions,
+        setting=args.setting,
     )
     result = run_assessment(options, progress=_reporter(args))
     for path in result.files.values():
@@ -370,6 +385,13 @@ def _questionnaire(args: argparse.Namespace) -> int:
     return 0
 
 
+def _assumptions(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import assumptions_report
+
+    print(assumptions_report(as_json=args.json))
+    return 0
+
+
 COMMANDS = {
     "check": _check,
     "sample": _sample,
@@ -377,6 +399,7 @@ COMMANDS = {
     "run": _run,
     "batch": _batch,
     "questionnaire": _questionnaire,
+    "assumptions": _assumptions,
 }
 
 

@@ -52,6 +52,7 @@ class RunOptions:
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
     conditions: str = "standard"
+    setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         assumptions=assumptions,
         answers=answers,
         conditions=options.conditions,
+        setting=options.setting,
     )
 
 
@@ -114,6 +116,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": options.prepared_by,
         "conditions_level": options.conditions,
+        "setting": options.setting,
     }
 
 
