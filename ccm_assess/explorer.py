@@ -114,14 +114,15 @@ def make_control(spec: Assumption, value: Value) -> widgets.ValueWidget:
 
 
 def control_value(control: widgets.ValueWidget) -> Value:
-    """A control's value; a float slider's rounded to the decimals of its step.
+    """A control's value; a float slider's without binary noise (12 significant digits: a slider
+    at 0.739 reads 0.7390000000000001; a default of -0.0168 stays -0.0168).
 
     >>> control_value(widgets.FloatSlider(value=0.7390000000000001, min=0, max=1, step=0.001))
     0.739
     """
     value = control.value
     if isinstance(control, widgets.FloatSlider):
-        return round(float(value), max(0, -math.floor(math.log10(control.step))))
+        return float(f"{float(value):.12g}")
     return value
 
 
@@ -206,8 +207,8 @@ class Explorer:
         return controls
 
     def changes(self) -> dict[str, Value]:
-        """Assumption values set in the controls that differ from the assessment's, floats
-        rounded to their slider's step (a slider at 0.739 reads 0.7390000000000001)."""
+        """Assumption values set in the controls that differ from the assessment's (floats
+        without binary noise: `control_value`)."""
         base = self.inputs.assumptions
         values = {name: control_value(self.controls[name]) for name in registry()}
         return {name: value for name, value in values.items() if value != base[name]}
