@@ -143,30 +143,30 @@ def guess_header_row(text: pd.DataFrame) -> int:
     return -1
 
 
-def code_cells(cells: pd.Series) -> tuple[pd.Series, int]:
-    """Per (non-blank) cell, whether it holds at least one ICD-10-CM code that exists in the
-    CMS code set, and how many distinct such codes the cells hold."""
+def _holds_codes(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per cell, whether it holds at least one ICD-10-CM code that exists in the CMS code set;
+    per column (level 0 of the index), how many distinct such codes its cells hold."""
     holding = pd.Series(False, index=cells.index)
-    if cells.empty or not cells.str.contains(r"[A-Za-z][0-9]", regex=True).any():
-        return holding, 0
-    items = parse_code_cells(cells)
-    known = items["kind"].eq("icd10").to_numpy() & items["code"].isin(_known_codes()).to_numpy()
+    maybe = cells[cells.str.contains(r"[A-Za-z][0-9]", regex=True).to_numpy()]
+    if maybe.empty:
+        return holding, pd.Series(dtype="int64")
+    items = parse_code_cells(maybe)
+    codes = items["code"].where(items["kind"].eq("icd10"))
+    exists = [code for code in codes.dropna().unique() if code in _known_codes()]
+    known = codes.isin(exists).to_numpy()
     holding.loc[items.index[known].unique()] = True
-    return holding, int(items.loc[known, "code"].nunique())
+    found = items.loc[known, "code"]
+    return holding, found.groupby(level=0).nunique()
 
 
-def _id_share(cells: pd.Series, dates: pd.Series, codes: pd.Series) -> float:
-    """Share of identifier-like cells (not dates, phone numbers or ICD-10-CM codes) times how
-    distinct they are (consecutive repeats, the rows of one patient in a long export,
-    collapsed first)."""
-    length = cells.str.len()
-    token = length.between(1, 30) & ~cells.str.contains(r"\s", regex=True)
-    token &= cells.str.contains(r"[0-9]", regex=True) & dates.isna() & ~codes
-    digits = cells.str.replace(r"[^0-9]", "", regex=True).str.len()
-    phone = digits.between(10, 11) & cells.str.contains(r"[-().]", regex=True)
-    like = (token & ~phone).mean()
-    runs = cells[cells.ne(cells.shift())]
-    return float(like) * runs.nunique() / max(len(runs), 1)
+def _distinct_runs(cells: pd.Series) -> pd.Series:
+    """Per column: distinct values over runs of equal consecutive values (1.0 when every run is
+    a new value: ids, repeated or not; lower for codes, counts, plan names)."""
+    column = cells.index.get_level_values(0)
+    starts = cells.ne(cells.shift()).to_numpy() | (column != np.roll(column, 1))
+    runs = cells[starts]
+    per = runs.groupby(level=0)
+    return per.nunique() / per.size()
 
 
 def _repeats(cells: pd.Series) -> float:
@@ -179,38 +179,75 @@ def _hinted(header: str, role: str) -> bool:
     return any(key.startswith(h) or h in key and len(h) > 2 for h in _HINTS[role])
 
 
-def profile(cells: pd.Series, header: str, today: pd.Timestamp) -> tuple[dict[str, float], int]:
-    """Role -> share of the non-blank `cells` that fit it (module docstring), and the number
-    of distinct ICD-10-CM codes the cells hold."""
-    scores = dict.fromkeys(CONTENT_ROLES, 0.0)
-    if cells.empty:
-        return scores, 0
-    codes, distinct_codes = code_cells(cells)
-    scores["diagnosis"] = float(codes.mean())
-    digits = cells.str.contains(r"[0-9]", regex=True)
-    dates = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
-    if digits.mean() >= 0.5:
-        dates, _ = parse_dates(cells.where(digits))
+def profile_columns(
+    cells: Mapping[int, pd.Series], headers: Sequence[str], today: pd.Timestamp
+) -> dict[int, tuple[dict[str, float], int]]:
+    """Per column position: role -> share of its non-blank `cells` that fit the role (module
+    docstring), and the number of distinct ICD-10-CM codes they hold. Every test runs once
+    over the cells of all columns together (a pattern costs the same for 2 or 20 columns)."""
+    if not cells:
+        return {}
+    every = pd.concat(dict(cells), names=["column", "row"])
+    column = every.index.get_level_values(0)
+    holding, distinct_codes = _holds_codes(every)
+    digits = every.str.contains(r"[0-9]", regex=True).fillna(False).astype(bool)
+    plain_number = every.str.fullmatch(r"[0-9]{1,7}(?:\.[0-9]+)?").fillna(False).astype(bool)
+    datelike = digits & ~plain_number & ~holding  # ids, serial numbers and codes are not dates
+    dates, _ = parse_dates(every.where(datelike))
     age = (today - dates).dt.days / _YEAR_DAYS
-    dated = dates.notna()
-    if dated.mean() >= 0.5:
-        in_life = (age.between(0, 120)).mean()
-        scores["birth_date"] = float(in_life if age.median() >= 18 else in_life * WEAK_SHARE)
-        recent = age.between(-30 / _YEAR_DAYS, 3).mean()
-        scores["last_visit_date"] = float(recent if age.median() <= 2 else recent * WEAK_SHARE)
-    scores["patient_id"] = _id_share(cells, dates.where(dated), codes)
-    if not digits.all():
-        classes = payer_class(cells)
-        scores["primary_payer"] = scores["secondary_payer"] = float(classes.ne("unknown").mean())
-        scores["sex"] = float(cells.str.casefold().isin(_SEX_WORDS).mean())
-    flags = float(parse_booleans(cells).notna().mean())
-    counts = parse_counts(cells)
-    small = float((counts.notna() & counts.le(366)).mean())
-    for role in ("deceased", "hospice"):
-        scores[role] = flags if _hinted(header, role) else 0.0
-    for role in ("inpatient_admits_12m", "ed_visits_12m"):
-        scores[role] = small if _hinted(header, role) else 0.0
-    return scores, distinct_codes
+    no_space = ~every.str.contains(r"\s", regex=True).fillna(True).astype(bool)
+    phone_digits = every.str.replace(r"[^0-9]", "", regex=True).str.len()
+    phone = phone_digits.between(10, 11) & every.str.contains(r"[-().]", regex=True)
+    id_like = every.str.len().between(1, 30) & no_space & digits & dates.isna() & ~holding
+    id_like &= ~phone.fillna(False).astype(bool)
+    few_values = every.groupby(level=0).nunique() <= np.maximum(
+        MIN_CELLS, every.groupby(level=0).size() // 2
+    )
+    worded = ~digits.groupby(level=0).all() & few_values
+    texts = every[worded.reindex(column).to_numpy()]
+    payer = pd.Series(False, index=every.index)
+    if len(texts):
+        payer.loc[texts.index] = payer_class(texts).ne("unknown").to_numpy()
+    folded = every.str.casefold()
+    female_male = folded.isin(["f", "m", "female", "male"]).groupby(level=0).any()
+    sex = folded.isin(_SEX_WORDS) & (worded & female_male).reindex(column).to_numpy()
+    flags = parse_booleans(every).notna()
+    counts = parse_counts(every)
+    small = counts.notna() & counts.le(366)
+    share = pd.DataFrame(
+        {
+            "diagnosis": holding,
+            "id_like": id_like,
+            "in_life": age.between(0, 120),
+            "recent": age.between(-30 / _YEAR_DAYS, 3),
+            "dated": dates.notna(),
+            "payer": payer,
+            "sex": sex,
+            "flags": flags,
+            "small": small,
+        }
+    ).astype(float).groupby(level=0).mean()
+    median_age = age.groupby(level=0).median()
+    distinct = _distinct_runs(every)
+    out = {}
+    for p in cells:
+        row = share.loc[p]
+        scores = dict.fromkeys(CONTENT_ROLES, 0.0)
+        scores["diagnosis"] = float(row["diagnosis"])
+        if row["diagnosis"] < STRONG_SHARE:
+            if row["dated"] >= 0.5:
+                old, young = median_age[p] >= 18, median_age[p] <= 2
+                scores["birth_date"] = float(row["in_life"] * (1 if old else WEAK_SHARE))
+                scores["last_visit_date"] = float(row["recent"] * (1 if young else WEAK_SHARE))
+            scores["patient_id"] = float(row["id_like"] * distinct[p])
+            scores["primary_payer"] = scores["secondary_payer"] = float(row["payer"])
+            scores["sex"] = float(row["sex"])
+            for role in ("deceased", "hospice"):
+                scores[role] = float(row["flags"]) if _hinted(headers[p], role) else 0.0
+            for role in ("inpatient_admits_12m", "ed_visits_12m"):
+                scores[role] = float(row["small"]) if _hinted(headers[p], role) else 0.0
+        out[p] = (scores, int(distinct_codes.get(p, 0)))
+    return out
 
 
 _SIBLINGS = {"primary_payer": "secondary_payer", "secondary_payer": "primary_payer"}
@@ -245,9 +282,9 @@ def infer_roles(
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     sample = sample_rows(body)
     cells = {p: sample[p].dropna() for p in range(len(headers)) if p in sample}
-    profiles = {
-        p: profile(c, headers[p], today) for p, c in cells.items() if len(c) >= MIN_CELLS
-    }
+    profiles = profile_columns(
+        {p: c for p, c in cells.items() if len(c) >= MIN_CELLS}, headers, today
+    )
     scores = {p: found for p, (found, _) in profiles.items()}
     distinct_codes = {p: n for p, (_, n) in profiles.items()}
     roles = {role: list(positions) for role, positions in roles.items()}
