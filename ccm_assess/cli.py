@@ -7,13 +7,14 @@ no traceback reaches the consultant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import CcmAssessError, PanelError
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
@@ -34,17 +35,27 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _mapping(pairs: Sequence[str] | None) -> dict[str, str]:
-    """`role=Header` pairs -> {role: header}."""
-    mapping: dict[str, str] = {}
+def _mapping(pairs: Sequence[str] | None) -> dict[str, list[str]]:
+    """`role=Header` pairs -> {role: headers}; a role given again adds a column (diagnosis)."""
+    mapping: dict[str, list[str]] = {}
     for pair in pairs or ():
         role, sep, header = pair.partition("=")
         if not sep or not role.strip() or not header.strip():
             raise CcmAssessError(
                 f"--map expects role=Header (for example --map patient_id=MRN), not {pair!r}"
             )
-        mapping[role.strip()] = header.strip()
+        mapping.setdefault(role.strip(), []).append(header.strip())
     return mapping
+
+
+def _panel_inputs(args: argparse.Namespace) -> tuple[str | None, dict[str, list[str]]]:
+    """Sheet and column mapping: the --mapping file's, with --sheet and --map on top."""
+    sheet, mapping = None, {}
+    if args.mapping:
+        from ccm_assess.mapping_file import load_mapping
+
+        sheet, mapping = load_mapping(args.mapping)
+    return args.sheet or sheet, {**mapping, **_mapping(args.map)}
 
 
 def _add_panel_options(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +67,15 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
         help="use this column for a role, e.g. --map patient_id='Chart #' (repeatable)",
     )
     parser.add_argument("--sheet", help="workbook sheet to read (default: the patient table)")
+    parser.add_argument(
+        "--mapping", type=Path, help="reuse a column mapping saved with --save-mapping (YAML)"
+    )
+    parser.add_argument(
+        "--save-mapping",
+        type=Path,
+        metavar="FILE",
+        help="write the columns used for each role (with sheet and header row) to FILE.yaml",
+    )
     parser.add_argument(
         "--as-of",
         type=_as_of,
@@ -116,21 +136,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check(args: argparse.Namespace) -> int:
     from ccm_assess.check import format_check
+    from ccm_assess.column_roles import column_records
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
 
-    panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
+    sheet, mapping = _panel_inputs(args)
+    with _mapping_in_use(args):
+        panel = read_panel(args.panel, sheet=sheet, mapping=mapping)
     eligibility = assess_eligibility(panel, args.as_of)
     if args.json:
-        print(json.dumps(summarise(panel, eligibility), indent=2))
+        print(json.dumps({**summarise(panel, eligibility),
+                          "columns": column_records(panel.columns)}, indent=2))  # fmt: skip
     else:
         print(format_check(panel))
+    if args.save_mapping:
+        from ccm_assess.mapping_file import save_mapping
+
+        print(f"Mapping written to {save_mapping(panel, args.save_mapping)}", file=sys.stderr)
     if args.worklist:
         from ccm_assess.worklist import write_worklist
 
         written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
         print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _mapping_in_use(args: argparse.Namespace) -> Iterator[None]:
+    """A panel error while a --mapping file is in use says the file may no longer fit."""
+    try:
+        yield
+    except PanelError as error:
+        if not args.mapping:
+            raise
+        raise PanelError(
+            f"{error} (the column mapping came from {args.mapping}: if the export changed, "
+            "update that file, or read the panel without --mapping and save a new one)"
+        ) from None
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -151,6 +193,7 @@ def _rates(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from ccm_assess.report import RunOptions, run_assessment
 
+    sheet, mapping = _panel_inputs(args)
     options = RunOptions(
         panel=args.panel,
         out=args.out,
@@ -160,12 +203,14 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         locality=args.locality,
         year=args.year,
-        mapping=_mapping(args.map),
-        sheet=args.sheet,
+        mapping=mapping,
+        sheet=sheet,
+        save_mapping=args.save_mapping,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
         browser=args.browser,
     )
-    run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
+    with _mapping_in_use(args):
+        run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
     return 0
 
 

@@ -55,6 +55,9 @@ STRONG_SHARE = 0.8
 ROLE_SHARE = 0.8
 WEAK_SHARE = 0.3
 CLOSE = 0.1
+_MISFIT = 0.25
+"""Factor on a date column's share when its dates are of the wrong age for the role (weaker
+than `WEAK_SHARE`, so never even reported as possible)."""
 FOUND_BY = ("map", "header", "content")
 
 CONTENT_ROLES: tuple[str, ...] = (
@@ -201,7 +204,7 @@ def profile_columns(
     id_like = every.str.len().between(1, 30) & no_space & digits & dates.isna() & ~holding
     id_like &= ~phone.fillna(False).astype(bool)
     few_values = every.groupby(level=0).nunique() <= np.maximum(
-        MIN_CELLS, every.groupby(level=0).size() // 2
+        50, every.groupby(level=0).size() // 2
     )
     worded = ~digits.groupby(level=0).all() & few_values
     texts = every[worded.reindex(column).to_numpy()]
@@ -237,8 +240,8 @@ def profile_columns(
         if row["diagnosis"] < STRONG_SHARE:
             if row["dated"] >= 0.5:
                 old, young = median_age[p] >= 18, median_age[p] <= 2
-                scores["birth_date"] = float(row["in_life"] * (1 if old else WEAK_SHARE))
-                scores["last_visit_date"] = float(row["recent"] * (1 if young else WEAK_SHARE))
+                scores["birth_date"] = float(row["in_life"] * (1 if old else _MISFIT))
+                scores["last_visit_date"] = float(row["recent"] * (1 if young else _MISFIT))
             scores["patient_id"] = float(row["id_like"] * distinct[p])
             scores["primary_payer"] = scores["secondary_payer"] = float(row["payer"])
             scores["sex"] = float(row["sex"])
@@ -327,6 +330,7 @@ def infer_roles(
             "diagnosis=<header> for each column with codes (repeat --map), or --map "
             "ignore=<header> to leave one out on purpose"
         )
+    maybe: list[tuple[int, str, float]] = []
     for role in CONTENT_ROLES[1:]:
         if roles.get(role):
             continue
@@ -338,10 +342,7 @@ def infer_roles(
             continue
         (best, share), rest = ranked[0], ranked[1:]
         if share < ROLE_SHARE:
-            notes.append(
-                f"column '{labels[best]}' may be {role} ({_percent(share)} of its cells fit); "
-                f"not used: pass --map {role}=<header> to use it"
-            )
+            maybe.append((best, role, share))
             continue
         roles[role] = [best]
         role_of[best], found[best] = role, "content"
@@ -351,6 +352,12 @@ def infer_roles(
                 f"{role}: columns {listing([labels[p] for p in [best, *close]])} fit about as "
                 f"well; '{labels[best]}' is used (pass --map {role}=<header> to choose)"
             )
+    notes += [
+        f"column '{labels[p]}' may be {role} ({_percent(share)} of its cells fit); not used: "
+        f"pass --map {role}=<header> to use it"
+        for p, role, share in maybe
+        if p not in role_of
+    ]
     return Inferred(roles, found, scores, tuple(notes))
 
 
