@@ -102,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rates = sub.add_parser("rates", help="show the Medicare rates used, national or by locality")
     rates.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
-    rates.add_argument("--locality", help='state and CMS locality number, e.g. "TX 99"')
+    rates.add_argument(
+        "--locality", help='CMS locality ("TX 99") or place ("Austin, TX", "Travis County, TX")'
+    )
     rates.add_argument("--json", action="store_true", help="print JSON")
 
     run = sub.add_parser("run", help="full assessment: report.html/pdf, workbook, worklist")
@@ -111,7 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--questionnaire", type=Path, help="readiness answers (.yaml or .xlsx)")
     run.add_argument("--assumptions", type=Path, help="YAML of assumption overrides")
     run.add_argument("--practice", default="", help="practice name for the report cover")
-    run.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
+    run.add_argument(
+        "--locality",
+        help='Medicare locality ("TX 99") or the practice\'s place ("Austin, TX", "Travis '
+        'County, Texas"); default: national',
+    )
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     run.add_argument(
         "--formats",
@@ -130,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--formats", default="html,pdf,xlsx", help="as for run (default: all)")
     batch.add_argument("--jobs", type=_positive, help="parallel processes (default: CPU count)")
     batch.add_argument("--as-of", type=_as_of, default=dt.date.today(), help="as for run")
-    batch.add_argument("--locality", help="Medicare locality where the listing gives none")
+    batch.add_argument(
+        "--locality", help='Medicare locality or place ("Austin, TX") where the listing gives none'
+    )
     return parser
 
 
