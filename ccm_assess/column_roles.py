@@ -21,7 +21,8 @@ not grow with the file) and scores it for the roles content can tell apart:
 
 Decisions: the explicit mapping always wins, then a header the alias table knows, then content.
 Any column (whatever its header) where at least `CODE_SHARE` of the sampled cells hold codes
-joins `diagnosis` (an alias for another role gives way only at `STRONG_SHARE`); when the
+joins `diagnosis` (an alias for another role gives way only at `STRONG_SHARE` and with two or
+more distinct codes: a `Site` column of `C01` is a site); when the
 mapping names the diagnosis columns, a code column it leaves out is an error, not a guess.
 A role missing by header goes to the column scoring highest at or above `ROLE_SHARE`; when a
 runner-up is within `CLOSE` the choice is reported in a note, and scores between `WEAK_SHARE`
@@ -300,7 +301,7 @@ def infer_roles(
         if p in neighbours:
             continue  # read with the diagnosis column before it (`headers.unheaded_after`)
         share = score["diagnosis"]
-        if share < CODE_SHARE or distinct_codes.get(p, 0) < 2 or role_of.get(p) == "diagnosis":
+        if share < CODE_SHARE or role_of.get(p) == "diagnosis":
             continue
         if found.get(p) == "map":
             continue  # the mapping gave it another role (or `ignore`) on purpose
@@ -309,7 +310,7 @@ def infer_roles(
             continue
         if p in role_of:
             own = score.get(role_of[p], 0.0)
-            if share < STRONG_SHARE or own >= share:
+            if share < STRONG_SHARE or own >= share or distinct_codes.get(p, 0) < 2:
                 notes.append(
                     f"column '{labels[p]}' is read as {role_of[p]} (its header) but "
                     f"{_percent(share)} of its cells hold ICD-10-CM codes; pass --map "
