@@ -42,7 +42,7 @@ import pandas as pd
 from ccm_assess.codes import parse_code_cells
 from ccm_assess.conditions import load_ccir
 from ccm_assess.errors import PanelError
-from ccm_assess.headers import IGNORE, column_letter, header_key, unheaded_after
+from ccm_assess.headers import column_letter, header_key, unheaded_after
 from ccm_assess.payers import payer_class
 from ccm_assess.sources import SCAN_ROWS, listing
 from ccm_assess.values import parse_booleans, parse_counts, parse_dates
@@ -218,19 +218,24 @@ def profile_columns(
     flags = parse_booleans(every).notna()
     counts = parse_counts(every)
     small = counts.notna() & counts.le(366)
-    share = pd.DataFrame(
-        {
-            "diagnosis": holding,
-            "id_like": id_like,
-            "in_life": age.between(0, 120),
-            "recent": age.between(-30 / _YEAR_DAYS, 3),
-            "dated": dates.notna(),
-            "payer": payer,
-            "sex": sex,
-            "flags": flags,
-            "small": small,
-        }
-    ).astype(float).groupby(level=0).mean()
+    share = (
+        pd.DataFrame(
+            {
+                "diagnosis": holding,
+                "id_like": id_like,
+                "in_life": age.between(0, 120),
+                "recent": age.between(-30 / _YEAR_DAYS, 3),
+                "dated": dates.notna(),
+                "payer": payer,
+                "sex": sex,
+                "flags": flags,
+                "small": small,
+            }
+        )
+        .astype(float)
+        .groupby(level=0)
+        .mean()
+    )
     median_age = age.groupby(level=0).median()
     distinct = _distinct_runs(every)
     out = {}
@@ -428,4 +433,3 @@ def column_records(views: Sequence[ColumnView]) -> list[dict[str, object]]:
             record["runner_up"] = {"role": view.runner_up, "match_share": view.runner_up_share}
         records.append(record)
     return records
-

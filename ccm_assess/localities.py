@@ -66,9 +66,13 @@ def county_localities() -> pd.DataFrame:
     if len(known) != len(named):
         missing = named.merge(counties, on=["state", "key"], how="left", indicator=True)
         bad = missing[missing["_merge"] == "left_only"]
-        raise LocalityError(f"bundled locality data names unknown counties: {bad.to_dict('records')}")
+        raise LocalityError(
+            f"bundled locality data names unknown counties: {bad.to_dict('records')}"
+        )
     rest = listing[listing["counties"] == "*"].rename(columns={"county_state": "state"})
-    others = counties.merge(named[["state", "key"]], on=["state", "key"], how="left", indicator=True)
+    others = counties.merge(
+        named[["state", "key"]], on=["state", "key"], how="left", indicator=True
+    )
     others = others[others["_merge"] == "left_only"].drop(columns="_merge")
     filled = others.merge(rest[["state", "locality_state", "locality_number"]], on="state")
     return pd.concat([known, filled], ignore_index=True)[

@@ -79,8 +79,7 @@ def load_mapping(path: str | Path) -> tuple[str | None, dict[str, list[str]]]:
         headers = [headers] if isinstance(headers, str) else headers
         if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
             raise PanelError(
-                f"the mapping file {path} gives {role!r} something other than header names; "
-                f"{_HOW}"
+                f"the mapping file {path} gives {role!r} something other than header names; {_HOW}"
             )
         mapping[str(role)] = headers
     sheet = document.get("sheet")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import openpyxl
+from test_panel import write_xlsx
 
 CODES: dict[str, str] = {
     "E11.9": "Type 2 diabetes mellitus without complications",
@@ -118,17 +118,6 @@ def _csv(path: Path, rows: list[list[object]], sep: str = ",") -> Path:
     return path
 
 
-def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
-
-
 # ---------------------------------------------------------------------------------------------
 # Shapes
 
@@ -177,7 +166,7 @@ def ecw_codes_in_one_cell(folder: Path, corrupt: bool = False) -> Path:
     for p in PATIENTS:
         rows.append([f"{p.number}", f"{p.last}, {p.first}", p.birth, p.sex, p.payer,
                      p.last_visit, ", ".join(_code(c, corrupt) for c in p.codes)])  # fmt: skip
-    return _xlsx(folder / "ecw_codes_in_one_cell.xlsx", {"Report": rows})
+    return write_xlsx(folder / "ecw_codes_in_one_cell.xlsx", {"Report": rows})
 
 
 def nextgen_description_then_code(folder: Path, corrupt: bool = False) -> Path:
@@ -201,8 +190,9 @@ def billing_code_dash_description(folder: Path, corrupt: bool = False) -> Path:
     ]
     for p in PATIENTS:
         for j, code in enumerate(p.codes):
+            line = f"{_code(code, corrupt)} - {CODES[code]}"
             rows.append([f"{p.number}", f"{p.last}, {p.first}", _us(p.last_visit), p.payer,
-                         f"{_code(code, corrupt)} - {CODES[code]}", f"{95 + 5 * j}.00"])  # fmt: skip
+                         line, f"{95 + 5 * j}.00"])  # fmt: skip
     rows += [[], ["Total claim lines:", sum(len(p.codes) for p in PATIENTS)], ["Page 1 of 1"]]
     return _csv(folder / "billing_claim_lines.csv", rows)
 
@@ -240,7 +230,7 @@ def several_sheets(folder: Path, corrupt: bool = False) -> Path:
     for p in PATIENTS:
         cell = "\n".join(_code(c, corrupt) for c in p.codes)
         rows.append([p.number, f"{p.last}, {p.first}", p.birth, p.payer, cell])
-    return _xlsx(folder / "several_sheets.xlsx", {"Summary": summary, "Patients": rows})
+    return write_xlsx(folder / "several_sheets.xlsx", {"Summary": summary, "Patients": rows})
 
 
 def merged_header_over_code_columns(folder: Path, corrupt: bool = False) -> Path:

@@ -116,8 +116,10 @@ def test_weak_evidence_is_reported_not_used(tmp_path: Path) -> None:
     rows += [[i, "I10", plans[i]] for i in range(10)]
     panel = read_panel(write(tmp_path / "p.csv", rows))
     assert "primary_payer" not in panel.mapping
-    assert "column 'Plan Type' may be primary_payer (40% of its cells fit); not used: pass " \
-           "--map primary_payer=<header> to use it" in panel.notes
+    assert (
+        "column 'Plan Type' may be primary_payer (40% of its cells fit); not used: pass "
+        "--map primary_payer=<header> to use it" in panel.notes
+    )
 
 
 def test_a_close_call_between_id_columns_is_reported(tmp_path: Path) -> None:
@@ -139,7 +141,9 @@ def test_long_export_prefers_the_id_repeated_over_its_rows(tmp_path: Path) -> No
 
 
 def test_header_row_without_known_headers() -> None:
-    text = pd.DataFrame([["Report", None], [None, None], ["Ref", "Billed"], ["A1", "I10"]], dtype="str")
+    text = pd.DataFrame(
+        [["Report", None], [None, None], ["Ref", "Billed"], ["A1", "I10"]], dtype="str"
+    )
     assert guess_header_row(text) == 2
 
 

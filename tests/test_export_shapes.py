@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from export_shapes import PATIENTS, SHAPES, expected
 
 from ccm_assess.errors import PanelError
 from ccm_assess.panel import read_panel
-from export_shapes import PATIENTS, SHAPES, expected
 
 
 def test_the_expected_counts_are_worked_by_hand() -> None:

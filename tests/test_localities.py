@@ -18,10 +18,15 @@ from ccm_assess.reference import read_data_csv
         ("Travis County, Texas", "TX 31 AUSTIN"),  # the county that makes it up
         ("williamson county, tx", "TX 99 REST OF TEXAS"),  # any other Texas county
         ("Anaheim, CA", "CA 18 LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES/ORANGE CNTY)"),
-        ("Orange County, California",
-         "CA 18 LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES/ORANGE CNTY)"),  # 26 merged into 18
-        ("Alameda County, CA", "CA 5 SAN FRANCISCO-OAKLAND-BERKELEY (SAN FRANCISCO/SAN MATEO/"
-         "ALAMEDA/CONTRA COSTA CNTY)"),  # 07 merged into 05
+        (
+            "Orange County, California",
+            "CA 18 LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES/ORANGE CNTY)",
+        ),  # 26 merged into 18
+        (
+            "Alameda County, CA",
+            "CA 5 SAN FRANCISCO-OAKLAND-BERKELEY (SAN FRANCISCO/SAN MATEO/"
+            "ALAMEDA/CONTRA COSTA CNTY)",
+        ),  # 07 merged into 05
         ("New York, NY", "NY 1 MANHATTAN"),  # New York County
         ("Arlington, VA", "DC 1 DC + MD/VA SUBURBS"),  # a Virginia county in the DC locality
         ("Prince George's County, Maryland", "DC 1 DC + MD/VA SUBURBS"),
