@@ -117,11 +117,17 @@ class Inferred:
 
 
 @cache
-def _known_codes() -> frozenset[str]:
-    """Every ICD-10-CM code of the CMS code set (CCIR list) and every prefix of 3+ characters."""
-    codes = load_ccir().index.to_series().astype(str)
-    prefixes = [codes.str.slice(0, n) for n in range(3, 7)]
-    return frozenset(pd.concat([codes, *prefixes]).unique())
+def _code_set() -> np.ndarray:
+    """Every ICD-10-CM code of the CMS code set (CCIR list, undotted), sorted."""
+    return np.sort(load_ccir().index.to_numpy(dtype=str))
+
+
+def existing(codes: Sequence[str]) -> list[str]:
+    """The codes that are in the CMS code set or a category above codes in it (`E11` for
+    `E119`): in the sorted set, the first code not below a prefix starts with it."""
+    table = _code_set()
+    at = np.searchsorted(table, np.asarray(codes, dtype=str)) if len(codes) else []
+    return [c for i, c in zip(at, codes) if i < len(table) and table[i].startswith(c)]
 
 
 def sample_rows(body: pd.DataFrame, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
@@ -156,8 +162,7 @@ def _holds_codes(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
         return holding, pd.Series(dtype="int64")
     items = parse_code_cells(maybe)
     codes = items["code"].where(items["kind"].eq("icd10"))
-    exists = [code for code in codes.dropna().unique() if code in _known_codes()]
-    known = codes.isin(exists).to_numpy()
+    known = codes.isin(existing(list(codes.dropna().unique()))).to_numpy()
     holding.loc[items.index[known].unique()] = True
     found = items.loc[known, "code"]
     return holding, found.groupby(level=0).nunique()
