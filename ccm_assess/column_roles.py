@@ -127,7 +127,7 @@ def existing(codes: Sequence[str]) -> list[str]:
     `E119`): in the sorted set, the first code not below a prefix starts with it."""
     table = _code_set()
     at = np.searchsorted(table, np.asarray(codes, dtype=str)) if len(codes) else []
-    return [c for i, c in zip(at, codes) if i < len(table) and table[i].startswith(c)]
+    return [c for i, c in zip(at, codes, strict=True) if i < len(table) and table[i].startswith(c)]
 
 
 def sample_rows(body: pd.DataFrame, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
