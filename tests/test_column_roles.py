@@ -186,3 +186,12 @@ def test_save_mapping_names_the_sheet(tmp_path: Path) -> None:
     panel = read_panel(listing_export(tmp_path / "p.csv"))
     text = save_mapping(panel, tmp_path / "m.yaml").read_text(encoding="utf-8")
     assert "header_row: 1" in text and "Acct Ref" in text and "AR1000" not in text
+
+
+def test_run_saves_the_mapping_it_read_with(tmp_path: Path) -> None:
+    from ccm_assess.report import RunOptions, prepare
+
+    path = listing_export(tmp_path / "p.csv")
+    saved = tmp_path / "run_mapping.yaml"
+    prepare(RunOptions(panel=path, out=tmp_path / "out", save_mapping=saved), lambda _: None)
+    assert load_mapping(saved)[1]["diagnosis"] == ["Billed"]
