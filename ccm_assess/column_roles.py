@@ -26,8 +26,10 @@ more distinct codes: a `Site` column of `C01` is a site); when the
 mapping names the diagnosis columns, a code column it leaves out is an error, not a guess.
 A role missing by header goes to the column scoring highest at or above `ROLE_SHARE`; when a
 runner-up is within `CLOSE` the choice is reported in a note, and scores between `WEAK_SHARE`
-and `ROLE_SHARE` are reported as possible roles, never used. Fewer than `MIN_CELLS` sampled
-cells are too few to decide anything. No cell content ever appears in a note.
+and `ROLE_SHARE` are reported as possible roles, never used. Fewer than `MIN_CELLS` filled
+cells are too few to give a column any role but `diagnosis` (a code column is read however
+sparse; a column with too few filled cells in the sample is read from its first filled cells
+anywhere). No cell content ever appears in a note.
 """
 
 from __future__ import annotations
@@ -296,9 +298,10 @@ def infer_roles(
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     sample = sample_rows(body)
     cells = {p: sample[p].dropna() for p in range(len(headers)) if p in sample}
-    profiles = profile_columns(
-        {p: c for p, c in cells.items() if len(c) >= MIN_CELLS}, headers, today
-    )
+    for p, filled in cells.items():  # a sparse column: its first filled cells, wherever they are
+        if len(filled) < MIN_CELLS and len(body) > len(sample):
+            cells[p] = body[p].dropna().iloc[: 2 * SAMPLE_ROWS]
+    profiles = profile_columns({p: c for p, c in cells.items() if len(c)}, headers, today)
     scores = {p: found for p, (found, _) in profiles.items()}
     distinct_codes = {p: n for p, (_, n) in profiles.items()}
     roles = {role: list(positions) for role, positions in roles.items()}
@@ -345,7 +348,11 @@ def infer_roles(
     for role in CONTENT_ROLES[1:]:
         if roles.get(role):
             continue
-        free = {p: s[role] for p, s in scores.items() if p not in role_of and headers[p]}
+        free = {
+            p: s[role]
+            for p, s in scores.items()
+            if p not in role_of and headers[p] and len(cells[p]) >= MIN_CELLS
+        }
         ranked = sorted(free.items(), key=lambda item: (-item[1], item[0]))
         if role == "patient_id":  # ids repeated row after row: the patient of a long export
             ranked.sort(key=lambda item: (-round(item[1], 1), -_repeats(cells[item[0]])))

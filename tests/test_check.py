@@ -39,13 +39,13 @@ def test_report_of_the_long_fixture() -> None:
         "",
         "How each column was read (header, role, found by: map/header/content, evidence)",
         # 8 sampled cells per column (the footer "Total rows: 8" among them): 7 MRNs of 8,
-        # 7 payers of 8; 6 codes that exist of 8 cells (DM2, 250.00 do not); 3 secondary
-        # payers are too few to judge
+        # 7 payers of 8; 6 codes that exist of 8 cells (DM2, 250.00 do not); the 3 secondary
+        # payers are all Medicaid
         "  MRN                  patient_id            header    88% of cells fit",
         "  Patient Name         name                  header",
         "  DOB                  birth_date            header   100% of cells fit",
         "  Primary Insurance    primary_payer         header    88% of cells fit",
-        "  Secondary Insurance  secondary_payer       header",
+        "  Secondary Insurance  secondary_payer       header   100% of cells fit",
         "  Last Visit           last_visit_date       header   100% of cells fit",
         "  ICD10 Code           diagnosis             header    75% of cells fit",
         "  Problem Description  (not read)",

@@ -97,6 +97,17 @@ def test_a_code_column_left_out_by_the_mapping_is_an_error(
     assert "columns left out by the mapping: 'Other Diagnoses'" in capsys.readouterr().out
 
 
+def test_a_sparse_code_column_is_read_however_few_its_codes(tmp_path: Path) -> None:
+    # 3,000 patients; `Extra Dx` holds a code on rows 2,601-2,603 only (outside the sampled
+    # top and middle blocks): those 3 codes are read, 3,000 + 3 pairs in all
+    rows: list[list[object]] = [["MRN", "Dx", "Extra Dx"]]
+    rows += [[i, "I10", "J44.9" if 2600 <= i < 2603 else ""] for i in range(1, 3001)]
+    panel = read_panel(write(tmp_path / "sparse.csv", rows))
+    assert panel.mapping["diagnosis"] == ["Dx", "Extra Dx"]
+    assert len(panel.diagnoses) == 3003
+    assert panel.diagnoses["code"].eq("J449").sum() == 3
+
+
 def test_headers_win_when_clear_and_map_always(tmp_path: Path) -> None:
     # `Payer` is a payer header although its cells are ids; --map moves the id role
     rows: list[list[object]] = [["MRN", "Payer", "Dx"]]
