@@ -84,6 +84,16 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_conditions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--conditions",
+        choices=("strict", "standard", "broad"),
+        default="standard",
+        help="which chronic conditions count: strict (CMS CCW chronic list only), standard "
+        "(the catalog, default) or broad (catalog or AHRQ CCIR chronic)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm-assess",
@@ -95,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_panel_options(check)
     check.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     check.add_argument("--worklist", type=Path, help="also write the PHI worklist (.xlsx)")
+    _add_conditions_option(check)
 
     sample = sub.add_parser("sample", help="write a synthetic practice (panel + questionnaire)")
     sample.add_argument("dir", type=Path, help="folder to write the sample files into")
@@ -125,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated among html, pdf, xlsx (default: all three)",
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    _add_conditions_option(run)
 
     batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -143,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import load_assumptions
     from ccm_assess.check import format_check
     from ccm_assess.column_roles import column_records
     from ccm_assess.eligibility import assess_eligibility, summarise
@@ -151,7 +164,10 @@ def _check(args: argparse.Namespace) -> int:
     sheet, mapping = _panel_inputs(args)
     with _mapping_in_use(args):
         panel = read_panel(args.panel, sheet=sheet, mapping=mapping)
-    eligibility = assess_eligibility(panel, args.as_of)
+    ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
+    eligibility = assess_eligibility(
+        panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
+    )
     if args.json:
         print(json.dumps({**summarise(panel, eligibility),
                           "columns": column_records(panel.columns)}, indent=2))  # fmt: skip
@@ -216,6 +232,7 @@ def _run(args: argparse.Namespace) -> int:
         save_mapping=args.save_mapping,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
         browser=args.browser,
+        conditions=args.conditions,
     )
     with _mapping_in_use(args):
         run_assessment(options, progress=lambda message: print(message, file=sys.stderr))

@@ -53,6 +53,7 @@ class RunOptions:
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
+    conditions: str = "standard"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         locality=locality,
         assumptions=assumptions,
         answers=answers,
+        conditions=options.conditions,
     )
 
 
@@ -114,6 +116,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": options.prepared_by,
+        "conditions_level": options.conditions,
     }
 
 
