@@ -6,8 +6,8 @@ cells (`SAMPLE_ROWS` rows from the top of the table and as many from its middle:
 not grow with the file) and scores it for the roles content can tell apart:
 
 - `diagnosis`: share of cells holding at least one ICD-10-CM code that exists in the CMS code
-  set (the CCIR list of every code, or a category above one), in any form `codes.py` reads:
-  alone, in lists, with a description, undotted, lower case;
+  set (`codes.code_status`: FY2026 codes and categories, or a retired code), in any form
+  `codes.py` reads: alone, in lists, with a description, undotted, lower case;
 - `patient_id`: share of cells that look like an identifier (one token with a digit, not a date
   or phone number), times how distinct the values are once consecutive repeats are collapsed
   (a long export repeats the id on each row of a patient);
@@ -36,13 +36,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
 
-from ccm_assess.codes import parse_code_cells
-from ccm_assess.conditions import load_ccir
+from ccm_assess.codes import code_status, parse_code_cells
 from ccm_assess.errors import PanelError
 from ccm_assess.headers import column_letter, header_key, unheaded_after
 from ccm_assess.payers import payer_class
@@ -118,20 +116,6 @@ class Inferred:
     notes: tuple[str, ...]
 
 
-@cache
-def _code_set() -> np.ndarray:
-    """Every ICD-10-CM code of the CMS code set (CCIR list, undotted), sorted."""
-    return np.sort(load_ccir().index.to_numpy(dtype=str))
-
-
-def existing(codes: Sequence[str]) -> list[str]:
-    """The codes that are in the CMS code set or a category above codes in it (`E11` for
-    `E119`): in the sorted set, the first code not below a prefix starts with it."""
-    table = _code_set()
-    at = np.searchsorted(table, np.asarray(codes, dtype=str)) if len(codes) else []
-    return [c for i, c in zip(at, codes, strict=True) if i < len(table) and table[i].startswith(c)]
-
-
 def sample_rows(body: pd.DataFrame, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
     """The first `rows` rows of the table and `rows` rows from its middle (two contiguous
     blocks, so repeats of a patient's id stay next to each other)."""
@@ -164,7 +148,9 @@ def _holds_codes(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
         return holding, pd.Series(dtype="int64")
     items = parse_code_cells(maybe)
     codes = items["code"].where(items["kind"].eq("icd10"))
-    known = codes.isin(existing(list(codes.dropna().unique()))).to_numpy()
+    distinct_codes = pd.Series(codes.dropna().unique(), dtype="str")
+    exists = distinct_codes[code_status(distinct_codes).ne("unknown").to_numpy()]
+    known = codes.isin(exists).to_numpy()
     holding.loc[items.index[known].unique()] = True
     found = items.loc[known, "code"]
     return holding, found.groupby(level=0).nunique()
