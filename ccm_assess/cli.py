@@ -131,12 +131,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     run.add_argument(
+        "--setting",
+        choices=("office", "facility", "rhc_fqhc"),
+        default="office",
+        help="office (non-facility) rates; facility rates for a hospital-based clinic; "
+        "rhc_fqhc: national non-facility rates, as CMS pays RHCs and FQHCs for care management "
+        "(default office)",
+    )
+    run.add_argument(
         "--formats",
         default="html,pdf,xlsx",
         help="comma-separated among html, pdf, xlsx (default: all three)",
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
     _add_conditions_option(run)
+
+    listing = sub.add_parser("assumptions", help="list every model assumption and its source")
+    listing.add_argument("--json", action="store_true", help="print a JSON list of objects")
 
     batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -233,6 +244,7 @@ def _run(args: argparse.Namespace) -> int:
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
         browser=args.browser,
         conditions=args.conditions,
+        setting=args.setting,
     )
     with _mapping_in_use(args):
         run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
@@ -255,7 +267,21 @@ def _batch(args: argparse.Namespace) -> int:
     return exit_status(outcomes)
 
 
-COMMANDS = {"check": _check, "sample": _sample, "rates": _rates, "run": _run, "batch": _batch}
+def _assumptions(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import assumptions_report
+
+    print(assumptions_report(as_json=args.json))
+    return 0
+
+
+COMMANDS = {
+    "check": _check,
+    "sample": _sample,
+    "rates": _rates,
+    "run": _run,
+    "batch": _batch,
+    "assumptions": _assumptions,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -54,6 +54,7 @@ class RunOptions:
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
     conditions: str = "standard"
+    setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         assumptions=assumptions,
         answers=answers,
         conditions=options.conditions,
+        setting=options.setting,
     )
 
 
@@ -117,6 +119,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": options.prepared_by,
         "conditions_level": options.conditions,
+        "setting": options.setting,
     }
 
 
