@@ -9,15 +9,16 @@ are checked before any work starts; every `--help` ends with examples.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ccm_assess import __version__
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import CcmAssessError, PanelError
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
@@ -69,16 +70,16 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _mapping(pairs: Sequence[str] | None) -> dict[str, str]:
-    """`role=Header` pairs -> {role: header}."""
-    mapping: dict[str, str] = {}
+def _mapping(pairs: Sequence[str] | None) -> dict[str, list[str]]:
+    """`role=Header` pairs -> {role: headers}; a role given again adds a column (diagnosis)."""
+    mapping: dict[str, list[str]] = {}
     for pair in pairs or ():
         role, sep, header = pair.partition("=")
         if not sep or not role.strip() or not header.strip():
             raise CcmAssessError(
                 f"--map expects role=Header (for example --map patient_id=MRN), not {pair!r}"
             )
-        mapping[role.strip()] = header.strip()
+        mapping.setdefault(role.strip(), []).append(header.strip())
     return mapping
 
 
@@ -168,6 +169,16 @@ def _command(
     )
 
 
+def _panel_inputs(args: argparse.Namespace) -> tuple[str | None, dict[str, list[str]]]:
+    """Sheet and column mapping: the --mapping file's, with --sheet and --map on top."""
+    sheet, mapping = None, {}
+    if args.mapping:
+        from ccm_assess.mapping_file import load_mapping
+
+        sheet, mapping = load_mapping(args.mapping)
+    return args.sheet or sheet, {**mapping, **_mapping(args.map)}
+
+
 def _add_panel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("panel", type=Path, help="the practice's panel export (xlsx, csv, ...)")
     parser.add_argument(
@@ -177,6 +188,15 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
         help="use this column for a role, e.g. --map patient_id='Chart #' (repeatable)",
     )
     parser.add_argument("--sheet", help="workbook sheet to read (default: the patient table)")
+    parser.add_argument(
+        "--mapping", type=Path, help="reuse a column mapping saved with --save-mapping (YAML)"
+    )
+    parser.add_argument(
+        "--save-mapping",
+        type=Path,
+        metavar="FILE",
+        help="write the columns used for each role (with sheet and header row) to FILE.yaml",
+    )
     parser.add_argument(
         "--as-of",
         type=_as_of,
@@ -219,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rates = _command(sub, "rates", "show the Medicare rates used, national or by locality")
     rates.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
-    rates.add_argument("--locality", help='state and CMS locality number, e.g. "TX 99"')
+    rates.add_argument(
+        "--locality", help='CMS locality ("TX 99") or place ("Austin, TX", "Travis County, TX")'
+    )
     rates.add_argument("--json", action="store_true", help="print JSON")
 
     run = _command(sub, "run", "full assessment: report.html/pdf, workbook, worklist")
@@ -228,7 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--questionnaire", type=Path, help="readiness answers (.yaml or .xlsx)")
     run.add_argument("--assumptions", type=Path, help="YAML of assumption overrides")
     run.add_argument("--practice", default="", help="practice name for the report cover")
-    run.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
+    run.add_argument(
+        "--locality",
+        help='Medicare locality ("TX 99") or the practice\'s place ("Austin, TX", "Travis '
+        'County, Texas"); default: national',
+    )
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     run.add_argument(
         "--setting",
@@ -260,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--formats", default="html,pdf,xlsx", help="as for run (default: all)")
     batch.add_argument("--jobs", type=_positive, help="parallel processes (default: CPU count)")
     batch.add_argument("--as-of", type=_as_of, default=dt.date.today(), help="as for run")
-    batch.add_argument("--locality", help="Medicare locality where the listing gives none")
+    batch.add_argument(
+        "--locality", help='Medicare locality or place ("Austin, TX") where the listing gives none'
+    )
     batch.add_argument(
         "--questionnaire", type=Path, help="readiness answers where the listing gives none"
     )
@@ -277,24 +305,46 @@ def build_parser() -> argparse.ArgumentParser:
 def _check(args: argparse.Namespace) -> int:
     from ccm_assess.assumptions import load_assumptions
     from ccm_assess.check import format_check
+    from ccm_assess.column_roles import column_records
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
 
-    panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
+    sheet, mapping = _panel_inputs(args)
+    with _mapping_in_use(args):
+        panel = read_panel(args.panel, sheet=sheet, mapping=mapping)
     ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
     eligibility = assess_eligibility(
         panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
     )
     if args.json:
-        print(json.dumps(summarise(panel, eligibility), indent=2))
+        print(json.dumps({**summarise(panel, eligibility),
+                          "columns": column_records(panel.columns)}, indent=2))  # fmt: skip
     else:
         print(format_check(panel))
+    if args.save_mapping:
+        from ccm_assess.mapping_file import save_mapping
+
+        print(f"Mapping written to {save_mapping(panel, args.save_mapping)}", file=sys.stderr)
     if args.worklist:
         from ccm_assess.worklist import write_worklist
 
         written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
         print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _mapping_in_use(args: argparse.Namespace) -> Iterator[None]:
+    """A panel error while a --mapping file is in use says the file may no longer fit."""
+    try:
+        yield
+    except PanelError as error:
+        if not args.mapping:
+            raise
+        raise PanelError(
+            f"{error} (the column mapping came from {args.mapping}: if the export changed, "
+            "update that file, or read the panel without --mapping and save a new one)"
+        ) from None
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -317,6 +367,7 @@ def _run(args: argparse.Namespace) -> int:
 
     args.formats = _formats(args.formats)
     _check_inputs(args)
+    sheet, mapping = _panel_inputs(args)
     options = RunOptions(
         panel=args.panel,
         out=args.out,
@@ -326,14 +377,16 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         locality=args.locality,
         year=args.year,
-        mapping=_mapping(args.map),
-        sheet=args.sheet,
+        mapping=mapping,
+        sheet=sheet,
+        save_mapping=args.save_mapping,
         formats=args.formats,
         browser=args.browser,
         conditions=args.conditions,
         setting=args.setting,
     )
-    result = run_assessment(options, progress=_reporter(args))
+    with _mapping_in_use(args):
+        result = run_assessment(options, progress=_reporter(args))
     for path in result.files.values():
         print(path)
     if args.verbosity < 0:  # -q: no progress, but what the consultant must act on still shows

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import FeeScheduleError, LocalityError
+from ccm_assess.localities import locate_place
 from ccm_assess.reference import data_path, read_data_csv
 
 YEARS = (2024, 2025, 2026)
@@ -251,8 +252,9 @@ def load_gpci(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ localities
 
 _HOW = (
-    'Give a state and CMS locality number such as "TX 99" or "NY 1", or a unique part of the '
-    'locality name such as "Manhattan".'
+    'Give a state and CMS locality number such as "TX 99" or "NY 1", a unique part of the '
+    'locality name such as "Manhattan", or the practice\'s place: "Austin, TX" or "Travis '
+    'County, Texas".'
 )
 _LISTED = 12
 
@@ -343,6 +345,8 @@ def find_locality(text: str, gpci: pd.DataFrame | None = None) -> Locality:
             f'Unknown Medicare locality "{text}": {state} has no locality {number} in the {where}. '
             f"Localities in {state}: {_listing(in_state)}."
         )
+    if (place := locate_place(text, table)) is not None:
+        return _locality(place)
     hits = _name_hits(table, query)
     if len(hits) == 1:
         return _locality(hits.iloc[0])

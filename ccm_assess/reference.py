@@ -94,6 +94,24 @@ MANIFEST: dict[str, dict[str, str]] = {
         "rows without a published figure are tagged [A] and say so",
         "version": "2026 defaults, re-centred (BLS OOH wages May 2024; docs/honest_numbers.md)",
     },
+    "locality_counties.csv": {
+        "holds": "the counties of each Medicare payment locality: locality_state, "
+        "locality_number (CY2025 numbering), county_state, counties (';'-separated as CMS names "
+        "them; '*' = every county of county_state not listed for another locality); 112 rows "
+        "for the 109 localities (DC 1 spans DC, MD and VA; HI 1 includes Guam)",
+        "source": "[P] CMS 'Counties included in 2017 localities' (PFS locality key), as "
+        "carried in repo subramv/cms data-raw/locality_dict.txt; CA 26 merged into 18 and CA "
+        "06, 07 into 05 per the CY2025 Addendum E locality names; Dade written Miami-Dade",
+        "version": "2017 county definitions at CY2025 locality numbers (docs/localities.md)",
+    },
+    "us_counties.csv": {
+        "holds": "every county and county equivalent (parish, borough, independent city, "
+        "municipio): state, state_name, county (Census name), fips; 3,244 rows, DC also as "
+        "'Washington'",
+        "source": "US Census Bureau 2020 FIPS county codes, as tabulated in the addfips 0.4.2 "
+        "package data (counties_2020.csv, states.csv)",
+        "version": "2020 Census geography",
+    },
     "column_aliases.csv": {
         "holds": "header aliases per column role of the panel (role, header), in preference order",
         "source": "docs/panel.md column-role examples plus common EHR export headers",

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from ccm_assess.assessment import Assessment, assess, save_prepared
 from ccm_assess.assumptions import load_assumptions
 from ccm_assess.errors import ReportError
 from ccm_assess.fees import find_locality, national
+from ccm_assess.mapping_file import save_mapping
 from ccm_assess.panel import read_panel
 from ccm_assess.privacy import suppressed_summary
 from ccm_assess.questionnaire import load_questionnaire
@@ -46,8 +47,10 @@ class RunOptions:
     as_of: dt.date = field(default_factory=dt.date.today)
     locality: str | None = None
     year: int = 2026
-    mapping: Mapping[str, str] = field(default_factory=dict)
+    mapping: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
     sheet: str | None = None
+    save_mapping: Path | None = None
+    """Where to write the column mapping used (`--save-mapping`), if anywhere."""
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
@@ -84,6 +87,8 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
     check_formats(options.formats)
     progress(f"Reading {options.panel.name} ...")
     panel = read_panel(options.panel, sheet=options.sheet, mapping=dict(options.mapping))
+    if options.save_mapping:
+        save_mapping(panel, options.save_mapping)
     answers = load_questionnaire(options.questionnaire) if options.questionnaire else None
     assumptions = load_assumptions(options.assumptions)
     locality = find_locality(options.locality) if options.locality else national()

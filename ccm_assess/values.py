@@ -81,6 +81,7 @@ def parse_dates(
         if not todo.any():
             break
         found = pd.to_datetime(clean[todo], format=fmt, errors="coerce")
+        found = found.where(found.dt.year.between(1800, 2200))  # `00040111`: no year 4
         parsed = parsed.fillna(found.astype("datetime64[ns]"))
         if fmt in _TWO_DIGIT_YEAR:
             two_digit |= found.notna().reindex(raw.index, fill_value=False)
