@@ -97,7 +97,7 @@ class Assessment:
         return rates_of(self.rate_table, self.setting)
 
     def summary(self) -> dict[str, Any]:
-        """summary.json (schema_version 2, spec/outputs.md), before small-cell suppression.
+        """summary.json (schema_version 2, docs/outputs.md), before small-cell suppression.
 
         Version 2 adds per scenario the Monte Carlo percentiles (`p50_horizon_net`, ...),
         `setup_months`, `first_payment_month`, `staff_hours_per_week`,

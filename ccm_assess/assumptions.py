@@ -1,6 +1,6 @@
 """Every number the program model uses, as one typed registry with defaults, ranges and sources.
 
-The defaults live in `data/assumptions.csv` (spec: financial_model.md, "Starting defaults"). Each
+The defaults live in `data/assumptions.csv` (docs/model.md, "Starting defaults"). Each
 row has a plausible range (`low`-`high`, used by the tornado and the Monte Carlo and printed in
 the appendix) and an allowed range (`min`-`max`, what an override may set). A practice may know
 a figure outside the plausible range (Becker's reports 75% consent), so only the allowed range

@@ -9,7 +9,7 @@ reported with its message and the others go on.
 
 `DIR/batch_summary.json` and `DIR/batch_summary.xlsx` hold one row per practice, read back from
 each practice's `summary.json`, so they show the same numbers with the same small-cell
-suppression (spec/outputs.md): a suppressed count is null in the JSON (its key listed under
+suppression (docs/outputs.md): a suppressed count is null in the JSON (its key listed under
 `suppressed`) and "<11" in the workbook. No patient data is in either file.
 """
 
@@ -69,6 +69,12 @@ class BatchOptions:
     as_of: dt.date = field(default_factory=dt.date.today)
     locality: str | None = None
     """Medicare locality for practices whose listing row names none (None = national)."""
+    questionnaire: Path | None = None
+    """Readiness answers for practices whose listing row names none (None = not filled in)."""
+    assumptions: Path | None = None
+    """Assumption overrides (YAML) for every practice (None = the defaults)."""
+    year: int = 2026
+    """Fee schedule year for every practice."""
 
 
 @dataclass(frozen=True)
@@ -189,10 +195,12 @@ def assess_practice(job: PracticeJob, options: BatchOptions) -> PracticeOutcome:
             RunOptions(
                 panel=job.panel,
                 out=job.out,
-                questionnaire=job.questionnaire,
+                questionnaire=job.questionnaire or options.questionnaire,
+                assumptions=options.assumptions,
                 practice=job.practice,
                 as_of=options.as_of,
                 locality=job.locality,
+                year=options.year,
                 formats=options.formats,
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
-from ccm_assess.headers import ROLES
+from ccm_assess.headers import ROLES, column_letter
 from ccm_assess.panel import Panel
 from ccm_assess.payers import PAYER_CLASSES
 
@@ -65,6 +65,26 @@ def _mapping(panel: Panel) -> list[str]:
     if missing:
         lines.append(f"not in the file: {', '.join(missing)}")
     return lines + list(panel.notes)
+
+
+def _column_views(panel: Panel) -> list[str]:
+    """Per column: header, role, how it was found and the share of its cells that fit."""
+    views = panel.columns
+    if not views:
+        return []
+    names = [v.header or f"(column {column_letter(v.position)})" for v in views]
+    width = min(max(len(n) for n in names), 32)
+    lines = []
+    for name, view in zip(names, views, strict=True):
+        shown = name if len(name) <= width else name[: width - 1] + "…"
+        role = view.role or "(not read)"
+        line = f"{shown:<{width}}  {role:<20}  {view.found_by or '':<7}"
+        if view.match_share is not None:
+            line += f"  {view.match_share:>4.0%} of cells fit"
+        if view.runner_up:
+            line += f" (runner-up: {view.runner_up} {view.runner_up_share:.0%})"
+        lines.append(line.rstrip())
+    return lines
 
 
 def _rows(panel: Panel) -> list[str]:
@@ -152,6 +172,10 @@ def format_check(panel: Panel) -> str:
     codes, payers, dates and conflicts. Contains no patient identifiers."""
     lines = _source(panel)
     lines += _section("Columns (role: header)", _mapping(panel))
+    lines += _section(
+        "How each column was read (header, role, found by: map/header/content, evidence)",
+        _column_views(panel),
+    )
     lines += _section("Rows", _rows(panel))
     lines += _section("Diagnosis codes", _codes(panel))
     lines += _section("Payers", _payers(panel))

@@ -1,22 +1,62 @@
 """The `ccm-assess` command line: a thin layer that turns options into calls to the package.
 
 Every deliberate error (`CcmAssessError`) becomes one plain message on stderr and exit status 2;
-no traceback reaches the consultant.
+no traceback reaches the consultant. Conventions: the files a command writes are listed on
+stdout, one path a line; progress goes to stderr (`-q` silences it, `-v` adds timings); options
+are checked before any work starts; every `--help` ends with examples.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ccm_assess.errors import CcmAssessError
+from ccm_assess import __version__
+from ccm_assess.errors import CcmAssessError, PanelError
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
+
+EXAMPLES = {
+    "audit": """examples:
+  ccm-assess audit --time-log time.xlsx --claims claims.csv --register register.xlsx --out audit/
+  ccm-assess audit --time-log program.xlsx --month 2026-12 --plan assessment/ --out audit/
+  ccm-assess audit --time-log minutes.csv --map claims.code="Proc Code" --out audit/""",
+    "check": """examples:
+  ccm-assess check panel.xlsx
+  ccm-assess check export.csv --map patient_id="Chart #" --map primary_payer="Fin Class"
+  ccm-assess check panel.xlsx --as-of 2026-11-20 --json > counts.json""",
+    "sample": """examples:
+  ccm-assess sample sample/
+  ccm-assess run sample/sunrise_family_medicine_panel.xlsx --out report/""",
+    "rates": """examples:
+  ccm-assess rates
+  ccm-assess rates --locality "NY 1" --year 2025 --json""",
+    "run": """examples:
+  ccm-assess run panel.xlsx --out sunrise/
+  ccm-assess run panel.xlsx --out sunrise/ --questionnaire answers.yaml --locality "TX 99" \\
+      --practice "Sunrise Family Medicine" --as-of 2026-11-20 --open
+  ccm-assess run panel.csv --out sunrise/ --assumptions my_assumptions.yaml --formats html,xlsx""",
+    "batch": """examples:
+  ccm-assess batch panels/ --out assessments/ --locality "TX 99"
+  ccm-assess batch practices.csv --out assessments/ --jobs 2 --formats html,xlsx
+  ccm-assess batch panels/ --out assessments/ --assumptions consent25.yaml --year 2025""",
+    "assumptions": """examples:
+  ccm-assess assumptions
+  ccm-assess assumptions --json > assumptions.json""",
+    "questionnaire": """examples:
+  ccm-assess questionnaire forms/
+  ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
+}
+"""The examples that end each command's --help."""
+
+Progress = Callable[[str], None]
 
 
 def _as_of(text: str) -> dt.date:
@@ -34,17 +74,113 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _mapping(pairs: Sequence[str] | None) -> dict[str, str]:
-    """`role=Header` pairs -> {role: header}."""
-    mapping: dict[str, str] = {}
+def _mapping(pairs: Sequence[str] | None) -> dict[str, list[str]]:
+    """`role=Header` pairs -> {role: headers}; a role given again adds a column (diagnosis)."""
+    mapping: dict[str, list[str]] = {}
     for pair in pairs or ():
         role, sep, header = pair.partition("=")
         if not sep or not role.strip() or not header.strip():
             raise CcmAssessError(
                 f"--map expects role=Header (for example --map patient_id=MRN), not {pair!r}"
             )
-        mapping[role.strip()] = header.strip()
+        mapping.setdefault(role.strip(), []).append(header.strip())
     return mapping
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """`--formats html,pdf` -> ("html", "pdf"), checked (ReportError when unknown or empty)."""
+    from ccm_assess.report import check_formats
+
+    formats = tuple(f.strip() for f in text.split(",") if f.strip())
+    check_formats(formats)
+    return formats
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Check the small inputs of run and batch before any panel is read or notebook started:
+    the fee schedule year and locality, the assumptions and questionnaire files, and the PDF
+    browser if one is named.
+    Each raises a CcmAssessError that says what to fix."""
+    from ccm_assess.assumptions import load_assumptions
+    from ccm_assess.export import find_browser
+    from ccm_assess.fees import rate_table
+    from ccm_assess.questionnaire import load_questionnaire
+
+    rate_table(args.year, args.locality or None)  # a year without rates, an unknown locality
+    load_assumptions(args.assumptions)
+    if args.questionnaire:
+        load_questionnaire(args.questionnaire)
+    if "pdf" in args.formats and getattr(args, "browser", None):
+        find_browser(args.browser)
+
+
+def _reporter(args: argparse.Namespace) -> Progress:
+    """Where progress lines go: stderr; nothing with -q; with elapsed seconds with -v."""
+    verbosity = getattr(args, "verbosity", 0)
+    if verbosity < 0:
+        return lambda _message: None
+    start = time.perf_counter()
+
+    def report(message: str) -> None:
+        elapsed = f"[{time.perf_counter() - start:6.1f} s] " if verbosity > 0 else ""
+        print(f"{elapsed}{message}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _verbosity_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """-q/--quiet and -v/--verbose (dest `verbosity`: -1, 0 or 1)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        default=default,
+        help="print no progress, only the files written, notes to act on and errors",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        default=default,
+        help="progress with elapsed seconds; on a bug, the traceback too",
+    )
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """The options every sub-command takes (a parent parser; `parents=[...]`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a sub-command that is not given -q/-v keeps the top-level value
+    _verbosity_options(common, argparse.SUPPRESS)
+    return common
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    """A sub-command with the common options and its examples (EXAMPLES) in --help."""
+    return sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=EXAMPLES.get(name),
+        parents=[_common_options()],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _panel_inputs(args: argparse.Namespace) -> tuple[str | None, dict[str, list[str]]]:
+    """Sheet and column mapping: the --mapping file's, with --sheet and --map on top."""
+    sheet, mapping = None, {}
+    if args.mapping:
+        from ccm_assess.mapping_file import load_mapping
+
+        sheet, mapping = load_mapping(args.mapping)
+    return args.sheet or sheet, {**mapping, **_mapping(args.map)}
 
 
 def _add_panel_options(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +192,15 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
         help="use this column for a role, e.g. --map patient_id='Chart #' (repeatable)",
     )
     parser.add_argument("--sheet", help="workbook sheet to read (default: the patient table)")
+    parser.add_argument(
+        "--mapping", type=Path, help="reuse a column mapping saved with --save-mapping (YAML)"
+    )
+    parser.add_argument(
+        "--save-mapping",
+        type=Path,
+        metavar="FILE",
+        help="write the columns used for each role (with sheet and header row) to FILE.yaml",
+    )
     parser.add_argument(
         "--as-of",
         type=_as_of,
@@ -78,31 +223,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm-assess",
         description="Medicare Chronic Care Management readiness assessment for a practice panel.",
+        epilog="examples:\n  ccm-assess sample s\n"
+        "  ccm-assess run s/sunrise_family_medicine_panel.xlsx --out o\n  ccm-assess run --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _verbosity_options(parser, 0)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = sub.add_parser("check", help="read and validate a panel; print mapping and quality")
+    check = _command(sub, "check", "read and validate a panel; print mapping and quality")
     _add_panel_options(check)
     check.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     check.add_argument("--worklist", type=Path, help="also write the PHI worklist (.xlsx)")
     _add_conditions_option(check)
 
-    sample = sub.add_parser("sample", help="write a synthetic practice (panel + questionnaire)")
+    sample = _command(sub, "sample", "write a synthetic practice (panel + questionnaire)")
     sample.add_argument("dir", type=Path, help="folder to write the sample files into")
     sample.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
 
-    rates = sub.add_parser("rates", help="show the Medicare rates used, national or by locality")
+    rates = _command(sub, "rates", "show the Medicare rates used, national or by locality")
     rates.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
-    rates.add_argument("--locality", help='state and CMS locality number, e.g. "TX 99"')
+    rates.add_argument(
+        "--locality", help='CMS locality ("TX 99") or place ("Austin, TX", "Travis County, TX")'
+    )
     rates.add_argument("--json", action="store_true", help="print JSON")
 
-    run = sub.add_parser("run", help="full assessment: report.html/pdf, workbook, worklist")
+    run = _command(sub, "run", "full assessment: report.html/pdf, workbook, worklist")
     _add_panel_options(run)
     run.add_argument("--out", type=Path, required=True, help="output folder")
     run.add_argument("--questionnaire", type=Path, help="readiness answers (.yaml or .xlsx)")
     run.add_argument("--assumptions", type=Path, help="YAML of assumption overrides")
     run.add_argument("--practice", default="", help="practice name for the report cover")
-    run.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
+    run.add_argument(
+        "--locality",
+        help='Medicare locality ("TX 99") or the practice\'s place ("Austin, TX", "Travis '
+        'County, Texas"); default: national',
+    )
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     run.add_argument(
         "--setting",
@@ -118,12 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated among html, pdf, xlsx (default: all three)",
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    run.add_argument("--open", action="store_true", help="open the report when it is written")
     _add_conditions_option(run)
 
-    listing = sub.add_parser("assumptions", help="list every model assumption and its source")
+    listing = _command(sub, "assumptions", "list every model assumption and its source")
     listing.add_argument("--json", action="store_true", help="print a JSON list of objects")
 
-    batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
+    batch = _command(sub, "batch", "assess many practices in parallel, with a summary")
     batch.add_argument(
         "input",
         type=Path,
@@ -133,14 +290,26 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--formats", default="html,pdf,xlsx", help="as for run (default: all)")
     batch.add_argument("--jobs", type=_positive, help="parallel processes (default: CPU count)")
     batch.add_argument("--as-of", type=_as_of, default=dt.date.today(), help="as for run")
-    batch.add_argument("--locality", help="Medicare locality where the listing gives none")
+    batch.add_argument(
+        "--locality", help='Medicare locality or place ("Austin, TX") where the listing gives none'
+    )
+    batch.add_argument(
+        "--questionnaire", type=Path, help="readiness answers where the listing gives none"
+    )
+    batch.add_argument("--assumptions", type=Path, help="YAML of assumption overrides (all)")
+    batch.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
+
+    questionnaire = _command(
+        sub, "questionnaire", "write the blank readiness questionnaire (YAML and Excel form)"
+    )
+    questionnaire.add_argument("dir", type=Path, help="folder to write the two files into")
     _add_audit_parser(sub)
     return parser
 
 
 def _add_audit_parser(sub: argparse._SubParsersAction) -> None:
-    audit = sub.add_parser(
-        "audit", help="monthly program audit: time log vs claims vs register (audit.html, ...)"
+    audit = _command(
+        sub, "audit", "monthly program audit: time log vs claims vs register (audit.html, ...)"
     )
     audit.add_argument("--time-log", type=Path, required=True,
                        help="care-management time log (xlsx/csv); a workbook may also hold "
@@ -165,24 +334,46 @@ def _add_audit_parser(sub: argparse._SubParsersAction) -> None:
 def _check(args: argparse.Namespace) -> int:
     from ccm_assess.assumptions import load_assumptions
     from ccm_assess.check import format_check
+    from ccm_assess.column_roles import column_records
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
 
-    panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
+    sheet, mapping = _panel_inputs(args)
+    with _mapping_in_use(args):
+        panel = read_panel(args.panel, sheet=sheet, mapping=mapping)
     ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
     eligibility = assess_eligibility(
         panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
     )
     if args.json:
-        print(json.dumps(summarise(panel, eligibility), indent=2))
+        print(json.dumps({**summarise(panel, eligibility),
+                          "columns": column_records(panel.columns)}, indent=2))  # fmt: skip
     else:
         print(format_check(panel))
+    if args.save_mapping:
+        from ccm_assess.mapping_file import save_mapping
+
+        print(f"Mapping written to {save_mapping(panel, args.save_mapping)}", file=sys.stderr)
     if args.worklist:
         from ccm_assess.worklist import write_worklist
 
         written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
         print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _mapping_in_use(args: argparse.Namespace) -> Iterator[None]:
+    """A panel error while a --mapping file is in use says the file may no longer fit."""
+    try:
+        yield
+    except PanelError as error:
+        if not args.mapping:
+            raise
+        raise PanelError(
+            f"{error} (the column mapping came from {args.mapping}: if the export changed, "
+            "update that file, or read the panel without --mapping and save a new one)"
+        ) from None
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -203,6 +394,9 @@ def _rates(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from ccm_assess.report import RunOptions, run_assessment
 
+    args.formats = _formats(args.formats)
+    _check_inputs(args)
+    sheet, mapping = _panel_inputs(args)
     options = RunOptions(
         panel=args.panel,
         out=args.out,
@@ -212,31 +406,65 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         locality=args.locality,
         year=args.year,
-        mapping=_mapping(args.map),
-        sheet=args.sheet,
-        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+        mapping=mapping,
+        sheet=sheet,
+        save_mapping=args.save_mapping,
+        formats=args.formats,
         browser=args.browser,
         conditions=args.conditions,
         setting=args.setting,
     )
-    run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
+    with _mapping_in_use(args):
+        result = run_assessment(options, progress=_reporter(args))
+    for path in result.files.values():
+        print(path)
+    if args.verbosity < 0:  # -q: no progress, but what the consultant must act on still shows
+        for note in result.notes:
+            print(f"ccm-assess: {note}", file=sys.stderr)
+    if args.open:
+        _open_report(result.files)
     return 0
+
+
+def _open_report(files: dict[str, Path]) -> None:
+    """Open report.html (else report.pdf, else the workbook) in the default application."""
+    import webbrowser
+
+    shown = next(
+        (files[n] for n in ("report.html", "report.pdf", "workbook.xlsx") if n in files), None
+    )
+    if shown is None or not webbrowser.open(shown.resolve().as_uri()):
+        print("ccm-assess: --open: no report to open, or no browser found", file=sys.stderr)
 
 
 def _batch(args: argparse.Namespace) -> int:
     from ccm_assess.batch import BatchOptions, exit_status, run_batch
 
+    args.formats = _formats(args.formats)
+    _check_inputs(args)
     options = BatchOptions(
         input=args.input,
         out=args.out,
-        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+        formats=args.formats,
         jobs=args.jobs,
         as_of=args.as_of,
         locality=args.locality,
+        questionnaire=args.questionnaire,
+        assumptions=args.assumptions,
+        year=args.year,
     )
-    outcomes = run_batch(options, progress=lambda message: print(message, file=sys.stderr))
+    outcomes = run_batch(options, progress=_reporter(args))
     print(f"Summary of {len(outcomes)} practices: {args.out / 'batch_summary.xlsx'}")
     return exit_status(outcomes)
+
+
+def _questionnaire(args: argparse.Namespace) -> int:
+    from ccm_assess.questionnaire import write_answer_template, write_questionnaire_form
+
+    args.dir.mkdir(parents=True, exist_ok=True)
+    print(write_answer_template(args.dir / "questionnaire.yaml"))
+    print(write_questionnaire_form(args.dir / "questionnaire.xlsx"))
+    return 0
 
 
 def _assumptions(args: argparse.Namespace) -> int:
@@ -258,7 +486,7 @@ def _audit(args: argparse.Namespace) -> int:
         plan=args.plan,
         year=args.year,
         locality=args.locality,
-        mapping=_mapping(args.map),
+        mapping={role: headers[-1] for role, headers in _mapping(args.map).items()},
         practice=args.practice,
         browser=args.browser,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
@@ -274,6 +502,7 @@ COMMANDS = {
     "run": _run,
     "batch": _batch,
     "audit": _audit,
+    "questionnaire": _questionnaire,
     "assumptions": _assumptions,
 }
 
@@ -291,6 +520,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0  # output piped into `head` and the like
     except Exception as error:  # a bug of ours: one readable line, the details in a log file
+        if args.verbosity > 0:
+            import traceback
+
+            traceback.print_exc()
         log = _write_crash_log()
         print(
             f"ccm-assess: unexpected error ({type(error).__name__}: {error}). This is a bug "

@@ -1,4 +1,4 @@
-"""ICD-10-CM code normalising and shape check, ICD-9 recognised (spec/panel_contract.md, Values).
+"""ICD-10-CM code normalising and shape check, ICD-9 recognised (docs/panel.md, Values).
 
 A cell of a panel may hold one code (`E11.9`, `e119`, ` E11.9 `), a code with its description
 (`E11.9 - Type 2 diabetes ...`, `Type 2 diabetes (E11.9)`) or a list of codes (`E11.9; I10,

@@ -1,6 +1,6 @@
 """Chronic condition catalog and the AHRQ CCIR broad indicator, both vectorised over codes.
 
-Two estimates of a patient's chronic conditions (spec/eligibility.md, spec/icd_data.md):
+Two estimates of a patient's chronic conditions (docs/eligibility.md):
 
 - **Catalog** (`data/conditions.csv`): curated categories, one row per ICD-10-CM prefix (upper
   case, no dot), each citing its source (CMS CCW chronic condition algorithms, the CMS CCM booklet

@@ -1,6 +1,6 @@
 """The decision and what would flip it: the recommended model against the runner-up.
 
-Spec: financial_model.md, "Honest numbers" (the decision comes with its tipping points).
+Spec: docs/honest_numbers.md, "The decision and its tipping points".
 `win_share` is the share of Monte Carlo draws in which the recommended model nets more over the
 horizon than the runner-up (the other model with the highest median). The tipping points are the
 two to four assumptions that move the difference between the two most in the tornado; for each,

@@ -1,6 +1,6 @@
 """Per-patient programs (CCM, complex CCM, PCM, APCM) and the summary counts of summary.json.
 
-Rules: spec/eligibility.md (as-of windows, exclusions, programs) and spec/ccm_rules.md section 4
+Rules: docs/eligibility.md (as-of windows, exclusions, programs) and docs/billing.md (CCM rules)
 (APCM G0556-G0558). Every count can be redone by hand from `Eligibility.patients`.
 
 Decisions where the spec is silent:
@@ -80,7 +80,7 @@ NOT_BILLED_REASONS: dict[str, str] = {
 
 def billed_classes(ma_pays_ccm: bool) -> tuple[str, ...]:
     """Payer classes the model bills CCM to: Medicare FFS, plus Medicare Advantage when the
-    `ma_pays_ccm` assumption says MA plans pay (spec eligibility.md, Billable is not eligible)."""
+    `ma_pays_ccm` assumption says MA plans pay (docs/eligibility_rules.md)."""
     return ("medicare_ffs", "medicare_advantage") if ma_pays_ccm else ("medicare_ffs",)
 
 
@@ -194,7 +194,7 @@ def assess_eligibility(
     ma_pays_ccm: bool = True,
     conditions: str = "standard",
 ) -> Eligibility:
-    """Classify every patient of `panel` as of `as_of` (spec/eligibility.md).
+    """Classify every patient of `panel` as of `as_of` (docs/eligibility.md).
 
     `catalog` defaults to the bundled condition catalog (`conditions.load_catalog()`);
     `ma_pays_ccm` (the assumption of that name, default true) decides whether Medicare
@@ -329,7 +329,7 @@ def _count(mask: pd.Series) -> int:
 def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
     """The `panel`, `excluded`, `conditions` and `eligibility` keys of summary.json.
 
-    Counts are Python ints over analysed patients; unknown is None (spec/outputs.md).
+    Counts are Python ints over analysed patients; unknown is None (docs/outputs.md).
     `eligibility` also holds `pcm_candidates_by_payer` and `complex_ccm_candidates_by_payer`.
     """
     frame = eligibility.patients

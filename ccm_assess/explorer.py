@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
-
 from ccm_assess.assumptions import Assumption, Value, registry
 from ccm_assess.charts import NEUTRAL
 from ccm_assess.errors import CcmAssessError
@@ -43,6 +41,18 @@ from ccm_assess.scenarios import (
     run_scenario,
 )
 
+LAB_MISSING = (
+    "The scenario explorer needs the JupyterLab widgets, which the core install leaves out. "
+    "Install them with: pip install 'ccm-assess[lab]' (JupyterLab, ipywidgets, anywidget), "
+    "then restart the kernel."
+)
+try:
+    import anywidget  # noqa: F401  # plotly's FigureWidget is built on it
+    import ipywidgets as widgets
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(f"{LAB_MISSING} (missing: {missing.name})") from missing
+
+
 TABS = {
     "enrolment": "Enrolment",
     "billing": "Billing",
@@ -54,6 +64,8 @@ TABS = {
 }
 """Registry group -> tab; the rates tab also holds the locality and year (and payer terms)."""
 RATES_TAB = "Rates"
+EXPORT_DIR = Path("~/ccm-assess-scenarios")
+"""Where Export YAML writes when the notebook names no folder (created on the first export)."""
 CURRENT_NAME = "Current"
 LABEL_WIDTH = "240px"
 CONTROL_WIDTH = "230px"
@@ -64,7 +76,9 @@ CONTROL_WIDTH = "230px"
 
 def slider_bounds(spec: Assumption, value: float) -> tuple[float, float, float]:
     """(min, max, step) of a slider: the allowed range, capped at twice the plausible high for
-    open-ended units (patients, USD, minutes), widened to include `value`; ~200 steps."""
+    open-ended units (patients, USD, minutes), widened to include `value`; ~200 steps.
+    Only numeric assumptions have sliders, and every numeric one has an allowed range."""
+    assert spec.minimum is not None and spec.maximum is not None, spec.name
     high = spec.maximum
     if high > 2 and spec.high:
         high = min(high, 2 * spec.high)
@@ -99,6 +113,19 @@ def make_control(spec: Assumption, value: Value) -> widgets.ValueWidget:
     )
 
 
+def control_value(control: widgets.ValueWidget) -> Value:
+    """A control's value; a float slider's without binary noise (12 significant digits: a slider
+    at 0.739 reads 0.7390000000000001; a default of -0.0168 stays -0.0168).
+
+    >>> control_value(widgets.FloatSlider(value=0.7390000000000001, min=0, max=1, step=0.001))
+    0.739
+    """
+    value = control.value
+    if isinstance(control, widgets.FloatSlider):
+        return float(f"{float(value):.12g}")
+    return value
+
+
 def _label(markup: str) -> widgets.HTML:
     return widgets.HTML(markup, layout=widgets.Layout(width=LABEL_WIDTH))
 
@@ -120,12 +147,12 @@ class Explorer:
     `controls` maps each assumption name, `year` and `locality` to its widget; a change to
     any of them calls `update()` (so does setting `.value` from code). `buttons` holds save,
     load, reset and export; `figures` the three FigureWidgets; `scenario` the current result.
-    `export_dir` is where exported YAML files go.
+    `export_dir` is where exported YAML files go (an absolute path; default EXPORT_DIR).
     """
 
-    def __init__(self, inputs: ScenarioInputs, *, export_dir: str | Path = ".") -> None:
+    def __init__(self, inputs: ScenarioInputs, *, export_dir: str | Path | None = None) -> None:
         self.inputs = inputs
-        self.export_dir = Path(export_dir)
+        self.export_dir = Path(export_dir or EXPORT_DIR).expanduser().resolve()
         self.book = ScenarioBook.start(inputs)
         self.baseline = self.book[BASE_NAME]
         self.scenario = self.baseline
@@ -180,13 +207,11 @@ class Explorer:
         return controls
 
     def changes(self) -> dict[str, Value]:
-        """Assumption values set in the controls that differ from the assessment's."""
+        """Assumption values set in the controls that differ from the assessment's (floats
+        without binary noise: `control_value`)."""
         base = self.inputs.assumptions
-        return {
-            name: self.controls[name].value
-            for name in registry()
-            if self.controls[name].value != base[name]
-        }
+        values = {name: control_value(self.controls[name]) for name in registry()}
+        return {name: value for name, value in values.items() if value != base[name]}
 
     def _on_change(self, _change: Mapping[str, Any]) -> None:
         if not self._holding:
@@ -256,6 +281,7 @@ class Explorer:
     def export(self, name: str) -> Path | None:
         """Write the saved scenario `name` as `export_dir/assumptions_<name>.yaml`."""
         try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
             path = self.book.export_yaml(name, self.export_dir)
         except (CcmAssessError, OSError) as error:
             self._say(f"Not exported: {error}", error=True)

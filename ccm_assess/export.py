@@ -35,9 +35,10 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from traitlets.config import Config
 
 from ccm_assess.errors import ReportError
+from ccm_assess.reference import bundled_dir
 
-#: Folder holding the nbconvert template ``report/`` (conf.json, index.html.j2, static/).
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+#: The nbconvert template ``report/`` (conf.json, index.html.j2, static/) in the templates
+#: folder (``reference.bundled_dir``).
 TEMPLATE_NAME = "report"
 
 #: Cell tags honoured by the export (nbconvert TagRemovePreprocessor).
@@ -146,13 +147,14 @@ class _ReportHTMLExporter(HTMLExporter):
 
 
 def _html_exporter() -> HTMLExporter:
-    if not (TEMPLATE_DIR / TEMPLATE_NAME / "index.html.j2").is_file():
+    templates = bundled_dir("templates")
+    if not (templates / TEMPLATE_NAME / "index.html.j2").is_file():
         raise ReportError(
-            f"the report template is missing from {TEMPLATE_DIR / TEMPLATE_NAME}; "
-            "reinstall ccm-assess from its source folder"
+            f"the report template is missing from {templates / TEMPLATE_NAME}; "
+            "reinstall ccm-assess (pip install --force-reinstall ccm-assess)"
         )
     c = Config()
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]
+    c.HTMLExporter.extra_template_basedirs = [str(templates)]
     c.HTMLExporter.template_name = TEMPLATE_NAME
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True

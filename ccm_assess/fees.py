@@ -3,8 +3,8 @@
     payment (USD per unit) = round((wRVU x PW GPCI + peRVU x PE GPCI + mpRVU x MP GPCI) x CF, 2)
 
 with the non-facility PE RVU by default (the facility PE RVU for the facility rate), rounded to
-the cent half up. National (unadjusted) amounts use all GPCIs = 1.0. Sources (spec
-`ccm_rules.md` sections 1-3): RVUs `data/rvus.csv` (2026 RVU26C, 2025 PPRRVU2025_Oct, 2024
+the cent half up. National (unadjusted) amounts use all GPCIs = 1.0. Sources (see
+docs/billing.md): RVUs `data/rvus.csv` (2026 RVU26C, 2025 PPRRVU2025_Oct, 2024
 PPRRVU24_OCT), conversion factors `data/conversion_factors.csv`, GPCIs `data/gpci_2025.csv` (CMS
 CY2025 Addendum E). No genuine CY2026 GPCI file was found, so 2024 and 2026 locality amounts use
 the CY2025 GPCIs; `load_gpci` / `load_pprrvu` read newer CMS files instead.
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import FeeScheduleError, LocalityError
+from ccm_assess.localities import locate_place
 from ccm_assess.reference import data_path, read_data_csv
 
 YEARS = (2024, 2025, 2026)
@@ -251,8 +252,9 @@ def load_gpci(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ localities
 
 _HOW = (
-    'Give a state and CMS locality number such as "TX 99" or "NY 1", or a unique part of the '
-    'locality name such as "Manhattan".'
+    'Give a state and CMS locality number such as "TX 99" or "NY 1", a unique part of the '
+    'locality name such as "Manhattan", or the practice\'s place: "Austin, TX" or "Travis '
+    'County, Texas".'
 )
 _LISTED = 12
 
@@ -343,6 +345,8 @@ def find_locality(text: str, gpci: pd.DataFrame | None = None) -> Locality:
             f'Unknown Medicare locality "{text}": {state} has no locality {number} in the {where}. '
             f"Localities in {state}: {_listing(in_state)}."
         )
+    if (place := locate_place(text, table)) is not None:
+        return _locality(place)
     hits = _name_hits(table, query)
     if len(hits) == 1:
         return _locality(hits.iloc[0])

@@ -44,7 +44,10 @@ ROLES: tuple[str, ...] = (
 )
 """Column roles a mapping may name. `first_name` + `last_name` become `name` ("Last, First")."""
 
-_MULTI_COLUMN = frozenset({"diagnosis", "address"})
+IGNORE = "ignore"
+"""The mapping's role for a column left out on purpose (`--map ignore=<header>`)."""
+
+_MULTI_COLUMN = frozenset({"diagnosis", "address", IGNORE})
 """Roles that take every matching column (address parts are joined with ", ")."""
 
 _NUMBERED_DX = re.compile(
@@ -131,7 +134,7 @@ def assign_roles(
     }
     keys = [header_key(h) for h in headers]
     for role, wanted in mapping.items():
-        if role not in ROLES:
+        if role not in ROLES and role != IGNORE:
             raise PanelError(
                 f"unknown role '{role}' in the column mapping; valid roles: {', '.join(ROLES)}"
             )

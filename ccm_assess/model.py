@@ -1,6 +1,6 @@
 """Month-by-month simulation of a CCM program under three delivery models, and its metrics.
 
-Spec: financial_model.md. Inputs are the `eligibility` counts of summary.json (never patient
+Spec: docs/model.md. Inputs are the `eligibility` counts of summary.json (never patient
 rows), a rates mapping code -> Medicare allowed amount in USD per unit (fees.payment_rates),
 an `Assumptions` object, and optional practice capacity from the questionnaire.
 

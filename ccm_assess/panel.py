@@ -1,6 +1,6 @@
 """Read a practice's panel export into tidy patients and diagnoses, accounting for every row.
 
-Contract: spec/panel_contract.md and ARCHITECTURE.md (`panel.Panel`). `read_panel` loads the raw
+Contract: docs/panel.md and ARCHITECTURE.md (`panel.Panel`). `read_panel` loads the raw
 grid of cells (`sources.read_grid`: no header, every cell as written) and `tidy_panel` does the
 rest, purely:
 
@@ -34,7 +34,7 @@ diagnosis column has codes. A diagnosis column with no ICD-10-CM code at all is 
 Row numbers are 1-based as a spreadsheet shows them (for text files: the record number; for
 parquet: the column names are row 1). Panel text kept as a data-quality example (invalid codes,
 unknown payers, unreadable dates and values) is cut to `values.EXAMPLE_CHARS` characters, so a
-name or note typed into the wrong cell never reaches a report whole (spec/outputs.md).
+name or note typed into the wrong cell never reaches a report whole (docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.codes import parse_code_cells
+from ccm_assess.column_roles import ColumnView, column_views, guess_header_row, infer_roles
 from ccm_assess.errors import PanelError
 from ccm_assess.headers import (
+    IGNORE,
     ROLES,
     assign_roles,
     column_letter,
@@ -144,6 +146,8 @@ class Panel:
     source: SourceInfo
     quality: DataQuality
     notes: tuple[str, ...] = field(default=())
+    columns: tuple[ColumnView, ...] = field(default=())
+    """How each column was read: role, found by (map, header, content), evidence."""
 
     def has(self, role: str) -> bool:
         """Whether the file had a column for this role."""
@@ -284,10 +288,14 @@ def tidy_panel(
         )
     wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
     header = find_header(text, wanted)
+    header = guess_header_row(text) if header < 0 else header
     found = first_non_blank_row(text) if header < 0 else text.iloc[header].dropna().tolist()
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
     filled = text.iloc[header + 1 :].notna().sum().tolist()
     roles = assign_roles(headers, mapping, filled) if header >= 0 else {}
+    inferred = infer_roles(text.iloc[header + 1 :], headers, roles, list(mapping), today)
+    roles = inferred.roles
+    ignored = roles.pop(IGNORE, [])
     for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
         if role not in roles:
             raise PanelError(
@@ -303,8 +311,9 @@ def tidy_panel(
             "; check that the export holds the patients, not only a title or summary"
         )
     mapped = "diagnosis" in mapping
-    dx = roles["diagnosis"] if mapped else unheaded_after(roles["diagnosis"], headers)
-    taken = {p for positions in roles.values() for p in positions}
+    roles["diagnosis"].sort()
+    dx = unheaded_after(roles["diagnosis"], headers)
+    taken = {p for positions in roles.values() for p in positions} | set(ignored)
     read = sorted(taken | set(dx) | {p for p, h in enumerate(headers) if not h})
     # only the columns read below (roles, diagnosis and unheaded ones), labelled by position;
     # used rows that follow each other (the usual case) are a slice, not a copy
@@ -334,9 +343,13 @@ def tidy_panel(
     ).astype({"patient_id": "str", "code": "str"})
     diagnoses = diagnoses.sort_values("row", kind="stable").drop_duplicates(["patient_id", "code"])
     unused = [h for p, h in enumerate(headers) if h and all(p not in v for v in roles.values())]
+    unused = [h for h in unused if h not in {headers[p] for p in ignored}]
     if unused:
         notes.append(f"columns not used: {listing(unused)}")
+    if ignored:
+        notes.append(f"columns left out by the mapping: {listing([labels[p] for p in ignored])}")
     notes += column_notes(used, headers, roles)
+    notes[:0] = inferred.notes
     quality = DataQuality(
         invalid_codes=short_counts(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
         icd9_codes=short_counts(items.loc[items["kind"].eq("icd9").to_numpy(), "raw"]),
@@ -360,6 +373,7 @@ def tidy_panel(
         ),
         quality=quality,
         notes=tuple(notes),
+        columns=column_views(headers, {**roles, IGNORE: ignored}, inferred),
     )
 
 

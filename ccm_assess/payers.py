@@ -1,4 +1,4 @@
-"""Payer free text -> payer class (spec/panel_contract.md, Values: Payers).
+"""Payer free text -> payer class (docs/panel.md, Values: Payers).
 
 `RULES` is an ordered table: the text is lower-cased, apostrophes and dots dropped and other
 punctuation turned into spaces (`Medi-Cal` -> `medi cal`, `U.H.C.` -> `uhc`), then the first rule

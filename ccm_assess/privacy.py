@@ -1,7 +1,7 @@
 """Keep patient data out of every output but the worklist.
 
 Small-cell suppression follows the CMS cell-size rule: no count from 1 to 10 is shown for a
-group smaller than the panel (spec/outputs.md). A suppressed cell that could be recovered by
+group smaller than the panel (docs/outputs.md). A suppressed cell that could be recovered by
 subtracting the shown cells from a shown total is protected by also suppressing the smallest
 other non-zero cell of the group (complementary suppression).
 """

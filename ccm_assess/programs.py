@@ -1,6 +1,6 @@
 """Revenue potential of CCM, PCM and APCM side by side; existing coordination time as CCM.
 
-Spec: financial_model.md. Inputs are the `eligibility` counts of summary.json, a rates mapping
+Spec: docs/model.md. Inputs are the `eligibility` counts of summary.json, a rates mapping
 code -> Medicare allowed amount in USD per unit (fees.payment_rates) and an `Assumptions` object.
 """
 

@@ -1,7 +1,7 @@
 """Readiness questionnaire: its definition, answers (YAML, Excel form or a dict), templates.
 
 The questions, weights, maturity thresholds and gap actions live in `data/questionnaire.yaml`
-(our assumptions [A]; spec/readiness.md, CMS required elements from spec/ccm_rules.md section 4).
+(our assumptions [A]; docs/readiness.md, CMS required elements from docs/billing.md).
 A blank answer is "not assessed" (None). Scoring is in readiness.py.
 """
 
@@ -304,7 +304,8 @@ def _load_yaml(path: Path) -> Answers:
         ) from None
     if not isinstance(data, dict):
         raise QuestionnaireError(
-            f"{path.name}: expected `question_id: answer` lines (see templates/questionnaire.yaml)."
+            f"{path.name}: expected `question_id: answer` lines (`ccm-assess questionnaire DIR` "
+            "writes a blank questionnaire.yaml to start from)."
         )
     return _from_mapping(data, lambda key: f"{path.name}, line {lines.get(key, '?')}", str(path))
 
@@ -321,7 +322,7 @@ def _load_form(path: Path) -> Answers:
     if FORM_SHEET not in sheets:
         raise QuestionnaireError(
             f"{path.name}: no sheet named {FORM_SHEET!r} (found {', '.join(sheets)}); use the "
-            "form from templates/questionnaire.xlsx."
+            "form that `ccm-assess questionnaire DIR` writes (questionnaire.xlsx)."
         )
     sheet = sheets[FORM_SHEET].reindex(columns=range(len(FORM_COLUMNS)))
     first = sheet[0].astype("str").str.strip()
@@ -356,8 +357,8 @@ def load_questionnaire(path: str | Path) -> Answers:
     path = Path(path)
     if not path.is_file():
         raise QuestionnaireError(
-            f"Questionnaire file not found: {path}. Start from templates/questionnaire.yaml or "
-            "templates/questionnaire.xlsx."
+            f"Questionnaire file not found: {path}. `ccm-assess questionnaire DIR` writes blank "
+            "ones to start from (questionnaire.yaml, questionnaire.xlsx)."
         )
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
@@ -373,7 +374,8 @@ def load_questionnaire(path: str | Path) -> Answers:
 
 
 def answer_template_text() -> str:
-    """The blank YAML answer file (templates/questionnaire.yaml), with each question as comments."""
+    """The blank YAML answer file (`ccm-assess questionnaire`; templates/questionnaire.yaml in the
+    repository), with each question as comments."""
     definition = questionnaire_definition()
     wrap = textwrap.TextWrapper(width=96, initial_indent="  # ", subsequent_indent="  #   ")
     out = [

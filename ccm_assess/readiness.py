@@ -1,7 +1,7 @@
 """Readiness scores: questionnaire answers -> domain scores, gaps, maturity and CMS flags.
 
 Weights, maturity thresholds and gap actions come from the questionnaire definition
-(questionnaire.py, `data/questionnaire.yaml`; our assumptions [A], spec/readiness.md).
+(questionnaire.py, `data/questionnaire.yaml`; our assumptions [A], docs/readiness.md).
 A blank answer is "not assessed": it is left out of the scores and never counted as yes.
 """
 
@@ -182,7 +182,7 @@ def round_score(value: float | None) -> int | None:
 
 
 def readiness_summary(readiness: Readiness) -> dict:
-    """The `readiness` key of summary.json (spec/outputs.md); unknown is None."""
+    """The `readiness` key of summary.json (docs/outputs.md); unknown is None."""
     return {
         "score": round_score(readiness.score),
         "maturity": readiness.maturity,

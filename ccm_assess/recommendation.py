@@ -1,5 +1,5 @@
 """In-house vs managed vs hybrid: a choice made on economics and execution capacity, and the
-90-day launch plan built from the readiness gaps (spec/financial_model.md "Recommendation").
+90-day launch plan built from the readiness gaps (docs/model.md "Recommendation").
 
 The choice follows the first rule in `RULES` whose condition holds:
 

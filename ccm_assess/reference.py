@@ -2,14 +2,23 @@
 
 MANIFEST is the single source of truth for every bundled file: what it holds, where it came
 from, and which version. The report's appendix prints it.
+
+`bundled_dir` finds the report notebooks and templates: the repository keeps them at its top
+(`notebooks/`, `templates/`) and the wheel carries copies inside the package
+(`ccm_assess/bundled/`, mapped in pyproject.toml).
 """
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+
+from ccm_assess.errors import CcmAssessError
+
+BUNDLED_DIRS = ("notebooks", "templates")
 
 MANIFEST: dict[str, dict[str, str]] = {
     # "file name": {"holds": "...", "source": "...", "version": "..."},
@@ -18,7 +27,7 @@ MANIFEST: dict[str, dict[str, str]] = {
         "row per prefix), carve-out prefixes, CCW list (ccw_chronic / ccw_other / ours), how "
         "the prefix differs from the CCW definition, PCM high risk (yes/no) with its reason, "
         "source; 49 categories, 220 prefixes",
-        "source": "spec eligibility.md table; CMS Chronic Conditions Data Warehouse (CCW) 30 "
+        "source": "docs/eligibility.md table; CMS Chronic Conditions Data Warehouse (CCW) 30 "
         "Chronic Conditions and Other Chronic or Potentially Disabling Conditions (category "
         "names); CMS MLN909188 CCM booklet examples; curated, acute events left out",
         "version": "2026-11 curation; prefixes cover ICD-10-CM FY2016-FY2027 codes",
@@ -51,7 +60,7 @@ MANIFEST: dict[str, dict[str, str]] = {
         "for the care-management, TCM, AWV/IPPE and office-visit codes; codes absent in a year "
         "did not exist that year (G0511 2026 not looked up)",
         "source": "[P] CMS PPRRVU2026_Jul_nonQPP (RVU26C) and PPRRVU2025_Oct; [S] PPRRVU24_OCT "
-        "as parsed by repo Psuncode/RVU-Calculator; tabulated in spec ccm_rules.md section 2",
+        "as parsed by repo Psuncode/RVU-Calculator; tabulated in docs/billing.md, National amounts",
         "version": "2026 RVU26C (July 2026); 2025 PPRRVU2025_Oct; 2024 PPRRVU24_OCT",
     },
     "conversion_factors.csv": {
@@ -59,7 +68,7 @@ MANIFEST: dict[str, dict[str, str]] = {
         "2024 32.7442 (1 Jan-8 Mar) and 33.2875 (9 Mar-31 Dec, default); 2025 32.3465; "
         "2026 33.4009 non-QP (default) and 33.5675 QP",
         "source": "[P] CONV FACTOR column of CMS PPRRVU2025_Oct / PPRRVU2026_Jul_nonQPP; [S] "
-        "CAA 2024 summaries, Part B News; per spec ccm_rules.md section 1",
+        "CAA 2024 summaries, Part B News; per docs/billing.md, How a payment is computed",
         "version": "CY2024-CY2026",
     },
     "gpci_2025.csv": {
@@ -68,12 +77,12 @@ MANIFEST: dict[str, dict[str, str]] = {
         "floor already applied); MAC ids zero-padded to 5 digits",
         "source": "[P] CMS CY2025 PFS final rule Addendum E (MAC assignments as of 22 Nov 2023)",
         "version": "CY2025; also used for 2024 and 2026 amounts: no genuine CY2026 GPCI file "
-        "was found (spec ccm_rules.md section 3), no CY2024 file is bundled",
+        "was found (docs/billing.md, How a payment is computed), no CY2024 file is bundled",
     },
     "fee_codes.csv": {
         "holds": "per code: family, a short label in our own words (no AMA CPT descriptors), "
         "time threshold in minutes where one applies, billing unit, rule source",
-        "source": "spec ccm_rules.md section 4 (billing rules and related codes), each row "
+        "source": "docs/billing.md, CCM billing rules (billing rules and related codes), each row "
         "naming its secondary sources",
         "version": "2026 code set (99445, 99470, G0568-G0570 new in 2026)",
     },
@@ -81,20 +90,38 @@ MANIFEST: dict[str, dict[str, str]] = {
         "holds": "every program-model assumption: name, type, default, unit, plausible low-high "
         "(sensitivity), allowed min-max (overrides), group, plain-words label, basis tag "
         "([P]/[S]/[V]/[A]) and source text",
-        "source": "spec financial_model.md (starting defaults) and ccm_rules.md sections 4-5; "
+        "source": "docs/model.md (starting defaults) and docs/billing.md; "
         "rows without a published figure are tagged [A] and say so",
         "version": "2026 defaults, re-centred (BLS OOH wages May 2024; docs/honest_numbers.md)",
     },
+    "locality_counties.csv": {
+        "holds": "the counties of each Medicare payment locality: locality_state, "
+        "locality_number (CY2025 numbering), county_state, counties (';'-separated as CMS names "
+        "them; '*' = every county of county_state not listed for another locality); 112 rows "
+        "for the 109 localities (DC 1 spans DC, MD and VA; HI 1 includes Guam)",
+        "source": "[P] CMS 'Counties included in 2017 localities' (PFS locality key), as "
+        "carried in repo subramv/cms data-raw/locality_dict.txt; CA 26 merged into 18 and CA "
+        "06, 07 into 05 per the CY2025 Addendum E locality names; Dade written Miami-Dade",
+        "version": "2017 county definitions at CY2025 locality numbers (docs/localities.md)",
+    },
+    "us_counties.csv": {
+        "holds": "every county and county equivalent (parish, borough, independent city, "
+        "municipio): state, state_name, county (Census name), fips; 3,244 rows, DC also as "
+        "'Washington'",
+        "source": "US Census Bureau 2020 FIPS county codes, as tabulated in the addfips 0.4.2 "
+        "package data (counties_2020.csv, states.csv)",
+        "version": "2020 Census geography",
+    },
     "column_aliases.csv": {
         "holds": "header aliases per column role of the panel (role, header), in preference order",
-        "source": "spec panel_contract.md column-role examples plus common EHR export headers",
+        "source": "docs/panel.md column-role examples plus common EHR export headers",
         "version": "1",
     },
     "questionnaire.yaml": {
         "holds": "the readiness questions (domain, type, help, weight, gap action, owner, weeks), "
         "domain weights, maturity thresholds and the core launch steps per delivery model",
-        "source": "spec readiness.md domains; CMS required service elements (ccm_rules.md "
-        "section 4); weights and thresholds are assumptions",
+        "source": "docs/readiness.md domains; CMS required service elements (docs/billing.md, "
+        "CCM billing rules); weights and thresholds are assumptions",
         "version": "1",
     },
     "sample_codes.csv": {
@@ -140,6 +167,23 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("ccm_assess") / "data" / name))
 
 
-def read_data_csv(name: str, **kwargs: object) -> pd.DataFrame:
+def read_data_csv(name: str, **kwargs: Any) -> pd.DataFrame:
     """Read a bundled CSV (gzip-compressed when the name ends in .gz)."""
-    return pd.read_csv(data_path(name), **kwargs)  # type: ignore[arg-type]
+    return pd.read_csv(data_path(name), **kwargs)
+
+
+def bundled_dir(name: str) -> Path:
+    """The `notebooks` or `templates` folder: the copy inside an installed wheel
+    (`ccm_assess/bundled/NAME`), else the one at the top of the source checkout (an editable
+    install). Raises CcmAssessError when neither is there."""
+    if name not in BUNDLED_DIRS:
+        raise ValueError(f"no bundled folder {name!r}; expected one of {BUNDLED_DIRS}")
+    installed = Path(str(resources.files("ccm_assess"))) / "bundled" / name
+    checkout = Path(__file__).resolve().parent.parent / name
+    for folder in (installed, checkout):
+        if folder.is_dir():
+            return folder
+    raise CcmAssessError(
+        f"the {name} folder of ccm-assess is missing (looked in {installed} and {checkout}); "
+        "reinstall ccm-assess (pip install --force-reinstall ccm-assess)"
+    )

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +22,16 @@ from ccm_assess.assessment import Assessment, assess, save_prepared
 from ccm_assess.assumptions import load_assumptions
 from ccm_assess.errors import ReportError
 from ccm_assess.fees import find_locality, national
+from ccm_assess.mapping_file import save_mapping
 from ccm_assess.monthly_plan import FILE_NAME as MONTHLY_CSV
 from ccm_assess.monthly_plan import write_monthly_csv
 from ccm_assess.panel import read_panel
 from ccm_assess.privacy import suppressed_summary
 from ccm_assess.questionnaire import load_questionnaire
+from ccm_assess.reference import bundled_dir
 
 FORMATS = ("html", "pdf", "xlsx")
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "ccm_assessment.ipynb"
+NOTEBOOK_NAME = "ccm_assessment.ipynb"
 PREPARED_BY = "ccm-assess"
 
 Progress = Callable[[str], None]
@@ -47,8 +49,10 @@ class RunOptions:
     as_of: dt.date = field(default_factory=dt.date.today)
     locality: str | None = None
     year: int = 2026
-    mapping: Mapping[str, str] = field(default_factory=dict)
+    mapping: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
     sheet: str | None = None
+    save_mapping: Path | None = None
+    """Where to write the column mapping used (`--save-mapping`), if anywhere."""
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
@@ -58,7 +62,8 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a run wrote (final paths) and what the consultant should know."""
+    """What a run wrote (final paths; the CLI lists them on stdout) and what the consultant
+    should know."""
 
     files: dict[str, Path]
     notes: tuple[str, ...]
@@ -84,6 +89,8 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
     check_formats(options.formats)
     progress(f"Reading {options.panel.name} ...")
     panel = read_panel(options.panel, sheet=options.sheet, mapping=dict(options.mapping))
+    if options.save_mapping:
+        save_mapping(panel, options.save_mapping)
     answers = load_questionnaire(options.questionnaire) if options.questionnaire else None
     assumptions = load_assumptions(options.assumptions)
     locality = find_locality(options.locality) if options.locality else national()
@@ -129,6 +136,7 @@ def execute_notebook(
     """
     import papermill
 
+    notebook = bundled_dir("notebooks") / NOTEBOOK_NAME
     env = {
         "JUPYTER_RUNTIME_DIR": str(workdir / "jupyter-runtime"),
         "IPYTHONDIR": str(workdir / "ipython"),
@@ -137,15 +145,16 @@ def execute_notebook(
     os.environ.update(env)
     try:
         papermill.execute_notebook(
-            str(NOTEBOOK),
+            str(notebook),
             str(output),
             parameters=parameters,
             kernel_name="python3",
             progress_bar=False,
             request_save_on_cell_execute=False,  # write the notebook once, not after each cell
-            cwd=str(NOTEBOOK.parent),
-            # the kernel's start-up warnings (plain-TCP transport on loopback) are noise here
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            cwd=str(workdir),  # a scratch folder: the installed package may be read-only
+            # the kernel's own log (plain-TCP warnings, "KeyboardInterrupt caught in kernel" at
+            # shutdown) is noise in the consultant's terminal; cell errors still fail the run
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except papermill.PapermillExecutionError as error:
         if output.exists():
@@ -199,13 +208,13 @@ def _publish(staging: Path, out: Path) -> dict[str, Path]:
 
 
 def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> RunResult:
-    """Run the whole assessment and write the outputs of spec/outputs.md into `options.out`.
+    """Run the whole assessment and write the outputs of docs/outputs.md into `options.out`.
 
     The report notebook runs only when html or pdf is asked for; summary.json, the
     assumptions used and the worklist are always written.
     """
     assessment = prepare(options, progress)
-    # Absolute from here on: papermill runs the notebook from notebooks/ (it changes the working
+    # Absolute from here on: papermill runs the notebook in a scratch folder (it changes the working
     # directory) while the workbook and worklist are written in another thread.
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -221,8 +230,6 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
             tables.result()
         files = _publish(staging, out)
     (out / "assessment.failed.ipynb").unlink(missing_ok=True)  # from an earlier failed run
-    for name, path in files.items():
-        progress(f"  {name:<22} {path}")
     for note in notes:
         progress(note)
     return RunResult(files=files, notes=tuple(notes), assessment=assessment)

@@ -10,14 +10,16 @@ descriptions, condition prevalences, payer spellings, names) are `data/sample_*.
 Prevalences are illustrative (synthetic data, not a source for any figure in a report): rough
 Medicare fee-for-service prevalences of the catalog conditions, tied together by a latent
 frailty so that about two thirds of Medicare patients have 2+ catalog conditions and about a
-third 4+ (spec/ccm_rules.md section 5: 68.4% and 36.4%, Lochner & Cox 2013).
+third 4+ (docs/billing.md, Benchmarks: 68.4% and 36.4%, Lochner & Cox 2013).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,8 @@ RUN_DATE = dt.date(2026, 11, 20)
 SAMPLE_PATIENTS = 2450
 FILE_STEM = "sunrise_family_medicine"
 QUESTIONNAIRE = "sample_questionnaire.yaml"
+SAMPLE = "<sample>"
+"""A notebook parameter value meaning "the sample practice's file" (see `sample_file`)."""
 _ZIP_TIME = (2026, 11, 20, 7, 15, 0)
 _FIXED_TIME = dt.datetime(2026, 11, 20, 7, 15, 0)
 
@@ -74,7 +78,7 @@ CONDITIONS: tuple[_Condition, ...] = tuple(
     )
     for category, prevalence, loading, age_slope in _table("sample_conditions.csv").to_numpy()
 )
-"""Catalog conditions (spec/eligibility.md) with illustrative Medicare prevalences
+"""Catalog conditions (docs/eligibility.md) with illustrative Medicare prevalences
 (`data/sample_conditions.csv`) and the code pool of each (`use` condition in sample_codes.csv)."""
 
 _OTHER = _CODES[_CODES["use"].isin(["other_chronic", "not_chronic"])]
@@ -228,7 +232,7 @@ def generate_panel(n_patients: int, seed: int = 2026) -> pd.DataFrame:
     dual_eligible, provider, location, last_visit_date (NaT for a few), deceased, death_date,
     hospice, inpatient_admits_12m, ed_visits_12m, codes (list of str), conditions (the
     CONDITIONS categories drawn, `;`-joined) and chronic_count (their number). These are the 14
-    categories of the table in spec/eligibility.md; the shipped catalog has more (obesity,
+    categories of the table in docs/eligibility.md; the shipped catalog has more (obesity,
     anxiety, osteoporosis, cancers, ...), so the kit counts more conditions than chronic_count.
     Dates are before RUN_DATE. Raises ValueError above 900,000 patients (6-digit ids).
     """
@@ -605,3 +609,31 @@ def write_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
 
     paths += write_audit_sample(directory / "audit", seed=seed)
     return paths
+
+
+def sample_file(value: str, name: str) -> str:
+    """`value` itself, or when it is SAMPLE the path of the sample practice's file `name`.
+
+    The notebooks' defaults: the checkout's `sample_data/NAME` when there is one (editable
+    install), else a copy written once by `write_sample` into the temporary folder (installed
+    wheel), so a notebook runs on the sample from any working directory.
+
+    >>> sample_file("my_panel.xlsx", "sunrise_family_medicine_panel.xlsx")
+    'my_panel.xlsx'
+    """
+    if value != SAMPLE:
+        return value
+    checkout = Path(__file__).resolve().parent.parent / "sample_data" / name
+    if checkout.is_file():
+        return str(checkout)
+    from ccm_assess import __version__
+
+    cache = Path(tempfile.gettempdir()) / f"ccm-assess-sample-{__version__}"
+    if not (cache / name).is_file():
+        scratch = Path(tempfile.mkdtemp(prefix=".ccm-assess-sample-", dir=cache.parent))
+        write_sample(scratch)
+        try:
+            os.replace(scratch, cache)  # atomic; another process may have won the race
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return str(cache / name)

@@ -1,6 +1,6 @@
 """How much the answer depends on the assumptions: a tornado and a seeded Monte Carlo.
 
-Spec: financial_model.md, "Sensitivity and uncertainty". Both move every assumption whose
+Spec: docs/model.md, "Sensitivity and uncertainty". Both move every assumption whose
 plausible range is not a single point (`Assumption.varies`: numbers with low < high). All the
 variants run in one vectorised call per delivery model (model.simulate_metrics), so a tornado
 and 500 Monte Carlo draws take a few hundredths of a second.

@@ -1,4 +1,4 @@
-"""Load a panel file into a raw grid of cells (spec/panel_contract.md, Files).
+"""Load a panel file into a raw grid of cells (docs/panel.md, Files).
 
 `read_grid(path)` returns every cell as written, no header, rows as in the file, plus which
 sheet was read and notes on how; `panel.py` finds the header, roles and values. Decisions:

@@ -5,7 +5,7 @@ scenario (one draw), the tornado and the Monte Carlo. `values` maps assumption n
 (assumptions.py) to arrays of shape (draws,) for numbers and to plain scalars for the
 true/false and choice assumptions.
 
-Sources (spec ccm_rules.md section 5): caseload 80-150 patients per nurse for manual CCM [V]
+Sources (docs/billing.md, Benchmarks): caseload 80-150 patients per nurse for manual CCM [V]
 (welbyhealth.com, phamily.com), 150 per RN and 250 per RN + assistant team [S] (aaacn forum).
 Wages: BLS medians [S]; 2,080 paid hours a year; the productive share and the benefits load
 are assumptions [A].

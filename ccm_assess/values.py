@@ -4,7 +4,7 @@ Every parser takes a column of cell text (str, NA for a blank cell) and returns 
 on the same index, NA where a cell cannot be read (the caller counts those cells). Dates accept
 the common export formats and Excel serial numbers; birth dates are also checked against today
 (not in the future, at most `MAX_AGE_YEARS` years ago). Panel text kept as a data-quality
-example is shortened by `short_text` to `EXAMPLE_CHARS` characters (spec/outputs.md).
+example is shortened by `short_text` to `EXAMPLE_CHARS` characters (docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _TIME_OF_DAY = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?(?:Z|[+
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 MAX_AGE_YEARS = 120
 EXAMPLE_CHARS = 20
-"""Longest panel text a data-quality example may show; longer text is cut (spec/outputs.md:
+"""Longest panel text a data-quality example may show; longer text is cut (docs/outputs.md:
 no free text from the panel in the report)."""
 
 
@@ -81,6 +81,7 @@ def parse_dates(
         if not todo.any():
             break
         found = pd.to_datetime(clean[todo], format=fmt, errors="coerce")
+        found = found.where(found.dt.year.between(1800, 2200))  # `00040111`: no year 4
         parsed = parsed.fillna(found.astype("datetime64[ns]"))
         if fmt in _TWO_DIGIT_YEAR:
             two_digit |= found.notna().reindex(raw.index, fill_value=False)

@@ -1,7 +1,7 @@
 """workbook.xlsx: the analyst's and owner's spreadsheet of one assessment (no PHI).
 
 Sheets, in order (`SHEETS`): Summary, Funnel, Scenarios, Sensitivity, Assumptions, Rates,
-Data quality, Readiness (spec/outputs.md). Money is USD (`$#,##0`; cents only on Rates). This
+Data quality, Readiness (docs/outputs.md). Money is USD (`$#,##0`; cents only on Rates). This
 module writes the file and holds what every sheet shares (formats, privacy helpers, cell and
 table writing); the sheets themselves are `workbook_model.py` (Summary, Scenarios,
 Sensitivity, Assumptions, Rates, Readiness) and `workbook_panel.py` (Funnel, Data quality).

@@ -1,5 +1,5 @@
 """The model sheets of workbook.xlsx: Summary, Scenarios, Sensitivity, Assumptions, Rates and
-Readiness (spec/outputs.md), each a writer `(worksheet, assessment) -> None` in `WRITERS`.
+Readiness (docs/outputs.md), each a writer `(worksheet, assessment) -> None` in `WRITERS`.
 
 Money is USD; patient counts of subgroups are shown through `workbook.shown_counts` (1-10 as
 "<11"). Cell, table and sheet layout helpers are `workbook.py`'s.

@@ -1,6 +1,6 @@
 """The panel sheets of workbook.xlsx: Funnel (from panel to enrolled patients) and Data quality
 (how the panel file was read, row reconciliation), each a writer `(worksheet, assessment) ->
-None` in `WRITERS` (spec/outputs.md).
+None` in `WRITERS` (docs/outputs.md).
 
 Patient counts of subgroups are shown through `workbook.shown_counts` (1-10 as "<11"); panel
 text (payer strings, invalid codes, provider and location names, headers) is cut short and

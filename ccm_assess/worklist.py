@@ -1,6 +1,6 @@
 """The PHI worklist: CCM-eligible and PCM-candidate patients for practice staff to call.
 
-This is the kit's only output that holds patient identifiers (spec/outputs.md). It is written
+This is the kit's only output that holds patient identifiers (docs/outputs.md). It is written
 owner-only (0o600), through a temporary file renamed into place, so that no half-written or
 world-readable copy is ever left. Panel text that a spreadsheet could read as a formula
 (starting with `=`, `+`, `-`, `@`, tab or carriage return) is prefixed with an apostrophe.

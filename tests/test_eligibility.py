@@ -1,4 +1,4 @@
-"""Eligibility rules (spec/eligibility.md) on small panels worked by hand."""
+"""Eligibility rules (docs/eligibility.md) on small panels worked by hand."""
 
 from __future__ import annotations
 

@@ -163,7 +163,7 @@ def test_notebook_runs_headless_with_default_parameters(tmp_path, monkeypatch):
         str(NOTEBOOKS / "scenario_explorer.ipynb"),
         str(output),
         kernel_name="python3",
-        cwd=str(NOTEBOOKS),
+        cwd=str(tmp_path),  # any folder: the defaults resolve through the package
         progress_bar=False,
     )
     notebook = nbformat.read(output, as_version=4)
@@ -173,3 +173,23 @@ def test_notebook_runs_headless_with_default_parameters(tmp_path, monkeypatch):
     assert len(views) == 1  # the explorer
     text = "".join(o.get("text", "") for o in outputs)
     assert "vendor_revenue_share: 0.45" in text
+
+
+def test_without_the_lab_extra_the_explorer_says_how_to_install_it(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setitem(sys.modules, "anywidget", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "ccm_assess.explorer")
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'ccm-assess\[lab\]'"):
+        importlib.import_module("ccm_assess.explorer")
+
+
+def test_explorer_starts_from_the_report_notebooks_defaults():
+    import papermill
+
+    report = papermill.inspect_notebook(str(NOTEBOOKS / "ccm_assessment.ipynb"))
+    explorer = papermill.inspect_notebook(str(NOTEBOOKS / "scenario_explorer.ipynb"))
+    shared = ("panel_path", "questionnaire", "as_of", "locality", "year")
+    assert {k: explorer[k]["default"] for k in shared} == {k: report[k]["default"] for k in shared}
+    assert report["panel_path"]["default"] == '"<sample>"'

@@ -24,7 +24,7 @@ from ccm_assess.fees import (
 )
 from ccm_assess.reference import MANIFEST, read_data_csv
 
-# Every national amount of spec ccm_rules.md section 2, "National payment amounts" table:
+# Every national amount of docs/billing.md, "National amounts" table:
 # (code, year, CF period, setting, USD). 2026 columns "2026 NF", "2026 F" (CF $33.4009, period
 # non-qp) and "2026 NF (QP CF)" ($33.5675, qp); 2025 "2025 NF" / "2025 F" ($32.3465); 2024
 # "2024 NF" / "2024 F", each split "Jan 1-Mar 8 / Mar 9-Dec 31" ($32.7442 / $33.2875). G0511

@@ -1,4 +1,4 @@
-"""Honest numbers (financial_model.md "Honest numbers", docs/honest_numbers.md): headline figures
+"""Honest numbers (docs/honest_numbers.md): headline figures
 are the Monte Carlo medians of summary.json, the run at the default values is labelled, the
 decision block, the `assumptions` command and the fee level by service year."""
 

@@ -14,7 +14,7 @@ from ccm_assess.model import (
 )
 from ccm_assess.programs import invisible_work_value, program_comparison
 
-# 2026 national non-facility rates (ccm_rules.md section 2)
+# 2026 national non-facility rates (docs/billing.md, National amounts)
 RATES = {
     "99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "99491": 89.18,
     "99437": 63.13, "G0506": 66.47, "99424": 87.51, "99425": 61.46, "99426": 67.80,

@@ -15,7 +15,7 @@ from ccm_assess.payers import (
 )
 
 EXAMPLES = {
-    # spec/panel_contract.md, Values: Payers, every example named there
+    # docs/panel.md, Values: Payers, every example named there
     "medicare_ffs": [
         "Medicare",
         "Medicare Part B",

@@ -241,7 +241,7 @@ def test_yaml_errors_say_what_and_where(tmp_path, text, message):
 
 
 def test_missing_file_and_wrong_extension(tmp_path):
-    with pytest.raises(QuestionnaireError, match="not found.*templates/questionnaire"):
+    with pytest.raises(QuestionnaireError, match="not found.*ccm-assess questionnaire DIR"):
         load_questionnaire(tmp_path / "nope.yaml")
     with pytest.raises(QuestionnaireError, match="not '.csv'"):
         load_questionnaire(write(tmp_path, "a,b\n", "answers.csv"))

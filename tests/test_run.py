@@ -134,7 +134,7 @@ def test_summary_follows_schema_version_2(summary):
     assert summary["practice"] == "Sunrise Family Medicine"
     panel = summary["panel"]
     assert panel["rows_read"] == panel["rows_used"] + panel["rows_skipped"] + panel["rows_rejected"]
-    # spec/outputs.md: the keys, integers for counts (null only where suppressed or unknown)
+    # docs/outputs.md: the keys, integers for counts (null only where suppressed or unknown)
     eligibility = summary["eligibility"]
     assert set(eligibility["ccm_eligible_by_payer"]) == set(PAYER_CLASSES)
     assert set(eligibility["apcm_tiers"]) == {"G0556", "G0557", "G0558"}
@@ -147,6 +147,16 @@ def test_summary_follows_schema_version_2(summary):
     assert 0 <= summary["readiness"]["score"] <= 100
     assert summary["recommendation"] in {"in_house", "managed", "hybrid"}
     assert all(path.count(".") >= 1 for path in summary["suppressed"])
+
+
+def test_summary_validates_against_the_documented_json_schema(summary):
+    import jsonschema
+
+    schema = json.loads((ROOT / "docs" / "summary.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not list(validator.iter_errors(summary))
+    broken = {**summary, "eligibility": {**summary["eligibility"], "ccm_eligible": "1,359"}}
+    assert [e.json_path for e in validator.iter_errors(broken)] == ["$.eligibility.ccm_eligible"]
 
 
 def test_summary_counts_match_the_check_command(summary):
@@ -299,3 +309,33 @@ def test_bad_panel_stops_before_anything_runs(tmp_path):
     assert done.returncode == 2
     assert "patient id" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_report_notebook_runs_from_any_folder_on_its_defaults(tmp_path, monkeypatch):
+    """papermill on the committed notebook, from an unrelated folder, no parameters: the sample
+    practice; in JupyterLab the cards get the report's CSS and no dollar amount becomes maths."""
+    import nbformat
+    import papermill
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.chdir(tmp_path)
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "ccm_assessment.ipynb"),
+        "out.ipynb",
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    cells = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells
+    html = [
+        o["data"]["text/html"]
+        for c in cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "text/html" in o.get("data", {})
+    ]
+    assert ".kpi-grid" in html[0] and html[0].startswith("<style>")
+    shown = [h for h in html[1:] if "plotly" not in h]
+    assert any("$" in h for h in shown)
+    assert all(h.startswith('<div class="mathjax_ignore tex2jax_ignore">') for h in shown)

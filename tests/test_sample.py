@@ -28,7 +28,7 @@ from ccm_assess.sample import (
     write_sample,
 )
 
-# spec/eligibility.md, "Chronic condition catalog" table (codes without the dot).
+# docs/eligibility.md, "Chronic condition catalog" table (codes without the dot).
 PREFIXES: dict[str, tuple[str, ...]] = {
     "diabetes": ("E08", "E09", "E10", "E11", "E13"),
     "hypertension": ("I10", "I11", "I12", "I13", "I15", "I16"),
@@ -141,7 +141,7 @@ def test_payer_mix_like_a_medicare_heavy_practice(big: pd.DataFrame) -> None:
 
 
 def test_multimorbidity_like_medicare_benchmarks(big: pd.DataFrame) -> None:
-    # ccm_rules.md section 5: 68.4% of FFS beneficiaries with 2+ conditions, 36.4% with 4+.
+    # docs/billing.md, Benchmarks: 68.4% of FFS beneficiaries with 2+ conditions, 36.4% with 4+.
     count = category_flags(big).sum(axis=1)
     medicare = big["payer_class"].isin(MEDICARE)
     assert 0.60 <= (count[medicare] >= 2).mean() <= 0.75

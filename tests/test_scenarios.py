@@ -204,7 +204,7 @@ def test_load_inputs_reproduces_the_reported_scenarios(run_folder, sample_assess
     assert inputs.practice == "Sunrise Family Medicine"
     assert inputs.as_of == "2026-03-02"
     assert (inputs.year, inputs.locality) == (2026, fees.NATIONAL_NAME)
-    assert inputs.rates["99490"] == 66.13  # national CY2026 (ccm_rules.md)
+    assert inputs.rates["99490"] == 66.13  # national CY2026 (docs/billing.md)
     # questionnaire: 10 dedicated and 14 coordination hours a week
     capacity = inputs.capacity
     assert (capacity.dedicated_hours_per_week, capacity.coordination_hours_per_week) == (10, 14)
