@@ -28,6 +28,7 @@ from ccm_assess.audit.workbooks import (
     staff_table,
 )
 from ccm_assess.errors import ReportError
+from ccm_assess.reference import bundled_dir
 from ccm_assess.report_html import (
     DASH,
     Kpi,
@@ -43,7 +44,7 @@ from ccm_assess.report_html import (
 if TYPE_CHECKING:
     from ccm_assess.audit.run import Audit
 
-CSS = export.TEMPLATE_DIR / export.TEMPLATE_NAME / "static" / "report.css"
+CSS = bundled_dir("templates") / export.TEMPLATE_NAME / "static" / "report.css"
 
 
 def _figure_html(fig: go.Figure) -> str:
