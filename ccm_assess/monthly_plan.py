@@ -21,7 +21,7 @@ from ccm_assess.errors import CcmAssessError
 FILE_NAME = "monthly.csv"
 COLUMNS = ("model", "month", "calendar_month", "enrolled", "billed_patient_months", "revenue",
            "costs", "net", "allowed")  # fmt: skip
-"""spec outputs.md columns, plus `allowed` (Medicare allowed amount before collection: the
+"""The columns of docs/audit.md (monthly.csv), plus `allowed` (Medicare allowed amount before collection: the
 basis of the audit's dollars)."""
 
 

@@ -1,7 +1,7 @@
 """Per patient and calendar month: minutes, supported units, findings and dollars.
 
 The rules are docs/audit.md ("Per patient and calendar month") over the CMS time thresholds of
-docs/audit.md ("Billing rules", from spec ccm_rules.md section 4):
+docs/audit.md ("Billing rules used", with their sources):
 
 - minutes count only on or after the consent date (CMS: consent before services start); the
   billing practitioner's own minutes count toward the clinical-staff lanes too (CPT), and a
