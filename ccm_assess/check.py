@@ -12,6 +12,7 @@ import pandas as pd
 from ccm_assess.headers import ROLES
 from ccm_assess.panel import Panel
 from ccm_assess.payers import PAYER_CLASSES
+from ccm_assess.values import shown_values
 
 EXAMPLES = 5
 """How many examples (codes, payer strings, row numbers) each line shows at most."""
@@ -101,7 +102,8 @@ def _codes(panel: Panel) -> list[str]:
                          ("invalid (not used)", quality.invalid_codes)):  # fmt: skip
         if len(frame):
             entries = _count(int(frame["count"].sum()), "entry", "entries")
-            lines.append(f"{label}: {entries}, e.g. {_top(frame)}")
+            coded = frame.assign(value=shown_values(frame["value"]))  # no name typed as a code
+            lines.append(f"{label}: {entries}, e.g. {_top(coded)}")
         else:
             lines.append(f"{label}: none")
     return lines
@@ -116,7 +118,7 @@ def _payers(panel: Panel) -> list[str]:
     dual = int(panel.patients["dual_eligible"].sum())
     lines.append(f"dual eligible (Medicare + Medicaid): {_n(dual)}")
     unknown = panel.quality.unknown_payers
-    if len(unknown):
+    if len(unknown):  # the consultant's own screen: the text is what a --map of payers needs
         lines.append(
             f"unrecognised payer text ({_n(len(unknown))} distinct, patients): {_top(unknown)}"
         )

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccm_assess.errors import CcmAssessError
+
+if TYPE_CHECKING:
+    from ccm_assess.sources import Limits
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
@@ -47,6 +53,22 @@ def _mapping(pairs: Sequence[str] | None) -> dict[str, str]:
     return mapping
 
 
+def _limits(pairs: Sequence[str] | None) -> Limits:
+    """`name=value` pairs -> `sources.Limits` (defaults for the names not given)."""
+    from ccm_assess.sources import Limits
+
+    values: dict[str, int] = {}
+    for pair in pairs or ():
+        name, _, value = pair.partition("=")
+        if name.strip() not in Limits.names() or not value.strip().isdigit():
+            raise CcmAssessError(
+                f"--limit expects NAME=WHOLE_NUMBER with NAME one of {', '.join(Limits.names())}"
+                f", for example --limit rows=8000000; got {pair!r}"
+            )
+        values[name.strip()] = int(value)
+    return Limits(**values)
+
+
 def _add_panel_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("panel", type=Path, help="the practice's panel export (xlsx, csv, ...)")
     parser.add_argument(
@@ -56,6 +78,13 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
         help="use this column for a role, e.g. --map patient_id='Chart #' (repeatable)",
     )
     parser.add_argument("--sheet", help="workbook sheet to read (default: the patient table)")
+    parser.add_argument(
+        "--limit",
+        action="append",
+        metavar="NAME=VALUE",
+        help="raise a cap on the panel file (repeatable): file_mb (1024), unpacked_mb (2048), "
+        "strings_mb (512), rows (5000000), columns (2000), cells (100000000), cell_chars (32767)",
+    )
     parser.add_argument(
         "--as-of",
         type=_as_of,
@@ -99,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated among html, pdf, xlsx (default: all three)",
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace output files in --out that no earlier run of this version recorded",
+    )
 
     batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -119,7 +153,9 @@ def _check(args: argparse.Namespace) -> int:
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
 
-    panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
+    panel = read_panel(
+        args.panel, sheet=args.sheet, mapping=_mapping(args.map), limits=_limits(args.limit)
+    )
     eligibility = assess_eligibility(panel, args.as_of)
     if args.json:
         print(json.dumps(summarise(panel, eligibility), indent=2))
@@ -164,6 +200,8 @@ def _run(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
         browser=args.browser,
+        force=args.force,
+        limits=_limits(args.limit),
     )
     run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
     return 0
@@ -190,33 +228,95 @@ COMMANDS = {"check": _check, "sample": _sample, "rates": _rates, "run": _run, "b
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ccm_assess.lifecycle import Terminated, on_termination
+
+    if threading.current_thread() is threading.main_thread():
+        on_termination()
     try:
         return COMMANDS[args.command](args)
     except CcmAssessError as error:
         print(f"ccm-assess: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         print("ccm-assess: interrupted; no partial report was left behind", file=sys.stderr)
-        return 130
+        return 143 if isinstance(error, Terminated) else 130
     except BrokenPipeError:
         return 0  # output piped into `head` and the like
+    except (OSError, MemoryError) as error:
+        advice = environment_advice(error)
+        if advice is None:
+            return _bug(error)
+        print(f"ccm-assess: {advice}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as error:  # a bug of ours: one readable line, the details in a log file
-        log = _write_crash_log()
-        print(
-            f"ccm-assess: unexpected error ({type(error).__name__}: {error}). This is a bug "
-            f"in ccm-assess, not a problem with your file; please report it with {log}",
-            file=sys.stderr,
+        return _bug(error)
+
+
+ENVIRONMENT_ERRORS = {
+    errno.ENOSPC: "the disk is full; free some space (or choose another --out folder) and run "
+    "again",
+    errno.EDQUOT: "the disk quota is used up; free some space or choose another --out folder",
+    errno.EROFS: "the folder is on a read-only disk; choose another --out folder",
+    errno.EACCES: "permission denied; choose a folder you can write to (--out) and check that "
+    "you may read the input files",
+    errno.EPERM: "operation not permitted; choose a folder you can write to (--out)",
+    errno.EFBIG: "a file grew larger than this disk allows; choose another --out folder",
+    errno.ENAMETOOLONG: "a file name is too long; use a shorter folder or file name",
+}
+"""errno -> what the consultant can do (an environment problem, not a bug; exit 2)."""
+
+
+def environment_advice(error: BaseException) -> str | None:
+    """The message for a disk, permission or memory problem; None for anything else.
+
+    Names the file (a path the consultant chose), never its content."""
+    if isinstance(error, MemoryError):
+        return (
+            "not enough memory to read this file; close other programs, or export the panel "
+            "in smaller parts (e.g. one location at a time)"
         )
-        return EXIT_BUG
+    advice = ENVIRONMENT_ERRORS.get(getattr(error, "errno", None) or -1)
+    if advice is None:
+        return None
+    where = getattr(error, "filename", None)
+    return advice + (f" (file: {where})" if where else "")
 
 
-def _write_crash_log() -> Path:
-    """The current exception's traceback in a temporary file (no panel data is in it)."""
-    import tempfile
+def _bug(error: BaseException) -> int:
+    log = _write_crash_log(error)
+    print(
+        f"ccm-assess: unexpected error ({type(error).__name__}). This is a bug in ccm-assess, "
+        f"not a problem with your file; please report it with {log}",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
+
+
+def crash_report(error: BaseException) -> str:
+    """The traceback of `error` and its causes without their messages: exception types, files,
+    lines and the kit's source lines only, so no value from the panel reaches the log."""
     import traceback
+
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        for frame in traceback.extract_tb(current.__traceback__):
+            lines.append(f"  {frame.filename}:{frame.lineno} in {frame.name}")
+            if frame.line:
+                lines.append(f"    {frame.line}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines) + "\n"
+
+
+def _write_crash_log(error: BaseException) -> Path:
+    """`crash_report` of `error` in a temporary file (no panel data is in it)."""
+    import tempfile
 
     with tempfile.NamedTemporaryFile(
         "w", prefix="ccm-assess-crash-", suffix=".log", delete=False
     ) as handle:
-        traceback.print_exc(file=handle)
+        handle.write(crash_report(error))
     return Path(handle.name)
