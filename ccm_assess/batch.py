@@ -22,7 +22,7 @@ import os
 import re
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -215,7 +215,10 @@ def _child(job: PracticeJob, options: BatchOptions, sender: Connection) -> None:
 
 
 def _isolated(
-    jobs: Sequence[PracticeJob], options: BatchOptions, workers: int
+    jobs: Sequence[PracticeJob],
+    options: BatchOptions,
+    workers: int,
+    target: Callable[[PracticeJob, BatchOptions, Connection], None] = _child,
 ) -> Iterator[tuple[int, PracticeOutcome]]:
     """(index, outcome) of each job as it finishes, each in its own spawned process, at most
     `workers` at a time: a native crash (a reader's panic, memory exhausted) ends that
@@ -228,7 +231,7 @@ def _isolated(
             while waiting and len(running) < workers:
                 i, job = waiting.pop(0)
                 receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(job, options, sender), daemon=True)
+                process = context.Process(target=target, args=(job, options, sender), daemon=True)
                 process.start()
                 sender.close()
                 running[receiver] = (i, process, time.perf_counter())

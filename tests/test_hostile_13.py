@@ -250,3 +250,27 @@ def test_batch_summary_keeps_no_bug_message_text(tmp_path) -> None:
     outcome = assess_practice(job, BatchOptions(input=tmp_path, out=tmp_path))
     assert outcome.status == "failed" and "not found" in outcome.message
     assert json.dumps(outcome.message)
+
+
+def _crash_or_run(job, options, sender) -> None:
+    """A practice whose process dies natively (as a reader's panic would), or runs normally."""
+    import os
+
+    from ccm_assess.batch import _child
+
+    if job.practice == "Crash":
+        os.abort()
+    _child(job, options, sender)
+
+
+def test_a_native_crash_ends_only_its_practice(tmp_path, monkeypatch) -> None:
+    import ccm_assess.batch as batch
+
+    good = tmp_path / "good.csv"
+    good.write_text("MRN,Dx\n1,E11.9;I10\n")
+    jobs = [batch.PracticeJob("Crash", good, tmp_path / "crash"),
+            batch.PracticeJob("Good", good, tmp_path / "good")]  # fmt: skip
+    options = batch.BatchOptions(input=tmp_path, out=tmp_path, formats=("xlsx",))
+    outcomes = dict(batch._isolated(jobs, options, 2, target=_crash_or_run))
+    assert outcomes[0].status == "failed" and "stopped unexpectedly" in outcomes[0].message
+    assert outcomes[1].status == "ok"

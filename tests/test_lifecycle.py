@@ -149,18 +149,37 @@ def test_pdf_failure_still_publishes_html_and_workbooks(tmp_path, monkeypatch) -
 # ------------------------------------------------------------------------- SIGTERM (e2e)
 
 
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process."""
+    found = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit():
             continue
         try:
+            stat = (entry / "stat").read_text()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if text in cmdline:
-            found.append(cmdline[:200])
+        found[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmdline)
     return found
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """The processes started (directly or not) by `pid`: pid -> command line."""
+    table = _processes()
+    found, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, cmdline) in table.items():
+            if ppid == parent and child not in found:
+                found[child] = cmdline
+                todo.append(child)
+    return found
+
+
+def _alive(pids: list[int]) -> list[int]:
+    table = _processes()
+    return [pid for pid in pids if pid in table]
 
 
 def _wait_for(condition, timeout: float) -> bool:
@@ -184,33 +203,39 @@ def _start_run(tmp_path: Path, formats: str) -> tuple[subprocess.Popen, Path]:
 @pytest.mark.e2e
 def test_sigterm_during_the_notebook_leaves_nothing_behind(tmp_path) -> None:
     proc, out = _start_run(tmp_path, "html")
-    kernel_up = _wait_for(lambda: bool(list(out.glob(".ccm-assess-*/work/jupyter-runtime/*"))), 240)
-    assert kernel_up, proc.communicate()[1].decode()[-2000:]
-    time.sleep(2)
+
+    def kernel() -> list[int]:
+        return [p for p, line in _descendants(proc.pid).items() if "ipykernel" in line]
+
+    assert _wait_for(lambda: bool(kernel()), 300), proc.communicate()[1].decode()[-2000:]
+    started = list(_descendants(proc.pid))
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err.decode()[-2000:]
+    assert "interrupted" in err.decode()
     assert not list(out.glob(".ccm-assess-*"))
-    assert _wait_for(lambda: not _processes_mentioning(str(out)), 30), _processes_mentioning(
-        str(out)
-    )
+    assert _wait_for(lambda: not _alive(started), 30), _alive(started)
 
 
 @pytest.mark.e2e
 @pytest.mark.skipif(find_browser(None) is None, reason="no Chromium to print with")
 def test_sigterm_during_the_pdf_leaves_no_browser_and_no_profile(tmp_path) -> None:
     proc, out = _start_run(tmp_path, "pdf")
-    printing = _wait_for(lambda: bool(_processes_mentioning("--print-to-pdf=" + str(out))), 400)
-    assert printing, proc.communicate()[1].decode()[-2000:]
+
+    def browser() -> dict[int, str]:
+        return {p: line for p, line in _descendants(proc.pid).items() if "--print-to-pdf" in line}
+
+    assert _wait_for(lambda: bool(browser()), 400), proc.communicate()[1].decode()[-2000:]
     profiles = [
         part.split("=", 1)[1]
-        for line in _processes_mentioning("--print-to-pdf=" + str(out))
+        for line in browser().values()
         for part in line.split()
         if part.startswith("--user-data-dir=")
     ]
+    started = list(_descendants(proc.pid))
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err.decode()[-2000:]
     assert not list(out.glob(".ccm-assess-*"))
-    assert _wait_for(lambda: not _processes_mentioning(str(out)), 30)
+    assert _wait_for(lambda: not _alive(started), 30), _alive(started)
     assert profiles and not any(Path(p).exists() for p in profiles)
