@@ -151,19 +151,68 @@ def pinned(low: float, high: float) -> bool:
     return math.isfinite(high) and math.ceil(low - 1e-6) >= math.floor(high + 1e-6)
 
 
+def _components(
+    relations: Sequence[Relation], hidden: Collection[str]
+) -> list[tuple[list[Relation], set[str]]]:
+    """Hidden cells joined by the relations they share, each group with its relations: what
+    the attacker can solve for apart from the rest."""
+    root: dict[str, str] = {}
+
+    def find(cell: str) -> str:
+        while root.setdefault(cell, cell) != cell:
+            root[cell] = root[root[cell]]
+            cell = root[cell]
+        return cell
+
+    touching = [(r, [c for c in r.cells if c in hidden]) for r in relations]
+    touching = [(r, cells) for r, cells in touching if cells]
+    for _, cells in touching:
+        for cell in cells[1:]:
+            root[find(cell)] = find(cells[0])
+    groups: dict[str, tuple[list[Relation], set[str]]] = {}
+    for relation, cells in touching:
+        group = groups.setdefault(find(cells[0]), ([], set()))
+        group[0].append(relation)
+        group[1].update(cells)
+    return list(groups.values())
+
+
+def _pinned_alone(relation: Relation, counts: Mapping[str, int | None], cells: set[str]) -> bool:
+    """Whether the hidden `cells` of one exact, unweighted relation are pinned: their sum S is
+    known, so with k of them, each >= 1, each lies in [1, S - k + 1] (>= 0 when S < k)."""
+    parts = [c for c in relation.parts if c in cells]
+    totals = [c for c in relation.totals if c in cells]
+    if parts and totals:
+        return False  # a hidden total and a hidden part can grow together
+    inside = parts or totals
+    known_sum = sum(counts[c] or 0 for c in inside)
+    floor = 1 if known_sum >= len(inside) else 0
+    return len(inside) == 1 or known_sum == floor * len(inside)
+
+
 def recoverable(
     counts: Mapping[str, int | None], relations: Sequence[Relation], hidden: Collection[str]
 ) -> set[str]:
     """Hidden counts from 1 to 10 an attacker can pin down from the published ones.
 
-    The attacker takes every hidden cell as >= 1; when that contradicts the published counts
-    (a zero was hidden as a complement) as >= 0.
+    Solved per group of hidden cells that share relations (`_components`): in closed form for
+    a group of one plain relation, else by linear programmes in which every hidden cell is
+    >= 1, or >= 0 when that contradicts the published counts (a zero hidden as a complement).
     """
-    primary = [c for c in hidden if is_small(counts.get(c))]
-    ranges = cell_ranges(counts, relations, hidden, cells=primary) or cell_ranges(
-        counts, relations, hidden, floor_of=dict.fromkeys(hidden, 0), cells=primary
-    )
-    return {cell for cell, (low, high) in ranges.items() if pinned(low, high)}
+    relations = [r for r in relations if _known(r, counts)]
+    found: set[str] = set()
+    for group, cells in _components(relations, set(hidden)):
+        primary = [c for c in cells if is_small(counts.get(c))]
+        if not primary:
+            continue
+        if len(group) == 1 and group[0].exact and not group[0].weights:
+            found |= set(primary) if _pinned_alone(group[0], counts, cells) else set()
+            continue
+        ranges = cell_ranges(counts, group, cells, cells=primary) or cell_ranges(
+            counts, group, cells, floor_of=dict.fromkeys(cells, 0), cells=primary
+        )
+        found |= {cell for cell, (low, high) in ranges.items() if pinned(low, high)}
+    return found
 
 
 def plan_suppression(
