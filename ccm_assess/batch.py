@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess.errors import BatchError, CcmAssessError
+from ccm_assess.errors import BatchError, CcmAssessError, environment_advice
 from ccm_assess.model import DELIVERY_MODELS
 from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import FORMULA_PREFIXES, SUPPRESSED
@@ -200,7 +200,8 @@ def assess_practice(job: PracticeJob, options: BatchOptions) -> PracticeOutcome:
     except CcmAssessError as error:
         return PracticeOutcome(job, "failed", time.perf_counter() - start, str(error))
     except Exception as error:  # an unexpected failure of one practice must not stop the batch
-        message = f"unexpected {type(error).__name__} (a bug in ccm-assess; no details kept)"
+        advice = environment_advice(error) if isinstance(error, OSError | MemoryError) else None
+        message = advice or f"unexpected {type(error).__name__} (a bug in ccm-assess; no details)"
         return PracticeOutcome(job, "failed", time.perf_counter() - start, message)
     return PracticeOutcome(job, "ok", time.perf_counter() - start, summary=summary)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import errno
 import json
 import sys
 import threading
@@ -16,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccm_assess.errors import CcmAssessError
+from ccm_assess.errors import CcmAssessError, environment_advice
 
 if TYPE_CHECKING:
     from ccm_assess.sources import Limits
@@ -250,36 +249,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except Exception as error:  # a bug of ours: one readable line, the details in a log file
         return _bug(error)
-
-
-ENVIRONMENT_ERRORS = {
-    errno.ENOSPC: "the disk is full; free some space (or choose another --out folder) and run "
-    "again",
-    errno.EDQUOT: "the disk quota is used up; free some space or choose another --out folder",
-    errno.EROFS: "the folder is on a read-only disk; choose another --out folder",
-    errno.EACCES: "permission denied; choose a folder you can write to (--out) and check that "
-    "you may read the input files",
-    errno.EPERM: "operation not permitted; choose a folder you can write to (--out)",
-    errno.EFBIG: "a file grew larger than this disk allows; choose another --out folder",
-    errno.ENAMETOOLONG: "a file name is too long; use a shorter folder or file name",
-}
-"""errno -> what the consultant can do (an environment problem, not a bug; exit 2)."""
-
-
-def environment_advice(error: BaseException) -> str | None:
-    """The message for a disk, permission or memory problem; None for anything else.
-
-    Names the file (a path the consultant chose), never its content."""
-    if isinstance(error, MemoryError):
-        return (
-            "not enough memory to read this file; close other programs, or export the panel "
-            "in smaller parts (e.g. one location at a time)"
-        )
-    advice = ENVIRONMENT_ERRORS.get(getattr(error, "errno", None) or -1)
-    if advice is None:
-        return None
-    where = getattr(error, "filename", None)
-    return advice + (f" (file: {where})" if where else "")
 
 
 def _bug(error: BaseException) -> int:

@@ -167,6 +167,12 @@ def looks_like_data(cell: str) -> bool:
     return bool(_DATA_LIKE.search(text)) or bool(code_shaped(pd.Series([text])).iloc[0])
 
 
+def shown_header(header: str) -> str:
+    """A header as a report may show it: one that looks like patient data (a `--map` to a
+    value, a file without a header row) is not shown."""
+    return "(a value, not shown)" if looks_like_data(header) else str(header)
+
+
 def headers_found(cells: Sequence[str], row: int | None) -> str:
     """The headers an error message may list: `headers found: 'MRN', ...`, or, when the row
     looks like patient data (a file without a header row), that it does, without its cells."""

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.assumptions import Assumptions
+from ccm_assess.headers import shown_header
 from ccm_assess.panel import Panel
 from ccm_assess.privacy import format_count, shown_sum
 from ccm_assess.report_html import (
@@ -191,7 +192,7 @@ def columns_table(panel: Panel) -> str:
         headers = panel.mapping.get(role)
         if headers:
             use = "worklist only, not in this report" if role in WORKLIST_ONLY else "used"
-            rows.append((label, ", ".join(map(str, headers)), use))
+            rows.append((label, ", ".join(shown_header(h) for h in headers), use))
         elif role not in WORKLIST_ONLY:
             rows.append((label, "not in the file", "not used"))
     frame = pd.DataFrame(rows, columns=["Information", "Column in your file", "Use"])

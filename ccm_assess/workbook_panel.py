@@ -16,6 +16,7 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.assessment import Assessment
+from ccm_assess.headers import shown_header
 from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import display_order, format_count
 from ccm_assess.values import shown_values
@@ -204,7 +205,7 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
         {
             "Role": list(panel.mapping),
             "Column(s) in the file": [
-                ", ".join(safe_name(h) for h in v) for v in panel.mapping.values()
+                ", ".join(safe_name(shown_header(h)) for h in v) for v in panel.mapping.values()
             ],
         }
     )

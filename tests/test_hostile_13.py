@@ -274,3 +274,15 @@ def test_a_native_crash_ends_only_its_practice(tmp_path, monkeypatch) -> None:
     outcomes = dict(batch._isolated(jobs, options, 2, target=_crash_or_run))
     assert outcomes[0].status == "failed" and "stopped unexpectedly" in outcomes[0].message
     assert outcomes[1].status == "ok"
+
+
+def test_a_header_that_is_a_patient_value_is_not_shown(tmp_path) -> None:
+    """Mapping a role to a patient's value (a file without a header row) keeps it out of the
+    report's and the workbook's column tables."""
+    from ccm_assess.report_appendix import columns_table
+
+    path = tmp_path / "no_header.csv"
+    path.write_text("10234,Dx\n10235,E11.9;I10\n10236,I10\n")
+    panel = read_panel(path, mapping={"patient_id": "10234"})
+    table = columns_table(panel)
+    assert "10234" not in table and "(a value, not shown)" in table
