@@ -92,6 +92,16 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_conditions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--conditions",
+        choices=("strict", "standard", "broad"),
+        default="standard",
+        help="which chronic conditions count: strict (CMS CCW chronic list only), standard "
+        "(the catalog, default) or broad (catalog or AHRQ CCIR chronic)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm-assess",
@@ -103,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_panel_options(check)
     check.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     check.add_argument("--worklist", type=Path, help="also write the PHI worklist (.xlsx)")
+    _add_conditions_option(check)
 
     sample = sub.add_parser("sample", help="write a synthetic practice (panel + questionnaire)")
     sample.add_argument("dir", type=Path, help="folder to write the sample files into")
@@ -132,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace output files in --out that no earlier run of this version recorded",
     )
+    _add_conditions_option(run)
 
     batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -148,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import load_assumptions
     from ccm_assess.check import format_check
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
@@ -155,7 +168,10 @@ def _check(args: argparse.Namespace) -> int:
     panel = read_panel(
         args.panel, sheet=args.sheet, mapping=_mapping(args.map), limits=_limits(args.limit)
     )
-    eligibility = assess_eligibility(panel, args.as_of)
+    ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
+    eligibility = assess_eligibility(
+        panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
+    )
     if args.json:
         print(json.dumps(summarise(panel, eligibility), indent=2))
     else:
@@ -201,6 +217,7 @@ def _run(args: argparse.Namespace) -> int:
         browser=args.browser,
         force=args.force,
         limits=_limits(args.limit),
+        conditions=args.conditions,
     )
     run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
     return 0

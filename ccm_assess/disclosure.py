@@ -11,12 +11,17 @@ Cells (dotted paths; those of summary.json are its own keys):
 - `chronic_count.<n>` (0-5, `6+`): analysed patients by number of chronic conditions.
 - `provider.<name>`, `location.<name>`: CCM-eligible patients per provider/location.
 - `quality.unknown_payers`, `quality.ccir_unknown`: patients behind data-quality findings.
+- `unpublished.<difference>`: patients between two condition lists (standard not strict,
+  broad not standard): shown nowhere, derivable by subtraction, so protected too.
 
-Relations (`privacy.Relation`): patients = analysed + exclusions; analysed = the chronic-count
-bins; eligible = bins 2+ = each by-payer table = each by-provider/location table; PCM = bin 1 =
-its by-payer table; complex = its by-payer table, and each of its cells <= the eligible one;
-APCM G0557 + G0558 = Medicare eligible, G0556 >= Medicare PCM; condition counts sum to
-1 x bin 1 + 2 x bin 2 + ... (>= for 6+); every subgroup <= analysed.
+Relations (`privacy.Relation`): billable = its payer classes of the eligible; eligible = the
+chosen level; standard = strict + standard-not-strict; broad = standard + broad-not-standard
+(each difference >= its top categories); patients = analysed + exclusions; analysed = the
+chronic-count bins; eligible = bins 2+ (>= under the broad list) = each by-payer table = each
+by-provider/location table; PCM <= bin 1, PCM = its by-payer table; complex = its by-payer
+table, each cell <= the eligible one; APCM G0557 + G0558 = Medicare eligible, G0556 >= Medicare
+PCM; condition counts sum to at least 1 x bin 1 + 2 x bin 2 + ... + 6 x bin 6+; every subgroup
+<= analysed.
 
 To publish a new count: add its cell in `run_counts` and its relations in `run_relations`;
 a number an output computes from published cells (a sum, a share) is shown only when every
@@ -25,7 +30,7 @@ cell it uses is shown, so it needs no declaration.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +57,14 @@ BY_PAYER = ("ccm_eligible", "complex_ccm_candidates", "pcm_candidates")
 """Eligibility counts that summary.json also breaks down by payer class."""
 PUBLIC = ("panel.rows_read", "panel.rows_used", "panel.rows_skipped", "panel.rows_rejected")
 """Counts of the file and of the whole panel: not a subgroup, never hidden."""
+LATENT = "unpublished."
+"""Counts no output shows but an attacker could derive (the patients between two condition
+lists): always hidden, and protected like a published small count."""
+LEVEL_DIFFERENCES = {
+    "standard_not_strict": ("ccm_eligible_standard", "ccm_eligible_strict"),
+    "broad_not_standard": ("ccm_eligible_broad", "ccm_eligible_standard"),
+}
+"""Latent count -> (wider level, narrower level) columns of `Eligibility.patients`."""
 AVOID = ("panel.patients_analysed", "eligibility.ccm_eligible")
 """Hidden only when nothing else protects: the denominators every page is read against."""
 
@@ -98,6 +111,10 @@ def run_counts(
         if panel.has(role):
             groups = eligible_by_group(panel, eligibility, role)
             cells |= {f"{role}.{name}": n for name, n in groups.items()}
+    frame = eligibility.patients
+    for name, (wide, narrow) in LEVEL_DIFFERENCES.items():
+        if {wide, narrow} <= set(frame.columns):
+            cells[f"{LATENT}{name}"] = int((frame[wide] & ~frame[narrow]).sum())
     quality = panel.quality.unknown_payers
     cells["quality.unknown_payers"] = int(quality["count"].sum()) if len(quality) else 0
     ccir = eligibility.ccir_unknown
@@ -109,15 +126,33 @@ def _under(cells: Iterable[str], prefix: str) -> tuple[str, ...]:
     return tuple(c for c in cells if c.startswith(prefix))
 
 
-def run_relations(cells: Mapping[str, int | None]) -> list[Relation]:
-    """The linear relations between the run's counts (see the module docstring)."""
+def run_relations(
+    cells: Mapping[str, int | None],
+    billed: Sequence[str] = ("medicare_ffs", "medicare_advantage"),
+    level: str = "standard",
+) -> list[Relation]:
+    """The linear relations between the run's counts (see the module docstring); `billed`: the
+    payer classes in `ccm_billable`, `level`: the condition list `ccm_eligible` counts by."""
     e = "eligibility."
     bins = [f"chronic_count.{b}" for b in CHRONIC_BINS]
     relations = [
+        partition(f"{e}ccm_billable", tuple(f"{e}ccm_eligible_by_payer.{c}" for c in billed)),
+        partition(f"{e}ccm_eligible", (f"{e}ccm_eligible_{level}",)),
+        partition(
+            f"{e}ccm_eligible_standard", (f"{e}ccm_eligible_strict", f"{LATENT}standard_not_strict")
+        ),
+        partition(
+            f"{e}broad_ccm_eligible", (f"{e}ccm_eligible_standard", f"{LATENT}broad_not_standard")
+        ),
+        *(
+            subset(f"{LATENT}{name}", (cell,))
+            for name in LEVEL_DIFFERENCES
+            for cell in _under(cells, f"{e}{name}_top.")
+        ),
         partition("panel.patients", ("panel.patients_analysed", *_under(cells, "excluded."))),
         partition("panel.patients_analysed", bins),
-        partition(f"{e}ccm_eligible", bins[2:]),
-        partition(f"{e}pcm_candidates", bins[1:2]),
+        Relation((f"{e}ccm_eligible",), tuple(bins[2:]), exact=level != "broad"),
+        subset(bins[1], (f"{e}pcm_candidates",)),
         subset(f"{e}ccm_eligible", (f"{e}complex_ccm_candidates",)),
         subset(f"{e}ccm_eligible", (f"{e}needs_initiating_visit",)),
         Relation(
@@ -206,7 +241,8 @@ class Published:
 def published(panel: Panel, eligibility: Eligibility, counts: Mapping[str, Any]) -> Published:
     """The run's suppression plan over every count it publishes."""
     cells = run_counts(panel, eligibility, counts)
-    relations = run_relations(cells)
+    relations = run_relations(cells, eligibility.billed_payer_classes, eligibility.conditions_level)
     public = (*PUBLIC, "panel.patients")
-    hidden = plan_suppression(cells, relations, public=public, avoid=AVOID)
+    latent = [c for c in cells if c.startswith(LATENT)]
+    hidden = plan_suppression(cells, relations, public=public, avoid=AVOID, unpublished=latent)
     return Published(cells, tuple(relations), hidden)

@@ -221,14 +221,17 @@ def plan_suppression(
     *,
     public: Collection[str] = (),
     avoid: Collection[str] = (),
+    unpublished: Collection[str] = (),
 ) -> frozenset[str]:
     """The cells to hide so that no count from 1 to 10 can be derived from the others.
 
     Starts from the small cells and adds complementary cells until `recoverable` finds none
     (or no cell is left to hide). `public` cells are never hidden, `avoid` ones only when
-    nothing else protects. Deterministic: ties are broken by path.
+    nothing else protects; `unpublished` cells are shown nowhere (hidden from the start, and
+    protected when small). Deterministic: ties are broken by path.
     """
     hidden = {c for c, v in counts.items() if c not in public and is_small(v)}
+    hidden |= set(unpublished)
     relations = [r for r in relations if _known(r, counts)]
     while True:
         exposed = _exposed_by_one_relation(counts, relations, hidden) or recoverable(

@@ -54,6 +54,7 @@ class RunOptions:
     """Replace output-named files in `out` that no manifest accounts for (`lifecycle`)."""
     limits: Limits = field(default_factory=Limits)
     """Caps on the panel file (`sources.Limits`, `--limit NAME=VALUE`)."""
+    conditions: str = "standard"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         locality=locality,
         assumptions=assumptions,
         answers=answers,
+        conditions=options.conditions,
     )
 
 
@@ -117,6 +119,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": options.prepared_by,
+        "conditions_level": options.conditions,
     }
 
 

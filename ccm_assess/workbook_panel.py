@@ -16,6 +16,7 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.assessment import Assessment
+from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.headers import shown_header
 from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import display_order, format_count
@@ -227,6 +228,12 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
             quality.icd9_codes,
             "Code as written",
             "Entries",
+        ),
+        (
+            f"ICD-10 codes not in the FY{CODE_SET_YEAR} code set, or retired (patients)",
+            unlisted_codes(panel.diagnoses),
+            "Code",
+            "Patients",
         ),
         (
             "Codes CCIR cannot place (patients)",

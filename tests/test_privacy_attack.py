@@ -272,7 +272,7 @@ def test_without_complements_the_attacker_wins(tmp_path: Path, monkeypatch) -> N
     import ccm_assess.disclosure as disclosure
     from ccm_assess.privacy import is_small
 
-    def small_only(cells, relations, public=(), avoid=()):
+    def small_only(cells, relations, public=(), **_):
         return frozenset(c for c, v in cells.items() if c not in public and is_small(v))
 
     monkeypatch.setattr(disclosure, "plan_suppression", small_only)
@@ -282,3 +282,17 @@ def test_without_complements_the_attacker_wins(tmp_path: Path, monkeypatch) -> N
     tables = funnel_tables(write_workbook(a, tmp_path / "workbook.xlsx"))
     recovered = attack(*attacker_view(summary, tables))
     assert recovered == {"bin.6+": 7, "apcm.G0558": 1}
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_every_declared_relation_holds_on_the_exact_counts(tmp_path: Path, seed: int) -> None:
+    """A relation that does not hold would mislead the planner: each is checked on real counts."""
+    panel = read_panel(crafted_panel(tmp_path / "panel.csv", seed))
+    published = assess(panel, as_of=AS_OF, practice="Crafted", locality="TX 99").published
+    exact = published.exact
+    for relation in published.relations:
+        if any(exact[c] is None for c in relation.cells):
+            continue
+        left = sum(w * exact[c] for c, w in relation.terms())
+        assert (left == 0) if relation.exact else (left <= 0), relation
+    assert any(c.startswith("unpublished.") for c in published.hidden)

@@ -53,7 +53,7 @@ def practice_panel():
             "F": person("2026-03-03", name="Fay", deceased=True),
             "G": person(None, name="Gus"),
         },
-        {"A": THREE, "B": TWO, "C": TWO, "D": ["I10"], "E": ["R05"], "F": THREE, "G": TWO},
+        {"A": THREE, "B": TWO, "C": TWO, "D": ["I509"], "E": ["R05"], "F": THREE, "G": TWO},
         roles=ALL_ROLES,
     )  # fmt: skip
 
@@ -90,20 +90,41 @@ def test_rows_and_outreach_order(tmp_path: Path) -> None:
     assert first["Payer"] == "Medicare Part B"
     assert first["Payer class"] == "medicare_ffs"
     assert rows[3]["Last visit"] is None
+    assert [r["Billable"] for r in rows] == ["Yes"] * 5
+    assert [r["Why not billable"] for r in rows] == [None] * 5
     assert sheet.cell(row=4, column=list(rows[0]).index("Last visit") + 1).number_format == (
         "yyyy-mm-dd"
     )
+
+
+def test_billable_column_follows_the_ma_switch(tmp_path: Path) -> None:
+    panel = make_panel(
+        {
+            "ffs": person("2026-01-10"),
+            "ma": person("2026-01-10", primary_payer="Humana", payer_class="medicare_advantage"),
+            "com": person("2026-01-10", primary_payer="Aetna PPO", payer_class="commercial"),
+        },
+        {"ffs": TWO, "ma": TWO, "com": TWO},
+        roles=ALL_ROLES,
+    )
+    for ma_pays, expected in ((True, ["Yes", "Yes", "No"]), (False, ["Yes", "No", "No"])):
+        eligibility = assess_eligibility(panel, AS_OF, ma_pays_ccm=ma_pays)
+        path = write_worklist(panel, eligibility, tmp_path / f"w{ma_pays}.xlsx", as_of=AS_OF)
+        rows = {r["Patient ID"]: r for r in rows_of(load_workbook(path)[SHEET])}
+        assert [rows[p]["Billable"] for p in ("ffs", "ma", "com")] == expected
+        assert rows["com"]["Why not billable"].startswith("commercial primary")
+        assert (rows["ma"]["Why not billable"] is None) == ma_pays
 
 
 def test_formatting_and_about_sheet(tmp_path: Path) -> None:
     _, book = write(tmp_path)
     sheet = book[SHEET]
     assert sheet.freeze_panes == "B4"
-    assert sheet.auto_filter.ref == "A3:M8"  # 13 columns, header + 5 patients
+    assert sheet.auto_filter.ref == "A3:O8"  # 15 columns, header + 5 patients
     assert sheet["A3"].font.bold
     assert sheet.column_dimensions["A"].width == 14
     about = [row for row in book[ABOUT_SHEET].iter_rows(values_only=True)]
-    described = [row[0] for row in about[1:14]]
+    described = [row[0] for row in about[1:16]]
     assert described == [c.value for c in sheet[3]]
 
 
@@ -137,13 +158,13 @@ def test_owner_only_and_atomic(tmp_path: Path) -> None:
 def test_columns_follow_the_panel_roles(tmp_path: Path) -> None:
     panel = make_panel(
         {"A": {"payer_class": "commercial"}, "B": {"payer_class": "unknown"}},
-        {"A": TWO, "B": ["I10"]},
+        {"A": TWO, "B": ["I509"]},
     )
     _, book = write(tmp_path, panel)
     rows = rows_of(book[SHEET])
     assert list(rows[0]) == [
         "Patient ID", "Program", "Chronic conditions", "Conditions", "Evidence codes",
-        "Needs initiating visit", "Payer class", "Payer",
+        "Needs initiating visit", "Payer class", "Billable", "Why not billable", "Payer",
     ]  # fmt: skip
     # No last-visit column: whether A needs an initiating visit is unknown.
     assert [(r["Patient ID"], r["Needs initiating visit"]) for r in rows] == [
