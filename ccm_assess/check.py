@@ -104,7 +104,8 @@ def _codes(panel: Panel) -> list[str]:
         if len(frame):
             entries = _count(int(frame["count"].sum()), "entry", "entries")
             coded = frame.assign(value=shown_values(frame["value"]))  # no name typed as a code
-            lines.append(f"{label}: {entries}, e.g. {_top(coded)}")
+            merged = coded.groupby("value", sort=False)["count"].sum().reset_index()
+            lines.append(f"{label}: {entries}, e.g. {_top(merged)}")
         else:
             lines.append(f"{label}: none")
     unlisted = unlisted_codes(panel.diagnoses)

@@ -191,7 +191,8 @@ def test_a_sum_of_published_cells_is_hidden_when_one_of_them_is():
     # the run's plan hid Medicare Advantage: the funnel's FFS + MA and the payer title hide too
     counts = COUNTS | {
         "eligibility": COUNTS["eligibility"]
-        | {"ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": "<11"}}
+        | {"ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": "<11"},
+           "ccm_billable": "<11"}
     }
     fig = figures_patients.eligibility_funnel(counts, _scenario("managed", [0.0] * 12))
     assert list(fig.data[0].text)[3] == "<11" and fig.data[0].x[3] == 0
