@@ -13,6 +13,7 @@ import datetime as dt
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pandas as pd
 from ccm_assess import fees, staffing
 from ccm_assess.assumptions import Assumptions, load_assumptions
 from ccm_assess.decision import Decision, decide
+from ccm_assess.disclosure import Published, published
 from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
 from ccm_assess.model import Calendar, PracticeCapacity, ScenarioResult, simulate
 from ccm_assess.panel import Panel, read_panel
@@ -86,6 +88,16 @@ class Assessment:
     plan: pd.DataFrame
     decision: Decision | None = None
     setting: str = "office"
+
+    @cached_property
+    def published(self) -> Published:
+        """The run-wide small-cell suppression plan every output reads its counts from."""
+        return published(self.panel, self.eligibility, self.counts)
+
+    @property
+    def shown_counts(self) -> dict[str, Any]:
+        """`counts` as published: hidden counts as "<11" (privacy.plan_suppression)."""
+        return self.published.counts(self.counts)
 
     @property
     def scenarios(self) -> dict[str, ScenarioResult]:

@@ -17,16 +17,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccm_assess import export
+from ccm_assess import export, lifecycle
 from ccm_assess.assessment import Assessment, assess, save_prepared
 from ccm_assess.assumptions import load_assumptions
 from ccm_assess.errors import ReportError
 from ccm_assess.fees import find_locality, national
 from ccm_assess.mapping_file import save_mapping
 from ccm_assess.panel import read_panel
-from ccm_assess.privacy import suppressed_summary
 from ccm_assess.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
+from ccm_assess.sources import Limits
 
 FORMATS = ("html", "pdf", "xlsx")
 NOTEBOOK_NAME = "ccm_assessment.ipynb"
@@ -54,6 +54,10 @@ class RunOptions:
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = PREPARED_BY
+    force: bool = False
+    """Replace output-named files in `out` that no manifest accounts for (`lifecycle`)."""
+    limits: Limits = field(default_factory=Limits)
+    """Caps on the panel file (`sources.Limits`, `--limit NAME=VALUE`)."""
     conditions: str = "standard"
     setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
@@ -85,8 +89,12 @@ def _practice_name(options: RunOptions) -> str:
 def prepare(options: RunOptions, progress: Progress) -> Assessment:
     """Read and validate every input, then assess (any bad input stops here: exit 2)."""
     check_formats(options.formats)
+    inputs = (options.panel, options.questionnaire, options.assumptions)
+    lifecycle.check_out_folder(options.out, inputs, force=options.force)
     progress(f"Reading {options.panel.name} ...")
-    panel = read_panel(options.panel, sheet=options.sheet, mapping=dict(options.mapping))
+    panel = read_panel(
+        options.panel, sheet=options.sheet, mapping=dict(options.mapping), limits=options.limits
+    )
     if options.save_mapping:
         save_mapping(panel, options.save_mapping)
     answers = load_questionnaire(options.questionnaire) if options.questionnaire else None
@@ -171,8 +179,8 @@ def execute_notebook(
 
 
 def write_summary(assessment: Assessment, path: Path) -> Path:
-    """summary.json, with small counts suppressed (privacy.suppressed_summary)."""
-    text = json.dumps(suppressed_summary(assessment.summary()), indent=2)
+    """summary.json, with small counts suppressed (the run's plan, `Assessment.published`)."""
+    text = json.dumps(assessment.published.summary(assessment.summary()), indent=2)
     path.write_text(text + "\n", encoding="utf-8")
     return path
 
@@ -215,8 +223,10 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
     # directory) while the workbook and worklist are written in another thread.
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    lifecycle.remove_stale_staging(out)
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix=".ccm-assess-", dir=out) as tmp:
+    with tempfile.TemporaryDirectory(prefix=lifecycle.STAGING_PREFIX, dir=out) as tmp:
+        lifecycle.mark_staging(Path(tmp))
         staging, workdir = Path(tmp) / "out", Path(tmp) / "work"
         staging.mkdir()
         workdir.mkdir()
@@ -226,7 +236,8 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
                 notes += _write_report(assessment, options, staging, workdir, progress, out)
             tables.result()
         files = _publish(staging, out)
-    (out / "assessment.failed.ipynb").unlink(missing_ok=True)  # from an earlier failed run
+    (out / lifecycle.FAILED_NOTEBOOK).unlink(missing_ok=True)  # from an earlier failed run
+    lifecycle.publish_manifest(out, list(files))
     for note in notes:
         progress(note)
     return RunResult(files=files, notes=tuple(notes), assessment=assessment)
@@ -258,8 +269,8 @@ def _write_report(
     notes = []
     if "pdf" in options.formats:
         notes = _print_pdf(html, staging / "report.pdf", options.browser, progress)
-    if "html" not in options.formats:
-        html.unlink()
+    if "html" not in options.formats and (staging / "report.pdf").exists():
+        html.unlink()  # kept when the PDF failed: the practice still gets a report
     return notes
 
 
@@ -269,5 +280,12 @@ def _print_pdf(html: Path, pdf: Path, browser: Path | None, progress: Progress) 
     if found is None:
         return [export.PDF_MISSING_NOTE]
     progress("Printing report.pdf ...")
-    export.print_pdf(html, pdf, browser=found)
+    try:
+        export.print_pdf(html, pdf, browser=found)
+    except (ReportError, OSError) as error:
+        return [
+            f"Warning: report.pdf was not written ({error}). report.html and the workbooks are "
+            "complete: open report.html in Chrome or Edge and print it to PDF (A4), or run "
+            "again (--browser PATH picks another browser)."
+        ]
     return []

@@ -35,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.assessment import Assessment
 from ccm_assess.errors import ReportError
-from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, suppress_counts
+from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, shown_sum, suppress_counts
 
 SHEETS = (
     "Summary",
@@ -55,7 +55,6 @@ NAME_LIMIT = 40
 """Characters kept of a provider, location, header, sheet or file name from the panel."""
 EXAMPLES_SHOWN = 10
 UNKNOWN = "unknown"
-NOT_RECORDED = "(not recorded)"
 WIDTH_CAP = 60
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -93,11 +92,12 @@ def billable_classes(assessment: Assessment) -> list[str]:
     return list(assessment.eligibility.billed_payer_classes)
 
 
-def shown_pool(by_payer: Mapping[str, int], billable: Sequence[str]) -> Any:
-    """A group's patients in the billable classes, as shown: hidden when 1-10, or when one of
-    its classes alone is hidden in the by-payer table (the sum would give that one away)."""
-    hidden = sum(shown_counts(by_payer)[c] == SUPPRESSED for c in billable)
-    return SUPPRESSED if hidden == 1 else shown_count(sum(by_payer[c] for c in billable))
+def shown_pool(by_payer: Mapping[str, Any], billable: Sequence[str]) -> Any:
+    """A group's patients in the billable classes, as shown (`by_payer` as published): hidden
+    when any of its classes is (the sum would give the hidden ones away), unknown when None."""
+    if by_payer is None:
+        return UNKNOWN
+    return shown_count(shown_sum(by_payer[c] for c in billable))
 
 
 # ---------------------------------------------------------------------------- cell writing
