@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -244,7 +244,8 @@ def _isolated(
                 process.start()
                 sender.close()
                 running[receiver] = (i, process, time.perf_counter())
-            for receiver in wait(list(running)):
+            for ready in wait(list(running)):
+                receiver = cast(Connection, ready)
                 i, process, start = running.pop(receiver)
                 try:
                     outcome = receiver.recv()

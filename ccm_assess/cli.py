@@ -176,7 +176,8 @@ def _command(
 
 def _panel_inputs(args: argparse.Namespace) -> tuple[str | None, dict[str, list[str]]]:
     """Sheet and column mapping: the --mapping file's, with --sheet and --map on top."""
-    sheet, mapping = None, {}
+    sheet: str | None = None
+    mapping: dict[str, list[str]] = {}
     if args.mapping:
         from ccm_assess.mapping_file import load_mapping
 

@@ -111,7 +111,10 @@ def cell_ranges(
     relations = [r for r in relations if _known(r, counts) and set(r.cells) & set(hidden)]
     unknowns = sorted({c for r in relations for c in r.cells if c in hidden})
     index = {cell: i for i, cell in enumerate(unknowns)}
-    eq_rows, eq_rhs, ub_rows, ub_rhs = [], [], [], []
+    eq_rows: list[np.ndarray] = []
+    ub_rows: list[np.ndarray] = []
+    eq_rhs: list[float] = []
+    ub_rhs: list[float] = []
     for relation in relations:
         row = np.zeros(len(unknowns))
         rhs = 0.0
@@ -370,7 +373,7 @@ def suppressed_summary(summary: Mapping[str, Any], hidden: Collection[str]) -> d
     listed = []
     for path in sorted(hidden):
         *parents, key = path.split(".")
-        node = out
+        node: Any = out
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict) and key in node:
