@@ -26,7 +26,13 @@ from ccm_assess.panel import Panel, read_panel
 from ccm_assess.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.questionnaire import Answers
 from ccm_assess.readiness import Readiness, readiness_summary, score_readiness
-from ccm_assess.recommendation import Recommendation, launch_plan, recommend
+from ccm_assess.recommendation import (
+    ModelMonths,
+    Recommendation,
+    launch_plan,
+    plan_summary,
+    recommend,
+)
 from ccm_assess.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 
 SCHEMA_VERSION = 1
@@ -86,6 +92,7 @@ class Assessment:
             "scenarios": {key: result.metrics() for key, result in self.scenarios.items()},
             "readiness": readiness_summary(self.readiness),
             "recommendation": self.recommendation.choice,
+            "plan": plan_summary(self.plan),
         }
 
 
@@ -163,7 +170,11 @@ def assess(
         economics=economics,
         readiness=readiness,
         recommendation=recommendation,
-        plan=launch_plan(readiness, recommendation),
+        plan=launch_plan(
+            readiness,
+            recommendation,
+            ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
+        ),
     )
 
 

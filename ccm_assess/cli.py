@@ -99,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated among html, pdf, xlsx (default: all three)",
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    run.add_argument(
+        "--prepared-by",
+        default="",
+        metavar='"NAME, FIRM"',
+        help="who prepared the report, for the cover (default: the questionnaire's consultant)",
+    )
+
+    templates = sub.add_parser(
+        "templates", help="write the CCM starter kit: consent script, letter, care plan, time log"
+    )
+    templates.add_argument("dir", type=Path, help="folder to write the files into")
+    templates.add_argument("--practice", default="", help="practice name to put in the files")
 
     batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -164,8 +176,17 @@ def _run(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
         browser=args.browser,
+        prepared_by=args.prepared_by.strip(),
     )
     run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
+    return 0
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from ccm_assess.starter_kit import write_starter_kit
+
+    for path in write_starter_kit(args.dir, args.practice):
+        print(path)
     return 0
 
 
@@ -185,7 +206,14 @@ def _batch(args: argparse.Namespace) -> int:
     return exit_status(outcomes)
 
 
-COMMANDS = {"check": _check, "sample": _sample, "rates": _rates, "run": _run, "batch": _batch}
+COMMANDS = {
+    "check": _check,
+    "sample": _sample,
+    "rates": _rates,
+    "run": _run,
+    "batch": _batch,
+    "templates": _templates,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -472,7 +472,7 @@ def _readiness(ws: Worksheet, assessment: Assessment) -> None:
     gaps = readiness.gaps
     frame = pd.DataFrame(
         {
-            "Action": [g.action for g in gaps],
+            "Action": [g.action_for(assessment.recommendation.choice) for g in gaps],
             "Owner": [g.owner for g in gaps],
             "Weeks": [g.weeks_text for g in gaps],
             "Domain": [readiness.domains[g.domain].title for g in gaps],
