@@ -1,5 +1,7 @@
 """In-house vs managed vs hybrid: a choice made on economics and execution capacity, and the
-90-day launch plan built from the readiness gaps (spec/financial_model.md "Recommendation").
+launch plan for the first 90 days and 12 months, built from the chosen model's steps, its
+month numbers and the readiness gaps (spec/financial_model.md "Recommendation";
+docs/launch_plan.md for the CMS requirements and the order).
 
 The choice follows the first rule in `RULES` whose condition holds:
 
@@ -544,7 +546,10 @@ def launch_plan(
     titles = {key: domain.title for key, domain in definition.domains.items()}
     frame = pd.DataFrame(rows).sort_values(["start_week", "_rank"], kind="stable")
     frame = frame.assign(
-        weeks=[f"{a}-{b}" if a != b else str(a) for a, b in frame[["start_week", "end_week"]].to_numpy()],
+        weeks=[
+            f"{a}-{b}" if a != b else str(a)
+            for a, b in frame[["start_week", "end_week"]].to_numpy()
+        ],
         domain=frame["domain"].map(titles),
         shares_phi=frame["shares_phi"].fillna(False).astype(bool),
         after=[a if isinstance(a, tuple) else () for a in frame["after"]],
@@ -575,4 +580,6 @@ def go_live_delay_weeks(plan: pd.DataFrame) -> int:
     enrolling (0 when the set-up fits the model's timing)."""
     go_live = plan.loc[plan["id"] == "go_live"].iloc[0]
     month = go_live["model_month"]
-    return 0 if pd.isna(month) else max(int(go_live["start_week"]) - month_start_week(int(month)), 0)
+    return (
+        0 if pd.isna(month) else max(int(go_live["start_week"]) - month_start_week(int(month)), 0)
+    )

@@ -13,10 +13,15 @@ from ccm_assess.other_programs import OtherProgram
 from ccm_assess.privacy import SUPPRESSED
 from ccm_assess.providers import LABELS, ProviderView
 from ccm_assess.recommendation import PLAN_DAYS_WEEKS, go_live_delay_weeks
-from ccm_assess.report_html import callout, esc, html_table, money, paragraphs
+from ccm_assess.report_html import callout, html_table, money, paragraphs
 from ccm_assess.starter_kit import KIT
 from ccm_assess.vendor import CHECKLIST, FINDINGS, RISKS
 from ccm_assess.worklist import NO_PHONE_WARNING
+
+
+def long_table(table: str) -> str:
+    """A table allowed to run on over printed pages (class ``long-table`` in report.css)."""
+    return f'<div class="long-table">{table}</div>'
 
 
 def _plan_frame(plan: pd.DataFrame) -> pd.DataFrame:
@@ -39,12 +44,12 @@ def plan_html(plan: pd.DataFrame) -> str:
     first = plan["start_week"] <= PLAN_DAYS_WEEKS
     columns = ("Weeks", "Action", "Who", "CMS requirement")
     text = ("Action", "Who", "CMS requirement")
-    out = "<h4>The first 90 days</h4>" + html_table(
-        _plan_frame(plan[first])[list(columns)], text_columns=text
+    out = "<h4>The first 90 days</h4>" + long_table(
+        html_table(_plan_frame(plan[first])[list(columns)], text_columns=text)
     )
     if (~first).any():
-        out += "<h4>The rest of the first year</h4>" + html_table(
-            _plan_frame(plan[~first])[list(columns)], text_columns=text
+        out += "<h4>The rest of the first year</h4>" + long_table(
+            html_table(_plan_frame(plan[~first])[list(columns)], text_columns=text)
         )
     notes = [
         "The order respects what depends on what: no patient information leaves the practice "
@@ -122,7 +127,7 @@ def managed_risks_html(choice: str) -> str:
     return (
         out
         + "<h4>Questions to ask a vendor before signing</h4>"
-        + html_table(checklist, text_columns=tuple(checklist.columns))
+        + long_table(html_table(checklist, text_columns=tuple(checklist.columns)))
         + paragraphs("The same list is in the workbook (sheet Vendor questions) to send.")
     )
 
@@ -158,4 +163,3 @@ def starter_kit_html(practice: str) -> str:
         f"Your consultant can give you these documents, filled in for {practice}, to adapt "
         "with your compliance adviser."
     )
-

@@ -447,4 +447,3 @@ def invisible_work_html(readiness: Readiness, work: InvisibleWork | None) -> str
             "plan, not new effort.",
         ],
     )
-

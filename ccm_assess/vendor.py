@@ -133,8 +133,7 @@ CHECKLIST: tuple[VendorQuestion, ...] = (
     ),
     VendorQuestion(
         "Exit terms",
-        "How long is the contract, how do we end it, and how are patients and records handed "
-        "back?",
+        "How long is the contract, how do we end it, and how are patients and records handed back?",
         "Short notice period, no exit fee, full records returned in a usable format.",
     ),
     VendorQuestion(

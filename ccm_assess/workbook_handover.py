@@ -17,9 +17,9 @@ from ccm_assess.vendor import CHECKLIST, FINDINGS, RISKS
 from ccm_assess.workbook import (
     COUNT,
     NAME_LIMIT,
+    UNKNOWN,
     USD,
     USD_CENTS,
-    UNKNOWN,
     finish_sheet,
     panel_text,
     put_heading,
@@ -114,7 +114,11 @@ def _other_programs(ws: Worksheet, assessment: Assessment) -> None:
                 "Program": p.program,
                 "Codes": p.codes,
                 "Who": p.who,
-                "Patients or stays": UNKNOWN if p.count is None else SUPPRESSED if p.hidden else p.count,
+                "Patients or stays": UNKNOWN
+                if p.count is None
+                else SUPPRESSED
+                if p.hidden
+                else p.count,
                 "Rate": p.rate,
                 "A year (allowed)": UNKNOWN if hidden else p.per_year,
                 "How sized": p.basis,

@@ -61,7 +61,12 @@ COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
         "conditions, then most recent visit.",
     ),
     ("Name", "name", 24, "Patient name, as exported."),
-    ("Date of birth", "birth_date", 12, "Date of birth, as exported: confirm identity on the call."),
+    (
+        "Date of birth",
+        "birth_date",
+        12,
+        "Date of birth, as exported: confirm identity on the call.",
+    ),
     (
         "Phone",
         None,
@@ -141,7 +146,7 @@ def contact_warnings(panel: Panel) -> list[str]:
 
 
 def needs_visit(panel: Panel, eligibility: Eligibility) -> pd.Series:
-    """"Yes", "No" or "Unknown" per patient: not seen in the `INITIATING_VISIT_DAYS` before
+    """Yes, No or Unknown per patient: not seen in the `INITIATING_VISIT_DAYS` before
     the as-of date (or never), for every program (CCM and PCM both need an initiating visit;
     docs/launch_plan.md); "Unknown" when the export has no last-visit column."""
     if not panel.has("last_visit_date"):

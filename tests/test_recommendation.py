@@ -240,7 +240,15 @@ def test_managed_plan_shares_patient_data_only_after_the_baa():
     # at most MAX_GAP_ROWS readiness gaps beyond the core steps
     assert plan["kind"].eq("gap").sum() <= 6
     summary = plan_summary(plan)
-    assert set(summary[0]) == {"id", "action", "owner", "start_week", "end_week", "shares_phi", "after"}
+    assert set(summary[0]) == {
+        "id",
+        "action",
+        "owner",
+        "start_week",
+        "end_week",
+        "shares_phi",
+        "after",
+    }
     baa = next(s for s in summary if s["id"] == "baa")
     assert all(s["start_week"] > baa["end_week"] for s in summary if s["shares_phi"])
 
