@@ -138,10 +138,12 @@ def _check(args: argparse.Namespace) -> int:
     else:
         print(format_check(panel))
     if args.worklist:
-        from ccm_assess.worklist import write_worklist
+        from ccm_assess.worklist import contact_warnings, write_worklist
 
         written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
         print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
+        for warning in contact_warnings(panel):
+            print(warning, file=sys.stderr)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -251,6 +253,18 @@ def test_managed_plan_shares_patient_data_only_after_the_baa():
     }
     baa = next(s for s in summary if s["id"] == "baa")
     assert all(s["start_week"] > baa["end_week"] for s in summary if s["shares_phi"])
+
+
+@pytest.mark.parametrize("model", ["in_house", "managed", "hybrid"])
+def test_every_model_plan_respects_the_order(model):
+    readiness = score_readiness(answers({}, base="no"))
+    rec = dataclasses.replace(recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.0), choice=model)
+    plan = launch_plan(readiness, rec, ModelMonths.from_monthly(model_monthly(go_live=1)))
+    check_order(plan)
+    ids = plan["id"].tolist()
+    assert ids.index("go_live") > ids.index("consent_script")
+    assert ids.index("first_billable_month") > ids.index("care_plan_template")
+    assert plan["shares_phi"].any()  # patient data leaves the practice in every model
 
 
 def test_gap_actions_are_phrased_for_the_recommended_model():
