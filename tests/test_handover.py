@@ -13,8 +13,9 @@ from ccm_assess.cli import main
 from ccm_assess.other_programs import other_programs
 from ccm_assess.privacy import SUPPRESSED
 from ccm_assess.providers import NOT_RECORDED, TOTAL, ProviderView, by_provider
-from ccm_assess.report import PREPARED_BY, RunOptions, prepared_by
+from ccm_assess.report import PREPARED_BY, RunOptions, prepared_by, run_assessment
 from ccm_assess.starter_kit import KIT, write_starter_kit
+from ccm_assess.worklist import NO_PHONE_WARNING
 
 RATES = {"99484": 57.45, "99495": 220.11, "99496": 298.60}
 
@@ -155,3 +156,17 @@ def test_prepared_by_option_then_questionnaire_consultant_then_the_kit():
     assert prepared_by(given, assessment("Sample Consultant")) == "Jane Doe, Care Advisors"
     assert prepared_by(plain, assessment("Sample Consultant")) == "Sample Consultant"
     assert prepared_by(plain, assessment("")) == PREPARED_BY
+
+
+def test_a_run_without_phone_numbers_says_so(tmp_path: Path):
+    # xlsx only: summary, workbook and worklist, no notebook
+    panel = tmp_path / "p.csv"
+    panel.write_text(
+        "MRN,Dx,Insurance\n1,E11.9,Medicare\n1,I10,Medicare\n2,I50.9,Medicare\n2,E11.9,Medicare\n",
+        encoding="utf-8",
+    )
+    result = run_assessment(RunOptions(panel=panel, out=tmp_path / "out", formats=("xlsx",)))
+    assert NO_PHONE_WARNING in result.notes
+    book = load_workbook(result.files["worklist.xlsx"], read_only=True)
+    header = next(book.worksheets[0].iter_rows(min_row=3, max_row=3, values_only=True))
+    assert "Phone" in header
