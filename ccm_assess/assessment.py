@@ -135,16 +135,18 @@ def assess(
     locality: fees.Locality | str | None = None,
     assumptions: Assumptions | None = None,
     answers: Answers | None = None,
+    conditions: str = "standard",
 ) -> Assessment:
     """Assess a panel: who is eligible, what the program needs and returns, and readiness.
 
     `locality` is a `Locality`, its text (e.g. "TX 99") or None for national rates;
-    `answers` None means the questionnaire was not filled in (every question "not assessed").
+    `answers` None means the questionnaire was not filled in (every question "not assessed");
+    `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`).
     """
-    eligibility = assess_eligibility(panel, as_of)
+    assumptions = assumptions if assumptions is not None else load_assumptions()
+    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=bool(assumptions["ma_pays_ccm"]))
     counts = summarise(panel, eligibility)
     rate_table = fees.rate_table(year, locality)
-    assumptions = assumptions if assumptions is not None else load_assumptions()
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
     capacity = PracticeCapacity(
         dedicated_hours_per_week=readiness.dedicated_hours_per_week,

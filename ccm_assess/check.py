@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.headers import ROLES
 from ccm_assess.panel import Panel
 from ccm_assess.payers import PAYER_CLASSES
@@ -104,6 +105,12 @@ def _codes(panel: Panel) -> list[str]:
             lines.append(f"{label}: {entries}, e.g. {_top(frame)}")
         else:
             lines.append(f"{label}: none")
+    unlisted = unlisted_codes(panel.diagnoses)
+    for status, label in (("unknown", f"not in the FY{CODE_SET_YEAR} ICD-10-CM code set"),
+                          ("retired", "retired (valid in an earlier year)")):  # fmt: skip
+        frame = unlisted[unlisted["status"] == status]
+        shown = f"{_count(len(frame), 'code')}, e.g. {_top(frame)}" if len(frame) else "none"
+        lines.append(f"{label} (still read by their first characters): {shown}")
     return lines
 
 

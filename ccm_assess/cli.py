@@ -64,6 +64,16 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_conditions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--conditions",
+        choices=("strict", "standard", "broad"),
+        default="standard",
+        help="which chronic conditions count: strict (CMS CCW chronic list only), standard "
+        "(the catalog, default) or broad (catalog or AHRQ CCIR chronic)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm-assess",
@@ -75,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_panel_options(check)
     check.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     check.add_argument("--worklist", type=Path, help="also write the PHI worklist (.xlsx)")
+    _add_conditions_option(check)
 
     sample = sub.add_parser("sample", help="write a synthetic practice (panel + questionnaire)")
     sample.add_argument("dir", type=Path, help="folder to write the sample files into")
@@ -106,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="who prepared the report, for the cover (default: the questionnaire's consultant)",
     )
 
+    _add_conditions_option(run)
+
     templates = sub.add_parser(
         "templates", help="write the CCM starter kit: consent script, letter, care plan, time log"
     )
@@ -127,12 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import load_assumptions
     from ccm_assess.check import format_check
     from ccm_assess.eligibility import assess_eligibility, summarise
     from ccm_assess.panel import read_panel
 
     panel = read_panel(args.panel, sheet=args.sheet, mapping=_mapping(args.map))
-    eligibility = assess_eligibility(panel, args.as_of)
+    ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
+    eligibility = assess_eligibility(
+        panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
+    )
     if args.json:
         print(json.dumps(summarise(panel, eligibility), indent=2))
     else:
@@ -179,6 +196,7 @@ def _run(args: argparse.Namespace) -> int:
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
         browser=args.browser,
         prepared_by=args.prepared_by.strip(),
+        conditions=args.conditions,
     )
     run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
     return 0

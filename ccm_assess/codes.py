@@ -8,8 +8,8 @@ code and kind:
 - `icd10`: valid ICD-10-CM *in shape*: a letter, a digit, a digit or letter, then up to four
   digits or letters; the dot, if written, only after the third character. Every letter A-Z is
   accepted as the first character: CMS uses U codes (U07.1 COVID-19, U09.9 post COVID-19).
-  Normalised to upper case without the dot (`E119`). Whether the code exists in the current code
-  set is not checked (spec/icd_data.md: the shape check is what the spec asks for).
+  Normalised to upper case without the dot (`E119`). Whether the code exists is checked later,
+  against the bundled ICD-10-CM code set (`code_status`), and reported in data quality.
 - `icd9`: ICD-9-CM in shape, reported and kept out of the analysis: 3 digits with up to 2
   decimals (`250.00`, `401.9`, `4019`); `V` + 2 digits with up to 2 decimals (`V58.67`); `E` + 3
   digits with up to 1 decimal written with its dot (`E849.0`), or undotted starting `E9`
@@ -26,8 +26,12 @@ thousand distinct values cost little more than the factorising.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
+
+from ccm_assess.reference import read_data_csv
 
 KINDS: tuple[str, ...] = ("icd10", "icd9", "invalid")
 """Kinds of a code item, in report order."""
@@ -165,3 +169,60 @@ def parse_code_cells(cells: pd.Series) -> pd.DataFrame:
     parsed = normalise_codes(raw.reset_index(drop=True))
     parsed.index = raw.index
     return pd.concat([raw, parsed], axis=1)
+
+
+CODE_SET_FILE = "icd10cm_fy2026_codes.csv.gz"
+CODE_SET_YEAR = 2026
+"""Fiscal year of the bundled code set: valid for dates of service 2025-10-01 to 2026-09-30."""
+RETIRED_SOURCE = "ccir_v2023_1.csv.gz"
+"""Codes CCIR lists (every code valid FY2016-FY2023): one missing from the code set is retired."""
+CODE_STATUSES: tuple[str, ...] = ("billable", "header", "retired", "unknown")
+"""`billable`: in the code set and complete; `header`: in the code set but needs more
+characters to be billed (E11, N18.3), still classified; `retired`: valid in an earlier year,
+not in the code set; `unknown`: in no ICD-10-CM release the kit knows."""
+
+
+@functools.cache
+def code_set() -> pd.DataFrame:
+    """The ICD-10-CM code set (`scripts/build_icd10cm.py`): index `code` (no dot); columns
+    `billable` (bool) and `title` (description of 3-character categories, else blank)."""
+    table = read_data_csv(
+        CODE_SET_FILE, dtype={"code": "str", "billable": "int8", "title": "str"},
+        keep_default_na=False,
+    )  # fmt: skip
+    return table.assign(billable=table["billable"].astype(bool)).set_index("code")
+
+
+@functools.cache
+def _retired() -> frozenset[str]:
+    listed = read_data_csv(RETIRED_SOURCE, dtype={"code": "str"}, usecols=["code"])["code"]
+    return frozenset(set(listed) - set(code_set().index))
+
+
+def code_status(codes: pd.Series) -> pd.Series:
+    """`CODE_STATUSES` value of each normalised ICD-10-CM code (same index)."""
+    table = code_set()
+    codes_at, unique = distinct(codes)
+    billable = unique.map(table["billable"])
+    status = np.select(
+        [billable.eq(True), billable.eq(False), unique.isin(_retired())],
+        ["billable", "header", "retired"],
+        "unknown",
+    )
+    return spread(pd.Series(status, dtype="str"), codes_at, codes.index, pd.NA)
+
+
+def unlisted_codes(diagnoses: pd.DataFrame) -> pd.DataFrame:
+    """Codes of `Panel.diagnoses` that are not in the code set: columns `value` (code as
+    normalised), `status` (`retired` or `unknown`) and `count` (patients), most first."""
+    per_code = diagnoses.groupby("code", sort=False)["patient_id"].nunique()
+    status = code_status(pd.Series(per_code.index, dtype="str"))
+    frame = pd.DataFrame(
+        {
+            "value": per_code.index.astype("str"),
+            "status": status.to_numpy(),
+            "count": per_code.to_numpy().astype("int64"),
+        }  # fmt: skip
+    )
+    frame = frame[frame["status"].isin(("retired", "unknown"))]
+    return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)

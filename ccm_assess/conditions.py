@@ -25,6 +25,13 @@ Catalog decisions where the sources leave room (each also stated in the row's `s
   vision impairment. All of these still count in the CCIR broad bound where CCIR marks them.
 - Cancers count as malignant neoplasm codes only (not in situ D0x, not history Z85).
 
+Review columns (docs/eligibility_rules.md): each prefix says which CMS CCW list it is on
+(`ccw_list`: the strict level keeps `ccw_chronic` only), how it differs from the CCW definition
+(`beyond_ccw`), and whether a single condition of this kind is PCM high risk (`pcm_high_risk`,
+with `pcm_source`). ICD-10-CM Excludes1 pairs (`data/excludes1_pairs.csv`, derived from the
+FY2026 tabular by `scripts/build_icd10cm.py`) join two categories a patient's codes place when
+the tabular says the codes never describe two conditions (`condition_groups`).
+
 CCIR has three outcomes, kept apart: 1 chronic, 0 not chronic, 9 no determination, plus
 "unknown" for codes it does not list (newer than v2023.1). An unknown code takes the value of its
 nearest ancestor (the code itself as a header, then its parents down to 3 characters) whose own
@@ -55,6 +62,20 @@ CATALOG_COLUMNS: tuple[str, ...] = (
     "exclude_prefixes",
     "source",
 )
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "ccw_list": "ours",
+    "beyond_ccw": "",
+    "pcm_high_risk": "no",
+    "pcm_source": "",
+}
+"""Review columns and their value when a catalog lacks them (docs/eligibility_rules.md):
+`ccw_list` (`CCW_LISTS`: which CMS CCW list the prefix is on, or ours), `beyond_ccw` (how the
+prefix differs from the CCW definition, and why), `pcm_high_risk` (yes/no: a single condition
+of this kind makes a PCM candidate) and `pcm_source` (why, required for yes)."""
+CCW_LISTS: tuple[str, ...] = ("ccw_chronic", "ccw_other", "ours")
+STRICT_LIST = "ccw_chronic"
+"""The strict level counts only prefixes on the CCW chronic conditions list."""
+EXCLUDES1_FILE = "excludes1_pairs.csv"
 CCIR_FILE = "ccir_v2023_1.csv.gz"
 CCIR_CHRONIC, CCIR_NO_DETERMINATION = 1, 9
 _CCIR_DISAGREE = -1
@@ -78,7 +99,11 @@ def load_catalog(path: str | Path | None = None) -> pd.DataFrame:
             f"condition catalog {source} lacks columns {missing}; "
             f"expected {', '.join(CATALOG_COLUMNS)}"
         )
-    table = table[list(CATALOG_COLUMNS)].apply(lambda column: column.str.strip())
+    for column, default in OPTIONAL_COLUMNS.items():
+        if column not in table.columns:
+            table[column] = default
+    columns = [*CATALOG_COLUMNS, *OPTIONAL_COLUMNS]
+    table = table[columns].apply(lambda column: column.str.strip())
 
     def normalise(column: pd.Series) -> pd.Series:
         return column.str.upper().str.replace(".", "", regex=False)
@@ -100,6 +125,12 @@ def load_catalog(path: str | Path | None = None) -> pd.DataFrame:
         problems.append("a (category, prefix) pair appears twice")
     if (table.groupby("category")["display_name"].nunique() != 1).any():
         problems.append("a category has more than one display_name")
+    if not table["ccw_list"].isin(CCW_LISTS).all():
+        problems.append(f"ccw_list must be one of {', '.join(CCW_LISTS)}")
+    if not table["pcm_high_risk"].isin(("yes", "no")).all():
+        problems.append("pcm_high_risk must be yes or no")
+    if ((table["pcm_high_risk"] == "yes") & (table["pcm_source"] == "")).any():
+        problems.append("every pcm_high_risk yes needs a pcm_source")
     if problems:
         raise CatalogError(f"condition catalog {source}: " + "; ".join(problems))
     return table.reset_index(drop=True)
@@ -128,36 +159,69 @@ def _distinct(codes: Iterable[str] | pd.Series) -> pd.Series:
     return pd.Series(series.dropna().astype("str").unique(), dtype="str")
 
 
+def spread_runs(repeat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For items repeated `repeat[i]` times: (item of each copy, copy number within the item)."""
+    item = np.repeat(np.arange(len(repeat)), repeat)
+    offset = np.arange(len(item)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    return item, offset
+
+
+def prefix_matches(codes: pd.Series, prefixes: pd.Series) -> pd.DataFrame:
+    """Every (`code`, `prefix`) position pair where `codes[code]` starts with `prefixes[prefix]`.
+
+    Both are str Series; per prefix length, one hash lookup of the codes' leading characters.
+    """
+    lengths = prefixes.str.len().to_numpy()
+    found_code, found_prefix = [], []
+    for length in np.unique(lengths):
+        rows = np.flatnonzero(lengths == length)
+        keys, key_of_row = np.unique(prefixes.to_numpy()[rows].astype(str), return_inverse=True)
+        key = pd.Index(keys).get_indexer(codes.str.slice(0, int(length)))
+        hit = np.flatnonzero(key >= 0)
+        per_key = np.bincount(key_of_row, minlength=len(keys))
+        rows_by_key = rows[np.argsort(key_of_row, kind="stable")]
+        item, offset = spread_runs(per_key[key[hit]])
+        found_code.append(hit[item])
+        found_prefix.append(rows_by_key[(np.cumsum(per_key) - per_key)[key[hit]][item] + offset])
+    return pd.DataFrame(
+        {
+            "code": np.concatenate([np.zeros(0, np.intp), *found_code]),
+            "prefix": np.concatenate([np.zeros(0, np.intp), *found_prefix]),
+        }
+    )
+
+
 def classify_codes(
     codes: Iterable[str] | pd.Series, catalog: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Catalog categories of normalised ICD-10-CM codes (`E119`, not `E11.9`).
 
-    Returns one row per (code, category), columns `code` and `category` (categorical in catalog
-    order); codes in no category are absent. Each distinct code is matched once, by merging its
-    leading characters with the prefixes of each length in the catalog.
+    Returns one row per (code, category): `code`, `category` (categorical in catalog order),
+    `strict` (placed by a prefix on the CCW chronic conditions list) and `high_risk` (placed by
+    a prefix marked PCM high risk); codes in no category are absent.
     """
     table = _bundled_catalog() if catalog is None else catalog
     unique = _distinct(codes)
-    lengths = table["prefix"].str.len()
-    parts = [
-        pd.DataFrame({"code": unique, "prefix": unique.str.slice(0, length)}).merge(
-            table.loc[lengths == length, ["prefix", "category", "exclude_prefixes"]], on="prefix"
-        )
-        for length in sorted(lengths.unique())
-    ]
-    pairs = pd.concat(parts, ignore_index=True)
+    hits = prefix_matches(unique, table["prefix"].reset_index(drop=True))
+    rows = table.iloc[hits["prefix"].to_numpy()].reset_index(drop=True)
+    pairs = rows.assign(code=unique.to_numpy()[hits["code"].to_numpy()])
+    carved = pd.Series(False, index=pairs.index)
     for carve_out in pairs["exclude_prefixes"].unique():
         if carve_out:
-            hit = (pairs["exclude_prefixes"] == carve_out) & pairs["code"].str.startswith(
+            carved |= (pairs["exclude_prefixes"] == carve_out) & pairs["code"].str.startswith(
                 tuple(carve_out.split("|"))
             )
-            pairs = pairs[~hit]
+    pairs = pairs[~carved].assign(
+        strict=lambda f: f["ccw_list"] == STRICT_LIST,
+        high_risk=lambda f: f["pcm_high_risk"] == "yes",
+    )
+    pairs = pairs.groupby(["code", "category"], sort=False, as_index=False)[
+        ["strict", "high_risk"]
+    ].any()
     order = list(display_names(table))
-    pairs = pairs.drop_duplicates(["code", "category"])
     return (
         pairs.assign(category=pd.Categorical(pairs["category"], categories=order))
-        .sort_values(["category", "code"])[["code", "category"]]
+        .sort_values(["category", "code"])[["code", "category", "strict", "high_risk"]]
         .reset_index(drop=True)
     )
 
@@ -233,6 +297,20 @@ class CodedEvidence:
     code: np.ndarray
     """Position in `CodedDiagnoses.codes`."""
     categories: tuple[str, ...]
+    strict: np.ndarray | None = None
+    """Per entry: placed by a CCW chronic-list prefix (bool); None = all."""
+    high_risk: np.ndarray | None = None
+    """Per entry: placed by a PCM high-risk prefix (bool); None = none."""
+
+    def subset(self, keep: np.ndarray) -> CodedEvidence:
+        """The entries where `keep` is True (order kept)."""
+        flags = {
+            name: None if value is None else value[keep]
+            for name, value in (("strict", self.strict), ("high_risk", self.high_risk))
+        }
+        return CodedEvidence(
+            self.patient[keep], self.category[keep], self.code[keep], self.categories, **flags
+        )
 
 
 def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -> CodedEvidence:
@@ -241,19 +319,115 @@ def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -
     pair_code = pd.Index(coded.codes).get_indexer(pairs["code"])
     order = np.argsort(pair_code, kind="stable")
     pair_code, pair_category = pair_code[order], pairs["category"].cat.codes.to_numpy()[order]
+    pair_strict = pairs["strict"].to_numpy(dtype=bool)[order]
+    pair_high = pairs["high_risk"].to_numpy(dtype=bool)[order]
     per_code = np.bincount(pair_code, minlength=len(coded.codes))
     first = np.cumsum(per_code) - per_code
-    repeat = per_code[coded.code]
-    row = np.repeat(np.arange(len(coded.code)), repeat)
-    offset = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    row, offset = spread_runs(per_code[coded.code])
     code = coded.code[row]
-    category = pair_category[first[code] + offset].astype(np.intp)
+    pair = first[code] + offset
+    category = pair_category[pair].astype(np.intp)
     patient = coded.patient[row]
     categories = tuple(pairs["category"].cat.categories)
     width = len(coded.codes) * max(len(categories), 1)
     key = patient.astype(np.int64) * width + category * len(coded.codes) + code
     order = np.argsort(key, kind="stable")
-    return CodedEvidence(patient[order], category[order], code[order], categories)
+    return CodedEvidence(
+        patient[order],
+        category[order],
+        code[order],
+        categories,
+        strict=pair_strict[pair][order],
+        high_risk=pair_high[pair][order],
+    )
+
+
+@functools.cache
+def load_excludes1() -> pd.DataFrame:
+    """ICD-10-CM Excludes1 pairs between catalog categories (`scripts/build_icd10cm.py`):
+    `code_prefix`, `excluded_prefix` (no dots), `note_on` (tabular entry), `note` (its text)."""
+    return read_data_csv(EXCLUDES1_FILE, dtype="str", keep_default_na=False)
+
+
+def excludes1_links(coded: CodedDiagnoses, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per patient, the code pairs an Excludes1 note says never describe two conditions.
+
+    Columns `patient`, `code`, `other` (positions in `coded`), `pair` (row of `pairs`, default
+    `load_excludes1()`). Only the distinct codes are matched against the pairs' prefixes.
+    """
+    pairs = load_excludes1() if pairs is None else pairs
+    width = max(len(pairs), 1)
+    sides = []
+    for column in ("code_prefix", "excluded_prefix"):
+        hits = prefix_matches(coded.codes, pairs[column].reset_index(drop=True))
+        hits = hits.sort_values("code", kind="stable")
+        per_code = np.bincount(hits["code"].to_numpy(), minlength=len(coded.codes))
+        first = np.cumsum(per_code) - per_code
+        entry, offset = spread_runs(per_code[coded.code])
+        pair = hits["prefix"].to_numpy()[first[coded.code[entry]] + offset]
+        key = coded.patient[entry].astype(np.int64) * width + pair
+        sides.append(pd.DataFrame({"key": key, "code": coded.code[entry]}))
+    links = sides[0].merge(sides[1].rename(columns={"code": "other"}), on="key")
+    key = links["key"].to_numpy()
+    return pd.DataFrame(
+        {
+            "patient": key // width,
+            "code": links["code"].to_numpy(),
+            "other": links["other"].to_numpy(),
+            "pair": key % width,
+        }  # fmt: skip
+    )
+
+
+def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray:
+    """Per evidence entry, the category it counts as once Excludes1 links are applied.
+
+    A link between codes a and b joins each category of a that b lacks with each category of b
+    that a lacks (I13.0 stays hypertension, heart failure and CKD); joined categories take the
+    first one's position, transitively. Without links this is `evidence.category`.
+    """
+    run = first_of_runs(evidence.patient, evidence.category)
+    label = evidence.category[run].astype(np.int64)
+    node_of_entry = np.cumsum(run) - 1
+    linked = np.isin(evidence.patient, links["patient"].to_numpy())
+    if not linked.any():
+        return label[node_of_entry].astype(np.intp)
+    n_codes = int(max(evidence.code.max(), links[["code", "other"]].to_numpy().max())) + 1
+    n_categories = max(len(evidence.categories), 1)
+    patient, code = evidence.patient[linked].astype(np.int64), evidence.code[linked]
+    category, node = evidence.category[linked], node_of_entry[linked]
+    held = pd.Series(node, index=patient * n_codes + code)  # (patient, code) -> nodes
+    has_category = np.unique((patient * n_codes + code) * n_categories + category)
+    left = links["patient"].to_numpy() * n_codes + links["code"].to_numpy()
+    right = links["patient"].to_numpy() * n_codes + links["other"].to_numpy()
+    ends = (
+        pd.DataFrame({"a": left, "b": right})
+        .merge(held.rename("node_a").rename_axis("a").reset_index(), on="a")
+        .merge(held.rename("node_b").rename_axis("b").reset_index(), on="b")
+    )
+    node_category = np.empty(len(label), dtype=np.int64)
+    node_category[node_of_entry] = evidence.category
+    cat_a = node_category[ends["node_a"].to_numpy()]
+    cat_b = node_category[ends["node_b"].to_numpy()]
+    a_code, b_code = ends["a"].to_numpy(), ends["b"].to_numpy()
+    keep = (cat_a != cat_b) & ~np.isin(b_code * n_categories + cat_a, has_category)
+    keep &= ~np.isin(a_code * n_categories + cat_b, has_category)
+    a, b = ends["node_a"].to_numpy()[keep], ends["node_b"].to_numpy()[keep]
+    changed = len(a) > 0
+    while changed:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        changed = bool((label != before).any())
+    return label[node_of_entry].astype(np.intp)
+
+
+def group_counts(evidence: CodedEvidence, groups: np.ndarray, patients: int) -> np.ndarray:
+    """Distinct condition groups per patient position (int64)."""
+    key = np.sort(evidence.patient.astype(np.int64) * max(len(evidence.categories), 1) + groups)
+    owner = key[first_of_runs(key)] // max(len(evidence.categories), 1)
+    return np.bincount(owner, minlength=patients).astype(np.int64)
 
 
 def catalog_evidence(diagnoses: pd.DataFrame, catalog: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -342,10 +516,10 @@ def lookup_ccir(codes: Iterable[str] | pd.Series) -> pd.DataFrame:
     )
 
 
-def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
-    """CCIR view of coded diagnoses: (broad count per patient position, unknown codes frame).
+def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.DataFrame]:
+    """CCIR view of coded diagnoses: (patient position and block position of each distinct
+    chronic (patient, 3-character block), the blocks, and the unknown codes frame).
 
-    The count is the number of distinct 3-character categories of codes CCIR marks chronic.
     The unknown codes frame has columns `value` (code) and `count` (patients), most frequent
     first, for the data-quality section.
     """
@@ -353,16 +527,26 @@ def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
     chronic = (ccir["indicator"] == CCIR_CHRONIC).to_numpy(dtype=bool, na_value=False)
     block, blocks = pd.factorize(coded.codes.str.slice(0, 3))
     rows = chronic[coded.code]
-    key = np.sort(coded.patient[rows].astype(np.int64) * len(blocks) + block[coded.code[rows]])
-    patient = key[first_of_runs(key)] // max(len(blocks), 1)
-    counts = np.bincount(patient, minlength=len(coded.patients)).astype(np.int64)
+    width = max(len(blocks), 1)
+    key = np.sort(coded.patient[rows].astype(np.int64) * width + block[coded.code[rows]])
+    key = key[first_of_runs(key)]
     unknown = ccir["indicator"].isna().to_numpy()
     patients = np.bincount(coded.code, minlength=len(coded.codes))
     frame = pd.DataFrame(
         {"value": coded.codes[unknown].to_numpy(), "count": patients[unknown].astype(np.int64)}
     ).astype({"value": "str"})
     frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
-    return counts, frame
+    return (key // width).astype(np.intp), (key % width).astype(np.intp), pd.Index(blocks), frame
+
+
+def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
+    """CCIR view of coded diagnoses: (broad count per patient position, unknown codes frame).
+
+    The count is the number of distinct 3-character categories of codes CCIR marks chronic;
+    the unknown codes frame is `broad_blocks`'.
+    """
+    patient, _, _, unknown = broad_blocks(coded)
+    return np.bincount(patient, minlength=len(coded.patients)).astype(np.int64), unknown
 
 
 def broad_classification(diagnoses: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:

@@ -22,6 +22,7 @@ from ccm_assess.charts import (
     base_figure,
     hbar_height,
 )
+from ccm_assess.codes import code_set
 from ccm_assess.model import ScenarioResult
 from ccm_assess.privacy import SUPPRESSED, format_count, is_small, suppress_series, suppressed_keys
 from ccm_assess.questionnaire import questionnaire_definition
@@ -70,20 +71,18 @@ def eligibility_funnel(
 ) -> go.Figure:
     """Patients -> analysed -> 2+ chronic conditions -> billable payers -> expected enrolled.
 
-    `counts`: summary.json's ``panel`` and ``eligibility`` parts; `scenario`: the model whose
+    `counts`: summary.json's ``panel`` and ``eligibility`` parts (``ccm_billable`` already
+    follows the MA switch; `ma_pays_ccm` only words the step); `scenario`: the model whose
     year-3 average enrolment is the last step.
     """
     panel, eligibility = counts["panel"], counts["eligibility"]
-    by_payer = eligibility["ccm_eligible_by_payer"]
-    billable = (by_payer.get("medicare_ffs") or 0) + (by_payer.get("medicare_advantage") or 0) * (
-        ma_pays_ccm
-    )
+    billable = eligibility["ccm_billable"]
     paying = "Medicare or Medicare Advantage" if ma_pays_ccm else "traditional Medicare"
     steps = {
         "Patients in the panel": panel["patients"],
         "Alive and not in hospice": panel["patients_analysed"],
-        "2 or more chronic conditions (eligible)": eligibility["ccm_eligible"],
-        f"With {paying}": billable,
+        "2 or more chronic conditions (eligible, any payer)": eligibility["ccm_eligible"],
+        f"Billable: with {paying}": billable,
         f"Expected enrolled ({model_label(scenario.model).lower()}, year 3)": round(
             scenario.enrolled_steady_state
         ),
@@ -96,7 +95,8 @@ def eligibility_funnel(
         for i, (t, v) in enumerate(zip(counts_text, values, strict=True))
     ]
     fig = base_figure(
-        f"{counts_text[2]} of {counts_text[1]} patients qualify for CCM",
+        f"{counts_text[3]} of {counts_text[1]} patients qualify for CCM and have a payer the "
+        f"model bills ({counts_text[2]} with any payer)",
         f"Percentages are of the {counts_text[1]} patients analysed",
         height=300,
     )
@@ -113,6 +113,58 @@ def eligibility_funnel(
     )
     fig.update_yaxes(showline=False, ticks="")
     return fig.update_layout(showlegend=False, margin={"l": 24, "r": 24, "b": 16})
+
+
+LEVEL_LABELS = {
+    "ccm_eligible_strict": "Strict: CMS's chronic conditions list only",
+    "ccm_eligible_standard": "Standard: our catalog (the estimate)",
+    "broad_ccm_eligible": "Broad: any condition AHRQ marks chronic",
+}
+
+
+def _drivers(top: Mapping[str, int], name: Any) -> str:
+    """`obesity (141), anxiety (110)` with small counts shown as <11."""
+    return ", ".join(f"{name(key)} ({format_count(n if not is_small(n) else SUPPRESSED)})"
+                     for key, n in top.items())  # fmt: skip
+
+
+def _level_notes(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    titles = code_set()["title"]
+    loose = _drivers(
+        eligibility.get("standard_not_strict_top") or {}, lambda k: names.get(k, k).lower()
+    )
+    broad = _drivers(
+        eligibility.get("broad_not_standard_top") or {},
+        lambda k: f"{titles.get(k) or k} {k}",
+    )
+    return [
+        f"The estimate counts more patients than the strict list mostly through {loose}"
+        if loose else "",
+        f"the broad bound adds mostly {broad}" if broad else "",
+    ]  # fmt: skip
+
+
+def eligibility_range_text(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """One sentence: the categories that make most of each difference between the levels."""
+    notes = [n for n in _level_notes(eligibility, names) if n]
+    return ("; ".join(notes) + ".") if notes else ""
+
+
+def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> go.Figure:
+    """CCM-eligible patients at the strict, standard and broad levels (summary.json
+    `eligibility`; `names`: category display names); `eligibility_range_text` says why."""
+    counts = pd.Series(
+        {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=float
+    )
+    _, text = _suppressed_bars(counts, total_shown=True)
+    fig = base_figure(
+        f"{text[0]} to {text[2]} patients qualify for CCM, depending on which conditions "
+        f"count; the estimate is {text[1]}",
+        "Patients with 2 or more chronic conditions under each list; the estimate is darker",
+        height=hbar_height(3),
+    )
+    colours = [NEUTRAL["rule"], ACCENT, NEUTRAL["rule"]]
+    return _count_bars(fig, _names(counts.index), counts, colours, total_shown=True)
 
 
 def conditions_prevalence(

@@ -93,6 +93,24 @@ def _suppress_group(
     return {key: (None if key in keys else value) for key, value in group.items()}
 
 
+def _derivable_counts(exact: Mapping[str, Any], shown: Mapping[str, Any]) -> list[str]:
+    """Eligibility totals that would give away a hidden count by subtraction: `ccm_billable`
+    (Medicare FFS + Medicare Advantage) when one of those two cells is hidden, and a level count
+    (strict, broad) within 1-10 of the standard count."""
+    keys = []
+    by_payer = shown.get("ccm_eligible_by_payer") or {}
+    if "ccm_billable" in exact and sum(
+        by_payer.get(c) is None for c in ("medicare_ffs", "medicare_advantage")
+    ) == 1:
+        keys.append("ccm_billable")
+    standard = exact.get("ccm_eligible_standard")
+    for key in ("ccm_eligible_strict", "broad_ccm_eligible"):
+        value = exact.get(key)
+        if standard is not None and value is not None and is_small(abs(standard - value)):
+            keys.append(key)
+    return [k for k in keys if shown.get(k) is not None]
+
+
 def suppressed_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     """summary.json with every count from 1 to 10 for a subgroup set to null.
 
@@ -117,6 +135,9 @@ def suppressed_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
         elif is_small(value):
             eligibility[key] = None
             hidden.append(f"eligibility.{key}")
+    for key in _derivable_counts(summary["eligibility"], eligibility):
+        eligibility[key] = None
+        hidden.append(f"eligibility.{key}")
     out["eligibility"] = eligibility
     out["suppressed"] = hidden
     return out

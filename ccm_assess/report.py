@@ -50,6 +50,7 @@ class RunOptions:
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = ""  # empty: the questionnaire's consultant, else PREPARED_BY
+    conditions: str = "standard"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         locality=locality,
         assumptions=assumptions,
         answers=answers,
+        conditions=options.conditions,
     )
 
 
@@ -117,6 +119,7 @@ def notebook_parameters(
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": preparer,
+        "conditions_level": options.conditions,
     }
 
 

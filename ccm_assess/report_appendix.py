@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.assumptions import Assumptions
+from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.panel import Panel
 from ccm_assess.privacy import format_count
 from ccm_assess.report_html import (
@@ -170,6 +171,19 @@ def quality_table(panel: Panel, ccir_unknown: pd.DataFrame) -> str:
             "first value kept",
         )
         for c, n in q.conflicts[["column", "patients"]].to_numpy()
+    ]
+    unlisted = unlisted_codes(panel.diagnoses)["status"].value_counts()
+    rows += [
+        (
+            f"Distinct ICD-10 codes not in the FY{CODE_SET_YEAR} ICD-10-CM code set",
+            format_count(int(unlisted.get("unknown", 0))),
+            "still read by their first characters: check for typos (or newer codes)",
+        ),
+        (
+            f"Distinct ICD-10 codes retired (valid in an earlier year, not in FY{CODE_SET_YEAR})",
+            format_count(int(unlisted.get("retired", 0))),
+            "still read by their first characters: update the problem list",
+        ),
     ]
     rows.append(
         (

@@ -90,9 +90,10 @@ def executive_kpis(
     return kpi_grid(
         [
             Kpi(
-                format_count(eligibility["ccm_eligible"]),
-                "Eligible for CCM",
-                f"of {format_count(analysed)} patients analysed",
+                format_count(eligibility["ccm_billable"]),
+                "Billable CCM patients",
+                f"Medicare that pays; {format_count(eligibility['ccm_eligible'])} eligible "
+                f"with any payer, of {format_count(analysed)} analysed",
             ),
             Kpi(
                 f"{chosen.enrolled_steady_state:,.0f}",
@@ -176,7 +177,10 @@ def programs_table(counts: Mapping[str, Any]) -> str:
             "Need an initiating visit first (not seen in the last 12 months)",
             eligibility["needs_initiating_visit"],
         ),
-        ("One chronic condition: candidates for PCM instead", eligibility["pcm_candidates"]),
+        (
+            "One high-risk chronic condition only: candidates for PCM instead",
+            eligibility["pcm_candidates"],
+        ),
         ("Medicare patients in APCM tier G0556 (0 or 1 condition)", tiers["G0556"]),
         ("Medicare patients in APCM tier G0557 (2 or more conditions)", tiers["G0557"]),
         ("Medicare patients in APCM tier G0558 (2 or more, with Medicaid too)", tiers["G0558"]),

@@ -95,7 +95,7 @@ def shown_count(value: float | None) -> Any:
 
 def billable_classes(assessment: Assessment) -> list[str]:
     """The payer classes the model bills CCM to (Medicare Advantage when `ma_pays_ccm`)."""
-    return ["medicare_ffs"] + ["medicare_advantage"] * bool(assessment.assumptions["ma_pays_ccm"])
+    return list(assessment.eligibility.billed_payer_classes)
 
 
 def shown_pool(by_payer: Mapping[str, int], billable: Sequence[str]) -> Any:

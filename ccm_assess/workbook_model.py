@@ -140,9 +140,14 @@ def _patient_lines(assessment: Assessment) -> list[tuple[str, Any, str | None]]:
     return [
         ("Patients in the panel", panel["patients"], COUNT),
         ("Patients analysed (not deceased or in hospice)", panel["patients_analysed"], COUNT),
+        (
+            "CCM billable (eligible, with a payer the model bills)",
+            shown_pool(counts["ccm_eligible_by_payer"], billable_classes(assessment)),
+            COUNT,
+        ),
         ("CCM eligible (2+ chronic conditions)", shown_count(counts["ccm_eligible"]), COUNT),
         ("Complex CCM candidates", shown_count(counts["complex_ccm_candidates"]), COUNT),
-        ("PCM candidates (1 chronic condition)", shown_count(counts["pcm_candidates"]), COUNT),
+        ("PCM candidates (1 high-risk condition)", shown_count(counts["pcm_candidates"]), COUNT),
         *((f"APCM {tier} candidates", value, COUNT) for tier, value in tiers.items()),
         (
             "CCM eligible, needing an initiating visit",

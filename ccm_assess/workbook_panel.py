@@ -15,6 +15,7 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.assessment import Assessment
+from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import format_count
 from ccm_assess.workbook import (
@@ -233,6 +234,12 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
             "Entries",
         ),
         ("Payer text not recognised (patients)", quality.unknown_payers, "Payer text", "Patients"),
+        (
+            f"ICD-10 codes not in the FY{CODE_SET_YEAR} code set, or retired (patients)",
+            unlisted_codes(panel.diagnoses),
+            "Code",
+            "Patients",
+        ),
         (
             "Codes CCIR cannot place (patients)",
             assessment.eligibility.ccir_unknown,

@@ -79,7 +79,8 @@ COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
         None,
         22,
         "CCM: 2 or more chronic conditions. Complex CCM candidate: 3 or more and, in the last "
-        "12 months, 1+ inpatient admission or 2+ ED visits. PCM: exactly 1 chronic condition.",
+        "12 months, 1+ inpatient admission or 2+ ED visits. PCM: exactly 1 chronic condition, of a "
+        "kind the catalog marks high risk (not a risk factor such as high cholesterol alone).",
     ),
     ("Chronic conditions", None, 10, "Number of distinct chronic condition categories found."),
     ("Conditions", None, 40, "The chronic condition categories found."),
@@ -99,6 +100,14 @@ COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
     ),
     ("Last visit", "last_visit_date", 12, "Last visit date, as exported."),
     ("Payer", None, 22, "Primary insurance in words, as the kit classified it."),
+    (
+        "Billable",
+        None,
+        10,
+        "Yes when the primary payer class is one the model bills (Medicare FFS, and Medicare "
+        "Advantage unless the assumptions say MA plans do not pay); No otherwise.",
+    ),
+    ("Why not billable", None, 36, "For rows marked No: the payer class and why it is not billed."),
     ("Payer as exported", "primary_payer", 24, "Primary payer, as exported."),
     ("Secondary payer", "secondary_payer", 22, "Secondary insurance, as exported."),
     ("Location", "location", 18, "Location, as exported."),
@@ -188,6 +197,8 @@ def worklist_frame(panel: Panel, eligibility: Eligibility) -> pd.DataFrame:
         "Needs initiating visit": needs_visit(panel, eligibility).loc[rows.index],
         "Last visit": people["last_visit_date"].dt.normalize(),
         "Payer": rows["payer_class"].map(PAYER_LABELS).astype("str"),
+        "Billable": rows["not_billable_reason"].isna().map({True: "Yes", False: "No"}),
+        "Why not billable": rows["not_billable_reason"],
         "Payer as exported": people["primary_payer"],
         "Secondary payer": people["secondary_payer"],
         "Location": people["location"],

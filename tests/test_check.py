@@ -50,6 +50,8 @@ def test_report_of_the_long_fixture() -> None:
         "1 patient without a valid code",
         "  ICD-9 (not used): 1 entry, e.g. 250.00 (1)",
         "  invalid (not used): 1 entry, e.g. DM2 (1)",
+        "  not in the FY2026 ICD-10-CM code set (still read by their first characters): none",
+        "  retired (valid in an earlier year) (still read by their first characters): none",
         "",
         "Payers",
         "  primary payer class (patients): medicare_ffs 1, medicare_advantage 1, self_pay 1, "

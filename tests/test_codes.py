@@ -153,3 +153,21 @@ def test_a_comma_splits_a_leading_code_from_a_bracketed_one():
     assert parse_code_cells(pd.Series(["kidney disease, stage 3 (E11.22)"]))["code"].tolist() == [
         "E1122"
     ]
+
+
+def test_code_status_against_the_fy2026_code_set() -> None:
+    from ccm_assess.codes import code_set, code_status, unlisted_codes
+
+    codes = pd.Series(["E119", "E11", "N183", "B20", "I1A0", "H4011X0", "E1199", "Z999"])
+    assert code_status(codes).tolist() == [
+        "billable", "header", "header", "billable", "billable", "retired", "unknown", "unknown",
+    ]  # fmt: skip
+    table = code_set()
+    assert int(table["billable"].sum()) == 74_719  # FY2026 billable codes (April 2026 update)
+    assert table.loc["E11", "title"] == "Type 2 diabetes mellitus"
+    diagnoses = pd.DataFrame(
+        {"patient_id": ["a", "b", "b", "c"], "code": ["E1199", "E1199", "H4011X0", "E119"]}
+    )
+    assert unlisted_codes(diagnoses).to_dict("list") == {
+        "value": ["E1199", "H4011X0"], "status": ["unknown", "retired"], "count": [2, 1],
+    }  # fmt: skip

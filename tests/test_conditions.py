@@ -13,6 +13,7 @@ import pytest
 from ccm_assess.conditions import (
     CATALOG_COLUMNS,
     CCIR_FILE,
+    OPTIONAL_COLUMNS,
     CatalogError,
     broad_classification,
     catalog_evidence,
@@ -22,6 +23,7 @@ from ccm_assess.conditions import (
     dotted,
     load_catalog,
     load_ccir,
+    load_excludes1,
     lookup_ccir,
 )
 from ccm_assess.reference import MANIFEST
@@ -55,7 +57,7 @@ def categories_of(*codes: str) -> dict[str, list[str]]:
 
 def test_bundled_catalog_holds_the_spec_table_and_cites_every_row() -> None:
     catalog = default_catalog()
-    assert tuple(catalog.columns) == CATALOG_COLUMNS
+    assert tuple(catalog.columns) == (*CATALOG_COLUMNS, *OPTIONAL_COLUMNS)
     for category, prefixes in SPEC_TABLE.items():
         have = set(catalog.loc[catalog["category"] == category, "prefix"])
         assert set(prefixes) <= have, category
@@ -234,3 +236,25 @@ def test_build_script_rejects_malformed_rows() -> None:
         build.parse_ccir(CCIR_SAMPLE.replace("onset,1", "onset,7"))
     with pytest.raises(SystemExit, match="version"):
         build.parse_ccir("no version here\n\n\n'I10',x,1\n")
+
+
+def test_excludes1_references_and_shipped_pairs() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "build_icd10cm", REPO / "scripts" / "build_icd10cm.py"
+    )
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    three = ["C81", "C82", "C83", "C84", "C85", "C86", "C88", "C96", "F33"]
+    note = "lymph nodes, specified as primary (C81-C86, C88, C96.-); fatigue (F33-); (I69.35-)"
+    found = [
+        prefix
+        for start, _, end in build.REFERENCE.findall(note)
+        for prefix in build._expand(start, end or None, three)
+    ]
+    assert found == ["C81", "C82", "C83", "C84", "C85", "C86", "C88", "C96", "F33", "I6935"]
+    pairs = load_excludes1()
+    shipped = set(zip(pairs["code_prefix"], pairs["excluded_prefix"], strict=True))
+    # the two pairs the spec names, and none for COPD with asthma (an Excludes2 note)
+    assert {("G81", "I6935"), ("F32", "F31"), ("F31", "F32")} <= shipped
+    assert not any(a.startswith("J44") and b.startswith("J45") for a, b in shipped)
+    assert "excludes1_pairs.csv" in MANIFEST

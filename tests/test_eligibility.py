@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
+from ccm_assess.eligibility import LEVELS, Eligibility, assess_eligibility, summarise
+from ccm_assess.errors import CcmAssessError
 from ccm_assess.panel import PATIENT_COLUMNS, DataQuality, Panel, SourceInfo
 from ccm_assess.payers import PAYER_CLASSES
 
@@ -294,24 +297,26 @@ def test_summary_keys_and_values() -> None:
         {
             "a": medicare(),  # CCM, diabetes + hypertension
             "b": {"payer_class": "commercial"},  # CCM
-            "c": {"payer_class": "medicaid"},  # PCM (hypertension)
+            "c": {"payer_class": "medicaid"},  # PCM (heart failure, a high-risk condition)
             "d": medicare(deceased=True),  # excluded
             "e": {"payer_class": "self_pay", "hospice": True},  # excluded
             "f": {"payer_class": "medicare_advantage"},  # nothing
         },
-        {"a": two, "b": two + ["E119"], "c": ["I10"], "d": two, "e": two, "f": ["R05"]},
+        {"a": two, "b": two + ["E119"], "c": ["I509"], "d": two, "e": two, "f": ["R05"]},
         ledger_status=("skipped", "used", "used", "used", "used", "used", "used", "rejected"),
     )
     summary = summarise(panel, assess_eligibility(panel, AS_OF))
-    assert list(summary) == ["panel", "excluded", "conditions", "eligibility"]
+    assert list(summary) == ["conditions_level", "panel", "excluded", "conditions", "eligibility"]
+    assert summary["conditions_level"] == "standard"
     assert summary["panel"] == {
         "rows_read": 8, "rows_used": 6, "rows_skipped": 1, "rows_rejected": 1, "patients": 6,
         "patients_analysed": 4,
     }  # fmt: skip
     assert summary["excluded"] == {"deceased": 1, "hospice": 1}
-    # Analysed: a, b (diabetes, hypertension), c (hypertension): diabetes 2, hypertension 3.
+    # Analysed: a, b (diabetes, hypertension), c (heart failure): diabetes 2, hypertension 2.
     assert summary["conditions"]["diabetes"] == 2
-    assert summary["conditions"]["hypertension"] == 3
+    assert summary["conditions"]["hypertension"] == 2
+    assert summary["conditions"]["heart_failure"] == 1
     assert summary["conditions"]["copd"] == 0
     assert sum(summary["conditions"].values()) == 5
     eligibility = summary["eligibility"]
@@ -345,3 +350,188 @@ def test_eligibility_is_frozen_and_catalog_is_a_parameter(tmp_path: Path) -> Non
     assert result.display_names == {"gerd": "GERD", "htn": "Hypertension"}
     with pytest.raises(AttributeError):
         result.as_of = AS_OF  # type: ignore[misc]
+
+
+def test_billable_follows_the_ma_switch() -> None:
+    # Four CCM-eligible patients (E11.9 + I10) with FFS, MA, commercial and unknown payers,
+    # and one FFS patient with a single condition (eligible for nothing, so not billable).
+    two = ["E119", "I10"]
+    panel = make_panel(
+        {
+            "ffs": medicare(),
+            "ma": {"payer_class": "medicare_advantage"},
+            "com": {"payer_class": "commercial"},
+            "unk": {},
+            "one": medicare(),
+        },
+        {"ffs": two, "ma": two, "com": two, "unk": two, "one": ["E119"]},
+    )
+    with_ma = assess_eligibility(panel, AS_OF, ma_pays_ccm=True)
+    ffs_only = assess_eligibility(panel, AS_OF, ma_pays_ccm=False)
+    assert with_ma.patients["ccm_billable"].to_dict() == {
+        "ffs": True, "ma": True, "com": False, "unk": False, "one": False,
+    }  # fmt: skip
+    assert ffs_only.patients["ccm_billable"].to_dict() == {
+        "ffs": True, "ma": False, "com": False, "unk": False, "one": False,
+    }  # fmt: skip
+    reasons = ffs_only.patients["not_billable_reason"]
+    assert reasons["ma"].startswith("Medicare Advantage")
+    assert reasons["unk"].startswith("payer not recorded")
+    assert pd.isna(reasons["ffs"]) and pd.isna(reasons["one"])
+    assert pd.isna(with_ma.patients.loc["ma", "not_billable_reason"])
+    assert summarise(panel, with_ma)["eligibility"]["ccm_billable"] == 2
+    assert summarise(panel, ffs_only)["eligibility"]["ccm_billable"] == 1
+    assert summarise(panel, ffs_only)["eligibility"]["ccm_eligible"] == 4
+
+
+def test_one_disease_coded_twice_counts_once_per_excludes1() -> None:
+    # stroke: I69.351 (hemiplegia after cerebral infarction) + G81.91 (hemiplegia): G81 has an
+    #   Excludes1 note naming I69.35- -> stroke_sequelae and paralysis are one condition.
+    # bipolar: F31.4 (bipolar, current episode depressed) + F32.9 (depressive episode): F32
+    #   Excludes1 bipolar disorder (F31.-) -> one condition; with E11.9 it is two.
+    # copd_asthma: J44.9 + J45.909: J45's note on J44 is Excludes2 -> two conditions.
+    panel = make_panel(
+        {"stroke": medicare(), "bipolar": medicare(), "bipolar_dm": medicare(),
+         "copd_asthma": medicare()},
+        {"stroke": ["I69351", "G8191"], "bipolar": ["F314", "F329"],
+         "bipolar_dm": ["F314", "F329", "E119"], "copd_asthma": ["J449", "J45909"]},
+    )  # fmt: skip
+    frame = assess(panel)
+    assert frame["chronic_count"].to_dict() == {
+        "stroke": 1, "bipolar": 1, "bipolar_dm": 2, "copd_asthma": 2,
+    }  # fmt: skip
+    assert frame["ccm_eligible"].to_dict() == {
+        "stroke": False, "bipolar": False, "bipolar_dm": True, "copd_asthma": True,
+    }  # fmt: skip
+    assert frame.loc["stroke", "categories"] == "stroke_sequelae;paralysis"
+    assert frame.loc["stroke", "evidence"] == (
+        "stroke_sequelae: I69.351; "
+        "paralysis: G81.91 (one condition with stroke_sequelae: ICD-10-CM Excludes1)"
+    )
+    assert (
+        "bipolar: F31.4 (one condition with depression: ICD-10-CM Excludes1)"
+        in (frame.loc["bipolar", "evidence"])
+    )
+    # Both single conditions are high risk (stroke late effects, depression): PCM candidates.
+    assert frame.loc[["stroke", "bipolar"], "pcm_candidate"].all()
+
+
+def test_a_category_the_two_codes_share_is_never_joined() -> None:
+    # A made-up Excludes1 pair I13 / I50: I13.0 is hypertension, heart failure and CKD, I50.9
+    # heart failure. Heart failure is in both codes, so nothing is joined: 3 conditions.
+    from ccm_assess.conditions import (
+        coded_evidence,
+        condition_groups,
+        encode_diagnoses,
+        excludes1_links,
+        group_counts,
+    )
+
+    panel = make_panel({"P": medicare()}, {"P": ["I130", "I509"]})
+    coded = encode_diagnoses(panel.diagnoses)
+    pairs = pd.DataFrame({"code_prefix": ["I13"], "excluded_prefix": ["I50"]})
+    links = excludes1_links(coded, pairs)
+    assert len(links) == 1
+    evidence = coded_evidence(coded)
+    groups = condition_groups(evidence, links)
+    assert group_counts(evidence, groups, 1).tolist() == [3]
+
+
+def test_pcm_needs_a_high_risk_single_condition() -> None:
+    # Hyperlipidemia, obesity, anxiety and hypertension alone are risk factors; heart failure
+    # alone is high risk; osteoarthritis alone is not, rheumatoid arthritis alone is.
+    panel = make_panel(
+        {p: medicare() for p in ("lipid", "obese", "anxious", "htn", "hf", "oa", "ra")},
+        {"lipid": ["E785"], "obese": ["E669"], "anxious": ["F411"], "htn": ["I10"],
+         "hf": ["I509"], "oa": ["M1711"], "ra": ["M0579"]},
+    )  # fmt: skip
+    frame = assess(panel)
+    assert (frame["chronic_count"] == 1).all()
+    assert frame.index[frame["pcm_candidate"]].tolist() == ["hf", "ra"]
+
+
+def test_three_levels_strict_standard_broad() -> None:
+    # obese_htn: E66.9 (CCW other list) + I10 -> standard 2, strict 1.
+    # dm_htn: E11.9 + I10 -> 2 at every level.
+    # gerd_vitd: K21.9 + E55.9 (CCIR chronic, not catalogued) -> broad only.
+    # obese_hf: E66.9 + I50.9 -> standard 2; strict 1 (heart failure, high risk: PCM there).
+    panel = make_panel(
+        {p: medicare() for p in ("obese_htn", "dm_htn", "gerd_vitd", "obese_hf")},
+        {"obese_htn": ["E669", "I10"], "dm_htn": ["E119", "I10"], "gerd_vitd": ["K219", "E559"],
+         "obese_hf": ["E669", "I509"]},
+    )  # fmt: skip
+    results = {level: assess_eligibility(panel, AS_OF, conditions=level) for level in LEVELS}
+    standard = results["standard"].patients
+    assert standard["ccm_eligible_strict"].sum() == 1
+    assert standard["ccm_eligible_standard"].sum() == 3
+    assert standard["ccm_eligible_broad"].sum() == 4
+    for result in results.values():  # every level's flags are the same whichever is used
+        for level in LEVELS:
+            assert result.patients[f"ccm_eligible_{level}"].equals(
+                standard[f"ccm_eligible_{level}"]
+            )
+    strict = results["strict"].patients
+    assert strict["ccm_eligible"].to_dict() == {
+        "obese_htn": False, "dm_htn": True, "gerd_vitd": False, "obese_hf": False,
+    }  # fmt: skip
+    assert strict.index[strict["pcm_candidate"]].tolist() == ["obese_hf"]
+    assert strict.loc["obese_hf", "categories"] == "heart_failure"
+    broad = results["broad"].patients
+    assert broad["ccm_eligible"].sum() == 4
+    assert broad.loc["gerd_vitd", "chronic_count"] == 2
+    summary = summarise(panel, results["standard"])["eligibility"]
+    levels = ("ccm_eligible_strict", "ccm_eligible", "broad_ccm_eligible")
+    assert [summary[key] for key in levels] == [1, 3, 4]
+    assert summary["standard_not_strict_top"] == {"obesity": 2}
+    assert summary["broad_not_standard_top"] == {"E55": 1, "K21": 1}
+    with pytest.raises(CcmAssessError, match="--conditions"):
+        assess_eligibility(panel, AS_OF, conditions="loose")
+
+
+POOL = ["E119", "I10", "I509", "J449", "J45909", "E669", "F411", "I739", "E785", "I69351",
+        "G8191", "F314", "F329", "K219", "E559", "F17210", "I130", "C250", "R05"]  # fmt: skip
+CLASSES = ["medicare_ffs", "medicare_advantage", "medicaid", "commercial", "unknown"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    people=st.lists(
+        st.tuples(st.sampled_from(CLASSES), st.lists(st.sampled_from(POOL), max_size=5)),
+        min_size=1,
+        max_size=12,
+    ),
+    ma_pays=st.booleans(),
+)
+def test_levels_nest_and_billable_is_within_eligible(people, ma_pays) -> None:
+    panel = make_panel(
+        {f"p{i}": {"payer_class": payer} for i, (payer, _) in enumerate(people)},
+        {f"p{i}": codes for i, (_, codes) in enumerate(people)},
+    )
+    result = assess_eligibility(panel, AS_OF, ma_pays_ccm=ma_pays)
+    frame = result.patients
+    strict, standard, broad = (frame[f"ccm_eligible_{level}"] for level in LEVELS)
+    assert (~strict | standard).all() and (~standard | broad).all()
+    assert (frame["chronic_count_strict"] <= frame["chronic_count_standard"]).all()
+    assert (~frame["ccm_billable"] | frame["ccm_eligible"]).all()
+    assert not (frame["pcm_candidate"] & frame["ccm_eligible"]).any()
+    counts = summarise(panel, result)["eligibility"]
+    assert counts["ccm_eligible_strict"] <= counts["ccm_eligible"] <= counts["broad_ccm_eligible"]
+    assert counts["ccm_billable"] <= counts["ccm_eligible"]
+
+
+def test_totals_that_would_reveal_a_hidden_count_are_hidden_too() -> None:
+    from ccm_assess.privacy import suppressed_summary
+
+    by_payer = dict.fromkeys(PAYER_CLASSES, 0) | {"medicare_ffs": 40, "medicare_advantage": 5,
+                                                  "commercial": 30}  # fmt: skip
+    eligibility = {
+        "ccm_billable": 45, "ccm_eligible": 75, "ccm_eligible_by_payer": by_payer,
+        "ccm_eligible_strict": 70, "ccm_eligible_standard": 75, "broad_ccm_eligible": 90,
+    }  # fmt: skip
+    summary = {"excluded": {}, "conditions": {}, "eligibility": eligibility}
+    shown = suppressed_summary(summary)["eligibility"]
+    # MA 5 is hidden (and commercial 30 with it, the complementary cell); FFS 40 is shown, so
+    # billable 45 would give MA away: hidden. Strict is 5 below standard: hidden. Broad +15: kept.
+    assert shown["ccm_eligible_by_payer"]["medicare_advantage"] is None
+    assert shown["ccm_billable"] is None and shown["ccm_eligible_strict"] is None
+    assert shown["broad_ccm_eligible"] == 90 and shown["ccm_eligible"] == 75

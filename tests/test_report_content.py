@@ -120,6 +120,7 @@ COUNTS = {
     "panel": {"patients": 2450, "patients_analysed": 2432},
     "eligibility": {
         "ccm_eligible": 1359,
+        "ccm_billable": 1044,
         "ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": 344},
     },
 }
@@ -129,15 +130,19 @@ def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
     fig = figures_patients.eligibility_funnel(
         COUNTS, _scenario("managed", [0.0] * 12, enrolled_steady_state=420.4)
     )
-    assert _title(fig) == "1,359 of 2,432 patients qualify for CCM"
+    assert _title(fig) == (
+        "1,044 of 2,432 patients qualify for CCM and have a payer the model bills "
+        "(1,359 with any payer)"
+    )
     funnel = fig.data[0]
     # billable = FFS 700 + MA 344 = 1,044; enrolled 420.4 -> 420
     assert list(funnel.x) == [2450, 2432, 1359, 1044, 420]
     # 1,359 / 2,432 = 55.9% -> 56%; 420 / 2,432 = 17.3% -> 17%
     assert funnel.text[2] == "1,359 (56%)" and funnel.text[4] == "420 (17%)"
     assert funnel.marker.color[-1] == charts.MODEL_COLOURS["managed"]
+    ffs_only = {**COUNTS, "eligibility": {**COUNTS["eligibility"], "ccm_billable": 700}}
     without_ma = figures_patients.eligibility_funnel(
-        COUNTS, _scenario("managed", [0.0]), ma_pays_ccm=False
+        ffs_only, _scenario("managed", [0.0]), ma_pays_ccm=False
     )
     assert without_ma.data[0].x[3] == 700
 
@@ -485,12 +490,14 @@ def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
         bad_values=pd.DataFrame({"count": []}),
         conflicts=pd.DataFrame({"column": ["location"], "patients": [31]}),
     )
+    diagnoses = pd.DataFrame({"patient_id": ["a", "b", "b"], "code": ["E1199", "E1199", "E119"]})
     html = report_appendix.quality_table(
-        SimpleNamespace(quality=quality), pd.DataFrame({"value": []})
+        SimpleNamespace(quality=quality, diagnoses=diagnoses), pd.DataFrame({"value": []})
     )
     cells = re.findall(r"<td>([^<]*)</td>", html)
-    # codes are entries (3 shown); unrecognised payers are patients (3 -> <11)
-    assert cells == ["3", "3", "&lt;11", "2", "0", "31", "0"]
+    # codes are entries (3 shown); unrecognised payers are patients (3 -> <11); E11.99 does not
+    # exist (1 distinct code), none retired
+    assert cells == ["3", "3", "&lt;11", "2", "0", "31", "1", "0", "0"]
 
 
 def test_assumptions_appendix_marks_changes_and_splits_groups():
@@ -530,3 +537,32 @@ def test_fte_text_never_shows_a_small_need_as_zero():
     assert report_html.fte_text(0.045) == "under 0.1"
     assert report_html.fte_text(0.0) == "0.0"
     assert report_html.fte_text(1.96) == "2.0"
+
+
+def test_range_of_levels_names_what_makes_the_difference():
+    eligibility = {
+        "ccm_eligible_strict": 1136,
+        "ccm_eligible_standard": 1359,
+        "broad_ccm_eligible": 1634,
+        "standard_not_strict_top": {
+            "obesity": 141,
+            "anxiety": 110,
+            "peripheral_vascular_disease": 7,
+        },
+        "broad_not_standard_top": {"K21": 95},
+    }
+    fig = figures_patients.eligibility_range(
+        eligibility, {"obesity": "Obesity", "anxiety": "Anxiety disorder"}
+    )
+    assert _title(fig) == (
+        "1,136 to 1,634 patients qualify for CCM, depending on which conditions count; "
+        "the estimate is 1,359"
+    )
+    assert figures_patients.eligibility_range_text(
+        eligibility, {"obesity": "Obesity", "anxiety": "Anxiety disorder"}
+    ) == (
+        "The estimate counts more patients than the strict list mostly through obesity (141), "
+        "anxiety disorder (110), peripheral_vascular_disease (<11); the broad bound adds mostly "
+        "Gastro-esophageal reflux disease K21 (95)."
+    )
+    assert list(fig.data[0].x) == [1136, 1359, 1634]

@@ -6,7 +6,7 @@ the reader's own. Hand counts (all patients have a last visit, none deceased or 
     CCM eligible (E11.9 diabetes + I10 hypertension = 2 conditions):
         Medicare FFS 30 (Dr Alpha), Humana Gold Plus = MA 20 (Dr Beta), Texas Medicaid 4
         (Dr Beta), BCBS PPO = commercial 15 (12 Dr Beta, 3 Dr Gamma)  -> 69
-    PCM candidate (I10 only): 1 patient whose payer is the text "=1+2" (unknown class)
+    PCM candidate (I50.9 heart failure only): 1 patient whose payer is "=1+2" (unknown class)
     Patients 70, analysed 70.
     CCM eligible by payer: 30, 20, 4, 15, 0, 0, 0 -> Medicaid 4 is small ("<11"); the smallest
         other non-zero cell, commercial 15, is suppressed with it (complementary).
@@ -54,7 +54,7 @@ GROUPS = (  # (count, payer text, provider, codes)
     (4, "Texas Medicaid", "Dr Beta", "E11.9; I10"),
     (12, "BCBS PPO", "Dr Beta", "E11.9; I10"),
     (3, "BCBS PPO", "Dr Gamma", "E11.9; I10"),
-    (1, "=1+2", "Dr Beta", "I10"),
+    (1, "=1+2", "Dr Beta", "I50.9"),
 )
 
 
@@ -125,6 +125,8 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
 def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessment) -> None:
     ws = book["Summary"]
     assert _value(ws, "CCM eligible (2+ chronic conditions)").value == 69
+    # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
+    assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70
     assert (
         _value(ws, "Start with").value

@@ -67,8 +67,8 @@ def practice_panel():
             "H": person("2024-01-01", name="Hal", provider="adams, Jo"),
             "I": person("2026-06-01", name="Ivy", provider=None, payer_class="commercial"),
         },
-        {"A": THREE, "B": TWO, "C": TWO, "D": ["I10"], "E": ["R05"], "F": THREE, "G": TWO,
-         "H": ["I10"], "I": THREE},
+        {"A": THREE, "B": TWO, "C": TWO, "D": ["I509"], "E": ["R05"], "F": THREE, "G": TWO,
+         "H": ["I509"], "I": THREE},
         roles=ALL_ROLES,
     )  # fmt: skip
 
@@ -95,8 +95,8 @@ def test_rows_in_calling_order_with_the_columns_staff_need(tmp_path: Path) -> No
     assert list(rows[0]) == [
         "Provider", "Call order", "Name", "Date of birth", "Phone", "Patient ID", "Program",
         "Chronic conditions", "Conditions", "Evidence codes", "Needs initiating visit",
-        "Last visit", "Payer", "Payer as exported", "Secondary payer", "Location",
-        "Outreach attempts", "Consent date", "Outcome",
+        "Last visit", "Payer", "Billable", "Why not billable", "Payer as exported",
+        "Secondary payer", "Location", "Outreach attempts", "Consent date", "Outcome",
     ]  # fmt: skip
     # By provider A to Z, ignoring case ("@evil" < "adams, Jo" < "Dr Lee"), blank provider
     # last; within a provider complex candidates first (A), then most conditions, then the
@@ -120,6 +120,8 @@ def test_rows_in_calling_order_with_the_columns_staff_need(tmp_path: Path) -> No
     assert a["Date of birth"] == dt.datetime(1950, 3, 4)
     assert (a["Payer"], a["Payer as exported"]) == ("Medicare (traditional)", "Medicare Part B")
     assert rows[-1]["Payer"] == "Commercial"
+    assert [r["Billable"] for r in rows] == ["Yes"] * 6 + ["No"]
+    assert rows[-1]["Why not billable"].startswith("commercial primary")
     assert a["Secondary payer"] == "Medigap Plan G"
     assert all(r[c] is None for r in rows for c in ("Outreach attempts", "Consent date", "Outcome"))
     assert rows[5]["Last visit"] is None
@@ -130,21 +132,40 @@ def test_rows_in_calling_order_with_the_columns_staff_need(tmp_path: Path) -> No
 def test_entry_columns_have_data_validation(tmp_path: Path) -> None:
     _, book = write(tmp_path)
     rules = {str(v.sqref): v for v in book[SHEET].data_validations.dataValidation}
-    assert rules["Q4:Q10"].type == "whole" and rules["Q4:Q10"].formula2 == "20"
-    assert rules["R4:R10"].type == "date"
-    outcome = rules["S4:S10"]
+    assert rules["S4:S10"].type == "whole" and rules["S4:S10"].formula2 == "20"
+    assert rules["T4:T10"].type == "date"
+    outcome = rules["U4:U10"]
     assert outcome.type == "list" and outcome.formula1 == '"' + ",".join(OUTCOMES) + '"'
+
+
+def test_billable_column_follows_the_ma_switch(tmp_path: Path) -> None:
+    panel = make_panel(
+        {
+            "ffs": person("2026-01-10"),
+            "ma": person("2026-01-10", primary_payer="Humana", payer_class="medicare_advantage"),
+            "com": person("2026-01-10", primary_payer="Aetna PPO", payer_class="commercial"),
+        },
+        {"ffs": TWO, "ma": TWO, "com": TWO},
+        roles=ALL_ROLES,
+    )
+    for ma_pays, expected in ((True, ["Yes", "Yes", "No"]), (False, ["Yes", "No", "No"])):
+        eligibility = assess_eligibility(panel, AS_OF, ma_pays_ccm=ma_pays)
+        path = write_worklist(panel, eligibility, tmp_path / f"w{ma_pays}.xlsx", as_of=AS_OF)
+        rows = {r["Patient ID"]: r for r in rows_of(load_workbook(path)[SHEET])}
+        assert [rows[p]["Billable"] for p in ("ffs", "ma", "com")] == expected
+        assert rows["com"]["Why not billable"].startswith("commercial primary")
+        assert (rows["ma"]["Why not billable"] is None) == ma_pays
 
 
 def test_formatting_and_about_sheet(tmp_path: Path) -> None:
     _, book = write(tmp_path)
     sheet = book[SHEET]
     assert sheet.freeze_panes == "B4"
-    assert sheet.auto_filter.ref == "A3:S10"  # 19 columns, header + 7 patients
+    assert sheet.auto_filter.ref == "A3:U10"  # 21 columns, header + 7 patients
     assert sheet["A3"].font.bold
     assert sheet.column_dimensions["A"].width == 20
     about = [row for row in book[ABOUT_SHEET].iter_rows(values_only=True)]
-    described = [row[0] for row in about[1:20]]
+    described = [row[0] for row in about[1:22]]
     assert described == [c.value for c in sheet[3]]
 
 
@@ -178,15 +199,15 @@ def test_owner_only_and_atomic(tmp_path: Path) -> None:
 def test_columns_follow_the_panel_roles(tmp_path: Path) -> None:
     panel = make_panel(
         {"A": {"payer_class": "commercial"}, "B": {"payer_class": "unknown"}},
-        {"A": TWO, "B": ["I10"]},
+        {"A": TWO, "B": ["I509"]},
     )
     _, book = write(tmp_path, panel)
     rows = rows_of(book[SHEET])
     # no provider, name, birth date, visit or location columns; the phone column stays (empty)
     assert list(rows[0]) == [
         "Call order", "Phone", "Patient ID", "Program", "Chronic conditions", "Conditions",
-        "Evidence codes", "Needs initiating visit", "Payer", "Payer as exported",
-        "Outreach attempts", "Consent date", "Outcome",
+        "Evidence codes", "Needs initiating visit", "Payer", "Billable", "Why not billable",
+        "Payer as exported", "Outreach attempts", "Consent date", "Outcome",
     ]  # fmt: skip
     assert all(r["Phone"] is None for r in rows)
     assert contact_warnings(panel) == [NO_PHONE_WARNING]
