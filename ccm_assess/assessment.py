@@ -18,10 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess import fees
+from ccm_assess import fees, staffing
 from ccm_assess.assumptions import Assumptions, load_assumptions
+from ccm_assess.decision import Decision, decide
 from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
-from ccm_assess.model import PracticeCapacity, ScenarioResult, simulate
+from ccm_assess.model import Calendar, PracticeCapacity, ScenarioResult, simulate
 from ccm_assess.panel import Panel, read_panel
 from ccm_assess.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.questionnaire import Answers
@@ -32,10 +33,16 @@ from ccm_assess.recommendation import (
     launch_plan,
     plan_summary,
     recommend,
+    with_decision,
 )
 from ccm_assess.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SETTINGS = {"office": "non_facility", "facility": "facility", "rhc_fqhc": "non_facility"}
+"""--setting: office (non-facility) rates; facility rates for hospital-based clinics; rhc_fqhc:
+rural health clinics and FQHCs, paid for care management at the national non-facility PFS
+amount (no locality adjustment) outside their all-inclusive rate, coinsurance applying
+(42 CFR 405.2464(c); G0511 not payable from 1 Oct 2025: docs/honest_numbers.md)."""
 MONTE_CARLO_DRAWS = 500
 
 
@@ -48,6 +55,23 @@ class Economics:
     monte_carlo: MonteCarlo
     programs: pd.DataFrame
     invisible_work: InvisibleWork | None
+    counts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    rates: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    assumptions: Assumptions | None = None
+    capacity: PracticeCapacity | None = None
+
+    def decision(self, recommended: str) -> Decision:
+        """The recommended model against the runner-up: win share and tipping points."""
+        assert self.assumptions is not None
+        return decide(
+            recommended,
+            self.counts,
+            self.rates,
+            self.assumptions,
+            self.monte_carlo,
+            self.tornado,
+            capacity=self.capacity,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,8 @@ class Assessment:
     readiness: Readiness
     recommendation: Recommendation
     plan: pd.DataFrame
+    decision: Decision | None = None
+    setting: str = "office"
 
     @property
     def scenarios(self) -> dict[str, ScenarioResult]:
@@ -74,11 +100,16 @@ class Assessment:
 
     @property
     def rates(self) -> dict[str, float]:
-        """Non-facility allowed amount per code, USD per unit."""
-        return rates_of(self.rate_table)
+        """Allowed amount per code for the practice setting, USD per unit."""
+        return rates_of(self.rate_table, self.setting)
 
     def summary(self) -> dict[str, Any]:
-        """summary.json (schema_version 1, spec/outputs.md), before small-cell suppression."""
+        """summary.json (schema_version 2, spec/outputs.md), before small-cell suppression.
+
+        Version 2 adds per scenario the Monte Carlo percentiles (`p50_horizon_net`, ...),
+        `setup_months`, `first_payment_month`, `staff_hours_per_week`,
+        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`.
+        """
         return {
             "schema_version": SCHEMA_VERSION,
             "as_of": self.as_of.isoformat(),
@@ -87,18 +118,40 @@ class Assessment:
             "rates": {
                 "year": self.rate_table.year,
                 "locality": self.rate_table.locality.label,
+                "setting": self.setting,
                 **self.rates,
             },
             "scenarios": {key: result.metrics() for key, result in self.scenarios.items()},
             "readiness": readiness_summary(self.readiness),
             "recommendation": self.recommendation.choice,
+            "decision": None if self.decision is None else self.decision.as_dict(),
+            "model_inputs": model_inputs(self.capacity),
             "plan": plan_summary(self.plan),
         }
 
 
-def rates_of(table: fees.RateTable) -> dict[str, float]:
-    """Code -> non-facility allowed amount (USD) of a rate table."""
-    return dict(zip(table.rates["code"], table.rates["non_facility"].astype(float), strict=True))
+def rates_of(table: fees.RateTable, setting: str = "office") -> dict[str, float]:
+    """Code -> allowed amount (USD) of a rate table for `setting` (office or facility)."""
+    column = table.rates[SETTINGS[setting]].astype(float)
+    return dict(zip(table.rates["code"], column, strict=True))
+
+
+def model_inputs(capacity: PracticeCapacity) -> dict[str, Any]:
+    """What the model took from the questionnaire and the as-of date besides the counts
+    (summary.json `model_inputs`; `first_model_month` is [year, month, rate year])."""
+    calendar = capacity.calendar
+    return {
+        "ehr_has_care_tools": capacity.ehr_has_care_tools,
+        "has_24_7_access": capacity.has_24_7_access,
+        "first_model_month": None
+        if calendar is None
+        else [calendar.year, calendar.month, calendar.rate_year],
+    }
+
+
+def first_model_month(as_of: dt.date, rate_year: int) -> Calendar:
+    """Model month 1 is the calendar month after the as-of date."""
+    return Calendar(as_of.year + as_of.month // 12, as_of.month % 12 + 1, rate_year)
 
 
 def model_economics(
@@ -123,6 +176,10 @@ def model_economics(
         invisible_work=(
             None if coordination is None else invisible_work_value(coordination, rates, assumptions)
         ),
+        counts=eligibility_counts,
+        rates=dict(rates),
+        assumptions=assumptions,
+        capacity=capacity,
     )
 
 
@@ -136,30 +193,43 @@ def assess(
     assumptions: Assumptions | None = None,
     answers: Answers | None = None,
     conditions: str = "standard",
+    setting: str = "office",
 ) -> Assessment:
     """Assess a panel: who is eligible, what the program needs and returns, and readiness.
 
     `locality` is a `Locality`, its text (e.g. "TX 99") or None for national rates;
     `answers` None means the questionnaire was not filled in (every question "not assessed");
-    `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`).
+    `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`);
+    `setting` office (non-facility rates), facility (hospital-based clinics) or rhc_fqhc
+    (national non-facility rates, see `SETTINGS`).
     """
     assumptions = assumptions if assumptions is not None else load_assumptions()
     eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=bool(assumptions["ma_pays_ccm"]))
     counts = summarise(panel, eligibility)
-    rate_table = fees.rate_table(year, locality)
+    rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
     capacity = PracticeCapacity(
         dedicated_hours_per_week=readiness.dedicated_hours_per_week,
         coordination_hours_per_week=readiness.coordination_hours_per_week,
+        ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
+        has_24_7_access=readiness.has_24_7_access,
+        calendar=first_model_month(as_of, rate_table.year),
     )
-    economics = model_economics(counts, rates_of(rate_table), assumptions, capacity)
+    economics = model_economics(counts, rates_of(rate_table, setting), assumptions, capacity)
     scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
+    in_house = economics.scenarios["in_house"]
     recommendation = recommend(
         readiness,
         scenario_metrics,
-        economics.scenarios["in_house"].ftes_steady_state,
+        in_house.ftes_steady_state,
         horizon_months=int(assumptions["horizon_months"]),
+        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR
+        * float(assumptions["productive_share"]),
+        hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
+        - in_house.practitioner_hours_per_week,
     )
+    decision = economics.decision(recommendation.choice)
+    recommendation = with_decision(recommendation, decision)
     return Assessment(
         practice=practice,
         as_of=as_of,
@@ -177,6 +247,8 @@ def assess(
             recommendation,
             ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
         ),
+        decision=decision,
+        setting=setting,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,3 +309,31 @@ def load_assumptions(
     for name, value in (overrides or {}).items():
         values[name] = _spec(name, " (override)").check(value, " (override)")
     return Assumptions(values)
+
+
+REPORT_KEYS = ("name", "label", "default", "unit", "low", "high", "basis", "source")
+
+
+def assumptions_listing() -> list[dict[str, object]]:
+    """Every assumption as a plain dict: name, label, default, unit, low, high, basis, source
+    (the `ccm-assess assumptions --json` objects; the appendix shows the same registry)."""
+    return [{key: getattr(spec, key) for key in REPORT_KEYS} for spec in registry().values()]
+
+
+def assumptions_report(*, as_json: bool = False) -> str:
+    """The text (or JSON) of `ccm-assess assumptions`: one block per assumption."""
+    rows = assumptions_listing()
+    if as_json:
+        return json.dumps(rows, indent=2)
+    blocks = []
+    for row in rows:
+        span = (
+            ""
+            if row["low"] is None
+            else f"  range {_number_text(row['low'])}-{_number_text(row['high'])}"  # type: ignore[arg-type]
+        )
+        blocks.append(
+            f"{row['name']} = {row['default']} {row['unit']}{span}  {row['basis']}\n"
+            f"    {row['label']}\n    source: {row['source']}"
+        )
+    return "\n".join(blocks)

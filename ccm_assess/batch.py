@@ -286,7 +286,7 @@ def summary_row(outcome: PracticeOutcome, root: Path) -> dict[str, Any]:
         },
         "recommendation": "recommendation",
         **{
-            f"{key}_{metric}": f"scenarios.{key}.{metric}"
+            f"{key}_{metric}": f"scenarios.{key}.p50_{metric}"  # the medians (headline)
             for key in MODELS
             for metric in ("horizon_net", "break_even_month")
         },

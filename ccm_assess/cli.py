@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
     run.add_argument(
+        "--setting",
+        choices=("office", "facility", "rhc_fqhc"),
+        default="office",
+        help="office (non-facility) rates; facility rates for a hospital-based clinic; "
+        "rhc_fqhc: national non-facility rates, as CMS pays RHCs and FQHCs for care management "
+        "(default office)",
+    )
+    run.add_argument(
         "--formats",
         default="html,pdf,xlsx",
         help="comma-separated among html, pdf, xlsx (default: all three)",
@@ -124,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     templates.add_argument("dir", type=Path, help="folder to write the files into")
     templates.add_argument("--practice", default="", help="practice name to put in the files")
+
+    listing = sub.add_parser("assumptions", help="list every model assumption and its source")
+    listing.add_argument("--json", action="store_true", help="print a JSON list of objects")
 
     batch = sub.add_parser("batch", help="assess many practices in parallel, with a summary")
     batch.add_argument(
@@ -197,6 +208,7 @@ def _run(args: argparse.Namespace) -> int:
         browser=args.browser,
         prepared_by=args.prepared_by.strip(),
         conditions=args.conditions,
+        setting=args.setting,
     )
     run_assessment(options, progress=lambda message: print(message, file=sys.stderr))
     return 0
@@ -226,6 +238,13 @@ def _batch(args: argparse.Namespace) -> int:
     return exit_status(outcomes)
 
 
+def _assumptions(args: argparse.Namespace) -> int:
+    from ccm_assess.assumptions import assumptions_report
+
+    print(assumptions_report(as_json=args.json))
+    return 0
+
+
 COMMANDS = {
     "check": _check,
     "sample": _sample,
@@ -233,6 +252,7 @@ COMMANDS = {
     "run": _run,
     "batch": _batch,
     "templates": _templates,
+    "assumptions": _assumptions,
 }
 
 

@@ -117,7 +117,8 @@ def _fill_cash_flow(fig: go.Figure, scenario: Scenario, baseline: Scenario) -> N
     net = scenario.results[best].horizon_net
     months = _horizon(scenario)
     title = (
-        f"{DELIVERY_MODELS[best].label} nets the most: {_money(net)} over {months} months"
+        f"{DELIVERY_MODELS[best].label} nets the most at these values: {_money(net)} over "
+        f"{months} months"
         if net > 0
         else f"No delivery model nets a gain over {months} months"
     )
@@ -250,7 +251,8 @@ def current_table_html(scenario: Scenario, baseline: Scenario) -> str:
             f"<td>{_money(now.p10_horizon_net)}<br>to {_money(now.p90_horizon_net)}</td></tr>"
         )
     note = (
-        "<div style='font-size:11px;color:#7B8794'>* average of the last 12 months. P10 – P90: "
+        "<div style='font-size:11px;color:#7B8794'>* average of the last 12 months. Figures are "
+        "at the default values (the assumptions as set here); P10 – P90: "
         f"{months}-month net over the assumption ranges (Monte Carlo). CY{scenario.year} rates, "
         f"{html.escape(scenario.locality)}.</div>"
     )

@@ -29,6 +29,7 @@ from ccm_assess.charts import (
 from ccm_assess.model import CCM_CODES, DELIVERY_MODELS, STEADY_STATE_MONTHS, ScenarioResult
 from ccm_assess.report_html import model_label, money, value_text
 from ccm_assess.sensitivity import MonteCarlo
+from ccm_assess.tables import final_year_text
 
 _SUBPLOT_MARGIN = {"t": 112}  # room for title, subtitle and the first panel's title
 
@@ -84,7 +85,8 @@ def enrolment_and_staff(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
         height=470,
         title=takeaway_title(
             f"By month {horizon}: {_group_phrase(last, ',.0f')} enrolled patients",
-            "A vendor's enrolment team (managed, hybrid) enrols faster; FTEs are your own staff",
+            "At the default values: each model starts after its set-up months, with the same "
+            "outreach hours; FTEs are your own staff",
         ),
     )
     _by_month(fig, scenarios, "enrolled", row=1)
@@ -93,20 +95,23 @@ def enrolment_and_staff(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
 
 
 def weekly_hours(
-    hours: Mapping[str, Mapping[str, float]], dedicated_hours_per_week: float | None
+    hours: Mapping[str, Mapping[str, float]],
+    dedicated_hours_per_week: float | None,
+    final_year: str = "the final year",
 ) -> go.Figure:
-    """Practice hours a week in year 3 per model, stacked by kind of work, against what the
+    """Practice hours a week in the final year per model, stacked by kind of work, against what the
     practice can set aside (`hours`: model -> kind -> hours a week, ``tables.weekly_hours``)."""
     kinds = list(next(iter(hours.values())))
-    staff_need = {k: sum(v for kind, v in h.items() if kind != kinds[-1]) for k, h in hours.items()}
+    total = {k: sum(h.values()) for k, h in hours.items()}
     have = (
         "the practice's hours were not assessed"
         if dedicated_hours_per_week is None
         else f"you can set aside {dedicated_hours_per_week:g}"
     )
     fig = base_figure(
-        f"In-house needs about {staff_need['in_house']:.0f} staff hours a week; {have}",
-        "Average hours a week in year 3, by kind of work",
+        f"In-house needs about {total['in_house']:.0f} practice hours a week; {have}",
+        f"Average hours a week in {final_year}, by kind of work (the billing practitioner's "
+        "included)",
         height=300,
     )
     shades = (ACCENT, NEUTRAL["muted"], NEUTRAL["rule"], "#CC79A7")
@@ -136,16 +141,22 @@ def cash_flow(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
     """Monthly net (top) and cumulative net (bottom) per model, break-even months marked."""
     horizon = len(next(iter(scenarios.values())).monthly)
     even = {k: r.break_even_month for k, r in scenarios.items() if r.break_even_month}
-    if even:
-        first = min(even, key=even.__getitem__)
-        title = f"{model_label(first)} pays back soonest, in month {even[first]}"
+    medians = {k: r.central("break_even_month") for k, r in scenarios.items()}
+    paying = {k: m for k, m in medians.items() if m is not None}
+    if paying:
+        first = min(paying, key=paying.__getitem__)
+        title = (
+            f"{model_label(first)} pays back soonest: month {paying[first]:.0f} in the middle "
+            "of the simulations"
+        )
     else:
-        title = f"No model pays back its start-up costs within {horizon} months"
+        title = f"In the middle of the simulations no model pays back within {horizon} months"
     detail = "; ".join(
         f"{model_label(k).lower()} "
         + (f"month {r.break_even_month}" if r.break_even_month else "not within the period")
         for k, r in scenarios.items()
     )
+    detail = f"Lines at the default values, break-even: {detail}"
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -153,9 +164,7 @@ def cash_flow(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
         vertical_spacing=0.1,
         subplot_titles=("Net cash flow each month", "Running total (cumulative net)"),
     )
-    fig.update_layout(
-        template="ccm", height=600, title=takeaway_title(title, f"Break-even: {detail}")
-    )
+    fig.update_layout(template="ccm", height=600, title=takeaway_title(title, detail))
     _by_month(fig, scenarios, "net", row=1)
     _by_month(fig, scenarios, "cumulative_net", row=2)
     for key, month in even.items():
@@ -181,7 +190,7 @@ def cash_flow(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
 
 
 def code_mix(scenario: ScenarioResult, rates: Mapping[str, float]) -> go.Figure:
-    """Billing by code a month in year 3 (Medicare allowed amount, USD) for one model."""
+    """Billing by code a month in the final year (Medicare allowed amount, USD), one model."""
     steady = scenario.monthly.tail(STEADY_STATE_MONTHS)
     raw = pd.Series({code: steady[code].mean() * rates[code] for code in CCM_CODES})
     scale = steady["gross_allowed"].mean() / raw.sum() if raw.sum() > 0 else 0.0
@@ -190,7 +199,8 @@ def code_mix(scenario: ScenarioResult, rates: Mapping[str, float]) -> go.Figure:
         return base_figure(f"{scenario.label}: nothing is billed", height=200)
     share = usd.iloc[0] / usd.sum()
     fig = base_figure(
-        f"{usd.index[0]} brings {share:.0%} of the {money(usd.sum())} billed a month in year 3",
+        f"{usd.index[0]} brings {share:.0%} of the {money(usd.sum())} billed a month in "
+        + final_year_text(len(scenario.monthly)),
         f"{scenario.label} model; Medicare allowed amount a month by code",
         height=hbar_height(len(usd)),
     )
@@ -221,33 +231,46 @@ CODE_NAMES = {
 
 
 def net_comparison(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
-    """Net over the horizon per model, with P10-P90 error bars from the simulations."""
+    """Net over the horizon per model: the median of the simulations (bars) with the P10-P90
+    band (lines) and the run at the default values (diamonds)."""
     horizon = len(next(iter(scenarios.values())).monthly)
-    nets = {k: r.horizon_net for k, r in scenarios.items()}
+    nets = {k: float(r.central("horizon_net") or 0.0) for k, r in scenarios.items()}
     best = max(nets, key=nets.__getitem__)
     fig = base_figure(
         f"{model_label(best)} nets the most over {horizon / 12:g} years: {money(nets[best])}",
-        "Bars: expected net; lines: the range of 8 in 10 simulations (P10 to P90)",
+        "Bars: the middle (median) of the simulations; lines: where 8 in 10 fall (P10 to P90); "
+        "diamonds: at the default values",
     )
     for key, r in scenarios.items():
-        high = r.p90_horizon_net if r.p90_horizon_net is not None else r.horizon_net
-        low = r.p10_horizon_net if r.p10_horizon_net is not None else r.horizon_net
+        middle = nets[key]
+        low, high = r.band("horizon_net")
+        low = middle if low is None else low
+        high = middle if high is None else high
+        name = f"{model_label(key)}: {money(middle)}"
         fig.add_bar(
-            x=[f"{model_label(key)}: {money(r.horizon_net)}"],
-            y=[r.horizon_net],
+            x=[name],
+            y=[middle],
             name=model_label(key),
             marker_color=MODEL_COLOURS[key],
             error_y={
                 "type": "data",
                 "symmetric": False,
-                "array": [max(high - r.horizon_net, 0)],
-                "arrayminus": [max(r.horizon_net - low, 0)],
+                "array": [max(high - middle, 0)],
+                "arrayminus": [max(middle - low, 0)],
                 "color": NEUTRAL["ink"],
                 "thickness": 1.5,
                 "width": 10,
             },
-            hovertemplate=f"{model_label(key)}: {money(r.horizon_net)} (P10 {money(low)}, "
+            hovertemplate=f"{model_label(key)}: median {money(middle)} (P10 {money(low)}, "
             f"P90 {money(high)})<extra></extra>",
+        )
+        fig.add_scatter(
+            x=[name],
+            y=[r.horizon_net],
+            mode="markers",
+            marker={"symbol": "diamond", "size": 10, "color": NEUTRAL["ink"]},
+            showlegend=False,
+            hovertemplate=f"At the default values: {money(r.horizon_net)}<extra></extra>",
         )
     fig.update_layout(showlegend=False, bargap=0.45)
     return currency_axis(fig)
@@ -271,7 +294,7 @@ def tornado(frame: pd.DataFrame, model: str, *, top: int = 10) -> go.Figure:
         f"One assumption alone can move the {model_label(model).lower()} net "
         f"by {money(lead['swing'])}",
         f"Largest: {textwrap.shorten(_short(lead['label']), 60, placeholder='...')}, "
-        f"{money(ends[0])} to {money(ends[1])}; base case {money(base)}",
+        f"{money(ends[0])} to {money(ends[1])}; at the default values {money(base)}",
         height=170 + 48 * len(rows),
     )
     for end, name, colour in (
@@ -336,27 +359,32 @@ def monte_carlo(mc: MonteCarlo, model: str) -> go.Figure:
 
 
 def program_potential(programs: pd.DataFrame) -> go.Figure:
-    """Yearly amount collected once fully enrolled: CCM, PCM, CCM + PCM and APCM
-    (``programs.program_comparison``; APCM replaces CCM and PCM, so compare those two bars)."""
-    per_year = programs.set_index("program")["collected_per_year"]
+    """Yearly net once fully enrolled (collected minus the staff time each program needs): CCM,
+    PCM, CCM + PCM and APCM (``programs.program_comparison``; APCM replaces CCM and PCM, so
+    compare those two bars)."""
+    table = programs.set_index("program")
+    per_year = table["net_per_year"]
     both, apcm = float(per_year["CCM + PCM"]), float(per_year["APCM"])
     if both >= apcm:
-        title = f"CCM with PCM could bring in {money(both)} a year, more than APCM ({money(apcm)})"
+        title = f"CCM with PCM could net {money(both)} a year, more than APCM ({money(apcm)})"
     else:
-        title = f"APCM could bring in {money(apcm)} a year, more than CCM with PCM ({money(both)})"
+        title = f"APCM could net {money(apcm)} a year, more than CCM with PCM ({money(both)})"
     fig = base_figure(
         title,
-        "Amount collected a year once enrolment is full (Medicare patients)",
+        "Collected a year once enrolment is full, minus the staff and practitioner time each "
+        "program needs (APCM has no minute threshold)",
         height=320,
     )
     colours = [NEUTRAL["rule"], NEUTRAL["rule"], ACCENT, NEUTRAL["series"]]
+    collected = [money(v) for v in table["collected_per_year"]]
     fig.add_bar(
         x=list(per_year.index),
         y=per_year.to_numpy(),
         marker_color=colours[: len(per_year)],
         text=[money(v) for v in per_year],
+        customdata=collected,
         textposition="outside",
         cliponaxis=False,
-        hovertemplate="%{x}: %{text} a year<extra></extra>",
+        hovertemplate="%{x}: net %{text} a year (collected %{customdata})<extra></extra>",
     )
     return currency_axis(fig).update_layout(showlegend=False, margin={"t": 96})

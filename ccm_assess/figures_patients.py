@@ -83,8 +83,9 @@ def eligibility_funnel(
         "Alive and not in hospice": panel["patients_analysed"],
         "2 or more chronic conditions (eligible, any payer)": eligibility["ccm_eligible"],
         f"Billable: with {paying}": billable,
-        f"Expected enrolled ({model_label(scenario.model).lower()}, year 3)": round(
-            scenario.enrolled_steady_state
+        f"Enrolled ({model_label(scenario.model).lower()}, "
+        f"year {len(scenario.monthly) / 12:g}, median)": round(
+            scenario.central("enrolled_steady_state") or 0.0
         ),
     }
     values = pd.Series(steps, dtype=float)

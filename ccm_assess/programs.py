@@ -51,14 +51,26 @@ def program_comparison(
     with "APCM", not their sum. PCM is priced at 99426 (clinical staff, first 30 minutes).
     APCM tiers count Medicare FFS and MA together; without MA payment they are scaled by the
     FFS share of the CCM-eligible Medicare patients, and all programs are paid at the CCM
-    pool's payer mix (MA at `ma_rate_factor`).
+    pool's payer mix (MA at `ma_rate_factor`), without coinsurance from QMB patients.
+
+    The programs are compared on net, not revenue: `staff_hours_per_year` are the clinical
+    minutes of every enrolled month (`clinical_minutes_per_patient_month` for CCM and PCM,
+    whose codes need 20 and 30 minutes; `apcm_minutes_per_patient_month` for APCM, which has
+    no threshold) plus the practitioner's supervision minutes; `staff_cost_per_year` prices
+    them at the care manager's loaded hourly cost and `practitioner_cost_per_hour`;
+    `net_per_year` = collected - staff cost.
     """
     pays = bool(assumptions["ma_pays_ccm"])
     inputs = panel_inputs(counts, pays)
     values = stack_values(assumptions)
     usd = check_rates(rates, (*CCM_CODES, PCM_CODE, *APCM_CODES))
     to_usd = float(payer_factor(inputs, values)[0])
-    collect = float(collection_factor(values)[0])
+    collect = float(collection_factor(values, inputs.qmb_share)[0])
+    care_hourly = float(
+        staffing.loaded_hourly_cost(str(assumptions["care_manager_role"]), values)[0]
+    )
+    practitioner_hourly = float(assumptions["practitioner_cost_per_hour"])
+    supervision = float(assumptions["supervision_minutes_per_patient_month"])
     enrol = assumptions["consent_rate"] * (1 - assumptions["already_enrolled_elsewhere"])
     billable = assumptions["billable_month_rate"]
     per_month = units_per_billed_month(lane_shares(inputs, values), values)
@@ -68,10 +80,16 @@ def program_comparison(
     apcm_patients = sum(count_in(tiers, code) for code in APCM_CODES) * apcm_scale
     apcm_allowed = sum(count_in(tiers, code) * usd[code] for code in APCM_CODES) * apcm_scale
 
-    def row(program: str, patients: float, months: float, allowed: float, note: str) -> dict:
-        """`months` billed per enrolled patient a year, `allowed` USD per billed month."""
+    def row(
+        program: str, patients: float, months: float, allowed: float, minutes: float, note: str
+    ) -> dict:
+        """`months` billed per enrolled patient a year, `allowed` USD per billed month,
+        `minutes` of clinical staff time per enrolled patient-month."""
         enrolled = patients * enrol
         per_year = enrolled * months * allowed * to_usd
+        staff_hours = enrolled * 12 * minutes / 60
+        practitioner_hours = enrolled * 12 * supervision / 60
+        staff_cost = staff_hours * care_hourly + practitioner_hours * practitioner_hourly
         return {
             "program": program,
             "patients": patients,
@@ -79,6 +97,9 @@ def program_comparison(
             "billed_months_per_year": enrolled * months,
             "allowed_per_year": per_year,
             "collected_per_year": per_year * collect,
+            "staff_hours_per_year": staff_hours + practitioner_hours,
+            "staff_cost_per_year": staff_cost,
+            "net_per_year": per_year * collect - staff_cost,
             "note": note,
         }
 
@@ -87,6 +108,7 @@ def program_comparison(
         inputs.ffs + inputs.ma * pays,
         12 * billable,
         sum(float(share[0]) * usd[code] for code, share in per_month.items()),
+        float(assumptions["clinical_minutes_per_patient_month"]),
         "99490/99439, 99487/99489, 99491/99437 by the lane assumptions",
     )
     pcm = row(
@@ -94,6 +116,7 @@ def program_comparison(
         _billable_pool(counts, "pcm_candidates", inputs, pays),
         12 * billable,
         usd[PCM_CODE],
+        float(assumptions["clinical_minutes_per_patient_month"]),
         "single-condition patients, 99426 (30 minutes of clinical staff time)",
     )
     both = {key: ccm[key] + pcm[key] for key in ccm if key not in ("program", "note")}
@@ -103,6 +126,7 @@ def program_comparison(
         apcm_patients,
         12,
         apcm_allowed / apcm_patients if apcm_patients else 0.0,
+        float(assumptions["apcm_minutes_per_patient_month"]),
         "G0556-G0558 by tier, every month (no time threshold); the practice must be "
         "responsible for all primary care; replaces CCM/PCM",
     )

@@ -15,10 +15,13 @@ The choice follows the first rule in `RULES` whose condition holds:
 
 Operations are ready when ownership, documentation and monthly workflow each score 60+ (a
 domain not assessed is not ready). If the chosen model loses money over the horizon while
-another earns, the highest-earning model is chosen instead. Confidence is "high" with no caveat,
-"medium" with one, "low" with two or more (always "low" under R1). Caveats: the choice does not
-net the most; its P10 horizon net is below zero; capacity was not assessed; under half of the
-questions were assessed. Thresholds are our assumptions [A].
+another earns, the highest-earning model is chosen instead. Money is the Monte Carlo median
+(`p50_horizon_net`, ...) where the scenario has it, else the value at the defaults. Before the
+Monte Carlo decision is known, confidence is "high" with no caveat, "medium" with one, "low"
+with two or more (always "low" under R1); caveats: the choice does not net the most; its P10
+horizon net is below zero; capacity was not assessed; under half of the questions were
+assessed. `with_decision` then sets it from the share of simulations in which the choice beats
+the runner-up. Thresholds are our assumptions [A].
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from ccm_assess.decision import Decision
 from ccm_assess.questionnaire import questionnaire_definition
 from ccm_assess.readiness import Readiness, round_score
 
@@ -49,6 +53,8 @@ PARTLY_COVERED_SHARE = 0.4  # [A]
 OPERATIONS_READY_SCORE = 60.0  # [A] ownership, documentation, workflow each at least this
 OPERATIONS = ("ownership", "documentation", "monthly_workflow")
 CONFIDENCE = ("high", "medium", "low")
+CONFIDENT_WIN_SHARE = 0.8  # [A] the choice wins in 8 of 10 simulations or more: high
+LIKELY_WIN_SHARE = 0.6  # [A] 6 of 10 or more: medium
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,7 @@ class Recommendation:
     confidence: str
     hours_needed_per_week: float
     hours_available_per_week: float | None  # None = not assessed
+    decision_sentences: tuple[str, ...] = ()  # win share and tipping points (decision.py)
 
 
 def hours_per_week(
@@ -187,17 +194,27 @@ def _score(readiness: Readiness, domain: str) -> str:
     return "not assessed" if score is None else f"{score}/100"
 
 
+def central(scenario: Mapping[str, object], key: str) -> float | None:
+    """The Monte Carlo median of a scenario metric where present, else the default-value run."""
+    value = scenario[f"p50_{key}"] if f"p50_{key}" in scenario else scenario[key]
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
 def _economics(scenarios: Mapping[str, Mapping[str, object]], choice: str, years: str) -> list[str]:
-    nets = ", ".join(f"{MODEL_NAMES[m]} {_money(scenarios[m]['horizon_net'])}" for m in MODELS)  # type: ignore[arg-type]
+    nets = ", ".join(
+        f"{MODEL_NAMES[m]} {_money(central(scenarios[m], 'horizon_net'))}"  # type: ignore[arg-type]
+        for m in MODELS
+    )
     chosen = scenarios[choice]
-    month = chosen["break_even_month"]
+    month = central(chosen, "break_even_month")
+    month = None if month is None else int(month)
     paid_back = (
         f"pays back its start-up costs in month {month}"
         if month
         else (f"does not pay back within {years}")
     )
     return [
-        f"Net over {years}: {nets}.",
+        f"Net over {years} (the middle of our simulations): {nets}.",
         f"The {MODEL_NAMES[choice]} model {paid_back}; in a bad case (1 run in 10 does worse) "
         f"it nets {_money(chosen['p10_horizon_net'])}.",  # type: ignore[arg-type]
     ]
@@ -226,7 +243,7 @@ def _compliance(readiness: Readiness, choice: str) -> list[str]:
 def _would_change(
     choice: str, facts: Facts, needed: float, scenarios: Mapping, readiness: Readiness, years: str
 ) -> list[str]:
-    net = {m: float(scenarios[m]["horizon_net"]) for m in MODELS}
+    net = {m: central(scenarios[m], "horizon_net") or 0.0 for m in MODELS}
     weak = [
         readiness.domains[d].title.lower()
         for d in OPERATIONS
@@ -291,16 +308,22 @@ def recommend(
     *,
     productive_hours_per_fte: float = PRODUCTIVE_HOURS_PER_FTE,
     horizon_months: int = 36,
+    hours_needed_per_week: float | None = None,
 ) -> Recommendation:
     """Choose in-house, managed or hybrid by `RULES` from the readiness answers, each model's
     metrics (summary.json scenario names; money in USD over `horizon_months`) and the
-    steady-state FTEs the panel needs."""
+    steady-state FTEs the panel needs (or, better, `hours_needed_per_week` from the model's
+    monthly hours series: the in-house staff hours besides the billing practitioner's)."""
     missing = [f"{m}.{k}" for m in MODELS for k in METRICS if k not in scenarios.get(m, {})]
     if missing:
         raise ValueError(f"recommend() needs scenario metrics {', '.join(missing)}")
-    needed = hours_per_week(ftes_needed, productive_hours_per_fte)
+    if hours_needed_per_week is None:
+        needed = hours_per_week(ftes_needed, productive_hours_per_fte)
+    else:  # the model's own monthly hours series; FTEs shown at the productive share in use
+        needed = hours_needed_per_week
+        ftes_needed = needed * 52 / productive_hours_per_fte
     available = readiness.dedicated_hours_per_week
-    net = {m: float(scenarios[m]["horizon_net"]) for m in MODELS}  # type: ignore[arg-type]
+    net = {m: central(scenarios[m], "horizon_net") or 0.0 for m in MODELS}
     facts = Facts(
         coverage=(available or 0) / needed if needed > 0 else float("inf"),
         operations_ready=all(
@@ -321,8 +344,9 @@ def recommend(
         else f"is {available:.0f} hours a week ({facts.coverage:.0%} of the need)"
     )
     reasons = [
-        f"At steady state your eligible patients need about {needed:.0f} clinical staff hours a "
-        f"week ({ftes_needed:.1f} full-time staff); the time you can set aside {have}.",
+        f"Run in-house, your eligible patients need about {needed:.0f} staff hours a week in the "
+        f"final year ({ftes_needed:.1f} full-time staff: care, enrolment and the program owner; "
+        f"the billing practitioner's time comes on top); the time you can set aside {have}.",
         f"Ownership scores {_score(readiness, 'ownership')}, documentation "
         f"{_score(readiness, 'documentation')} and the monthly workflow "
         f"{_score(readiness, 'monthly_workflow')}: the day-to-day running of the program is "
@@ -582,4 +606,17 @@ def go_live_delay_weeks(plan: pd.DataFrame) -> int:
     month = go_live["model_month"]
     return (
         0 if pd.isna(month) else max(int(go_live["start_week"]) - month_start_week(int(month)), 0)
+    )
+
+
+def with_decision(recommendation: Recommendation, decision: Decision) -> Recommendation:
+    """The recommendation with its confidence from the Monte Carlo win share (high from
+    `CONFIDENT_WIN_SHARE`, medium from `LIKELY_WIN_SHARE`, else low; always low under R1) and
+    the decision's plain sentences (win share, tipping points)."""
+    if recommendation.rule == "R1" or decision.win_share < LIKELY_WIN_SHARE:
+        confidence = "low"
+    else:
+        confidence = "high" if decision.win_share >= CONFIDENT_WIN_SHARE else "medium"
+    return dataclasses.replace(
+        recommendation, confidence=confidence, decision_sentences=decision.sentences
     )

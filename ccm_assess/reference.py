@@ -83,7 +83,7 @@ MANIFEST: dict[str, dict[str, str]] = {
         "([P]/[S]/[V]/[A]) and source text",
         "source": "spec financial_model.md (starting defaults) and ccm_rules.md sections 4-5; "
         "rows without a published figure are tagged [A] and say so",
-        "version": "2026 defaults (BLS wages May 2023/2024)",
+        "version": "2026 defaults, re-centred (BLS OOH wages May 2024; docs/honest_numbers.md)",
     },
     "column_aliases.csv": {
         "holds": "header aliases per column role of the panel (role, header), in preference order",

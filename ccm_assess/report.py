@@ -51,6 +51,7 @@ class RunOptions:
     browser: Path | None = None
     prepared_by: str = ""  # empty: the questionnaire's consultant, else PREPARED_BY
     conditions: str = "standard"
+    setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         assumptions=assumptions,
         answers=answers,
         conditions=options.conditions,
+        setting=options.setting,
     )
 
 
@@ -120,6 +122,7 @@ def notebook_parameters(
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": preparer,
         "conditions_level": options.conditions,
+        "setting": options.setting,
     }
 
 

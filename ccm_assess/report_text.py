@@ -37,22 +37,37 @@ def method_html(
 ) -> str:
     """How the numbers were made, in plain words."""
     horizon = int(assumptions["horizon_months"])
+    cut = f"{float(assumptions['sequestration']):.0%}"
+    coinsurance = f"{float(assumptions['coinsurance']):.0%}"
     return paragraphs(
         "Patients: we read the practice's panel export and looked at every patient alive and not "
         f"in hospice on {as_of:%B} {as_of.day}, {as_of.year}. Diagnosis codes were grouped into "
         "chronic conditions with a published list based on the CMS Chronic Conditions "
         "Warehouse; a patient with two or more of them is eligible for CCM. Complex CCM, PCM and "
         "APCM follow the CMS rules for each program.",
-        f"Money: each delivery model is simulated month by month for {horizon} months: patients "
-        "are offered CCM at the pace the outreach staff allow, some agree, some stop or die, "
-        "and a share of enrolled months reach the billing time threshold. Payments use the "
-        f"Medicare Physician Fee Schedule {table.year} for {table.locality.label}, less the "
-        "patient's 20% share where it goes uncollected, the 2% sequestration cut and denials. "
-        "Staff time and costs follow the assumptions listed above; no number was invented "
-        "without a label.",
+        f"Money: each delivery model is simulated month by month for {horizon} months, month 1 "
+        "being the month after the assessment date. Each model first spends its set-up months "
+        "(hiring and training, or choosing and onboarding a vendor); then patients are offered "
+        "CCM at the pace the same outreach hours allow in every model (a vendor's faster or "
+        "slower pace is a separate assumption), some agree, some stop or die, and a share of "
+        "enrolled months reach the billing time threshold. Claims are paid after the service "
+        "month closes, so cash arrives later than the work. Payments use the Medicare "
+        f"Physician Fee Schedule {table.year} for {table.locality.label}, with later years "
+        "following the conversion factor under current law, less the patient's "
+        f"{coinsurance} share where it goes uncollected (never collected from Qualified "
+        f"Medicare Beneficiaries), the {cut} sequestration cut and denials. Medicare "
+        "Advantage plans pay at an uncertain share of the Medicare rate. Staff time, the "
+        "billing practitioner's time, software and 24/7 cover follow the assumptions listed "
+        "above; no number was invented without a label.",
+        "Headline figures: every net, break-even month and enrolled count in the summary, the "
+        f"model comparison and the cards is the middle (median) of {monte.draws} simulations, "
+        "shown with the range where 8 in 10 of them fall. The run with every assumption at its "
+        "default value is shown as such (tornado, workbook, explorer).",
         f"Uncertainty: the tornado moves one assumption at a time to the ends of its plausible "
         f"range. The simulations draw all of them at once, {monte.draws} times (seed "
-        f"{monte.seed}, so the same inputs always give the same answer).",
+        f"{monte.seed}, so the same inputs always give the same answer). For the recommended "
+        "model and the runner-up we also searched, one assumption at a time, for the value at "
+        "which the choice would flip.",
         "Privacy: the report shows counts only. Any group of 1 to 10 patients shows as <11, and "
         "no name, date of birth or identifier leaves the practice's worklist.",
     )
@@ -116,7 +131,7 @@ GLOSSARY: Mapping[str, str] = {
         "secondary insurance) 20%."
     ),
     "Coinsurance": ("The patient's 20% share of the allowed amount."),
-    "Sequestration": ("A 2% federal cut to Medicare's share of each payment."),
+    "Sequestration": ("A federal cut (2% today) to Medicare's share of each payment."),
     "Denials": ("Claims not paid, or paid only after rework."),
     "GPCI (Geographic Practice Cost Index)": (
         "The factors that adjust Medicare rates to the cost of practising in a locality."
@@ -152,14 +167,23 @@ GLOSSARY: Mapping[str, str] = {
     "Billable month": (
         "A month in which an enrolled patient reaches the time threshold, so CCM can be billed."
     ),
-    "Steady state / year 3": (
+    "Steady state / final year": (
         "The last 12 months of the simulation, when enrolment has grown and staffing has settled."
     ),
+    "Median": ("The middle simulation: half come out better, half worse."),
+    "At the default values (base case)": (
+        "One run of the model with every assumption at its default, without the simulations."
+    ),
+    "Set-up months": (
+        "Months before the first patient is enrolled: hiring and training, or choosing and "
+        "onboarding a vendor."
+    ),
+    "Claims lag": ("The time between the month of service and the money arriving."),
     "Net": ("Money collected minus all program costs."),
     "Cumulative net": ("The running total of net since launch."),
     "Break-even month": (
-        "The first month in which the cumulative net is zero or more: start-up costs have "
-        "been paid back."
+        "The first month, once payments have started, in which the cumulative net is zero or "
+        "more: start-up costs have been paid back."
     ),
     "ROI (return on costs)": (
         "Net over the period as a share of the costs: 20% means every $100 spent brings back $120."

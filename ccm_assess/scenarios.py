@@ -38,7 +38,7 @@ from ccm_assess.assessment import (
 )
 from ccm_assess.assumptions import Assumptions, Value, load_assumptions
 from ccm_assess.errors import ScenarioError
-from ccm_assess.model import SUMMARY_METRICS, PracticeCapacity, ScenarioResult
+from ccm_assess.model import SUMMARY_METRICS, Calendar, PracticeCapacity, ScenarioResult
 from ccm_assess.panel import read_panel
 from ccm_assess.questionnaire import load_questionnaire
 from ccm_assess.reference import data_path
@@ -140,17 +140,26 @@ def load_inputs(folder: str | Path) -> ScenarioInputs:
         )
     rates = summary["rates"]
     capacity = (summary.get("readiness") or {}).get("capacity") or {}
+    practice = summary.get("model_inputs") or {}
+    calendar = practice.get("first_model_month")
     return ScenarioInputs(
         practice=str(summary.get("practice", "")),
         as_of=str(summary.get("as_of", "")),
         counts=summary["eligibility"],
         year=int(rates["year"]),
         locality=str(rates["locality"]),
-        rates={code: float(v) for code, v in rates.items() if code not in ("year", "locality")},
+        rates={
+            code: float(v)
+            for code, v in rates.items()
+            if code not in ("year", "locality", "setting")
+        },
         assumptions=assumptions,
         capacity=PracticeCapacity(
             dedicated_hours_per_week=capacity.get("dedicated_hours_per_week"),
             coordination_hours_per_week=capacity.get("coordination_hours_per_week"),
+            ehr_has_care_tools=practice.get("ehr_has_care_tools"),
+            has_24_7_access=practice.get("has_24_7_access"),
+            calendar=None if calendar is None else Calendar(*calendar),
         ),
         source=str(folder),
         reported=summary.get("scenarios") or {},

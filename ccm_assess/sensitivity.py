@@ -27,6 +27,18 @@ from ccm_assess.model import (
 
 DEFAULT_SEED = 2026
 DISTRIBUTIONS = ("triangular", "uniform")
+OUTCOMES = (
+    "horizon_net",
+    "year1_net",
+    "roi",
+    "break_even_month",
+    "enrolled_steady_state",
+    "ftes_steady_state",
+    "monthly_net_steady_state",
+    "peak_cash_need",
+    "net_per_enrolled_month",
+)
+"""Metrics kept per draw; each gets P10/P50/P90 in `MonteCarlo.summary`."""
 
 
 def varied_assumptions(names: Iterable[str] | None = None) -> list[Assumption]:
@@ -97,9 +109,10 @@ class MonteCarlo:
     """Monte Carlo draws and their percentiles per delivery model (USD, months).
 
     samples: one row per draw, one column per varied assumption. outcomes: one row per
-    (draw, model) with horizon_net, year1_net, break_even_month (NaN = never), roi.
-    summary: one row per model (index) with p10/p50/p90 of horizon net and of break-even month
-    (NaN when that share of draws never breaks even) and `share_breaking_even`.
+    (draw, model) with the `OUTCOMES` metrics (break_even_month NaN = never).
+    summary: one row per model (index) with p10/p50/p90 of every outcome (`p50_horizon_net`,
+    ...; a break-even percentile is NaN when that share of draws never breaks even) and
+    `share_breaking_even`.
     """
 
     seed: int
@@ -131,11 +144,15 @@ def _sample(
 
 
 def _quantiles(values: np.ndarray, *, months: bool) -> list[float]:
+    """P10, P50, P90; for months, draws that never break even count as later than any month."""
     if months:
         never_as_inf = np.where(np.isnan(values), np.inf, values)
         points = np.quantile(never_as_inf, [0.1, 0.5, 0.9], method="inverted_cdf")
         return [float(p) if np.isfinite(p) else np.nan for p in points]
-    return [float(p) for p in np.percentile(values, [10, 50, 90])]
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return [np.nan] * 3
+    return [float(p) for p in np.percentile(finite, [10, 50, 90])]
 
 
 def monte_carlo(
@@ -165,8 +182,7 @@ def monte_carlo(
                 {
                     "draw": np.arange(draws),
                     "model": key,
-                    **{m: metrics[key][m] for m in ("horizon_net", "year1_net", "roi")},
-                    "break_even_month": metrics[key]["break_even_month"],
+                    **{m: metrics[key][m] for m in OUTCOMES},
                 }
             )
             for key in DELIVERY_MODELS
@@ -175,17 +191,13 @@ def monte_carlo(
     )
     rows = {}
     for key in DELIVERY_MODELS:
-        net = _quantiles(metrics[key]["horizon_net"], months=False)
-        month = _quantiles(metrics[key]["break_even_month"], months=True)
-        rows[key] = {
-            "p10_horizon_net": net[0],
-            "p50_horizon_net": net[1],
-            "p90_horizon_net": net[2],
-            "p10_break_even_month": month[0],
-            "p50_break_even_month": month[1],
-            "p90_break_even_month": month[2],
-            "share_breaking_even": float(np.mean(~np.isnan(metrics[key]["break_even_month"]))),
-        }
+        rows[key] = {}
+        for name in OUTCOMES:
+            points = _quantiles(metrics[key][name], months=name == "break_even_month")
+            rows[key] |= {f"p{p}_{name}": v for p, v in zip((10, 50, 90), points, strict=True)}
+        rows[key]["share_breaking_even"] = float(
+            np.mean(~np.isnan(metrics[key]["break_even_month"]))
+        )
     summary = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
     return MonteCarlo(
         seed=seed,
@@ -200,12 +212,16 @@ def monte_carlo(
 def with_uncertainty(
     results: Mapping[str, ScenarioResult], monte: MonteCarlo
 ) -> dict[str, ScenarioResult]:
-    """Copies of `results` with the Monte Carlo P10/P90 of horizon net filled in."""
-    return {
-        key: dataclasses.replace(
+    """Copies of `results` with the Monte Carlo percentiles filled in (`uncertainty`; NaN
+    becomes None: a break-even month that share of draws never reaches)."""
+    out = {}
+    for key, result in results.items():
+        row = monte.summary.loc[key].drop("share_breaking_even")
+        spread = {name: None if np.isnan(v) else float(v) for name, v in row.items()}
+        out[key] = dataclasses.replace(
             result,
-            p10_horizon_net=float(monte.summary.loc[key, "p10_horizon_net"]),
-            p90_horizon_net=float(monte.summary.loc[key, "p90_horizon_net"]),
+            p10_horizon_net=spread["p10_horizon_net"],
+            p90_horizon_net=spread["p90_horizon_net"],
+            uncertainty=spread,
         )
-        for key, result in results.items()
-    }
+    return out

@@ -60,6 +60,11 @@ class StaffingPlan:
         """Staff hours the practice's own staff need a month (clinical, outreach, consent)."""
         return self.clinical_hours + self.outreach_hours + self.consent_hours
 
+    @property
+    def practice_hours(self) -> np.ndarray:
+        """Every hour the practice itself spends a month: staff, program owner, practitioner."""
+        return self.staff_hours + self.owner_hours + self.practitioner_hours
+
 
 def productive_hours_per_month(values: Values) -> np.ndarray:
     """Hours of CCM work one FTE gives a month: 2,080 x productive share / 12."""
@@ -136,7 +141,10 @@ def plan_staffing(
     )
     consent = new_enrolments * v["consent_minutes_per_enrolment"] / 60
     owner = np.broadcast_to(owner_hours[:, None], enrolled.shape)
-    practitioner = enrolled * (v["supervision_minutes_per_patient_month"] + lane * minutes) / 60
+    practitioner = (
+        enrolled * (v["supervision_minutes_per_patient_month"] + lane * minutes)
+        + new_enrolments * v["practitioner_minutes_per_enrolment"]
+    ) / 60
 
     per_fte = productive_hours_per_month(values)[:, None]
     beyond = np.maximum(clinical - dedicated_hours_per_month, 0)
@@ -194,7 +202,9 @@ def capacity_warning(
 ) -> str | None:
     """A message when the practice's staff hours needed exceed what it said it can dedicate.
 
-    staff_hours: (months,) hours a month; dedicated_hours_per_week from the questionnaire.
+    staff_hours: (months,) staff hours a month (every practice hour but the billing
+    practitioner's: the series the recommendation uses); dedicated_hours_per_week from the
+    questionnaire.
     """
     if dedicated_hours_per_week is None or staff_hours.size == 0:
         return None

@@ -10,7 +10,7 @@ the appendix tables in report_appendix.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -48,6 +48,7 @@ COST_LABELS: Mapping[str, str] = {
     "cost_program_owner": "Program owner's time",
     "cost_practitioner": "Practitioner time",
     "cost_software": "Care-management software",
+    "cost_after_hours": "24/7 access cover",
     "cost_billing": "Billing and reconciliation",
     "cost_vendor": "Vendor fees",
     "cost_startup": "Start-up (one time)",
@@ -59,10 +60,42 @@ RATE_CODES += ("G0556", "G0557", "G0558")
 # ------------------------------------------------------------------------------ executive summary
 
 
-def hours_per_week(ftes: float, assumptions: Assumptions) -> float:
-    """Staff hours a week for `ftes` FTE (productive hours a month / weeks a month)."""
-    per_month = staffing.PAID_HOURS_PER_YEAR * float(assumptions["productive_share"]) / 12
-    return ftes * per_month / staffing.WEEKS_PER_MONTH
+def final_year_text(horizon_months: int) -> str:
+    """The last 12 months of the horizon in words: "year 3" for 36 months."""
+    years = horizon_months / 12
+    return f"year {years:g}" if years == int(years) else "the last 12 months"
+
+
+def central_money(result: ScenarioResult, metric: str) -> str:
+    """The Monte Carlo median of a money metric, whole dollars (the headline figure)."""
+    return money(result.central(metric))
+
+
+def whole(value: float | None) -> str:
+    """A modelled (not counted) number of patients, whole: 1,234."""
+    return DASH if value is None else f"{value:,.0f}"
+
+
+def band_text(
+    result: ScenarioResult, metric: str, fmt: Callable[[float | None], str] = money
+) -> str:
+    """ "8 in 10 simulations $a to $b" for a metric's P10-P90 band (empty when not simulated)."""
+    low, high = result.band(metric)
+    if low is None or high is None:
+        return ""
+    return f"8 in 10 simulations {fmt(low)} to {fmt(high)}"
+
+
+def central_month(result: ScenarioResult, horizon: int) -> str:
+    """The median break-even month in words ("Month 18", "None in 3 years")."""
+    month = result.central("break_even_month")
+    return month_text(month, horizon).replace("Not within", "None in")
+
+
+def practice_hours_text(result: ScenarioResult) -> str:
+    """Every hour a week the practice spends in the final year, and the practitioner's part."""
+    total = float(result.staff_hours_per_week.get("final_year_average", 0.0))
+    return f"{total:.0f} h a week"
 
 
 def executive_kpis(
@@ -72,18 +105,15 @@ def executive_kpis(
     assumptions: Assumptions,
     readiness: Readiness,
 ) -> str:
-    """The key numbers: eligible, expected enrolled, 3-year net, break-even, staff, readiness."""
+    """The key numbers: eligible, enrolled, net, break-even, staff, readiness. Money, months
+    and patients are the medians of the simulations with their 10th-90th percentile band."""
     choice = recommendation.choice
     chosen = scenarios[choice]
-    horizon = len(chosen.monthly)
+    horizon = int(assumptions["horizon_months"])
+    final = final_year_text(horizon)
     eligibility = counts["eligibility"]
     analysed = counts["panel"]["patients_analysed"]
-    ftes = chosen.ftes_steady_state
-    staff = (
-        f"{ftes:.1f} FTE" if ftes >= 0.25 else f"{hours_per_week(ftes, assumptions):.0f} h a week"
-    )
     score = round_score(readiness.score)
-    in_house = scenarios["in_house"].ftes_steady_state
     have = recommendation.hours_available_per_week
     said = "not assessed" if have is None else f"{have:g} h a week"
     name = model_label(choice).lower()
@@ -96,28 +126,31 @@ def executive_kpis(
                 f"with any payer, of {format_count(analysed)} analysed",
             ),
             Kpi(
-                f"{chosen.enrolled_steady_state:,.0f}",
-                "Expected enrolled",
-                f"year {horizon // 12} average, {name}",
+                whole(chosen.central("enrolled_steady_state")),
+                "Enrolled patients",
+                f"{final} average, {name}; {band_text(chosen, 'enrolled_steady_state', whole)}",
                 choice,
             ),
             Kpi(
-                money(chosen.horizon_net),
+                central_money(chosen, "horizon_net"),
                 f"{horizon / 12:g}-year net",
-                f"{name}; 8 in 10 simulations {money(chosen.p10_horizon_net)} to "
-                f"{money(chosen.p90_horizon_net)}",
+                f"{name}, median; {band_text(chosen, 'horizon_net')}; "
+                f"{money(chosen.horizon_net)} at the default values",
                 choice,
             ),
             Kpi(
-                month_text(chosen.break_even_month, horizon).replace("Not within", "None in"),
+                central_month(chosen, horizon),
                 "Break-even",
-                f"{name}: the running total turns positive",
+                f"{name}: the running total turns positive; first payment in month "
+                f"{chosen.first_payment_month}",
                 choice,
             ),
             Kpi(
-                staff,
+                practice_hours_text(chosen),
                 "Your staff needed",
-                f"{name}; in-house {in_house:.1f} FTE; you set aside {said}",
+                f"{name}, {final}, of which {chosen.practitioner_hours_per_week:.0f} h the "
+                f"billing practitioner; in-house {practice_hours_text(scenarios['in_house'])}; "
+                f"you set aside {said}",
                 choice,
             ),
             Kpi("not scored" if score is None else f"{score}/100", "Readiness", readiness.maturity),
@@ -127,22 +160,26 @@ def executive_kpis(
 
 
 CONFIDENCE_TEXT = {
-    "high": "High: the numbers and the answers point the same way.",
-    "medium": "Medium: one point argues the other way (see below).",
-    "low": "Low: several points are uncertain; treat this as a starting point.",
+    "high": "High: the choice comes out ahead in 8 or more of 10 simulations.",
+    "medium": "Medium: the choice comes out ahead in 6 to 8 of 10 simulations.",
+    "low": "Low: the choice comes out ahead in fewer than 6 of 10 simulations, or no model "
+    "earns money; treat this as a starting point.",
 }
 
 
 def recommendation_html(recommendation: Recommendation) -> str:
-    """The recommendation in plain words: what, why and how sure."""
+    """The recommendation in plain words: what, why, how sure and what would flip it."""
     choice = recommendation.choice
     what = DELIVERY_MODELS[choice]
-    return callout(
+    out = callout(
         f"Our recommendation: start with a {what.label.lower()} CCM program",
         [what.description, "How sure we are: " + CONFIDENCE_TEXT[recommendation.confidence]],
         bullets=recommendation.reasons,
         model=choice,
     )
+    if recommendation.decision_sentences:
+        out += callout("What would flip the choice", bullets=recommendation.decision_sentences)
+    return out
 
 
 def would_change_html(recommendation: Recommendation) -> str:
@@ -206,7 +243,8 @@ def _steady(scenario: ScenarioResult) -> pd.DataFrame:
 
 
 def weekly_hours(scenario: ScenarioResult) -> dict[str, float]:
-    """Average practice hours a week in the last 12 months, by kind of work."""
+    """Average practice hours a week in the last 12 months, by kind of work (they add up to
+    `staff_hours_per_week["final_year_average"]`: the same monthly series)."""
     steady = _steady(scenario)
     kinds = {
         "Monthly care": "clinical_hours",
@@ -227,16 +265,21 @@ def staffing_table(scenarios: Mapping[str, ScenarioResult]) -> str:
     for key, result in scenarios.items():
         hours = weekly_hours(result)
         steady = _steady(result)
+        peak = result.staff_hours_per_week
         rows[model_label(key)] = {
             "Care-manager FTE": fte_text(steady["clinical_ftes"].mean()),
             "All practice staff FTE": fte_text(result.ftes_steady_state),
             **{f"{k}, h/week": f"{v:.0f}" for k, v in hours.items()},
+            "All practice hours, h/week": f"{peak.get('final_year_average', 0):.0f}",
+            "Peak, h/week (month)": f"{peak.get('peak', 0):.0f} ({peak.get('peak_month', 1)})",
             "Patients per care manager": (
                 DASH if result.caseload_per_fte is None else f"{result.caseload_per_fte:.0f}"
             ),
         }
-    frame = pd.DataFrame(rows).rename_axis("Year 3 average").reset_index()
-    return html_table(frame, text_columns=("Year 3 average",))
+    horizon = len(next(iter(scenarios.values())).monthly)
+    heading = f"Average, {final_year_text(horizon)}"
+    frame = pd.DataFrame(rows).rename_axis(heading).reset_index()
+    return html_table(frame, text_columns=(heading,))
 
 
 def _staff_roles(readiness: Readiness) -> str:
@@ -265,9 +308,11 @@ def capacity_html(
     ]
     out = callout("What the practice told us", bullets=said)
     if have is None or have < need:
+        horizon = len(scenarios["in_house"].monthly)
         lead = (
-            f"Run in-house, the program needs about {need:.0f} clinical staff hours a week in "
-            "year 3" + ("." if have is None else f"; the practice can set aside {have:g}.")
+            f"Run in-house, the program needs about {need:.0f} staff hours a week (besides the "
+            f"billing practitioner's) in {final_year_text(horizon)}"
+            + ("." if have is None else f"; the practice can set aside {have:g}.")
         )
         warnings = [w for result in scenarios.values() for w in result.warnings]
         out += callout("Staff capacity", [lead], bullets=warnings, caution=True)
@@ -309,7 +354,9 @@ def pnl_table(scenarios: Mapping[str, ScenarioResult]) -> str:
         m = result.monthly
         column = {
             "Billed (Medicare allowed amount)": money(m["gross_allowed"].sum()),
-            "Collected (after coinsurance, 2% cut, denials)": money(m["collected_revenue"].sum()),
+            "Collected (after coinsurance, sequestration, denials; paid within the period)": money(
+                m["collected_revenue"].sum()
+            ),
             **{f"{DASH} {COST_LABELS[c]}": money(-m[c].sum()) for c in used},
             "Total costs": money(-m["costs"].sum()),
             "Net": money(m["net"].sum()),
@@ -322,14 +369,25 @@ def pnl_table(scenarios: Mapping[str, ScenarioResult]) -> str:
     return html_table(frame, text_columns=(frame.columns[0],))
 
 
-def rates_html(table: fees.RateTable, codes: Sequence[str] = RATE_CODES) -> str:
+SETTING_TEXT = {
+    "office": "office (non-facility) rates",
+    "facility": "facility rates (hospital-based clinic)",
+    "rhc_fqhc": "national office (non-facility) rates, as CMS pays rural health clinics and "
+    "FQHCs for care management",
+}
+
+
+def rates_html(
+    table: fees.RateTable, codes: Sequence[str] = RATE_CODES, setting: str = "office"
+) -> str:
     """The Medicare rates used (USD per unit, with cents) with year, locality and caveats."""
-    rates = table.rates.set_index("code").reindex(list(codes)).dropna(subset=["non_facility"])
+    column = "facility" if setting == "facility" else "non_facility"
+    rates = table.rates.set_index("code").reindex(list(codes)).dropna(subset=[column])
     frame = pd.DataFrame(
         {
             "Code": rates.index,
             "What it pays for": rates["label"].to_numpy(),
-            "Payment": [f"${v:,.2f}" for v in rates["non_facility"]],
+            "Payment": [f"${v:,.2f}" for v in rates[column]],
         }
     )
     place = table.locality
@@ -339,8 +397,8 @@ def rates_html(table: fees.RateTable, codes: Sequence[str] = RATE_CODES) -> str:
         else f"Medicare locality {place.label}"
     )
     notes = [
-        f"Medicare Physician Fee Schedule {table.year}, {where}, office (non-facility) rates. "
-        "Medicare pays 80% and the patient 20%, before the 2% federal sequestration cut."
+        f"Medicare Physician Fee Schedule {table.year}, {where}, {SETTING_TEXT[setting]}. "
+        "Medicare pays 80% and the patient 20%, before the federal sequestration cut."
     ]
     if place.gpci_year is not None and place.gpci_year != table.year:
         notes.append(
@@ -355,29 +413,38 @@ def rates_html(table: fees.RateTable, codes: Sequence[str] = RATE_CODES) -> str:
 
 
 def comparison_table(scenarios: Mapping[str, ScenarioResult], monte: MonteCarlo) -> str:
-    """The three delivery models side by side on the same patients and assumptions."""
+    """The three delivery models side by side on the same patients and assumptions: the
+    medians of the simulations with their 8-in-10 bands, and the run at the default values."""
     horizon = len(next(iter(scenarios.values())).monthly)
-    years = years_text(horizon)
+    years, final = years_text(horizon), final_year_text(horizon)
     rows: dict[str, dict[str, str]] = {}
     for key, r in scenarios.items():
         breaking_even = float(monte.summary.loc[key, "share_breaking_even"])
+        low, high = r.band("horizon_net")
         rows[model_label(key)] = {
-            "Enrolled patients, year 3 average": f"{r.enrolled_steady_state:,.0f}",
-            "Your staff needed (FTE)": fte_text(r.ftes_steady_state),
-            "Net per month, year 3": money(r.monthly_net_steady_state),
-            "Net in year 1": money(r.year1_net),
-            f"Net over {years}": money(r.horizon_net),
-            "Range, 8 in 10 simulations": (
-                f"{money(r.p10_horizon_net)} to {money(r.p90_horizon_net)}"
-            ),
-            "Break-even": month_text(r.break_even_month, horizon),
+            f"Enrolled patients, {final} average": whole(r.central("enrolled_steady_state")),
+            f"Your staff needed, {final} (h a week)": practice_hours_text(r),
+            "of which the billing practitioner": f"{r.practitioner_hours_per_week:.0f} h a week",
+            f"Net per month, {final}": central_money(r, "monthly_net_steady_state"),
+            "Net in year 1": central_money(r, "year1_net"),
+            f"Net over {years}": central_money(r, "horizon_net"),
+            "Range, 8 in 10 simulations": f"{money(low)} to {money(high)}",
+            f"Net over {years} at the default values": money(r.horizon_net),
+            "Set-up before the first enrolment": f"{r.setup_months} months",
+            "First payment": f"Month {r.first_payment_month}",
+            "Break-even": month_text(r.central("break_even_month"), horizon),
             f"Chance of breaking even within {years}": percent(breaking_even),
-            "Most cash tied up before break-even": money(r.peak_cash_need),
-            "Return on costs (ROI)": percent(r.roi),
-            "Net per enrolled patient a month": money(r.net_per_enrolled_month),
+            "Most cash tied up before break-even": central_money(r, "peak_cash_need"),
+            "Return on costs (ROI)": percent(r.central("roi")),
+            "Net per enrolled patient a month": central_money(r, "net_per_enrolled_month"),
         }
     frame = pd.DataFrame(rows).rename_axis("").reset_index()
-    return html_table(frame, text_columns=("",))
+    note = paragraphs(
+        "Money, months and patients are the middle (median) of 500 simulations over the "
+        "plausible range of every assumption; the range is where 8 in 10 of them fall. The "
+        "row 'at the default values' is the single run with every assumption at its default."
+    )
+    return html_table(frame, text_columns=("",)) + note
 
 
 # ------------------------------------------------------------------------------ sensitivity
@@ -387,8 +454,8 @@ def sensitivity_html(tornado: pd.DataFrame, monte: MonteCarlo, model: str) -> st
     """The few assumptions that matter most for `model`, and how often each model pays back."""
     rows = tornado[tornado["model"] == model].head(3)
     top = [
-        f"{label}: {value_text(low, unit)} to {value_text(high, unit)} moves the net from "
-        f"{money(net_low)} to {money(net_high)}."
+        f"{label}: {value_text(low, unit)} to {value_text(high, unit)} moves the net at the "
+        f"default values from {money(net_low)} to {money(net_high)}."
         for label, unit, low, high, net_low, net_high in rows[
             ["label", "unit", "low", "high", "horizon_net_low", "horizon_net_high"]
         ].to_numpy()

@@ -115,13 +115,27 @@ def _break_even(month: float | None, months: int) -> Any:
 def _model_table(assessment: Assessment) -> tuple[pd.DataFrame, list[str | None]]:
     """Metric rows x delivery-model columns of the Summary sheet, and one format per row."""
     months, span = _horizon(assessment)
+    default = "at the default values"
     rows: list[tuple[str, str | None, Callable[[Any], Any]]] = [
-        ("Enrolled patients at steady state", COUNT, lambda r: r.enrolled_steady_state),
-        ("Staff FTEs at steady state", FTE, lambda r: r.ftes_steady_state),
-        ("Monthly net at steady state", USD, lambda r: r.monthly_net_steady_state),
-        ("Year-1 net", USD, lambda r: r.year1_net),
-        (f"{span} net", USD, lambda r: r.horizon_net),
-        ("Break-even month", "0", lambda r: _break_even(r.break_even_month, months)),
+        (
+            "Enrolled patients at steady state, median",
+            COUNT,
+            lambda r: r.central("enrolled_steady_state"),
+        ),
+        ("Year-1 net, median", USD, lambda r: r.central("year1_net")),
+        (f"{span} net", USD, lambda r: r.central("horizon_net")),
+        (
+            "Break-even month, median",
+            "0",
+            lambda r: _break_even(r.central("break_even_month"), months),
+        ),
+        ("First payment month", "0", lambda r: r.first_payment_month),
+        (f"Enrolled patients at steady state {default}", COUNT, lambda r: r.enrolled_steady_state),
+        (f"Staff FTEs at steady state {default}", FTE, lambda r: r.ftes_steady_state),
+        (f"Monthly net at steady state {default}", USD, lambda r: r.monthly_net_steady_state),
+        (f"Year-1 net {default}", USD, lambda r: r.year1_net),
+        (f"{span} net {default}", USD, lambda r: r.horizon_net),
+        (f"Break-even month {default}", "0", lambda r: _break_even(r.break_even_month, months)),
         (f"ROI ({span} net / costs)", PCT, lambda r: r.roi),
         (f"{span} net, P10 (bad case)", USD, lambda r: r.p10_horizon_net),
         (f"{span} net, P90 (good case)", USD, lambda r: r.p90_horizon_net),
@@ -206,7 +220,7 @@ def _summary(ws: Worksheet, assessment: Assessment) -> None:
     header, last_col = row, len(frame.columns)
     row = put_table(ws, row, frame, row_formats=row_formats)
     net_row = header + 1 + frame["Metric"].tolist().index(f"{span} net")
-    best = max(scenarios.values(), key=lambda r: r.horizon_net)
+    best = max(scenarios.values(), key=lambda r: r.central("horizon_net") or 0.0)
     bar = BarChart()
     values = Reference(ws, min_col=1, max_col=last_col, min_row=net_row, max_row=net_row)
     bar.add_data(values, from_rows=True, titles_from_data=True)
@@ -217,7 +231,7 @@ def _summary(ws: Worksheet, assessment: Assessment) -> None:
         bar.series[0].dPt.append(point)
     bar.legend = None
     years = span.replace("-", " ") + "s"
-    title = f"{best.label} nets the most over {years} (${best.horizon_net:,.0f})"
+    title = f"{best.label} nets the most over {years} (median ${best.central('horizon_net'):,.0f})"
     _style_chart(bar, title, f"{span} net (USD)", "Delivery model")
     ws.add_chart(bar, "F4")
     row = put_heading(ws, row, "Cumulative net by month (the data of the line chart)")
@@ -397,6 +411,8 @@ def _programs(assessment: Assessment) -> pd.DataFrame:
             "Allowed a year": programs["allowed_per_year"],
             "Collected a year": programs["collected_per_year"],
             "Collected per enrolled month": programs["collected_per_enrolled_month"],
+            "Staff cost a year": programs["staff_cost_per_year"],
+            "Net a year (after staff time)": programs["net_per_year"],
             "Note": programs["note"],
         }
     )
@@ -433,11 +449,12 @@ def _rates(ws: Worksheet, assessment: Assessment) -> None:
     row = put_heading(ws, row, "Payment per code (USD per unit)")
     row = put_table(ws, row, rates, {"Non-facility": USD_CENTS, "Facility": USD_CENTS})
     row = put_heading(
-        ws, row, "CCM, PCM and APCM a year once fully enrolled (APCM replaces CCM/PCM)"
+        ws, row, "CCM, PCM and APCM a year once fully enrolled (APCM replaces CCM/PCM; compare net)"
     )
     frame = _programs(assessment)
     formats = dict.fromkeys(frame.columns[1:4], COUNT) | dict.fromkeys(frame.columns[4:6], USD)
-    put_table(ws, row, frame, formats | {"Collected per enrolled month": USD_CENTS})
+    net = {"Staff cost a year": USD, "Net a year (after staff time)": USD}
+    put_table(ws, row, frame, formats | net | {"Collected per enrolled month": USD_CENTS})
     put_title(
         ws, f"Rates: Medicare Physician Fee Schedule CY{table.year}, {place.label}", table.gpci_note
     )

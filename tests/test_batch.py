@@ -63,7 +63,7 @@ def expected_row(summary: dict) -> dict:
         row[f"ccm_eligible_{payer}"] = summary["eligibility"]["ccm_eligible_by_payer"][payer]
     for key in MODELS:
         for metric in ("horizon_net", "break_even_month"):
-            row[f"{key}_{metric}"] = summary["scenarios"][key][metric]
+            row[f"{key}_{metric}"] = summary["scenarios"][key][f"p50_{metric}"]
     return row
 
 

@@ -41,13 +41,13 @@ def test_one_control_per_assumption_plus_year_and_locality(explorer):
 
 def test_slider_bounds():
     specs = registry()
-    # RN wage: allowed 0-1,000,000 capped at twice the plausible high 103,284; 200 steps of
-    # 1,032.84 rounded down to a power of ten: 1,000
-    assert slider_bounds(specs["wage_rn"], 86070) == (0, 206568, 1000)
+    # RN wage: allowed 0-1,000,000 capped at twice the plausible high 112,320; 200 steps of
+    # 1,123.2 rounded down to a power of ten: 1,000
+    assert slider_bounds(specs["wage_rn"], 93600) == (0, 224640, 1000)
     assert slider_bounds(specs["consent_rate"], 0.35) == (0, 1, 0.001)
-    # outreach: 2 x 120 = 240 a month; a value beyond widens the slider
-    assert slider_bounds(specs["outreach_patients_per_month"], 60) == (0, 240, 1)
-    assert slider_bounds(specs["outreach_patients_per_month"], 500)[1] == 500
+    # outreach hours: 2 x 70 = 140 a month; a value beyond widens the slider
+    assert slider_bounds(specs["outreach_hours_per_month"], 35) == (0, 140, 0.1)
+    assert slider_bounds(specs["outreach_hours_per_month"], 500)[1] == 500
     # whole months: step 1; allowed 0-12, capped at 2 x the plausible high of 4
     assert slider_bounds(specs["initiating_visit_lag_months"], 2) == (0, 8, 1)
 
@@ -57,8 +57,8 @@ def test_consent_slider_updates_charts_and_table_in_place(explorer):
     explorer.controls["consent_rate"].value = 0.25  # the observer calls update()
     assert explorer.figures["cash_flow"] is cash_flow  # the same widget, new data
     expected = run_scenario(explorer.inputs, {"consent_rate": 0.25})
-    # 60 offers x 25% = 15 in-house enrollees in month 1 (35% gave 21)
-    assert month_one_enrolled(explorer.scenario, "in_house") == pytest.approx(15.0)
+    # 70 offers x 25% = 17.5 in-house enrollees in the first month after set-up (35% gave 24.5)
+    assert month_one_enrolled(explorer.scenario, "in_house") == pytest.approx(17.5)
     for i, model in enumerate(("in_house", "managed", "hybrid")):
         monthly = expected.results[model].monthly
         assert list(cash_flow.data[i].y) == pytest.approx(monthly["cumulative_net"].tolist())
@@ -76,8 +76,8 @@ def test_role_and_vendor_share_move_the_models_as_the_model_says(explorer):
     explorer.controls["care_manager_role"].value = "RN"
     rn = explorer.scenario.results["in_house"].monthly
     cost = ["cost_clinical_staff", "cost_program_owner"]
-    # same hours, RN wage instead of LPN: x 86,070 / 62,340
-    expected = base["in_house"].monthly[cost].sum().sum() * 86070 / 62340
+    # same hours, RN wage instead of LPN: x 93,600 / 62,340
+    expected = base["in_house"].monthly[cost].sum().sum() * 93600 / 62340
     assert rn[cost].sum().sum() == pytest.approx(expected)
     explorer.controls["care_manager_role"].value = "LPN"
     explorer.controls["vendor_revenue_share"].value = 0.45
@@ -91,9 +91,12 @@ def test_role_and_vendor_share_move_the_models_as_the_model_says(explorer):
 
 
 def test_ma_toggle_and_locality(explorer):
+    explorer.controls["vendor_pace_factor"].value = 2.0
     explorer.controls["ma_pays_ccm"].value = False
-    # only the 80 FFS patients: 80 x 97% = 77.6 offered by the vendor, 35% enrol
-    assert month_one_enrolled(explorer.scenario, "managed") == pytest.approx(27.16)
+    # only the 80 FFS patients: 80 x 97% = 77.6, plus 77.6 x 10% / 12 newly eligible in each
+    # of the 2 set-up months, all offered by a vendor twice as fast (140 a month); 35% enrol
+    assert month_one_enrolled(explorer.scenario, "managed") == pytest.approx(78.89333 * 0.35)
+    explorer.controls["vendor_pace_factor"].value = 1.0
     explorer.controls["ma_pays_ccm"].value = True
     explorer.controls["locality"].value = TX_99
     expected = run_scenario(explorer.inputs, locality=TX_99)

@@ -52,11 +52,25 @@ def _counts(ffs: float, *, complex_: int = 0, visit: int = 0, ma: float = 0) -> 
 
 # A still program: everyone in the pool enrols in month 1 and stays, every month is billed,
 # no add-on codes, no denials, no staff time: only the code lanes move money.
+# No set-up months, no claims lag (cash in the service month), no QMB patients, no practitioner
+# cost, no fixed software or 24/7 cost: the hand-worked money below is the service month's.
+# The pace is outreach hours x 60 / (2 attempts x 15 minutes) = 2 patients an hour.
+TIMELESS = dict(
+    setup_months_in_house=0,
+    setup_months_managed=0,
+    setup_months_hybrid=0,
+    claims_lag_months=0,
+    qmb_share=0.0,
+    practitioner_cost_per_hour=0,
+    practitioner_minutes_per_enrolment=0,
+    software_fixed_per_month=0,
+    after_hours_cost_per_month=0,
+)
 STILL = Assumptions().with_values(
+    **TIMELESS,
     consent_rate=1.0,
     already_enrolled_elsewhere=0.0,
-    outreach_patients_per_month=1000,
-    vendor_outreach_patients_per_month=1000,
+    outreach_hours_per_month=500,
     monthly_attrition=0.0,
     annual_mortality=0.0,
     pool_growth_per_year=0.0,
@@ -69,6 +83,10 @@ STILL = Assumptions().with_values(
     denial_rate=0.0,
     horizon_months=12,
 )
+
+
+# the billable-month rate and QMB share the hand-worked program figures below were written for
+LEGACY = Assumptions().with_values(billable_month_rate=0.8, qmb_share=0.0)
 
 
 def test_one_patient_month_of_each_lane():
@@ -93,13 +111,18 @@ def test_one_patient_month_of_each_lane():
 
 def test_add_on_units_and_g0506_once():
     # 10 patients; 20% of months one 99439, 5% two -> 10 x (0.2 + 0.1) = 3 units;
-    # G0506 for half the new enrollees in their first month only
-    values = STILL.with_values(share_99439_one=0.2, share_99439_two=0.05, g0506_share=0.5)
-    frame = simulate(_counts(10), RATES, values)["in_house"].monthly
+    # G0506 only with an initiating visit: 4 of the 10 need one (no wait here), half of those
+    # visits add G0506 -> 2, in their first month only
+    values = STILL.with_values(
+        share_99439_one=0.2, share_99439_two=0.05, g0506_share=0.5, initiating_visit_lag_months=0
+    )
+    frame = simulate(_counts(10, visit=4), RATES, values)["in_house"].monthly
     assert frame["99439"].iloc[0] == pytest.approx(3.0)
-    assert frame["G0506"].tolist() == [5.0] + [0.0] * 11
-    # 10 x 66.13 + 3 x 50.44 + 5 x 66.47 = 661.3 + 151.32 + 332.35
-    assert frame["gross_allowed"].iloc[0] == pytest.approx(1144.97)
+    assert frame["G0506"].tolist() == [2.0] + [0.0] * 11
+    # 10 x 66.13 + 3 x 50.44 + 2 x 66.47 = 661.3 + 151.32 + 132.94
+    assert frame["gross_allowed"].iloc[0] == pytest.approx(945.56)
+    # nobody needs a visit: no G0506 at all
+    assert simulate(_counts(10), RATES, values)["in_house"].monthly["G0506"].sum() == 0
 
 
 def test_ramp_and_reoffers_by_hand():
@@ -116,7 +139,7 @@ def test_ramp_and_reoffers_by_hand():
     # m5: 24.31 come up and are re-offered: 6.0775 enrol; enrolled 46.242 + 6.0775 = 52.3195.
     values = STILL.with_values(
         consent_rate=0.5,
-        outreach_patients_per_month=40,
+        outreach_hours_per_month=20,
         monthly_attrition=0.1,
         reoffer_after_months=2,
         reoffer_consent_share=0.5,
@@ -143,15 +166,22 @@ def test_census_levels_off_where_reenrolment_balances_attrition():
     assert frame["new_enrolments"].iloc[-1] == pytest.approx(0.025 * enrolled[-2], rel=0.02)
 
 
-def test_more_outreach_reaches_the_plateau_sooner_and_not_lower():
-    # PANEL pool (600 + 250) x 0.97 = 824.5: managed (150 offers a month) offers it to all in
-    # 6 months, in-house (60) in 16 (with the newly eligible); then both re-offer: no decay.
-    results = simulate(PANEL, RATES, Assumptions())
-    in_house = results["in_house"].monthly["enrolled"].to_numpy()
-    managed = results["managed"].monthly["enrolled"].to_numpy()
-    assert (managed >= in_house).all()
+def test_outreach_pace_is_symmetric_unless_the_vendor_factor_says_otherwise():
+    # the same outreach hours give the same pace in every model (35 h x 60 / 30 min = 70 a
+    # month): with equal set-up months in-house and managed enrol the same patients
+    same = Assumptions().with_values(setup_months_in_house=2, setup_months_hybrid=2)
+    results = simulate(PANEL, RATES, same)
+    np.testing.assert_allclose(
+        results["managed"].monthly["enrolled"], results["in_house"].monthly["enrolled"]
+    )
+    assert results["in_house"].monthly["approached"].iloc[2] == pytest.approx(70)
+    # a vendor pace factor of 2.5 (175 offers a month) reaches the plateau sooner, not lower
+    faster = simulate(PANEL, RATES, same.with_values(vendor_pace_factor=2.5))
+    in_house = faster["in_house"].monthly["enrolled"].to_numpy()
+    managed = faster["managed"].monthly["enrolled"].to_numpy()
+    assert faster["managed"].monthly["approached"].iloc[2] == pytest.approx(175)
+    assert (managed >= in_house - 1e-9).all()
     assert managed[11] > 1.3 * in_house[11]
-    assert results["managed"].enrolled_steady_state >= results["in_house"].enrolled_steady_state
     for enrolled in (in_house, managed):
         assert (np.diff(enrolled[-12:]) >= 0).all() and enrolled[-1] >= enrolled[11]
 
@@ -164,20 +194,23 @@ def test_initiating_visit_lag():
     assert frame["enrolled"].iloc[:4].tolist() == [0, 0, 30, 30]
 
 
+# no staff time, software, billing or owner: only the start-up cost moves money out
+NO_RUNNING_COSTS = dict(
+    clinical_minutes_per_patient_month=0,
+    complex_extra_minutes=0,
+    outreach_minutes_per_attempt=0,
+    consent_minutes_per_enrolment=0,
+    program_owner_hours_per_month=0,
+    software_per_patient_month=0,
+    billing_overhead_share=0,
+)
+
+
 def test_break_even_month_and_metrics_by_hand():
     # 10 patients billed 99490 every month: 10 x 63.74932 = 637.4932 collected a month;
     # the only cost is a 2,000 start-up in month 1 (no staff time, software, billing or owner).
     # Cumulative: -1362.51, -725.01, -87.52, +549.97 -> break-even in month 4.
-    values = STILL.with_values(
-        startup_cost=2000,
-        clinical_minutes_per_patient_month=0,
-        complex_extra_minutes=0,
-        outreach_minutes_per_attempt=0,
-        consent_minutes_per_enrolment=0,
-        program_owner_hours_per_month=0,
-        software_per_patient_month=0,
-        billing_overhead_share=0,
-    )
+    values = STILL.with_values(**NO_RUNNING_COSTS, startup_cost=2000)
     result = simulate(_counts(10), RATES, values)["in_house"]
     assert result.monthly["cumulative_net"].iloc[:4].tolist() == pytest.approx(
         [-1362.5068, -725.0136, -87.5204, 549.9728]
@@ -192,10 +225,50 @@ def test_break_even_month_and_metrics_by_hand():
     assert result.net_per_enrolled_month == pytest.approx(5649.9184 / 120)
 
 
+def test_two_month_set_up_and_one_month_claims_lag_by_hand():
+    # The break-even example again, with 2 set-up months and a 1-month claims lag: the 10
+    # patients are enrolled and served from month 3; the claims of month m are paid in m + 1,
+    # so cash (637.4932 a month) comes from month 4. Start-up 2,000 in month 1.
+    # Cumulative: -2000 (m1-m3), -1362.5068, -725.0136, -87.5204, +549.9728 -> month 7.
+    values = STILL.with_values(
+        **NO_RUNNING_COSTS, startup_cost=2000, setup_months_in_house=2, claims_lag_months=1
+    )
+    result = simulate(_counts(10), RATES, values)["in_house"]
+    frame = result.monthly
+    assert frame["enrolled"].iloc[:4].tolist() == [0, 0, 10, 10]
+    assert frame["gross_allowed"].iloc[2] == pytest.approx(661.3)
+    assert frame["collected_revenue"].iloc[:4].tolist() == pytest.approx([0, 0, 0, 637.4932])
+    assert frame["cumulative_net"].iloc[2:7].tolist() == pytest.approx(
+        [-2000, -1362.5068, -725.0136, -87.5204, 549.9728]
+    )
+    assert (result.setup_months, result.first_payment_month) == (2, 4)
+    assert result.break_even_month == 7
+    # 12 months: 10 service months, 9 of them paid within the year
+    assert result.horizon_net == pytest.approx(9 * 637.4932 - 2000)
+    # a lag of 1.5 months pays half of each month's claims one month later and half two
+    half = simulate(_counts(10), RATES, values.with_values(claims_lag_months=1.5))["in_house"]
+    assert half.monthly["collected_revenue"].iloc[3:6].tolist() == pytest.approx(
+        [318.7466, 637.4932, 637.4932]
+    )
+    assert half.first_payment_month == 4
+    assert half.horizon_net == pytest.approx(8.5 * 637.4932 - 2000)
+
+
+def test_no_break_even_before_the_first_payment():
+    # nothing costs anything: the running total is 0 from month 1, but the program has not
+    # been paid before month 2 + 1 + 2 = 5
+    free = STILL.with_values(
+        **NO_RUNNING_COSTS, startup_cost=0, setup_months_in_house=2, claims_lag_months=2
+    )
+    result = simulate(_counts(10), RATES, free)["in_house"]
+    assert result.first_payment_month == 5 and result.break_even_month == 5
+
+
 def test_vendor_pricing_revenue_share_fee_and_per_code():
     # Managed, 10 patients: care revenue 637.4932 a month; G0506 (half of 10 x 66.47 x 0.964
     # = 320.39 in month 1) is the practice's own and not shared.
     base = STILL.with_values(
+        initiating_visit_lag_months=0,
         g0506_share=0.5,
         share_99439_one=0.2,
         share_99439_two=0.05,
@@ -204,7 +277,7 @@ def test_vendor_pricing_revenue_share_fee_and_per_code():
         managed_oversight_hours_per_month=0,
     )
     share = base.with_values(vendor_pricing="revenue_share", vendor_revenue_share=0.4)
-    month = simulate(_counts(10), RATES, share)["managed"].monthly.iloc[0]
+    month = simulate(_counts(10, visit=10), RATES, share)["managed"].monthly.iloc[0]
     care = (10 * 66.13 + 3 * 50.44) * COLLECT  # 99490 + 3 units of 99439
     assert month["collected_revenue"] == pytest.approx(care + 5 * 66.47 * COLLECT)
     assert month["cost_vendor"] == pytest.approx(0.4 * care)
@@ -248,7 +321,16 @@ def test_zero_consent_no_revenue_and_a_loss_of_the_fixed_costs():
     # x (0 + ... + 33) = 561) / 12 = 27.48333 + 314.91319. Total 445.20486 offers x 2 x 15 min
     # = 222.60243 h of MA time x 34.53125 = 7,686.74. Owner 16 h x 67.2422 x 36 = 38,731.50.
     results = simulate(
-        _counts(100), RATES, Assumptions().with_values(consent_rate=0.0, care_manager_role="RN")
+        _counts(100),
+        RATES,
+        Assumptions().with_values(
+            **TIMELESS,
+            consent_rate=0.0,
+            care_manager_role="RN",
+            outreach_hours_per_month=30,
+            wage_rn=86070,
+            benefits_load=0.30,
+        ),
     )
     assert results["in_house"].monthly["approached"].sum() == pytest.approx(445.20486)
     for result in results.values():
@@ -273,7 +355,7 @@ def test_doubling_rates_doubles_gross_revenue():
 
 def test_managed_without_fees_earns_the_in_house_revenue():
     values = Assumptions().with_values(
-        vendor_revenue_share=0.0, vendor_onboarding_fee=0, vendor_outreach_patients_per_month=60
+        vendor_revenue_share=0.0, vendor_onboarding_fee=0, setup_months_managed=4
     )
     results = simulate(PANEL, RATES, values)
     in_house, managed = results["in_house"].monthly, results["managed"].monthly
@@ -312,14 +394,17 @@ def test_program_comparison_by_hand():
         "pcm_candidates_by_payer": {"medicare_ffs": 40, "commercial": 9},
         "apcm_tiers": {"G0556": 50, "G0557": 100, "G0558": 10},
     }
-    table = program_comparison(counts, RATES, Assumptions()).set_index("program")
+    table = program_comparison(counts, RATES, LEGACY).set_index("program")
     assert list(table.index) == ["CCM", "PCM", "CCM + PCM", "APCM"]
     # enrolled: 100 x 0.35 x 0.97 = 33.95; 12 x 0.8 billed months each = 325.92;
-    # 99490 + 0.3 x 99439 = 81.262 -> 26,484.91 allowed; collected x 0.95 x 0.964
+    # 99490 + 0.3 x 99439 = 81.262 -> 26,484.91 allowed; collected x 0.95 x (0.784 + 0.2 x
+    # 0.9 x 10/11): the 10 of 110 patients with 2+ conditions in tier G0558 are QMB duals
+    # whose coinsurance cannot be collected
     ccm = table.loc["CCM"]
     assert ccm["enrolled"] == pytest.approx(33.95)
     assert ccm["allowed_per_year"] == pytest.approx(325.92 * 81.262)
-    assert ccm["collected_per_year"] == pytest.approx(325.92 * 81.262 * 0.95 * 0.964)
+    collect = 0.95 * (0.784 + 0.2 * 0.9 * 10 / 11)
+    assert ccm["collected_per_year"] == pytest.approx(325.92 * 81.262 * collect)
     # PCM: 40 FFS x 0.3395 x 9.6 months x 67.80
     assert table.loc["PCM", "allowed_per_year"] == pytest.approx(40 * 0.3395 * 9.6 * 67.80)
     # APCM: every month, no threshold: 0.3395 x 12 x (50 x 16.37 + 100 x 53.78 + 10 x 117.24)
@@ -327,13 +412,25 @@ def test_program_comparison_by_hand():
     assert table.loc["CCM + PCM", "allowed_per_year"] == pytest.approx(
         ccm["allowed_per_year"] + table.loc["PCM", "allowed_per_year"]
     )
+    # net after staff time: CCM 33.95 x 12 months x (35 min LPN + 5 min practitioner) / 60;
+    # LPN 62,340 x 1.29 / 1,664 = 48.32836 an hour, practitioner 120 an hour
+    hours = 33.95 * 12 * 35 / 60, 33.95 * 12 * 5 / 60
+    cost = hours[0] * 62340 * 1.29 / 1664 + hours[1] * 120
+    assert ccm["staff_hours_per_year"] == pytest.approx(sum(hours))
+    assert ccm["net_per_year"] == pytest.approx(ccm["collected_per_year"] - cost)
+    # APCM: 15 minutes a month, no threshold
+    apcm = table.loc["APCM"]
+    apcm_hours = apcm["enrolled"] * 12 * 15 / 60
+    assert apcm["staff_cost_per_year"] == pytest.approx(
+        apcm_hours * 62340 * 1.29 / 1664 + apcm["enrolled"] * 12 * 5 / 60 * 120
+    )
 
 
 def test_invisible_work_by_hand():
     # 20 h a week = 86.667 h a month; 60% on eligible patients at 35 min each = 89.14 patients;
     # 80% billed = 71.31 months x (66.13 + 0.3 x 50.44 = 81.262); billed minutes 71.31 x 26
     # = 1,854 of 5,200 = 35.66%
-    work = invisible_work_value(20, RATES, Assumptions())
+    work = invisible_work_value(20, RATES, LEGACY)
     assert work.hours_per_month == pytest.approx(86.6667, abs=1e-4)
     assert work.patients_supported == pytest.approx(89.1429, abs=1e-4)
     assert work.billed_patient_months == pytest.approx(71.3143, abs=1e-4)

@@ -66,7 +66,9 @@ def test_no_bandwidth_and_weak_workflow_goes_managed_despite_in_house_economics(
     # 0 of 48 hours covered (< 40%) -> R2 managed, although in-house nets $150,000 more
     assert (rec.choice, rec.rule) == ("managed", "R2")
     assert rec.hours_needed_per_week == pytest.approx(48.0)
-    assert "need about 48 clinical staff hours a week (1.5 full-time staff)" in rec.reasons[0]
+    assert (
+        "need about 48 staff hours a week in the final year (1.5 full-time staff" in rec.reasons[0]
+    )
     assert "is 0 hours a week (0% of the need)" in rec.reasons[0]
     assert "not in place yet" in rec.reasons[1]
     assert "in-house $300,000, managed $150,000, hybrid $200,000" in rec.reasons[2]
@@ -287,3 +289,14 @@ def test_plan_adds_the_staffing_step_when_hours_fall_short_in_house():
     )
     assert step["weeks"].tolist()[0] == "1-6"
     check_order(plan)
+
+
+def test_confidence_comes_from_the_win_share():
+    from ccm_assess.decision import Decision
+    from ccm_assess.recommendation import with_decision
+
+    rec = recommend(score_readiness(answers({})), GOOD_ECONOMICS, ftes_needed=1.0)
+    for share, level in ((0.95, "high"), (0.8, "high"), (0.7, "medium"), (0.55, "low")):
+        decided = with_decision(rec, Decision(rec.choice, "hybrid", share, ()))
+        assert decided.confidence == level
+        assert decided.decision_sentences[0].endswith(f"in {share:.0%} of the simulations.")

@@ -238,9 +238,11 @@ def test_month_charts_draw_each_model_in_its_colour():
 
 def test_cash_flow_title_and_break_even_markers():
     fig = figures_money.cash_flow(_three())
-    assert _title(fig) == "Managed pays back soonest, in month 1"
+    # no simulations attached: the medians fall back to the run at the default values
+    assert _title(fig) == "Managed pays back soonest: month 1 in the middle of the simulations"
     assert fig.layout.title.subtitle.text == (
-        "Break-even: in-house month 11; managed month 1; hybrid not within the period"
+        "Lines at the default values, break-even: in-house month 11; managed month 1; "
+        "hybrid not within the period"
     )
     markers = {t.name: (t.x[0], t.y[0]) for t in fig.data if t.mode == "markers"}
     # in-house cumulative in month 11: -1,000 + 10 x 100 = 0; managed month 1: 50
@@ -250,7 +252,7 @@ def test_cash_flow_title_and_break_even_markers():
 def test_cash_flow_title_when_nothing_pays_back():
     scenarios = {k: _scenario(k, [-10.0] * 24) for k in LABELS}
     assert _title(figures_money.cash_flow(scenarios)) == (
-        "No model pays back its start-up costs within 24 months"
+        "In the middle of the simulations no model pays back within 24 months"
     )
 
 
@@ -275,8 +277,8 @@ def test_weekly_hours_title_and_stacking():
                    "Program owner": 4.0, "Billing practitioner": 8.0},
     }  # fmt: skip
     fig = figures_money.weekly_hours(hours, 10.0)
-    # staff hours exclude the billing practitioner: 52 + 7 + 4 = 63
-    assert _title(fig) == "In-house needs about 63 staff hours a week; you can set aside 10"
+    # every practice hour, the billing practitioner's included: 52 + 7 + 4 + 7 = 70
+    assert _title(fig) == "In-house needs about 70 practice hours a week; you can set aside 10"
     assert [t.name for t in fig.data] == list(hours["in_house"])
     assert fig.layout.barmode == "stack"
     assert "not assessed" in _title(figures_money.weekly_hours(hours, None))
@@ -297,7 +299,7 @@ def test_code_mix_shares_of_steady_state_billing():
     rates = dict.fromkeys(CCM_CODES, 0.0) | {"99490": 60.0, "99439": 50.0}
     fig = figures_money.code_mix(scenario, rates)
     # 600 / 850 = 70.6% -> 71%
-    assert _title(fig) == "99490 brings 71% of the $850 billed a month in year 3"
+    assert _title(fig) == "99490 brings 71% of the $850 billed a month in year 2"  # 24 months
     assert list(fig.data[0].text) == ["$600", "$250"]
     assert fig.data[0].marker.color == charts.MODEL_COLOURS["hybrid"]
 
@@ -312,7 +314,11 @@ def test_net_comparison_error_bars_span_p10_to_p90():
     bar = next(t for t in fig.data if t.marker.color == charts.MODEL_COLOURS["managed"])
     assert list(bar.error_y.array) == [60.0] and list(bar.error_y.arrayminus) == [440.0]
     assert bar.x == ("Managed: $1,440",)
-    assert [t.marker.color for t in fig.data] == list(charts.MODEL_COLOURS.values())
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [t.marker.color for t in bars] == list(charts.MODEL_COLOURS.values())
+    # the diamonds mark the run at the default values
+    diamonds = [t for t in fig.data if t.type == "scatter"]
+    assert [t.y[0] for t in diamonds] == [1300.0, 1440.0, -240.0]
 
 
 def test_pnl_table_sums_each_year_without_cents():
@@ -354,7 +360,7 @@ def test_tornado_bars_start_at_the_base_case():
     )
     fig = figures_money.tornado(frame, "in_house")
     assert _title(fig) == "One assumption alone can move the in-house net by $1,800"
-    assert "$400 to $2,200; base case $1,000" in fig.layout.title.subtitle.text
+    assert "$400 to $2,200; at the default values $1,000" in fig.layout.title.subtitle.text
     low, high = fig.data
     assert low.base == 1000.0 and list(low.x) == [-600.0, 300.0]  # 400 - 1,000; 1,300 - 1,000
     assert list(high.x) == [1200.0, -300.0]
@@ -388,7 +394,7 @@ def test_sensitivity_text_names_the_top_assumptions():
     outcomes = pd.DataFrame({"model": list(LABELS) * 2, "horizon_net": [1, 1, -1, -1, 1, 1]})
     mc = SimpleNamespace(outcomes=outcomes, draws=2)
     html = tables.sensitivity_html(frame, mc, "managed")
-    assert "Consent: 20% to 60% moves the net from $100 to $900." in html
+    assert "Consent: 20% to 60% moves the net at the default values from $100 to $900." in html
     assert "In-house earns money in 50% of 2 simulations." in html
     assert "Managed earns money in 100% of 2 simulations." in html
 
@@ -416,11 +422,14 @@ def test_readiness_chart_colours_by_band_and_names_the_weakest_area():
 def test_program_potential_compares_ccm_plus_pcm_with_apcm():
     programs = pd.DataFrame(
         {"program": ["CCM", "PCM", "CCM + PCM", "APCM"],
-         "collected_per_year": [281835.0, 41890.0, 323725.0, 266780.4]}
+         "collected_per_year": [281835.0, 41890.0, 323725.0, 266780.4],
+         "net_per_year": [81835.0, 11890.0, 93725.0, 166780.4]}
     )  # fmt: skip
     fig = figures_money.program_potential(programs)
-    assert _title(fig) == ("CCM with PCM could bring in $323,725 a year, more than APCM ($266,780)")
-    assert list(fig.data[0].text) == ["$281,835", "$41,890", "$323,725", "$266,780"]
+    # compared on net: APCM needs far less staff time
+    assert _title(fig) == ("APCM could net $166,780 a year, more than CCM with PCM ($93,725)")
+    assert list(fig.data[0].text) == ["$81,835", "$11,890", "$93,725", "$166,780"]
+    assert list(fig.data[0].customdata)[3] == "$266,780"
 
 
 def test_programs_table_suppresses_and_says_unknown():

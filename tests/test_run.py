@@ -125,8 +125,8 @@ def test_every_output_file_is_written(run):
     assert not [name for name in names if name.startswith(".")], "staging left behind"
 
 
-def test_summary_follows_schema_version_1(summary):
-    assert summary["schema_version"] == 1
+def test_summary_follows_schema_version_2(summary):
+    assert summary["schema_version"] == 2  # version 1 keys kept; 2 adds p50_*, decision, ...
     assert summary["as_of"] == "2026-11-20"
     assert summary["practice"] == "Sunrise Family Medicine"
     panel = summary["panel"]

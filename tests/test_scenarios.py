@@ -70,7 +70,9 @@ def small_inputs(**changes: object) -> ScenarioInputs:
 
 
 def month_one_enrolled(scenario, model: str) -> float:
-    return float(scenario.results[model].monthly["enrolled"].iloc[0])
+    """Patients enrolled in the model's first month after its set-up months."""
+    result = scenario.results[model]
+    return float(result.monthly["enrolled"].iloc[result.setup_months])
 
 
 # ------------------------------------------------------------------------------ run_scenario
@@ -80,22 +82,27 @@ def test_consent_change_moves_month_one_enrolment_by_hand():
     inputs = small_inputs()
     base = run_scenario(inputs, name="base")
     lower = run_scenario(inputs, {"consent_rate": 0.25}, name="Consent 25%")
-    # pool = 100 x (1 - 3% enrolled elsewhere) = 97. In-house offers 60 a month, so 60 x 35% =
-    # 21 enrol in month 1; the vendor offers 150, i.e. the whole pool: 97 x 35% = 33.95.
-    assert month_one_enrolled(base, "in_house") == pytest.approx(21.0)
-    assert month_one_enrolled(base, "managed") == pytest.approx(33.95)
-    # consent 25%: 60 x 25% = 15; 97 x 25% = 24.25
-    assert month_one_enrolled(lower, "in_house") == pytest.approx(15.0)
-    assert month_one_enrolled(lower, "managed") == pytest.approx(24.25)
+    faster = {"vendor_pace_factor": 2.0}
+    # pool = 100 x (1 - 3% enrolled elsewhere) = 97, plus 97 x 10% / 12 newly eligible a month
+    # during set-up. 35 outreach hours / 30 minutes = 70 offers a month in every model:
+    # 70 x 35% = 24.5 enrol in the first month after set-up.
+    assert month_one_enrolled(base, "in_house") == pytest.approx(24.5)
+    assert month_one_enrolled(base, "managed") == pytest.approx(24.5)
+    # consent 25%: 70 x 25% = 17.5
+    assert month_one_enrolled(lower, "in_house") == pytest.approx(17.5)
+    # a vendor twice as fast offers 140: the whole pool, 97 + 2 months x 0.80833 = 98.61667
+    quick = run_scenario(inputs, {**faster, "consent_rate": 0.25})
+    assert month_one_enrolled(quick, "managed") == pytest.approx(98.61667 * 0.25)
     assert lower.name == "Consent 25%"
     assert dict(lower.changes) == {"consent_rate": (0.35, 0.25)}
     assert base.changes == {}
 
 
 def test_ma_switch_off_shrinks_the_pool_by_hand():
-    scenario = run_scenario(small_inputs(), {"ma_pays_ccm": False})
-    # only the 80 FFS patients are billable: 80 x 97% = 77.6 offered by the vendor, x 35%
-    assert month_one_enrolled(scenario, "managed") == pytest.approx(27.16)
+    scenario = run_scenario(small_inputs(), {"ma_pays_ccm": False, "vendor_pace_factor": 2.0})
+    # only the 80 FFS patients are billable: 80 x 97% = 77.6, plus 77.6 x 10% / 12 a month in
+    # the 2 set-up months = 78.89333, all offered by the vendor (140 a month), x 35%
+    assert month_one_enrolled(scenario, "managed") == pytest.approx(78.89333 * 0.35)
 
 
 def test_vendor_share_moves_only_the_managed_model():
@@ -119,7 +126,7 @@ def test_rn_instead_of_lpn_scales_in_house_care_cost_by_the_wage_ratio():
     # same hours and FTEs; each hour costs wage x (1 + benefits) / productive hours, so the
     # cost scales by 86,070 / 62,340 (BLS RN / LPN medians in the registry)
     assert rn["ftes"].tolist() == pytest.approx(base["ftes"].tolist())
-    assert rn[cost].sum().sum() == pytest.approx(base[cost].sum().sum() * 86070 / 62340)
+    assert rn[cost].sum().sum() == pytest.approx(base[cost].sum().sum() * 93600 / 62340)
 
 
 def test_rates_come_from_the_inputs_until_year_or_locality_change():
@@ -199,7 +206,9 @@ def test_load_inputs_reproduces_the_reported_scenarios(run_folder, sample_assess
     assert (inputs.year, inputs.locality) == (2026, fees.NATIONAL_NAME)
     assert inputs.rates["99490"] == 66.13  # national CY2026 (ccm_rules.md)
     # questionnaire: 10 dedicated and 14 coordination hours a week
-    assert inputs.capacity == PracticeCapacity(10.0, 14.0)
+    capacity = inputs.capacity
+    assert (capacity.dedicated_hours_per_week, capacity.coordination_hours_per_week) == (10, 14)
+    assert capacity == sample_assessment.capacity  # EHR tools, 24/7 access, first model month
     assert inputs.counts["ccm_eligible"] == sample_assessment.counts["eligibility"]["ccm_eligible"]
     # Only PCM candidates of payers the model does not bill are small enough to be suppressed
     # (PCM needs one high-risk condition), so the scenarios still match the report exactly.
@@ -233,7 +242,7 @@ def test_missing_assumptions_used_means_defaults_and_a_note(run_folder):
 
 def test_suppressed_counts_are_noted_and_count_as_zero(tmp_path):
     summary = {
-        "schema_version": 1,
+        "schema_version": 2,
         "practice": "Tiny",
         "as_of": "2026-03-02",
         "eligibility": {
@@ -247,9 +256,10 @@ def test_suppressed_counts_are_noted_and_count_as_zero(tmp_path):
     inputs = load_inputs(tmp_path)
     assert any("medicare_advantage" in note for note in inputs.notes)
     assert inputs.capacity == PracticeCapacity()
-    # MA counted as 0: the vendor offers CCM to 80 x 97% = 77.6 patients; 35% enrol
-    scenario = run_scenario(inputs)
-    assert month_one_enrolled(scenario, "managed") == pytest.approx(27.16)
+    # MA counted as 0: a vendor twice as fast (140 a month) offers CCM to all 80 x 97% = 77.6
+    # patients, plus 77.6 x 10% / 12 newly eligible in each of the 2 set-up months; 35% enrol
+    scenario = run_scenario(inputs, {"vendor_pace_factor": 2.0})
+    assert month_one_enrolled(scenario, "managed") == pytest.approx(78.89333 * 0.35)
 
 
 @pytest.mark.parametrize(
@@ -257,8 +267,8 @@ def test_suppressed_counts_are_noted_and_count_as_zero(tmp_path):
     [
         (None, "No summary.json in"),
         ("{not json", "is not valid JSON"),
-        ('{"schema_version": 2}', "schema_version 2"),
-        ('{"schema_version": 1, "rates": {}}', "no eligibility section"),
+        ('{"schema_version": 1}', "schema_version 1"),
+        ('{"schema_version": 2, "rates": {}}', "no eligibility section"),
     ],
 )
 def test_load_inputs_errors(tmp_path, content, message):

@@ -16,8 +16,11 @@ from ccm_assess.staffing import (
     staff_in_steps,
 )
 
-# The hand calculations below price the care manager as an RN (the default is LPN).
-VALUES = stack_values(Assumptions().with_values(care_manager_role="RN"))
+# The hand calculations below price the care manager as an RN (the default is LPN), at the
+# May 2023 RN median and a 30% benefits load they were first written for.
+VALUES = stack_values(
+    Assumptions().with_values(care_manager_role="RN", wage_rn=86070, benefits_load=0.30)
+)
 
 
 def test_hours_and_loaded_costs_by_role():
@@ -64,8 +67,8 @@ def test_plan_staffing_one_month_by_hand():
     # outreach: 50 approached x 2 attempts x 15 min / 60 = 25 h; consent 10 x 10 / 60 = 1.667 h
     assert plan.outreach_hours[0, 0] == pytest.approx(25.0)
     assert plan.consent_hours[0, 0] == pytest.approx(1.6667, abs=1e-4)
-    # practitioner: 100 x 5 min / 60 = 8.333 h
-    assert plan.practitioner_hours[0, 0] == pytest.approx(8.3333, abs=1e-4)
+    # practitioner: (100 x 5 min supervision + 10 new x 20 min care plan) / 60 = 11.667 h
+    assert plan.practitioner_hours[0, 0] == pytest.approx(11.6667, abs=1e-4)
     # need 61.667 / 138.667 = 0.445 FTE -> one half-FTE step; 0.5 x 111,891 / 12 = 4,662.125
     assert plan.clinical_fte_needed[0, 0] == pytest.approx(0.4447, abs=1e-4)
     assert plan.clinical_ftes[0, 0] == 0.5
@@ -73,10 +76,13 @@ def test_plan_staffing_one_month_by_hand():
     # (25 + 1.667) h x 34.53125 (MA) = 920.83; owner 16 h x 67.2422 (RN) = 1,075.875
     assert plan.cost_outreach_consent[0, 0] == pytest.approx(920.8333, abs=1e-3)
     assert plan.cost_program_owner[0, 0] == pytest.approx(1075.875)
-    assert plan.cost_practitioner[0, 0] == 0.0  # practitioner time not costed by default
+    # practitioner time at 120 an hour (between absorbed and a displaced visit): 1,400
+    assert plan.cost_practitioner[0, 0] == pytest.approx(1400.0)
     # total FTE: 0.5 + (25 + 1.667 + 16) / 138.667 = 0.8077
     assert plan.ftes[0, 0] == pytest.approx(0.8077, abs=1e-4)
     assert plan.staff_hours[0, 0] == pytest.approx(88.3333, abs=1e-4)
+    # every practice hour: staff 88.333 + owner 16 + practitioner 11.667 = 116
+    assert plan.practice_hours[0, 0] == pytest.approx(116.0)
 
 
 def test_dedicated_hours_fill_what_hires_do_not_cover():
@@ -96,7 +102,7 @@ def test_vendor_does_the_clinical_and_outreach_work():
     assert plan.clinical_ftes[0, 0] == 0 and plan.cost_clinical_staff[0, 0] == 0
     # consent and supervision stay with the practice
     assert plan.consent_hours[0, 0] == pytest.approx(1.6667, abs=1e-4)
-    assert plan.practitioner_hours[0, 0] == pytest.approx(8.3333, abs=1e-4)
+    assert plan.practitioner_hours[0, 0] == pytest.approx(11.6667, abs=1e-4)
 
 
 @pytest.mark.parametrize(

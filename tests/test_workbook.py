@@ -135,10 +135,14 @@ def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessm
     header = _row_of(ws, "Metric")
     labels = [ws.cell(row=header, column=c).value for c in (2, 3, 4)]
     assert labels == [r.label for r in assessment.scenarios.values()]
-    net = _row_of(ws, "3-year net")
+    net = _row_of(ws, "3-year net")  # the median of the simulations
+    base = _row_of(ws, "3-year net at the default values")
     roi = _row_of(ws, "ROI (3-year net / costs)")
     for column, result in zip((2, 3, 4), assessment.scenarios.values(), strict=True):
-        assert ws.cell(row=net, column=column).value == pytest.approx(result.horizon_net)
+        assert ws.cell(row=net, column=column).value == pytest.approx(
+            result.uncertainty["p50_horizon_net"]
+        )
+        assert ws.cell(row=base, column=column).value == pytest.approx(result.horizon_net)
         assert ws.cell(row=net, column=column).number_format == "$#,##0"
         assert ws.cell(row=roi, column=column).value == pytest.approx(result.roi)
         assert ws.cell(row=roi, column=column).number_format == "0%"

@@ -1,0 +1,84 @@
+"""Check the model against Basu et al., Ann Intern Med 2015;163:580-588 (doi 10.7326/M14-2677).
+
+The paper (abstract) estimates net revenue per enrolled patient per year of about $332 (95% CI
+234-429) with RNs, $372 (276-468) with LPNs and $385 (286-485) with medical assistants
+delivering CCM, and that 131 (115-140) Medicare patients must enrol to recoup the salary and
+overhead of one full-time RN. This script runs the normal model code (`model.simulate`, the
+in-house delivery model) on the paper's inputs as far as they can be sourced
+(`basu2015_inputs.yaml`, each line with its source) and a 2015 fee for 99490, and prints our
+figures beside the paper's. Nothing is tuned to land inside the intervals: docs/honest_numbers.md
+lists the inputs and explains the gaps.
+
+Usage: python benchmarks/replicate_basu2015.py [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ccm_assess.assumptions import load_assumptions
+from ccm_assess.model import CCM_CODES, PracticeCapacity, simulate, stack_values
+from ccm_assess.staffing import loaded_annual_cost
+
+INPUTS = Path(__file__).with_name("basu2015_inputs.yaml")
+FEE_99490_2015 = 43.0  # [P] Wilson et al., J Gen Intern Med 2018: "The rate for ... 99490 is $43"
+PAPER_NET = {"RN": (332, 234, 429), "LPN": (372, 276, 468), "MA": (385, 286, 485)}
+PAPER_RN_BREAK_EVEN = (131, 115, 140)
+POOL = 1000  # Medicare FFS patients eligible; per-patient results do not depend on it
+EVERY_HOUR_COVERED = PracticeCapacity(dedicated_hours_per_week=1e6)  # paid by the hour used
+
+
+def replicate(inputs: Path = INPUTS) -> dict[str, object]:
+    """Net per enrolled patient-year by role and the enrolment that recoups one RN (USD)."""
+    assumptions = load_assumptions(inputs)
+    rates = dict.fromkeys(CCM_CODES, 0.0) | {"99490": FEE_99490_2015}
+    counts = {"ccm_eligible": POOL, "ccm_eligible_by_payer": {"medicare_ffs": POOL}}
+    net, revenue = {}, 0.0
+    for role in PAPER_NET:
+        values = assumptions.with_values(care_manager_role=role)
+        result = simulate(counts, rates, values, EVERY_HOUR_COVERED)["in_house"]
+        patient_years = float(result.monthly["enrolled"].sum()) / 12
+        net[role] = round(result.horizon_net / patient_years, 2)
+        revenue = result.horizon_revenue / patient_years
+    rn_cost = float(loaded_annual_cost("RN", stack_values(assumptions))[0])
+    return {
+        "net_per_enrolled_patient_year": net,
+        "rn_break_even_enrolled": round(rn_cost / revenue, 1),
+        "collected_per_enrolled_patient_year": round(revenue, 2),
+        "rn_salary_and_benefits": round(rn_cost, 2),
+    }
+
+
+def _inside(value: float, interval: tuple[float, float, float]) -> str:
+    return "inside" if interval[1] <= value <= interval[2] else "OUTSIDE"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    out = replicate()
+    if parser.parse_args().json:
+        keys = ("net_per_enrolled_patient_year", "rn_break_even_enrolled")
+        print(json.dumps({key: out[key] for key in keys}))
+        return
+    print("Net revenue per enrolled patient-year (USD): ours vs Basu 2015 (95% CI)")
+    for role, value in out["net_per_enrolled_patient_year"].items():  # type: ignore[attr-defined]
+        point, low, high = PAPER_NET[role]
+        verdict = _inside(value, PAPER_NET[role])
+        print(f"  {role:<4} {value:8.0f}   paper {point} ({low}-{high})  {verdict}")
+    n = float(out["rn_break_even_enrolled"])  # type: ignore[arg-type]
+    point, low, high = PAPER_RN_BREAK_EVEN
+    print(
+        f"Enrolled patients to recoup one full-time RN: {n:.0f}   paper {point} ({low}-{high})  "
+        f"{_inside(n, PAPER_RN_BREAK_EVEN)}"
+    )
+    print(
+        f"  (RN salary and benefits {out['rn_salary_and_benefits']:,.0f} / collected "
+        f"{out['collected_per_enrolled_patient_year']:,.2f} per enrolled patient-year)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Honest numbers (financial_model.md "Honest numbers", docs/honest_numbers.md): headline figures
+are the Monte Carlo medians of summary.json, the run at the default values is labelled, the
+decision block, the `assumptions` command and the fee level by service year."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ccm_assess import cli, figures_money, tables
+from ccm_assess.assessment import assess, first_model_month
+from ccm_assess.assumptions import Assumptions, registry
+from ccm_assess.model import Calendar, fee_index, stack_values
+from ccm_assess.panel import read_panel
+from ccm_assess.questionnaire import load_questionnaire
+from ccm_assess.report_html import money
+from ccm_assess.sample import generate_panel, write_ehr_xlsx
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_PANEL = ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx"
+SAMPLE_ANSWERS = ROOT / "sample_data" / "questionnaire.yaml"
+AS_OF = dt.date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return assess(
+        read_panel(SAMPLE_PANEL),
+        as_of=AS_OF,
+        practice="Sunrise",
+        locality="TX 99",
+        answers=load_questionnaire(SAMPLE_ANSWERS),
+    )
+
+
+@pytest.fixture(scope="module")
+def ma_heavy(tmp_path_factory):
+    """A generated panel where most Medicare patients are in Medicare Advantage, with an EHR set
+    up for CCM and 24/7 access (no software or 24/7 cost), at facility rates."""
+    frame = generate_panel(1200, seed=31)
+    ffs = frame.index[frame["payer_class"] == "medicare_ffs"]
+    moved = ffs[: int(len(ffs) * 0.7)]
+    frame.loc[moved, "primary_payer"] = "Humana Gold Plus"
+    frame.loc[moved, "payer_class"] = "medicare_advantage"
+    path = tmp_path_factory.mktemp("ma") / "ma_heavy.xlsx"
+    write_ehr_xlsx(frame, path, seed=31)
+    answers = load_questionnaire(SAMPLE_ANSWERS)
+    values = dict(answers.values) | {"certified_ehr": "certified_set_up", "access_24_7": "full"}
+    from ccm_assess.questionnaire import Answers
+
+    return assess(
+        read_panel(path),
+        as_of=dt.date(2026, 6, 30),
+        practice="MA heavy",
+        answers=Answers.from_dict(values),
+        setting="facility",
+    )
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("which", ["sample", "ma_heavy"])
+def test_headline_figures_are_the_medians_of_summary_json(which, request):
+    a = request.getfixturevalue(which)
+    summary = a.summary()
+    scenarios = summary["scenarios"]
+    choice = a.recommendation.choice
+    chosen = scenarios[choice]
+    # executive summary cards: median net, its band, the base case labelled, median enrolled
+    cards = _text(tables.executive_kpis(a.counts, a.scenarios, a.recommendation, a.assumptions,
+                                        a.readiness))  # fmt: skip
+    assert money(chosen["p50_horizon_net"]) in cards
+    band = f"{money(chosen['p10_horizon_net'])} to {money(chosen['p90_horizon_net'])}"
+    assert band in cards
+    assert f"{money(chosen['horizon_net'])} at the default values" in cards
+    assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in cards
+    month = chosen["p50_break_even_month"]
+    assert (f"Month {month}" if month else "None in") in cards
+    hours = chosen["staff_hours_per_week"]["final_year_average"]
+    assert f"{hours:.0f} h a week" in cards
+    # comparison table: every model's medians and base case
+    table = _text(tables.comparison_table(a.scenarios, a.economics.monte_carlo))
+    for metrics in scenarios.values():
+        for key in ("p50_horizon_net", "p50_year1_net", "horizon_net"):
+            assert money(metrics[key]) in table
+    assert "at the default values" in table
+    # chart: bars are the medians, diamonds the base case
+    fig = figures_money.net_comparison(a.scenarios)
+    bars = [t.y[0] for t in fig.data if t.type == "bar"]
+    assert bars == pytest.approx([m["p50_horizon_net"] for m in scenarios.values()])
+    # no model breaks even before it is first paid, in any summary figure
+    for metrics in scenarios.values():
+        for key in ("break_even_month", "p50_break_even_month"):
+            if metrics[key] is not None:
+                assert metrics[key] >= metrics["first_payment_month"]
+        assert metrics["first_payment_month"] > metrics["setup_months"]
+        staff = metrics["staff_hours_per_week"]
+        assert staff["peak"] >= staff["final_year_average"]
+    # the hours chart and the staffing table add up to the same series
+    for key, result in a.scenarios.items():
+        by_kind = sum(tables.weekly_hours(result).values())
+        assert by_kind == pytest.approx(
+            scenarios[key]["staff_hours_per_week"]["final_year_average"], abs=0.05
+        )
+    for metrics in scenarios.values():
+        staff = metrics["staff_hours_per_week"]
+        assert metrics["practitioner_hours_per_week"] <= staff["final_year_average"]
+
+
+def test_summary_json_v2_keys_and_decision(sample):
+    summary = json.loads(json.dumps(sample.summary()))
+    assert summary["schema_version"] == 2
+    for metrics in summary["scenarios"].values():
+        for key in ("horizon_net", "p10_horizon_net", "p90_horizon_net", "break_even_month",
+                    "p50_horizon_net", "p50_year1_net", "p50_break_even_month", "setup_months",
+                    "first_payment_month", "practitioner_hours_per_week"):  # fmt: skip
+            assert key in metrics
+        assert set(metrics["staff_hours_per_week"]) == {"final_year_average", "peak", "peak_month"}
+    decision = summary["decision"]
+    assert decision["recommended"] == summary["recommendation"]
+    assert decision["runner_up"] != decision["recommended"]
+    assert 0 <= decision["win_share"] <= 1
+    assert 2 <= len(decision["tipping_points"]) <= 4
+    for point in decision["tipping_points"]:
+        assert set(point) == {"assumption", "default", "flips_at", "sentence"}
+        assert point["assumption"] in registry()
+    # the executive summary prints the same sentences
+    html = tables.recommendation_html(sample.recommendation)
+    for point in decision["tipping_points"]:
+        assert point["sentence"].split(" (")[0].replace("'", "&#x27;") in html
+
+
+def test_tipping_point_is_where_the_two_models_net_the_same(sample):
+    # for each found value, the deterministic gap changes sign across it
+    from ccm_assess.decision import _gap
+
+    e = sample.economics
+    decision = sample.decision
+    pair = (decision.recommended, decision.runner_up)
+    for point in decision.tipping_points:
+        if point.flips_at is None:
+            continue
+        spec = registry()[point.assumption]
+        step = 1.0 if spec.kind == "int" else max(abs(point.flips_at) * 0.01, 1e-4)
+        side = np.sign(point.flips_at - point.default)
+        points = np.array([point.default, point.flips_at + side * step])
+        gaps = _gap(point.assumption, points, pair, e.counts, e.rates, e.assumptions, e.capacity)
+        assert np.sign(gaps[0]) != np.sign(gaps[1])
+
+
+def test_assumptions_command_lists_every_assumption(capsys):
+    assert cli.main(["assumptions", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(registry())
+    for row in rows:
+        assert {"name", "default", "unit", "low", "high", "basis", "source"} <= set(row)
+        assert row["label"]
+    assert cli.main(["assumptions"]) == 0
+    assert "claims_lag_months = 1.5 months  range 1-2.5  [P]" in capsys.readouterr().out
+
+
+def test_fees_follow_the_conversion_factor_of_the_service_year():
+    # month 1 = December 2026 (as of 20 Nov 2026): 2026 rates; 2027 at -1.68% (proposed rule);
+    # 2028 a further +0.25%
+    calendar = first_model_month(AS_OF, 2026)
+    assert calendar == Calendar(2026, 12, 2026)
+    assert first_model_month(dt.date(2026, 6, 30), 2026) == Calendar(2026, 7, 2026)
+    index = fee_index(stack_values(Assumptions()), calendar, 26)[0]
+    assert index[0] == 1.0
+    assert index[1:13] == pytest.approx([1 - 0.0168] * 12)
+    assert index[13:25] == pytest.approx([(1 - 0.0168) * 1.0025] * 12)
+    assert index[25] == pytest.approx((1 - 0.0168) * 1.0025**2)
+    assert (fee_index(stack_values(Assumptions()), None, 3) == 1).all()
+
+
+def test_facility_setting_uses_facility_rates(ma_heavy):
+    summary = ma_heavy.summary()
+    assert summary["rates"]["setting"] == "facility"
+    assert summary["rates"]["99490"] == pytest.approx(43.76)  # national 2026 facility rate
+    # the questionnaire says the EHR has the tools and 24/7 access exists: no such costs
+    in_house = ma_heavy.scenarios["in_house"].monthly
+    assert in_house["cost_software"].sum() == 0 and in_house["cost_after_hours"].sum() == 0
+
+
+def test_basu_2015_replication_runs_the_model_on_the_papers_inputs():
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "replicate_basu2015.py"
+    spec = importlib.util.spec_from_file_location("replicate_basu2015", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = module.replicate()
+    # by hand, RN: 12 months x $43 x collected share (0.95 x (0.784 + 0.2 x 0.88 x 0.9)) =
+    # 461.96; 4 h of RN time x 66,640 x 1.29 / 1,664 = 206.64 -> 255.32
+    assert out["collected_per_enrolled_patient_year"] == pytest.approx(461.96, abs=0.01)
+    assert out["net_per_enrolled_patient_year"]["RN"] == pytest.approx(255.32, abs=0.01)
+    for role, (_, low, high) in module.PAPER_NET.items():
+        assert low <= out["net_per_enrolled_patient_year"][role] <= high
+    # the RN break-even is outside the paper's 115-140 (a documented gap: salary + benefits
+    # over collected revenue, docs/honest_numbers.md): 85,966 / 461.96
+    assert out["rn_break_even_enrolled"] == pytest.approx(186.1, abs=0.1)
+
+
+def test_flip_value_by_root_search_on_a_small_panel():
+    # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
+    # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
+    # would win if the vendor kept more than about 94% of collections
+    from ccm_assess.decision import _gap, flip_value
+    from ccm_assess.model import PracticeCapacity
+
+    counts = {
+        "ccm_eligible": 850,
+        "ccm_eligible_by_payer": {"medicare_ffs": 600, "medicare_advantage": 250},
+        "complex_ccm_candidates": 120,
+        "needs_initiating_visit": 300,
+    }
+    rates = dict.fromkeys(("99490", "99439", "99487", "99489", "99491", "99437", "G0506"), 0.0)
+    rates |= {"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "G0506": 66.47}
+    values = Assumptions().with_values(
+        practitioner_cost_per_hour=0, clinical_minutes_per_patient_month=25
+    )
+    capacity = PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    pair = ("managed", "in_house")
+    share = flip_value("vendor_revenue_share", pair, counts, rates, values, capacity)
+    assert share is not None and 0.9 < share < 0.97
+    gaps = _gap("vendor_revenue_share", np.array([0.5, share - 0.002, share + 0.002]), pair,
+                counts, rates, values, capacity)  # fmt: skip
+    assert gaps[0] > 0 and gaps[1] > 0 and gaps[2] < 0
+    # the billable-month rate moves both alike: no value from 0 to 1 flips the choice
+    assert flip_value("billable_month_rate", pair, counts, rates, values, capacity) is None
