@@ -29,7 +29,14 @@ from ccm_assess.panel import Panel, read_panel
 from ccm_assess.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.questionnaire import Answers
 from ccm_assess.readiness import Readiness, readiness_summary, score_readiness
-from ccm_assess.recommendation import Recommendation, launch_plan, recommend, with_decision
+from ccm_assess.recommendation import (
+    ModelMonths,
+    Recommendation,
+    launch_plan,
+    plan_summary,
+    recommend,
+    with_decision,
+)
 from ccm_assess.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 
 SCHEMA_VERSION = 2
@@ -131,6 +138,7 @@ class Assessment:
             "recommendation": self.recommendation.choice,
             "decision": None if self.decision is None else self.decision.as_dict(),
             "model_inputs": model_inputs(self.capacity),
+            "plan": plan_summary(self.plan),
         }
 
 
@@ -246,7 +254,11 @@ def assess(
         economics=economics,
         readiness=readiness,
         recommendation=recommendation,
-        plan=launch_plan(readiness, recommendation),
+        plan=launch_plan(
+            readiness,
+            recommendation,
+            ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
+        ),
         decision=decision,
         setting=setting,
     )

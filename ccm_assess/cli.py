@@ -51,6 +51,9 @@ EXAMPLES = {
     "assumptions": """examples:
   ccm-assess assumptions
   ccm-assess assumptions --json > assumptions.json""",
+    "templates": """examples:
+  ccm-assess templates starter_kit/
+  ccm-assess templates starter_kit/ --practice 'Sunrise Family Medicine'""",
     "questionnaire": """examples:
   ccm-assess questionnaire forms/
   ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
@@ -305,7 +308,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace output files in --out that no earlier run of this version recorded",
     )
+    run.add_argument(
+        "--prepared-by",
+        default="",
+        metavar='"NAME, FIRM"',
+        help="who prepared the report, for the cover (default: the questionnaire's consultant)",
+    )
     _add_conditions_option(run)
+
+    templates = _command(
+        sub, "templates", "write the CCM starter kit: consent script, letter, care plan, time log"
+    )
+    templates.add_argument("dir", type=Path, help="folder to write the files into")
+    templates.add_argument("--practice", default="", help="practice name to put in the files")
 
     listing = _command(sub, "assumptions", "list every model assumption and its source")
     listing.add_argument("--json", action="store_true", help="print a JSON list of objects")
@@ -360,10 +375,12 @@ def _check(args: argparse.Namespace) -> int:
 
         print(f"Mapping written to {save_mapping(panel, args.save_mapping)}", file=sys.stderr)
     if args.worklist:
-        from ccm_assess.worklist import write_worklist
+        from ccm_assess.worklist import contact_warnings, write_worklist
 
         written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
         print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
+        for warning in contact_warnings(panel):
+            print(warning, file=sys.stderr)
     return 0
 
 
@@ -418,6 +435,7 @@ def _run(args: argparse.Namespace) -> int:
         browser=args.browser,
         force=args.force,
         limits=_limits(args.limit),
+        prepared_by=args.prepared_by.strip(),
         conditions=args.conditions,
         setting=args.setting,
     )
@@ -442,6 +460,14 @@ def _open_report(files: dict[str, Path]) -> None:
     )
     if shown is None or not webbrowser.open(shown.resolve().as_uri()):
         print("ccm-assess: --open: no report to open, or no browser found", file=sys.stderr)
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from ccm_assess.starter_kit import write_starter_kit
+
+    for path in write_starter_kit(args.dir, args.practice):
+        print(path)
+    return 0
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -488,6 +514,7 @@ COMMANDS = {
     "run": _run,
     "batch": _batch,
     "questionnaire": _questionnaire,
+    "templates": _templates,
     "assumptions": _assumptions,
 }
 

@@ -238,6 +238,7 @@ def payer_mix(by_payer: Mapping[str, int | None], *, ma_pays_ccm: bool = True) -
     """CCM-eligible patients by payer class; the classes that pay for CCM are highlighted."""
     counts = pd.Series({k: by_payer.get(k) or 0 for k in PAYER_LABELS}, dtype=object)
     paying = ["medicare_ffs"] + (["medicare_advantage"] if ma_pays_ccm else [])
+    counts = counts[(counts > 0) | counts.index.isin(paying)]  # no empty "Other 0" bars
     shown_values = suppress_series(counts)
     hidden = {k for k, v in shown_values.items() if isinstance(v, str)}
     total, billable = shown_sum(shown_values), shown_sum(shown_values[paying])
@@ -309,8 +310,7 @@ def readiness_scores(readiness: Readiness) -> go.Figure:
             f"Readiness {overall}/100 ({readiness.maturity.lower()}): "
             f"{weakest[1].lower()} is weakest at {weakest[0]}"
         )
-    legend = ", ".join(f"{label.lower()} {low:g}+" for label, low in bands)
-    fig = base_figure(title, f"Score per area, 0-100. Bands: {legend}", height=320)
+    fig = base_figure(title, "Score per area, 0-100, coloured by maturity band", height=350)
 
     def colour(score: int | None) -> str:
         if score is None:
@@ -328,6 +328,22 @@ def readiness_scores(readiness: Readiness) -> go.Figure:
         cliponaxis=False,
         hovertemplate="%{y}: %{text}<extra></extra>",
     )
+    fig.data[0].showlegend = False
+    for index, (label, low) in enumerate(bands):  # the legend: one entry per colour
+        band_colour = MATURITY_COLOURS[min(index, len(MATURITY_COLOURS) - 1)]
+        fig.add_bar(
+            x=[None],
+            y=[None],
+            orientation="h",
+            name=f"{label} ({low:g}+)",
+            marker_color=band_colour,
+        )
+    if None in scores:
+        fig.add_bar(
+            x=[None], y=[None], orientation="h", name="Not assessed", marker_color=NEUTRAL["rule"]
+        )
     fig.update_yaxes(autorange="reversed", showgrid=False, ticks="")
     fig.update_xaxes(range=[0, 100], showgrid=True, showline=False, dtick=25)
-    return fig.update_layout(showlegend=False, margin={"r": 72})
+    return fig.update_layout(
+        showlegend=True, legend={"orientation": "h", "y": -0.18}, margin={"r": 72, "b": 64}
+    )

@@ -73,6 +73,7 @@ class Question:
     owner: str = ""
     weeks: tuple[int, int] = (1, 13)
     why: str = ""
+    model_actions: Mapping[str, str] = field(default_factory=dict)  # model -> gap action
 
     def allowed(self) -> str:
         """The valid answers in words, e.g. 'yes, partly or no' or '0 to 400 hours a week'."""
@@ -124,6 +125,7 @@ def _question(raw: dict) -> Question:
         owner=gap.get("owner", ""),
         weeks=tuple(gap.get("weeks", (1, 13))),
         why=gap.get("why", ""),
+        model_actions=dict(gap.get("by_model", {})),
     )
 
 

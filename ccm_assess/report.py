@@ -53,7 +53,7 @@ class RunOptions:
     """Where to write the column mapping used (`--save-mapping`), if anywhere."""
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
-    prepared_by: str = PREPARED_BY
+    prepared_by: str = ""  # empty: the questionnaire's consultant, else PREPARED_BY
     force: bool = False
     """Replace output-named files in `out` that no manifest accounts for (`lifecycle`)."""
     limits: Limits = field(default_factory=Limits)
@@ -80,6 +80,12 @@ def check_formats(formats: tuple[str, ...]) -> None:
             f"--formats takes a comma-separated list of {', '.join(FORMATS)}; "
             f"got {','.join(formats) or 'nothing'}"
         )
+
+
+def prepared_by(options: RunOptions, assessment: Assessment) -> str:
+    """Who prepared the report: --prepared-by, else the questionnaire's consultant, else
+    the kit's name."""
+    return options.prepared_by or assessment.readiness.answers.consultant or PREPARED_BY
 
 
 def _practice_name(options: RunOptions) -> str:
@@ -116,7 +122,9 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
     )
 
 
-def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> dict[str, object]:
+def notebook_parameters(
+    options: RunOptions, prepared: Path, practice: str, preparer: str = PREPARED_BY
+) -> dict[str, object]:
     """Papermill parameters: the CLI options, with the panel handed over already read."""
     return {
         "panel_path": "",
@@ -127,7 +135,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "year": options.year,
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
-        "prepared_by": options.prepared_by,
+        "prepared_by": preparer,
         "conditions_level": options.conditions,
         "setting": options.setting,
     }
@@ -223,8 +231,10 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
     # directory) while the workbook and worklist are written in another thread.
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    from ccm_assess.worklist import contact_warnings
+
     lifecycle.remove_stale_staging(out)
-    notes: list[str] = []
+    notes: list[str] = contact_warnings(assessment.panel)
     with tempfile.TemporaryDirectory(prefix=lifecycle.STAGING_PREFIX, dir=out) as tmp:
         lifecycle.mark_staging(Path(tmp))
         staging, workdir = Path(tmp) / "out", Path(tmp) / "work"
@@ -253,7 +263,8 @@ def _write_report(
 ) -> list[str]:
     """Execute the report notebook, export report.html and print report.pdf into staging."""
     prepared = save_prepared(assessment.panel, workdir / "panel.pkl")
-    parameters = notebook_parameters(options, prepared, assessment.practice)
+    preparer = prepared_by(options, assessment)
+    parameters = notebook_parameters(options, prepared, assessment.practice, preparer)
     progress("Running the report notebook ...")
     notebook = execute_notebook(
         parameters, staging / "assessment.ipynb", workdir, failed=out / "assessment.failed.ipynb"
@@ -264,7 +275,7 @@ def _write_report(
         staging / "report.html",
         practice=assessment.practice,
         as_of=assessment.as_of,
-        prepared_by=options.prepared_by,
+        prepared_by=preparer,
     )
     notes = []
     if "pdf" in options.formats:

@@ -1,10 +1,11 @@
 """workbook.xlsx: the analyst's and owner's spreadsheet of one assessment (no PHI).
 
 Sheets, in order (`SHEETS`): Summary, Funnel, Scenarios, Sensitivity, Assumptions, Rates,
-Data quality, Readiness (docs/outputs.md). Money is USD (`$#,##0`; cents only on Rates). This
-module writes the file and holds what every sheet shares (formats, privacy helpers, cell and
-table writing); the sheets themselves are `workbook_model.py` (Summary, Scenarios,
-Sensitivity, Assumptions, Rates, Readiness) and `workbook_panel.py` (Funnel, Data quality).
+Data quality, Readiness (docs/outputs.md), then Launch plan, By provider, Vendor questions and
+Other programs. Money is USD (`$#,##0`; cents only on Rates). This module writes the file and
+holds what every sheet shares (formats, privacy helpers, cell and table writing); the sheets
+themselves are `workbook_model.py` (Summary, Scenarios, Sensitivity, Assumptions, Rates,
+Readiness), `workbook_panel.py` (Funnel, Data quality) and `workbook_handover.py` (the rest).
 
 Privacy: every patient count of a subgroup goes through `privacy.suppress_counts` (1-10 shows
 as "<11", plus a complementary cell within its group); panel row counts and the panel totals
@@ -46,6 +47,10 @@ SHEETS = (
     "Rates",
     "Data quality",
     "Readiness",
+    "Launch plan",
+    "By provider",
+    "Vendor questions",
+    "Other programs",
 )
 USD, USD_CENTS, PCT, PCT1 = "$#,##0", "$#,##0.00", "0%", "0.0%"
 COUNT, DECIMAL, FTE, DATE = "#,##0", "#,##0.0", "0.00", "yyyy-mm-dd"
@@ -237,9 +242,9 @@ def finish_sheet(
 def build_workbook(assessment: Assessment) -> Workbook:
     """The workbook of `assessment` in memory, one sheet per name of `SHEETS`."""
     # Imported here: the sheet modules import this module's helpers.
-    from ccm_assess import workbook_model, workbook_panel
+    from ccm_assess import workbook_handover, workbook_model, workbook_panel
 
-    writers = workbook_model.WRITERS | workbook_panel.WRITERS
+    writers = workbook_model.WRITERS | workbook_panel.WRITERS | workbook_handover.WRITERS
     book = Workbook()
     book.remove(book.active)
     practice = assessment.practice or "CCM assessment"  # consultant input, stored as text

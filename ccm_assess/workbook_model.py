@@ -497,7 +497,7 @@ def _readiness(ws: Worksheet, assessment: Assessment) -> None:
     gaps = readiness.gaps
     frame = pd.DataFrame(
         {
-            "Action": [g.action for g in gaps],
+            "Action": [g.action_for(assessment.recommendation.choice) for g in gaps],
             "Owner": [g.owner for g in gaps],
             "Weeks": [g.weeks_text for g in gaps],
             "Domain": [readiness.domains[g.domain].title for g in gaps],
@@ -514,7 +514,7 @@ def _readiness(ws: Worksheet, assessment: Assessment) -> None:
     plan = assessment.plan.rename(columns=str.capitalize)[
         ["Action", "Owner", "Weeks", "Domain", "Why"]
     ]
-    row = put_heading(ws, row, f"90-day launch plan ({chosen})")
+    row = put_heading(ws, row, f"Launch plan ({chosen}); weeks and milestones: sheet Launch plan")
     row = put_table(ws, row, plan)
     row = put_heading(ws, row, "Invisible work: coordination already done, valued as standard CCM")
     work = assessment.economics.invisible_work

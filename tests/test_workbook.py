@@ -118,7 +118,7 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
     assert book.sheetnames == list(SHEETS)
     assert SHEETS == (
         "Summary", "Funnel", "Scenarios", "Sensitivity", "Assumptions", "Rates", "Data quality",
-        "Readiness",
+        "Readiness", "Launch plan", "By provider", "Vendor questions", "Other programs",
     )  # fmt: skip
 
 
