@@ -13,6 +13,7 @@ import datetime as dt
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,21 @@ import pandas as pd
 from ccm_assess import fees, staffing
 from ccm_assess.assumptions import Assumptions, load_assumptions
 from ccm_assess.decision import Decision, decide
+from ccm_assess.disclosure import Published, published
 from ccm_assess.eligibility import Eligibility, assess_eligibility, summarise
 from ccm_assess.model import Calendar, PracticeCapacity, ScenarioResult, simulate
 from ccm_assess.panel import Panel, read_panel
 from ccm_assess.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.questionnaire import Answers
 from ccm_assess.readiness import Readiness, readiness_summary, score_readiness
-from ccm_assess.recommendation import Recommendation, launch_plan, recommend, with_decision
+from ccm_assess.recommendation import (
+    ModelMonths,
+    Recommendation,
+    launch_plan,
+    plan_summary,
+    recommend,
+    with_decision,
+)
 from ccm_assess.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 
 SCHEMA_VERSION = 2
@@ -87,6 +96,16 @@ class Assessment:
     decision: Decision | None = None
     setting: str = "office"
 
+    @cached_property
+    def published(self) -> Published:
+        """The run-wide small-cell suppression plan every output reads its counts from."""
+        return published(self.panel, self.eligibility, self.counts)
+
+    @property
+    def shown_counts(self) -> dict[str, Any]:
+        """`counts` as published: hidden counts as "<11" (privacy.plan_suppression)."""
+        return self.published.counts(self.counts)
+
     @property
     def scenarios(self) -> dict[str, ScenarioResult]:
         return self.economics.scenarios
@@ -119,6 +138,7 @@ class Assessment:
             "recommendation": self.recommendation.choice,
             "decision": None if self.decision is None else self.decision.as_dict(),
             "model_inputs": model_inputs(self.capacity),
+            "plan": plan_summary(self.plan),
         }
 
 
@@ -234,7 +254,11 @@ def assess(
         economics=economics,
         readiness=readiness,
         recommendation=recommendation,
-        plan=launch_plan(readiness, recommendation),
+        plan=launch_plan(
+            readiness,
+            recommendation,
+            ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
+        ),
         decision=decision,
         setting=setting,
     )

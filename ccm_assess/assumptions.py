@@ -23,6 +23,7 @@ from types import MappingProxyType
 import pandas as pd
 import yaml
 
+from ccm_assess import yamlsafe
 from ccm_assess.errors import AssumptionsError
 from ccm_assess.reference import data_path
 
@@ -110,7 +111,7 @@ def _parse_text(text: str, unit: str) -> object:
         except ValueError:
             return text
     try:
-        return yaml.safe_load(stripped)
+        return yamlsafe.load(stripped)[0]
     except yaml.YAMLError:
         return text
 
@@ -267,8 +268,7 @@ def _read_yaml(path: Path) -> dict[str, Value]:
             f"Cannot read the assumptions file {path}: {error.strerror}."
         ) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, root = yamlsafe.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""

@@ -3,9 +3,9 @@
 INPUT is either a folder of panel exports (one practice per file, named after the file) or a
 CSV listing `practice, panel, questionnaire, locality` per row (only `panel` is required; paths
 are relative to the CSV's folder). Each practice runs `report.run_assessment` into
-`DIR/<practice-slug>/` in its own worker process (`ProcessPoolExecutor`, spawned, so a crash or
-a leak stays in one worker). A practice that fails (a bad panel, an unknown locality) is
-reported with its message and the others go on.
+`DIR/<practice-slug>/` in its own spawned process (at most `--jobs` at a time), so a native
+crash or a leak ends that practice only. A practice that fails (a bad panel, an unknown
+locality, a crash) is reported with its message and the others go on.
 
 `DIR/batch_summary.json` and `DIR/batch_summary.xlsx` hold one row per practice, read back from
 each practice's `summary.json`, so they show the same numbers with the same small-cell
@@ -22,15 +22,15 @@ import os
 import re
 import time
 import unicodedata
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
-from ccm_assess.errors import BatchError, CcmAssessError
+from ccm_assess.errors import BatchError, CcmAssessError, environment_advice
 from ccm_assess.model import DELIVERY_MODELS
 from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.privacy import FORMULA_PREFIXES, SUPPRESSED
@@ -208,9 +208,64 @@ def assess_practice(job: PracticeJob, options: BatchOptions) -> PracticeOutcome:
     except CcmAssessError as error:
         return PracticeOutcome(job, "failed", time.perf_counter() - start, str(error))
     except Exception as error:  # an unexpected failure of one practice must not stop the batch
-        message = f"unexpected {type(error).__name__}: {error}"
+        advice = environment_advice(error) if isinstance(error, OSError | MemoryError) else None
+        message = advice or f"unexpected {type(error).__name__} (a bug in ccm-assess; no details)"
         return PracticeOutcome(job, "failed", time.perf_counter() - start, message)
     return PracticeOutcome(job, "ok", time.perf_counter() - start, summary=summary)
+
+
+def _child(job: PracticeJob, options: BatchOptions, sender: Connection) -> None:
+    """A practice's own process: its outcome goes back through `sender`."""
+    from ccm_assess.lifecycle import on_termination
+
+    on_termination()  # terminated by the batch: its staging folder is still removed
+    sender.send(assess_practice(job, options))
+    sender.close()
+
+
+def _isolated(
+    jobs: Sequence[PracticeJob],
+    options: BatchOptions,
+    workers: int,
+    target: Callable[[PracticeJob, BatchOptions, Connection], None] = _child,
+) -> Iterator[tuple[int, PracticeOutcome]]:
+    """(index, outcome) of each job as it finishes, each in its own spawned process, at most
+    `workers` at a time: a native crash (a reader's panic, memory exhausted) ends that
+    practice's process only, and is reported as its failure."""
+    context = multiprocessing.get_context("spawn")
+    waiting = list(enumerate(jobs))
+    running: dict[Any, tuple[int, Any, float]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                i, job = waiting.pop(0)
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=target, args=(job, options, sender), daemon=True)
+                process.start()
+                sender.close()
+                running[receiver] = (i, process, time.perf_counter())
+            for ready in wait(list(running)):
+                receiver = cast(Connection, ready)
+                i, process, start = running.pop(receiver)
+                try:
+                    outcome = receiver.recv()
+                except (EOFError, OSError):  # the process died without an answer
+                    process.join()
+                    outcome = PracticeOutcome(
+                        jobs[i],
+                        "failed",
+                        time.perf_counter() - start,
+                        f"the practice's process stopped unexpectedly (exit code "
+                        f"{process.exitcode}); the file may be damaged or too large for this "
+                        "machine; the other practices are not affected",
+                    )
+                process.join()
+                receiver.close()
+                yield i, outcome
+    finally:
+        for _, process, _ in running.values():
+            process.terminate()
+            process.join()
 
 
 def progress_line(done: int, total: int, outcome: PracticeOutcome, width: int = 20) -> str:
@@ -234,12 +289,9 @@ def run_batch(options: BatchOptions, progress: Progress = lambda _: None) -> lis
     workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
     progress(f"Assessing {len(jobs)} practices in {workers} processes ...")
     outcomes: dict[int, PracticeOutcome] = {}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(assess_practice, job, options): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            outcomes[futures[future]] = outcome = future.result()
-            progress(progress_line(len(outcomes), len(jobs), outcome))
+    for i, outcome in _isolated(jobs, options, workers):
+        outcomes[i] = outcome
+        progress(progress_line(len(outcomes), len(jobs), outcome))
     ordered = [outcomes[i] for i in range(len(jobs))]
     write_summaries(ordered, options)
     return ordered

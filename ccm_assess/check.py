@@ -13,6 +13,7 @@ from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.headers import ROLES, column_letter
 from ccm_assess.panel import Panel
 from ccm_assess.payers import PAYER_CLASSES
+from ccm_assess.values import shown_values
 
 EXAMPLES = 5
 """How many examples (codes, payer strings, row numbers) each line shows at most."""
@@ -122,7 +123,9 @@ def _codes(panel: Panel) -> list[str]:
                          ("invalid (not used)", quality.invalid_codes)):  # fmt: skip
         if len(frame):
             entries = _count(int(frame["count"].sum()), "entry", "entries")
-            lines.append(f"{label}: {entries}, e.g. {_top(frame)}")
+            coded = frame.assign(value=shown_values(frame["value"]))  # no name typed as a code
+            merged = coded.groupby("value", sort=False)["count"].sum().reset_index()
+            lines.append(f"{label}: {entries}, e.g. {_top(merged)}")
         else:
             lines.append(f"{label}: none")
     unlisted = unlisted_codes(panel.diagnoses)
@@ -143,7 +146,7 @@ def _payers(panel: Panel) -> list[str]:
     dual = int(panel.patients["dual_eligible"].sum())
     lines.append(f"dual eligible (Medicare + Medicaid): {_n(dual)}")
     unknown = panel.quality.unknown_payers
-    if len(unknown):
+    if len(unknown):  # the consultant's own screen: the text is what a --map of payers needs
         lines.append(
             f"unrecognised payer text ({_n(len(unknown))} distinct, patients): {_top(unknown)}"
         )

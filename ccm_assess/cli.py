@@ -13,12 +13,17 @@ import contextlib
 import datetime as dt
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccm_assess import __version__
-from ccm_assess.errors import CcmAssessError, PanelError
+from ccm_assess.errors import CcmAssessError, PanelError, environment_advice
+
+if TYPE_CHECKING:
+    from ccm_assess.sources import Limits
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
@@ -50,6 +55,9 @@ EXAMPLES = {
     "assumptions": """examples:
   ccm-assess assumptions
   ccm-assess assumptions --json > assumptions.json""",
+    "templates": """examples:
+  ccm-assess templates starter_kit/
+  ccm-assess templates starter_kit/ --practice 'Sunrise Family Medicine'""",
     "questionnaire": """examples:
   ccm-assess questionnaire forms/
   ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
@@ -175,12 +183,29 @@ def _command(
 
 def _panel_inputs(args: argparse.Namespace) -> tuple[str | None, dict[str, list[str]]]:
     """Sheet and column mapping: the --mapping file's, with --sheet and --map on top."""
-    sheet, mapping = None, {}
+    sheet: str | None = None
+    mapping: dict[str, list[str]] = {}
     if args.mapping:
         from ccm_assess.mapping_file import load_mapping
 
         sheet, mapping = load_mapping(args.mapping)
     return args.sheet or sheet, {**mapping, **_mapping(args.map)}
+
+
+def _limits(pairs: Sequence[str] | None) -> Limits:
+    """`name=value` pairs -> `sources.Limits` (defaults for the names not given)."""
+    from ccm_assess.sources import Limits
+
+    values: dict[str, int] = {}
+    for pair in pairs or ():
+        name, _, value = pair.partition("=")
+        if name.strip() not in Limits.names() or not value.strip().isdigit():
+            raise CcmAssessError(
+                f"--limit expects NAME=WHOLE_NUMBER with NAME one of {', '.join(Limits.names())}"
+                f", for example --limit rows=8000000; got {pair!r}"
+            )
+        values[name.strip()] = int(value)
+    return Limits(**values)
 
 
 def _add_panel_options(parser: argparse.ArgumentParser) -> None:
@@ -200,6 +225,13 @@ def _add_panel_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="write the columns used for each role (with sheet and header row) to FILE.yaml",
+    )
+    parser.add_argument(
+        "--limit",
+        action="append",
+        metavar="NAME=VALUE",
+        help="raise a cap on the panel file (repeatable): file_mb (1024), unpacked_mb (2048), "
+        "strings_mb (512), rows (5000000), columns (2000), cells (100000000), cell_chars (32767)",
     )
     parser.add_argument(
         "--as-of",
@@ -275,7 +307,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
     run.add_argument("--open", action="store_true", help="open the report when it is written")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace output files in --out that no earlier run of this version recorded",
+    )
+    run.add_argument(
+        "--prepared-by",
+        default="",
+        metavar='"NAME, FIRM"',
+        help="who prepared the report, for the cover (default: the questionnaire's consultant)",
+    )
     _add_conditions_option(run)
+
+    templates = _command(
+        sub, "templates", "write the CCM starter kit: consent script, letter, care plan, time log"
+    )
+    templates.add_argument("dir", type=Path, help="folder to write the files into")
+    templates.add_argument("--practice", default="", help="practice name to put in the files")
 
     listing = _command(sub, "assumptions", "list every model assumption and its source")
     listing.add_argument("--json", action="store_true", help="print a JSON list of objects")
@@ -340,7 +389,7 @@ def _check(args: argparse.Namespace) -> int:
 
     sheet, mapping = _panel_inputs(args)
     with _mapping_in_use(args):
-        panel = read_panel(args.panel, sheet=sheet, mapping=mapping)
+        panel = read_panel(args.panel, sheet=sheet, mapping=mapping, limits=_limits(args.limit))
     ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
     eligibility = assess_eligibility(
         panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
@@ -355,10 +404,12 @@ def _check(args: argparse.Namespace) -> int:
 
         print(f"Mapping written to {save_mapping(panel, args.save_mapping)}", file=sys.stderr)
     if args.worklist:
-        from ccm_assess.worklist import write_worklist
+        from ccm_assess.worklist import contact_warnings, write_worklist
 
         written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
         print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
+        for warning in contact_warnings(panel):
+            print(warning, file=sys.stderr)
     return 0
 
 
@@ -411,6 +462,9 @@ def _run(args: argparse.Namespace) -> int:
         save_mapping=args.save_mapping,
         formats=args.formats,
         browser=args.browser,
+        force=args.force,
+        limits=_limits(args.limit),
+        prepared_by=args.prepared_by.strip(),
         conditions=args.conditions,
         setting=args.setting,
     )
@@ -435,6 +489,14 @@ def _open_report(files: dict[str, Path]) -> None:
     )
     if shown is None or not webbrowser.open(shown.resolve().as_uri()):
         print("ccm-assess: --open: no report to open, or no browser found", file=sys.stderr)
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from ccm_assess.starter_kit import write_starter_kit
+
+    for path in write_starter_kit(args.dir, args.practice):
+        print(path)
+    return 0
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -503,43 +565,74 @@ COMMANDS = {
     "batch": _batch,
     "audit": _audit,
     "questionnaire": _questionnaire,
+    "templates": _templates,
     "assumptions": _assumptions,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ccm_assess.lifecycle import Terminated, on_termination
+
+    if threading.current_thread() is threading.main_thread():
+        on_termination()
     try:
         return COMMANDS[args.command](args)
     except CcmAssessError as error:
         print(f"ccm-assess: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         print("ccm-assess: interrupted; no partial report was left behind", file=sys.stderr)
-        return 130
+        return 143 if isinstance(error, Terminated) else 130
     except BrokenPipeError:
         return 0  # output piped into `head` and the like
+    except (OSError, MemoryError) as error:
+        advice = environment_advice(error)
+        if advice is None:
+            return _bug(error)
+        print(f"ccm-assess: {advice}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as error:  # a bug of ours: one readable line, the details in a log file
-        if args.verbosity > 0:
-            import traceback
-
-            traceback.print_exc()
-        log = _write_crash_log()
-        print(
-            f"ccm-assess: unexpected error ({type(error).__name__}: {error}). This is a bug "
-            f"in ccm-assess, not a problem with your file; please report it with {log}",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
+        if args.verbosity > 0:  # the traceback without messages: they may hold panel values
+            print(crash_report(error), file=sys.stderr)
+        return _bug(error)
 
 
-def _write_crash_log() -> Path:
-    """The current exception's traceback in a temporary file (no panel data is in it)."""
-    import tempfile
+def _bug(error: BaseException) -> int:
+    log = _write_crash_log(error)
+    print(
+        f"ccm-assess: unexpected error ({type(error).__name__}). This is a bug in ccm-assess, "
+        f"not a problem with your file; please report it with {log}",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
+
+
+def crash_report(error: BaseException) -> str:
+    """The traceback of `error` and its causes without their messages: exception types, files,
+    lines and the kit's source lines only, so no value from the panel reaches the log."""
     import traceback
+
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        for frame in traceback.extract_tb(current.__traceback__):
+            lines.append(f"  {frame.filename}:{frame.lineno} in {frame.name}")
+            if frame.line:
+                lines.append(f"    {frame.line}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines) + "\n"
+
+
+def _write_crash_log(error: BaseException) -> Path:
+    """`crash_report` of `error` in a temporary file (no panel data is in it)."""
+    import tempfile
 
     with tempfile.NamedTemporaryFile(
         "w", prefix="ccm-assess-crash-", suffix=".log", delete=False
     ) as handle:
-        traceback.print_exc(file=handle)
+        handle.write(crash_report(error))
     return Path(handle.name)

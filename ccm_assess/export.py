@@ -431,8 +431,10 @@ def _run_browser(
             raise ReportError(f"cannot start the browser {browser} to {action}: {exc}") from exc
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as error:  # a timeout, Ctrl-C or SIGTERM: no orphan browser
             _kill_browser(proc)
+            if not isinstance(error, subprocess.TimeoutExpired):
+                raise
             raise ReportError(
                 f"the browser {browser} did not {action} within {timeout:g} s and was stopped; "
                 "report.html and the workbook are complete: open report.html in a browser and "

@@ -11,6 +11,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -24,7 +25,14 @@ from ccm_assess.charts import (
 )
 from ccm_assess.codes import code_set
 from ccm_assess.model import ScenarioResult
-from ccm_assess.privacy import SUPPRESSED, format_count, is_small, suppress_series, suppressed_keys
+from ccm_assess.privacy import (
+    SUPPRESSED,
+    display_order,
+    format_count,
+    is_small,
+    shown_sum,
+    suppress_series,
+)
 from ccm_assess.questionnaire import questionnaire_definition
 from ccm_assess.readiness import Readiness, round_score
 from ccm_assess.report_html import PAYER_LABELS, model_label
@@ -39,8 +47,11 @@ def _names(labels: Iterable[object]) -> list[str]:
 
 
 def _suppressed_bars(counts: pd.Series, *, total_shown: bool) -> tuple[list[float], list[str]]:
-    """Bar lengths and labels: suppressed counts get no bar and the label "<11"."""
-    shown = suppress_series(counts.astype(float), total_shown=total_shown)
+    """Bar lengths and labels: suppressed counts get no bar and the label "<11".
+
+    `counts` may already hold "<11" (the run's plan, `Assessment.published`).
+    """
+    shown = suppress_series(counts.astype(object), total_shown=total_shown)
     hidden = shown.map(lambda v: isinstance(v, str))
     lengths = [0.0 if h else float(v) for v, h in zip(shown, hidden, strict=True)]
     return lengths, [format_count(v) for v in shown]
@@ -88,11 +99,12 @@ def eligibility_funnel(
             scenario.central("enrolled_steady_state") or 0.0
         ),
     }
-    values = pd.Series(steps, dtype=float)
+    values = pd.Series(steps, dtype=object)
     lengths, counts_text = _suppressed_bars(values, total_shown=False)
-    base = max(panel["patients_analysed"], 1)
+    analysed = panel["patients_analysed"]
+    base = max(analysed, 1) if isinstance(analysed, int) else None
     text = [
-        t if i < 2 or t == SUPPRESSED else f"{t} ({v / base:.0%})"
+        t if i < 2 or t == SUPPRESSED or base is None else f"{t} ({v / base:.0%})"
         for i, (t, v) in enumerate(zip(counts_text, values, strict=True))
     ]
     fig = base_figure(
@@ -155,7 +167,7 @@ def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) 
     """CCM-eligible patients at the strict, standard and broad levels (summary.json
     `eligibility`; `names`: category display names); `eligibility_range_text` says why."""
     counts = pd.Series(
-        {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=float
+        {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=object
     )
     _, text = _suppressed_bars(counts, total_shown=True)
     fig = base_figure(
@@ -169,41 +181,46 @@ def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) 
 
 
 def conditions_prevalence(
-    conditions: Mapping[str, int], names: Mapping[str, str], analysed: int, *, top: int = 10
+    conditions: Mapping[str, Any], names: Mapping[str, str], analysed: Any, *, top: int = 10
 ) -> go.Figure:
     """Patients with each chronic condition (the `top` most common), as counts of `analysed`."""
-    counts = pd.Series(conditions, dtype=float)
-    counts = counts[counts > 0].sort_values(ascending=False, kind="stable").head(top)
+    found = {k: v for k, v in conditions.items() if isinstance(v, str) or (v or 0) > 0}
+    counts = pd.Series({k: found[k] for k in display_order(found)[:top]}, dtype=object)
     labels = _names(names.get(key, key) for key in counts.index)
     if counts.empty:
         return base_figure("No chronic condition was found in the diagnosis codes", height=200)
     first = counts.iloc[0]
     lead = (
-        f"{labels[0]} is the most common condition: {SUPPRESSED} patients"
-        if is_small(first)
-        else f"{labels[0]} is the most common condition: {first:,.0f} patients "
-        f"({first / max(analysed, 1):.0%})"
+        f"Patients with each chronic condition: the largest groups are {SUPPRESSED}"
+        if isinstance(first, str) or is_small(first)
+        else f"{labels[0]} is the most common condition: {first:,.0f} patients"
+        + (f" ({first / max(analysed, 1):.0%})" if isinstance(analysed, int) else "")
     )
     fig = base_figure(
         html.unescape(lead),
-        f"Patients with each condition, of {analysed:,} analysed; a patient can have several",
+        f"Patients with each condition, of {format_count(analysed)} analysed; a patient can "
+        "have several",
         height=hbar_height(len(counts)),
     )
     return _count_bars(fig, labels, counts, NEUTRAL["series"], total_shown=False)
 
 
-def chronic_count_distribution(patients: pd.DataFrame) -> go.Figure:
-    """Analysed patients by number of chronic conditions (``Eligibility.patients``)."""
-    analysed = patients.loc[patients["analysed"].astype(bool), "chronic_count"]
-    bins = analysed.clip(upper=6).value_counts().reindex(range(7), fill_value=0)
-    labels = [str(n) for n in range(6)] + ["6 or more"]
-    qualify = int((analysed >= 2).sum())
-    share = qualify / max(len(analysed), 1)
-    fig = base_figure(
-        f"{share:.0%} of the patients analysed have two or more chronic conditions",
-        "Patients by number of chronic conditions; darker bars qualify for CCM",
+def chronic_count_distribution(bins: Mapping[str, Any]) -> go.Figure:
+    """Analysed patients by number of chronic conditions: `Published.group("chronic_count")`
+    (bins "0".."5", "6+"; hidden ones "<11")."""
+    labels = [("6 or more" if k == "6+" else k) for k in bins]
+    values = pd.Series(list(bins.values()), dtype=object)
+    qualify, analysed = shown_sum(values[2:]), shown_sum(values)
+    title = (
+        f"{qualify / max(analysed, 1):.0%} of the patients analysed have two or more chronic "
+        "conditions"
+        if not isinstance(qualify, str) and not isinstance(analysed, str)
+        else "Patients analysed by number of chronic conditions"
     )
-    lengths, text = _suppressed_bars(bins.astype(float), total_shown=True)
+    fig = base_figure(
+        title, "Patients by number of chronic conditions; darker bars qualify for CCM"
+    )
+    lengths, text = _suppressed_bars(values, total_shown=True)
     fig.add_bar(
         x=labels,
         y=lengths,
@@ -219,23 +236,23 @@ def chronic_count_distribution(patients: pd.DataFrame) -> go.Figure:
 
 def payer_mix(by_payer: Mapping[str, int | None], *, ma_pays_ccm: bool = True) -> go.Figure:
     """CCM-eligible patients by payer class; the classes that pay for CCM are highlighted."""
-    counts = pd.Series({k: by_payer.get(k) or 0 for k in PAYER_LABELS}, dtype=float)
+    counts = pd.Series({k: by_payer.get(k) or 0 for k in PAYER_LABELS}, dtype=object)
     paying = ["medicare_ffs"] + (["medicare_advantage"] if ma_pays_ccm else [])
-    hidden = suppressed_keys(counts.to_dict())
-    if len(hidden & set(paying)) == 1:  # the funnel shows their sum: hide both
-        hidden |= set(paying)
-    total = int(counts.sum())
-    billable = int(counts[paying].sum())
-    title = (
-        f"{billable:,} of {total:,} eligible patients have Medicare that pays for CCM"
-        if not is_small(billable)
-        else "Few eligible patients have Medicare that pays for CCM"
-    )
+    counts = counts[(counts > 0) | counts.index.isin(paying)]  # no empty "Other 0" bars
+    shown_values = suppress_series(counts)
+    hidden = {k for k, v in shown_values.items() if isinstance(v, str)}
+    total, billable = shown_sum(shown_values), shown_sum(shown_values[paying])
+    if isinstance(billable, str) or is_small(billable):
+        title = "Eligible patients by insurance: Medicare pays for CCM"
+    elif isinstance(total, str):
+        title = f"{billable:,} eligible patients have Medicare that pays for CCM"
+    else:
+        title = f"{billable:,} of {total:,} eligible patients have Medicare that pays for CCM"
     fig = base_figure(title, "Eligible patients by insurance; darker bars are billable", height=330)
-    shown = counts.where(~counts.index.isin(list(hidden)), 0)
+    shown = [0.0 if k in hidden else float(v) for k, v in counts.items()]
     text = [SUPPRESSED if k in hidden else format_count(v) for k, v in counts.items()]
     fig.add_bar(
-        x=shown.to_numpy(),
+        x=shown,
         y=[PAYER_LABELS[k] for k in counts.index],
         orientation="h",
         marker_color=[ACCENT if k in paying else NEUTRAL["rule"] for k in counts.index],
@@ -249,28 +266,25 @@ def payer_mix(by_payer: Mapping[str, int | None], *, ma_pays_ccm: bool = True) -
     return fig.update_layout(showlegend=False, margin={"r": 56})
 
 
-def eligible_by(
-    group: pd.Series, eligible: pd.Series, *, what: str = "provider", top: int = 12
-) -> go.Figure | None:
-    """CCM-eligible patients per provider or location; None when the panel has no such column.
+def eligible_by(counts: pd.Series, *, what: str = "provider", top: int = 12) -> go.Figure | None:
+    """CCM-eligible patients per provider or location: `Published.groups(role)` (hidden counts
+    "<11"); None when the panel has no such column (an empty Series).
 
-    `group` and `eligible` share the patient index; blanks count as "Not recorded"; groups
-    past the `top` largest are pooled as "All others".
+    Groups with no eligible patient are left out; groups past the `top` largest are pooled as
+    "All others" (hidden when any of them is).
     """
-    if group.isna().all():
+    if counts.empty:
         return None
-    labels = group.astype("str").where(group.notna(), "Not recorded")
-    counts = labels[eligible.astype(bool).reindex(labels.index, fill_value=False)].value_counts()
+    counts = counts[np.array([isinstance(v, str) or v > 0 for v in counts], dtype=bool)]
+    counts = counts[display_order(counts.to_dict())]
     if len(counts) > top:
         rest = counts.iloc[top - 1 :]
-        counts = pd.concat(
-            [counts.iloc[: top - 1], pd.Series({f"All others ({len(rest)} {what}s)": rest.sum()})]
-        )
-    counts = counts.astype(float)
-    leader = counts.idxmax() if len(counts) else ""
+        pooled = pd.Series({f"All others ({len(rest)} {what}s)": shown_sum(rest)}, dtype=object)
+        counts = pd.concat([counts.iloc[: top - 1], pooled])
+    first = counts.iloc[0] if len(counts) else None
     title = (
-        f"{leader} has the most CCM-eligible patients: {counts.max():,.0f}"
-        if len(counts) and not is_small(counts.max())
+        f"{counts.index[0]} has the most CCM-eligible patients: {first:,.0f}"
+        if first is not None and not isinstance(first, str) and not is_small(first)
         else f"CCM-eligible patients by {what}"
     )
     fig = base_figure(
@@ -296,8 +310,7 @@ def readiness_scores(readiness: Readiness) -> go.Figure:
             f"Readiness {overall}/100 ({readiness.maturity.lower()}): "
             f"{weakest[1].lower()} is weakest at {weakest[0]}"
         )
-    legend = ", ".join(f"{label.lower()} {low:g}+" for label, low in bands)
-    fig = base_figure(title, f"Score per area, 0-100. Bands: {legend}", height=320)
+    fig = base_figure(title, "Score per area, 0-100, coloured by maturity band", height=350)
 
     def colour(score: int | None) -> str:
         if score is None:
@@ -315,6 +328,22 @@ def readiness_scores(readiness: Readiness) -> go.Figure:
         cliponaxis=False,
         hovertemplate="%{y}: %{text}<extra></extra>",
     )
+    fig.data[0].showlegend = False
+    for index, (label, low) in enumerate(bands):  # the legend: one entry per colour
+        band_colour = MATURITY_COLOURS[min(index, len(MATURITY_COLOURS) - 1)]
+        fig.add_bar(
+            x=[None],
+            y=[None],
+            orientation="h",
+            name=f"{label} ({low:g}+)",
+            marker_color=band_colour,
+        )
+    if None in scores:
+        fig.add_bar(
+            x=[None], y=[None], orientation="h", name="Not assessed", marker_color=NEUTRAL["rule"]
+        )
     fig.update_yaxes(autorange="reversed", showgrid=False, ticks="")
     fig.update_xaxes(range=[0, 100], showgrid=True, showline=False, dtick=25)
-    return fig.update_layout(showlegend=False, margin={"r": 72})
+    return fig.update_layout(
+        showlegend=True, legend={"orientation": "h", "y": -0.18}, margin={"r": 72, "b": 64}
+    )

@@ -20,6 +20,7 @@ import pandas as pd
 from ccm_assess.errors import PanelError
 from ccm_assess.reference import read_data_csv
 from ccm_assess.sources import SCAN_ROWS, listing
+from ccm_assess.values import code_shaped
 
 ROLES: tuple[str, ...] = (
     "patient_id",
@@ -118,7 +119,10 @@ def table_score(head: pd.DataFrame) -> float:
 
 
 def assign_roles(
-    headers: list[str], mapping: Mapping[str, str | Sequence[str]], filled: Sequence[int]
+    headers: list[str],
+    mapping: Mapping[str, str | Sequence[str]],
+    filled: Sequence[int],
+    header_row: int | None = None,
 ) -> dict[str, list[int]]:
     """Role -> column positions, from the aliases and then the explicit mapping. A one-column
     role takes the best-ranked alias; among columns with the same header (two `MRN` columns),
@@ -144,8 +148,8 @@ def assign_roles(
             loose = [p for p, k in enumerate(keys) if k and k == header_key(header)]
             if not exact + loose:
                 raise PanelError(
-                    f"no column '{header}' for {role}; headers found: "
-                    f"{listing([h for h in headers if h])}; check the spelling in "
+                    f"no column with the header given in --map for {role}; "
+                    f"{headers_found(headers, header_row)}; check the spelling in "
                     f"--map {role}=<header>"
                 )
             positions.append((exact + loose)[0])
@@ -155,13 +159,37 @@ def assign_roles(
     return {role: positions for role, positions in roles.items() if positions}
 
 
-def first_non_blank_row(text: pd.DataFrame) -> list[str]:
-    """The fullest of the first rows, as text: what an error shows when no header is found."""
-    head = text.iloc[:SCAN_ROWS]
-    if head.empty:
-        return []
-    row = head.iloc[int(head.notna().sum(axis=1).to_numpy().argmax())]
-    return [str(v) for v in row.dropna()]
+_DATA_LIKE = re.compile(r"\d{3}|\d[/.-]\d|@")
+"""In a cell: 3 digits in a row (ids, dates, phones), a date separator between digits, an
+e-mail sign. Headers rarely hold these; patient cells usually do. No nested quantifiers."""
+
+
+def looks_like_data(cell: str) -> bool:
+    """True when a cell taken as a header looks like a patient value (id, date, code)."""
+    text = str(cell).strip()
+    return bool(_DATA_LIKE.search(text)) or bool(code_shaped(pd.Series([text])).iloc[0])
+
+
+def shown_header(header: str) -> str:
+    """A header as a report may show it: one that looks like patient data (a `--map` to a
+    value, a file without a header row) is not shown."""
+    return "(a value, not shown)" if looks_like_data(header) else str(header)
+
+
+def headers_found(cells: Sequence[str], row: int | None) -> str:
+    """The headers an error message may list: `headers found: 'MRN', ...`, or, when the row
+    looks like patient data (a file without a header row), that it does, without its cells."""
+    if row is None:
+        return (
+            "no row looks like a header row (the first rows look like patient data); export "
+            "the panel with its column headers"
+        )
+    if any(looks_like_data(c) for c in cells):
+        return (
+            f"row {row}, taken as the header, looks like patient data, not column names (the "
+            "file may have no header row); export the panel with its column headers"
+        )
+    return f"headers found: {listing([c for c in cells if c])}"
 
 
 def unheaded_after(dx: list[int], headers: list[str]) -> list[int]:

@@ -56,12 +56,12 @@ from ccm_assess.headers import (
     column_letter,
     column_notes,
     find_header,
-    first_non_blank_row,
+    headers_found,
     table_score,
     unheaded_after,
 )
 from ccm_assess.payers import dual_eligible, payer_class, unknown_payers
-from ccm_assess.sources import cell_text, listing, read_grid
+from ccm_assess.sources import Limits, cell_text, listing, read_grid
 from ccm_assess.values import (
     examples,
     normalise_sex,
@@ -289,17 +289,18 @@ def tidy_panel(
     wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
     header = find_header(text, wanted)
     header = guess_header_row(text) if header < 0 else header
-    found = first_non_blank_row(text) if header < 0 else text.iloc[header].dropna().tolist()
+    found = [] if header < 0 else text.iloc[header].dropna().tolist()
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
     filled = text.iloc[header + 1 :].notna().sum().tolist()
-    roles = assign_roles(headers, mapping, filled) if header >= 0 else {}
+    row = header + 1 if header >= 0 else None
+    roles = assign_roles(headers, mapping, filled, row) if header >= 0 else {}
     inferred = infer_roles(text.iloc[header + 1 :], headers, roles, list(mapping), today)
     roles = inferred.roles
     ignored = roles.pop(IGNORE, [])
     for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
         if role not in roles:
             raise PanelError(
-                f"no column looks like {label}{where}; headers found: {listing(found)}; "
+                f"no column looks like {label}{where}; {headers_found(found, row)}; "
                 f"pass --map {role}=<header>"
             )
     ledger, pid = _ledger(text, header, roles, headers)
@@ -535,14 +536,16 @@ def read_panel(
     *,
     sheet: str | None = None,
     mapping: Mapping[str, str | Sequence[str]] | None = None,
+    limits: Limits | None = None,
 ) -> Panel:
     """Read a panel export (.xlsx/.xlsm/.xls, .csv, .tsv/.txt, .parquet) into a `Panel`.
 
     `sheet` names the workbook sheet (default: the one that looks like a patient table);
-    `mapping` {role: header} overrides the column aliases. Raises `PanelError` with the problem
-    and its fix when the file cannot be used. Loading: `sources.read_grid`.
+    `mapping` {role: header} overrides the column aliases; `limits` caps the file (size, rows,
+    columns, cell length: `sources.Limits`). Raises `PanelError` with the problem and its fix
+    when the file cannot be used. Loading: `sources.read_grid`.
     """
-    raw = read_grid(path, sheet=sheet, score=table_score)
+    raw = read_grid(path, sheet=sheet, score=table_score, limits=limits)
     source = SourceInfo(path=Path(path), sheet=raw.sheet, header_row=0, shape="", sheets=raw.sheets)
     formulas = (
         f"{raw.blank_formulas:,} formula cell(s) of sheet '{raw.sheet}' have no computed value "

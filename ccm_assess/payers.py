@@ -54,8 +54,10 @@ _CARRIERS = (
 )
 """Commercial carriers; "<carrier> ... Medicare" is one of their Medicare Advantage plans."""
 
-RULES: tuple[tuple[str, str, bool], ...] = (
-    # (regular expression searched in the normalised text, payer class, dual-eligible plan)
+RULES: tuple[tuple[str | tuple[str, ...], str, bool], ...] = (
+    # (regular expression searched in the normalised text, or a tuple of them that must all be
+    # found, in any order; payer class; dual-eligible plan). No `.*` between two words: on long
+    # text that backtracks quadratically, so "both words" is a tuple.
     (
         r"\bself ?pay|\bselfpay\b|\buninsured\b|\bno (?:insurance|coverage|ins)\b|\bcash\b|"
         r"\bprivate pay\b|\bsliding (?:fee|scale)\b|\bcharity\b|^none$|^self$",
@@ -69,7 +71,8 @@ RULES: tuple[tuple[str, str, bool], ...] = (
         "other",
         False,
     ),
-    (r"\bmedicare\b.*\bmedicaid\b|\bmedicaid\b.*\bmedicare\b|\bmedi medi\b", "medicare_ffs", True),
+    ((r"\bmedicare\b", r"\bmedicaid\b"), "medicare_ffs", True),
+    (r"\bmedi medi\b", "medicare_ffs", True),
     (
         r"\bd ?snp\b|\bdual (?:complete|advantage|special|eligible)\b|\bmmp\b|"
         r"\bmedicare medicaid plan\b",
@@ -87,7 +90,7 @@ RULES: tuple[tuple[str, str, bool], ...] = (
         False,
     ),
     (
-        rf"\b(?:{_CARRIERS})\b.*\bmedicare|\bmedicare\b.*\b(?:{_CARRIERS})\b",
+        (rf"\b(?:{_CARRIERS})\b", r"\bmedicare"),
         "medicare_advantage",
         False,
     ),
@@ -144,7 +147,9 @@ def classify_payers(text: pd.Series) -> pd.DataFrame:
     dual = pd.Series(False, index=norm.index)
     todo = norm.ne("")
     for pattern, payer_class, is_dual in RULES:
-        hit = todo & norm.str.contains(pattern, regex=True)
+        hit = todo
+        for part in (pattern,) if isinstance(pattern, str) else pattern:
+            hit = hit & norm.str.contains(part, regex=True)
         payer = payer.mask(hit, payer_class)
         dual = dual | (hit & is_dual)
         todo = todo & ~hit

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ccm_assess import yamlsafe
 from ccm_assess.errors import QuestionnaireError
 from ccm_assess.reference import data_path
 
@@ -72,6 +73,7 @@ class Question:
     owner: str = ""
     weeks: tuple[int, int] = (1, 13)
     why: str = ""
+    model_actions: Mapping[str, str] = field(default_factory=dict)  # model -> gap action
 
     def allowed(self) -> str:
         """The valid answers in words, e.g. 'yes, partly or no' or '0 to 400 hours a week'."""
@@ -123,6 +125,7 @@ def _question(raw: dict) -> Question:
         owner=gap.get("owner", ""),
         weeks=tuple(gap.get("weeks", (1, 13))),
         why=gap.get("why", ""),
+        model_actions=dict(gap.get("by_model", {})),
     )
 
 
@@ -269,7 +272,7 @@ def _from_mapping(data: Mapping[str, object], where: Callable[[str], str], sourc
 def _yaml_key_lines(text: str, name: str) -> dict[str, int]:
     """Line of each key at the top level and under answers/notes; a repeated key is an error."""
     lines: dict[str, int] = {}
-    root = yaml.compose(text)
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
     mappings = [root] if isinstance(root, yaml.MappingNode) else []
     for node in mappings:
         seen: dict[str, int] = {}
@@ -290,7 +293,7 @@ def _yaml_key_lines(text: str, name: str) -> dict[str, int]:
 def _load_yaml(path: Path) -> Answers:
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data, _ = yamlsafe.load(text)
         lines = _yaml_key_lines(text, path.name)
     except UnicodeDecodeError:
         raise QuestionnaireError(f"{path}: not a text file; save the answers as YAML.") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ccm_assess.questionnaire import (
     Answer,
@@ -50,6 +50,11 @@ class Gap:
     owner: str
     weeks: tuple[int, int]
     why: str
+    model_actions: Mapping[str, str] = field(default_factory=dict)
+
+    def action_for(self, model: str | None) -> str:
+        """The action phrased for a delivery model (in-house wording when none is given)."""
+        return self.model_actions.get(model or "", self.action)
 
     @property
     def weeks_text(self) -> str:
@@ -142,6 +147,7 @@ def score_readiness(answers: Answers) -> Readiness:
                 q.owner,
                 q.weeks,
                 q.why,
+                q.model_actions,
             )
             for q in assessed
             if points[q.id] < 1

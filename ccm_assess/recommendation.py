@@ -1,5 +1,7 @@
 """In-house vs managed vs hybrid: a choice made on economics and execution capacity, and the
-90-day launch plan built from the readiness gaps (docs/model.md "Recommendation").
+launch plan for the first 90 days and 12 months, built from the chosen model's steps, its
+month numbers and the readiness gaps (docs/model.md "Recommendation";
+docs/launch_plan.md for the CMS requirements and the order).
 
 The choice follows the first rule in `RULES` whose condition holds:
 
@@ -116,7 +118,7 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class LaunchStep:
-    """A core step of the 90-day plan (data/questionnaire.yaml `launch_steps`)."""
+    """A core step or milestone of the launch plan (data/questionnaire.yaml `launch_steps`)."""
 
     id: str
     models: tuple[str, ...]
@@ -127,9 +129,13 @@ class LaunchStep:
     why: str
     covers: tuple[str, ...] = ()  # question ids whose gaps this step replaces
     when: str = "always"  # or "capacity_shortfall"
+    after: tuple[str, ...] = ()
+    shares_phi: tuple[str, ...] = ()  # models for which the step sends PHI outside the practice
+    cms_required: bool = False
+    milestone: str = ""  # a key of ModelMonths.months, or "" for a plain step
 
     def action_for(self, model: str) -> str:
-        return self.actions.get(model, self.actions["default"])
+        return self.actions[model] if model in self.actions else self.actions["default"]
 
 
 @lru_cache(maxsize=1)
@@ -139,9 +145,15 @@ def launch_steps() -> tuple[LaunchStep, ...]:
     for entry in questionnaire_definition().launch_steps:
         raw = dict(entry)
         action = raw.pop("action")
-        raw |= {key: tuple(raw.get(key, ())) for key in ("models", "weeks", "covers")}  # type: ignore[call-overload]
+        phi = raw.pop("shares_phi", False)
+        raw |= {key: tuple(raw.get(key, ())) for key in ("models", "weeks", "covers", "after")}  # type: ignore[call-overload]
+        shares: tuple[str, ...] = tuple(raw["models"]) if phi is True else tuple(phi or ())
         steps.append(
-            LaunchStep(**raw, actions=action if isinstance(action, dict) else {"default": action})
+            LaunchStep(
+                **raw,
+                shares_phi=shares,
+                actions=action if isinstance(action, dict) else {"default": action},
+            )
         )
     return tuple(steps)
 
@@ -360,12 +372,116 @@ def recommend(
     )
 
 
+WEEKS_PER_MONTH = 52 / 12
+PLAN_DAYS_WEEKS = 13  # the "90-day" part of the plan: weeks 1-13
+MAX_GAP_ROWS = 6  # readiness gaps added after the core steps
+PLAN_COLUMNS = (
+    "id", "weeks", "start_week", "end_week", "action", "owner", "why", "domain",
+    "shares_phi", "after", "cms_required", "kind", "model_month",
+)  # fmt: skip
+
+
+def month_start_week(month: int) -> int:
+    """Week (1 = the first week after the decision) in which model month `month` starts,
+    taking model month 1 to start with the decision and 52/12 weeks a month."""
+    return int((month - 1) * WEEKS_PER_MONTH) + 1
+
+
+@dataclass(frozen=True)
+class ModelMonths:
+    """The financial model's month numbers the plan's milestones are tied to, and the
+    enrolment it expects at months 3, 6 and 12."""
+
+    months: Mapping[str, int]  # milestone -> model month
+    enrolled: Mapping[str, float]  # milestone -> patients enrolled that month
+
+    @classmethod
+    def from_monthly(cls, monthly: pd.DataFrame) -> ModelMonths:
+        """From a model's monthly frame (columns month, approached, billed_patient_months,
+        collected_revenue, enrolled): go-live = first month with outreach; first billable
+        month = first month with billed patient-months; first claim = the month after it
+        (claims go out after the month's minutes are in); first payment = the first month
+        with money collected, no earlier than the claim's month."""
+
+        def first(column: str, default: int) -> int:
+            hits = monthly.loc[monthly[column] > 0, "month"]
+            return int(hits.iloc[0]) if len(hits) else default
+
+        horizon = int(monthly["month"].max())
+        go_live = first("approached", 1)
+        billable = max(first("billed_patient_months", go_live), go_live)
+        enrolled = monthly.set_index("month")["enrolled"]
+        checks = {f"enrolled_{m}": m for m in (3, 6, 12) if m <= horizon}
+        return cls(
+            months={
+                "go_live": go_live,
+                "first_billable_month": billable,
+                "first_claim": billable,
+                "first_payment": max(first("collected_revenue", billable), billable),
+                **checks,
+            },
+            enrolled={key: float(enrolled.get(m, 0.0)) for key, m in checks.items()},
+        )
+
+
+def _schedule(
+    steps: list[LaunchStep], months: ModelMonths | None
+) -> dict[str, tuple[int, int, int | None]]:
+    """Start week, end week and model month of each step: a step starts no earlier than its
+    own first week and the week after the last of its dependencies ends. A milestone also
+    starts no earlier than its model month, shifted by as many weeks as the set-up pushes
+    go-live past the model's go-live month (its `weeks` are offsets from that week; an
+    enrolment check falls in the last week of its month)."""
+    by_id = {step.id: step for step in steps}
+    placed: dict[str, tuple[int, int, int | None]] = {}
+    model_months = months.months if months else {}
+    delay = 0
+
+    def place(step: LaunchStep, seen: frozenset[str]) -> tuple[int, int, int | None]:
+        nonlocal delay
+        if step.id in placed:
+            return placed[step.id]
+        if step.id in seen:
+            raise ValueError(f"launch steps: dependency cycle through {step.id!r}")
+        ready = max(
+            (place(by_id[d], seen | {step.id})[1] + 1 for d in step.after if d in by_id),
+            default=1,
+        )
+        first, last = step.weeks
+        month = model_months.get(step.milestone) if step.milestone else None
+        if month is None:
+            start = max(first, ready)
+        else:
+            week = (
+                month_start_week(month + 1) - 1
+                if step.milestone.startswith("enrolled_")
+                else month_start_week(month)
+            )
+            start = max(ready, week + delay) + first - 1
+            if step.milestone == "go_live":
+                delay = start - week
+        placed[step.id] = (start, start + last - first, month)
+        return placed[step.id]
+
+    for step in steps:
+        place(step, frozenset())
+    return placed
+
+
 def launch_plan(
-    readiness: Readiness, recommendation: Recommendation, max_rows: int = 12
+    readiness: Readiness,
+    recommendation: Recommendation,
+    months: ModelMonths | None = None,
+    max_gap_rows: int = MAX_GAP_ROWS,
 ) -> pd.DataFrame:
-    """The 90-day plan: the core launch steps for the chosen model, then the readiness gaps
-    (CMS-required first, then by impact) up to `max_rows`, listed by start week and, within a
-    week, most important first. Columns: weeks, action, owner, why, domain."""
+    """The launch plan for the first 12 months: the core steps and milestones of the chosen
+    model in dependency order (business associate agreement before any step that shares
+    patient information, consent before enrolment, care plan before the first billable
+    month), milestones tied to the model's month numbers (`months`), then the readiness gaps
+    no step covers (CMS-required first, then by impact), up to `max_gap_rows`.
+
+    One row per step, sorted by start week, then dependency order; columns PLAN_COLUMNS
+    (`weeks` is "a-b" text; `kind` is step, milestone, gap or question)."""
     definition = questionnaire_definition()
     model = recommendation.choice
     needed, available = (
@@ -373,15 +489,42 @@ def launch_plan(
         recommendation.hours_available_per_week,
     )
     shortfall = (available or 0) < needed
-    rows: list[tuple[tuple[int, int], int, str, str, str, str]] = []  # weeks, rank, texts, domain
+    steps = [
+        # a step that shares patient information waits for the business associate agreement
+        dataclasses.replace(s, after=(*s.after, "baa")) if model in s.shares_phi else s
+        for s in launch_steps()
+        if model in s.models and (s.when != "capacity_shortfall" or shortfall)
+    ]
+    placed = _schedule(steps, months)
+    rows: list[dict[str, object]] = []
     covered: set[str] = set()
-    for step in launch_steps():
-        if model in step.models and (step.when != "capacity_shortfall" or shortfall):
-            covered |= set(step.covers)
-            action = step.action_for(model).format(
-                hours_needed=f"{needed:.0f}", hours_available=f"{available or 0:.0f}"
-            )
-            rows.append((step.weeks, len(rows), action, step.owner, step.why, step.domain))
+    for rank, step in enumerate(steps):
+        covered |= set(step.covers)
+        start, end, month = placed[step.id]
+        enrolled = (months.enrolled if months else {}).get(step.milestone)
+        action = step.action_for(model).format(
+            hours_needed=f"{needed:.0f}",
+            hours_available=f"{available or 0:.0f}",
+            month=month if month is not None else "-",
+            enrolled=f"{enrolled:,.0f}" if enrolled is not None else "-",
+        )
+        rows.append(
+            {
+                "id": step.id,
+                "start_week": start,
+                "end_week": end,
+                "action": action,
+                "owner": step.owner,
+                "why": step.why,
+                "domain": step.domain,
+                "shares_phi": model in step.shares_phi,
+                "after": tuple(d for d in step.after if d in placed),
+                "cms_required": step.cms_required,
+                "kind": "milestone" if step.milestone else "step",
+                "model_month": month,
+                "_rank": rank,
+            }
+        )
     open_items = [
         q
         for q in definition.questions
@@ -389,16 +532,20 @@ def launch_plan(
     ]
     if open_items:
         rows.append(
-            (
-                (1, 1),
-                -1,
-                "Answer the readiness questions left open: "
+            {
+                "id": "open_questions",
+                "start_week": 1,
+                "end_week": 2,
+                "action": "Confirm the readiness items not assessed in the meeting: "
                 + ", ".join(q.label for q in open_items),
-                "Practice manager",
-                "An unanswered item may hide a CMS requirement or the staff time the "
+                "owner": "Practice manager",
+                "why": "An unanswered item may hide a CMS requirement or the staff time the "
                 "program depends on.",
-                open_items[0].domain,
-            )
+                "domain": open_items[0].domain,
+                "cms_required": any(q.cms_required for q in open_items),
+                "kind": "question",
+                "_rank": len(rows),
+            }
         )
     gaps = [
         g
@@ -406,19 +553,59 @@ def launch_plan(
         if g.question not in covered and model not in definition.question(g.question).handled_by
     ]
     rows += [
-        (g.weeks, 100 + i, g.action, g.owner, g.why, g.domain)
-        for i, g in enumerate(gaps[: max(max_rows - len(rows), 0)])
-    ]
-    rows.sort(key=lambda row: (row[0][0], row[1]))
-    titles = {key: domain.title for key, domain in definition.domains.items()}
-    return pd.DataFrame(
         {
-            "weeks": [f"{a}-{b}" if a != b else str(a) for (a, b), *_ in rows],
-            "action": [row[2] for row in rows],
-            "owner": [row[3] for row in rows],
-            "why": [row[4] for row in rows],
-            "domain": [titles[row[5]] for row in rows],
+            "id": f"gap_{g.question}",
+            "start_week": g.weeks[0],
+            "end_week": g.weeks[1],
+            "action": g.action_for(model),
+            "owner": g.owner,
+            "why": g.why,
+            "domain": g.domain,
+            "cms_required": g.cms_required,
+            "kind": "gap",
+            "_rank": 1000 + i,
         }
+        for i, g in enumerate(gaps[:max_gap_rows])
+    ]
+    titles = {key: domain.title for key, domain in definition.domains.items()}
+    frame = pd.DataFrame(rows).sort_values(["start_week", "_rank"], kind="stable")
+    frame = frame.assign(
+        weeks=[
+            f"{a}-{b}" if a != b else str(a)
+            for a, b in frame[["start_week", "end_week"]].to_numpy()
+        ],
+        domain=frame["domain"].map(titles),
+        shares_phi=frame["shares_phi"].fillna(False).astype(bool),
+        after=[a if isinstance(a, tuple) else () for a in frame["after"]],
+        model_month=frame["model_month"].astype("Int64"),
+    )
+    return frame[list(PLAN_COLUMNS)].reset_index(drop=True)
+
+
+def plan_summary(plan: pd.DataFrame) -> list[dict[str, object]]:
+    """summary.json `plan`: one entry per step (spec/outputs.md schema v2): id, action, owner,
+    start_week, end_week (whole weeks from the decision, inclusive), shares_phi, after."""
+    return [
+        {
+            "id": row.id,
+            "action": row.action,
+            "owner": row.owner,
+            "start_week": int(row.start_week),
+            "end_week": int(row.end_week),
+            "shares_phi": bool(row.shares_phi),
+            "after": list(row.after),
+        }
+        for row in plan.itertuples(index=False)
+    ]
+
+
+def go_live_delay_weeks(plan: pd.DataFrame) -> int:
+    """Weeks by which the plan's go-live falls after the week the financial model starts
+    enrolling (0 when the set-up fits the model's timing)."""
+    go_live = plan.loc[plan["id"] == "go_live"].iloc[0]
+    month = go_live["model_month"]
+    return (
+        0 if pd.isna(month) else max(int(go_live["start_week"]) - month_start_week(int(month)), 0)
     )
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccm_assess import export
+from ccm_assess import export, lifecycle
 from ccm_assess.assessment import Assessment, assess, save_prepared
 from ccm_assess.assumptions import load_assumptions
 from ccm_assess.errors import ReportError
@@ -26,9 +26,9 @@ from ccm_assess.mapping_file import save_mapping
 from ccm_assess.monthly_plan import FILE_NAME as MONTHLY_CSV
 from ccm_assess.monthly_plan import write_monthly_csv
 from ccm_assess.panel import read_panel
-from ccm_assess.privacy import suppressed_summary
 from ccm_assess.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
+from ccm_assess.sources import Limits
 
 FORMATS = ("html", "pdf", "xlsx")
 NOTEBOOK_NAME = "ccm_assessment.ipynb"
@@ -55,7 +55,11 @@ class RunOptions:
     """Where to write the column mapping used (`--save-mapping`), if anywhere."""
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
-    prepared_by: str = PREPARED_BY
+    prepared_by: str = ""  # empty: the questionnaire's consultant, else PREPARED_BY
+    force: bool = False
+    """Replace output-named files in `out` that no manifest accounts for (`lifecycle`)."""
+    limits: Limits = field(default_factory=Limits)
+    """Caps on the panel file (`sources.Limits`, `--limit NAME=VALUE`)."""
     conditions: str = "standard"
     setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
@@ -80,6 +84,12 @@ def check_formats(formats: tuple[str, ...]) -> None:
         )
 
 
+def prepared_by(options: RunOptions, assessment: Assessment) -> str:
+    """Who prepared the report: --prepared-by, else the questionnaire's consultant, else
+    the kit's name."""
+    return options.prepared_by or assessment.readiness.answers.consultant or PREPARED_BY
+
+
 def _practice_name(options: RunOptions) -> str:
     return options.practice.strip() or options.panel.stem.replace("_", " ").title()
 
@@ -87,8 +97,12 @@ def _practice_name(options: RunOptions) -> str:
 def prepare(options: RunOptions, progress: Progress) -> Assessment:
     """Read and validate every input, then assess (any bad input stops here: exit 2)."""
     check_formats(options.formats)
+    inputs = (options.panel, options.questionnaire, options.assumptions)
+    lifecycle.check_out_folder(options.out, inputs, force=options.force)
     progress(f"Reading {options.panel.name} ...")
-    panel = read_panel(options.panel, sheet=options.sheet, mapping=dict(options.mapping))
+    panel = read_panel(
+        options.panel, sheet=options.sheet, mapping=dict(options.mapping), limits=options.limits
+    )
     if options.save_mapping:
         save_mapping(panel, options.save_mapping)
     answers = load_questionnaire(options.questionnaire) if options.questionnaire else None
@@ -110,7 +124,9 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
     )
 
 
-def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> dict[str, object]:
+def notebook_parameters(
+    options: RunOptions, prepared: Path, practice: str, preparer: str = PREPARED_BY
+) -> dict[str, object]:
     """Papermill parameters: the CLI options, with the panel handed over already read."""
     return {
         "panel_path": "",
@@ -121,7 +137,7 @@ def notebook_parameters(options: RunOptions, prepared: Path, practice: str) -> d
         "year": options.year,
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
-        "prepared_by": options.prepared_by,
+        "prepared_by": preparer,
         "conditions_level": options.conditions,
         "setting": options.setting,
     }
@@ -173,8 +189,8 @@ def execute_notebook(
 
 
 def write_summary(assessment: Assessment, path: Path) -> Path:
-    """summary.json, with small counts suppressed (privacy.suppressed_summary)."""
-    text = json.dumps(suppressed_summary(assessment.summary()), indent=2)
+    """summary.json, with small counts suppressed (the run's plan, `Assessment.published`)."""
+    text = json.dumps(assessment.published.summary(assessment.summary()), indent=2)
     path.write_text(text + "\n", encoding="utf-8")
     return path
 
@@ -218,8 +234,12 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
     # directory) while the workbook and worklist are written in another thread.
     out = options.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix=".ccm-assess-", dir=out) as tmp:
+    from ccm_assess.worklist import contact_warnings
+
+    lifecycle.remove_stale_staging(out)
+    notes: list[str] = contact_warnings(assessment.panel)
+    with tempfile.TemporaryDirectory(prefix=lifecycle.STAGING_PREFIX, dir=out) as tmp:
+        lifecycle.mark_staging(Path(tmp))
         staging, workdir = Path(tmp) / "out", Path(tmp) / "work"
         staging.mkdir()
         workdir.mkdir()
@@ -229,7 +249,8 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
                 notes += _write_report(assessment, options, staging, workdir, progress, out)
             tables.result()
         files = _publish(staging, out)
-    (out / "assessment.failed.ipynb").unlink(missing_ok=True)  # from an earlier failed run
+    (out / lifecycle.FAILED_NOTEBOOK).unlink(missing_ok=True)  # from an earlier failed run
+    lifecycle.publish_manifest(out, list(files))
     for note in notes:
         progress(note)
     return RunResult(files=files, notes=tuple(notes), assessment=assessment)
@@ -245,7 +266,8 @@ def _write_report(
 ) -> list[str]:
     """Execute the report notebook, export report.html and print report.pdf into staging."""
     prepared = save_prepared(assessment.panel, workdir / "panel.pkl")
-    parameters = notebook_parameters(options, prepared, assessment.practice)
+    preparer = prepared_by(options, assessment)
+    parameters = notebook_parameters(options, prepared, assessment.practice, preparer)
     progress("Running the report notebook ...")
     notebook = execute_notebook(
         parameters, staging / "assessment.ipynb", workdir, failed=out / "assessment.failed.ipynb"
@@ -256,13 +278,13 @@ def _write_report(
         staging / "report.html",
         practice=assessment.practice,
         as_of=assessment.as_of,
-        prepared_by=options.prepared_by,
+        prepared_by=preparer,
     )
     notes = []
     if "pdf" in options.formats:
         notes = _print_pdf(html, staging / "report.pdf", options.browser, progress)
-    if "html" not in options.formats:
-        html.unlink()
+    if "html" not in options.formats and (staging / "report.pdf").exists():
+        html.unlink()  # kept when the PDF failed: the practice still gets a report
     return notes
 
 
@@ -272,5 +294,12 @@ def _print_pdf(html: Path, pdf: Path, browser: Path | None, progress: Progress) 
     if found is None:
         return [export.PDF_MISSING_NOTE]
     progress("Printing report.pdf ...")
-    export.print_pdf(html, pdf, browser=found)
+    try:
+        export.print_pdf(html, pdf, browser=found)
+    except (ReportError, OSError) as error:
+        return [
+            f"Warning: report.pdf was not written ({error}). report.html and the workbooks are "
+            "complete: open report.html in Chrome or Edge and print it to PDF (A4), or run "
+            "again (--browser PATH picks another browser)."
+        ]
     return []

@@ -13,8 +13,9 @@ import pandas as pd
 
 from ccm_assess.assumptions import Assumptions
 from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
+from ccm_assess.headers import shown_header
 from ccm_assess.panel import Panel
-from ccm_assess.privacy import format_count
+from ccm_assess.privacy import format_count, shown_sum
 from ccm_assess.report_html import (
     DASH,
     INDENT,
@@ -111,24 +112,26 @@ WORKLIST_ONLY = frozenset({"birth_date", "name", "first_name", "last_name", "pho
 
 
 def reconciliation_table(counts: Mapping[str, Any], ledger: pd.DataFrame) -> str:
-    """From the rows in the file to the patients analysed; every subtotal adds up."""
+    """From the rows in the file to the patients analysed; every subtotal adds up.
+
+    `counts`: `Assessment.shown_counts` (hidden counts "<11"; their sums are hidden too)."""
     panel, excluded = counts["panel"], counts["excluded"]
     rows: list[tuple[str, int]] = [("Rows in the file", panel["rows_read"])]
     rows.append((f"{INDENT}used", panel["rows_used"]))
     for status in ("skipped", "rejected"):
         reasons = ledger.loc[ledger["status"] == status, "reason"].value_counts(sort=True)
         rows += [(f"{INDENT}{status}: {reason}", int(n)) for reason, n in reasons.items()]
-    left_out = sum(v or 0 for v in excluded.values())
+    left_out = shown_sum(v or 0 for v in excluded.values())
     rows += [
         ("Patients in the used rows (rows of one patient are combined)", panel["patients"]),
         (f"{INDENT}left out: deceased or in hospice", left_out),
         ("Patients analysed", panel["patients_analysed"]),
     ]
     frame = pd.DataFrame({"": [r[0] for r in rows], "Count": [format_count(r[1]) for r in rows]})
-    adds_up = (
-        panel["rows_used"] + panel["rows_skipped"] + panel["rows_rejected"] == panel["rows_read"]
-        and panel["patients"] - left_out == panel["patients_analysed"]
-    )
+    patients_known = not any(isinstance(v, str) for v in (left_out, panel["patients_analysed"]))
+    adds_up = panel["rows_used"] + panel["rows_skipped"] + panel["rows_rejected"] == panel[
+        "rows_read"
+    ] and (not patients_known or panel["patients"] - left_out == panel["patients_analysed"])
     check = (
         "Check: used + skipped + rejected rows = rows in the file, and patients − left out = "
         "patients analysed."
@@ -203,7 +206,7 @@ def columns_table(panel: Panel) -> str:
         headers = panel.mapping.get(role)
         if headers:
             use = "worklist only, not in this report" if role in WORKLIST_ONLY else "used"
-            rows.append((label, ", ".join(map(str, headers)), use))
+            rows.append((label, ", ".join(shown_header(h) for h in headers), use))
         elif role not in WORKLIST_ONLY:
             rows.append((label, "not in the file", "not used"))
     frame = pd.DataFrame(rows, columns=["Information", "Column in your file", "Use"])

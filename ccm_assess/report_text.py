@@ -98,6 +98,16 @@ GLOSSARY: Mapping[str, str] = {
         "patient's primary care (codes G0556-G0558). It replaces CCM and PCM for the same "
         "patient and month."
     ),
+    "BHI (Behavioral Health Integration)": (
+        "Monthly payment for at least 20 minutes of care-team time for a patient with a "
+        "behavioural health condition such as depression or anxiety (code 99484); it can be "
+        "billed in the same month as CCM when the time is separate."
+    ),
+    "TCM (Transitional Care Management)": (
+        "One payment after a hospital discharge when the patient is contacted within 2 business "
+        "days and seen within 14 days (99495) or 7 days (99496)."
+    ),
+    "Go-live": "The week the first patients are offered CCM and consent is recorded.",
     "Initiating visit": (
         "A visit (office visit, annual wellness visit or Welcome to Medicare visit) needed "
         "before CCM can start for a patient new to the practice or not seen in the last year."

@@ -31,6 +31,7 @@ import csv
 import datetime as dt
 import io
 import re
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,18 @@ _BINARY_SAMPLE = 1 << 16
 _BINARY_SHARE = 0.05
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1f\x7f]")
 """Bytes that text files do not hold (NUL is judged apart)."""
+csv.field_size_limit(sys.maxsize)  # long cells are judged by `Limits.cell_chars`, with a message
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?:?([A-Z]{1,3})(\d+)\"")
+"""A worksheet's declared extent, `<dimension ref="A1:XFD1048576"/>` (bounded quantifiers)."""
+_CELL_COLUMN = re.compile(rb"<(?:\w+:)?c\s+r=\"([A-Z]{1,3})\d")
+"""The column letters of a cell reference (`<c r="AB12"`)."""
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\s+r=\"(\d{1,7})\"")
+_MIB = 1 << 20
+_BOMB_SIZE, _BOMB_RATIO = 64 * _MIB, 200
+"""A workbook part over 64 MiB unzipped that compressed more than 200:1 (sheet XML compresses
+about 10:1): a zip bomb or a giant repeated cell, refused before it is unzipped."""
+_SCAN_ABOVE_CELLS = 5_000_000
+"""A sheet declaring more cells than this is scanned for its true extent before it is read."""
 INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
     "\u2066-\u2069\ufeff\ufff9-\ufffb]"
@@ -73,6 +86,37 @@ _UNCACHED_FORMULA = re.compile(
 )
 """A worksheet cell holding a formula and no (or an empty) cached value."""
 _RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what a panel file may hold, checked before (or while) it is read; each can be
+    raised with `--limit NAME=VALUE`. The defaults admit a 250,000-patient, 2,000,000-row,
+    120 MB CSV (the performance benchmark) with room to spare."""
+
+    file_mb: int = 1024
+    """Size of the file on disk, MiB."""
+    unpacked_mb: int = 2048
+    """A workbook's parts once unzipped, MiB in all (a zip bomb is refused unopened)."""
+    strings_mb: int = 512
+    """A workbook's shared-strings part unzipped, MiB (one huge text cell lives there)."""
+    rows: int = 5_000_000
+    columns: int = 2_000
+    cells: int = 100_000_000
+    """Rows x columns of a sheet, as its declared extent says."""
+    cell_chars: int = 32_767
+    """Characters in one cell (Excel's own maximum)."""
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(cls.__dataclass_fields__)
+
+
+def _too_big(what: str, found: int, limit: int, name: str, unit: str = "") -> PanelError:
+    return PanelError(
+        f"{what}: {found:,}{unit}, above the limit of {limit:,}{unit}; if the file is right, "
+        f"raise the limit with --limit {name}={found}"
+    )
 
 
 @dataclass(frozen=True)
@@ -211,7 +255,34 @@ def _sniff_delimiter(text: str, preferred: str) -> str:
     return best
 
 
-def _read_text(data: bytes, path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def longest_line(data: bytes) -> int:
+    """Length in bytes of the longest line of a text file (vectorised: no per-line objects)."""
+    if not data:
+        return 0
+    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    edges = np.concatenate([[-1], breaks, [len(data)]])
+    return int(np.diff(edges).max()) - 1
+
+
+def _check_cells(grid: pd.DataFrame, limits: Limits) -> None:
+    """Refuse a grid with a cell longer than `limits.cell_chars` (row and column named)."""
+    for position, column in enumerate(grid.columns):
+        lengths = grid[column].str.len()
+        if lengths.gt(limits.cell_chars).any():
+            row = int(np.flatnonzero(lengths.gt(limits.cell_chars).to_numpy())[0]) + 1
+            raise _too_big(
+                f"a cell in row {row}, column {position + 1} is too long",
+                int(lengths.max()),
+                limits.cell_chars,
+                "cell_chars",
+                " characters",
+            )
+
+
+def _read_text(
+    data: bytes, path: Path, limits: Limits | None = None
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    limits = limits or Limits()
     if data[:8] == _OLE2_MAGIC or data[:4] == _ZIP_MAGIC and b"xl/" in data[: 1 << 16]:
         raise PanelError(
             f"'{path.name}' is an Excel workbook, not a text file; rename it to .xlsx (or "
@@ -241,6 +312,8 @@ def _read_text(data: bytes, path: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     except (pd.errors.ParserError, ValueError) as error:  # rows wider than the first ones
         unclosed = "EOF inside string" in str(error)
         grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if longest_line(data) > limits.cell_chars:
+        _check_cells(grid, limits)
     if not unclosed and not _folds_rows(grid, text, delimiter):
         return grid, notes
     grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE))
@@ -404,6 +477,99 @@ def _workbook_as_text(data: bytes, path: Path) -> tuple[pd.DataFrame, tuple[str,
                   *notes)  # fmt: skip
 
 
+def _column_number(letters: bytes) -> int:
+    """`A` -> 1, `Z` -> 26, `AA` -> 27, `XFD` -> 16384."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _true_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """(last row, widest column) of a worksheet part, streamed in 4 MiB chunks."""
+    rows = columns = 0
+    tail = b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(1 << 22):
+            block = tail + chunk
+            cut = max(block.rfind(b">") + 1, len(block) - 64)
+            for letters in set(_CELL_COLUMN.findall(block, 0, cut)):
+                columns = max(columns, _column_number(letters))
+            numbers = _ROW_NUMBER.findall(block, 0, cut)
+            rows = max(rows, int(numbers[-1])) if numbers else rows
+            tail = block[cut:]
+    return rows, columns
+
+
+def check_workbook(data: bytes, name: str, limits: Limits) -> None:
+    """Refuse, before any cell is read, an .xlsx/.xlsm whose parts unzip beyond the caps or
+    whose sheet declares (`<dimension>`) or holds more rows, columns or cells than allowed,
+    or declares far more than it holds (a crafted extent that makes readers allocate it)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        return  # the reader says what is wrong with it
+    with archive:
+        infos = archive.infolist()
+        unpacked = sum(info.file_size for info in infos) // _MIB
+        if unpacked > limits.unpacked_mb:
+            raise _too_big(
+                f"'{name}' is too large once unzipped",
+                unpacked,
+                limits.unpacked_mb,
+                "unpacked_mb",
+                " MiB",
+            )
+        for info in infos:
+            if info.file_size > _BOMB_SIZE and info.file_size > _BOMB_RATIO * info.compress_size:
+                raise PanelError(
+                    f"'{name}' holds a part that unzips {info.file_size // info.compress_size:,} "
+                    f"times larger ({info.file_size // _MIB:,} MiB): a spreadsheet program does "
+                    "not write that (a zip bomb, or one enormous cell); open it in Excel and "
+                    "save it again, or export the panel as .csv"
+                )
+            lower = info.filename.lower()
+            if lower.endswith("sharedstrings.xml") and info.file_size // _MIB > limits.strings_mb:
+                raise _too_big(
+                    f"the text cells of '{name}' are too large once unzipped",
+                    info.file_size // _MIB,
+                    limits.strings_mb,
+                    "strings_mb",
+                    " MiB",
+                )
+            if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+                _check_sheet(archive, info, name, limits)
+
+
+def _check_sheet(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits
+) -> None:
+    """`check_workbook` for one worksheet part."""
+    with archive.open(info) as stream:
+        head = stream.read(1 << 16)
+    found = _DIMENSION.search(head)
+    if found is None:
+        rows, columns = _true_extent(archive, info) if info.file_size > 1 << 26 else (0, 0)
+    else:
+        rows, columns = int(found.group(4)), _column_number(found.group(3))
+    what = f"a sheet of '{name}' declares too many"
+    if rows > limits.rows:
+        raise _too_big(f"{what} rows", rows, limits.rows, "rows")
+    if columns > limits.columns:
+        raise _too_big(f"{what} columns", columns, limits.columns, "columns")
+    if rows * columns > limits.cells:
+        raise _too_big(f"{what} cells", rows * columns, limits.cells, "cells")
+    if found is not None and rows * columns > _SCAN_ABOVE_CELLS:
+        held_rows, held_columns = _true_extent(archive, info)
+        if rows * columns > 2 * held_rows * held_columns + _SCAN_ABOVE_CELLS:
+            raise PanelError(
+                f"a sheet of '{name}' declares {rows:,} rows x {columns:,} columns but holds "
+                f"{held_rows:,} x {held_columns:,}: the file is damaged or was not saved by a "
+                "spreadsheet program; open it in Excel and save it again as .xlsx, or export "
+                "the panel as .csv"
+            )
+
+
 def _password_error(name: str) -> PanelError:
     return PanelError(
         f"'{name}' is password-protected; open it in Excel, remove the password "
@@ -510,6 +676,22 @@ def _pick_sheet(
     return max(sheets, key=rank)
 
 
+def _check_extent(grid: pd.DataFrame, limits: Limits, name: str) -> None:
+    """Refuse a grid with more rows or columns than `limits` allow (after reading)."""
+    if len(grid) > limits.rows:
+        raise _too_big(f"'{name}' has too many rows", len(grid), limits.rows, "rows")
+    if grid.shape[1] > limits.columns:
+        raise _too_big(f"'{name}' has too many columns", grid.shape[1], limits.columns, "columns")
+
+
+def _text_of_bytes(column: pd.Series) -> pd.Series:
+    """A binary (bytes) column as text: UTF-8, undecodable bytes replaced (vectorised)."""
+    first = column.dropna().head(1)
+    if len(first) and isinstance(first.iloc[0], bytes):
+        return column.str.decode("utf-8", errors="replace")
+    return column
+
+
 def _filled_cells(head: pd.DataFrame) -> float:
     return float(head.notna().to_numpy().sum())
 
@@ -519,6 +701,7 @@ def read_grid(
     *,
     sheet: str | None = None,
     score: Callable[[pd.DataFrame], float] = _filled_cells,
+    limits: Limits | None = None,
 ) -> RawGrid:
     """Load a panel file (`SUFFIXES`) as a `RawGrid` (module docstring).
 
@@ -540,7 +723,12 @@ def read_grid(
             f"cannot read '{path.name}': unsupported file type '{suffix or '(none)'}'; export "
             f"the panel as one of {', '.join(SUFFIXES)}"
         )
+    limits = limits or Limits()
     try:
+        size = path.stat().st_size
+        if size // _MIB > limits.file_mb:
+            raise _too_big(f"'{path.name}' is too large", size // _MIB, limits.file_mb, "file_mb",
+                           " MiB")  # fmt: skip
         data = path.read_bytes()
     except OSError as error:
         raise PanelError(
@@ -556,14 +744,19 @@ def read_grid(
             raise PanelError(
                 f"cannot read '{path.name}' ({error}); export the panel again as .parquet or .csv"
             ) from None
-        header = pd.DataFrame([list(frame.columns)], columns=frame.columns, dtype=object)
+        _check_extent(frame, limits, path.name)
+        frame = frame.apply(_text_of_bytes)
+        header = pd.DataFrame([list(map(str, frame.columns))], columns=frame.columns, dtype=object)
         return RawGrid(pd.concat([header, frame.astype(object)], ignore_index=True))
     if suffix not in WORKBOOK_SUFFIXES:
-        cells, notes = _read_text(data, path)
+        cells, notes = _read_text(data, path, limits)
+        _check_extent(cells, limits, path.name)
         return RawGrid(cells, notes=notes)
     if data[:4] != _ZIP_MAGIC and data[:8] != _OLE2_MAGIC:
         cells, notes = _workbook_as_text(data, path)
         return RawGrid(cells, notes=notes)
+    if data[:4] == _ZIP_MAGIC:
+        check_workbook(data, path.name, limits)
     grids = _read_workbook(data, path.name)
     if not grids:
         raise PanelError(
@@ -571,5 +764,6 @@ def read_grid(
             "again as .xlsx or .csv"
         )
     chosen = _pick_sheet(grids, sheet, path, score)
+    _check_extent(grids[chosen], limits, path.name)
     blank = blank_formulas(data, chosen) if data[:4] == _ZIP_MAGIC else 0
     return RawGrid(grids[chosen], chosen, tuple(grids), blank_formulas=blank)

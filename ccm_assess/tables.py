@@ -475,8 +475,9 @@ def sensitivity_html(tornado: pd.DataFrame, monte: MonteCarlo, model: str) -> st
 # ------------------------------------------------------------------------------ readiness and plan
 
 
-def gaps_table(readiness: Readiness, *, cms_required: bool) -> str:
-    """The gaps that are CMS requirements (or the others), most points lost first."""
+def gaps_table(readiness: Readiness, *, cms_required: bool, model: str | None = None) -> str:
+    """The gaps that are CMS requirements (or the others), most points lost first; actions
+    phrased for the delivery `model` (in-house wording when None)."""
     heading = (
         "<h4>CMS requirements: in place before the first claim</h4>"
         if cms_required
@@ -489,7 +490,7 @@ def gaps_table(readiness: Readiness, *, cms_required: bool) -> str:
         {
             "Gap": [g.label for g in gaps],
             "Today": [g.answer for g in gaps],
-            "Action": [g.action for g in gaps],
+            "Action": [g.action_for(model) for g in gaps],
             "Who": [g.owner for g in gaps],
         }
     )
@@ -517,11 +518,3 @@ def invisible_work_html(readiness: Readiness, work: InvisibleWork | None) -> str
             "plan, not new effort.",
         ],
     )
-
-
-def plan_table(plan: pd.DataFrame) -> str:
-    """The 90-day launch plan (weeks, action, owner, why)."""
-    frame = plan.rename(
-        columns={"weeks": "Weeks", "action": "Action", "owner": "Who", "why": "Why it matters"}
-    )[["Weeks", "Action", "Who", "Why it matters"]]
-    return html_table(frame, text_columns=("Action", "Who", "Why it matters"))

@@ -28,6 +28,12 @@ _TWO_DIGIT_YEAR = frozenset({"%m/%d/%y", "%m-%d-%y", "%d-%b-%y"})
 _TIME_OF_DAY = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?$"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 MAX_AGE_YEARS = 120
+EARLIEST_DATE, LATEST_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
+"""Dates outside these are sentinels ("no date" values such as 9999-12-31 or 0001-01-01):
+unknown, counted in data quality, never a crash."""
+MAX_COUNT = 100_000
+"""Largest count a cell may hold (admissions, ER visits a year); above it, or inf, the cell is
+unknown and counted."""
 EXAMPLE_CHARS = 20
 """Longest panel text a data-quality example may show; longer text is cut (docs/outputs.md:
 no free text from the panel in the report)."""
@@ -43,9 +49,32 @@ def short_text(values: pd.Series, limit: int = EXAMPLE_CHARS) -> pd.Series:
     return text.mask(cut, text.str.slice(0, limit - 1) + "…")
 
 
+CODE_SHAPED = r"[A-Za-z]\d[0-9A-Za-z](?:\.?[0-9A-Za-z]{1,4})?|[VvEe]?\d{2,3}(?:\.\d{1,2})?"
+"""A token shaped like an ICD-10 or ICD-9 code (`E11.9`, `E119`, `250.00`, `V58.67`): the only
+panel text a message or a non-PHI output may quote; it cannot name or identify a patient.
+Bounded quantifiers, no nesting (linear on any input)."""
+NOT_SHOWN = "(text not shown)"
+"""Stands for a panel value that is not code-shaped, in examples and data-quality lists."""
+
+
+def code_shaped(values: pd.Series) -> pd.Series:
+    """True where a value is a code-shaped token (`CODE_SHAPED`), after trimming; bool."""
+    text = values.astype("str").str.strip()
+    return text.str.len().le(8).fillna(False) & text.str.fullmatch(CODE_SHAPED).fillna(False)
+
+
+def shown_values(values: pd.Series) -> pd.Series:
+    """Panel values as a non-PHI output may show them: code-shaped tokens as written,
+    anything else `NOT_SHOWN` (a name, a member id, a date, a note)."""
+    return values.astype(object).where(code_shaped(values).to_numpy(dtype=bool), NOT_SHOWN)
+
+
 def examples(values: pd.Series, limit: int = 3) -> str:
-    """The first `limit` distinct values, shortened (`short_text`), comma-separated."""
-    return ", ".join(short_text(values.drop_duplicates()).drop_duplicates().head(limit))
+    """Up to `limit` distinct code-shaped values (`shown_values`), comma-separated; other text
+    is only said to exist, never quoted."""
+    distinct_values = short_text(values.drop_duplicates()).drop_duplicates()
+    shown = shown_values(distinct_values).drop_duplicates()
+    return ", ".join(shown.head(limit)) or NOT_SHOWN
 
 
 def short_counts(values: pd.Series) -> pd.DataFrame:
@@ -76,12 +105,15 @@ def parse_dates(
     clean = clean.str.split().str.join(" ")
     parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     two_digit = pd.Series(False, index=raw.index)
+    problem_dates = pd.Series(False, index=raw.index)
     for fmt in _DATE_FORMATS:
         todo = parsed.isna()
         if not todo.any():
             break
         found = pd.to_datetime(clean[todo], format=fmt, errors="coerce")
-        found = found.where(found.dt.year.between(1800, 2200))  # `00040111`: no year 4
+        sentinel = found.notna() & ~found.between(EARLIEST_DATE, LATEST_DATE)
+        problem_dates |= sentinel.reindex(raw.index, fill_value=False)
+        found = found.mask(sentinel)
         parsed = parsed.fillna(found.astype("datetime64[ns]"))
         if fmt in _TWO_DIGIT_YEAR:
             two_digit |= found.notna().reindex(raw.index, fill_value=False)
@@ -90,6 +122,7 @@ def parse_dates(
     parsed = parsed.mask(serial, _EXCEL_EPOCH + pd.to_timedelta(number.where(serial), unit="D"))
     parsed = parsed.dt.normalize()
     problem = pd.Series(np.where(parsed.isna(), "unparseable", ""), index=raw.index, dtype="str")
+    problem = problem.mask(problem_dates & parsed.isna(), "out of range (a no-date value)")
     if birth:
         parsed = parsed.mask(two_digit & parsed.gt(today), parsed - pd.DateOffset(years=100))
         future = parsed.gt(today)
@@ -113,9 +146,11 @@ def parse_booleans(text: pd.Series) -> pd.Series:
 
 
 def parse_counts(text: pd.Series) -> pd.Series:
-    """Count cells -> `Int64`; negative, fractional or non-numeric -> NA."""
+    """Count cells -> `Int64`; negative, fractional, non-numeric, infinite or above
+    `MAX_COUNT` -> NA."""
     number = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    whole = number.notna() & number.ge(0) & number.eq(number.round())
+    number = number.astype("float64")
+    whole = number.notna() & number.between(0, MAX_COUNT) & number.eq(number.round())
     return number.where(whole).astype("Int64")
 
 

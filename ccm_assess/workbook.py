@@ -1,10 +1,11 @@
 """workbook.xlsx: the analyst's and owner's spreadsheet of one assessment (no PHI).
 
 Sheets, in order (`SHEETS`): Summary, Funnel, Scenarios, Sensitivity, Assumptions, Rates,
-Data quality, Readiness (docs/outputs.md). Money is USD (`$#,##0`; cents only on Rates). This
-module writes the file and holds what every sheet shares (formats, privacy helpers, cell and
-table writing); the sheets themselves are `workbook_model.py` (Summary, Scenarios,
-Sensitivity, Assumptions, Rates, Readiness) and `workbook_panel.py` (Funnel, Data quality).
+Data quality, Readiness (docs/outputs.md), then Launch plan, By provider, Vendor questions and
+Other programs. Money is USD (`$#,##0`; cents only on Rates). This module writes the file and
+holds what every sheet shares (formats, privacy helpers, cell and table writing); the sheets
+themselves are `workbook_model.py` (Summary, Scenarios, Sensitivity, Assumptions, Rates,
+Readiness), `workbook_panel.py` (Funnel, Data quality) and `workbook_handover.py` (the rest).
 
 Privacy: every patient count of a subgroup goes through `privacy.suppress_counts` (1-10 shows
 as "<11", plus a complementary cell within its group); panel row counts and the panel totals
@@ -35,7 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.assessment import Assessment
 from ccm_assess.errors import ReportError
-from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, suppress_counts
+from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, shown_sum, suppress_counts
 
 SHEETS = (
     "Summary",
@@ -46,6 +47,10 @@ SHEETS = (
     "Rates",
     "Data quality",
     "Readiness",
+    "Launch plan",
+    "By provider",
+    "Vendor questions",
+    "Other programs",
 )
 USD, USD_CENTS, PCT, PCT1 = "$#,##0", "$#,##0.00", "0%", "0.0%"
 COUNT, DECIMAL, FTE, DATE = "#,##0", "#,##0.0", "0.00", "yyyy-mm-dd"
@@ -55,7 +60,6 @@ NAME_LIMIT = 40
 """Characters kept of a provider, location, header, sheet or file name from the panel."""
 EXAMPLES_SHOWN = 10
 UNKNOWN = "unknown"
-NOT_RECORDED = "(not recorded)"
 WIDTH_CAP = 60
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 CHANGED_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -93,11 +97,12 @@ def billable_classes(assessment: Assessment) -> list[str]:
     return list(assessment.eligibility.billed_payer_classes)
 
 
-def shown_pool(by_payer: Mapping[str, int], billable: Sequence[str]) -> Any:
-    """A group's patients in the billable classes, as shown: hidden when 1-10, or when one of
-    its classes alone is hidden in the by-payer table (the sum would give that one away)."""
-    hidden = sum(shown_counts(by_payer)[c] == SUPPRESSED for c in billable)
-    return SUPPRESSED if hidden == 1 else shown_count(sum(by_payer[c] for c in billable))
+def shown_pool(by_payer: Mapping[str, Any], billable: Sequence[str]) -> Any:
+    """A group's patients in the billable classes, as shown (`by_payer` as published): hidden
+    when any of its classes is (the sum would give the hidden ones away), unknown when None."""
+    if by_payer is None:
+        return UNKNOWN
+    return shown_count(shown_sum(by_payer[c] for c in billable))
 
 
 # ---------------------------------------------------------------------------- cell writing
@@ -237,9 +242,9 @@ def finish_sheet(
 def build_workbook(assessment: Assessment) -> Workbook:
     """The workbook of `assessment` in memory, one sheet per name of `SHEETS`."""
     # Imported here: the sheet modules import this module's helpers.
-    from ccm_assess import workbook_model, workbook_panel
+    from ccm_assess import workbook_handover, workbook_model, workbook_panel
 
-    writers = workbook_model.WRITERS | workbook_panel.WRITERS
+    writers = workbook_model.WRITERS | workbook_panel.WRITERS | workbook_handover.WRITERS
     book = Workbook()
     book.remove(book.active)
     practice = assessment.practice or "CCM assessment"  # consultant input, stored as text

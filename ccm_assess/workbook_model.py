@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ccm_assess.assessment import Assessment
 from ccm_assess.charts import MODEL_COLOURS
 from ccm_assess.model import CCM_CODES
-from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small
+from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, shown_sum
 from ccm_assess.questionnaire import questionnaire_definition
 from ccm_assess.readiness import round_score
 from ccm_assess.workbook import (
@@ -149,7 +149,7 @@ def _model_table(assessment: Assessment) -> tuple[pd.DataFrame, list[str | None]
 
 
 def _patient_lines(assessment: Assessment) -> list[tuple[str, Any, str | None]]:
-    panel, counts = assessment.counts["panel"], assessment.counts["eligibility"]
+    panel, counts = assessment.shown_counts["panel"], assessment.shown_counts["eligibility"]
     tiers = shown_counts(counts["apcm_tiers"])
     return [
         ("Patients in the panel", panel["patients"], COUNT),
@@ -385,17 +385,20 @@ def _programs(assessment: Assessment) -> pd.DataFrame:
     """The CCM/PCM/APCM comparison with small patient counts (and what scales them) hidden.
 
     CCM or PCM is hidden when its billable pool is (`workbook.shown_pool`), and then CCM, PCM
-    and their sum "CCM + PCM" all are; APCM when 1-10.
+    and their sum "CCM + PCM" all are; APCM when a tier is hidden or the sum is 1-10.
     """
     programs = assessment.economics.programs
-    counts, billable = assessment.counts["eligibility"], billable_classes(assessment)
+    counts, billable = assessment.shown_counts["eligibility"], billable_classes(assessment)
     groups = (counts["ccm_eligible_by_payer"], counts["pcm_candidates_by_payer"])
     hidden = (
         {"CCM", "PCM", "CCM + PCM"}
         if any(shown_pool(group, billable) == SUPPRESSED for group in groups)
         else set()
     )
-    if is_small(programs.set_index("program")["patients"]["APCM"]):
+    tiers = counts["apcm_tiers"].values()
+    if shown_sum(v or 0 for v in tiers) == SUPPRESSED or is_small(
+        programs.set_index("program")["patients"]["APCM"]
+    ):
         hidden.add("APCM")
     hide = programs["program"].isin(hidden)
 
@@ -494,7 +497,7 @@ def _readiness(ws: Worksheet, assessment: Assessment) -> None:
     gaps = readiness.gaps
     frame = pd.DataFrame(
         {
-            "Action": [g.action for g in gaps],
+            "Action": [g.action_for(assessment.recommendation.choice) for g in gaps],
             "Owner": [g.owner for g in gaps],
             "Weeks": [g.weeks_text for g in gaps],
             "Domain": [readiness.domains[g.domain].title for g in gaps],
@@ -511,7 +514,7 @@ def _readiness(ws: Worksheet, assessment: Assessment) -> None:
     plan = assessment.plan.rename(columns=str.capitalize)[
         ["Action", "Owner", "Weeks", "Domain", "Why"]
     ]
-    row = put_heading(ws, row, f"90-day launch plan ({chosen})")
+    row = put_heading(ws, row, f"Launch plan ({chosen}); weeks and milestones: sheet Launch plan")
     row = put_table(ws, row, plan)
     row = put_heading(ws, row, "Invisible work: coordination already done, valued as standard CCM")
     work = assessment.economics.invisible_work

@@ -10,19 +10,21 @@ formula-safe (`workbook.panel_text`); dates from the panel are counted, never sh
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.assessment import Assessment
 from ccm_assess.codes import CODE_SET_YEAR, unlisted_codes
+from ccm_assess.headers import shown_header
 from ccm_assess.payers import PAYER_CLASSES, PAYER_LABELS
-from ccm_assess.privacy import format_count
+from ccm_assess.privacy import display_order, format_count
+from ccm_assess.values import shown_values
 from ccm_assess.workbook import (
     COUNT,
     EXAMPLES_SHOWN,
     NAME_LIMIT,
-    NOT_RECORDED,
     PCT1,
     UNKNOWN,
     billable_classes,
@@ -41,19 +43,20 @@ from ccm_assess.workbook import (
 
 
 def _listed(frame: pd.DataFrame, value: str, count: str) -> pd.DataFrame:
-    """The first rows of a `value`/`count` quality frame: text panel-safe, counts suppressed."""
+    """The first rows of a `value`/`count` quality frame: only code-shaped values shown
+    (`values.shown_values`), counts suppressed."""
     if frame.empty:
         return pd.DataFrame({value: ["(none)"], count: [0]})
     shown = shown_counts(dict(enumerate(frame["count"].astype(int).tolist())))
     return pd.DataFrame(
-        {value: panel_text(frame["value"]).to_numpy(), count: list(shown.values())}
+        {value: panel_text(shown_values(frame["value"])).to_numpy(), count: list(shown.values())}
     ).head(EXAMPLES_SHOWN)
 
 
 def _share_frame(
-    label: str, counts: Mapping[str, int], total: int, *, total_shown: bool = True
+    label: str, counts: Mapping[str, Any], total: Any, *, total_shown: bool = True
 ) -> pd.DataFrame:
-    """Label, count and share of `total`, both suppressed together (1-10 and complementary)."""
+    """Label, count and share of `total` (counts as published; a hidden one has no share)."""
     shown = shown_counts(counts, total_shown=total_shown)
     hidden = [isinstance(shown[k], str) for k in counts]
     return pd.DataFrame(
@@ -61,7 +64,7 @@ def _share_frame(
             label: list(counts),
             "Patients": list(shown.values()),
             "Share of analysed": [
-                None if hide or not total else counts[k] / total
+                None if hide or not total or isinstance(total, str) else counts[k] / total
                 for k, hide in zip(counts, hidden, strict=True)
             ],
         }
@@ -70,7 +73,7 @@ def _share_frame(
 
 def _payer_table(assessment: Assessment, billable: Sequence[str]) -> pd.DataFrame:
     """Eligible patients by payer class (each column suppressed as a group), with totals."""
-    counts = assessment.counts["eligibility"]
+    counts = assessment.shown_counts["eligibility"]
     groups = {
         "CCM eligible": ("ccm_eligible", counts["ccm_eligible_by_payer"]),
         "Complex CCM candidates": (
@@ -99,22 +102,19 @@ def _payer_table(assessment: Assessment, billable: Sequence[str]) -> pd.DataFram
 
 def _by_field(assessment: Assessment, role: str) -> pd.DataFrame:
     """CCM eligible patients per provider or location (staff and site names, not patients)."""
-    patients = assessment.eligibility.patients
-    names = assessment.panel.patients[role].reindex(patients.index).fillna(NOT_RECORDED)
-    eligible = names[patients["ccm_eligible"].to_numpy(dtype=bool)].value_counts()
-    eligible = eligible.reindex(names.unique(), fill_value=0)
-    eligible = eligible.sort_values(ascending=False, kind="stable")
-    shown = shown_counts(eligible.to_dict())
+    shown = assessment.published.group(role)
+    order = display_order(shown)
     return pd.DataFrame(
         {
-            role.capitalize(): panel_text(pd.Series(eligible.index, dtype=object), NAME_LIMIT),
-            "CCM eligible": [shown[k] for k in eligible.index],
+            role.capitalize(): panel_text(pd.Series(order, dtype=object), NAME_LIMIT),
+            "CCM eligible": [shown[k] for k in order],
         }
     )
 
 
 def _funnel(ws: Worksheet, assessment: Assessment) -> None:
-    counts, panel = assessment.counts["eligibility"], assessment.counts["panel"]
+    shown = assessment.shown_counts
+    counts, panel = shown["eligibility"], shown["panel"]
     billable = billable_classes(assessment)
     steps = [
         ("Patients in the panel", panel["patients"], "distinct patient ids in the used rows"),
@@ -133,7 +133,7 @@ def _funnel(ws: Worksheet, assessment: Assessment) -> None:
     row = put_heading(ws, 4, "From panel to enrolled patients")
     frame = pd.DataFrame(steps, columns=["Step", "Patients", "Note"])
     row = put_table(ws, row, frame, {"Patients": COUNT})
-    excluded = shown_counts(assessment.counts["excluded"])
+    excluded = shown_counts(shown["excluded"])
     row = put_heading(ws, row, "Not analysed")
     frame = pd.DataFrame({"Reason": list(excluded), "Patients": list(excluded.values())})
     row = put_table(ws, row, frame, {"Patients": COUNT})
@@ -141,18 +141,14 @@ def _funnel(ws: Worksheet, assessment: Assessment) -> None:
     frame = _payer_table(assessment, billable)
     row = put_table(ws, row, frame, dict.fromkeys(frame.columns[2:], COUNT))
     analysed = panel["patients_analysed"]
-    found = {k: v for k, v in assessment.counts["conditions"].items() if v}
-    order = sorted(found, key=lambda k: -found[k])
+    found = {k: v for k, v in shown["conditions"].items() if v}
     names = assessment.eligibility.display_names
-    conditions = {names[k]: found[k] for k in order}
-    missing = len(assessment.counts["conditions"]) - len(found)
+    conditions = {names[k]: found[k] for k in display_order(found)}
+    missing = len(shown["conditions"]) - len(found)
     row = put_heading(ws, row, f"Chronic conditions of analysed patients ({missing} others: none)")
     frame = _share_frame("Condition", conditions, analysed, total_shown=False)
     row = put_table(ws, row, frame, {"Patients": COUNT, "Share of analysed": PCT1})
-    patients = assessment.eligibility.patients
-    chronic = patients.loc[patients["analysed"].to_numpy(dtype=bool), "chronic_count"]
-    distribution = chronic.clip(upper=5).value_counts().reindex(range(6), fill_value=0)
-    labelled = {("5+" if k == 5 else str(k)): int(v) for k, v in distribution.items()}
+    labelled = assessment.published.group("chronic_count")
     row = put_heading(ws, row, "Chronic conditions per analysed patient")
     frame = _share_frame("Chronic conditions", labelled, analysed)
     row = put_table(ws, row, frame, {"Patients": COUNT, "Share of analysed": PCT1})
@@ -192,7 +188,7 @@ def _quality_counts(frame: pd.DataFrame, label: str, count: str, **columns: str)
 
 
 def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
-    panel, counts = assessment.panel, assessment.counts
+    panel, counts = assessment.panel, assessment.shown_counts
     source, quality = panel.source, panel.quality
     sheets = ", ".join(safe_name(s) for s in source.sheets)
     row = put_pairs(
@@ -210,7 +206,7 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
         {
             "Role": list(panel.mapping),
             "Column(s) in the file": [
-                ", ".join(safe_name(h) for h in v) for v in panel.mapping.values()
+                ", ".join(safe_name(shown_header(h)) for h in v) for v in panel.mapping.values()
             ],
         }
     )
@@ -233,7 +229,6 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
             "Code as written",
             "Entries",
         ),
-        ("Payer text not recognised (patients)", quality.unknown_payers, "Payer text", "Patients"),
         (
             f"ICD-10 codes not in the FY{CODE_SET_YEAR} code set, or retired (patients)",
             unlisted_codes(panel.diagnoses),
@@ -250,14 +245,19 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
         total = shown_count(int(frame["count"].sum()) if len(frame) else 0)
         row = put_heading(ws, row, f"{title}: {format_count(total)} in all")
         row = put_table(ws, row, _listed(frame, value, count), {count: COUNT})
+    unknown_payers = assessment.published.shown("quality.unknown_payers")
+    row = put_heading(
+        ws,
+        row,
+        f"Payer text not recognised: {format_count(unknown_payers)} patients (the text is not "
+        "shown: it can name a person; `ccm-assess check` lists it on your screen)",
+    )
     row = put_heading(ws, row, "Dates set to empty (no examples: dates are patient data)")
     frame = _quality_counts(quality.bad_dates, "Cells", "count", column="Column", problem="Problem")
     row = put_table(ws, row, frame, {"Cells": COUNT})
     row = put_heading(ws, row, "Yes/no and count cells that could not be read")
     bad = quality.bad_values
-    frame = _quality_counts(bad, "Cells", "count", column="Column").assign(
-        Examples=panel_text(bad.get("examples", pd.Series(dtype=object))).to_numpy()
-    )
+    frame = _quality_counts(bad, "Cells", "count", column="Column")
     row = put_table(ws, row, frame, {"Cells": COUNT})
     row = put_heading(ws, row, "Patients whose rows disagree (the first non-blank value is kept)")
     frame = _quality_counts(quality.conflicts, "Patients", "patients", column="Field")
@@ -268,8 +268,8 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
     put_title(
         ws,
         "Data quality: how the panel file was read",
-        "Counts from 1 to 10 show as <11. Example values are cut to 20 characters; dates are "
-        "never shown.",
+        "Counts from 1 to 10 show as <11. Only code-shaped values (like E11.9) are shown; other "
+        "text and dates from the file never are.",
     )
     finish_sheet(ws, "A3", {"A": 46})
 

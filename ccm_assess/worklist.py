@@ -24,9 +24,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
-from ccm_assess.eligibility import Eligibility
+from ccm_assess.eligibility import INITIATING_VISIT_DAYS, Eligibility
 from ccm_assess.panel import Panel
+from ccm_assess.report_html import PAYER_LABELS
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -36,12 +38,42 @@ ABOUT_SHEET = "About these columns"
 TITLE = "Contains PHI - CCM outreach worklist"
 HEADER_ROW = 3
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+OUTCOMES = (
+    "Enrolled",
+    "Declined",
+    "No answer",
+    "Call back",
+    "Wrong number",
+    "Needs visit first",
+    "Not eligible",
+    "Enrolled elsewhere",
+)
+"""The Outcome column's choices (a drop-down in the sheet)."""
 
-# (header, role the panel must have or None, width, meaning)
+# (header, role the panel must have or None (None: always present), width, meaning)
 COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
-    ("Patient ID", None, 14, "The patient's id in the practice's export."),
+    ("Provider", "provider", 20, "Provider, as exported; the list is sorted by provider (A to Z)."),
+    (
+        "Call order",
+        None,
+        8,
+        "Order to call within the provider: complex CCM candidates first, then most chronic "
+        "conditions, then most recent visit.",
+    ),
     ("Name", "name", 24, "Patient name, as exported."),
-    ("Phone", "phone", 16, "Patient phone, as exported."),
+    (
+        "Date of birth",
+        "birth_date",
+        12,
+        "Date of birth, as exported: confirm identity on the call.",
+    ),
+    (
+        "Phone",
+        None,
+        16,
+        "Patient phone, as exported (always present; empty when the export has no phone column).",
+    ),
+    ("Patient ID", None, 14, "The patient's id in the practice's export."),
     (
         "Program",
         None,
@@ -62,12 +94,12 @@ COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
         "Needs initiating visit",
         None,
         12,
-        "Yes when CCM eligible and not seen in the 365 days before the as-of date (or never): "
-        "CMS requires an initiating visit (E/M, AWV or IPPE) before CCM starts. Unknown when "
-        "the export has no last-visit column.",
+        "Yes when not seen in the 365 days before the as-of date (or never): CMS requires an "
+        "initiating visit (E/M, AWV or IPPE) before CCM or PCM starts. Unknown when the export "
+        "has no last-visit column.",
     ),
     ("Last visit", "last_visit_date", 12, "Last visit date, as exported."),
-    ("Payer class", None, 18, "Primary payer class the kit assigned (medicare_ffs, ...)."),
+    ("Payer", None, 22, "Primary insurance in words, as the kit classified it."),
     (
         "Billable",
         None,
@@ -76,17 +108,39 @@ COLUMNS: tuple[tuple[str, str | None, int, str], ...] = (
         "Advantage unless the assumptions say MA plans do not pay); No otherwise.",
     ),
     ("Why not billable", None, 36, "For rows marked No: the payer class and why it is not billed."),
-    ("Payer", "primary_payer", 24, "Primary payer, as exported."),
-    ("Provider", "provider", 20, "Provider, as exported."),
+    ("Payer as exported", "primary_payer", 24, "Primary payer, as exported."),
+    ("Secondary payer", "secondary_payer", 22, "Secondary insurance, as exported."),
     ("Location", "location", 18, "Location, as exported."),
+    ("Outreach attempts", None, 10, "For staff: number of calls or letters so far (0-20)."),
+    ("Consent date", None, 12, "For staff: date consent was given and recorded in the chart."),
+    ("Outcome", None, 20, "For staff: pick from the list (" + ", ".join(OUTCOMES) + ")."),
 )
-_PANEL_TEXT = ("Patient ID", "Name", "Phone", "Payer", "Provider", "Location")
+ENTRY_HELP = {
+    "Outreach attempts": "a whole number from 0 to 20",
+    "Consent date": "a date (yyyy-mm-dd)",
+    "Outcome": "pick one of the list",
+}
+ENTRY_COLUMNS = tuple(ENTRY_HELP)
+"""Empty columns staff fill in, with data validation."""
+_PANEL_TEXT = (
+    "Patient ID",
+    "Name",
+    "Phone",
+    "Payer as exported",
+    "Secondary payer",
+    "Provider",
+    "Location",
+)
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
 """Characters XML 1.0 does not allow (RE2 syntax, for Arrow)."""
 _FIRST_SHEET_XML = "xl/worksheets/sheet1.xml"
 """Where openpyxl puts the first sheet created (the worklist)."""
 _ROWS_PER_CHUNK = 20_000
+NO_PHONE_WARNING = (
+    "The panel has no phone column: the worklist's Phone column is empty, so staff must look "
+    "numbers up in the EHR (export a phone column next time)."
+)
 
 
 def escape_formulas(text: pd.Series) -> pd.Series:
@@ -95,10 +149,29 @@ def escape_formulas(text: pd.Series) -> pd.Series:
     return text.mask(risky, "'" + text)
 
 
-def worklist_frame(panel: Panel, eligibility: Eligibility) -> pd.DataFrame:
-    """The worklist rows, in outreach order: most conditions first, then most recent visit.
+def contact_warnings(panel: Panel) -> list[str]:
+    """What the consultant must know about the worklist's contact columns (no panel content)."""
+    return [] if panel.has("phone") else [NO_PHONE_WARNING]
 
-    Columns are `COLUMNS` headers, minus panel fields the export did not have.
+
+def needs_visit(panel: Panel, eligibility: Eligibility) -> pd.Series:
+    """Yes, No or Unknown per patient: not seen in the `INITIATING_VISIT_DAYS` before
+    the as-of date (or never), for every program (CCM and PCM both need an initiating visit;
+    docs/launch_plan.md); "Unknown" when the export has no last-visit column."""
+    if not panel.has("last_visit_date"):
+        return pd.Series("Unknown", index=panel.patients.index, dtype="str")
+    last = panel.patients["last_visit_date"].dt.normalize()
+    as_of = pd.Timestamp(eligibility.as_of)
+    stale = last.isna() | ((as_of - last).dt.days > INITIATING_VISIT_DAYS)
+    return pd.Series(np.where(stale, "Yes", "No"), index=panel.patients.index, dtype="str")
+
+
+def worklist_frame(panel: Panel, eligibility: Eligibility) -> pd.DataFrame:
+    """The worklist rows in calling order: by provider (A to Z, blank last), then complex CCM
+    candidates first, then most chronic conditions, then most recent visit.
+
+    Columns are `COLUMNS` headers, minus panel fields the export did not have (the phone and
+    the staff entry columns are always there).
     """
     frame = eligibility.patients
     chosen = (frame["ccm_eligible"] | frame["pcm_candidate"]).to_numpy(dtype=bool)
@@ -110,36 +183,51 @@ def worklist_frame(panel: Panel, eligibility: Eligibility) -> pd.DataFrame:
         .mask(rows["ccm_eligible"], "CCM")
         .mask(complex_candidate, "Complex CCM candidate")
     )
-    needs_visit = rows["needs_initiating_visit"].map({True: "Yes", False: "No"}).fillna("Unknown")
+    empty = pd.Series(pd.NA, index=rows.index, dtype="str")
     values = {
-        "Patient ID": pd.Series(rows.index, index=rows.index, dtype="str"),
+        "Provider": people["provider"],
         "Name": people["name"],
-        "Phone": people["phone"],
+        "Date of birth": people["birth_date"].dt.normalize(),
+        "Phone": people["phone"] if panel.has("phone") else empty,
+        "Patient ID": pd.Series(rows.index, index=rows.index, dtype="str"),
         "Program": program,
         "Chronic conditions": rows["chronic_count"],
         "Conditions": rows["condition_names"],
         "Evidence codes": rows["evidence"],
-        "Needs initiating visit": needs_visit.astype("str"),
+        "Needs initiating visit": needs_visit(panel, eligibility).loc[rows.index],
         "Last visit": people["last_visit_date"].dt.normalize(),
-        "Payer class": rows["payer_class"],
+        "Payer": rows["payer_class"].map(PAYER_LABELS).astype("str"),
         "Billable": rows["not_billable_reason"].isna().map({True: "Yes", False: "No"}),
         "Why not billable": rows["not_billable_reason"],
-        "Payer": people["primary_payer"],
-        "Provider": people["provider"],
+        "Payer as exported": people["primary_payer"],
+        "Secondary payer": people["secondary_payer"],
         "Location": people["location"],
+        **{header: empty for header in ENTRY_COLUMNS},
     }
-    kept = [header for header, role, _, _ in COLUMNS if role is None or panel.has(role)]
+    kept = [
+        header
+        for header, role, _, _ in COLUMNS
+        if header != "Call order" and (role is None or panel.has(role))
+    ]
     table = pd.DataFrame({header: values[header] for header in kept})
     for header in _PANEL_TEXT:
         if header in table:
-            table[header] = escape_formulas(table[header].astype("str"))
-    order = table.assign(_visit=people["last_visit_date"])
-    order = order.sort_values(
-        ["Chronic conditions", "_visit", "Patient ID"],
-        ascending=[False, False, True],
+            text = table[header].astype("str")
+            table[header] = escape_formulas(text.where(table[header].notna()))
+    provider = people["provider"].astype("str").str.strip().str.casefold()
+    order = table.assign(
+        _provider=provider.where(people["provider"].notna() & provider.ne(""), None),
+        _complex=complex_candidate,
+        _visit=people["last_visit_date"],
+    ).sort_values(
+        ["_provider", "_complex", "Chronic conditions", "_visit", "Patient ID"],
+        ascending=[True, False, False, False, True],
         na_position="last",
+        kind="stable",
     )
-    return order.drop(columns="_visit").reset_index(drop=True)
+    call_order = order.groupby("_provider", dropna=False, sort=False).cumcount() + 1
+    order.insert(1 if "Provider" in order else 0, "Call order", call_order.astype("int64"))
+    return order.drop(columns=["_provider", "_complex", "_visit"]).reset_index(drop=True)
 
 
 def _cell(
@@ -176,8 +264,38 @@ def _fill_sheet(sheet: WriteOnlyWorksheet, table: pd.DataFrame, as_of: dt.date) 
     )
     sheet.append([_cell(sheet, note, font=Font(italic=True))])
     fill = PatternFill("solid", fgColor="DDEBF7")
+    entry_fill = PatternFill("solid", fgColor="FFF2CC")
     bold = Font(bold=True)
-    sheet.append([_cell(sheet, h, font=bold, fill=fill, wrap=True) for h in table.columns])
+    sheet.append(
+        [
+            _cell(sheet, h, font=bold, fill=entry_fill if h in ENTRY_COLUMNS else fill, wrap=True)
+            for h in table.columns
+        ]
+    )
+    for validation in _validations(table):
+        sheet.data_validations.append(validation)
+
+
+def _validations(table: pd.DataFrame) -> list[DataValidation]:
+    """Data validation for the staff entry columns, over every patient row."""
+    first, last = HEADER_ROW + 1, HEADER_ROW + max(len(table), 1)
+    rules = {
+        "Outreach attempts": DataValidation(
+            type="whole", operator="between", formula1="0", formula2="20"
+        ),
+        "Consent date": DataValidation(
+            type="date", operator="greaterThan", formula1="DATE(2015,1,1)"
+        ),
+        "Outcome": DataValidation(type="list", formula1='"' + ",".join(OUTCOMES) + '"'),
+    }
+    out = []
+    for header, rule in rules.items():
+        letter = get_column_letter(table.columns.get_loc(header) + 1)
+        rule.add(f"{letter}{first}:{letter}{last}")
+        rule.error = f"{header}: {ENTRY_HELP[header]}"
+        rule.showErrorMessage = True
+        out.append(rule)
+    return out
 
 
 def _text_xml(values: pd.Series) -> pa.Array:

@@ -520,18 +520,25 @@ def test_levels_nest_and_billable_is_within_eligible(people, ma_pays) -> None:
 
 
 def test_totals_that_would_reveal_a_hidden_count_are_hidden_too() -> None:
-    from ccm_assess.privacy import suppressed_summary
+    """The run's plan (issue 13) over billable and the levels: billable = FFS + MA, standard =
+    strict + the patients between them (shown nowhere, but derivable: protected too)."""
+    from ccm_assess.disclosure import LATENT, run_relations
+    from ccm_assess.privacy import plan_suppression
 
     by_payer = dict.fromkeys(PAYER_CLASSES, 0) | {"medicare_ffs": 40, "medicare_advantage": 5,
                                                   "commercial": 30}  # fmt: skip
-    eligibility = {
-        "ccm_billable": 45, "ccm_eligible": 75, "ccm_eligible_by_payer": by_payer,
-        "ccm_eligible_strict": 70, "ccm_eligible_standard": 75, "broad_ccm_eligible": 90,
+    e = "eligibility."
+    cells = {
+        f"{e}ccm_billable": 45, f"{e}ccm_eligible": 75, f"{e}ccm_eligible_strict": 70,
+        f"{e}ccm_eligible_standard": 75, f"{e}broad_ccm_eligible": 90,
+        f"{LATENT}standard_not_strict": 5, f"{LATENT}broad_not_standard": 15,
+        **{f"{e}ccm_eligible_by_payer.{c}": n for c, n in by_payer.items()},
     }  # fmt: skip
-    summary = {"excluded": {}, "conditions": {}, "eligibility": eligibility}
-    shown = suppressed_summary(summary)["eligibility"]
-    # MA 5 is hidden (and commercial 30 with it, the complementary cell); FFS 40 is shown, so
-    # billable 45 would give MA away: hidden. Strict is 5 below standard: hidden. Broad +15: kept.
-    assert shown["ccm_eligible_by_payer"]["medicare_advantage"] is None
-    assert shown["ccm_billable"] is None and shown["ccm_eligible_strict"] is None
-    assert shown["broad_ccm_eligible"] == 90 and shown["ccm_eligible"] == 75
+    latent = [c for c in cells if c.startswith(LATENT)]
+    hidden = plan_suppression(cells, run_relations(cells), unpublished=latent)
+    # MA 5 hidden; billable 45 = FFS 40 + MA would give it away unless another cell of that
+    # sum or of the payer table goes too. Strict is 5 below standard: one of them hidden.
+    assert f"{e}ccm_eligible_by_payer.medicare_advantage" in hidden
+    assert {f"{e}ccm_billable", f"{e}ccm_eligible_by_payer.medicare_ffs"} & hidden
+    assert {f"{e}ccm_eligible_strict", f"{e}ccm_eligible_standard"} & hidden
+    assert f"{e}broad_ccm_eligible" not in hidden

@@ -135,9 +135,9 @@ def test_a_date_column_full_of_text(tmp_path: Path) -> None:
     assert panel.patients["birth_date"].isna().all()
     assert panel.quality.bad_dates.to_dict("records") == [
         {"column": "birth_date", "problem": "unparseable", "count": 3,
-         "examples": "unknown, see chart, ?"},
+         "examples": "(text not shown)"},
         {"column": "last_visit_date", "problem": "unparseable", "count": 3,
-         "examples": "soon, n/a, TBD"},
+         "examples": "(text not shown)"},
     ]  # fmt: skip
     assert len(panel.patients) == 3
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pandas as pd
 import pytest
 
 from ccm_assess.questionnaire import Answers, questionnaire_definition
 from ccm_assess.readiness import score_readiness
-from ccm_assess.recommendation import RULES, hours_per_week, launch_plan, recommend
+from ccm_assess.recommendation import (
+    PLAN_COLUMNS,
+    RULES,
+    ModelMonths,
+    go_live_delay_weeks,
+    hours_per_week,
+    launch_plan,
+    month_start_week,
+    plan_summary,
+    recommend,
+)
 
 DEFINITION = questionnaire_definition()
 
@@ -138,37 +151,131 @@ def test_rules_table_and_missing_metrics():
 # ---------------------------------------------------------------------------- launch plan
 
 
-def test_plan_orders_by_start_week_then_importance():
-    # ready practice, 40 h for 1 FTE (no shortfall), two gaps: 24/7 (CMS, weeks 1-4) and
-    # documentation audit (weeks 11-13). In-house core steps: owner 1-2, worklist 1-3,
-    # consent 2-3, time tracking 2-4, month-end review 8-9. Within week 1: core steps in
-    # their order, then the gap.
+def model_monthly(go_live: int = 2, billed: int = 3, paid: int = 4, months: int = 36):
+    """A model's monthly frame: outreach from `go_live`, billing from `billed`, money from
+    `paid`, 10 patients enrolled a month from go-live."""
+    month = pd.Series(range(1, months + 1))
+    return pd.DataFrame(
+        {
+            "month": month,
+            "approached": (month >= go_live) * 50.0,
+            "billed_patient_months": (month >= billed) * 8.0,
+            "collected_revenue": (month >= paid) * 500.0,
+            "enrolled": ((month - go_live + 1).clip(lower=0) * 10).astype(float),
+        }
+    )
+
+
+def check_order(plan: pd.DataFrame) -> None:
+    """No step sharing patient data before the BAA ends; every step after its dependencies."""
+    end = dict(zip(plan["id"], plan["end_week"], strict=True))
+    baa = end["baa"]
+    assert (plan.loc[plan["shares_phi"], "start_week"] > baa).all()
+    for step, start, after in plan[["id", "start_week", "after"]].to_numpy():
+        assert all(start > end[d] for d in after), step
+    assert (plan["start_week"] <= plan["end_week"]).all()
+
+
+def test_model_months_from_the_monthly_frame():
+    months = ModelMonths.from_monthly(model_monthly())
+    assert dict(months.months) == {
+        "go_live": 2, "first_billable_month": 3, "first_claim": 3, "first_payment": 4,
+        "enrolled_3": 3, "enrolled_6": 6, "enrolled_12": 12,
+    }  # fmt: skip
+    assert months.enrolled == {"enrolled_3": 20.0, "enrolled_6": 50.0, "enrolled_12": 110.0}
+    # month m starts in week int((m - 1) x 52 / 12) + 1
+    assert [month_start_week(m) for m in (1, 2, 3, 4, 13)] == [1, 5, 9, 14, 53]
+
+
+def test_in_house_plan_is_dependency_ordered_and_tied_to_the_model():
+    # ready practice, 40 h for 1 FTE: no staffing step. In-house set-up: choose 1-3, BAA 4-5
+    # (after choosing), load patients 6-7 (after the BAA and the worklist), EHR 4-6, 24/7 4-7,
+    # training 5-7 (after consent 2-3 and time log 2-4): go-live waits until week 8, 3 weeks
+    # after the model's month 2 (week 5). Billable month 3 starts in week 9 + 3 = 12, lasts
+    # 4 weeks; claims the week after (16); payment 2-4 weeks after the claim (18-20); the
+    # month-3 enrolment check in month 3's last week (13) + 3 = 16.
     readiness = score_readiness(answers({"access_24_7": "none", "documentation_audit": "no"}))
     rec = recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.0)
-    plan = launch_plan(readiness, rec)
-    assert list(plan.columns) == ["weeks", "action", "owner", "why", "domain"]
-    assert plan["weeks"].tolist() == ["1-2", "1-3", "1-4", "2-3", "2-4", "8-9", "11-13"]
-    assert plan["action"][2] == DEFINITION.question("access_24_7").action
-    assert plan["domain"][0] == "Ownership"
-    assert "coinsurance" in plan["action"][3]
+    plan = launch_plan(readiness, rec, ModelMonths.from_monthly(model_monthly()))
+    assert list(plan.columns) == list(PLAN_COLUMNS)
+    check_order(plan)
+    weeks = plan.set_index("id")[["start_week", "end_week"]].apply(tuple, axis=1).to_dict()
+    assert weeks["baa"] == (4, 5) and weeks["load_patients"] == (6, 7)
+    assert weeks["go_live"] == (8, 8) and go_live_delay_weeks(plan) == 3
+    assert weeks["first_billable_month"] == (12, 15)
+    assert weeks["first_claim"] == (16, 16) and weeks["first_payment"] == (18, 20)
+    assert weeks["enrolled_3"] == (16, 16) and weeks["first_audit"] == (17, 18)
+    row = plan.set_index("id").loc["enrolled_6"]
+    assert "about 50 enrolled by the model's month 6" in row["action"]
+    assert row["kind"] == "milestone" and row["model_month"] == 6
+    # every CMS requirement for CCM is a step with an owner, before go-live or the first claim
+    required = plan[plan["cms_required"]].set_index("id")
+    assert {"supervising_practitioner", "ehr_setup", "consent_script", "access_24_7",
+            "care_plan_template", "designated_team_member", "care_transitions",
+            "community_services", "initiating_visits"} <= set(required.index)  # fmt: skip
+    assert required["owner"].str.len().gt(0).all()
+    # the 24/7 and audit gaps are folded into their steps; the plan is sorted by start week
+    assert not plan["id"].str.startswith("gap_").any()
+    assert plan["start_week"].is_monotonic_increasing
+    assert "coinsurance" in plan.set_index("id").loc["consent_script", "action"]
 
 
-def test_plan_for_a_weak_practice_is_trimmed_and_adapted_to_managed():
+def test_managed_plan_shares_patient_data_only_after_the_baa():
     readiness = score_readiness(
         answers({"dedicated_hours_per_week": 0, "community_services": None}, base="no")
     )
     rec = recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.5)
-    plan = launch_plan(readiness, rec)
-    assert rec.choice == "managed" and len(plan) == 12
+    plan = launch_plan(readiness, rec, ModelMonths.from_monthly(model_monthly(go_live=1)))
+    assert rec.choice == "managed"
+    check_order(plan)
+    steps = plan.set_index("id")
+    assert {"share_worklist", "ehr_setup", "access_24_7", "care_transitions", "go_live"} == set(
+        plan.loc[plan["shares_phi"], "id"]
+    )
+    assert steps.loc["share_worklist", "start_week"] == steps.loc["baa", "end_week"] + 1
     text = " ".join(plan["action"])
     assert "business associate agreement" in text and "vendor's time log" in text
-    assert plan["action"][0] == "Answer the readiness questions left open: Community services"
     assert "monthly call schedule" not in text  # outreach is the vendor's work under managed
+    assert "Train the biller" not in text  # billing is the vendor's; the biller checks its file
     assert text.count("Name one CCM owner") == 1  # the owner gap is folded into the core step
-    starts = [int(w.split("-")[0]) for w in plan["weeks"]]
-    assert starts == sorted(starts)
-    # the top CMS-required gap not covered by a core step survives the trim
-    assert "Set up 24/7 access" in text
+    # the open question is listed, but after the week-1 steps, not as the first next step
+    assert plan["id"].tolist().index("open_questions") > 2
+    assert "Community services" in steps.loc["open_questions", "action"]
+    # at most MAX_GAP_ROWS readiness gaps beyond the core steps
+    assert plan["kind"].eq("gap").sum() <= 6
+    summary = plan_summary(plan)
+    assert set(summary[0]) == {
+        "id",
+        "action",
+        "owner",
+        "start_week",
+        "end_week",
+        "shares_phi",
+        "after",
+    }
+    baa = next(s for s in summary if s["id"] == "baa")
+    assert all(s["start_week"] > baa["end_week"] for s in summary if s["shares_phi"])
+
+
+@pytest.mark.parametrize("model", ["in_house", "managed", "hybrid"])
+def test_every_model_plan_respects_the_order(model):
+    readiness = score_readiness(answers({}, base="no"))
+    rec = dataclasses.replace(recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.0), choice=model)
+    plan = launch_plan(readiness, rec, ModelMonths.from_monthly(model_monthly(go_live=1)))
+    check_order(plan)
+    ids = plan["id"].tolist()
+    assert ids.index("go_live") > ids.index("consent_script")
+    assert ids.index("first_billable_month") > ids.index("care_plan_template")
+    assert plan["shares_phi"].any()  # patient data leaves the practice in every model
+
+
+def test_gap_actions_are_phrased_for_the_recommended_model():
+    readiness = score_readiness(answers({"billing_rules_known": "no"}))
+    gap = next(g for g in readiness.gaps if g.question == "billing_rules_known")
+    assert gap.action_for(None).startswith("Train the biller")
+    assert gap.action_for("managed").startswith("Have the biller learn the CCM rules")
+    assert "vendor's monthly claim file" in gap.action_for("managed")
+    assert gap.action_for("in_house") == gap.action
 
 
 def test_plan_adds_the_staffing_step_when_hours_fall_short_in_house():
@@ -176,11 +283,12 @@ def test_plan_adds_the_staffing_step_when_hours_fall_short_in_house():
     rec = recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.0)  # R4: in-house, 20 of 32 h
     plan = launch_plan(readiness, rec)
     step = plan[plan["domain"] == "Staff capacity"]
-    assert step["action"].tolist() == [
+    assert step["action"].tolist()[0] == (
         "Set aside about 32 clinical staff hours a week for CCM (now 20); "
         "assign or hire the difference"
-    ]
-    assert step["weeks"].tolist() == ["1-6"]
+    )
+    assert step["weeks"].tolist()[0] == "1-6"
+    check_order(plan)
 
 
 def test_confidence_comes_from_the_win_share():

@@ -162,12 +162,14 @@ def test_conditions_chart_suppresses_small_counts_and_drops_zeros():
 
 
 def test_chronic_count_distribution_share_and_suppression():
-    # 20 analysed: 4 with 0, 5 with 1, 11 with 2 -> 11 / 20 = 55% qualify; one excluded
-    # patient with 5 conditions is not counted. Bins 0 (4) and 1 (5) are small: "<11".
-    counts = [0] * 4 + [1] * 5 + [2] * 11 + [5]
-    patients = pd.DataFrame({"chronic_count": counts, "analysed": [True] * 20 + [False]})
-    fig = figures_patients.chronic_count_distribution(patients)
+    # 20 analysed: 4 with 0, 5 with 1, 11 with 2 -> 11 / 20 = 55% qualify.
+    bins = {"0": 4, "1": 5, "2": 11, "3": 0, "4": 0, "5": 0, "6+": 0}
+    fig = figures_patients.chronic_count_distribution(bins)
     assert _title(fig) == "55% of the patients analysed have two or more chronic conditions"
+    # as the run publishes them (Assessment.published): hidden bins are "<11", no share
+    shown = bins | {"0": "<11", "1": "<11"}
+    fig = figures_patients.chronic_count_distribution(shown)
+    assert _title(fig) == "Patients analysed by number of chronic conditions"
     assert list(fig.data[0].text) == ["<11", "<11", "11", "0", "0", "0", "0"]
     assert list(fig.data[0].y[:3]) == [0, 0, 11]
 
@@ -176,8 +178,8 @@ def test_payer_mix_uses_complementary_suppression():
     by_payer = {"medicare_ffs": 700, "medicare_advantage": 344, "medicaid": 5, "commercial": 206,
                 "self_pay": 27, "other": 24, "unknown": 14}  # fmt: skip
     fig = figures_patients.payer_mix(by_payer)
-    # total 700 + 344 + 5 + 206 + 27 + 24 + 14 = 1,320; billable 700 + 344 = 1,044
-    assert _title(fig) == "1,044 of 1,320 eligible patients have Medicare that pays for CCM"
+    # billable 700 + 344 = 1,044; the total (1,320) would be a sum over hidden cells
+    assert _title(fig) == "1,044 eligible patients have Medicare that pays for CCM"
     text = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
     assert text["Medicaid"] == "<11"
     assert text["Not recognised"] == "<11"  # the smallest other cell (14), or 5 = total - rest
@@ -185,40 +187,47 @@ def test_payer_mix_uses_complementary_suppression():
     assert 5 not in list(fig.data[0].x) and 14 not in list(fig.data[0].x)
 
 
-def test_payer_mix_hides_both_medicare_cells_when_one_is_small():
-    # the funnel shows FFS + MA = 705; showing FFS 700 would give MA = 5 away
-    by_payer = {"medicare_ffs": 700, "medicare_advantage": 5, "commercial": 206}
-    text = dict(
-        zip(*(lambda d: (d.y, d.text))(figures_patients.payer_mix(by_payer).data[0]), strict=True)
+def test_a_sum_of_published_cells_is_hidden_when_one_of_them_is():
+    # the run's plan hid Medicare Advantage: the funnel's FFS + MA and the payer title hide too
+    counts = COUNTS | {
+        "eligibility": COUNTS["eligibility"]
+        | {"ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": "<11"},
+           "ccm_billable": "<11"}
+    }
+    fig = figures_patients.eligibility_funnel(counts, _scenario("managed", [0.0] * 12))
+    assert list(fig.data[0].text)[3] == "<11" and fig.data[0].x[3] == 0
+    mix = figures_patients.payer_mix(counts["eligibility"]["ccm_eligible_by_payer"])
+    assert _title(mix) == "Eligible patients by insurance: Medicare pays for CCM"
+
+
+def test_eligible_by_provider_escapes_names_and_keeps_the_plan():
+    # as published: Dr C 30, the <script> provider 15, "Not recorded" and Dr B hidden by the
+    # run's plan, Dr Z none eligible (left out); hidden bars sort after shown ones, by name
+    counts = pd.Series(
+        {"Dr C": 30, "Not recorded": "<11", SCRIPT: 15, "Dr B": "<11", "Dr Z": 0}, dtype=object
     )
-    assert text["Medicare (traditional)"] == "<11" and text["Medicare Advantage"] == "<11"
-
-
-def test_eligible_by_provider_escapes_names_and_suppresses_small_groups():
-    # eligible: Dr C 30, the <script> provider 15, blank ("Not recorded") 12, Dr B 3; Dr B's 3
-    # is small, and 12 is the smallest other cell, suppressed too (complementary)
-    provider = pd.Series(["Dr C"] * 32 + [SCRIPT] * 15 + ["Dr B"] * 3 + [None] * 12)
-    eligible = pd.Series([True] * 30 + [False] * 2 + [True] * 18 + [True] * 12)
-    fig = figures_patients.eligible_by(provider, eligible, what="provider")
+    fig = figures_patients.eligible_by(counts, what="provider")
     assert _title(fig) == "Dr C has the most CCM-eligible patients: 30"
     bars = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
-    assert bars == {
-        "Dr C": "30",
-        "&lt;script&gt;alert(1)&lt;/script&gt;": "15",
-        "Not recorded": "<11",
-        "Dr B": "<11",
-    }
+    assert list(bars.items()) == [
+        ("Dr C", "30"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "15"),
+        ("Dr B", "<11"),
+        ("Not recorded", "<11"),
+    ]
     markup = pio.renderers["ccm_offline"].to_mimebundle(fig.to_dict())["text/html"]
     assert "<script>alert" not in markup
-    assert figures_patients.eligible_by(pd.Series([None, None]), pd.Series([True, True])) is None
+    assert figures_patients.eligible_by(pd.Series(dtype=object)) is None
 
 
 def test_eligible_by_pools_groups_past_the_top():
     # 4 providers, top 3: the two smallest (20 and 12 eligible) pool into "All others" = 32
-    provider = pd.Series(["A"] * 50 + ["B"] * 40 + ["C"] * 20 + ["D"] * 12)
-    fig = figures_patients.eligible_by(provider, pd.Series([True] * 122), what="provider", top=3)
+    counts = pd.Series({"A": 50, "B": 40, "C": 20, "D": 12}, dtype=object)
+    fig = figures_patients.eligible_by(counts, what="provider", top=3)
     assert list(fig.data[0].y) == ["A", "B", "All others (2 providers)"]
     assert list(fig.data[0].x) == [50, 40, 32]
+    hidden = figures_patients.eligible_by(counts.replace({12: "<11"}), what="provider", top=3)
+    assert list(hidden.data[0].text)[-1] == "<11"
 
 
 # ------------------------------------------------------------------------------ staffing and money

@@ -36,7 +36,7 @@ SECTIONS = [
     "In-house vs managed vs hybrid",
     "Sensitivity",
     "Readiness",
-    "90-day launch plan",
+    "Launch plan",
     "Appendix",
 ]
 SCENARIO_METRICS = {
@@ -50,6 +50,14 @@ SCENARIO_METRICS = {
     "p10_horizon_net",
     "p90_horizon_net",
 }
+
+PREPARED_BY = "Jane Doe, Care Advisors LLC"
+IDENTIFIER = re.compile(
+    r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b[\w-]+\.(?:csv|xlsx|yaml|json|ipynb|py)\b"
+)
+"""snake_case names (consent_rate, medicare_ffs, in_house) and file names."""
+KNOWN_LABEL_FIXED_BY_ISSUE_12 = {"consent_rate"}
+"""An assumption label (data/assumptions.csv, owned by issue 12) that still quotes a name."""
 
 pytestmark = pytest.mark.e2e
 
@@ -83,6 +91,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Comp
         "TX 99",
         "--as-of",
         "2026-11-20",
+        "--prepared-by",
+        PREPARED_BY,
         "--out",
         out.name,  # relative, as a consultant types it: the notebook runs from another folder
     ]
@@ -195,6 +205,11 @@ def test_pdf_is_a4_with_every_section_in_order(run):
     assert all(p >= 0 for p in positions), dict(zip(SECTIONS, positions, strict=True))
     assert positions == sorted(positions)
     assert "Page 1 of" in text
+    assert set(IDENTIFIER.findall(text)) <= KNOWN_LABEL_FIXED_BY_ISSUE_12
+    cover = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True
+    ).stdout
+    assert PREPARED_BY in cover and "Sunrise Family Medicine" in cover
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert re.search(r"Page size:\s+59[45]\.\d+ x 84[12]\.\d+ pts \(A4\)", info)
 
@@ -210,6 +225,10 @@ def test_workbook_has_the_expected_sheets(run):
         "Rates",
         "Data quality",
         "Readiness",
+        "Launch plan",
+        "By provider",
+        "Vendor questions",
+        "Other programs",
     ]
     assert book["Summary"]._charts and book["Scenarios"]._charts
 
@@ -219,6 +238,40 @@ def test_worklist_is_owner_only_and_says_it_holds_phi(run):
     assert stat.S_IMODE(worklist.stat().st_mode) == 0o600
     book = openpyxl.load_workbook(worklist, read_only=True)
     assert "PHI" in book.sheetnames[0]
+
+
+def test_worklist_is_a_calling_list_by_provider(run):
+    book = openpyxl.load_workbook(run[0] / "worklist.xlsx", read_only=True)
+    header, *rows = book.worksheets[0].iter_rows(min_row=3, values_only=True)
+    # read-only mode ends a row at its last cell: the empty entry columns are padded back
+    frame = pd.DataFrame([[*r, *[None] * (len(header) - len(r))] for r in rows], columns=header)
+    for column in ("Provider", "Date of birth", "Phone", "Payer", "Outreach attempts",
+                   "Consent date", "Outcome"):  # fmt: skip
+        assert column in frame.columns
+    assert frame[["Phone", "Date of birth"]].notna().mean().min() > 0.9  # the sample has gaps
+    assert not frame["Payer"].str.contains("_").any()  # in words, not medicare_ffs
+    # provider A to Z (blank last), then complex candidates first, then most conditions
+    key = frame.assign(
+        provider=frame["Provider"].str.casefold().fillna("\uffff"),
+        simple=frame["Program"] != "Complex CCM candidate",
+        fewer=-frame["Chronic conditions"],
+    )[["provider", "simple", "fewer"]]
+    assert list(key.itertuples(index=False)) == sorted(key.itertuples(index=False))
+    assert (frame.groupby("Provider")["Call order"].min() == 1).all()
+
+
+def test_summary_plan_shares_patient_data_only_after_the_baa(summary):
+    plan = summary["plan"]
+    assert {"id", "action", "owner", "start_week", "end_week", "shares_phi", "after"} == set(
+        plan[0]
+    )
+    baa = next(step for step in plan if step["id"] == "baa")
+    sharing = [step for step in plan if step["shares_phi"]]
+    assert sharing and all(step["start_week"] > baa["end_week"] for step in sharing)
+    weeks = {step["id"]: step for step in plan}
+    go_live = weeks["go_live"]
+    assert all(go_live["start_week"] > weeks[d]["end_week"] for d in go_live["after"])
+    assert weeks["first_claim"]["start_week"] > weeks["first_billable_month"]["end_week"]
 
 
 # Shapes of the sample's identifiers; a text's candidates are matched against the panel's set.

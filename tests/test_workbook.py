@@ -118,7 +118,7 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
     assert book.sheetnames == list(SHEETS)
     assert SHEETS == (
         "Summary", "Funnel", "Scenarios", "Sensitivity", "Assumptions", "Rates", "Data quality",
-        "Readiness",
+        "Readiness", "Launch plan", "By provider", "Vendor questions", "Other programs",
     )  # fmt: skip
 
 
@@ -212,33 +212,30 @@ def test_no_patient_identifier_and_no_formula_anywhere(book: OpenpyxlWorkbook) -
     )
 
 
-def test_formula_looking_payer_stays_text(book: OpenpyxlWorkbook) -> None:
+def test_payer_text_is_not_shown_only_counted(book: OpenpyxlWorkbook) -> None:
     ws = book["Data quality"]
-    cell = _value(ws, "'=1+2", 1)
-    assert cell.data_type == "s"
-    assert cell.offset(column=1).value == "<11"
-    assert _row_of(ws, "Payer text not recognised (patients): <11 in all")  # total of 1 too
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [t for t in texts if "=1+2" in t]  # payer text can name a person: never shown
+    assert any(t.startswith("Payer text not recognised: <11 patients") for t in texts)
 
 
 def test_billable_pool_hidden_when_it_would_give_a_class_away() -> None:
     billable = ["medicare_ffs", "medicare_advantage"]
-    # MA 4 is hidden (commercial 15 with it); FFS 30 is shown, so 34 would reveal MA = 4.
-    assert (
-        shown_pool({"medicare_ffs": 30, "medicare_advantage": 4, "commercial": 15}, billable)
-        == "<11"
-    )
-    # Both billable classes hidden: their sum 12 tells neither apart.
-    assert (
-        shown_pool({"medicare_ffs": 5, "medicare_advantage": 7, "commercial": 40}, billable) == 12
-    )
+    # counts as the run's plan publishes them: MA hidden, so FFS + MA would give MA away
+    hidden_ma = {"medicare_ffs": 30, "medicare_advantage": "<11", "commercial": "<11"}
+    assert shown_pool(hidden_ma, billable) == "<11"
+    # a sum of hidden cells is hidden too (the plan never published it)
+    assert shown_pool({"medicare_ffs": "<11", "medicare_advantage": "<11"}, billable) == "<11"
     assert shown_pool({"medicare_ffs": 30, "medicare_advantage": 20}, billable) == 50
+    assert shown_pool({"medicare_ffs": 30, "medicare_advantage": "<11"}, billable[:1]) == 30
     assert shown_pool({"medicare_ffs": 6, "medicare_advantage": 0}, billable[:1]) == "<11"
 
 
-def test_long_invalid_code_is_cut(book: OpenpyxlWorkbook) -> None:
+def test_invalid_code_text_is_not_shown_but_code_shaped_tokens_are(book: OpenpyxlWorkbook) -> None:
     ws = book["Data quality"]
-    cut = LONG_TOKEN[:19] + "…"
-    assert _value(ws, cut, 1).offset(column=1).value == "<11"
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [t for t in texts if LONG_TOKEN[:10] in t]
+    assert _value(ws, "(text not shown)", 1).offset(column=1).value == "<11"
     assert _value(ws, "250.00", 1).offset(column=1).value == "<11"
 
 
