@@ -21,8 +21,8 @@ from ccm_assess.errors import CcmAssessError
 FILE_NAME = "monthly.csv"
 COLUMNS = ("model", "month", "calendar_month", "enrolled", "billed_patient_months", "revenue",
            "costs", "net", "allowed")  # fmt: skip
-"""The columns of docs/audit.md (monthly.csv), plus `allowed` (Medicare allowed amount before collection: the
-basis of the audit's dollars)."""
+"""The columns of docs/audit.md (monthly.csv), plus `allowed` (Medicare allowed amount before
+collection: the basis of the audit's dollars)."""
 
 
 def calendar_months(as_of: dt.date, months: int) -> list[str]:
