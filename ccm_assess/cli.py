@@ -356,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_audit_parser(sub: argparse._SubParsersAction) -> None:
+def _add_audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = _command(
         sub, "audit", "monthly program audit: time log vs claims vs register (audit.html, ...)"
     )
