@@ -238,7 +238,7 @@ def payer_mix(by_payer: Mapping[str, int | None], *, ma_pays_ccm: bool = True) -
     """CCM-eligible patients by payer class; the classes that pay for CCM are highlighted."""
     counts = pd.Series({k: by_payer.get(k) or 0 for k in PAYER_LABELS}, dtype=object)
     paying = ["medicare_ffs"] + (["medicare_advantage"] if ma_pays_ccm else [])
-    counts = counts[(counts > 0) | counts.index.isin(paying)]  # no empty "Other 0" bars
+    counts = counts[counts.ne(0) | counts.index.isin(paying)]  # no empty "Other 0" bars
     shown_values = suppress_series(counts)
     hidden = {k for k, v in shown_values.items() if isinstance(v, str)}
     total, billable = shown_sum(shown_values), shown_sum(shown_values[paying])

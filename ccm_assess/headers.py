@@ -148,9 +148,9 @@ def assign_roles(
             loose = [p for p, k in enumerate(keys) if k and k == header_key(header)]
             if not exact + loose:
                 raise PanelError(
-                    f"no column with the header given in --map for {role}; "
-                    f"{headers_found(headers, header_row)}; check the spelling in "
-                    f"--map {role}=<header>"
+                    f"no column {shown_header(header)!r} for {role} (given in --map or the "
+                    f"mapping file); {headers_found(headers, header_row)}; check the spelling "
+                    f"in --map {role}=<header>"
                 )
             positions.append((exact + loose)[0])
         for other in roles.values():

@@ -288,8 +288,10 @@ def tidy_panel(
         )
     wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
     header = find_header(text, wanted)
-    header = guess_header_row(text) if header < 0 else header
-    found = [] if header < 0 else text.iloc[header].dropna().tolist()
+    guessed = header < 0
+    header = guess_header_row(text) if guessed else header
+    # a guessed header row may be patient data: its cells are never quoted in a message
+    found = [] if guessed else text.iloc[header].dropna().tolist()
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
     filled = text.iloc[header + 1 :].notna().sum().tolist()
     row = header + 1 if header >= 0 else None
@@ -300,7 +302,8 @@ def tidy_panel(
     for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
         if role not in roles:
             raise PanelError(
-                f"no column looks like {label}{where}; {headers_found(found, row)}; "
+                f"no column looks like {label}{where}; "
+                f"{headers_found(found, None if guessed else row)}; "
                 f"pass --map {role}=<header>"
             )
     ledger, pid = _ledger(text, header, roles, headers)

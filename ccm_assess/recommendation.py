@@ -583,7 +583,7 @@ def launch_plan(
 
 
 def plan_summary(plan: pd.DataFrame) -> list[dict[str, object]]:
-    """summary.json `plan`: one entry per step (spec/outputs.md schema v2): id, action, owner,
+    """summary.json `plan`: one entry per step (docs/outputs.md, schema v2): id, action, owner,
     start_week, end_week (whole weeks from the decision, inclusive), shares_phi, after."""
     return [
         {

@@ -453,8 +453,8 @@ def test_mapping_errors_list_what_is_valid(tmp_path: Path) -> None:
     with pytest.raises(PanelError) as error:
         read_panel(path, mapping={"birth_date": "Birthday Col"})
     assert str(error.value) == (
-        "no column with the header given in --map for birth_date; headers found: 'MRN', 'Dx'; "
-        "check the spelling in --map birth_date=<header>"
+        "no column 'Birthday Col' for birth_date (given in --map or the mapping file); headers "
+        "found: 'MRN', 'Dx'; check the spelling in --map birth_date=<header>"
     )
 
 
