@@ -108,8 +108,8 @@ def eligibility_funnel(
         for i, (t, v) in enumerate(zip(counts_text, values, strict=True))
     ]
     fig = base_figure(
-        f"{counts_text[3]} of {counts_text[1]} patients qualify for CCM and have a payer the "
-        f"model bills ({counts_text[2]} with any payer)",
+        f"{counts_text[3]} billable CCM patients of {counts_text[1]} "
+        f"({counts_text[2]} eligible with any payer)",
         f"Percentages are of the {counts_text[1]} patients analysed",
         height=300,
     )
@@ -171,8 +171,8 @@ def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) 
     )
     _, text = _suppressed_bars(counts, total_shown=True)
     fig = base_figure(
-        f"{text[0]} to {text[2]} patients qualify for CCM, depending on which conditions "
-        f"count; the estimate is {text[1]}",
+        f"{text[0]} to {text[2]} qualify depending on the conditions counted; "
+        f"estimate {text[1]}",
         "Patients with 2 or more chronic conditions under each list; the estimate is darker",
         height=hbar_height(3),
     )

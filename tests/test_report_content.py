@@ -131,8 +131,7 @@ def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
         COUNTS, _scenario("managed", [0.0] * 12, enrolled_steady_state=420.4)
     )
     assert _title(fig) == (
-        "1,044 of 2,432 patients qualify for CCM and have a payer the model bills "
-        "(1,359 with any payer)"
+        "1,044 billable CCM patients of 2,432 (1,359 eligible with any payer)"
     )
     funnel = fig.data[0]
     # billable = FFS 700 + MA 344 = 1,044; enrolled 420.4 -> 420
@@ -573,8 +572,7 @@ def test_range_of_levels_names_what_makes_the_difference():
         eligibility, {"obesity": "Obesity", "anxiety": "Anxiety disorder"}
     )
     assert _title(fig) == (
-        "1,136 to 1,634 patients qualify for CCM, depending on which conditions count; "
-        "the estimate is 1,359"
+        "1,136 to 1,634 qualify depending on the conditions counted; estimate 1,359"
     )
     assert figures_patients.eligibility_range_text(
         eligibility, {"obesity": "Obesity", "anxiety": "Anxiety disorder"}

@@ -56,8 +56,6 @@ IDENTIFIER = re.compile(
     r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b[\w-]+\.(?:csv|xlsx|yaml|json|ipynb|py)\b"
 )
 """snake_case names (consent_rate, medicare_ffs, in_house) and file names."""
-KNOWN_LABEL_FIXED_BY_ISSUE_12 = {"consent_rate"}
-"""An assumption label (data/assumptions.csv, owned by issue 12) that still quotes a name."""
 
 pytestmark = pytest.mark.e2e
 
@@ -205,7 +203,7 @@ def test_pdf_is_a4_with_every_section_in_order(run):
     assert all(p >= 0 for p in positions), dict(zip(SECTIONS, positions, strict=True))
     assert positions == sorted(positions)
     assert "Page 1 of" in text
-    assert set(IDENTIFIER.findall(text)) <= KNOWN_LABEL_FIXED_BY_ISSUE_12
+    assert not IDENTIFIER.findall(text)
     cover = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True
     ).stdout
