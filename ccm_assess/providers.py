@@ -64,7 +64,8 @@ def by_provider(
 ) -> ProviderView:
     """Per billing provider (`provider` per patient, blank = "Not recorded"): billable
     patients, those of them needing an initiating visit, and the `scenario`'s steady-state
-    enrolment and yearly collected revenue (USD) shared by billable patients."""
+    enrolment (the median of the simulations, as in the headline) and yearly collected revenue
+    (USD; the default-values run's, scaled to that enrolment) shared by billable patients."""
     billable = billable_patients(eligibility, ma_pays_ccm=ma_pays_ccm)
     names = provider.astype("str").str.strip()
     names = names.where(provider.notna() & names.ne(""), NOT_RECORDED)
@@ -75,8 +76,11 @@ def by_provider(
     counts = grouped[["billable", "visit"]].sum().astype(int)
     counts = counts[counts["billable"] > 0]
     steady = scenario.monthly.tail(STEADY_STATE_MONTHS)
-    enrolled = float(scenario.enrolled_steady_state)
+    # the headline enrolment (the simulations' median); revenue at the defaults scaled to it
+    at_defaults = float(scenario.enrolled_steady_state)
+    enrolled = float(scenario.central("enrolled_steady_state") or 0.0)
     revenue = float(steady["collected_revenue"].sum()) * 12 / max(len(steady), 1)
+    revenue = revenue * enrolled / at_defaults if at_defaults else 0.0
     total = int(counts["billable"].sum())
     share = counts["billable"] / total if total else counts["billable"] * 0.0
     rows = pd.DataFrame(

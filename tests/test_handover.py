@@ -35,9 +35,11 @@ def eligibility_frame() -> pd.DataFrame:
     )  # fmt: skip
 
 
-def scenario(enrolled: float = 40.0, monthly_revenue: float = 1000.0):
+def scenario(enrolled: float = 40.0, monthly_revenue: float = 1000.0, median: float = 40.0):
     months = pd.DataFrame({"month": range(1, 37), "collected_revenue": monthly_revenue})
-    return SimpleNamespace(monthly=months, enrolled_steady_state=enrolled)
+    return SimpleNamespace(
+        monthly=months, enrolled_steady_state=enrolled, central=lambda metric: median
+    )
 
 
 PROVIDERS = pd.Series(
@@ -66,6 +68,15 @@ def test_per_provider_totals_equal_the_practice_totals():
     # Without Medicare Advantage paying, p2 drops out: Dr B has 1 billable patient.
     alone = by_provider(PROVIDERS, eligibility_frame(), scenario(), ma_pays_ccm=False)
     assert alone.rows["billable"].tolist() == [1, 1, 1]
+
+
+def test_provider_enrolment_is_the_headline_median():
+    # 40 enrolled at the default values, median of the simulations 30: the table shows 30
+    # enrolled and $12,000 x 30 / 40 = $9,000 a year, shared 1/4, 2/4, 1/4
+    view = by_provider(PROVIDERS, eligibility_frame(), scenario(median=30.0), ma_pays_ccm=True)
+    assert view.totals["expected_enrolled"] == pytest.approx(30.0)
+    assert view.totals["revenue_year"] == pytest.approx(9000.0)
+    assert view.rows["revenue_year"].tolist() == pytest.approx([2250.0, 4500.0, 2250.0])
 
 
 def test_shown_rows_hide_small_counts_and_what_they_reveal():
