@@ -484,6 +484,8 @@ def gaps_table(readiness: Readiness, *, cms_required: bool, model: str | None = 
         else "<h4>What keeps the program running month after month</h4>"
     )
     gaps = [g for g in readiness.gaps if g.cms_required == cms_required]
+    if not gaps and readiness.assessed_share == 0:
+        return heading + paragraphs("Not assessed: the readiness questionnaire was not answered.")
     if not gaps:
         return heading + paragraphs("None: every answered question here is fully in place.")
     frame = pd.DataFrame(

@@ -339,3 +339,15 @@ def test_form_errors_name_the_cell(tmp_path):
     write(tmp_path, "not a zip", "broken.xlsx")
     with pytest.raises(QuestionnaireError, match="cannot read the workbook"):
         load_questionnaire(tmp_path / "broken.xlsx")
+
+
+def test_gap_tables_say_not_assessed_when_nothing_was_answered():
+    from ccm_assess.tables import gaps_table
+
+    blank = score_readiness(Answers.from_dict({}))
+    assert blank.assessed_share == 0 and not blank.gaps
+    assert "Not assessed: the readiness questionnaire was not answered." in gaps_table(
+        blank, cms_required=True
+    )
+    answered = score_readiness(Answers.from_dict(hand_answers()))
+    assert "Not assessed" not in gaps_table(answered, cms_required=True)
