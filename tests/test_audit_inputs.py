@@ -203,23 +203,19 @@ def test_plan_month_one_is_the_month_after_as_of():
     assert calendar_months(dt.date(2026, 12, 31), 1) == ["2027-01"]
 
 
+MONTHLY_COLUMNS = [
+    "model", "month", "calendar_month", "enrolled", "billed_patient_months", "revenue", "costs",
+    "net", "allowed",
+]  # fmt: skip
+"""monthly.csv as docs/audit.md gives it (written out here, not taken from the code)."""
+
+
 def test_plan_comparison_by_hand(tmp_path):
     rows = [
         ("in_house", 1, "2026-09", 100, 70, 5000, 9000, -4000, 6000),
         ("managed", 1, "2026-09", 50, 35, 2500, 2000, 500, 3000),
     ]
-    columns = [
-        "model",
-        "month",
-        "calendar_month",
-        "enrolled",
-        "billed_patient_months",
-        "revenue",
-        "costs",
-        "net",
-        "allowed",
-    ]
-    pd.DataFrame(rows, columns=columns).to_csv(tmp_path / "monthly.csv", index=False)
+    pd.DataFrame(rows, columns=MONTHLY_COLUMNS).to_csv(tmp_path / "monthly.csv", index=False)
     (tmp_path / "summary.json").write_text('{"recommendation": "in_house"}')
     plan = read_monthly_plan(tmp_path)
     measures = pd.DataFrame(
@@ -340,18 +336,7 @@ def test_a_month_asked_for_without_rows_reads_zero(exports):
 
 def test_a_plan_still_in_its_set_up_months_compares_without_a_rate(exports, tmp_path):
     rows = [("in_house", m, f"2026-0{7 + m}", 0, 0, 0, 900, -900, 0) for m in (1, 2)]
-    columns = [
-        "model",
-        "month",
-        "calendar_month",
-        "enrolled",
-        "billed_patient_months",
-        "revenue",
-        "costs",
-        "net",
-        "allowed",
-    ]
-    pd.DataFrame(rows, columns=columns).to_csv(tmp_path / "monthly.csv", index=False)
+    pd.DataFrame(rows, columns=MONTHLY_COLUMNS).to_csv(tmp_path / "monthly.csv", index=False)
     out = tmp_path / "out"
     assert (
         _audit(
