@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ccm_assess.audit.run import AuditOptions, audit, run_audit
-from ccm_assess.sample_audit import generate_program
+from ccm_assess.edge.sample_audit import generate_program
 
 
 def main() -> None:

@@ -18,9 +18,9 @@ import argparse
 import json
 from pathlib import Path
 
-from ccm_assess.assumptions import load_assumptions
-from ccm_assess.model import CCM_CODES, PracticeCapacity, simulate, stack_values
-from ccm_assess.staffing import loaded_annual_cost
+from ccm_assess.finance.assumptions import load_assumptions
+from ccm_assess.finance.model import CCM_CODES, PracticeCapacity, simulate, stack_values
+from ccm_assess.finance.staffing import loaded_annual_cost
 
 INPUTS = Path(__file__).with_name("basu2015_inputs.yaml")
 FEE_99490_2015 = 43.0  # [P] Wilson et al., J Gen Intern Med 2018: "The rate for ... 99490 is $43"

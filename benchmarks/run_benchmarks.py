@@ -4,7 +4,7 @@
     python benchmarks/run_benchmarks.py --quick              # 2,500 and 25,000, one run each
     python benchmarks/run_benchmarks.py --sizes 2500 25000 --formats xlsx
 
-Synthetic panels (`ccm_assess.sample.generate_panel`, padded with non-chronic CCIR codes to about
+Synthetic panels (`ccm_assess.edge.sample.generate_panel`, padded with non-chronic CCIR codes to about
 8 diagnosis rows per patient) are written once as a long problem-list CSV, and up to 25,000
 patients also as a long xlsx, into `benchmarks/results/panels/` (git-ignored; reused).
 
@@ -75,7 +75,7 @@ def _filler_pool(size: int, seed: int) -> tuple[list[str], list[float]]:
     symptoms and Z codes that fill real problem lists beside the chronic conditions."""
     import numpy as np
 
-    from ccm_assess.conditions import dotted, load_ccir
+    from ccm_assess.clinical.conditions import dotted, load_ccir
 
     ccir = load_ccir()
     codes = ccir.index[ccir.to_numpy() == 0].to_series().reset_index(drop=True)
@@ -89,7 +89,7 @@ def synthetic_frame(n_patients: int, seed: int = SEED) -> Any:
     """`generate_panel` with each code list padded to about ROWS_PER_PATIENT codes."""
     import numpy as np
 
-    from ccm_assess.sample import generate_panel
+    from ccm_assess.edge.sample import generate_panel
 
     frame = generate_panel(n_patients, seed)
     rng = np.random.default_rng([seed, 8])
@@ -117,7 +117,7 @@ def _long_xlsx(csv_path: Path, xlsx_path: Path) -> Path:
 
 def panel_files(n_patients: int, data_dir: Path) -> dict[str, Path]:
     """The benchmark panel of `n_patients` as {"csv": path[, "xlsx": path]}, built if missing."""
-    from ccm_assess.sample import write_long_csv
+    from ccm_assess.edge.sample import write_long_csv
 
     data_dir.mkdir(parents=True, exist_ok=True)
     stem = data_dir / f"panel_{n_patients}_{GENERATOR}_s{SEED}"
@@ -152,7 +152,7 @@ def _rss_mb() -> float:
 
 
 def _child_read(args: argparse.Namespace) -> dict[str, Any]:
-    from ccm_assess.panel import read_panel
+    from ccm_assess.intake.panel import read_panel
 
     start = time.perf_counter()
     panel = read_panel(args.input)
@@ -169,7 +169,7 @@ def _child_read(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _child_classify(args: argparse.Namespace) -> dict[str, Any]:
-    from ccm_assess.eligibility import assess_eligibility, summarise
+    from ccm_assess.clinical.eligibility import assess_eligibility, summarise
 
     with Path(args.input).open("rb") as handle:
         panel = pickle.load(handle)
@@ -187,9 +187,9 @@ def _child_model(args: argparse.Namespace) -> dict[str, Any]:
     """The three models with tornado and Monte Carlo: first call in a fresh process (rate and
     assumption tables loaded on the way), then the median of 3 warm calls (the analyst's
     scenario recomputation in a running kernel)."""
-    from ccm_assess import fees
-    from ccm_assess.assessment import model_economics, rates_of
-    from ccm_assess.assumptions import load_assumptions
+    from ccm_assess.finance import fees
+    from ccm_assess.assess.assessment import model_economics, rates_of
+    from ccm_assess.finance.assumptions import load_assumptions
 
     counts = json.loads(Path(args.input).read_text(encoding="utf-8"))
     start = time.perf_counter()
@@ -243,7 +243,11 @@ def _papermill_times(notebook: Path) -> dict[str, float]:
 def _child_run(args: argparse.Namespace) -> dict[str, Any]:
     """`ccm-assess run` through `cli.main`, with timers around each step of report.py."""
     begun = time.perf_counter()
-    from ccm_assess import cli, export, report, workbook, worklist
+    from ccm_assess.edge import cli
+    from ccm_assess.outputs import export
+    from ccm_assess.edge import run as report
+    from ccm_assess.outputs.workbook import book as workbook
+    from ccm_assess.outputs import worklist
 
     imported = time.perf_counter()
 

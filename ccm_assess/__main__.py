@@ -1,5 +1,5 @@
 """`python -m ccm_assess` runs the command line."""
 
-from ccm_assess.cli import main
+from ccm_assess.edge.cli import main
 
 raise SystemExit(main())

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.codes import code_set
-from ccm_assess.conditions import classify_codes, dotted, encode_diagnoses
-from ccm_assess.eligibility import assess_eligibility
-from ccm_assess.panel import read_panel
+from ccm_assess.intake.codes import code_set
+from ccm_assess.clinical.conditions import classify_codes, dotted, encode_diagnoses
+from ccm_assess.clinical.eligibility import assess_eligibility
+from ccm_assess.intake.panel import read_panel
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx"
@@ -156,7 +156,7 @@ def patient_table(panel_path: Path, as_of: dt.date, cmr: pd.DataFrame) -> str:
 
 
 def generated_panel(n: int, as_of: dt.date, directory: Path) -> Path:
-    from ccm_assess.sample import generate_panel, write_long_csv
+    from ccm_assess.edge.sample import generate_panel, write_long_csv
 
     path = directory / f"generated_{n}.csv"
     write_long_csv(generate_panel(n, seed=2027), path, run_date=as_of)

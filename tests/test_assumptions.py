@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from ccm_assess.assumptions import (
+from ccm_assess.errors import AssumptionsError
+from ccm_assess.finance.assumptions import (
     BASES,
     GROUPS,
     Assumptions,
     load_assumptions,
     registry,
 )
-from ccm_assess.errors import AssumptionsError
 
 # Every row of the "Starting defaults" table in docs/model.md, by registry name, with its
 # default (rows revised after review take the sourced value: docs/honest_numbers.md).

@@ -9,11 +9,11 @@ import re
 import pandas as pd
 import pytest
 
-from ccm_assess import cli
+from ccm_assess.assess.monthly_plan import calendar_months, read_monthly_plan
 from ccm_assess.audit.inputs import read_input
 from ccm_assess.audit.run import AuditOptions, audit
 from ccm_assess.audit.summary import plan_comparison
-from ccm_assess.monthly_plan import calendar_months, read_monthly_plan
+from ccm_assess.edge import cli
 
 TIME_CSV = (
     "Care management minutes report\r\n"
@@ -244,7 +244,7 @@ def test_plan_without_monthly_csv_is_explained(tmp_path, exports, capsys):
 def test_the_committed_sample_program_is_what_sample_writes_and_has_every_problem(tmp_path):
     from pathlib import Path
 
-    from ccm_assess.sample_audit import SAMPLE_MONTHS, write_audit_sample
+    from ccm_assess.edge.sample_audit import SAMPLE_MONTHS, write_audit_sample
 
     committed = Path(__file__).resolve().parent.parent / "sample_data" / "audit"
     for path in write_audit_sample(tmp_path):

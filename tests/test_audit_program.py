@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from ccm_assess.audit.run import AuditOptions, audit, run_audit
-from ccm_assess.fees import payment_rates
-from ccm_assess.sample_audit import generate_program
+from ccm_assess.edge.sample_audit import generate_program
+from ccm_assess.finance.fees import payment_rates
 
 MONTHS = ["2026-09", "2026-10"]
 PRACTITIONERS = ["Alvarez, Maria MD", "Chen, David MD", "Patel, Priya NP"]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from ccm_assess.audit.rules import LANES, audit_months, lane_units
-from ccm_assess.fees import payment_rates
+from ccm_assess.finance.fees import payment_rates
 
 RATES = {2026: {code: round(usd * 100) for code, usd in payment_rates(2026).items()}}
 SEP = "2026-09"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ccm_assess.batch import (
+from ccm_assess.edge.batch import (
     PAYER_LABELS,
     BatchOptions,
     PracticeJob,
@@ -18,11 +18,11 @@ from ccm_assess.batch import (
     progress_line,
     slug,
 )
-from ccm_assess.cli import main
+from ccm_assess.edge.cli import main
+from ccm_assess.edge.sample import generate_panel, write_ehr_xlsx
 from ccm_assess.errors import PanelError
-from ccm_assess.panel import read_panel
-from ccm_assess.payers import PAYER_CLASSES
-from ccm_assess.sample import generate_panel, write_ehr_xlsx
+from ccm_assess.intake.panel import read_panel
+from ccm_assess.intake.payers import PAYER_CLASSES
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-20"

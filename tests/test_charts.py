@@ -1,4 +1,4 @@
-"""Report style and the offline plotly renderer (ccm_assess.charts, rendering part)."""
+"""Report style and the offline plotly renderer (ccm_assess.outputs.charts, rendering part)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import plotly.io as pio
 import pytest
 from plotly.io import _base_renderers
 
-from ccm_assess import charts
+from ccm_assess.outputs import charts
 
 REPORT_CSS = Path(__file__).resolve().parents[1] / "templates" / "report" / "static" / "report.css"
 
@@ -135,7 +135,7 @@ def test_percent_axis_fractions():
 
 def test_charts_imports_no_export_machinery():
     code = (
-        "import sys, ccm_assess.charts; "
+        "import sys, ccm_assess.outputs.charts; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'papermill', 'nbconvert'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,4 +1,4 @@
-"""The text report of `ccm-assess check` (ccm_assess.check)."""
+"""The text report of `ccm-assess check` (ccm_assess.edge.check)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import openpyxl
 
-from ccm_assess.check import format_check
-from ccm_assess.panel import read_panel
+from ccm_assess.edge.check import format_check
+from ccm_assess.intake.panel import read_panel
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccm_assess import cli
+from ccm_assess.edge import cli
 
 
 def test_a_deliberate_error_exits_2_with_one_line(tmp_path, capsys):
@@ -62,7 +62,7 @@ def test_every_help_ends_with_examples(command, capsys):
 def test_questionnaire_writes_the_blank_forms_and_lists_them(tmp_path, capsys):
     from openpyxl import load_workbook
 
-    from ccm_assess.questionnaire import answer_template_text
+    from ccm_assess.readiness.questionnaire import answer_template_text
 
     assert cli.main(["questionnaire", str(tmp_path / "q")]) == 0
     written = capsys.readouterr().out.split()
@@ -119,7 +119,7 @@ def test_open_shows_the_html_report_else_the_pdf(tmp_path, monkeypatch):
 
 
 def test_batch_hands_questionnaire_assumptions_and_year_to_each_run(tmp_path, monkeypatch):
-    from ccm_assess import batch
+    from ccm_assess.edge import batch
 
     seen = []
     monkeypatch.setattr(batch, "run_assessment", lambda options: seen.append(options) or 1 / 0)

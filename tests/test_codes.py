@@ -1,11 +1,11 @@
-"""ICD-10-CM normalising, ICD-9 recognition and splitting of code cells (ccm_assess.codes)."""
+"""ICD-10-CM normalising, ICD-9 recognition and splitting of code cells (ccm_assess.intake.codes)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from ccm_assess.codes import (
+from ccm_assess.intake.codes import (
     KINDS,
     classify_tokens,
     normalise_codes,
@@ -156,7 +156,7 @@ def test_a_comma_splits_a_leading_code_from_a_bracketed_one():
 
 
 def test_code_status_against_the_fy2026_code_set() -> None:
-    from ccm_assess.codes import code_set, code_status, unlisted_codes
+    from ccm_assess.intake.codes import code_set, code_status, unlisted_codes
 
     codes = pd.Series(["E119", "E11", "N183", "B20", "I1A0", "H4011X0", "E1199", "Z999"])
     assert code_status(codes).tolist() == [

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ccm_assess import cli
-from ccm_assess.column_roles import ColumnView, guess_header_row
+from ccm_assess.edge import cli
 from ccm_assess.errors import PanelError
-from ccm_assess.mapping_file import load_mapping, save_mapping
-from ccm_assess.panel import read_panel
+from ccm_assess.intake.column_roles import ColumnView, guess_header_row
+from ccm_assess.intake.mapping_file import load_mapping, save_mapping
+from ccm_assess.intake.panel import read_panel
 
 TODAY = pd.Timestamp.today()
 
@@ -65,7 +65,7 @@ def test_check_json_lists_every_column(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_check_text_shows_role_how_and_evidence(tmp_path: Path) -> None:
-    from ccm_assess.check import format_check
+    from ccm_assess.edge.check import format_check
 
     text = format_check(read_panel(listing_export(tmp_path / "p.csv")))
     assert "  Billed        diagnosis             content  100% of cells fit" in text
@@ -200,7 +200,7 @@ def test_save_mapping_names_the_sheet(tmp_path: Path) -> None:
 
 
 def test_run_saves_the_mapping_it_read_with(tmp_path: Path) -> None:
-    from ccm_assess.report import RunOptions, prepare
+    from ccm_assess.edge.run import RunOptions, prepare
 
     path = listing_export(tmp_path / "p.csv")
     saved = tmp_path / "run_mapping.yaml"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ccm_assess.conditions import (
+from ccm_assess.clinical.conditions import (
     CATALOG_COLUMNS,
     CCIR_FILE,
     OPTIONAL_COLUMNS,

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccm_assess.eligibility import LEVELS, Eligibility, assess_eligibility, summarise
+from ccm_assess.clinical.eligibility import LEVELS, Eligibility, assess_eligibility, summarise
 from ccm_assess.errors import CcmAssessError
-from ccm_assess.panel import PATIENT_COLUMNS, DataQuality, Panel, SourceInfo
-from ccm_assess.payers import PAYER_CLASSES
+from ccm_assess.intake.panel import PATIENT_COLUMNS, DataQuality, Panel, SourceInfo
+from ccm_assess.intake.payers import PAYER_CLASSES
 
 AS_OF = dt.date(2026, 6, 30)
 BASE_ROLES = frozenset({"patient_id", "diagnosis", "primary_payer"})
@@ -341,7 +341,7 @@ def test_eligibility_is_frozen_and_catalog_is_a_parameter(tmp_path: Path) -> Non
         "category,display_name,prefix,exclude_prefixes,source\n"
         "gerd,GERD,K21,,test\nhtn,Hypertension,I10,,test\n"
     )
-    from ccm_assess.conditions import load_catalog
+    from ccm_assess.clinical.conditions import load_catalog
 
     panel = make_panel({"P1": medicare()}, {"P1": ["K219", "I10", "E119"]})
     result = assess_eligibility(panel, AS_OF, catalog=load_catalog(catalog))
@@ -419,7 +419,7 @@ def test_one_disease_coded_twice_counts_once_per_excludes1() -> None:
 def test_a_category_the_two_codes_share_is_never_joined() -> None:
     # A made-up Excludes1 pair I13 / I50: I13.0 is hypertension, heart failure and CKD, I50.9
     # heart failure. Heart failure is in both codes, so nothing is joined: 3 conditions.
-    from ccm_assess.conditions import (
+    from ccm_assess.clinical.conditions import (
         coded_evidence,
         condition_groups,
         encode_diagnoses,
@@ -522,7 +522,7 @@ def test_levels_nest_and_billable_is_within_eligible(people, ma_pays) -> None:
 def test_totals_that_would_reveal_a_hidden_count_are_hidden_too() -> None:
     """The run's plan (issue 13) over billable and the levels: billable = FFS + MA, standard =
     strict + the patients between them (shown nowhere, but derivable: protected too)."""
-    from ccm_assess.disclosure import LATENT, run_relations
+    from ccm_assess.assess.disclosure import LATENT, run_relations
     from ccm_assess.privacy import plan_suppression
 
     by_payer = dict.fromkeys(PAYER_CLASSES, 0) | {"medicare_ffs": 40, "medicare_advantage": 5,

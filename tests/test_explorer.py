@@ -10,10 +10,10 @@ import plotly.graph_objects as go
 import pytest
 from test_scenarios import TX_99, month_one_enrolled, small_inputs
 
-from ccm_assess.assumptions import load_assumptions, registry
-from ccm_assess.explorer import Explorer, slider_bounds
-from ccm_assess.explorer_views import format_value, scenario_figures
-from ccm_assess.scenarios import BASE_NAME, run_scenario
+from ccm_assess.assess.scenarios import BASE_NAME, run_scenario
+from ccm_assess.finance.assumptions import load_assumptions, registry
+from ccm_assess.outputs.explorer.app import Explorer, slider_bounds
+from ccm_assess.outputs.explorer.views import format_value, scenario_figures
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -180,9 +180,9 @@ def test_without_the_lab_extra_the_explorer_says_how_to_install_it(monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "anywidget", None)  # as if not installed
-    monkeypatch.delitem(sys.modules, "ccm_assess.explorer")
+    monkeypatch.delitem(sys.modules, "ccm_assess.outputs.explorer.app")
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'ccm-assess\[lab\]'"):
-        importlib.import_module("ccm_assess.explorer")
+        importlib.import_module("ccm_assess.outputs.explorer.app")
 
 
 def test_explorer_starts_from_the_report_notebooks_defaults():

@@ -1,4 +1,4 @@
-"""Offline HTML export, browser discovery and PDF printing (ccm_assess.export).
+"""Offline HTML export, browser discovery and PDF printing (ccm_assess.outputs.export).
 
 The e2e tests run tests/fixtures/tiny_report.ipynb once per module with papermill (one kernel),
 export it, and load/print it in headless Chromium when one is installed.
@@ -19,8 +19,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from ccm_assess import export
 from ccm_assess.errors import ReportError
+from ccm_assess.outputs import export
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny_report.ipynb"
 PRACTICE = 'Oak & Elm <script>alert("x")</script> Clinic'

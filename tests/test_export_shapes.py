@@ -9,7 +9,7 @@ import pytest
 from export_shapes import PATIENTS, SHAPES, expected
 
 from ccm_assess.errors import PanelError
-from ccm_assess.panel import read_panel
+from ccm_assess.intake.panel import read_panel
 
 
 def test_the_expected_counts_are_worked_by_hand() -> None:

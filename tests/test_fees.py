@@ -1,4 +1,4 @@
-"""Tests of ccm_assess.fees: national and locality Medicare rates, CMS file readers, `rates`."""
+"""Tests of ccm_assess.finance.fees: national and locality Medicare rates, CMS file readers, `rates`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ccm_assess.cli import main
+from ccm_assess.edge.cli import main
 from ccm_assess.errors import CcmAssessError, LocalityError
-from ccm_assess.fees import (
+from ccm_assess.finance.fees import (
     FeeScheduleError,
     Locality,
     find_locality,

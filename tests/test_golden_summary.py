@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ccm_assess.report import RunOptions, prepare
+from ccm_assess.edge.run import RunOptions, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).with_name("golden")

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from ccm_assess.cli import main
-from ccm_assess.other_programs import other_programs
+from ccm_assess.assess.other_programs import other_programs
+from ccm_assess.assess.providers import NOT_RECORDED, TOTAL, ProviderView, by_provider
+from ccm_assess.edge.cli import main
+from ccm_assess.edge.run import PREPARED_BY, RunOptions, prepared_by, run_assessment
+from ccm_assess.outputs.starter_kit import KIT, write_starter_kit
+from ccm_assess.outputs.worklist import NO_PHONE_WARNING
 from ccm_assess.privacy import SUPPRESSED
-from ccm_assess.providers import NOT_RECORDED, TOTAL, ProviderView, by_provider
-from ccm_assess.report import PREPARED_BY, RunOptions, prepared_by, run_assessment
-from ccm_assess.starter_kit import KIT, write_starter_kit
-from ccm_assess.worklist import NO_PHONE_WARNING
 
 RATES = {"99484": 57.45, "99495": 220.11, "99496": 298.60}
 

@@ -12,14 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ccm_assess import cli, figures_money, tables
-from ccm_assess.assessment import assess, first_model_month
-from ccm_assess.assumptions import Assumptions, registry
-from ccm_assess.model import Calendar, fee_index, stack_values
-from ccm_assess.panel import read_panel
-from ccm_assess.questionnaire import load_questionnaire
-from ccm_assess.report_html import money
-from ccm_assess.sample import generate_panel, write_ehr_xlsx
+from ccm_assess.assess.assessment import assess, first_model_month
+from ccm_assess.edge import cli
+from ccm_assess.edge.sample import generate_panel, write_ehr_xlsx
+from ccm_assess.finance.assumptions import Assumptions, registry
+from ccm_assess.finance.model import Calendar, fee_index, stack_values
+from ccm_assess.intake.panel import read_panel
+from ccm_assess.outputs.figures import finance as figures_money
+from ccm_assess.outputs.html import tables
+from ccm_assess.outputs.html.blocks import money
+from ccm_assess.readiness.questionnaire import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PANEL = ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx"
@@ -51,7 +53,7 @@ def ma_heavy(tmp_path_factory):
     write_ehr_xlsx(frame, path, seed=31)
     answers = load_questionnaire(SAMPLE_ANSWERS)
     values = dict(answers.values) | {"certified_ehr": "certified_set_up", "access_24_7": "full"}
-    from ccm_assess.questionnaire import Answers
+    from ccm_assess.readiness.questionnaire import Answers
 
     return assess(
         read_panel(path),
@@ -139,7 +141,7 @@ def test_summary_json_v2_keys_and_decision(sample):
 
 def test_tipping_point_is_where_the_two_models_net_the_same(sample):
     # for each found value, the deterministic gap changes sign across it
-    from ccm_assess.decision import _gap
+    from ccm_assess.finance.decision import _gap
 
     e = sample.economics
     decision = sample.decision
@@ -212,8 +214,8 @@ def test_flip_value_by_root_search_on_a_small_panel():
     # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
     # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
     # would win if the vendor kept more than about 94% of collections
-    from ccm_assess.decision import _gap, flip_value
-    from ccm_assess.model import PracticeCapacity
+    from ccm_assess.finance.decision import _gap, flip_value
+    from ccm_assess.finance.model import PracticeCapacity
 
     counts = {
         "ccm_eligible": 850,

@@ -16,9 +16,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ccm_assess.cli import crash_report, environment_advice, main
-from ccm_assess.panel import read_panel
-from ccm_assess.values import examples
+from ccm_assess.edge.cli import crash_report, environment_advice, main
+from ccm_assess.intake.panel import read_panel
+from ccm_assess.intake.values import examples
 
 AS_OF = "2026-11-20"
 SENTINEL = "ZQXSENTINEL"
@@ -220,7 +220,7 @@ def test_environment_errors_say_what_to_do(code: int, words: str) -> None:
 
 
 def test_a_full_disk_is_exit_2_not_a_bug(tmp_path, capsys, monkeypatch) -> None:
-    import ccm_assess.report as report
+    import ccm_assess.edge.run as report
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "summary.json"))
@@ -244,7 +244,7 @@ def test_crash_report_holds_no_exception_message() -> None:
 
 
 def test_batch_summary_keeps_no_bug_message_text(tmp_path) -> None:
-    from ccm_assess.batch import BatchOptions, PracticeJob, assess_practice
+    from ccm_assess.edge.batch import BatchOptions, PracticeJob, assess_practice
 
     job = PracticeJob("X", tmp_path / "missing.csv", tmp_path / "x")
     outcome = assess_practice(job, BatchOptions(input=tmp_path, out=tmp_path))
@@ -256,7 +256,7 @@ def _crash_or_run(job, options, sender) -> None:
     """A practice whose process dies natively (as a reader's panic would), or runs normally."""
     import os
 
-    from ccm_assess.batch import _child
+    from ccm_assess.edge.batch import _child
 
     if job.practice == "Crash":
         os.abort()
@@ -264,7 +264,7 @@ def _crash_or_run(job, options, sender) -> None:
 
 
 def test_a_native_crash_ends_only_its_practice(tmp_path, monkeypatch) -> None:
-    import ccm_assess.batch as batch
+    import ccm_assess.edge.batch as batch
 
     good = tmp_path / "good.csv"
     good.write_text("MRN,Dx\n1,E11.9;I10\n")
@@ -279,7 +279,7 @@ def test_a_native_crash_ends_only_its_practice(tmp_path, monkeypatch) -> None:
 def test_a_header_that_is_a_patient_value_is_not_shown(tmp_path) -> None:
     """Mapping a role to a patient's value (a file without a header row) keeps it out of the
     report's and the workbook's column tables."""
-    from ccm_assess.report_appendix import columns_table
+    from ccm_assess.outputs.html.appendix import columns_table
 
     path = tmp_path / "no_header.csv"
     path.write_text("10234,Dx\n10235,E11.9;I10\n10236,I10\n")

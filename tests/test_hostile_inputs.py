@@ -16,8 +16,8 @@ import pytest
 from test_panel import pairs, statuses, write_text, write_xlsx
 from test_sources import password_protected
 
-from ccm_assess.cli import main
-from ccm_assess.panel import Panel, read_panel
+from ccm_assess.edge.cli import main
+from ccm_assess.intake.panel import Panel, read_panel
 
 AS_OF = "2026-11-26"
 

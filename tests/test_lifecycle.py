@@ -16,11 +16,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import ccm_assess.report as report
-from ccm_assess import lifecycle
-from ccm_assess.cli import main
+import ccm_assess.edge.run as report
+from ccm_assess.edge import lifecycle
+from ccm_assess.edge.cli import main
 from ccm_assess.errors import ReportError
-from ccm_assess.export import find_browser
+from ccm_assess.outputs.export import find_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PANEL = ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx"

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from ccm_assess.errors import LocalityError
-from ccm_assess.fees import find_locality
-from ccm_assess.localities import county_localities, place_key, state_code
+from ccm_assess.finance.fees import find_locality
+from ccm_assess.finance.localities import county_localities, place_key, state_code
 from ccm_assess.reference import read_data_csv
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ccm_assess.assumptions import Assumptions
-from ccm_assess.model import (
+from ccm_assess.finance.assumptions import Assumptions
+from ccm_assess.finance.model import (
     CCM_CODES,
     DELIVERY_MODELS,
     SUMMARY_METRICS,
@@ -12,7 +12,7 @@ from ccm_assess.model import (
     PracticeCapacity,
     simulate,
 )
-from ccm_assess.programs import invisible_work_value, program_comparison
+from ccm_assess.finance.programs import invisible_work_value, program_comparison
 
 # 2026 national non-facility rates (docs/billing.md, National amounts)
 RATES = {

@@ -1,4 +1,4 @@
-"""Reading panel exports (ccm_assess.panel): files, sheets, headers, shapes, values, ledger, errors.
+"""Reading panel exports (ccm_assess.intake.panel): files, sheets, headers, shapes, values, ledger, errors.
 
 Workbooks are built with openpyxl into tmp_path; small text exports live in tests/fixtures/.
 """
@@ -13,11 +13,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ccm_assess import panel as panel_module
 from ccm_assess.errors import CcmAssessError, PanelError
-from ccm_assess.headers import ROLES, header_role
-from ccm_assess.panel import PATIENT_COLUMNS, Panel, read_panel, tidy_panel
-from ccm_assess.values import parse_booleans, parse_counts, parse_dates
+from ccm_assess.intake import panel as panel_module
+from ccm_assess.intake.headers import ROLES, header_role
+from ccm_assess.intake.panel import PATIENT_COLUMNS, Panel, read_panel, tidy_panel
+from ccm_assess.intake.values import parse_booleans, parse_counts, parse_dates
+from ccm_assess.reference import data_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = pd.Timestamp("2026-11-26")
@@ -404,7 +405,7 @@ def test_headers_without_a_role(header: str) -> None:
 
 
 def test_every_alias_role_is_a_mapping_role() -> None:
-    table = pd.read_csv(Path(panel_module.__file__).parent / "data" / "column_aliases.csv")
+    table = pd.read_csv(data_path("column_aliases.csv"))
     assert set(table["role"]) == set(ROLES)
 
 

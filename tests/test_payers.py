@@ -1,11 +1,11 @@
-"""Payer free text -> payer class (ccm_assess.payers)."""
+"""Payer free text -> payer class (ccm_assess.intake.payers)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from ccm_assess.payers import (
+from ccm_assess.intake.payers import (
     PAYER_CLASSES,
     RULES,
     classify_payers,

@@ -17,11 +17,11 @@ import numpy as np
 import openpyxl
 import pytest
 
-from ccm_assess.assessment import assess
-from ccm_assess.panel import read_panel
+from ccm_assess.assess.assessment import assess
+from ccm_assess.edge.run import write_summary
+from ccm_assess.intake.panel import read_panel
+from ccm_assess.outputs.workbook.book import write_workbook
 from ccm_assess.privacy import Relation, cell_ranges, partition, pinned, plan_suppression
-from ccm_assess.report import write_summary
-from ccm_assess.workbook import write_workbook
 
 AS_OF = dt.date(2026, 11, 20)
 CODES = ["E11.9", "I10", "I50.9", "J44.9", "N18.30", "F32.9", "E78.5", "G20", "I48.91", "M81.0"]
@@ -269,7 +269,7 @@ def test_plan_sees_weighted_sums() -> None:
 
 def test_without_complements_the_attacker_wins(tmp_path: Path, monkeypatch) -> None:
     """Hiding only the 1-10 cells (no run-wide plan) gives counts away on the same panel."""
-    import ccm_assess.disclosure as disclosure
+    import ccm_assess.assess.disclosure as disclosure
     from ccm_assess.privacy import is_small
 
     def small_only(cells, relations, public=(), **_):

@@ -21,8 +21,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccm_assess.eligibility import assess_eligibility, summarise
-from ccm_assess.panel import Panel, read_panel
+from ccm_assess.clinical.eligibility import assess_eligibility, summarise
+from ccm_assess.intake.panel import Panel, read_panel
 
 AS_OF = dt.date(2026, 11, 26)
 VALID = {"E11.9": "Type 2 diabetes", "I10": "Essential hypertension", "J44.9": "COPD",

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from ccm_assess.errors import QuestionnaireError
-from ccm_assess.questionnaire import (
+from ccm_assess.readiness.questionnaire import (
     FORM_SHEET,
     Answers,
     answer_template_text,
@@ -19,7 +19,7 @@ from ccm_assess.questionnaire import (
     questionnaire_definition,
     write_questionnaire_form,
 )
-from ccm_assess.readiness import readiness_summary, score_readiness
+from ccm_assess.readiness.scoring import readiness_summary, score_readiness
 
 REPO = Path(__file__).resolve().parents[1]
 DEFINITION = questionnaire_definition()
@@ -342,7 +342,7 @@ def test_form_errors_name_the_cell(tmp_path):
 
 
 def test_gap_tables_say_not_assessed_when_nothing_was_answered():
-    from ccm_assess.tables import gaps_table
+    from ccm_assess.outputs.html.tables import gaps_table
 
     blank = score_readiness(Answers.from_dict({}))
     assert blank.assessed_share == 0 and not blank.gaps

@@ -7,9 +7,8 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from ccm_assess.questionnaire import Answers, questionnaire_definition
-from ccm_assess.readiness import score_readiness
-from ccm_assess.recommendation import (
+from ccm_assess.readiness.questionnaire import Answers, questionnaire_definition
+from ccm_assess.readiness.recommendation import (
     PLAN_COLUMNS,
     RULES,
     ModelMonths,
@@ -20,6 +19,7 @@ from ccm_assess.recommendation import (
     plan_summary,
     recommend,
 )
+from ccm_assess.readiness.scoring import score_readiness
 
 DEFINITION = questionnaire_definition()
 
@@ -292,8 +292,8 @@ def test_plan_adds_the_staffing_step_when_hours_fall_short_in_house():
 
 
 def test_confidence_comes_from_the_win_share():
-    from ccm_assess.decision import Decision
-    from ccm_assess.recommendation import with_decision
+    from ccm_assess.finance.decision import Decision
+    from ccm_assess.readiness.recommendation import with_decision
 
     rec = recommend(score_readiness(answers({})), GOOD_ECONOMICS, ftes_needed=1.0)
     for share, level in ((0.95, "high"), (0.8, "high"), (0.7, "medium"), (0.55, "low")):

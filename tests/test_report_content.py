@@ -1,4 +1,4 @@
-"""Report figures (ccm_assess.charts, figure part) and HTML snippets (ccm_assess.tables).
+"""Report figures (ccm_assess.outputs.charts, figure part) and HTML snippets (ccm_assess.outputs.html.tables).
 
 Kernel-free: every test builds a figure or a snippet from small hand-made frames and checks
 the takeaway numbers, colours, suppression of small counts and escaping.
@@ -15,21 +15,19 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from ccm_assess import (
-    charts,
-    fees,
-    figures_money,
-    figures_patients,
-    report_appendix,
-    report_html,
-    report_text,
-    tables,
-)
-from ccm_assess.assumptions import load_assumptions
-from ccm_assess.model import CCM_CODES, COST_COLUMNS, ScenarioResult
-from ccm_assess.questionnaire import Answers
-from ccm_assess.readiness import score_readiness
-from ccm_assess.sensitivity import MonteCarlo
+from ccm_assess.finance import fees
+from ccm_assess.finance.assumptions import load_assumptions
+from ccm_assess.finance.model import CCM_CODES, COST_COLUMNS, ScenarioResult
+from ccm_assess.finance.sensitivity import MonteCarlo
+from ccm_assess.outputs import charts
+from ccm_assess.outputs.figures import finance as figures_money
+from ccm_assess.outputs.figures import patients as figures_patients
+from ccm_assess.outputs.html import appendix as report_appendix
+from ccm_assess.outputs.html import blocks as report_html
+from ccm_assess.outputs.html import tables
+from ccm_assess.outputs.html import text as report_text
+from ccm_assess.readiness.questionnaire import Answers
+from ccm_assess.readiness.scoring import score_readiness
 
 LABELS = {"in_house": "In-house", "managed": "Managed", "hybrid": "Hybrid"}
 CENTS = re.compile(r"\$\d[\d,]*\.\d")

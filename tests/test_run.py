@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from ccm_assess.export import count_drawn_plots, find_browser, scan_html
-from ccm_assess.payers import PAYER_CLASSES
+from ccm_assess.intake.payers import PAYER_CLASSES
+from ccm_assess.outputs.export import count_drawn_plots, find_browser, scan_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

@@ -13,9 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ccm_assess import panel as panel_module
-from ccm_assess.reference import data_path
-from ccm_assess.sample import (
+from ccm_assess.edge.sample import (
     CSV_HEADER,
     FILE_STEM,
     ICD9_TOKENS,
@@ -27,6 +25,8 @@ from ccm_assess.sample import (
     generate_panel,
     write_sample,
 )
+from ccm_assess.intake import panel as panel_module
+from ccm_assess.reference import data_path
 
 # docs/eligibility.md, "Chronic condition catalog" table (codes without the dot).
 PREFIXES: dict[str, tuple[str, ...]] = {
@@ -253,7 +253,7 @@ def test_questionnaire_copied(sample_dir: Path) -> None:
 @pytest.mark.parametrize("name", ["panel.xlsx", "problem_list.csv"])
 def test_reader_reads_the_sample_back(sample_dir: Path, name: str) -> None:
     if not hasattr(panel_module, "read_panel"):
-        pytest.skip("ccm_assess.panel.read_panel is not written yet")
+        pytest.skip("ccm_assess.intake.panel.read_panel is not written yet")
     panel = panel_module.read_panel(sample_dir / f"{FILE_STEM}_{name}")
     frame = generate_panel(SAMPLE_PATIENTS, seed=2026).set_index("patient_id")
     assert len(panel.patients) == SAMPLE_PATIENTS

@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ccm_assess import fees
-from ccm_assess.assessment import assess
-from ccm_assess.assumptions import Assumptions, load_assumptions
-from ccm_assess.errors import AssumptionsError
-from ccm_assess.model import PracticeCapacity
-from ccm_assess.panel import read_panel
-from ccm_assess.questionnaire import load_questionnaire
-from ccm_assess.report import write_summary
-from ccm_assess.scenarios import (
+from ccm_assess.assess.assessment import assess
+from ccm_assess.assess.scenarios import (
     ASSUMPTIONS_USED,
     BASE_NAME,
     COMPARE_METRICS,
@@ -33,6 +26,13 @@ from ccm_assess.scenarios import (
     run_scenario,
     yaml_filename,
 )
+from ccm_assess.edge.run import write_summary
+from ccm_assess.errors import AssumptionsError
+from ccm_assess.finance import fees
+from ccm_assess.finance.assumptions import Assumptions, load_assumptions
+from ccm_assess.finance.model import PracticeCapacity
+from ccm_assess.intake.panel import read_panel
+from ccm_assess.readiness.questionnaire import load_questionnaire
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PANEL = REPO / "sample_data" / "sunrise_family_medicine_problem_list.csv"

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from test_model import PANEL, RATES
 
-from ccm_assess.assumptions import Assumptions, registry
-from ccm_assess.model import ModelInputError, simulate
-from ccm_assess.sensitivity import (
+from ccm_assess.finance.assumptions import Assumptions, registry
+from ccm_assess.finance.model import ModelInputError, simulate
+from ccm_assess.finance.sensitivity import (
     monte_carlo,
     tornado,
     varied_assumptions,

@@ -1,4 +1,4 @@
-"""Loading panel files into raw grids (ccm_assess.sources): formats, encodings, delimiters,
+"""Loading panel files into raw grids (ccm_assess.intake.sources): formats, encodings, delimiters,
 sheets, workbooks that cannot be read, and cells as text.
 
 Workbooks are built with openpyxl into tmp_path; small text exports live in tests/fixtures/.
@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from test_panel import FIXTURES, T, pairs, statuses, write_text, write_xlsx
 
-from ccm_assess import sources
 from ccm_assess.errors import CcmAssessError, PanelError
-from ccm_assess.panel import read_panel
-from ccm_assess.sources import INVISIBLE, blank_formulas, cell_text, decode, read_grid
+from ccm_assess.intake import sources
+from ccm_assess.intake.panel import read_panel
+from ccm_assess.intake.sources import INVISIBLE, blank_formulas, cell_text, decode, read_grid
 
 
 def compound_file(path: Path, streams: tuple[str, ...]) -> Path:

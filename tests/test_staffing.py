@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ccm_assess.assumptions import Assumptions
-from ccm_assess.model import stack_values
-from ccm_assess.staffing import (
+from ccm_assess.finance.assumptions import Assumptions
+from ccm_assess.finance.model import stack_values
+from ccm_assess.finance.staffing import (
     capacity_warning,
     caseload_capacity,
     caseload_note,

@@ -29,12 +29,11 @@ from openpyxl.chart import BarChart, LineChart
 from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.assessment import Assessment, assess
-from ccm_assess.assumptions import load_assumptions
+from ccm_assess.assess.assessment import Assessment, assess
 from ccm_assess.errors import ReportError
-from ccm_assess.panel import tidy_panel
-from ccm_assess.questionnaire import load_questionnaire
-from ccm_assess.workbook import (
+from ccm_assess.finance.assumptions import load_assumptions
+from ccm_assess.intake.panel import tidy_panel
+from ccm_assess.outputs.workbook.book import (
     CHANGED_FILL,
     SHEETS,
     panel_text,
@@ -42,7 +41,8 @@ from ccm_assess.workbook import (
     shown_pool,
     write_workbook,
 )
-from ccm_assess.workbook_panel import reconciliation
+from ccm_assess.outputs.workbook.panel_sheets import reconciliation
+from ccm_assess.readiness.questionnaire import load_questionnaire
 
 AS_OF = dt.date(2026, 6, 30)
 QUESTIONNAIRE = Path(__file__).resolve().parent.parent / "sample_data" / "questionnaire.yaml"

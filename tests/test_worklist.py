@@ -10,8 +10,8 @@ import pandas as pd
 from openpyxl import load_workbook
 from test_eligibility import BASE_ROLES, make_panel
 
-from ccm_assess.eligibility import assess_eligibility
-from ccm_assess.worklist import (
+from ccm_assess.clinical.eligibility import assess_eligibility
+from ccm_assess.outputs.worklist import (
     ABOUT_SHEET,
     NO_PHONE_WARNING,
     OUTCOMES,

@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import CcmAssessError, PanelError
-from ccm_assess.headers import header_key
-from ccm_assess.panel import _FOOTER, _NO_ID
+from ccm_assess.intake.headers import header_key
+from ccm_assess.intake.panel import _FOOTER, _NO_ID
+from ccm_assess.intake.sources import SCAN_ROWS, RawGrid, cell_text, listing, read_grid
+from ccm_assess.intake.values import parse_booleans, parse_dates
 from ccm_assess.reference import read_data_csv
-from ccm_assess.sources import SCAN_ROWS, RawGrid, cell_text, listing, read_grid
-from ccm_assess.values import parse_booleans, parse_dates
 
 
 class AuditInputError(CcmAssessError):

@@ -16,7 +16,6 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from ccm_assess import charts, export
 from ccm_assess.audit.findings import TITLES
 from ccm_assess.audit.rules import FINDINGS
 from ccm_assess.audit.workbooks import (
@@ -28,8 +27,8 @@ from ccm_assess.audit.workbooks import (
     staff_table,
 )
 from ccm_assess.errors import ReportError
-from ccm_assess.reference import bundled_dir
-from ccm_assess.report_html import (
+from ccm_assess.outputs import charts, export
+from ccm_assess.outputs.html.blocks import (
     DASH,
     Kpi,
     callout,
@@ -40,6 +39,7 @@ from ccm_assess.report_html import (
     paragraphs,
     percent,
 )
+from ccm_assess.reference import bundled_dir
 
 if TYPE_CHECKING:
     from ccm_assess.audit.run import Audit

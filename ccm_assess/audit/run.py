@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess import fees
+from ccm_assess.assess.monthly_plan import read_monthly_plan
 from ccm_assess.audit.findings import Action, exceptions, top_actions
 from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register, read_inputs
 from ccm_assess.audit.rules import Assessed, audit_months, month_of
@@ -30,7 +30,7 @@ from ccm_assess.audit.summary import (
     practitioner_measures,
     staff_measures,
 )
-from ccm_assess.monthly_plan import read_monthly_plan
+from ccm_assess.finance import fees
 
 Progress = Callable[[str], None]
 REPORT_FORMATS = ("html", "pdf")

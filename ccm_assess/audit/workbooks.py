@@ -18,8 +18,7 @@ from openpyxl import Workbook
 
 from ccm_assess.audit.findings import ACTIONS, TITLES
 from ccm_assess.audit.rules import FINDINGS
-from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, suppress_counts
-from ccm_assess.workbook import (
+from ccm_assess.outputs.workbook.book import (
     COUNT,
     PCT,
     USD_CENTS,
@@ -29,6 +28,7 @@ from ccm_assess.workbook import (
     put_title,
     safe_name,
 )
+from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, suppress_counts
 
 if TYPE_CHECKING:
     from ccm_assess.audit.run import Audit

@@ -1,0 +1,307 @@
+"""One practice's whole assessment: eligibility, rates, the three delivery models, readiness.
+
+`assess()` is the single entry point shared by the report notebook, `summary.json`, the
+workbook, the batch command and the scenario explorer, so every output shows the same numbers.
+`model_economics()` is the part an analyst reruns when an assumption moves (no panel needed:
+the model consumes counts only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import pickle
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccm_assess.assess.disclosure import Published, published
+from ccm_assess.clinical.eligibility import Eligibility, assess_eligibility, summarise
+from ccm_assess.finance import fees, staffing
+from ccm_assess.finance.assumptions import Assumptions, load_assumptions
+from ccm_assess.finance.decision import Decision, decide
+from ccm_assess.finance.model import Calendar, PracticeCapacity, ScenarioResult, simulate
+from ccm_assess.finance.programs import InvisibleWork, invisible_work_value, program_comparison
+from ccm_assess.finance.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
+from ccm_assess.intake.panel import Panel, read_panel
+from ccm_assess.readiness.questionnaire import Answers
+from ccm_assess.readiness.recommendation import (
+    ModelMonths,
+    Recommendation,
+    launch_plan,
+    plan_summary,
+    recommend,
+    with_decision,
+)
+from ccm_assess.readiness.scoring import Readiness, readiness_summary, score_readiness
+
+SCHEMA_VERSION = 2
+SETTINGS = {"office": "non_facility", "facility": "facility", "rhc_fqhc": "non_facility"}
+"""--setting: office (non-facility) rates; facility rates for hospital-based clinics; rhc_fqhc:
+rural health clinics and FQHCs, paid for care management at the national non-facility PFS
+amount (no locality adjustment) outside their all-inclusive rate, coinsurance applying
+(42 CFR 405.2464(c); G0511 not payable from 1 Oct 2025: docs/honest_numbers.md)."""
+MONTE_CARLO_DRAWS = 500
+
+
+@dataclass(frozen=True)
+class Economics:
+    """The delivery models on one set of counts, rates and assumptions (USD)."""
+
+    scenarios: dict[str, ScenarioResult]
+    tornado: pd.DataFrame
+    monte_carlo: MonteCarlo
+    programs: pd.DataFrame
+    invisible_work: InvisibleWork | None
+    counts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    rates: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    assumptions: Assumptions | None = None
+    capacity: PracticeCapacity | None = None
+
+    def decision(self, recommended: str) -> Decision:
+        """The recommended model against the runner-up: win share and tipping points."""
+        assert self.assumptions is not None
+        return decide(
+            recommended,
+            self.counts,
+            self.rates,
+            self.assumptions,
+            self.monte_carlo,
+            self.tornado,
+            capacity=self.capacity,
+        )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the report shows for one practice (aggregates only, apart from `panel`)."""
+
+    practice: str
+    as_of: dt.date
+    panel: Panel
+    eligibility: Eligibility
+    counts: dict[str, Any]
+    """The `panel`, `excluded`, `conditions` and `eligibility` parts of summary.json."""
+    rate_table: fees.RateTable
+    assumptions: Assumptions
+    capacity: PracticeCapacity
+    economics: Economics
+    readiness: Readiness
+    recommendation: Recommendation
+    plan: pd.DataFrame
+    decision: Decision | None = None
+    setting: str = "office"
+
+    @cached_property
+    def published(self) -> Published:
+        """The run-wide small-cell suppression plan every output reads its counts from."""
+        return published(self.panel, self.eligibility, self.counts)
+
+    @property
+    def shown_counts(self) -> dict[str, Any]:
+        """`counts` as published: hidden counts as "<11" (privacy.plan_suppression)."""
+        return self.published.counts(self.counts)
+
+    @property
+    def scenarios(self) -> dict[str, ScenarioResult]:
+        return self.economics.scenarios
+
+    @property
+    def rates(self) -> dict[str, float]:
+        """Allowed amount per code for the practice setting, USD per unit."""
+        return rates_of(self.rate_table, self.setting)
+
+    def summary(self) -> dict[str, Any]:
+        """summary.json (schema_version 2, docs/outputs.md), before small-cell suppression.
+
+        Version 2 adds per scenario the Monte Carlo percentiles (`p50_horizon_net`, ...),
+        `setup_months`, `first_payment_month`, `staff_hours_per_week`,
+        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`.
+        """
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "as_of": self.as_of.isoformat(),
+            "practice": self.practice,
+            **self.counts,
+            "rates": {
+                "year": self.rate_table.year,
+                "locality": self.rate_table.locality.label,
+                "setting": self.setting,
+                **self.rates,
+            },
+            "scenarios": {key: result.metrics() for key, result in self.scenarios.items()},
+            "readiness": readiness_summary(self.readiness),
+            "recommendation": self.recommendation.choice,
+            "decision": None if self.decision is None else self.decision.as_dict(),
+            "model_inputs": model_inputs(self.capacity),
+            "plan": plan_summary(self.plan),
+        }
+
+
+def rates_of(table: fees.RateTable, setting: str = "office") -> dict[str, float]:
+    """Code -> allowed amount (USD) of a rate table for `setting` (office or facility)."""
+    column = table.rates[SETTINGS[setting]].astype(float)
+    return dict(zip(table.rates["code"], column, strict=True))
+
+
+def model_inputs(capacity: PracticeCapacity) -> dict[str, Any]:
+    """What the model took from the questionnaire and the as-of date besides the counts
+    (summary.json `model_inputs`; `first_model_month` is [year, month, rate year])."""
+    calendar = capacity.calendar
+    return {
+        "ehr_has_care_tools": capacity.ehr_has_care_tools,
+        "has_24_7_access": capacity.has_24_7_access,
+        "first_model_month": None
+        if calendar is None
+        else [calendar.year, calendar.month, calendar.rate_year],
+    }
+
+
+def first_model_month(as_of: dt.date, rate_year: int) -> Calendar:
+    """Model month 1 is the calendar month after the as-of date."""
+    return Calendar(as_of.year + as_of.month // 12, as_of.month % 12 + 1, rate_year)
+
+
+def model_economics(
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    capacity: PracticeCapacity | None = None,
+    *,
+    draws: int = MONTE_CARLO_DRAWS,
+) -> Economics:
+    """The three delivery models with tornado, Monte Carlo and the CCM/PCM/APCM comparison."""
+    eligibility_counts = counts.get("eligibility", counts)
+    capacity = capacity or PracticeCapacity()
+    scenarios = simulate(eligibility_counts, rates, assumptions, capacity)
+    monte = monte_carlo(eligibility_counts, rates, assumptions, draws, capacity=capacity)
+    coordination = capacity.coordination_hours_per_week
+    return Economics(
+        scenarios=with_uncertainty(scenarios, monte),
+        tornado=tornado(eligibility_counts, rates, assumptions, capacity=capacity),
+        monte_carlo=monte,
+        programs=program_comparison(eligibility_counts, rates, assumptions),
+        invisible_work=(
+            None if coordination is None else invisible_work_value(coordination, rates, assumptions)
+        ),
+        counts=eligibility_counts,
+        rates=dict(rates),
+        assumptions=assumptions,
+        capacity=capacity,
+    )
+
+
+def assess(
+    panel: Panel,
+    *,
+    as_of: dt.date,
+    practice: str = "",
+    year: int = 2026,
+    locality: fees.Locality | str | None = None,
+    assumptions: Assumptions | None = None,
+    answers: Answers | None = None,
+    conditions: str = "standard",
+    setting: str = "office",
+) -> Assessment:
+    """Assess a panel: who is eligible, what the program needs and returns, and readiness.
+
+    `locality` is a `Locality`, its text (e.g. "TX 99") or None for national rates;
+    `answers` None means the questionnaire was not filled in (every question "not assessed");
+    `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`);
+    `setting` office (non-facility rates), facility (hospital-based clinics) or rhc_fqhc
+    (national non-facility rates, see `SETTINGS`).
+    """
+    assumptions = assumptions if assumptions is not None else load_assumptions()
+    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=bool(assumptions["ma_pays_ccm"]))
+    counts = summarise(panel, eligibility)
+    rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
+    readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
+    capacity = PracticeCapacity(
+        dedicated_hours_per_week=readiness.dedicated_hours_per_week,
+        coordination_hours_per_week=readiness.coordination_hours_per_week,
+        ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
+        has_24_7_access=readiness.has_24_7_access,
+        calendar=first_model_month(as_of, rate_table.year),
+    )
+    economics = model_economics(counts, rates_of(rate_table, setting), assumptions, capacity)
+    scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
+    in_house = economics.scenarios["in_house"]
+    recommendation = recommend(
+        readiness,
+        scenario_metrics,
+        in_house.ftes_steady_state,
+        horizon_months=int(assumptions["horizon_months"]),
+        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR
+        * float(assumptions["productive_share"]),
+        hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
+        - in_house.practitioner_hours_per_week,
+    )
+    decision = economics.decision(recommendation.choice)
+    recommendation = with_decision(recommendation, decision)
+    return Assessment(
+        practice=practice,
+        as_of=as_of,
+        panel=panel,
+        eligibility=eligibility,
+        counts=counts,
+        rate_table=rate_table,
+        assumptions=assumptions,
+        capacity=capacity,
+        economics=economics,
+        readiness=readiness,
+        recommendation=recommendation,
+        plan=launch_plan(
+            readiness,
+            recommendation,
+            ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
+        ),
+        decision=decision,
+        setting=setting,
+    )
+
+
+PHI_COLUMNS = ("name", "phone", "address", "birth_date")
+"""Patient columns the notebook never needs: left out of the prepared panel."""
+
+
+def deidentified(panel: Panel) -> Panel:
+    """The panel with names, phones, addresses and birth dates dropped and ids replaced.
+
+    Patient ids become sequence numbers (P000001, ...) in both frames, so the notebook and
+    the executed `assessment.ipynb` never hold an identifier from the practice's file.
+    """
+    codes, uniques = pd.factorize(panel.patients.index)
+    pseudonyms = pd.Index([f"P{n + 1:06d}" for n in range(len(uniques))], name="patient_id")
+    lookup = pd.Series(pseudonyms, index=uniques)
+    patients = panel.patients.assign(**{c: pd.NA for c in PHI_COLUMNS})
+    patients.index = pseudonyms[codes]
+    diagnoses = panel.diagnoses.assign(
+        patient_id=panel.diagnoses["patient_id"].map(lookup).to_numpy()
+    )
+    return dataclasses.replace(panel, patients=patients, diagnoses=diagnoses)
+
+
+def save_prepared(panel: Panel, path: Path) -> Path:
+    """Write the de-identified panel for the notebook (pickle: a private temporary file)."""
+    with path.open("wb") as handle:
+        pickle.dump(deidentified(panel), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def open_panel(
+    panel_path: str = "",
+    prepared_panel: str = "",
+    *,
+    sheet: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> Panel:
+    """The panel for a notebook: the prepared file the CLI handed over, else the raw export."""
+    if prepared_panel:
+        with Path(prepared_panel).open("rb") as handle:
+            panel: Panel = pickle.load(handle)
+        return panel
+    return read_panel(Path(panel_path), sheet=sheet or None, mapping=dict(mapping or {}))

@@ -1,0 +1,105 @@
+"""monthly.csv: the assessment's planned medians per delivery model and month, and reading it
+back for `ccm-assess audit --plan RUN_DIR` (docs/audit.md, Plan).
+
+The medians are taken over the Monte Carlo draws the assessment already made (the same sampled
+assumptions, `MonteCarlo.samples`), re-run month by month through the model: per model and
+month the median of enrolled patients, billed patient-months, allowed amount, collected revenue,
+costs and net (USD). Month 1 is the calendar month after the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccm_assess.errors import CcmAssessError
+
+FILE_NAME = "monthly.csv"
+COLUMNS = ("model", "month", "calendar_month", "enrolled", "billed_patient_months", "revenue",
+           "costs", "net", "allowed")  # fmt: skip
+"""The columns of docs/audit.md (monthly.csv), plus `allowed` (Medicare allowed amount before
+collection: the basis of the audit's dollars)."""
+
+
+def calendar_months(as_of: dt.date, months: int) -> list[str]:
+    """`YYYY-MM` of plan months 1..`months`; month 1 is the month after `as_of`."""
+    first = pd.Period(as_of, freq="M") + 1
+    return [str(first + i) for i in range(months)]
+
+
+def monthly_medians(assessment: object) -> pd.DataFrame:
+    """Per model and month, the medians over the assessment's Monte Carlo draws."""
+    from ccm_assess.finance.model import (
+        _run_all,  # the per-month arrays (draws, months) of every model
+    )
+
+    economics = assessment.economics  # type: ignore[attr-defined]
+    samples = economics.monte_carlo.samples
+    varied = {name: samples[name].to_numpy() for name in samples.columns}
+    runs = _run_all(
+        assessment.counts.get("eligibility", assessment.counts),  # type: ignore[attr-defined]
+        assessment.rates,  # type: ignore[attr-defined]
+        assessment.assumptions,  # type: ignore[attr-defined]
+        assessment.capacity,  # type: ignore[attr-defined]
+        len(samples),
+        varied,
+    )
+    frames = []
+    for model, (flows, _plan, money) in runs.items():
+        months = flows.enrolled.shape[1]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "month": np.arange(1, months + 1),
+                    "calendar_month": calendar_months(assessment.as_of, months),  # type: ignore[attr-defined]
+                    "enrolled": np.median(flows.enrolled, axis=0),
+                    "billed_patient_months": np.median(flows.billed, axis=0),
+                    "revenue": np.median(flows.collected, axis=0),
+                    "costs": np.median(money["costs"], axis=0),
+                    "net": np.median(money["net"], axis=0),
+                    "allowed": np.median(flows.gross_allowed, axis=0),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).round(2)
+
+
+def write_monthly_csv(assessment: object, path: Path) -> Path:
+    monthly_medians(assessment).to_csv(path, index=False)
+    return path
+
+
+def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
+    """The rows of one model of RUN_DIR/monthly.csv: `model`, else the run's recommendation
+    (summary.json), else in_house."""
+    path = Path(run_dir) / FILE_NAME
+    if not path.is_file():
+        raise CcmAssessError(
+            f"--plan {run_dir}: no {FILE_NAME} there; pass the folder of a `ccm-assess run` "
+            "made with this version (run it again to get monthly.csv)"
+        )
+    table = pd.read_csv(path, dtype={"calendar_month": str, "model": str})
+    missing = [c for c in COLUMNS[:-1] if c not in table.columns]
+    if missing:
+        raise CcmAssessError(
+            f"{path} lacks column(s) {', '.join(missing)}; run the assessment again"
+        )
+    if model is None:
+        model = "in_house"
+        summary = Path(run_dir) / "summary.json"
+        if summary.is_file():
+            try:
+                model = str(
+                    json.loads(summary.read_text(encoding="utf-8")).get("recommendation", model)
+                )
+            except (ValueError, AttributeError):
+                pass
+    rows = table[table["model"].eq(model)]
+    if rows.empty:
+        rows = table[table["model"].eq(table["model"].iloc[0])]
+    return rows.reset_index(drop=True)

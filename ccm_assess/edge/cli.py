@@ -1,0 +1,638 @@
+"""The `ccm-assess` command line: a thin layer that turns options into calls to the package.
+
+Every deliberate error (`CcmAssessError`) becomes one plain message on stderr and exit status 2;
+no traceback reaches the consultant. Conventions: the files a command writes are listed on
+stdout, one path a line; progress goes to stderr (`-q` silences it, `-v` adds timings); options
+are checked before any work starts; every `--help` ends with examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ccm_assess import __version__
+from ccm_assess.errors import CcmAssessError, PanelError, environment_advice
+
+if TYPE_CHECKING:
+    from ccm_assess.intake.sources import Limits
+
+EXIT_USAGE = 2
+EXIT_BUG = 1
+
+EXAMPLES = {
+    "audit": """examples:
+  ccm-assess audit --time-log time.xlsx --claims claims.csv --register register.xlsx --out audit/
+  ccm-assess audit --time-log program.xlsx --month 2026-12 --plan assessment/ --out audit/
+  ccm-assess audit --time-log minutes.csv --map claims.code="Proc Code" --out audit/""",
+    "check": """examples:
+  ccm-assess check panel.xlsx
+  ccm-assess check export.csv --map patient_id="Chart #" --map primary_payer="Fin Class"
+  ccm-assess check panel.xlsx --as-of 2026-11-20 --json > counts.json""",
+    "sample": """examples:
+  ccm-assess sample sample/
+  ccm-assess run sample/sunrise_family_medicine_panel.xlsx --out report/""",
+    "rates": """examples:
+  ccm-assess rates
+  ccm-assess rates --locality "NY 1" --year 2025 --json""",
+    "run": """examples:
+  ccm-assess run panel.xlsx --out sunrise/
+  ccm-assess run panel.xlsx --out sunrise/ --questionnaire answers.yaml --locality "TX 99" \\
+      --practice "Sunrise Family Medicine" --as-of 2026-11-20 --open
+  ccm-assess run panel.csv --out sunrise/ --assumptions my_assumptions.yaml --formats html,xlsx""",
+    "batch": """examples:
+  ccm-assess batch panels/ --out assessments/ --locality "TX 99"
+  ccm-assess batch practices.csv --out assessments/ --jobs 2 --formats html,xlsx
+  ccm-assess batch panels/ --out assessments/ --assumptions consent25.yaml --year 2025""",
+    "assumptions": """examples:
+  ccm-assess assumptions
+  ccm-assess assumptions --json > assumptions.json""",
+    "templates": """examples:
+  ccm-assess templates starter_kit/
+  ccm-assess templates starter_kit/ --practice 'Sunrise Family Medicine'""",
+    "questionnaire": """examples:
+  ccm-assess questionnaire forms/
+  ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
+}
+"""The examples that end each command's --help."""
+
+Progress = Callable[[str], None]
+
+
+def _as_of(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--as-of must be a date like 2026-11-26, not {text!r}"
+        ) from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
+def _mapping(pairs: Sequence[str] | None) -> dict[str, list[str]]:
+    """`role=Header` pairs -> {role: headers}; a role given again adds a column (diagnosis)."""
+    mapping: dict[str, list[str]] = {}
+    for pair in pairs or ():
+        role, sep, header = pair.partition("=")
+        if not sep or not role.strip() or not header.strip():
+            raise CcmAssessError(
+                f"--map expects role=Header (for example --map patient_id=MRN), not {pair!r}"
+            )
+        mapping.setdefault(role.strip(), []).append(header.strip())
+    return mapping
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """`--formats html,pdf` -> ("html", "pdf"), checked (ReportError when unknown or empty)."""
+    from ccm_assess.edge.run import check_formats
+
+    formats = tuple(f.strip() for f in text.split(",") if f.strip())
+    check_formats(formats)
+    return formats
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Check the small inputs of run and batch before any panel is read or notebook started:
+    the fee schedule year and locality, the assumptions and questionnaire files, and the PDF
+    browser if one is named.
+    Each raises a CcmAssessError that says what to fix."""
+    from ccm_assess.finance.assumptions import load_assumptions
+    from ccm_assess.finance.fees import rate_table
+    from ccm_assess.outputs.export import find_browser
+    from ccm_assess.readiness.questionnaire import load_questionnaire
+
+    rate_table(args.year, args.locality or None)  # a year without rates, an unknown locality
+    load_assumptions(args.assumptions)
+    if args.questionnaire:
+        load_questionnaire(args.questionnaire)
+    if "pdf" in args.formats and getattr(args, "browser", None):
+        find_browser(args.browser)
+
+
+def _reporter(args: argparse.Namespace) -> Progress:
+    """Where progress lines go: stderr; nothing with -q; with elapsed seconds with -v."""
+    verbosity = getattr(args, "verbosity", 0)
+    if verbosity < 0:
+        return lambda _message: None
+    start = time.perf_counter()
+
+    def report(message: str) -> None:
+        elapsed = f"[{time.perf_counter() - start:6.1f} s] " if verbosity > 0 else ""
+        print(f"{elapsed}{message}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _verbosity_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """-q/--quiet and -v/--verbose (dest `verbosity`: -1, 0 or 1)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        default=default,
+        help="print no progress, only the files written, notes to act on and errors",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        default=default,
+        help="progress with elapsed seconds; on a bug, the traceback too",
+    )
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """The options every sub-command takes (a parent parser; `parents=[...]`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a sub-command that is not given -q/-v keeps the top-level value
+    _verbosity_options(common, argparse.SUPPRESS)
+    return common
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    """A sub-command with the common options and its examples (EXAMPLES) in --help."""
+    return sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=EXAMPLES.get(name),
+        parents=[_common_options()],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _panel_inputs(args: argparse.Namespace) -> tuple[str | None, dict[str, list[str]]]:
+    """Sheet and column mapping: the --mapping file's, with --sheet and --map on top."""
+    sheet: str | None = None
+    mapping: dict[str, list[str]] = {}
+    if args.mapping:
+        from ccm_assess.intake.mapping_file import load_mapping
+
+        sheet, mapping = load_mapping(args.mapping)
+    return args.sheet or sheet, {**mapping, **_mapping(args.map)}
+
+
+def _limits(pairs: Sequence[str] | None) -> Limits:
+    """`name=value` pairs -> `sources.Limits` (defaults for the names not given)."""
+    from ccm_assess.intake.sources import Limits
+
+    values: dict[str, int] = {}
+    for pair in pairs or ():
+        name, _, value = pair.partition("=")
+        if name.strip() not in Limits.names() or not value.strip().isdigit():
+            raise CcmAssessError(
+                f"--limit expects NAME=WHOLE_NUMBER with NAME one of {', '.join(Limits.names())}"
+                f", for example --limit rows=8000000; got {pair!r}"
+            )
+        values[name.strip()] = int(value)
+    return Limits(**values)
+
+
+def _add_panel_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("panel", type=Path, help="the practice's panel export (xlsx, csv, ...)")
+    parser.add_argument(
+        "--map",
+        action="append",
+        metavar="ROLE=HEADER",
+        help="use this column for a role, e.g. --map patient_id='Chart #' (repeatable)",
+    )
+    parser.add_argument("--sheet", help="workbook sheet to read (default: the patient table)")
+    parser.add_argument(
+        "--mapping", type=Path, help="reuse a column mapping saved with --save-mapping (YAML)"
+    )
+    parser.add_argument(
+        "--save-mapping",
+        type=Path,
+        metavar="FILE",
+        help="write the columns used for each role (with sheet and header row) to FILE.yaml",
+    )
+    parser.add_argument(
+        "--limit",
+        action="append",
+        metavar="NAME=VALUE",
+        help="raise a cap on the panel file (repeatable): file_mb (1024), unpacked_mb (2048), "
+        "strings_mb (512), rows (5000000), columns (2000), cells (100000000), cell_chars (32767)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=dt.date.today(),
+        help="date the look-back windows end on, YYYY-MM-DD (default: today)",
+    )
+
+
+def _add_conditions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--conditions",
+        choices=("strict", "standard", "broad"),
+        default="standard",
+        help="which chronic conditions count: strict (CMS CCW chronic list only), standard "
+        "(the catalog, default) or broad (catalog or AHRQ CCIR chronic)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccm-assess",
+        description="Medicare Chronic Care Management readiness assessment for a practice panel.",
+        epilog="examples:\n  ccm-assess sample s\n"
+        "  ccm-assess run s/sunrise_family_medicine_panel.xlsx --out o\n  ccm-assess run --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _verbosity_options(parser, 0)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = _command(sub, "check", "read and validate a panel; print mapping and quality")
+    _add_panel_options(check)
+    check.add_argument("--json", action="store_true", help="print the counts as one JSON object")
+    check.add_argument("--worklist", type=Path, help="also write the PHI worklist (.xlsx)")
+    _add_conditions_option(check)
+
+    sample = _command(sub, "sample", "write a synthetic practice (panel + questionnaire)")
+    sample.add_argument("dir", type=Path, help="folder to write the sample files into")
+    sample.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+
+    rates = _command(sub, "rates", "show the Medicare rates used, national or by locality")
+    rates.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
+    rates.add_argument(
+        "--locality", help='CMS locality ("TX 99") or place ("Austin, TX", "Travis County, TX")'
+    )
+    rates.add_argument("--json", action="store_true", help="print JSON")
+
+    run = _command(sub, "run", "full assessment: report.html/pdf, workbook, worklist")
+    _add_panel_options(run)
+    run.add_argument("--out", type=Path, required=True, help="output folder")
+    run.add_argument("--questionnaire", type=Path, help="readiness answers (.yaml or .xlsx)")
+    run.add_argument("--assumptions", type=Path, help="YAML of assumption overrides")
+    run.add_argument("--practice", default="", help="practice name for the report cover")
+    run.add_argument(
+        "--locality",
+        help='Medicare locality ("TX 99") or the practice\'s place ("Austin, TX", "Travis '
+        'County, Texas"); default: national',
+    )
+    run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
+    run.add_argument(
+        "--setting",
+        choices=("office", "facility", "rhc_fqhc"),
+        default="office",
+        help="office (non-facility) rates; facility rates for a hospital-based clinic; "
+        "rhc_fqhc: national non-facility rates, as CMS pays RHCs and FQHCs for care management "
+        "(default office)",
+    )
+    run.add_argument(
+        "--formats",
+        default="html,pdf,xlsx",
+        help="comma-separated among html, pdf, xlsx (default: all three)",
+    )
+    run.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    run.add_argument("--open", action="store_true", help="open the report when it is written")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace output files in --out that no earlier run of this version recorded",
+    )
+    run.add_argument(
+        "--prepared-by",
+        default="",
+        metavar='"NAME, FIRM"',
+        help="who prepared the report, for the cover (default: the questionnaire's consultant)",
+    )
+    _add_conditions_option(run)
+
+    templates = _command(
+        sub, "templates", "write the CCM starter kit: consent script, letter, care plan, time log"
+    )
+    templates.add_argument("dir", type=Path, help="folder to write the files into")
+    templates.add_argument("--practice", default="", help="practice name to put in the files")
+
+    listing = _command(sub, "assumptions", "list every model assumption and its source")
+    listing.add_argument("--json", action="store_true", help="print a JSON list of objects")
+
+    batch = _command(sub, "batch", "assess many practices in parallel, with a summary")
+    batch.add_argument(
+        "input",
+        type=Path,
+        help="folder of panel files, or CSV: practice,panel,questionnaire,locality",
+    )
+    batch.add_argument("--out", type=Path, required=True, help="output folder (one per practice)")
+    batch.add_argument("--formats", default="html,pdf,xlsx", help="as for run (default: all)")
+    batch.add_argument("--jobs", type=_positive, help="parallel processes (default: CPU count)")
+    batch.add_argument("--as-of", type=_as_of, default=dt.date.today(), help="as for run")
+    batch.add_argument(
+        "--locality", help='Medicare locality or place ("Austin, TX") where the listing gives none'
+    )
+    batch.add_argument(
+        "--questionnaire", type=Path, help="readiness answers where the listing gives none"
+    )
+    batch.add_argument("--assumptions", type=Path, help="YAML of assumption overrides (all)")
+    batch.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
+
+    questionnaire = _command(
+        sub, "questionnaire", "write the blank readiness questionnaire (YAML and Excel form)"
+    )
+    questionnaire.add_argument("dir", type=Path, help="folder to write the two files into")
+    _add_audit_parser(sub)
+    return parser
+
+
+def _add_audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = _command(
+        sub, "audit", "monthly program audit: time log vs claims vs register (audit.html, ...)"
+    )
+    audit.add_argument("--time-log", type=Path, required=True,
+                       help="care-management time log (xlsx/csv); a workbook may also hold "
+                       "the claims and register as sheets")
+    audit.add_argument("--claims", type=Path, help="claims export, one row per billed line")
+    audit.add_argument("--register", type=Path, help="CCM register: consent, care plan, ...")
+    audit.add_argument("--month", action="append", metavar="YYYY-MM",
+                       help="month to audit (repeatable; default: every month in the exports)")
+    audit.add_argument("--plan", type=Path, metavar="RUN_DIR",
+                       help="a `ccm-assess run` output folder: compare with its monthly.csv")
+    audit.add_argument("--year", type=int, help="fee schedule year (default: the service year)")
+    audit.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
+    audit.add_argument("--map", action="append", metavar="[INPUT.]ROLE=HEADER",
+                       help="use this column for a role, e.g. --map claims.code='Proc' "
+                       "(repeatable)")
+    audit.add_argument("--practice", default="", help="practice name for the report cover")
+    audit.add_argument("--formats", default="html,pdf", help="html, pdf (default: both)")
+    audit.add_argument("--browser", type=Path, help="Chromium/Chrome used to print the PDF")
+    audit.add_argument("--out", type=Path, required=True, help="output folder")
+
+
+def _check(args: argparse.Namespace) -> int:
+    from ccm_assess.clinical.eligibility import assess_eligibility, summarise
+    from ccm_assess.edge.check import format_check
+    from ccm_assess.finance.assumptions import load_assumptions
+    from ccm_assess.intake.column_roles import column_records
+    from ccm_assess.intake.panel import read_panel
+
+    sheet, mapping = _panel_inputs(args)
+    with _mapping_in_use(args):
+        panel = read_panel(args.panel, sheet=sheet, mapping=mapping, limits=_limits(args.limit))
+    ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
+    eligibility = assess_eligibility(
+        panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
+    )
+    if args.json:
+        print(json.dumps({**summarise(panel, eligibility),
+                          "columns": column_records(panel.columns)}, indent=2))  # fmt: skip
+    else:
+        print(format_check(panel))
+    if args.save_mapping:
+        from ccm_assess.intake.mapping_file import save_mapping
+
+        print(f"Mapping written to {save_mapping(panel, args.save_mapping)}", file=sys.stderr)
+    if args.worklist:
+        from ccm_assess.outputs.worklist import contact_warnings, write_worklist
+
+        written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
+        print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
+        for warning in contact_warnings(panel):
+            print(warning, file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _mapping_in_use(args: argparse.Namespace) -> Iterator[None]:
+    """A panel error while a --mapping file is in use says the file may no longer fit."""
+    try:
+        yield
+    except PanelError as error:
+        if not args.mapping:
+            raise
+        raise PanelError(
+            f"{error} (the column mapping came from {args.mapping}: if the export changed, "
+            "update that file, or read the panel without --mapping and save a new one)"
+        ) from None
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from ccm_assess.edge.sample import write_sample
+
+    for path in write_sample(args.dir, seed=args.seed):
+        print(path)
+    return 0
+
+
+def _rates(args: argparse.Namespace) -> int:
+    from ccm_assess.finance.fees import rates_report
+
+    print(rates_report(year=args.year, locality=args.locality, as_json=args.json))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ccm_assess.edge.run import RunOptions, run_assessment
+
+    args.formats = _formats(args.formats)
+    _check_inputs(args)
+    sheet, mapping = _panel_inputs(args)
+    options = RunOptions(
+        panel=args.panel,
+        out=args.out,
+        questionnaire=args.questionnaire,
+        assumptions=args.assumptions,
+        practice=args.practice,
+        as_of=args.as_of,
+        locality=args.locality,
+        year=args.year,
+        mapping=mapping,
+        sheet=sheet,
+        save_mapping=args.save_mapping,
+        formats=args.formats,
+        browser=args.browser,
+        force=args.force,
+        limits=_limits(args.limit),
+        prepared_by=args.prepared_by.strip(),
+        conditions=args.conditions,
+        setting=args.setting,
+    )
+    with _mapping_in_use(args):
+        result = run_assessment(options, progress=_reporter(args))
+    for path in result.files.values():
+        print(path)
+    if args.verbosity < 0:  # -q: no progress, but what the consultant must act on still shows
+        for note in result.notes:
+            print(f"ccm-assess: {note}", file=sys.stderr)
+    if args.open:
+        _open_report(result.files)
+    return 0
+
+
+def _open_report(files: dict[str, Path]) -> None:
+    """Open report.html (else report.pdf, else the workbook) in the default application."""
+    import webbrowser
+
+    shown = next(
+        (files[n] for n in ("report.html", "report.pdf", "workbook.xlsx") if n in files), None
+    )
+    if shown is None or not webbrowser.open(shown.resolve().as_uri()):
+        print("ccm-assess: --open: no report to open, or no browser found", file=sys.stderr)
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from ccm_assess.outputs.starter_kit import write_starter_kit
+
+    for path in write_starter_kit(args.dir, args.practice):
+        print(path)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from ccm_assess.edge.batch import BatchOptions, exit_status, run_batch
+
+    args.formats = _formats(args.formats)
+    _check_inputs(args)
+    options = BatchOptions(
+        input=args.input,
+        out=args.out,
+        formats=args.formats,
+        jobs=args.jobs,
+        as_of=args.as_of,
+        locality=args.locality,
+        questionnaire=args.questionnaire,
+        assumptions=args.assumptions,
+        year=args.year,
+    )
+    outcomes = run_batch(options, progress=_reporter(args))
+    print(f"Summary of {len(outcomes)} practices: {args.out / 'batch_summary.xlsx'}")
+    return exit_status(outcomes)
+
+
+def _questionnaire(args: argparse.Namespace) -> int:
+    from ccm_assess.readiness.questionnaire import write_answer_template, write_questionnaire_form
+
+    args.dir.mkdir(parents=True, exist_ok=True)
+    print(write_answer_template(args.dir / "questionnaire.yaml"))
+    print(write_questionnaire_form(args.dir / "questionnaire.xlsx"))
+    return 0
+
+
+def _assumptions(args: argparse.Namespace) -> int:
+    from ccm_assess.finance.assumptions import assumptions_report
+
+    print(assumptions_report(as_json=args.json))
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from ccm_assess.audit.run import AuditOptions, run_audit
+
+    options = AuditOptions(
+        time_log=args.time_log,
+        out=args.out,
+        claims=args.claims,
+        register=args.register,
+        months=tuple(args.month or ()),
+        plan=args.plan,
+        year=args.year,
+        locality=args.locality,
+        mapping={role: headers[-1] for role, headers in _mapping(args.map).items()},
+        practice=args.practice,
+        browser=args.browser,
+        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
+    )
+    run_audit(options, progress=lambda message: print(message, file=sys.stderr))
+    return 0
+
+
+COMMANDS = {
+    "check": _check,
+    "sample": _sample,
+    "rates": _rates,
+    "run": _run,
+    "batch": _batch,
+    "audit": _audit,
+    "questionnaire": _questionnaire,
+    "templates": _templates,
+    "assumptions": _assumptions,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ccm_assess.edge.lifecycle import Terminated, on_termination
+
+    if threading.current_thread() is threading.main_thread():
+        on_termination()
+    try:
+        return COMMANDS[args.command](args)
+    except CcmAssessError as error:
+        print(f"ccm-assess: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt as error:
+        print("ccm-assess: interrupted; no partial report was left behind", file=sys.stderr)
+        return 143 if isinstance(error, Terminated) else 130
+    except BrokenPipeError:
+        return 0  # output piped into `head` and the like
+    except (OSError, MemoryError) as error:
+        advice = environment_advice(error)
+        if advice is None:
+            return _bug(error)
+        print(f"ccm-assess: {advice}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # a bug of ours: one readable line, the details in a log file
+        if args.verbosity > 0:  # the traceback without messages: they may hold panel values
+            print(crash_report(error), file=sys.stderr)
+        return _bug(error)
+
+
+def _bug(error: BaseException) -> int:
+    log = _write_crash_log(error)
+    print(
+        f"ccm-assess: unexpected error ({type(error).__name__}). This is a bug in ccm-assess, "
+        f"not a problem with your file; please report it with {log}",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
+
+
+def crash_report(error: BaseException) -> str:
+    """The traceback of `error` and its causes without their messages: exception types, files,
+    lines and the kit's source lines only, so no value from the panel reaches the log."""
+    import traceback
+
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        for frame in traceback.extract_tb(current.__traceback__):
+            lines.append(f"  {frame.filename}:{frame.lineno} in {frame.name}")
+            if frame.line:
+                lines.append(f"    {frame.line}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines) + "\n"
+
+
+def _write_crash_log(error: BaseException) -> Path:
+    """`crash_report` of `error` in a temporary file (no panel data is in it)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="ccm-assess-crash-", suffix=".log", delete=False
+    ) as handle:
+        handle.write(crash_report(error))
+    return Path(handle.name)

@@ -1,0 +1,566 @@
+"""Read a practice's panel export into tidy patients and diagnoses, accounting for every row.
+
+Contract: docs/panel.md and ARCHITECTURE.md (`panel.Panel`). `read_panel` loads the raw
+grid of cells (`sources.read_grid`: no header, every cell as written) and `tidy_panel` does the
+rest, purely:
+
+1. header row (`headers.py`): among the first 50 rows, the one whose cells match most known
+   column aliases (`data/column_aliases.csv`, case- and punctuation-insensitive; numbered
+   diagnosis columns such as `Dx1`, `Diagnosis 2`, `ICD10_3` by pattern); an explicit mapping
+   names its headers;
+2. column roles from the aliases (the best-ranked alias wins when several columns fit a
+   one-column role; among columns with the same header, such as two `MRN` columns, the one with
+   the most filled cells, and a note says which), then the explicit mapping on top. Columns
+   without a header right of a diagnosis column (a header merged across several code columns,
+   or `Diagnoses,,,`) are diagnosis columns too when they hold an ICD-10-CM code; other filled
+   cells under no header are not read, and a note gives their columns and rows;
+3. row ledger: rows above the header and the header are skipped, then blank rows, repeated
+   header rows, footer rows (`Total patients: 2,431`, `Page 1 of 3`, `Confidential`, ...) and
+   one-cell text rows (section titles, notes) are skipped; rows without a patient id are
+   rejected (`N/A`, `none`, `unknown`, `-`, `?` and `0` count as no id); every other row is used.
+   Rows below the last used row with at most two filled cells are footers;
+4. values: dates, booleans and counts parsed (`values.py`), payer text classified
+   (`payers.py`), diagnosis cells split and normalised (`codes.py`);
+5. patients: rows with the same patient id merge; each field takes the first non-blank value in
+   file order, and patients whose rows disagree are counted per field in `quality.conflicts`.
+
+A used row whose diagnosis cells hold no valid code still makes (or adds to) a patient: the
+patient exists, only without usable codes; the cells are counted as invalid or ICD-9 codes.
+Other decisions: `payer_class`/`secondary_payer_class` are `unknown` when the text is blank or
+the column is missing; a `Deceased` cell holding a date means deceased on that date
+(`death_date`); sex is `F`/`M` when recognisable, else the text as written; an auto-detected
+diagnosis column without a single ICD code (a description column) is set aside when another
+diagnosis column has codes. A diagnosis column with no ICD-10-CM code at all is an error.
+Row numbers are 1-based as a spreadsheet shows them (for text files: the record number; for
+parquet: the column names are row 1). Panel text kept as a data-quality example (invalid codes,
+unknown payers, unreadable dates and values) is cut to `values.EXAMPLE_CHARS` characters, so a
+name or note typed into the wrong cell never reaches a report whole (docs/outputs.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccm_assess.errors import PanelError
+from ccm_assess.intake.codes import parse_code_cells
+from ccm_assess.intake.column_roles import ColumnView, column_views, guess_header_row, infer_roles
+from ccm_assess.intake.headers import (
+    IGNORE,
+    ROLES,
+    assign_roles,
+    column_letter,
+    column_notes,
+    find_header,
+    headers_found,
+    table_score,
+    unheaded_after,
+)
+from ccm_assess.intake.payers import dual_eligible, payer_class, unknown_payers
+from ccm_assess.intake.sources import Limits, cell_text, listing, read_grid
+from ccm_assess.intake.values import (
+    examples,
+    normalise_sex,
+    parse_booleans,
+    parse_counts,
+    parse_dates,
+    short_counts,
+    shorten_counts,
+)
+
+PATIENT_COLUMNS: dict[str, str] = {
+    "name": "str",
+    "phone": "str",
+    "address": "str",
+    "birth_date": "datetime64[ns]",
+    "sex": "str",
+    "primary_payer": "str",
+    "payer_class": "str",
+    "secondary_payer": "str",
+    "secondary_payer_class": "str",
+    "dual_eligible": "bool",
+    "last_visit_date": "datetime64[ns]",
+    "provider": "str",
+    "location": "str",
+    "deceased": "boolean",
+    "death_date": "datetime64[ns]",
+    "hospice": "boolean",
+    "inpatient_admits_12m": "Int64",
+    "ed_visits_12m": "Int64",
+}
+"""Columns of `Panel.patients` (index `patient_id`) and their dtypes; all-NA when not mapped."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where the panel came from and how it was read."""
+
+    path: Path
+    sheet: str | None
+    header_row: int
+    """1-based row number of the header, as a spreadsheet shows it."""
+    shape: str
+    """`wide`, `long` or `list` (codes listed in one cell); `mixed` when rows repeat as well."""
+    sheets: tuple[str, ...] = ()
+
+
+def _frame(*columns: str) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="str") for column in columns})
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """What the reader could not use or had to decide, with counts and a few examples.
+
+    Each frame has the columns `value`, `count` (most frequent first) unless stated. Codes are
+    counted per entry (cell item), unknown payers per patient, dates and values per cell.
+    Values and examples are panel text shortened by `values.short_text` (at most `EXAMPLE_CHARS`
+    characters, no control characters); values that shorten alike are counted together.
+    """
+
+    invalid_codes: pd.DataFrame
+    icd9_codes: pd.DataFrame
+    unknown_payers: pd.DataFrame
+    bad_dates: pd.DataFrame
+    """Columns `column`, `problem` (`unparseable`, `in the future`, `more than 120 years ago`),
+    `count`, `examples`: dates set to null."""
+    conflicts: pd.DataFrame
+    """Columns `column`, `patients`: patients whose rows disagree on that field."""
+    bad_values: pd.DataFrame = field(default_factory=lambda: _frame("column", "count", "examples"))
+    """Columns `column`, `count`, `examples`: yes/no and count cells that could not be read."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A practice panel, tidy: one row per patient plus their diagnosis codes."""
+
+    patients: pd.DataFrame
+    diagnoses: pd.DataFrame
+    roles: frozenset[str]
+    ledger: pd.DataFrame
+    mapping: dict[str, list[str]]
+    source: SourceInfo
+    quality: DataQuality
+    notes: tuple[str, ...] = field(default=())
+    columns: tuple[ColumnView, ...] = field(default=())
+    """How each column was read: role, found by (map, header, content), evidence."""
+
+    def has(self, role: str) -> bool:
+        """Whether the file had a column for this role."""
+        return role in self.roles
+
+
+_NO_ID = r"(?i)n/?a|none|null|unknown|-+|\?+|0"
+_FOOTER = (
+    r"(?i)^(?:grand |sub)?totals?\b|^(?:count|number) of\b|^page \d+|\bconfidential|^prepared\b|"
+    r"^end of (?:report|file|list)|^(?:report )?(?:generated|printed|run|exported|created)"
+    r"(?: date| on| by| at)?\b|^run date|^\d[\d,]* (?:patients|records|rows)\b|^(?:©|\(c\)|"
+    r"copyright)|^\*+ ?end|protected health information|^(?:records|patients|rows)\s*:"
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+
+def _ledger(
+    text: pd.DataFrame, header: int, roles: dict[str, list[int]], headers: list[str]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Status and reason of every row (a frame), and the cleaned patient id of every row."""
+    n = len(text)
+    position = np.arange(n)
+    filled = text.notna().sum(axis=1).to_numpy()
+    pid = text.iloc[:, roles["patient_id"][0]]
+    pid = pid.mask(pid.str.fullmatch(_NO_ID).fillna(False).astype(bool))
+    role_columns = sorted({p for positions in roles.values() for p in positions})
+    id_header = headers[roles["patient_id"][0]].lower()
+    candidates = np.flatnonzero(text.iloc[:, roles["patient_id"][0]].str.lower().eq(id_header))
+    same = sum(
+        text.iloc[candidates, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
+        for p in role_columns
+    )
+    repeated = np.zeros(n, dtype=bool)
+    repeated[candidates] = same >= max(1, -(-len(role_columns) // 2))
+    few = np.flatnonzero((position > header) & (filled > 0) & (filled <= 4))
+    first_col = text.iloc[few].notna().to_numpy().argmax(axis=1)
+    first = pd.Series(text.iloc[few].to_numpy()[np.arange(len(few)), first_col], dtype="str")
+    footer = np.zeros(n, dtype=bool)
+    footer[few] = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy()
+    note = np.zeros(n, dtype=bool)
+    wordy = first.str.contains(r"[A-Za-z].*(?:\s|:)|:", regex=True).fillna(False).to_numpy()
+    outside_dx = ~np.isin(first_col, roles["diagnosis"])
+    note[few] = (filled[few] == 1) & wordy & outside_dx
+    body = position > header
+    reasons = {
+        "blank row": (filled == 0) & (position != header),
+        "title row above the header": position < header,
+        "header row": position == header,
+        "repeated header row": body & repeated,
+        "footer row": body & footer,
+        "title or note row (one cell of text)": body & note,
+        "no patient id": body & pid.isna().to_numpy(),
+    }
+    labels = [*reasons, "footer row below the table", ""]
+    code = np.select(list(reasons.values()), list(range(len(reasons))), len(labels) - 1)
+    used = code == len(labels) - 1
+    if used.any():
+        below = (position > np.flatnonzero(used).max()) & (filled > 0) & (filled <= 2)
+        code = np.where(below & (code == labels.index("no patient id")), len(labels) - 2, code)
+    status = ["used" if not r else "skipped" for r in labels]
+    status[labels.index("no patient id")] = "rejected"
+    table = pd.DataFrame({"status": status, "reason": labels}, dtype="str")
+    return table.take(code).reset_index(drop=True), pid
+
+
+# ---------------------------------------------------------------------------------------------
+# Assembling the panel
+
+
+def _diagnoses(
+    used: pd.DataFrame, dx: list[int], headers: list[str], mapped: bool
+) -> tuple[pd.DataFrame, list[int], list[str]]:
+    """Code items of the used rows (index: column position, row), the diagnosis columns kept,
+    and notes. Auto-detected columns without a single ICD code are dropped when others have;
+    a column without a header (next to a diagnosis column) is kept only with an ICD-10 code."""
+    cells = pd.concat({p: used[p].dropna() for p in dx}, names=["column", "row"])
+    items = parse_code_cells(cells)
+    columns = items.index.get_level_values("column")
+    # the distinct columns of millions of items, compared in Arrow (no object array, no set of
+    # millions of Python ints)
+    coded = set(pd.unique(columns[items["kind"].ne("invalid").to_numpy()]))
+    icd10 = set(pd.unique(columns[items["kind"].eq("icd10").to_numpy()]))
+    keep = [p for p in dx if (p in coded or mapped or not coded) if headers[p] or p in icd10]
+    notes = [
+        f"column '{headers[p]}' holds no diagnosis codes; not used"
+        for p in dx
+        if p not in keep and headers[p]
+    ]
+    return (items if len(keep) == len(dx) else items[columns.isin(keep)]), keep, notes
+
+
+def _shape(pid: pd.Series, items: pd.DataFrame, dx_columns: int) -> str:
+    listed = bool(items.index.duplicated().any())
+    repeats = bool(pid.duplicated().any())
+    if repeats:
+        return "mixed" if listed or dx_columns > 1 else "long"
+    return "list" if listed and dx_columns == 1 else "wide"
+
+
+def tidy_panel(
+    grid: pd.DataFrame,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    source: SourceInfo | None = None,
+    today: pd.Timestamp | None = None,
+) -> Panel:
+    """Raw grid of cells (no header; rows as in the file) -> `Panel` (module docstring).
+
+    `mapping` {role: header or headers} overrides the aliases. `source` carries path, sheet and
+    sheets; header row and shape are filled in. `today` bounds birth dates (default: today).
+    Raises `PanelError` when the grid cannot be used (no id or diagnosis column, no rows, ...).
+    """
+    mapping = dict(mapping or {})
+    source = source or SourceInfo(path=Path("panel"), sheet=None, header_row=0, shape="")
+    where = f" in sheet '{source.sheet}'" if source.sheet else ""
+    what = (
+        f"sheet '{source.sheet}' of '{source.path.name}'"
+        if source.sheet
+        else f"'{source.path.name}'"
+    )
+    other_sheet = (
+        f"; pass --sheet with the sheet that holds the patients (sheets: {listing(source.sheets)})"
+        if len(source.sheets) > 1
+        else ""
+    )
+    text = pd.DataFrame({c: cell_text(grid[c]) for c in grid.columns}).reset_index(drop=True)
+    text.columns = range(text.shape[1])
+    if text.empty or not text.notna().any().any():
+        raise PanelError(f"{what} is empty: there are no rows to read{other_sheet}")
+    if text.notna().sum(axis=1).max() <= 1:
+        raise PanelError(
+            f"{what} does not look like a table: no row has more than one "
+            "filled cell; export the panel with one column per field (patient id, diagnosis "
+            "codes, ...)"
+        )
+    wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
+    header = find_header(text, wanted)
+    guessed = header < 0
+    header = guess_header_row(text) if guessed else header
+    # a guessed header row may be patient data: its cells are never quoted in a message
+    found = [] if guessed else text.iloc[header].dropna().tolist()
+    headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
+    filled = text.iloc[header + 1 :].notna().sum().tolist()
+    row = header + 1 if header >= 0 else None
+    roles = assign_roles(headers, mapping, filled, row) if header >= 0 else {}
+    inferred = infer_roles(text.iloc[header + 1 :], headers, roles, list(mapping), today)
+    roles = inferred.roles
+    ignored = roles.pop(IGNORE, [])
+    for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
+        if role not in roles:
+            raise PanelError(
+                f"no column looks like {label}{where}; "
+                f"{headers_found(found, None if guessed else row)}; "
+                f"pass --map {role}=<header>"
+            )
+    ledger, pid = _ledger(text, header, roles, headers)
+    ledger.insert(0, "row", np.arange(1, len(text) + 1))
+    used_mask = ledger["status"].eq("used").to_numpy()
+    if not used_mask.any():
+        raise PanelError(
+            f"no patient rows below the header (row {header + 1}) of {what}"
+            "; check that the export holds the patients, not only a title or summary"
+        )
+    mapped = "diagnosis" in mapping
+    roles["diagnosis"].sort()
+    dx = unheaded_after(roles["diagnosis"], headers)
+    taken = {p for positions in roles.values() for p in positions} | set(ignored)
+    read = sorted(taken | set(dx) | {p for p, h in enumerate(headers) if not h})
+    # only the columns read below (roles, diagnosis and unheaded ones), labelled by position;
+    # used rows that follow each other (the usual case) are a slice, not a copy
+    rows = np.flatnonzero(used_mask)
+    take = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
+    used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[rows], name="row"))
+    pid = pid.iloc[take].set_axis(used.index)
+    items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
+    labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
+    _require_codes(items, [labels[p] for p in roles["diagnosis"]])
+    patients, fields, quality_parts = _patients(used, pid, roles, today)
+    found_roles = set(roles) - {"first_name", "last_name"} | fields
+    mapping_used: dict[str, list[str]] = {}
+    for role in (r for r in ROLES if r in roles):
+        key = "name" if role in ("first_name", "last_name") else role
+        mapping_used.setdefault(key, []).extend(labels[p] for p in roles[role])
+    if "death_date" in fields and "death_date" not in roles:
+        mapping_used["death_date"] = mapping_used["deceased"]
+    row_of = items.index.get_level_values("row")
+    valid = items["kind"].eq("icd10").to_numpy()
+    diagnoses = pd.DataFrame(
+        {
+            "patient_id": pid.reindex(row_of[valid]).to_numpy(),
+            "code": items["code"].to_numpy()[valid],
+            "row": row_of[valid].to_numpy(dtype=np.int64),
+        }
+    ).astype({"patient_id": "str", "code": "str"})
+    diagnoses = diagnoses.sort_values("row", kind="stable").drop_duplicates(["patient_id", "code"])
+    unused = [h for p, h in enumerate(headers) if h and all(p not in v for v in roles.values())]
+    unused = [h for h in unused if h not in {headers[p] for p in ignored}]
+    if unused:
+        notes.append(f"columns not used: {listing(unused)}")
+    if ignored:
+        notes.append(f"columns left out by the mapping: {listing([labels[p] for p in ignored])}")
+    notes += column_notes(used, headers, roles)
+    notes[:0] = inferred.notes
+    quality = DataQuality(
+        invalid_codes=short_counts(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
+        icd9_codes=short_counts(items.loc[items["kind"].eq("icd9").to_numpy(), "raw"]),
+        unknown_payers=shorten_counts(
+            unknown_payers(
+                pd.concat(
+                    [patients["primary_payer"], patients["secondary_payer"]], ignore_index=True
+                )
+            )
+        ),
+        **quality_parts,
+    )
+    return Panel(
+        patients=patients,
+        diagnoses=diagnoses.reset_index(drop=True),
+        roles=frozenset(found_roles),
+        ledger=ledger,
+        mapping=mapping_used,
+        source=replace(
+            source, header_row=header + 1, shape=_shape(pid, items, len(roles["diagnosis"]))
+        ),
+        quality=quality,
+        notes=tuple(notes),
+        columns=column_views(headers, {**roles, IGNORE: ignored}, inferred),
+    )
+
+
+def _require_codes(items: pd.DataFrame, headers: list[str]) -> None:
+    """A panel without a single ICD-10-CM code cannot be assessed: say why."""
+    if items["kind"].eq("icd10").any():
+        return
+    columns = listing(headers)
+    if items.empty:
+        raise PanelError(
+            f"the diagnosis column(s) {columns} are empty; pass --map diagnosis=<header> for "
+            "the column that holds the ICD-10-CM codes"
+        )
+    if items["kind"].eq("icd9").any():
+        raise PanelError(
+            f"the diagnosis column(s) {columns} hold ICD-9 codes only (e.g. "
+            f"{examples(items['raw'])}); export the problem list with ICD-10-CM codes"
+        )
+    raise PanelError(
+        f"no ICD-10-CM code found in the diagnosis column(s) {columns} (e.g. "
+        f"{examples(items['raw'])}); pass --map diagnosis=<header> for the column with the codes"
+    )
+
+
+def _patients(
+    used: pd.DataFrame,
+    pid: pd.Series,
+    roles: dict[str, list[int]],
+    today: pd.Timestamp | None,
+) -> tuple[pd.DataFrame, set[str], dict[str, pd.DataFrame]]:
+    """One row per patient (first non-blank value per field), the roles found (including
+    `death_date` when the deceased column holds dates), and the value-quality frames."""
+
+    def column(role: str) -> pd.Series | None:
+        positions = roles.get(role)
+        return used[positions[0]] if positions else None
+
+    fields: dict[str, pd.Series] = {}
+    bad_dates: list[dict[str, object]] = []
+    bad_values: list[dict[str, object]] = []
+    for role in ("phone", "provider", "location", "primary_payer", "secondary_payer"):
+        if (values := column(role)) is not None:
+            fields[role] = values
+    if (values := column("sex")) is not None:
+        fields["sex"] = normalise_sex(values)
+    names = [column(r) for r in ("name", "last_name", "first_name")]
+    names = [n for n in (names[:1] if names[0] is not None else names[1:]) if n is not None]
+    if names:
+        fields["name"] = _join(names, ", ")
+    if "address" in roles:
+        fields["address"] = _join([used[p] for p in roles["address"]], ", ")
+
+    def dates(role: str, values: pd.Series) -> pd.Series:
+        parsed, problem = parse_dates(values, birth=role == "birth_date", today=today)
+        for reason, raw in values[problem.ne("")].groupby(problem[problem.ne("")]):
+            bad_dates.append(
+                {"column": role, "problem": reason, "count": len(raw), "examples": examples(raw)}
+            )
+        return parsed
+
+    for role in ("birth_date", "last_visit_date", "death_date"):
+        if (values := column(role)) is not None:
+            fields[role] = dates(role, values)
+    for role in ("deceased", "hospice"):
+        if (values := column(role)) is None:
+            continue
+        flags = parse_booleans(values)
+        unread = values.notna() & flags.isna()
+        if role == "deceased" and unread.any():
+            death, _ = parse_dates(values.where(unread))
+            is_date = death.notna()
+            flags = flags.mask(is_date, True)
+            fields["death_date"] = fields.get("death_date", death).fillna(death)
+            unread &= ~is_date
+        fields[role] = flags
+        if unread.any():
+            bad_values.append(
+                {"column": role, "count": int(unread.sum()), "examples": examples(values[unread])}
+            )
+    for role in ("inpatient_admits_12m", "ed_visits_12m"):
+        if (values := column(role)) is None:
+            continue
+        counts = parse_counts(values)
+        fields[role] = counts
+        unread = values.notna() & counts.isna()
+        if unread.any():
+            bad_values.append(
+                {"column": role, "count": int(unread.sum()), "examples": examples(values[unread])}
+            )
+    records = pd.DataFrame(fields, index=used.index)
+    # group by integer codes (in order of first appearance), not by millions of id strings
+    codes, ids = pd.factorize(pid.astype("str"), sort=False)
+    groups = records.set_axis(codes, axis=0).groupby(level=0, sort=False)
+    merged = groups.first() if len(records.columns) else pd.DataFrame(index=range(len(ids)))
+    conflicts = (
+        _conflicts(records, codes, len(ids))
+        if len(records.columns)
+        else (pd.DataFrame(index=merged.index) > 1).sum()
+    )
+    conflicts = conflicts[conflicts > 0].rename_axis("column").reset_index(name="patients")
+    index = pd.Index(ids, dtype="str", name="patient_id")
+    merged = merged.set_axis(index, axis=0)
+    patients = pd.DataFrame(
+        {
+            name: merged[name].astype(dtype) if name in merged else _empty(dtype, index)
+            for name, dtype in PATIENT_COLUMNS.items()
+        },
+        index=index,
+    )
+    patients["payer_class"] = payer_class(patients["primary_payer"])
+    patients["secondary_payer_class"] = payer_class(patients["secondary_payer"])
+    patients["dual_eligible"] = dual_eligible(
+        patients["primary_payer"], patients["secondary_payer"]
+    ).astype(bool)
+    quality = {
+        "bad_dates": pd.DataFrame(bad_dates, columns=["column", "problem", "count", "examples"]),
+        "conflicts": conflicts.astype({"patients": "int64"}),
+        "bad_values": pd.DataFrame(bad_values, columns=["column", "count", "examples"]),
+    }
+    return patients, set(fields) & set(PATIENT_COLUMNS), quality
+
+
+def _conflicts(records: pd.DataFrame, patient: np.ndarray, patients: int) -> pd.Series:
+    """Per column, the patients (integer codes `patient`) whose rows hold more than one
+    distinct non-blank value: `groupby(patient).nunique() > 1`, summed, on integer codes."""
+    counts = {}
+    for name in records.columns:
+        values, uniques = pd.factorize(records[name], use_na_sentinel=True)
+        keep = values >= 0
+        pairs = pd.unique(patient[keep].astype(np.int64) * len(uniques) + values[keep])
+        per_patient = np.bincount(pairs // max(len(uniques), 1), minlength=patients)
+        counts[name] = int((per_patient > 1).sum())
+    return pd.Series(counts, index=records.columns, dtype="int64")
+
+
+def _empty(dtype: str, index: pd.Index) -> pd.Series:
+    """An all-NA column of the given dtype (False for `bool`)."""
+    if dtype == "bool":
+        return pd.Series(False, index=index)
+    missing = {"str": np.nan, "datetime64[ns]": pd.NaT}.get(dtype, pd.NA)
+    return pd.Series(missing, index=index, dtype=dtype)
+
+
+def _join(parts: list[pd.Series], sep: str) -> pd.Series:
+    """Join text columns row by row, skipping blank parts."""
+    joined = parts[0]
+    for part in parts[1:]:
+        both = joined.notna() & part.notna()
+        joined = joined.fillna(part).mask(both, joined + sep + part)
+    return joined
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def read_panel(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    limits: Limits | None = None,
+) -> Panel:
+    """Read a panel export (.xlsx/.xlsm/.xls, .csv, .tsv/.txt, .parquet) into a `Panel`.
+
+    `sheet` names the workbook sheet (default: the one that looks like a patient table);
+    `mapping` {role: header} overrides the column aliases; `limits` caps the file (size, rows,
+    columns, cell length: `sources.Limits`). Raises `PanelError` with the problem and its fix
+    when the file cannot be used. Loading: `sources.read_grid`.
+    """
+    raw = read_grid(path, sheet=sheet, score=table_score, limits=limits)
+    source = SourceInfo(path=Path(path), sheet=raw.sheet, header_row=0, shape="", sheets=raw.sheets)
+    formulas = (
+        f"{raw.blank_formulas:,} formula cell(s) of sheet '{raw.sheet}' have no computed value "
+        "and read as blank (the program that wrote the file did not calculate them); open the "
+        "file in Excel, save it and run again"
+        if raw.blank_formulas
+        else ""
+    )
+    try:
+        panel = tidy_panel(raw.cells, mapping=mapping, source=source)
+    except PanelError as error:
+        if formulas:
+            raise PanelError(f"{error}; note: {formulas}") from None
+        raise
+    return replace(panel, notes=(*raw.notes, *([formulas] if formulas else []), *panel.notes))
