@@ -4,8 +4,8 @@
     python benchmarks/run_benchmarks.py --quick              # 2,500 and 25,000, one run each
     python benchmarks/run_benchmarks.py --sizes 2500 25000 --formats xlsx
 
-Synthetic panels (`ccm_assess.edge.sample.generate_panel`, padded with non-chronic CCIR codes to about
-8 diagnosis rows per patient) are written once as a long problem-list CSV, and up to 25,000
+Synthetic panels (`ccm_assess.edge.sample.generate_panel`, padded with non-chronic CCIR codes
+to about 8 diagnosis rows per patient) are written once as a long problem-list CSV, and up to 25,000
 patients also as a long xlsx, into `benchmarks/results/panels/` (git-ignored; reused).
 
 Every measurement runs in a fresh child process (this script with `--child STEP`), so imports,
@@ -187,8 +187,8 @@ def _child_model(args: argparse.Namespace) -> dict[str, Any]:
     """The three models with tornado and Monte Carlo: first call in a fresh process (rate and
     assumption tables loaded on the way), then the median of 3 warm calls (the analyst's
     scenario recomputation in a running kernel)."""
-    from ccm_assess.finance import fees
     from ccm_assess.assess.assessment import model_economics, rates_of
+    from ccm_assess.finance import fees
     from ccm_assess.finance.assumptions import load_assumptions
 
     counts = json.loads(Path(args.input).read_text(encoding="utf-8"))
@@ -244,10 +244,9 @@ def _child_run(args: argparse.Namespace) -> dict[str, Any]:
     """`ccm-assess run` through `cli.main`, with timers around each step of report.py."""
     begun = time.perf_counter()
     from ccm_assess.edge import cli
-    from ccm_assess.outputs import export
     from ccm_assess.edge import run as report
+    from ccm_assess.outputs import export, worklist
     from ccm_assess.outputs.workbook import book as workbook
-    from ccm_assess.outputs import worklist
 
     imported = time.perf_counter()
 

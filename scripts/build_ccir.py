@@ -11,8 +11,8 @@ Sources accepted (docs/eligibility.md):
 - the official HCUP zip (e.g. `CCIR_v2026-1.zip`), which holds the same CSV.
 
 The output is gzip with mtime 0, so rebuilding from the same source gives identical bytes.
-After building a new version, update `CCIR_FILE` in `ccm_assess/clinical/conditions.py` and its entry in
-`ccm_assess/reference.MANIFEST`, and delete the old file.
+After building a new version, update `CCIR_FILE` in `ccm_assess/clinical/conditions.py` and its
+entry in `ccm_assess/reference.MANIFEST`, and delete the old file.
 
 Usage: python scripts/build_ccir.py [SOURCE] [--out DIR]
 """

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.intake.codes import code_set
 from ccm_assess.clinical.conditions import classify_codes, dotted, encode_diagnoses
 from ccm_assess.clinical.eligibility import assess_eligibility
+from ccm_assess.intake.codes import code_set
 from ccm_assess.intake.panel import read_panel
 
 ROOT = Path(__file__).resolve().parent.parent

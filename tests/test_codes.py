@@ -1,4 +1,4 @@
-"""ICD-10-CM normalising, ICD-9 recognition and splitting of code cells (ccm_assess.intake.codes)."""
+"""ICD-10-CM normalising, ICD-9 recognition and splitting of code cells (intake.codes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of ccm_assess.finance.fees: national and locality Medicare rates, CMS file readers, `rates`."""
+"""finance.fees: national and locality Medicare rates, CMS file readers, `rates`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading panel exports (ccm_assess.intake.panel): files, sheets, headers, shapes, values, ledger, errors.
+"""Reading panel exports (intake.panel): files, sheets, headers, shapes, values, ledger, errors.
 
 Workbooks are built with openpyxl into tmp_path; small text exports live in tests/fixtures/.
 """

@@ -1,4 +1,4 @@
-"""Report figures (ccm_assess.outputs.charts, figure part) and HTML snippets (ccm_assess.outputs.html.tables).
+"""Report figures (outputs.charts, figure part) and HTML snippets (outputs.html.tables).
 
 Kernel-free: every test builds a figure or a snippet from small hand-made frames and checks
 the takeaway numbers, colours, suppression of small counts and escaping.

@@ -219,7 +219,8 @@ def _check_self_contained(markup: str, source: Path) -> None:
         raise ReportError(
             f"the report from {source.name} would load {len(scan.loads)} file(s) from outside "
             f"the report when opened (first: {scan.loads[0][:120]}); it must be self-contained. "
-            "Show charts with ccm_assess.outputs.charts.use_offline_renderer() and embed images as data."
+            "Show charts with ccm_assess.outputs.charts.use_offline_renderer() and embed images "
+            "as data."
         )
     if scan.plot_divs and scan.plotly_js != 1:
         raise ReportError(
