@@ -45,7 +45,7 @@ from ccm_assess.outputs.workbook.panel_sheets import reconciliation
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 AS_OF = dt.date(2026, 6, 30)
-QUESTIONNAIRE = Path(__file__).resolve().parent.parent / "sample_data" / "questionnaire.yaml"
+QUESTIONNAIRE = Path(__file__).resolve().parents[2] / "sample_data" / "questionnaire.yaml"
 LONG_TOKEN = "NOTACODEBUTAVERYLONGTOKEN123"  # 28 characters, one invalid diagnosis entry
 HEADER = ["MRN", "Patient Name", "Phone", "DOB", "Dx", "Primary Insurance", "PCP", "Last Visit"]
 GROUPS = (  # (count, payer text, provider, codes)

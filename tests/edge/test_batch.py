@@ -24,7 +24,7 @@ from ccm_assess.errors import PanelError
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.intake.payers import PAYER_CLASSES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 AS_OF = "2026-11-20"
 MODELS = ("in_house", "managed", "hybrid")
 

@@ -28,7 +28,7 @@ from ccm_assess.clinical.conditions import (
 )
 from ccm_assess.reference import MANIFEST
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # The spec's table (eligibility.md): every one of these prefixes must be in its category.
 SPEC_TABLE = {

@@ -22,7 +22,7 @@ from ccm_assess.edge.cli import main
 from ccm_assess.errors import ReportError
 from ccm_assess.outputs.export import find_browser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PANEL = ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx"
 AS_OF = "2026-11-20"
 MARK = "ZQXMARK"

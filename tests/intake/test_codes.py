@@ -146,7 +146,7 @@ def test_many_repeated_values_give_the_same_answer_as_each_value_alone() -> None
 
 
 def test_a_comma_splits_a_leading_code_from_a_bracketed_one():
-    # found by tests/test_properties.py: N18.30 was lost in the description of E11.9
+    # found by tests/intake/test_properties.py: N18.30 was lost in the description of E11.9
     cell = pd.Series(["E11.9 - Type 2 diabetes, Chronic kidney disease (N18.30),  E11.9"])
     assert sorted(parse_code_cells(cell)["code"]) == ["E119", "E119", "N1830"]
     # a description whose comma has no code on its left stays one item

@@ -21,7 +21,7 @@ from ccm_assess.readiness.questionnaire import (
 )
 from ccm_assess.readiness.scoring import readiness_summary, score_readiness
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFINITION = questionnaire_definition()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "monthly_audit.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "monthly_audit.ipynb"
 
 
 def test_the_audit_notebook_is_clean_and_parameterised():

@@ -246,7 +246,7 @@ def test_the_committed_sample_program_is_what_sample_writes_and_has_every_proble
 
     from ccm_assess.edge.sample_audit import SAMPLE_MONTHS, write_audit_sample
 
-    committed = Path(__file__).resolve().parent.parent / "sample_data" / "audit"
+    committed = Path(__file__).resolve().parents[2] / "sample_data" / "audit"
     for path in write_audit_sample(tmp_path):
         assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
     led = audit(

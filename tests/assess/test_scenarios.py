@@ -34,7 +34,7 @@ from ccm_assess.finance.model import PracticeCapacity
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE_PANEL = REPO / "sample_data" / "sunrise_family_medicine_problem_list.csv"
 SAMPLE_ANSWERS = REPO / "sample_data" / "questionnaire.yaml"
 AS_OF = dt.date(2026, 3, 2)

@@ -15,7 +15,7 @@ from ccm_assess.finance.assumptions import load_assumptions, registry
 from ccm_assess.outputs.explorer.app import Explorer, slider_bounds
 from ccm_assess.outputs.explorer.views import format_value, scenario_figures
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.fixture()

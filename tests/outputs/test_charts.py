@@ -14,7 +14,8 @@ from plotly.io import _base_renderers
 
 from ccm_assess.outputs import charts
 
-REPORT_CSS = Path(__file__).resolve().parents[1] / "templates" / "report" / "static" / "report.css"
+ROOT = Path(__file__).resolve().parents[2]
+REPORT_CSS = ROOT / "templates" / "report" / "static" / "report.css"
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from ccm_assess.errors import ReportError
 from ccm_assess.outputs import export
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny_report.ipynb"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_report.ipynb"
 PRACTICE = 'Oak & Elm <script>alert("x")</script> Clinic'
 BROWSER = export.find_browser()
 needs_browser = pytest.mark.skipif(

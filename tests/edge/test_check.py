@@ -11,7 +11,7 @@ import openpyxl
 from ccm_assess.edge.check import format_check
 from ccm_assess.intake.panel import read_panel
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def test_report_of_the_long_fixture() -> None:

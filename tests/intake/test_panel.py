@@ -20,7 +20,7 @@ from ccm_assess.intake.panel import PATIENT_COLUMNS, Panel, read_panel, tidy_pan
 from ccm_assess.intake.values import parse_booleans, parse_counts, parse_dates
 from ccm_assess.reference import data_path
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 TODAY = pd.Timestamp("2026-11-26")
 T = pd.Timestamp
 
@@ -296,7 +296,7 @@ def test_numbered_diagnosis_columns(tmp_path: Path, headers: list[str]) -> None:
 
 
 def test_a_comma_after_a_code_separates_items(tmp_path: Path) -> None:
-    # found by tests/test_properties.py: "E11.9, Depression (F32.9)" lost F32.9, as the comma
+    # found by tests/intake/test_properties.py: "E11.9, Depression (F32.9)" lost F32.9, as the comma
     # only split when a code followed it; a code before the comma now ends its item too
     text = (
         "MRN,Dx\n"
@@ -514,7 +514,7 @@ def test_tidy_panel_takes_a_grid_and_today() -> None:
     assert panel.source.path == Path("panel")
 
 
-# --- grids the kit cannot use (file-level errors: tests/test_sources.py) ----------------------
+# --- grids the kit cannot use (file-level errors: tests/intake/test_sources.py) ---
 
 
 @pytest.mark.parametrize(

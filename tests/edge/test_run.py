@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 from ccm_assess.intake.payers import PAYER_CLASSES
 from ccm_assess.outputs.export import count_drawn_plots, find_browser, scan_html
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 PANEL = SAMPLE / "sunrise_family_medicine_panel.xlsx"
 CLI = [sys.executable, "-m", "ccm_assess"]

@@ -23,7 +23,7 @@ import pytest
 
 from ccm_assess import __version__
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LAB_ONLY = {"jupyterlab", "ipywidgets", "anywidget"}
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]

@@ -23,7 +23,7 @@ from ccm_assess.outputs.html import tables
 from ccm_assess.outputs.html.blocks import money
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PANEL = ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx"
 SAMPLE_ANSWERS = ROOT / "sample_data" / "questionnaire.yaml"
 AS_OF = dt.date(2026, 11, 20)
