@@ -216,7 +216,7 @@ def assess(
     (national non-facility rates, see `SETTINGS`).
     """
     assumptions = assumptions if assumptions is not None else load_assumptions()
-    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=bool(assumptions["ma_pays_ccm"]))
+    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=assumptions.ma_pays_ccm)
     counts = summarise(panel, eligibility)
     rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
@@ -234,9 +234,8 @@ def assess(
         readiness,
         scenario_metrics,
         in_house.ftes_steady_state,
-        horizon_months=int(assumptions["horizon_months"]),
-        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR
-        * float(assumptions["productive_share"]),
+        horizon_months=assumptions.horizon_months,
+        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
         hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
         - in_house.practitioner_hours_per_week,
     )

@@ -121,8 +121,8 @@ def programs_for(assessment: Assessment) -> tuple[OtherProgram, ...]:
         assessment.eligibility.patients,
         assessment.panel.patients,
         assessment.rates,
-        consent_rate=float(values["consent_rate"]),
-        billable_month_rate=float(values["billable_month_rate"]),
-        ma_pays_ccm=bool(values["ma_pays_ccm"]),
+        consent_rate=values.consent_rate,
+        billable_month_rate=values.billable_month_rate,
+        ma_pays_ccm=values.ma_pays_ccm,
         admissions_known=assessment.panel.has("inpatient_admits_12m"),
     )

@@ -138,6 +138,6 @@ def provider_view(assessment: Assessment) -> ProviderView:
         assessment.panel.patients["provider"],
         assessment.eligibility.patients,
         assessment.scenarios[assessment.recommendation.choice],
-        ma_pays_ccm=bool(assessment.assumptions["ma_pays_ccm"]),
+        ma_pays_ccm=assessment.assumptions.ma_pays_ccm,
         visit_known=assessment.panel.has("last_visit_date"),
     )

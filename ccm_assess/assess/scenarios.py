@@ -80,7 +80,7 @@ class ScenarioInputs:
 
 
 def _settings(assumptions: Assumptions, year: int, locality: str) -> dict[str, Value]:
-    return {**assumptions, "year": year, "locality": locality}
+    return {**assumptions.as_dict(), "year": year, "locality": locality}
 
 
 def _read_summary(folder: Path) -> dict[str, Any]:
@@ -466,7 +466,7 @@ class ScenarioBook:
         if path.is_dir():
             path = path / yaml_filename(name)
         path.write_text(self.to_yaml(name), encoding="utf-8")
-        if dict(load_assumptions(path)) != dict(self[name].assumptions):
+        if load_assumptions(path) != self[name].assumptions:
             raise ScenarioError(
                 f"{path} does not read back as scenario {name!r}: report this as a bug."
             )

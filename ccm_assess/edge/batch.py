@@ -368,7 +368,7 @@ def summary_row(outcome: PracticeOutcome, root: Path) -> dict[str, Any]:
 def _horizon_years() -> str:
     from ccm_assess.finance.assumptions import load_assumptions
 
-    months = int(load_assumptions()["horizon_months"])
+    months = load_assumptions().horizon_months
     return f"{months // 12}-year" if months % 12 == 0 else f"{months}-month"
 
 

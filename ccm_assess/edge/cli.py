@@ -390,7 +390,7 @@ def _check(args: argparse.Namespace) -> int:
     sheet, mapping = _panel_inputs(args)
     with _mapping_in_use(args):
         panel = read_panel(args.panel, sheet=sheet, mapping=mapping, limits=_limits(args.limit))
-    ma_pays_ccm = bool(load_assumptions()["ma_pays_ccm"])
+    ma_pays_ccm = load_assumptions().ma_pays_ccm
     eligibility = assess_eligibility(
         panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
     )

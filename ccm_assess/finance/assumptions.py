@@ -6,6 +6,12 @@ the appendix) and an allowed range (`min`-`max`, what an override may set). A pr
 a figure outside the plausible range (Becker's reports 75% consent), so only the allowed range
 is enforced; `Assumptions.outside_plausible()` lists such values for the report.
 
+`AssumptionFields` declares one typed attribute per row of the CSV (same names, same order;
+tests/finance/test_assumptions.py checks they agree). `Assumptions` holds the values in use
+(`assumptions.consent_rate` is a float); `Values` holds them as arrays of shape (draws,) for
+the vectorised model (model.stack_values). Code names an assumption as an attribute; where the
+name is data (the registry, a YAML file, the Monte Carlo) `value(name)` reads it.
+
 Basis tags: [P] primary source, [S] secondary, [V] vendor claim, [A] our assumption.
 """
 
@@ -15,11 +21,13 @@ import csv
 import difflib
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Generic, Literal, TypeVar
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -33,6 +41,8 @@ GROUPS = ("enrolment", "billing", "payer", "staffing", "costs", "vendor", "model
 BASES = ("[P]", "[S]", "[V]", "[A]")
 
 Value = float | int | bool | str
+Role = Literal["RN", "LPN", "MA"]
+VendorPricing = Literal["revenue_share", "per_enrolled_month", "per_billed_code"]
 
 
 def _number_text(value: float | None) -> str:
@@ -60,7 +70,19 @@ class Assumption:
     @property
     def varies(self) -> bool:
         """True when the tornado and the Monte Carlo move it (a number with low < high)."""
-        return self.kind in ("float", "int") and self.low is not None and self.low < self.high
+        return self.low is not None and self.high is not None and self.low < self.high
+
+    def plausible_range(self) -> tuple[float, float]:
+        """(low, high) of a number; AssumptionsError for a true/false or choice assumption."""
+        if self.low is None or self.high is None:
+            raise AssumptionsError(f"{self.name} is not a number: it has no plausible range.")
+        return self.low, self.high
+
+    def allowed_range(self) -> tuple[float, float]:
+        """(minimum, maximum) of a number; AssumptionsError for a true/false or choice one."""
+        if self.minimum is None or self.maximum is None:
+            raise AssumptionsError(f"{self.name} is not a number: it has no allowed range.")
+        return self.minimum, self.maximum
 
     def allowed(self) -> str:
         """The allowed values in words, for error messages."""
@@ -94,7 +116,8 @@ class Assumption:
             value = int(value)
         else:
             value = float(value)
-        if not self.minimum <= value <= self.maximum:
+        minimum, maximum = self.allowed_range()
+        if not minimum <= value <= maximum:
             plausible = f"{_number_text(self.low)}-{_number_text(self.high)}"
             raise AssumptionsError(
                 f"{problem} ({self.unit}; plausible range {plausible}, {self.label.lower()})."
@@ -155,37 +178,120 @@ def registry() -> Mapping[str, Assumption]:
     return MappingProxyType(specs)
 
 
-def _check_together(values: Mapping[str, Value]) -> None:
-    """Rules that tie assumptions together."""
-    extra = values["share_99439_one"] + values["share_99439_two"]
-    if extra > 1:
-        raise AssumptionsError(
-            f"share_99439_one + share_99439_two = {extra:g}, but they are shares of the same "
-            "billed months and must add up to 1 or less."
-        )
+FloatT = TypeVar("FloatT")
+IntT = TypeVar("IntT")
 
 
-class Assumptions(Mapping[str, Value]):
-    """An immutable mapping name -> value over the whole registry (defaults where not set)."""
+@dataclass(frozen=True, init=False)
+class AssumptionFields(Generic[FloatT, IntT]):
+    """One attribute per row of data/assumptions.csv, in its order: `FloatT` for its "float"
+    rows, `IntT` for "int", bool for "bool" and a Literal of the choices for "choice"."""
 
-    __slots__ = ("_values",)
+    # enrolment
+    consent_rate: FloatT
+    setup_months_in_house: IntT
+    setup_months_managed: IntT
+    setup_months_hybrid: IntT
+    claims_lag_months: FloatT
+    already_enrolled_elsewhere: FloatT
+    outreach_hours_per_month: FloatT
+    vendor_pace_factor: FloatT
+    outreach_attempts_per_patient: FloatT
+    outreach_minutes_per_attempt: FloatT
+    consent_minutes_per_enrolment: FloatT
+    needs_initiating_visit_share: FloatT
+    initiating_visit_lag_months: IntT
+    monthly_attrition: FloatT
+    annual_mortality: FloatT
+    pool_growth_per_year: FloatT
+    reoffer_after_months: FloatT
+    reoffer_consent_share: FloatT
+    # billing
+    billable_month_rate: FloatT
+    share_99439_one: FloatT
+    share_99439_two: FloatT
+    complex_candidate_share: FloatT
+    complex_lane_share: FloatT
+    share_99489: FloatT
+    physician_lane_share: FloatT
+    share_99437: FloatT
+    g0506_share: FloatT
+    denial_rate: FloatT
+    # payer
+    sequestration: FloatT
+    coinsurance: FloatT
+    secondary_cover_share: FloatT
+    uncollected_share: FloatT
+    ma_pays_ccm: bool
+    ma_rate_factor: FloatT
+    qmb_share: FloatT
+    cf_change_2027: FloatT
+    cf_change_per_year_after_2027: FloatT
+    # staffing
+    clinical_minutes_per_patient_month: FloatT
+    complex_extra_minutes: FloatT
+    supervision_minutes_per_patient_month: FloatT
+    practitioner_minutes_per_enrolment: FloatT
+    productive_share: FloatT
+    fte_step: FloatT
+    hiring_lead_months: IntT
+    care_manager_role: Role
+    outreach_role: Role
+    wage_rn: FloatT
+    wage_lpn: FloatT
+    wage_ma: FloatT
+    benefits_load: FloatT
+    program_owner_hours_per_month: FloatT
+    managed_oversight_hours_per_month: FloatT
+    practitioner_cost_per_hour: FloatT
+    coordination_on_eligible_share: FloatT
+    # costs
+    software_per_patient_month: FloatT
+    software_fixed_per_month: FloatT
+    after_hours_cost_per_month: FloatT
+    startup_cost: FloatT
+    hybrid_startup_share: FloatT
+    billing_overhead_share: FloatT
+    # vendor
+    vendor_pricing: VendorPricing
+    vendor_revenue_share: FloatT
+    vendor_fee_per_patient_month: FloatT
+    vendor_fee_per_code: FloatT
+    vendor_onboarding_fee: FloatT
+    hybrid_fee_per_patient_month: FloatT
+    # staffing (program comparison)
+    apcm_minutes_per_patient_month: FloatT
+    # model
+    horizon_months: IntT
 
-    def __init__(self, values: Mapping[str, Value] | None = None) -> None:
-        specs = registry()
-        merged = {name: spec.default for name, spec in specs.items()}
+    def value(self, name: str) -> FloatT | IntT | bool | str:
+        """The value of the assumption `name` (for names that are data; AssumptionsError for
+        an unknown one). In code, read the attribute."""
+        value: FloatT | IntT | bool | str = getattr(self, _spec(name).name)
+        return value
+
+    def as_dict(self) -> dict[str, FloatT | IntT | bool | str]:
+        """name -> value, in registry order."""
+        return {name: self.value(name) for name in registry()}
+
+
+@dataclass(frozen=True, init=False)
+class Assumptions(AssumptionFields[float, int]):
+    """The values in use: the registry's defaults, with `values` (name -> value) checked and
+    applied. Immutable; `with_values` gives a changed copy."""
+
+    def __init__(self, values: Mapping[str, object] | None = None) -> None:
+        merged: dict[str, object] = {n: spec.default for n, spec in registry().items()}
         for name, value in (values or {}).items():
             merged[name] = _spec(name).check(value)
-        _check_together(merged)
-        self._values = MappingProxyType(merged)
-
-    def __getitem__(self, name: str) -> Value:
-        return self._values[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
+        for name, value in merged.items():
+            object.__setattr__(self, name, value)
+        extra = self.share_99439_one + self.share_99439_two
+        if extra > 1:
+            raise AssumptionsError(
+                f"share_99439_one + share_99439_two = {extra:g}, but they are shares of the "
+                "same billed months and must add up to 1 or less."
+            )
 
     def __repr__(self) -> str:
         return f"Assumptions({self.changed()!r})"
@@ -194,22 +300,26 @@ class Assumptions(Mapping[str, Value]):
         """The registry entry for `name`."""
         return _spec(name)
 
-    def with_values(self, **changes: Value) -> Assumptions:
+    def with_values(self, **changes: object) -> Assumptions:
         """A new object with `changes` applied (checked like a file override)."""
         return Assumptions({**self.changed(), **changes})
 
     def changed(self) -> dict[str, Value]:
         """The values that differ from the defaults."""
         specs = registry()
-        return {n: v for n, v in self._values.items() if v != specs[n].default}
+        return {n: v for n, v in self.as_dict().items() if v != specs[n].default}
 
     def outside_plausible(self) -> list[str]:
         """Names set outside their plausible low-high range (allowed, but worth a note)."""
-        return [
-            name
-            for name, spec in registry().items()
-            if spec.low is not None and not spec.low <= self._values[name] <= spec.high
-        ]
+        outside = []
+        for name, spec in registry().items():
+            value = self.value(name)
+            if spec.low is None or isinstance(value, bool | str):
+                continue
+            low, high = spec.plausible_range()
+            if not low <= value <= high:
+                outside.append(name)
+        return outside
 
     def table(self) -> pd.DataFrame:
         """The appendix table: one row per assumption, in registry order."""
@@ -219,7 +329,7 @@ class Assumptions(Mapping[str, Value]):
                 "name": [s.name for s in specs],
                 "group": [s.group for s in specs],
                 "label": [s.label for s in specs],
-                "value": pd.Series([self._values[s.name] for s in specs], dtype=object),
+                "value": pd.Series([self.value(s.name) for s in specs], dtype=object),
                 "default": pd.Series([s.default for s in specs], dtype=object),
                 "unit": [s.unit for s in specs],
                 "low": [s.low for s in specs],
@@ -231,11 +341,11 @@ class Assumptions(Mapping[str, Value]):
 
     def to_yaml(self, changed_only: bool = True) -> str:
         """YAML that `load_assumptions` reads back; each line commented with label and range."""
-        names = self.changed() if changed_only else self._values
+        values = self.changed() if changed_only else self.as_dict()
         lines = []
-        for name in names:
+        for name, value in values.items():
             spec = _spec(name)
-            scalar = yaml.safe_dump(self._values[name], default_flow_style=True)
+            scalar = yaml.safe_dump(value, default_flow_style=True)
             scalar = scalar.removesuffix("\n...\n").strip()
             span = (
                 f", plausible {_number_text(spec.low)}-{_number_text(spec.high)}"
@@ -244,6 +354,19 @@ class Assumptions(Mapping[str, Value]):
             )
             lines.append(f"{name}: {scalar}  # {spec.label} ({spec.unit}{span}) {spec.basis}")
         return "\n".join(lines) + ("\n" if lines else "")
+
+
+@dataclass(frozen=True, eq=False)
+class Values(AssumptionFields[np.ndarray, np.ndarray]):
+    """The assumptions for the vectorised model (model.stack_values): every number an array
+    of shape (draws,), true/false and choice assumptions as in `Assumptions`."""
+
+    def array(self, name: str) -> np.ndarray:
+        """The array of the numeric assumption `name` (a name held as data)."""
+        value = self.value(name)
+        if not isinstance(value, np.ndarray):
+            raise AssumptionsError(f"{name} is not a number: it has no array of draws.")
+        return value
 
 
 def _spec(name: str, where: str = "") -> Assumption:

@@ -109,13 +109,13 @@ def flip_value(
     range, then the allowed range; None if no value flips the sign of the gap."""
     spec = registry()[name]
     integer = spec.kind == "int"
-    value = float(assumptions[name])
+    value = float(assumptions.value(name))
 
     def gaps(points: np.ndarray) -> np.ndarray:
         return _gap(name, points, pair, counts, rates, assumptions, capacity)
 
     ahead = gaps(np.array([value]))[0] > 0
-    for low, high in ((spec.low, spec.high), (spec.minimum, spec.maximum)):
+    for low, high in (spec.plausible_range(), spec.allowed_range()):
         points = _grid(min(low, value), max(high, value), integer)
         flipped = (gaps(points) > 0) != ahead
         if not flipped.any():
@@ -199,7 +199,7 @@ def decide(
     ahead = bool(metrics[recommended]["horizon_net"][0] > metrics[runner_up]["horizon_net"][0])
     points = []
     for name in names:
-        value = float(assumptions[name])
+        value = float(assumptions.value(name))
         flips = flip_value(name, pair, counts, rates, assumptions, capacity)
         points.append(TippingPoint(name, value, flips, _sentence(name, pair, flips, ahead, value)))
     return Decision(recommended, runner_up, win_share, tuple(points))

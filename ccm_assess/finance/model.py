@@ -40,7 +40,7 @@ import pandas as pd
 
 from ccm_assess.errors import ModelInputError
 from ccm_assess.finance import staffing
-from ccm_assess.finance.assumptions import Assumptions
+from ccm_assess.finance.assumptions import Assumptions, Values
 
 CCM_CODES = ("99490", "99439", "99487", "99489", "99491", "99437", "G0506")
 CARE_CODES = CCM_CODES[:-1]  # the monthly codes (G0506 is billed once, at initiation)
@@ -69,9 +69,6 @@ SUMMARY_METRICS = (
     "p10_horizon_net",
     "p90_horizon_net",
 )
-
-Values = staffing.Values
-
 
 LAST_PUBLISHED_CF_YEAR = 2026  # later service years follow the cf_change_* assumptions
 
@@ -109,13 +106,13 @@ def fee_index(values: Values, calendar: Calendar | None, months: int) -> np.ndar
     1 + `cf_change_2027`, later years a further `cf_change_per_year_after_2027` a year.
     No calendar: 1.0 throughout.
     """
-    change = values["cf_change_2027"]
+    change = values.cf_change_2027
     index = np.ones((change.shape[0], months))
     if calendar is None:
         return index
     years = calendar.year + (calendar.month - 1 + np.arange(months)) // 12
     later = np.maximum(years - 2027, 0)
-    level = (1 + change[:, None]) * (1 + values["cf_change_per_year_after_2027"][:, None]) ** later
+    level = (1 + change[:, None]) * (1 + values.cf_change_per_year_after_2027[:, None]) ** later
     base_year = max(calendar.rate_year, LAST_PUBLISHED_CF_YEAR)
     return np.where(years > base_year, level, index)
 
@@ -181,14 +178,15 @@ def check_rates(rates: Mapping[str, float], codes: tuple[str, ...]) -> dict[str,
 def stack_values(
     assumptions: Assumptions, draws: int = 1, varied: Mapping[str, np.ndarray] | None = None
 ) -> Values:
-    """Assumptions as arrays of shape (draws,) for numbers (scalars for bool/choice)."""
-    values: Values = {}
-    for name, value in assumptions.items():
+    """Assumptions as arrays of shape (draws,) for numbers (scalars for bool/choice); `varied`
+    gives some numbers one value per draw instead."""
+    columns: dict[str, Any] = {}
+    for name, value in assumptions.as_dict().items():
         numeric = assumptions.spec(name).kind in ("float", "int")
-        values[name] = np.full(draws, float(value)) if numeric else value
+        columns[name] = np.full(draws, float(value)) if numeric else value
     for name, column in (varied or {}).items():
-        values[name] = np.asarray(column, dtype=float)
-    return values
+        columns[assumptions.spec(name).name] = np.asarray(column, dtype=float)
+    return Values(**columns)
 
 
 def collection_factor(values: Values, qmb_share: float | None = None) -> np.ndarray:
@@ -197,30 +195,30 @@ def collection_factor(values: Values, qmb_share: float | None = None) -> np.ndar
     Qualified Medicare Beneficiaries (`qmb_share`, the panel's or the assumption's) may not be
     billed coinsurance: none is collected for them.
     """
-    coins = values["coinsurance"]
-    covered = values["secondary_cover_share"]
-    qmb = values["qmb_share"] if qmb_share is None else qmb_share
-    coinsurance_paid = (1 - qmb) * (covered + (1 - covered) * (1 - values["uncollected_share"]))
-    medicare = (1 - coins) * (1 - values["sequestration"])
-    return (1 - values["denial_rate"]) * (medicare + coins * coinsurance_paid)
+    coins = values.coinsurance
+    covered = values.secondary_cover_share
+    qmb = values.qmb_share if qmb_share is None else qmb_share
+    coinsurance_paid = (1 - qmb) * (covered + (1 - covered) * (1 - values.uncollected_share))
+    medicare = (1 - coins) * (1 - values.sequestration)
+    return (1 - values.denial_rate) * (medicare + coins * coinsurance_paid)
 
 
 def payer_factor(inputs: PanelInputs, values: Values) -> np.ndarray:
     """Average payment per USD of the FFS rate over the pool (MA at `ma_rate_factor`)."""
-    ma = inputs.ma * values["ma_pays_ccm"]
+    ma = inputs.ma * values.ma_pays_ccm
     pool = inputs.ffs + ma
     if pool == 0:
-        return np.ones_like(values["ma_rate_factor"])
-    return (inputs.ffs + ma * values["ma_rate_factor"]) / pool
+        return np.ones_like(values.ma_rate_factor)
+    return (inputs.ffs + ma * values.ma_rate_factor) / pool
 
 
 def lane_shares(inputs: PanelInputs, values: Values) -> dict[str, np.ndarray]:
     """Share of billed months in each lane: complex, physician (practitioner time), standard."""
     complex_share = (
-        values["complex_candidate_share"] if inputs.complex_share is None else inputs.complex_share
+        values.complex_candidate_share if inputs.complex_share is None else inputs.complex_share
     )
-    complex_lane = complex_share * values["complex_lane_share"]
-    physician = (1 - complex_lane) * values["physician_lane_share"]
+    complex_lane = complex_share * values.complex_lane_share
+    physician = (1 - complex_lane) * values.physician_lane_share
     return {
         "complex": complex_lane,
         "physician": physician,
@@ -235,11 +233,11 @@ def units_per_billed_month(
     standard, complex_lane, physician = lanes["standard"], lanes["complex"], lanes["physician"]
     return {
         "99490": standard,
-        "99439": standard * (values["share_99439_one"] + 2 * values["share_99439_two"]),
+        "99439": standard * (values.share_99439_one + 2 * values.share_99439_two),
         "99487": complex_lane,
-        "99489": complex_lane * values["share_99489"],
+        "99489": complex_lane * values.share_99489,
         "99491": physician,
-        "99437": physician * values["share_99437"],
+        "99437": physician * values.share_99437,
     }
 
 
@@ -276,22 +274,20 @@ def _funnel(
     (`monthly_attrition`). Only enrolled patients die (`annual_mortality`). No one is
     approached during the `setup` months (draws,).
     """
-    pool = (inputs.ffs + inputs.ma * values["ma_pays_ccm"]) * (
-        1 - values["already_enrolled_elsewhere"]
-    )
+    pool = (inputs.ffs + inputs.ma * values.ma_pays_ccm) * (1 - values.already_enrolled_elsewhere)
     draws = pool.shape[0]
     visit = (
-        values["needs_initiating_visit_share"]
+        values.needs_initiating_visit_share
         if inputs.visit_share is None
         else np.full(draws, inputs.visit_share)
     )
-    lag = values["initiating_visit_lag_months"].astype(int)
-    attrition = values["monthly_attrition"]
-    survive = (1 - attrition) * (1 - values["annual_mortality"]) ** (1 / 12)
-    newly_eligible = pool * values["pool_growth_per_year"] / 12
-    consent = values["consent_rate"]
-    consent_again = consent * values["reoffer_consent_share"]
-    come_up = 1 / values["reoffer_after_months"]
+    lag = values.initiating_visit_lag_months.astype(int)
+    attrition = values.monthly_attrition
+    survive = (1 - attrition) * (1 - values.annual_mortality) ** (1 / 12)
+    newly_eligible = pool * values.pool_growth_per_year / 12
+    consent = values.consent_rate
+    consent_again = consent * values.reoffer_consent_share
+    come_up = 1 / values.reoffer_after_months
     rows = np.arange(draws)
     starts = np.zeros((draws, months + int(lag.max(initial=0)) + 1))
     visit_starts = np.zeros_like(starts)
@@ -353,15 +349,15 @@ def program_flows(
     """Funnel, code units and revenue by month for an outreach pace (patients a month) that
     starts after `setup` months (draws,)."""
     funnel = _funnel(inputs, values, pace, setup, months)
-    billed = funnel["enrolled"] * values["billable_month_rate"][:, None]
+    billed = funnel["enrolled"] * values.billable_month_rate[:, None]
     per_month = units_per_billed_month(lane_shares(inputs, values), values)
     units = {code: billed * share[:, None] for code, share in per_month.items()}
-    units["G0506"] = funnel["visit_starts"] * values["g0506_share"][:, None]
+    units["G0506"] = funnel["visit_starts"] * values.g0506_share[:, None]
     to_usd = payer_factor(inputs, values)[:, None] * fee_index(values, calendar, months)
     care_allowed = sum(units[code] * rates[code] for code in CARE_CODES) * to_usd
     gross = care_allowed + units["G0506"] * rates["G0506"] * to_usd
     collect = collection_factor(values, inputs.qmb_share)[:, None]
-    lag = values["claims_lag_months"]
+    lag = values.claims_lag_months
     return Flows(
         approached=funnel["approached"],
         reoffered=funnel["reoffered"],
@@ -392,13 +388,13 @@ def _service_months(flows: Flows, setup: np.ndarray) -> np.ndarray:
 
 
 def _after_hours(
-    flows: Flows, values: Values, practice: PracticeCapacity, setup: str
+    flows: Flows, values: Values, practice: PracticeCapacity, setup: np.ndarray
 ) -> np.ndarray:
     """24/7 access cost a month once patients are served, when the practice lacks it."""
     if practice.has_24_7_access:
         return np.zeros_like(flows.enrolled)
-    serving = _service_months(flows, values[setup])
-    return serving * values["after_hours_cost_per_month"][:, None]
+    serving = _service_months(flows, setup)
+    return serving * values.after_hours_cost_per_month[:, None]
 
 
 def _in_house_costs(
@@ -408,40 +404,40 @@ def _in_house_costs(
     software = (
         np.zeros_like(flows.enrolled)
         if practice.ehr_has_care_tools
-        else values["software_fixed_per_month"][:, None]
-        + flows.enrolled * values["software_per_patient_month"][:, None]
+        else values.software_fixed_per_month[:, None]
+        + flows.enrolled * values.software_per_patient_month[:, None]
     )
     return {
         "cost_software": np.broadcast_to(software, flows.enrolled.shape).copy(),
-        "cost_after_hours": _after_hours(flows, values, practice, "setup_months_in_house"),
-        "cost_billing": flows.collected * values["billing_overhead_share"][:, None],
-        "cost_startup": _once(values["startup_cost"], months),
+        "cost_after_hours": _after_hours(flows, values, practice, values.setup_months_in_house),
+        "cost_billing": flows.collected * values.billing_overhead_share[:, None],
+        "cost_startup": _once(values.startup_cost, months),
     }
 
 
 def _managed_costs(
     flows: Flows, values: Values, practice: PracticeCapacity
 ) -> dict[str, np.ndarray]:
-    pricing = values["vendor_pricing"]
+    pricing = values.vendor_pricing
     if pricing == "revenue_share":
-        fee = flows.collected_care * values["vendor_revenue_share"][:, None]
+        fee = flows.collected_care * values.vendor_revenue_share[:, None]
     elif pricing == "per_enrolled_month":
-        fee = flows.enrolled * values["vendor_fee_per_patient_month"][:, None]
+        fee = flows.enrolled * values.vendor_fee_per_patient_month[:, None]
     else:
-        fee = flows.care_units * values["vendor_fee_per_code"][:, None]
+        fee = flows.care_units * values.vendor_fee_per_code[:, None]
     months = flows.enrolled.shape[1]
-    return {"cost_vendor": fee, "cost_startup": _once(values["vendor_onboarding_fee"], months)}
+    return {"cost_vendor": fee, "cost_startup": _once(values.vendor_onboarding_fee, months)}
 
 
 def _hybrid_costs(
     flows: Flows, values: Values, practice: PracticeCapacity
 ) -> dict[str, np.ndarray]:
     months = flows.enrolled.shape[1]
-    one_time = values["startup_cost"] * values["hybrid_startup_share"]
+    one_time = values.startup_cost * values.hybrid_startup_share
     return {
-        "cost_vendor": flows.enrolled * values["hybrid_fee_per_patient_month"][:, None],
-        "cost_after_hours": _after_hours(flows, values, practice, "setup_months_hybrid"),
-        "cost_startup": _once(one_time + values["vendor_onboarding_fee"], months),
+        "cost_vendor": flows.enrolled * values.hybrid_fee_per_patient_month[:, None],
+        "cost_after_hours": _after_hours(flows, values, practice, values.setup_months_hybrid),
+        "cost_startup": _once(one_time + values.vendor_onboarding_fee, months),
     }
 
 
@@ -461,9 +457,9 @@ class DeliveryModel:
     def pace(self, values: Values) -> np.ndarray:
         """Patients approached a month: the same outreach hours in every model over the minutes
         per patient approached, times the vendor's pace factor where a vendor does outreach."""
-        minutes = values["outreach_attempts_per_patient"] * values["outreach_minutes_per_attempt"]
-        pace = values["outreach_hours_per_month"] * 60 / np.maximum(minutes, 1e-9)
-        return pace if self.outreach_by_practice else pace * values["vendor_pace_factor"]
+        minutes = values.outreach_attempts_per_patient * values.outreach_minutes_per_attempt
+        pace: np.ndarray = values.outreach_hours_per_month * 60 / np.maximum(minutes, 1e-9)
+        return pace if self.outreach_by_practice else pace * values.vendor_pace_factor
 
 
 DELIVERY_MODELS: dict[str, DeliveryModel] = {
@@ -517,7 +513,7 @@ def _run(
     """Flows, staffing and monthly money columns (draws, months) for one delivery model, plus
     `setup_months` and `first_payment_month` (1-based), each (draws,)."""
     practice = capacity or PracticeCapacity()
-    setup = np.round(values[model.setup]).astype(int)
+    setup = np.round(values.array(model.setup)).astype(int)
     pace = model.pace(values)
     flows = program_flows(inputs, rates, values, pace, setup, months, practice.calendar)
     weekly = capacity.dedicated_hours_per_week if capacity else None
@@ -528,7 +524,7 @@ def _run(
         flows.new_enrolments,
         flows.billed * lanes["complex"][:, None],
         lanes["physician"],
-        values[model.owner_hours],
+        values.array(model.owner_hours),
         values,
         clinical_by_practice=model.clinical_by_practice,
         outreach_by_practice=model.outreach_by_practice,
@@ -546,7 +542,7 @@ def _run(
     money["net"] = flows.collected - money["costs"]
     money["cumulative_net"] = np.cumsum(money["net"], axis=1)
     money["setup_months"] = setup.astype(float)
-    money["first_payment_month"] = setup + 1 + np.floor(values["claims_lag_months"])
+    money["first_payment_month"] = setup + 1 + np.floor(values.claims_lag_months)
     return flows, plan, money
 
 
@@ -559,10 +555,10 @@ def _run_all(
     varied: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, tuple[Flows, staffing.StaffingPlan, dict[str, np.ndarray]]]:
     """`_run` for every delivery model on the same inputs."""
-    inputs = panel_inputs(counts, bool(assumptions["ma_pays_ccm"]))
+    inputs = panel_inputs(counts, assumptions.ma_pays_ccm)
     values = stack_values(assumptions, draws, varied)
     usd = check_rates(rates, CCM_CODES)
-    months = int(assumptions["horizon_months"])
+    months = assumptions.horizon_months
     return {
         key: _run(model, inputs, usd, values, months, capacity)
         for key, model in DELIVERY_MODELS.items()

@@ -60,19 +60,17 @@ def program_comparison(
     them at the care manager's loaded hourly cost and `practitioner_cost_per_hour`;
     `net_per_year` = collected - staff cost.
     """
-    pays = bool(assumptions["ma_pays_ccm"])
+    pays = assumptions.ma_pays_ccm
     inputs = panel_inputs(counts, pays)
     values = stack_values(assumptions)
     usd = check_rates(rates, (*CCM_CODES, PCM_CODE, *APCM_CODES))
     to_usd = float(payer_factor(inputs, values)[0])
     collect = float(collection_factor(values, inputs.qmb_share)[0])
-    care_hourly = float(
-        staffing.loaded_hourly_cost(str(assumptions["care_manager_role"]), values)[0]
-    )
-    practitioner_hourly = float(assumptions["practitioner_cost_per_hour"])
-    supervision = float(assumptions["supervision_minutes_per_patient_month"])
-    enrol = assumptions["consent_rate"] * (1 - assumptions["already_enrolled_elsewhere"])
-    billable = assumptions["billable_month_rate"]
+    care_hourly = float(staffing.loaded_hourly_cost(assumptions.care_manager_role, values)[0])
+    practitioner_hourly = assumptions.practitioner_cost_per_hour
+    supervision = assumptions.supervision_minutes_per_patient_month
+    enrol = assumptions.consent_rate * (1 - assumptions.already_enrolled_elsewhere)
+    billable = assumptions.billable_month_rate
     per_month = units_per_billed_month(lane_shares(inputs, values), values)
     medicare = inputs.ffs + inputs.ma
     apcm_scale = 1.0 if pays or medicare == 0 else inputs.ffs / medicare
@@ -82,7 +80,7 @@ def program_comparison(
 
     def row(
         program: str, patients: float, months: float, allowed: float, minutes: float, note: str
-    ) -> dict:
+    ) -> dict[str, Any]:
         """`months` billed per enrolled patient a year, `allowed` USD per billed month,
         `minutes` of clinical staff time per enrolled patient-month."""
         enrolled = patients * enrol
@@ -108,7 +106,7 @@ def program_comparison(
         inputs.ffs + inputs.ma * pays,
         12 * billable,
         sum(float(share[0]) * usd[code] for code, share in per_month.items()),
-        float(assumptions["clinical_minutes_per_patient_month"]),
+        assumptions.clinical_minutes_per_patient_month,
         "99490/99439, 99487/99489, 99491/99437 by the lane assumptions",
     )
     pcm = row(
@@ -116,7 +114,7 @@ def program_comparison(
         _billable_pool(counts, "pcm_candidates", inputs, pays),
         12 * billable,
         usd[PCM_CODE],
-        float(assumptions["clinical_minutes_per_patient_month"]),
+        assumptions.clinical_minutes_per_patient_month,
         "single-condition patients, 99426 (30 minutes of clinical staff time)",
     )
     both = {key: ccm[key] + pcm[key] for key in ccm if key not in ("program", "note")}
@@ -126,7 +124,7 @@ def program_comparison(
         apcm_patients,
         12,
         apcm_allowed / apcm_patients if apcm_patients else 0.0,
-        float(assumptions["apcm_minutes_per_patient_month"]),
+        assumptions.apcm_minutes_per_patient_month,
         "G0556-G0558 by tier, every month (no time threshold); the practice must be "
         "responsible for all primary care; replaces CCM/PCM",
     )
@@ -161,11 +159,11 @@ def invisible_work_value(
     """
     usd = check_rates(rates, ("99490", "99439"))
     values = stack_values(assumptions)
-    extra = assumptions["share_99439_one"] + 2 * assumptions["share_99439_two"]
-    minutes = assumptions["clinical_minutes_per_patient_month"]
+    extra = assumptions.share_99439_one + 2 * assumptions.share_99439_two
+    minutes = assumptions.clinical_minutes_per_patient_month
     hours = coordination_hours_per_week * staffing.WEEKS_PER_MONTH
-    patients = hours * 60 * assumptions["coordination_on_eligible_share"] / minutes
-    billed = patients * assumptions["billable_month_rate"]
+    patients = hours * 60 * assumptions.coordination_on_eligible_share / minutes
+    billed = patients * assumptions.billable_month_rate
     billed_minutes = billed * 20 * (1 + extra)
     allowed = billed * (usd["99490"] + extra * usd["99439"])
     return InvisibleWork(

@@ -72,7 +72,7 @@ def tornado(
     draws = 2 * len(specs) + 1  # the last draw is the base case
     varied = {}
     for i, spec in enumerate(specs):
-        column = np.full(draws, float(assumptions[spec.name]))
+        column = np.full(draws, float(assumptions.value(spec.name)))
         column[2 * i : 2 * i + 2] = (spec.low, spec.high)
         varied[spec.name] = column
     metrics = simulate_metrics(counts, rates, assumptions, varied, draws, capacity)
@@ -86,7 +86,7 @@ def tornado(
                     "name": [s.name for s in specs],
                     "label": [s.label for s in specs],
                     "unit": [s.unit for s in specs],
-                    "value": [float(assumptions[s.name]) for s in specs],
+                    "value": [float(assumptions.value(s.name)) for s in specs],
                     "low": [s.low for s in specs],
                     "high": [s.high for s in specs],
                     "base_horizon_net": net[-1],
@@ -133,8 +133,9 @@ def _sample(
     """Draws per assumption over [low, high], widened to include the value in use."""
     out = {}
     for spec in specs:
-        value = float(assumptions[spec.name])
-        low, high = min(spec.low, value), max(spec.high, value)
+        value = float(assumptions.value(spec.name))
+        low, high = spec.plausible_range()
+        low, high = min(low, value), max(high, value)
         if distribution == "triangular":
             column = rng.triangular(low, value, high, draws)
         else:

@@ -1,8 +1,8 @@
 """Practice staff time for a CCM program: hours, FTEs hired in steps, caseload, cost by role.
 
 All functions work on numpy arrays shaped (draws, months) so that one call serves a single
-scenario (one draw), the tornado and the Monte Carlo. `values` maps assumption names
-(assumptions.py) to arrays of shape (draws,) for numbers and to plain scalars for the
+scenario (one draw), the tornado and the Monte Carlo. `values` holds the assumptions
+(assumptions.Values) as arrays of shape (draws,) for numbers and as plain values for the
 true/false and choice assumptions.
 
 Sources (docs/billing.md, Benchmarks): caseload 80-150 patients per nurse for manual CCM [V]
@@ -13,15 +13,16 @@ are assumptions [A].
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import get_args
 
 import numpy as np
 
+from ccm_assess.finance.assumptions import Role, Values
+
 PAID_HOURS_PER_YEAR = 2080
 WEEKS_PER_MONTH = 52 / 12
-ROLES = ("RN", "LPN", "MA")
+ROLES: tuple[Role, ...] = get_args(Role)
 CASELOAD_MANUAL = (80, 150)  # patients per nurse, manual CCM [V]
 CASELOAD_RN = 150  # patients per RN [S]
 CASELOAD_TEAM = 250  # patients per RN + unlicensed assistant team [S]
@@ -29,8 +30,6 @@ CASELOAD_SOURCE = (
     "80-150 per nurse for manual CCM [V] (welbyhealth.com, phamily.com); 150 per RN and "
     "250 per RN + assistant team [S] (aaacn forum)"
 )
-
-Values = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -68,22 +67,30 @@ class StaffingPlan:
 
 def productive_hours_per_month(values: Values) -> np.ndarray:
     """Hours of CCM work one FTE gives a month: 2,080 x productive share / 12."""
-    return PAID_HOURS_PER_YEAR * values["productive_share"] / 12
+    hours: np.ndarray = PAID_HOURS_PER_YEAR * values.productive_share / 12
+    return hours
 
 
-def loaded_annual_cost(role: str, values: Values) -> np.ndarray:
+def loaded_annual_cost(role: Role, values: Values) -> np.ndarray:
     """USD a year for one FTE of `role`: BLS wage x (1 + benefits load)."""
-    return values[f"wage_{role.lower()}"] * (1 + values["benefits_load"])
+    wage = {"RN": values.wage_rn, "LPN": values.wage_lpn, "MA": values.wage_ma}[role]
+    cost: np.ndarray = wage * (1 + values.benefits_load)
+    return cost
 
 
-def loaded_hourly_cost(role: str, values: Values) -> np.ndarray:
+def loaded_hourly_cost(role: Role, values: Values) -> np.ndarray:
     """USD per productive hour of `role` (loaded annual cost / productive hours a year)."""
-    return loaded_annual_cost(role, values) / (PAID_HOURS_PER_YEAR * values["productive_share"])
+    hours_a_year = PAID_HOURS_PER_YEAR * values.productive_share
+    cost: np.ndarray = loaded_annual_cost(role, values) / hours_a_year
+    return cost
 
 
 def caseload_capacity(values: Values) -> np.ndarray:
     """Enrolled patients one care-manager FTE can carry at the minutes-per-patient assumption."""
-    return productive_hours_per_month(values) * 60 / values["clinical_minutes_per_patient_month"]
+    patients: np.ndarray = (
+        productive_hours_per_month(values) * 60 / values.clinical_minutes_per_patient_month
+    )
+    return patients
 
 
 def staff_in_steps(need: np.ndarray, step: np.ndarray, lead: np.ndarray) -> np.ndarray:
@@ -125,33 +132,36 @@ def plan_staffing(
     Care managers are hired in `fte_step` steps for the clinical hours beyond what the practice
     can dedicate; the dedicated hours fill the rest and are paid by the hour used.
     """
-    v = {name: np.asarray(value)[:, None] for name, value in values.items() if _is_array(value)}
-    minutes = v["clinical_minutes_per_patient_month"]
+    minutes = values.clinical_minutes_per_patient_month[:, None]
     lane = practitioner_lane_share[:, None]
     zero = np.zeros_like(enrolled)
     clinical = (
-        (enrolled * (1 - lane) * minutes + complex_months * v["complex_extra_minutes"]) / 60
+        (enrolled * (1 - lane) * minutes + complex_months * values.complex_extra_minutes[:, None])
+        / 60
         if clinical_by_practice
         else zero
     )
     outreach = (
-        approached * v["outreach_attempts_per_patient"] * v["outreach_minutes_per_attempt"] / 60
+        approached
+        * values.outreach_attempts_per_patient[:, None]
+        * values.outreach_minutes_per_attempt[:, None]
+        / 60
         if outreach_by_practice
         else zero
     )
-    consent = new_enrolments * v["consent_minutes_per_enrolment"] / 60
+    consent = new_enrolments * values.consent_minutes_per_enrolment[:, None] / 60
     owner = np.broadcast_to(owner_hours[:, None], enrolled.shape)
     practitioner = (
-        enrolled * (v["supervision_minutes_per_patient_month"] + lane * minutes)
-        + new_enrolments * v["practitioner_minutes_per_enrolment"]
+        enrolled * (values.supervision_minutes_per_patient_month[:, None] + lane * minutes)
+        + new_enrolments * values.practitioner_minutes_per_enrolment[:, None]
     ) / 60
 
     per_fte = productive_hours_per_month(values)[:, None]
     beyond = np.maximum(clinical - dedicated_hours_per_month, 0)
-    hired = staff_in_steps(beyond / per_fte, values["fte_step"], values["hiring_lead_months"])
+    hired = staff_in_steps(beyond / per_fte, values.fte_step, values.hiring_lead_months)
     covered = np.clip(clinical - hired * per_fte, 0, dedicated_hours_per_month)
     clinical_ftes = covered / per_fte + hired
-    care_role, outreach_role = values["care_manager_role"], values["outreach_role"]
+    care_role, outreach_role = values.care_manager_role, values.outreach_role
     care_hourly = loaded_hourly_cost(care_role, values)[:, None]
     return StaffingPlan(
         clinical_hours=clinical,
@@ -167,12 +177,8 @@ def plan_staffing(
         cost_outreach_consent=(outreach + consent)
         * loaded_hourly_cost(outreach_role, values)[:, None],
         cost_program_owner=owner * care_hourly,
-        cost_practitioner=practitioner * v["practitioner_cost_per_hour"],
+        cost_practitioner=practitioner * values.practitioner_cost_per_hour[:, None],
     )
-
-
-def _is_array(value: object) -> bool:
-    return isinstance(value, np.ndarray)
 
 
 def caseload_note(caseload: float | None) -> str:

@@ -233,7 +233,7 @@ def test_missing_assumptions_used_means_defaults_and_a_note(run_folder):
     summary["scenarios"]["managed"]["horizon_net"] += 100.0
     (run_folder / "summary.json").write_text(json.dumps(summary))
     inputs = load_inputs(run_folder)
-    assert dict(inputs.assumptions) == dict(Assumptions())
+    assert inputs.assumptions == Assumptions()
     assert any("No assumptions_used.yaml" in note for note in inputs.notes)
     notes = baseline_notes(inputs, ScenarioBook.start(inputs)[BASE_NAME])
     # the rerun is 100 USD below what the report says for managed, so it is flagged
@@ -299,8 +299,8 @@ def test_book_saves_replaces_and_removes():
     assert book.names == (BASE_NAME, "Consent 25%", "Vendor 45%")
     again = book.save(run_scenario(book.inputs, {"consent_rate": 0.3}), "Consent 25%")
     assert again.names == (BASE_NAME, "Vendor 45%", "Consent 25%")
-    assert again["Consent 25%"].assumptions["consent_rate"] == 0.3
-    assert book["Consent 25%"].assumptions["consent_rate"] == 0.25  # the old book is unchanged
+    assert again["Consent 25%"].assumptions.consent_rate == 0.3
+    assert book["Consent 25%"].assumptions.consent_rate == 0.25  # the old book is unchanged
     assert book.remove("Vendor 45%").names == (BASE_NAME, "Consent 25%")
     with pytest.raises(ScenarioError, match="No scenario named 'Nope'"):
         book["Nope"]

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
+import csv
+import dataclasses
+import typing
+
+import numpy as np
 import pytest
 
 from ccm_assess.errors import AssumptionsError
 from ccm_assess.finance.assumptions import (
     BASES,
     GROUPS,
+    AssumptionFields,
     Assumptions,
+    Values,
     load_assumptions,
     registry,
 )
+from ccm_assess.finance.model import stack_values
+from ccm_assess.reference import data_path
 
 # Every row of the "Starting defaults" table in docs/model.md, by registry name, with its
 # default (rows revised after review take the sourced value: docs/honest_numbers.md).
@@ -47,9 +56,54 @@ SPEC_DEFAULTS = {
 
 def test_defaults_match_the_spec_table():
     values = Assumptions()
-    assert {name: values[name] for name in SPEC_DEFAULTS} == SPEC_DEFAULTS
-    assert isinstance(values["horizon_months"], int)
-    assert values["ma_pays_ccm"] is True
+    assert {name: values.value(name) for name in SPEC_DEFAULTS} == SPEC_DEFAULTS
+    assert isinstance(values.horizon_months, int)
+    assert values.ma_pays_ccm is True
+
+
+def _csv_rows() -> list[dict[str, str]]:
+    with data_path("assumptions.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _kind(hint: object) -> tuple[str, tuple[str, ...]]:
+    """The registry kind (and choices) an AssumptionFields annotation stands for."""
+    if typing.get_origin(hint) is typing.Literal:
+        return "choice", typing.get_args(hint)
+    kinds = {"FloatT": "float", "IntT": "int", "bool": "bool"}
+    return kinds[getattr(hint, "__name__", "")], ()
+
+
+def test_typed_fields_match_the_registry_rows():
+    # one attribute per CSV row, same order, kind and choices; defaults typed by kind
+    rows = _csv_rows()
+    hints = typing.get_type_hints(AssumptionFields)
+    fields = [f.name for f in dataclasses.fields(AssumptionFields)]
+    assert fields == [row["name"] for row in rows]
+    for row in rows:
+        choices = tuple(row["choices"].split("|")) if row["choices"] else ()
+        assert _kind(hints[row["name"]]) == (row["kind"], choices), row["name"]
+    defaults = Assumptions()
+    python_type = {"float": float, "int": int, "bool": bool, "choice": str}
+    for row in rows:
+        value = getattr(defaults, row["name"])
+        assert type(value) is python_type[row["kind"]], row["name"]
+        assert str(value).lower() == row["default"].lower() or value == float(row["default"])
+    # the typed views: floats and ints for the values in use, arrays for the model
+    assert typing.get_args(Assumptions.__orig_bases__[0]) == (float, int)
+    assert typing.get_args(Values.__orig_bases__[0]) == (np.ndarray, np.ndarray)
+
+
+def test_stacked_values_are_arrays_per_draw():
+    values = stack_values(Assumptions(), draws=3, varied={"consent_rate": [0.2, 0.3, 0.4]})
+    assert values.consent_rate.tolist() == [0.2, 0.3, 0.4]
+    assert values.horizon_months.tolist() == [36.0, 36.0, 36.0]
+    assert values.array("wage_rn").tolist() == [93600.0] * 3
+    assert values.ma_pays_ccm is True and values.care_manager_role == "LPN"
+    with pytest.raises(AssumptionsError, match="not a number"):
+        values.array("care_manager_role")
+    with pytest.raises(AssumptionsError, match="Did you mean consent_rate"):
+        stack_values(Assumptions(), varied={"consent_rat": [0.2]})
 
 
 def test_every_row_is_complete_and_consistent():
@@ -92,12 +146,12 @@ def test_yaml_file_and_overrides(tmp_path):
     path = tmp_path / "a.yaml"
     path.write_text("# practice X\nconsent_rate: 0.5\nma_pays_ccm: false\nhorizon_months: 24\n")
     values = load_assumptions(path, overrides={"billable_month_rate": "60%", "wage_rn": "90000"})
-    assert values["consent_rate"] == 0.5
-    assert values["ma_pays_ccm"] is False
-    assert values["horizon_months"] == 24
-    assert values["billable_month_rate"] == pytest.approx(0.60)
-    assert values["wage_rn"] == 90000.0
-    assert load_assumptions(overrides={"care_manager_role": "lpn"})["care_manager_role"] == "LPN"
+    assert values.consent_rate == 0.5
+    assert values.ma_pays_ccm is False
+    assert values.horizon_months == 24
+    assert values.billable_month_rate == pytest.approx(0.60)
+    assert values.wage_rn == 90000.0
+    assert load_assumptions(overrides={"care_manager_role": "lpn"}).care_manager_role == "LPN"
     assert values.changed() == {
         "consent_rate": 0.5,
         "ma_pays_ccm": False,
@@ -135,7 +189,7 @@ def test_out_of_range_names_the_range_and_line(tmp_path):
 def test_plausible_range_is_advice_not_a_limit():
     # Becker's reports 75% consent: allowed, but flagged for the report.
     values = Assumptions().with_values(consent_rate=0.75)
-    assert values["consent_rate"] == 0.75
+    assert values.consent_rate == 0.75
     assert values.outside_plausible() == ["consent_rate"]
 
 
@@ -182,9 +236,12 @@ def test_shares_of_the_same_months_must_not_exceed_one():
 def test_immutable_and_with_values_returns_a_new_object():
     base = Assumptions()
     changed = base.with_values(consent_rate=0.4)
-    assert base["consent_rate"] == 0.35 and changed["consent_rate"] == 0.4
-    with pytest.raises(TypeError):
-        base["consent_rate"] = 0.5  # type: ignore[index]
+    assert base.consent_rate == 0.35 and changed.consent_rate == 0.4
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        base.consent_rate = 0.5  # type: ignore[misc]
+    assert changed.value("consent_rate") == 0.4
+    with pytest.raises(AssumptionsError, match="Did you mean consent_rate"):
+        changed.value("consent_rat")
     # changes accumulate
     assert changed.with_values(denial_rate=0.1).changed() == {
         "consent_rate": 0.4,

@@ -522,7 +522,7 @@ def test_assumptions_appendix_marks_changes_and_splits_groups():
     assert "75%*!" in html  # changed, and outside the plausible 20%-60%
     assert "<h4>Enrolment</h4>" in parts[0] and "[P] primary source" in parts[0]
     assert all(p.count("<tr>") <= 6 for p in parts)  # header + at most 5 rows
-    assert html.count("<tr>") - len(parts) == len(assumptions)
+    assert html.count("<tr>") - len(parts) == len(assumptions.as_dict())
 
 
 def test_rates_table_names_year_locality_and_the_gpci_caveat():

@@ -173,7 +173,7 @@ def test_scenarios_table_matches_monthly_frames(
     ws = book["Scenarios"]
     headers = [c.value for c in ws[4]]
     cumulative, month = headers.index("Cumulative net") + 1, headers.index("Month") + 1
-    months = int(assessment.assumptions["horizon_months"])
+    months = assessment.assumptions.horizon_months
     for i, result in enumerate(assessment.scenarios.values()):
         last = 4 + (i + 1) * months  # the model's month 36 row
         assert ws.cell(row=last, column=1).value == result.label

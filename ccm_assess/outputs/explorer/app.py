@@ -202,7 +202,7 @@ class Explorer:
             ),
         }
         for name, spec in registry().items():
-            controls[name] = make_control(spec, values[name])
+            controls[name] = make_control(spec, values.value(name))
             self._labels[name] = _label(_label_html(spec, changed=False))
         return controls
 
@@ -211,7 +211,7 @@ class Explorer:
         without binary noise: `control_value`)."""
         base = self.inputs.assumptions
         values = {name: control_value(self.controls[name]) for name in registry()}
-        return {name: value for name, value in values.items() if value != base[name]}
+        return {name: value for name, value in values.items() if value != base.value(name)}
 
     def _on_change(self, _change: Mapping[str, Any]) -> None:
         if not self._holding:

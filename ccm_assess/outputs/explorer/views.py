@@ -108,7 +108,7 @@ def _fill_lines(fig: go.Figure, column: str, scenario: Scenario, baseline: Scena
 
 
 def _horizon(scenario: Scenario) -> int:
-    return int(scenario.assumptions["horizon_months"])
+    return scenario.assumptions.horizon_months
 
 
 def _fill_cash_flow(fig: go.Figure, scenario: Scenario, baseline: Scenario) -> None:

@@ -114,7 +114,7 @@ def executive_kpis(
     and patients are the medians of the simulations with their 10th-90th percentile band."""
     choice = recommendation.choice
     chosen = scenarios[choice]
-    horizon = int(assumptions["horizon_months"])
+    horizon = assumptions.horizon_months
     final = final_year_text(horizon)
     eligibility = counts["eligibility"]
     analysed = counts["panel"]["patients_analysed"]

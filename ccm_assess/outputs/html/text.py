@@ -36,9 +36,9 @@ def method_html(
     as_of: dt.date, table: fees.RateTable, assumptions: Assumptions, monte: MonteCarlo
 ) -> str:
     """How the numbers were made, in plain words."""
-    horizon = int(assumptions["horizon_months"])
-    cut = f"{float(assumptions['sequestration']):.0%}"
-    coinsurance = f"{float(assumptions['coinsurance']):.0%}"
+    horizon = assumptions.horizon_months
+    cut = f"{assumptions.sequestration:.0%}"
+    coinsurance = f"{assumptions.coinsurance:.0%}"
     return paragraphs(
         "Patients: we read the practice's panel export and looked at every patient alive and not "
         f"in hospice on {as_of:%B} {as_of.day}, {as_of.year}. Diagnosis codes were grouped into "

@@ -103,7 +103,7 @@ def _colour_lines(chart: LineChart, models: Sequence[str]) -> None:
 
 def _horizon(assessment: Assessment) -> tuple[int, str]:
     """Horizon in months and its label ("3-year" for 36 months)."""
-    months = int(assessment.assumptions["horizon_months"])
+    months = assessment.assumptions.horizon_months
     return months, (f"{months // 12}-year" if months % 12 == 0 else f"{months}-month")
 
 
