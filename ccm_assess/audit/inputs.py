@@ -169,7 +169,7 @@ def _row_scores(head: pd.DataFrame, kind: str, wanted: list[str]) -> np.ndarray:
         return np.zeros(len(head))
     key = cells.map({v: header_key(v) for v in pd.unique(cells)})
     points = key.isin(list(keys)).astype(float) + 100 * key.isin(list(wanted_keys))
-    return points.groupby(level=0).sum().reindex(head.index, fill_value=0).to_numpy()
+    return np.asarray(points.groupby(level=0).sum().reindex(head.index, fill_value=0))
 
 
 def _score(kind: str) -> Callable[[pd.DataFrame], float]:

@@ -8,6 +8,7 @@ A4 by the report's Chromium printing (`export.print_pdf`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,12 +49,13 @@ CSS = bundled_dir("templates") / export.TEMPLATE_NAME / "static" / "report.css"
 
 
 def _figure_html(fig: go.Figure) -> str:
-    return pio.to_html(
+    markup: str = pio.to_html(
         fig,
         full_html=False,
         include_plotlyjs=False,
         config={"displayModeBar": False, "staticPlot": True},
     )
+    return markup
 
 
 def dollars_figure(result: Audit) -> go.Figure:
@@ -363,7 +365,11 @@ _EXTRA_CSS = "\n@media print { .keep { break-inside: avoid; } }\n"
 
 
 def write_report(
-    result: Audit, folder: Path, formats: tuple[str, ...], browser: Path | None, progress
+    result: Audit,
+    folder: Path,
+    formats: tuple[str, ...],
+    browser: Path | None,
+    progress: Callable[[str], object],
 ) -> list[str]:
     """Write audit.html (and audit.pdf when asked and a browser exists); notes to print."""
     if not {"html", "pdf"} & set(formats):

@@ -97,18 +97,20 @@ def _keep_months(source: AuditInput, months: list[str]) -> pd.DataFrame:
     return source.rows[inside.to_numpy()].reset_index(drop=True)
 
 
-def _rates(years: set[int], year: int | None, locality: str | None) -> tuple[dict, dict]:
+def _rates(
+    years: set[int], year: int | None, locality: str | None
+) -> tuple[dict[int, dict[str, int]], dict[str, object]]:
     """Cents per unit by service year (or the one `year`), and the rates block of audit.json."""
     place = fees.find_locality(locality) if locality else fees.national()
     chosen = {y: year or min(y, max(fees.YEARS)) for y in years}
     tables = {y: fees.rate_table(chosen[y], place) for y in years}
-    cents = {
+    cents: dict[int, dict[str, int]] = {
         y: {
             c: round(v * 100) for c, v in zip(t.rates["code"], t.rates["non_facility"], strict=True)
         }
         for y, t in tables.items()
     }
-    info = {
+    info: dict[str, object] = {
         "years": sorted(set(chosen.values())),
         "locality": place.label,
         "setting": "office (non-facility)",

@@ -235,7 +235,7 @@ def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
 def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Position of each value in `index` (-1 where absent), by an Arrow hash lookup."""
     found = pc.index_in(arrow_strings(values), value_set=arrow_strings(index))
-    return found.fill_null(-1).to_numpy().astype(np.intp)
+    return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.intp)
 
 
 def first_of_runs(*keys: np.ndarray) -> np.ndarray:
@@ -391,7 +391,7 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
     node_of_entry = np.cumsum(run) - 1
     linked = np.isin(evidence.patient, links["patient"].to_numpy())
     if not linked.any():
-        return label[node_of_entry].astype(np.intp)
+        return np.asarray(label[node_of_entry], dtype=np.intp)
     n_codes = int(max(evidence.code.max(), links[["code", "other"]].to_numpy().max())) + 1
     n_categories = max(len(evidence.categories), 1)
     patient, code = evidence.patient[linked].astype(np.int64), evidence.code[linked]
@@ -420,7 +420,7 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
         np.minimum.at(label, a, low)
         np.minimum.at(label, b, low)
         changed = bool((label != before).any())
-    return label[node_of_entry].astype(np.intp)
+    return np.asarray(label[node_of_entry], dtype=np.intp)
 
 
 def group_counts(evidence: CodedEvidence, groups: np.ndarray, patients: int) -> np.ndarray:

@@ -346,7 +346,7 @@ def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
     condition_counts = dict(zip(categories, per_category, strict=True))
     complex_candidate = frame["complex_candidate"] & analysed
     tiers = frame.loc[analysed, "apcm_tier"].value_counts()
-    apcm = {tier: int(tiers.get(tier, 0)) for tier in APCM_TIERS}
+    apcm: dict[str, int | None] = {tier: int(tiers.get(tier, 0)) for tier in APCM_TIERS}
     if not eligibility.dual_known:
         apcm["G0558"] = None
     return {

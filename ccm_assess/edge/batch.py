@@ -137,7 +137,8 @@ def _read_listing(listing: Path) -> list[dict[str, str]]:
     table = table.reindex(columns=list(LISTING_COLUMNS), fill_value="")
     table = table.apply(lambda column: column.str.strip())
     table = table[table["panel"] != ""]
-    return table.to_dict("records")
+    records: list[dict[str, str]] = table.to_dict("records")
+    return records
 
 
 def plan_jobs(source: Path, out: Path, *, locality: str | None = None) -> list[PracticeJob]:

@@ -135,7 +135,8 @@ def _pick(
     """`size` draws (object array of str) from (text, weight) options."""
     texts = np.array([text for text, _ in options], dtype=object)
     weights = np.array([weight for _, weight in options])
-    return texts[_draw(rng, weights, size)]
+    picked: np.ndarray = texts[_draw(rng, weights, size)]
+    return picked
 
 
 def _draw(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
@@ -218,9 +219,9 @@ def _code_matrix(
     matrix[:, col["Z79.01"]] = has["atrial_fibrillation"] & (u < 0.65)
     senior = age >= 65
     for code, p_senior, p_young, sex in OTHER_CODES:
-        share = np.where(senior, p_senior, p_young)
+        chance = np.where(senior, p_senior, p_young)
         allowed = female if sex == "F" else ~female if sex == "M" else True
-        matrix[:, col[code]] = (rng.random(n) < share) & allowed
+        matrix[:, col[code]] = (rng.random(n) < chance) & allowed
     return matrix
 
 
@@ -399,7 +400,9 @@ def _diagnosis_cells(
     return dx, cells
 
 
-def _date_values(dates: pd.Series, rng: np.random.Generator, shares: tuple[float, ...]) -> list:
+def _date_values(
+    dates: pd.Series, rng: np.random.Generator, shares: tuple[float, ...]
+) -> list[object]:
     """Per row a `datetime.date` (a real Excel date), `MM/DD/YYYY` or `M/D/YY` text; None
     when missing. `shares`: weights of the three styles."""
     style = _draw(rng, np.array(shares), len(dates))
@@ -408,10 +411,11 @@ def _date_values(dates: pd.Series, rng: np.random.Generator, shares: tuple[float
     values = pd.Series(
         np.select([style == 1, style == 2], [text, short], dates.dt.date), dtype=object
     )
-    return values.where(dates.notna(), None).tolist()
+    cells: list[object] = values.where(dates.notna(), None).tolist()
+    return cells
 
 
-def _date_cells(worksheet: object, values: list) -> list:
+def _date_cells(worksheet: object, values: list[object]) -> list[object]:
     """Excel date cells shown as mm/dd/yyyy; other values unchanged."""
     from openpyxl.cell import WriteOnlyCell
 
@@ -425,9 +429,12 @@ def _date_cells(worksheet: object, values: list) -> list:
     return [cell(value) for value in values]
 
 
-def _blank_some(values: pd.Series, rng: np.random.Generator, share: float) -> list:
+def _blank_some(values: pd.Series, rng: np.random.Generator, share: float) -> list[object]:
     """Values as a list with about `share` of them blanked (None)."""
-    return values.astype(object).where(rng.random(len(values)) >= share, None).tolist()
+    kept: list[object] = (
+        values.astype(object).where(rng.random(len(values)) >= share, None).tolist()
+    )
+    return kept
 
 
 def write_ehr_xlsx(
@@ -474,7 +481,7 @@ def write_ehr_xlsx(
         *(dx[:, j].tolist() for j in range(_DX_COLUMNS)),
         listed.tolist(),
         np.where(rows["deceased"], "Y", "N").tolist(),
-        np.where(rows["hospice"], "X", None).tolist(),
+        np.where(rows["hospice"], "X", None).tolist(),  # type: ignore[call-overload]  # None: blank
         _blank_some(rows["inpatient_admits_12m"], rng, 0.005),
         _blank_some(rows["ed_visits_12m"], rng, 0.005),
     ]

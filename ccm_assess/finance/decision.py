@@ -88,7 +88,8 @@ def _gap(
 ) -> np.ndarray:
     """Horizon net of pair[0] minus pair[1] with `name` at each of `points` (USD)."""
     metrics = simulate_metrics(counts, rates, assumptions, {name: points}, points.size, capacity)
-    return metrics[pair[0]]["horizon_net"] - metrics[pair[1]]["horizon_net"]
+    gap: np.ndarray = metrics[pair[0]]["horizon_net"] - metrics[pair[1]]["horizon_net"]
+    return gap
 
 
 def _grid(low: float, high: float, integer: bool) -> np.ndarray:

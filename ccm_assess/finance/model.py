@@ -200,7 +200,8 @@ def collection_factor(values: Values, qmb_share: float | None = None) -> np.ndar
     qmb = values.qmb_share if qmb_share is None else qmb_share
     coinsurance_paid = (1 - qmb) * (covered + (1 - covered) * (1 - values.uncollected_share))
     medicare = (1 - coins) * (1 - values.sequestration)
-    return (1 - values.denial_rate) * (medicare + coins * coinsurance_paid)
+    collected: np.ndarray = (1 - values.denial_rate) * (medicare + coins * coinsurance_paid)
+    return collected
 
 
 def payer_factor(inputs: PanelInputs, values: Values) -> np.ndarray:
@@ -394,7 +395,8 @@ def _after_hours(
     if practice.has_24_7_access:
         return np.zeros_like(flows.enrolled)
     serving = _service_months(flows, setup)
-    return serving * values.after_hours_cost_per_month[:, None]
+    cost: np.ndarray = serving * values.after_hours_cost_per_month[:, None]
+    return cost
 
 
 def _in_house_costs(
@@ -538,7 +540,7 @@ def _run(
         cost_practitioner=plan.cost_practitioner,
     )
     money.update(model.costs(flows, values, practice))
-    money["costs"] = sum(money[name] for name in COST_COLUMNS)
+    money["costs"] = sum((money[name] for name in COST_COLUMNS), np.zeros_like(flows.enrolled))
     money["net"] = flows.collected - money["costs"]
     money["cumulative_net"] = np.cumsum(money["net"], axis=1)
     money["setup_months"] = setup.astype(float)
@@ -565,7 +567,9 @@ def _run_all(
     }
 
 
-def _metrics(flows: Flows, plan: staffing.StaffingPlan, money: dict[str, np.ndarray]) -> dict:
+def _metrics(
+    flows: Flows, plan: staffing.StaffingPlan, money: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Scenario metrics per draw, each of shape (draws,); NaN where undefined."""
     window = slice(-STEADY_STATE_MONTHS, None)
     cumulative = money["cumulative_net"]
@@ -657,7 +661,7 @@ class ScenarioResult:
 
     def metrics(self) -> dict[str, Any]:
         """The scenario entry of summary.json (plain numbers, USD rounded to cents)."""
-        keys = (*SUMMARY_METRICS, "net_per_enrolled_month", "peak_cash_need")
+        keys: tuple[str, ...] = (*SUMMARY_METRICS, "net_per_enrolled_month", "peak_cash_need")
         keys += ("horizon_revenue", "horizon_gross_allowed", "horizon_costs", "caseload_per_fte")
         out: dict[str, Any] = {}
         for key in keys:
@@ -723,7 +727,7 @@ def _result(
     capacity: PracticeCapacity | None,
 ) -> ScenarioResult:
     flows, plan, money = run
-    metrics = {name: float(value[0]) for name, value in _metrics(flows, plan, money).items()}
+    metrics: dict[str, Any] = {n: float(v[0]) for n, v in _metrics(flows, plan, money).items()}
     metrics.pop("staff_hours_per_week")
     frame = _frame(flows, plan, money)
     steady = frame.tail(STEADY_STATE_MONTHS)

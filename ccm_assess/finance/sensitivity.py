@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ccm_assess.errors import ModelInputError
 from ccm_assess.finance.assumptions import Assumption, Assumptions, registry
 from ccm_assess.finance.model import (
     DELIVERY_MODELS,
-    ModelInputError,
     PracticeCapacity,
     ScenarioResult,
     simulate_metrics,
@@ -190,7 +190,7 @@ def monte_carlo(
         ],
         ignore_index=True,
     )
-    rows = {}
+    rows: dict[str, dict[str, float]] = {}
     for key in DELIVERY_MODELS:
         rows[key] = {}
         for name in OUTCOMES:

@@ -57,12 +57,14 @@ class StaffingPlan:
     @property
     def staff_hours(self) -> np.ndarray:
         """Staff hours the practice's own staff need a month (clinical, outreach, consent)."""
-        return self.clinical_hours + self.outreach_hours + self.consent_hours
+        hours: np.ndarray = self.clinical_hours + self.outreach_hours + self.consent_hours
+        return hours
 
     @property
     def practice_hours(self) -> np.ndarray:
         """Every hour the practice itself spends a month: staff, program owner, practitioner."""
-        return self.staff_hours + self.owner_hours + self.practitioner_hours
+        hours: np.ndarray = self.staff_hours + self.owner_hours + self.practitioner_hours
+        return hours
 
 
 def productive_hours_per_month(values: Values) -> np.ndarray:
@@ -105,7 +107,8 @@ def staff_in_steps(need: np.ndarray, step: np.ndarray, lead: np.ndarray) -> np.n
     ahead = need
     for k in range(1, longest + 1):
         ahead = np.where((k <= lead)[:, None], np.maximum(ahead, padded[:, k : k + months]), ahead)
-    return np.maximum(np.ceil(ahead / step[:, None] - 1e-9), 0) * step[:, None]
+    ftes: np.ndarray = np.maximum(np.ceil(ahead / step[:, None] - 1e-9), 0) * step[:, None]
+    return ftes
 
 
 def plan_staffing(

@@ -95,7 +95,7 @@ def _header_scores(head: pd.DataFrame) -> np.ndarray:
     cells = head.stack().dropna()
     known = cells.map({value: header_role(value) is not None for value in pd.unique(cells)})
     per_row = known.astype(bool).groupby(level=0).sum()
-    return per_row.reindex(head.index, fill_value=0).to_numpy(dtype=np.int64)
+    return np.asarray(per_row.reindex(head.index, fill_value=0), dtype=np.int64)
 
 
 def find_header(text: pd.DataFrame, wanted: Sequence[str]) -> int:

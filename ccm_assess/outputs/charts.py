@@ -135,7 +135,7 @@ _MATHJAX_CDN = re.compile(r'<script src="https?://[^"]*mathjax[^"]*"></script>')
 _REMOTE_REF = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
 
-class OfflineNotebookRenderer(NotebookRenderer):
+class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]  # plotly is untyped
     """plotly's notebook renderer without a single network reference.
 
     On activation (the first figure after ``use_offline_renderer()``) it displays plotly.js

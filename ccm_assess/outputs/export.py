@@ -164,7 +164,7 @@ def _html_exporter() -> HTMLExporter:
     c.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
     c.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS)
     c.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
-    return _ReportHTMLExporter(config=c)
+    return _ReportHTMLExporter(config=c)  # type: ignore[no-untyped-call]  # nbconvert: untyped
 
 
 class HtmlScan(HTMLParser):

@@ -37,7 +37,7 @@ class HTML(_IPythonHTML):
     """IPython's HTML display object whose content MathJax never typesets."""
 
     def _repr_html_(self) -> Any:
-        shown = super()._repr_html_()
+        shown = super()._repr_html_()  # type: ignore[no-untyped-call]  # IPython: untyped
         if isinstance(shown, tuple):  # (data, metadata)
             return no_math(shown[0]), shown[1]
         return no_math(shown) if shown else shown

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -112,7 +113,7 @@ class Questionnaire:
         return tuple(q.id for q in self.questions)
 
 
-def _question(raw: dict) -> Question:
+def _question(raw: dict[str, Any]) -> Question:
     gap = raw.pop("gap", {})
     options = tuple(Option(**option) for option in raw.pop("options", ()))
     raw["handled_by"] = tuple(raw.get("handled_by", ()))
@@ -214,7 +215,12 @@ def _parse_value(question: Question, raw: object, where: str) -> Answer:
         number = float(raw) if not isinstance(raw, bool) else math.nan  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
-    within = question.min <= number <= question.max if math.isfinite(number) else False
+    low, high = question.min, question.max
+    within = (
+        low is not None and high is not None and low <= number <= high
+        if math.isfinite(number)
+        else False
+    )
     if not within or (question.integer and not number.is_integer()):
         raise QuestionnaireError(problem)
     return number
@@ -238,10 +244,13 @@ def _from_mapping(data: Mapping[str, object], where: Callable[[str], str], sourc
     definition = questionnaire_definition()
     known = list(definition.ids)
     raw_answers: dict[str, object] = {}
+    sections: dict[str, Mapping[str, object]] = {}
     for section in ("answers", "notes"):
-        if not isinstance(data.get(section) or {}, Mapping):
+        given = data.get(section) or {}
+        if not isinstance(given, Mapping):
             raise QuestionnaireError(f"{where(section)}: {section} must be a list of id: value.")
-    nested = list((data.get("answers") or {}).items())  # type: ignore[union-attr]
+        sections[section] = given
+    nested = list(sections["answers"].items())
     for key, value in nested + list(data.items()):
         if key in ("answers", "notes", *METADATA_KEYS):
             continue
@@ -251,7 +260,7 @@ def _from_mapping(data: Mapping[str, object], where: Callable[[str], str], sourc
         if key in raw_answers:
             raise QuestionnaireError(f"{where(key)}: {key} is answered twice; keep one.")
         raw_answers[key] = value
-    notes = {str(k): str(v) for k, v in (data.get("notes") or {}).items() if not _is_blank(v)}  # type: ignore[union-attr]
+    notes = {str(k): str(v) for k, v in sections["notes"].items() if not _is_blank(v)}
     for key in notes:
         if key not in known:
             raise QuestionnaireError(
@@ -450,7 +459,7 @@ def write_questionnaire_form(path: str | Path) -> Path:
     for col, title in enumerate(FORM_COLUMNS, start=1):
         ws.cell(header_row, col, title).font = bold
         ws.cell(header_row, col).fill = PatternFill("solid", fgColor="D9E1F2")
-    validations: dict[tuple, DataValidation] = {}
+    validations: dict[tuple[str, object, object], DataValidation] = {}
     row = header_row
     for domain in definition.domains.values():
         row += 1
@@ -464,6 +473,7 @@ def write_questionnaire_form(path: str | Path) -> Path:
                 ws.cell(row, col).protection, ws.cell(row, col).fill = unlocked, answer_fill
             texts = ((q.text, 58), (q.allowed(), 28), (q.help, 58))  # ~characters per line
             ws.row_dimensions[row].height = 15 * max(math.ceil(len(t) / w) for t, w in texts)
+            spec: tuple[str, object, object]
             if q.type == "number":
                 spec = ("whole" if q.integer else "decimal", q.min, q.max)
             else:
@@ -485,8 +495,8 @@ def write_questionnaire_form(path: str | Path) -> Path:
                 ws.add_data_validation(dv)
                 validations[spec] = dv
             validations[spec].add(ws.cell(row, 3))
-    for col, width in zip("ABCDEF", (26, 60, 22, 30, 60, 30), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEF", (26, 60, 22, 30, 60, 30), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.protection.sheet = True
     ws.protection.formatColumns = ws.protection.formatRows = False  # resizing stays allowed

@@ -30,6 +30,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
@@ -143,10 +144,10 @@ def launch_steps() -> tuple[LaunchStep, ...]:
     """The core launch steps from the bundled questionnaire data."""
     steps = []
     for entry in questionnaire_definition().launch_steps:
-        raw = dict(entry)
+        raw: dict[str, Any] = dict(entry)
         action = raw.pop("action")
         phi = raw.pop("shares_phi", False)
-        raw |= {key: tuple(raw.get(key, ())) for key in ("models", "weeks", "covers", "after")}  # type: ignore[call-overload]
+        raw |= {key: tuple(raw.get(key, ())) for key in ("models", "weeks", "covers", "after")}
         shares: tuple[str, ...] = tuple(raw["models"]) if phi is True else tuple(phi or ())
         steps.append(
             LaunchStep(
@@ -241,7 +242,12 @@ def _compliance(readiness: Readiness, choice: str) -> list[str]:
 
 
 def _would_change(
-    choice: str, facts: Facts, needed: float, scenarios: Mapping, readiness: Readiness, years: str
+    choice: str,
+    facts: Facts,
+    needed: float,
+    scenarios: Mapping[str, Mapping[str, object]],
+    readiness: Readiness,
+    years: str,
 ) -> list[str]:
     net = {m: central(scenarios[m], "horizon_net") or 0.0 for m in MODELS}
     weak = [

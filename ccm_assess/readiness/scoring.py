@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ccm_assess.readiness.questionnaire import (
     Answer,
@@ -153,16 +154,16 @@ def score_readiness(answers: Answers) -> Readiness:
             if points[q.id] < 1
         ]
     share = 1 - len(answers.not_assessed) / len(definition.questions)
-    rated = [d for d in domains.values() if d.score is not None]
-    rated_weight = sum(d.weight for d in rated)
+    rated = [(d.weight, d.score) for d in domains.values() if d.score is not None]
+    rated_weight = sum(weight for weight, _ in rated)
     enough = bool(rated) and share >= definition.min_assessed_share
-    overall = sum(d.weight * d.score for d in rated) / rated_weight if enough else None  # type: ignore[misc]
+    overall = sum(weight * score for weight, score in rated) / rated_weight if enough else None
     order = {qid: i for i, qid in enumerate(definition.ids)}
     gaps.sort(key=lambda g: (not g.cms_required, -round(g.impact, 9), order[g.question]))
 
     def number(qid: str) -> float | None:
         value = values.get(qid)
-        return None if value is None else float(value)  # type: ignore[arg-type]
+        return None if value is None else float(value)
 
     practitioners = number("billing_practitioners")
     return Readiness(
@@ -187,7 +188,7 @@ def round_score(value: float | None) -> int | None:
     return None if value is None else int(math.floor(value + 0.5))
 
 
-def readiness_summary(readiness: Readiness) -> dict:
+def readiness_summary(readiness: Readiness) -> dict[str, Any]:
     """The `readiness` key of summary.json (docs/outputs.md); unknown is None."""
     return {
         "score": round_score(readiness.score),

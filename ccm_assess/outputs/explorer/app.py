@@ -120,7 +120,7 @@ def control_value(control: widgets.ValueWidget) -> Value:
     >>> control_value(widgets.FloatSlider(value=0.7390000000000001, min=0, max=1, step=0.001))
     0.739
     """
-    value = control.value
+    value: Value = control.value
     if isinstance(control, widgets.FloatSlider):
         return float(f"{float(value):.12g}")
     return value
@@ -343,5 +343,6 @@ class Explorer:
             + (f"<ul style='font-size:12px;color:#D55E00'>{listed}</ul>" if listed else "")
         )
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        bundle: dict[str, Any] | None = self.widget._repr_mimebundle_(**kwargs)
+        return bundle

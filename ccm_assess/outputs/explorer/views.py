@@ -259,7 +259,7 @@ def current_table_html(scenario: Scenario, baseline: Scenario) -> str:
     return _TABLE_STYLE + f'<table class="ccm-x">{head}{"".join(rows)}</table>' + note
 
 
-COMPARE_COLUMNS = {
+COMPARE_COLUMNS: dict[str, tuple[str, Callable[[float], str]]] = {
     "enrolled_steady_state": ("Enrolled*", lambda v: f"{v:,.0f}"),
     "ftes_steady_state": ("FTEs*", lambda v: f"{v:.1f}"),
     "year1_net": ("Year-1 net", _money),

@@ -58,6 +58,7 @@ COST_LABELS: Mapping[str, str] = {
     "cost_vendor": "Vendor fees",
     "cost_startup": "Start-up (one time)",
 }
+RATE_CODES: tuple[str, ...]
 RATE_CODES = ("99490", "99439", "99487", "99489", "99491", "99437", "G0506", "99426")
 RATE_CODES += ("G0556", "G0557", "G0558")
 

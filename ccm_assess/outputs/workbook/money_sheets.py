@@ -108,8 +108,9 @@ def _horizon(assessment: Assessment) -> tuple[int, str]:
 
 
 def _break_even(month: float | None, months: int) -> Any:
-    missing = month is None or (isinstance(month, float) and math.isnan(month))
-    return f"not within {months} months" if missing else int(month)
+    if month is None or math.isnan(month):
+        return f"not within {months} months"
+    return int(month)
 
 
 def _model_table(assessment: Assessment) -> tuple[pd.DataFrame, list[str | None]]:
