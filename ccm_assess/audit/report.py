@@ -27,18 +27,9 @@ from ccm_assess.audit.workbooks import (
     staff_table,
 )
 from ccm_assess.errors import ReportError
+from ccm_assess.formatting import DASH, money, percent
 from ccm_assess.outputs import charts, export
-from ccm_assess.outputs.html.blocks import (
-    DASH,
-    Kpi,
-    callout,
-    esc,
-    html_table,
-    kpi_grid,
-    money,
-    paragraphs,
-    percent,
-)
+from ccm_assess.outputs.html.blocks import Kpi, callout, esc, html_table, kpi_grid, paragraphs
 from ccm_assess.reference import bundled_dir
 
 if TYPE_CHECKING:

@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ccm_assess.practice.assessment import assess, first_model_month
 from ccm_assess.edge import cli
 from ccm_assess.edge.sample import generate_panel, write_ehr_xlsx
 from ccm_assess.finance.assumptions import Assumptions, registry
 from ccm_assess.finance.model import Calendar, fee_index, stack_values
+from ccm_assess.formatting import money
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.outputs.figures import finance as figures_money
 from ccm_assess.outputs.html import tables
-from ccm_assess.outputs.html.blocks import money
+from ccm_assess.practice.assessment import assess, first_model_month
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ccm_assess.practice.other_programs import OtherProgram
-from ccm_assess.practice.providers import LABELS, ProviderView
-from ccm_assess.outputs.html.blocks import callout, html_table, money, paragraphs
+from ccm_assess.formatting import money
+from ccm_assess.outputs.html.blocks import callout, html_table, paragraphs
 from ccm_assess.outputs.starter_kit import KIT
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING
+from ccm_assess.practice.other_programs import OtherProgram
+from ccm_assess.practice.providers import LABELS, ProviderView
 from ccm_assess.privacy import SUPPRESSED
 from ccm_assess.readiness.recommendation import PLAN_DAYS_WEEKS, go_live_delay_weeks
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS

@@ -25,22 +25,24 @@ from ccm_assess.finance.model import (
 )
 from ccm_assess.finance.programs import InvisibleWork
 from ccm_assess.finance.sensitivity import MonteCarlo
-from ccm_assess.outputs.html.blocks import (
+from ccm_assess.formatting import (
     DASH,
-    Kpi,
-    callout,
     count_text,
-    esc,
     fte_text,
-    html_table,
-    kpi_grid,
-    model_label,
     money,
     month_text,
-    paragraphs,
     percent,
     value_text,
     years_text,
+)
+from ccm_assess.outputs.html.blocks import (
+    Kpi,
+    callout,
+    esc,
+    html_table,
+    kpi_grid,
+    model_label,
+    paragraphs,
 )
 from ccm_assess.privacy import format_count, suppress_counts
 from ccm_assess.readiness.questionnaire import questionnaire_definition
