@@ -33,7 +33,7 @@ from ccm_assess.outputs.html.blocks import Kpi, callout, esc, html_table, kpi_gr
 from ccm_assess.reference import bundled_dir
 
 if TYPE_CHECKING:
-    from ccm_assess.audit.run import Audit
+    from ccm_assess.audit.summary import Audit
 
 CSS = bundled_dir("templates") / export.TEMPLATE_NAME / "static" / "report.css"
 

@@ -31,7 +31,7 @@ from ccm_assess.outputs.workbook.book import (
 from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, suppress_counts
 
 if TYPE_CHECKING:
-    from ccm_assess.audit.run import Audit
+    from ccm_assess.audit.summary import Audit
 
 NOTE = (
     "No patient-level data; patient counts from 1 to 10 show as <11. audit.json holds the "
