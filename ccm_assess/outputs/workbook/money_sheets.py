@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ccm_assess.practice.assessment import Assessment
 from ccm_assess.finance.model import CCM_CODES
 from ccm_assess.outputs.charts import MODEL_COLOURS
-from ccm_assess.outputs.workbook.book import (
+from ccm_assess.outputs.workbook.cells import (
     CHANGED_FILL,
     COUNT,
     DATE,

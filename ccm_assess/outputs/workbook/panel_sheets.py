@@ -20,7 +20,7 @@ from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.intake.values import shown_values
-from ccm_assess.outputs.workbook.book import (
+from ccm_assess.outputs.workbook.cells import (
     COUNT,
     EXAMPLES_SHOWN,
     NAME_LIMIT,
