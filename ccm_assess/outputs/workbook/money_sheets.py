@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.practice.assessment import Assessment
 from ccm_assess.finance.model import CCM_CODES
-from ccm_assess.outputs.charts import MODEL_COLOURS
+from ccm_assess.outputs.palette import MODEL_COLOURS, NEUTRAL
 from ccm_assess.outputs.workbook.cells import (
     CHANGED_FILL,
     COUNT,
@@ -88,7 +88,7 @@ def _style_chart(chart: BarChart | LineChart, title: str, y_title: str, x_title:
 
 
 def _colour(model: str) -> str:
-    return MODEL_COLOURS.get(model, "#52606D").lstrip("#")
+    return MODEL_COLOURS.get(model, NEUTRAL["series"]).lstrip("#")
 
 
 def _colour_lines(chart: LineChart, models: Sequence[str]) -> None:
