@@ -1,8 +1,8 @@
 """audit.html and audit.pdf: the month's findings, leakage and risk, trends, staff and
 practitioners, and the three actions (no PHI; patient counts from 1 to 10 show as "<11").
 
-One self-contained page built from the report's own HTML blocks (`report_html`) and style
-sheet (templates/report/static/report.css), plotly.js inlined once for the charts, printed to
+One self-contained page built from the report's own HTML blocks (`outputs.html.blocks`), text
+formats (`formatting`) and style sheet (templates/report/static/report.css), plotly.js inlined once for the charts, printed to
 A4 by the report's Chromium printing (`export.print_pdf`).
 """
 

@@ -1,7 +1,7 @@
 """Report figures about the money and the work: enrolment, hours, cash flow, codes, risk.
 
 Pure functions: result frames and dataclasses in, a ``go.Figure`` out (no file I/O), styled by
-charts.py; each delivery model keeps its MODEL_COLOURS colour.
+charts.py; each delivery model keeps its palette.MODEL_COLOURS colour.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Report sections a consultant hands over: the launch plan, the view by provider, the risks of
 a managed program with the vendor questions, other programs (BHI, TCM, APCM) and the starter
-kit. HTML snippets built from report_html.py blocks; aggregates only (privacy rules as in
+kit. HTML snippets built from html/blocks.py and formatting.py; aggregates only (privacy rules as in
 tables.py)."""
 
 from __future__ import annotations

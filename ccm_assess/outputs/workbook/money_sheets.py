@@ -1,8 +1,8 @@
 """The model sheets of workbook.xlsx: Summary, Scenarios, Sensitivity, Assumptions, Rates and
 Readiness (docs/outputs.md), each a writer `(worksheet, assessment) -> None` in `WRITERS`.
 
-Money is USD; patient counts of subgroups are shown through `workbook.shown_counts` (1-10 as
-"<11"). Cell, table and sheet layout helpers are `workbook.py`'s.
+Money is USD; patient counts of subgroups are shown through `cells.shown_counts` (1-10 as
+"<11"). Cell, table and sheet layout helpers are in `cells`.
 """
 
 from __future__ import annotations
@@ -384,7 +384,7 @@ def _assumptions(ws: Worksheet, assessment: Assessment) -> None:
 def _programs(assessment: Assessment) -> pd.DataFrame:
     """The CCM/PCM/APCM comparison with small patient counts (and what scales them) hidden.
 
-    CCM or PCM is hidden when its billable pool is (`workbook.shown_pool`), and then CCM, PCM
+    CCM or PCM is hidden when its billable pool is (`cells.shown_pool`), and then CCM, PCM
     and their sum "CCM + PCM" all are; APCM when a tier is hidden or the sum is 1-10.
     """
     programs = assessment.economics.programs

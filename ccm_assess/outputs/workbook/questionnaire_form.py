@@ -66,6 +66,7 @@ def write_questionnaire_form(path: str | Path) -> Path:
                 ws.cell(row, col).protection, ws.cell(row, col).fill = unlocked, answer_fill
             texts = ((q.text, 58), (q.allowed(), 28), (q.help, 58))  # ~characters per line
             ws.row_dimensions[row].height = 15 * max(math.ceil(len(t) / w) for t, w in texts)
+            spec: tuple[str, str | float | None, float | None]  # kind, formula1 or low, high
             if q.type == "number":
                 spec = ("whole" if q.integer else "decimal", q.min, q.max)
             else:
@@ -87,8 +88,8 @@ def write_questionnaire_form(path: str | Path) -> Path:
                 ws.add_data_validation(dv)
                 validations[spec] = dv
             validations[spec].add(ws.cell(row, 3))
-    for col, width in zip("ABCDEF", (26, 60, 22, 30, 60, 30), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEF", (26, 60, 22, 30, 60, 30), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.protection.sheet = True
     ws.protection.formatColumns = ws.protection.formatRows = False  # resizing stays allowed
