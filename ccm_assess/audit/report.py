@@ -2,8 +2,8 @@
 practitioners, and the three actions (no PHI; patient counts from 1 to 10 show as "<11").
 
 One self-contained page built from the report's own HTML blocks (`outputs.html.blocks`), text
-formats (`formatting`) and style sheet (templates/report/static/report.css), plotly.js inlined once for the charts, printed to
-A4 by the report's Chromium printing (`export.print_pdf`).
+formats (`formatting`) and style sheet (templates/report/static/report.css), plotly.js inlined
+once for the charts, printed to A4 by the report's Chromium printing (`export.print_pdf`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 The workbook reuses the assessment workbook's cell, table and sheet helpers
 (`outputs.workbook.cells`); patient counts from 1 to 10 show as "<11" (`privacy`), staff and
-practitioner names are cut to `cells.NAME_LIMIT` characters and kept from acting as formulas. The exceptions list is the
-audit's only PHI output: owner-only, written under a temporary name and renamed into place.
+practitioner names are cut to `cells.NAME_LIMIT` characters and kept from acting as formulas.
+The exceptions list is the audit's only PHI output: owner-only, written under a temporary name
+and renamed into place.
 """
 
 from __future__ import annotations
