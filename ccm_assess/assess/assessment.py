@@ -31,15 +31,9 @@ from ccm_assess.finance.model import Calendar, PracticeCapacity, ScenarioResult,
 from ccm_assess.finance.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.finance.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 from ccm_assess.intake.panel import Panel, read_panel
+from ccm_assess.readiness.plan import ModelMonths, launch_plan, plan_summary
 from ccm_assess.readiness.questionnaire import Answers, load_questionnaire
-from ccm_assess.readiness.recommendation import (
-    ModelMonths,
-    Recommendation,
-    launch_plan,
-    plan_summary,
-    recommend,
-    with_decision,
-)
+from ccm_assess.readiness.recommendation import Recommendation, recommend, with_decision
 from ccm_assess.readiness.scoring import Readiness, readiness_summary, score_readiness
 
 SCHEMA_VERSION = 2

@@ -436,7 +436,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _rates(args: argparse.Namespace) -> int:
-    from ccm_assess.finance.fees import rates_report
+    from ccm_assess.outputs.rates import rates_report
 
     print(rates_report(year=args.year, locality=args.locality, as_json=args.json))
     return 0

@@ -102,7 +102,7 @@ class Questionnaire:
     maturity: tuple[tuple[str, float], ...]
     domains: Mapping[str, Domain]
     questions: tuple[Question, ...]
-    launch_steps: tuple[Mapping[str, object], ...]  # raw; parsed by recommendation.py
+    launch_steps: tuple[Mapping[str, object], ...]  # raw; parsed by plan.py
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)
