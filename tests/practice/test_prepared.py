@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from ccm_assess import __version__
-from ccm_assess.assess.assessment import (
+from ccm_assess.errors import ReportError
+from ccm_assess.intake.panel import tidy_panel
+from ccm_assess.practice.assessment import (
     PREPARED_KIND,
     SCHEMA_VERSION,
     Assessment,
@@ -21,8 +23,6 @@ from ccm_assess.assess.assessment import (
     notebook_assessment,
     save_prepared,
 )
-from ccm_assess.errors import ReportError
-from ccm_assess.intake.panel import tidy_panel
 
 AS_OF = dt.date(2026, 6, 30)
 HEADER = ["MRN", "Patient Name", "Phone", "DOB", "Dx", "Primary Insurance", "PCP"]

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess import __version__
-from ccm_assess.assess.disclosure import Published, published
 from ccm_assess.clinical.eligibility import Eligibility, assess_eligibility, summarise
 from ccm_assess.errors import ReportError
 from ccm_assess.finance import fees, staffing
@@ -31,6 +30,7 @@ from ccm_assess.finance.model import Calendar, PracticeCapacity, ScenarioResult,
 from ccm_assess.finance.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.finance.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 from ccm_assess.intake.panel import Panel, read_panel
+from ccm_assess.practice.disclosure import Published, published
 from ccm_assess.readiness.plan import ModelMonths, launch_plan, plan_summary
 from ccm_assess.readiness.questionnaire import Answers, load_questionnaire
 from ccm_assess.readiness.recommendation import Recommendation, recommend, with_decision
