@@ -17,9 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccm_assess.practice.assessment import Assessment, assess, save_prepared
-from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
-from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.edge import lifecycle
 from ccm_assess.errors import ReportError
 from ccm_assess.finance.assumptions import load_assumptions
@@ -28,6 +25,9 @@ from ccm_assess.intake.mapping_file import save_mapping
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.intake.sources import Limits
 from ccm_assess.outputs import export
+from ccm_assess.practice.assessment import Assessment, assess, save_prepared
+from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
+from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
 
