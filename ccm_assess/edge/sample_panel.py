@@ -120,7 +120,8 @@ def _pick(
     """`size` draws (object array of str) from (text, weight) options."""
     texts = np.array([text for text, _ in options], dtype=object)
     weights = np.array([weight for _, weight in options])
-    return texts[draw(rng, weights, size)]
+    picked: np.ndarray = texts[draw(rng, weights, size)]
+    return picked
 
 
 def draw(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:

@@ -10,6 +10,9 @@ allowed amounts of `fees.rate_table` for the scenario's year and locality.
 
 A saved scenario exports as an assumptions YAML that `ccm-assess run --assumptions` reads, so
 the client report can be regenerated from it.
+
+Longer than 400 lines because the scenario inputs (from a run folder or a panel), the rerun and the
+scenario book are one analyst workflow over `ScenarioInputs`; the widgets are in outputs/explorer.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def launch_steps() -> tuple[LaunchStep, ...]:
     """The core launch steps from the bundled questionnaire data."""
     steps = []
     for entry in questionnaire_definition().launch_steps:
-        raw: dict[str, Any] = dict(entry)  # the bundled YAML entry, as written
+        raw: dict[str, Any] = dict(entry)
         action = raw.pop("action")
         phi = raw.pop("shares_phi", False)
         raw |= {key: tuple(raw.get(key, ())) for key in ("models", "weeks", "covers", "after")}

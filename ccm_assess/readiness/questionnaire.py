@@ -3,6 +3,9 @@
 The questions, weights, maturity thresholds and gap actions live in `data/questionnaire.yaml`
 (our assumptions [A]; docs/readiness.md, CMS required elements from docs/billing.md).
 A blank answer is "not assessed" (None). Scoring is in readiness.py.
+
+Longer than 400 lines because the definition and the readers of both answer formats, with line- and
+cell-precise errors, follow one schema (data/questionnaire.yaml).
 """
 
 from __future__ import annotations
