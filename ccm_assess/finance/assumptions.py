@@ -12,6 +12,9 @@ tests/finance/test_assumptions.py checks they agree). `Assumptions` holds the va
 the vectorised model (model.stack_values). Code names an assumption as an attribute; where the
 name is data (the registry, a YAML file, the Monte Carlo) `value(name)` reads it.
 
+Longer than 400 lines because the typed fields (one per registry row) must sit beside the
+registry, its checks and the YAML reader that fill them: one concept, the model's inputs.
+
 Basis tags: [P] primary source, [S] secondary, [V] vendor claim, [A] our assumption.
 """
 
