@@ -1,6 +1,18 @@
-"""ccm-assess: Medicare Chronic Care Management readiness assessment for independent practices."""
+"""ccm-assess: Medicare Chronic Care Management readiness assessment for independent practices.
 
+The public API is `__all__`: the names a script or notebook needs to read a panel, assess it and
+write the report, each loaded on first use (importing `ccm_assess` stays cheap; the CLI imports
+only what a command needs). Subpackages, one concern each (ARCHITECTURE.md): `intake`,
+`clinical`, `finance`, `readiness`, `practice`, `outputs`, `edge`, `audit`.
+
+>>> from ccm_assess import assess, read_panel
+>>> assess.__module__, read_panel.__module__
+('ccm_assess.practice.assessment', 'ccm_assess.intake.panel')
+"""
+
+import importlib
 import sys
+from typing import Any
 
 # jsonschema, imported by plotly and nbformat, compiles an RFC 3987 grammar at import time when
 # the optional rfc3987-syntax package is installed (jupyter-events pulls it in): 1-4 s in every
@@ -8,3 +20,32 @@ import sys
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it.
+_HOMES = {
+    "read_panel": "ccm_assess.intake.panel",
+    "Panel": "ccm_assess.intake.panel",
+    "load_assumptions": "ccm_assess.finance.assumptions",
+    "Assumptions": "ccm_assess.finance.assumptions",
+    "load_questionnaire": "ccm_assess.readiness.questionnaire",
+    "assess": "ccm_assess.practice.assessment",
+    "Assessment": "ccm_assess.practice.assessment",
+    "RunOptions": "ccm_assess.edge.run",
+    "run_assessment": "ccm_assess.edge.run",
+    "write_sample": "ccm_assess.edge.sample",
+    "CcmAssessError": "ccm_assess.errors",
+}
+
+__all__ = ["__version__", *_HOMES]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'ccm_assess' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -46,3 +47,16 @@ def test_code_and_tests_cite_docs_inside_the_repository() -> None:
     assert cited == []
     assert OUTSIDE.search("see spec" + "/outputs.md") and OUTSIDE.search("ccm_rules" + ".md")
     assert not OUTSIDE.search("see docs/outputs.md")
+
+
+def test_every_import_in_the_docs_resolves() -> None:
+    """Each `from ccm_assess... import name` in a docs/ or README code block names a real object."""
+    pattern = re.compile(r"^from (ccm_assess[\w.]*) import (?:\(([^)]*)\)|([\w, ]+)$)", re.M)
+    checked = 0
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for module, listed, inline in pattern.findall(page.read_text(encoding="utf-8")):
+            imported = importlib.import_module(module)
+            for name in filter(None, (n.strip() for n in (listed or inline).split(","))):
+                assert hasattr(imported, name), f"{page.name}: {module} has no {name}"
+                checked += 1
+    assert checked >= 7  # the API page's worked example at least

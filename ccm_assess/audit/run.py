@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess.assess.monthly_plan import read_monthly_plan
+from ccm_assess.practice.monthly_plan import read_monthly_plan
 from ccm_assess.audit.findings import Action, exceptions, top_actions
 from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register, read_inputs
 from ccm_assess.audit.rules import Assessed, audit_months, month_of

@@ -17,9 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccm_assess.assess.assessment import Assessment, assess, save_prepared
-from ccm_assess.assess.monthly_plan import FILE_NAME as MONTHLY_CSV
-from ccm_assess.assess.monthly_plan import write_monthly_csv
+from ccm_assess.practice.assessment import Assessment, assess, save_prepared
+from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
+from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.edge import lifecycle
 from ccm_assess.errors import ReportError
 from ccm_assess.finance.assumptions import load_assumptions

@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.io._base_renderers import NotebookRenderer  # private: pinned by tests/outputs/test_charts.py
+
+# private: pinned by tests/outputs/test_charts.py
+from plotly.io._base_renderers import NotebookRenderer
 
 #: One colour per delivery model, the same in every chart, table accent and KPI box.
 #: Okabe-Ito colours, which stay distinguishable under the common colour-vision deficiencies

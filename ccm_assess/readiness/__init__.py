@@ -1,1 +1,4 @@
-"""readiness"""
+"""How ready the practice is: the questionnaire (`questionnaire`), scores and gaps (`scoring`),
+the recommended delivery model and launch plan (`recommendation`), and what a practice keeps
+when a vendor runs CCM (`vendor`). Weights and rules: docs/readiness.md.
+"""

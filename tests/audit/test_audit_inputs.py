@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from ccm_assess.assess.monthly_plan import calendar_months, read_monthly_plan
+from ccm_assess.practice.monthly_plan import calendar_months, read_monthly_plan
 from ccm_assess.audit.inputs import read_input
 from ccm_assess.audit.run import AuditOptions, audit
 from ccm_assess.audit.summary import plan_comparison

@@ -522,7 +522,7 @@ def test_levels_nest_and_billable_is_within_eligible(people, ma_pays) -> None:
 def test_totals_that_would_reveal_a_hidden_count_are_hidden_too() -> None:
     """The run's plan (issue 13) over billable and the levels: billable = FFS + MA, standard =
     strict + the patients between them (shown nowhere, but derivable: protected too)."""
-    from ccm_assess.assess.disclosure import LATENT, run_relations
+    from ccm_assess.practice.disclosure import LATENT, run_relations
     from ccm_assess.privacy import plan_suppression
 
     by_payer = dict.fromkeys(PAYER_CLASSES, 0) | {"medicare_ffs": 40, "medicare_advantage": 5,

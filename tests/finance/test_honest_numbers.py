@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ccm_assess.assess.assessment import assess, first_model_month
+from ccm_assess.practice.assessment import assess, first_model_month
 from ccm_assess.edge import cli
 from ccm_assess.edge.sample import generate_panel, write_ehr_xlsx
 from ccm_assess.finance.assumptions import Assumptions, registry

@@ -29,7 +29,7 @@ from openpyxl.chart import BarChart, LineChart
 from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.assess.assessment import Assessment, assess
+from ccm_assess.practice.assessment import Assessment, assess
 from ccm_assess.errors import ReportError
 from ccm_assess.finance.assumptions import load_assumptions
 from ccm_assess.intake.panel import tidy_panel

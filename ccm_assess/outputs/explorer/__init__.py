@@ -1,1 +1,1 @@
-"""outputs.explorer"""
+"""The analyst's scenario explorer: widgets (`app`) over figures and tables (`views`)."""

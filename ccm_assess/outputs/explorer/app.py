@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ccm_assess.assess.scenarios import (
+from ccm_assess.practice.scenarios import (
     BASE_NAME,
     Scenario,
     ScenarioBook,

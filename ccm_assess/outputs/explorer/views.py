@@ -15,7 +15,7 @@ from functools import partial
 import pandas as pd
 import plotly.graph_objects as go
 
-from ccm_assess.assess.scenarios import Scenario, ScenarioBook
+from ccm_assess.practice.scenarios import Scenario, ScenarioBook
 from ccm_assess.finance.assumptions import Value, registry
 from ccm_assess.finance.model import DELIVERY_MODELS
 from ccm_assess.outputs.charts import MODEL_COLOURS, NEUTRAL, currency_axis, takeaway_title

@@ -1,1 +1,3 @@
-"""outputs.figures"""
+"""The report's plotly figures: patients and readiness (`patients`), money and staffing
+(`finance`).
+"""

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ccm_assess.assess.other_programs import OtherProgram
-from ccm_assess.assess.providers import LABELS, ProviderView
+from ccm_assess.practice.other_programs import OtherProgram
+from ccm_assess.practice.providers import LABELS, ProviderView
 from ccm_assess.outputs.html.blocks import callout, html_table, money, paragraphs
 from ccm_assess.outputs.starter_kit import KIT
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING

@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.assess.assessment import Assessment
+from ccm_assess.practice.assessment import Assessment
 from ccm_assess.errors import ReportError
 from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, shown_sum, suppress_counts
 

@@ -9,9 +9,9 @@ import pandas as pd
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.assess.assessment import Assessment
-from ccm_assess.assess.other_programs import programs_for
-from ccm_assess.assess.providers import LABELS, provider_view
+from ccm_assess.practice.assessment import Assessment
+from ccm_assess.practice.other_programs import programs_for
+from ccm_assess.practice.providers import LABELS, provider_view
 from ccm_assess.outputs.workbook.book import (
     COUNT,
     NAME_LIMIT,

@@ -18,7 +18,7 @@ from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.assess.assessment import Assessment
+from ccm_assess.practice.assessment import Assessment
 from ccm_assess.finance.model import CCM_CODES
 from ccm_assess.outputs.charts import MODEL_COLOURS
 from ccm_assess.outputs.workbook.book import (

@@ -17,7 +17,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from ccm_assess.assess.assessment import assess
+from ccm_assess.practice.assessment import assess
 from ccm_assess.edge.run import write_summary
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.outputs.workbook.book import write_workbook
@@ -269,7 +269,7 @@ def test_plan_sees_weighted_sums() -> None:
 
 def test_without_complements_the_attacker_wins(tmp_path: Path, monkeypatch) -> None:
     """Hiding only the 1-10 cells (no run-wide plan) gives counts away on the same panel."""
-    import ccm_assess.assess.disclosure as disclosure
+    import ccm_assess.practice.disclosure as disclosure
     from ccm_assess.privacy import is_small
 
     def small_only(cells, relations, public=(), **_):

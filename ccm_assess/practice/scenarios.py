@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess.assess.assessment import (
+from ccm_assess.practice.assessment import (
     MONTE_CARLO_DRAWS,
     SCHEMA_VERSION,
     Assessment,

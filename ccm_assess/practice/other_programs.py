@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ccm_assess.assess.assessment import Assessment
+from ccm_assess.practice.assessment import Assessment
 from ccm_assess.privacy import is_small
 
 BEHAVIOURAL_CATEGORIES = frozenset(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ccm_assess.assess.assessment import assess
-from ccm_assess.assess.scenarios import (
+from ccm_assess.practice.assessment import assess
+from ccm_assess.practice.scenarios import (
     ASSUMPTIONS_USED,
     BASE_NAME,
     COMPARE_METRICS,

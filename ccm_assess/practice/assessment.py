@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess.assess.disclosure import Published, published
+from ccm_assess.practice.disclosure import Published, published
 from ccm_assess.clinical.eligibility import Eligibility, assess_eligibility, summarise
 from ccm_assess.finance import fees, staffing
 from ccm_assess.finance.assumptions import Assumptions, load_assumptions
