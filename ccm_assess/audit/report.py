@@ -1,9 +1,9 @@
 """audit.html and audit.pdf: the month's findings, leakage and risk, trends, staff and
 practitioners, and the three actions (no PHI; patient counts from 1 to 10 show as "<11").
 
-One self-contained page built from the report's own HTML blocks (`report_html`) and style
-sheet (templates/report/static/report.css), plotly.js inlined once for the charts, printed to
-A4 by the report's Chromium printing (`export.print_pdf`).
+One self-contained page built from the report's own HTML blocks (`outputs.html.blocks`), text
+formats (`formatting`) and style sheet (templates/report/static/report.css), plotly.js inlined
+once for the charts, printed to A4 by the report's Chromium printing (`export.print_pdf`).
 """
 
 from __future__ import annotations
@@ -27,22 +27,13 @@ from ccm_assess.audit.workbooks import (
     staff_table,
 )
 from ccm_assess.errors import ReportError
+from ccm_assess.formatting import DASH, money, percent
 from ccm_assess.outputs import charts, export
-from ccm_assess.outputs.html.blocks import (
-    DASH,
-    Kpi,
-    callout,
-    esc,
-    html_table,
-    kpi_grid,
-    money,
-    paragraphs,
-    percent,
-)
+from ccm_assess.outputs.html.blocks import Kpi, callout, esc, html_table, kpi_grid, paragraphs
 from ccm_assess.reference import bundled_dir
 
 if TYPE_CHECKING:
-    from ccm_assess.audit.run import Audit
+    from ccm_assess.audit.summary import Audit
 
 CSS = bundled_dir("templates") / export.TEMPLATE_NAME / "static" / "report.css"
 

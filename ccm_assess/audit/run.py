@@ -15,15 +15,15 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ccm_assess.practice.monthly_plan import read_monthly_plan
-from ccm_assess.audit.findings import Action, exceptions, top_actions
+from ccm_assess.audit.findings import exceptions, top_actions
 from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register, read_inputs
-from ccm_assess.audit.rules import Assessed, audit_months, month_of
+from ccm_assess.audit.rules import audit_months, month_of
 from ccm_assess.audit.summary import (
+    Audit,
     ledger,
     month_measures,
     plan_comparison,
@@ -53,32 +53,6 @@ class AuditOptions:
     practice: str = ""
     browser: Path | None = None
     formats: tuple[str, ...] = REPORT_FORMATS
-
-
-@dataclass(frozen=True)
-class Audit:
-    """Everything the audit outputs show."""
-
-    practice: str
-    months: list[str]
-    inputs: dict[str, AuditInput]
-    patient_months: pd.DataFrame
-    assessed: Assessed
-    ledger: dict[str, Any]
-    measures: pd.DataFrame
-    staff: pd.DataFrame
-    practitioners: pd.DataFrame
-    plan: pd.DataFrame | None
-    exceptions: pd.DataFrame
-    actions: list[Action]
-    rates: dict[str, Any]
-
-    @property
-    def rates_label(self) -> str:
-        """`National (unadjusted), 2026 rates, office (non-facility)` and any note."""
-        years = ", ".join(map(str, self.rates["years"]))
-        note = f"; {self.rates['note']}" if self.rates.get("note") else ""
-        return f"{self.rates['locality']}, {years} rates, {self.rates['setting']}{note}"
 
 
 def _check_months(months: tuple[str, ...]) -> list[str]:

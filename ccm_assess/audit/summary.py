@@ -4,20 +4,51 @@
 ledger, never suppressed), `null` for a finding that could not be assessed (its input missing)
 and the finding's name under `not_assessed`. `month_measures`, `staff_measures` and
 `practitioner_measures` are the program measures per month; `plan_comparison` sets them
-against a `run`'s monthly.csv medians.
+against a `run`'s monthly.csv medians. `Audit` holds everything the audit outputs show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ccm_assess.audit.findings import Action
+from ccm_assess.audit.inputs import AuditInput
 from ccm_assess.audit.rules import FINDINGS, Assessed
 
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Everything the audit outputs show."""
+
+    practice: str
+    months: list[str]
+    inputs: dict[str, AuditInput]
+    patient_months: pd.DataFrame
+    assessed: Assessed
+    ledger: dict[str, Any]
+    measures: pd.DataFrame
+    staff: pd.DataFrame
+    practitioners: pd.DataFrame
+    plan: pd.DataFrame | None
+    exceptions: pd.DataFrame
+    actions: list[Action]
+    rates: dict[str, Any]
+
+    @property
+    def rates_label(self) -> str:
+        """`National (unadjusted), 2026 rates, office (non-facility)` and any note."""
+        years = ", ".join(map(str, self.rates["years"]))
+        note = f"; {self.rates['note']}" if self.rates.get("note") else ""
+        return f"{self.rates['locality']}, {years} rates, {self.rates['setting']}{note}"
+
+
 MINUTE_BANDS = ((0, 15, "under 15"), (15, 20, "15-19"), (20, 40, "20-39"), (40, 60, "40-59"),
                 (60, np.inf, "60 or more"))  # fmt: skip
 """Bands of counted CCM staff minutes per patient-month (the 99490/99439 thresholds)."""

@@ -1,9 +1,10 @@
 """audit_workbook.xlsx (no PHI, small counts suppressed) and exceptions.xlsx (PHI, 0600).
 
-The workbook reuses the assessment workbook's cell, table and sheet helpers (`workbook.py`);
-patient counts from 1 to 10 show as "<11" (`privacy`), staff and practitioner names are cut to
-`workbook.NAME_LIMIT` characters and kept from acting as formulas. The exceptions list is the
-audit's only PHI output: owner-only, written under a temporary name and renamed into place.
+The workbook reuses the assessment workbook's cell, table and sheet helpers
+(`outputs.workbook.cells`); patient counts from 1 to 10 show as "<11" (`privacy`), staff and
+practitioner names are cut to `cells.NAME_LIMIT` characters and kept from acting as formulas.
+The exceptions list is the audit's only PHI output: owner-only, written under a temporary name
+and renamed into place.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from openpyxl import Workbook
 
 from ccm_assess.audit.findings import ACTIONS, TITLES
 from ccm_assess.audit.rules import FINDINGS
-from ccm_assess.outputs.workbook.book import (
+from ccm_assess.outputs.workbook.cells import (
     COUNT,
     PCT,
     USD_CENTS,
@@ -31,7 +32,7 @@ from ccm_assess.outputs.workbook.book import (
 from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, suppress_counts
 
 if TYPE_CHECKING:
-    from ccm_assess.audit.run import Audit
+    from ccm_assess.audit.summary import Audit
 
 NOTE = (
     "No patient-level data; patient counts from 1 to 10 show as <11. audit.json holds the "

@@ -429,8 +429,11 @@ def _mapping_in_use(args: argparse.Namespace) -> Iterator[None]:
 
 def _sample(args: argparse.Namespace) -> int:
     from ccm_assess.edge.sample import write_sample
+    from ccm_assess.edge.sample_audit import write_audit_sample
 
     for path in write_sample(args.dir, seed=args.seed):
+        print(path)
+    for path in write_audit_sample(args.dir / "audit", seed=args.seed):
         print(path)
     return 0
 
@@ -521,7 +524,8 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _questionnaire(args: argparse.Namespace) -> int:
-    from ccm_assess.readiness.questionnaire import write_answer_template, write_questionnaire_form
+    from ccm_assess.outputs.workbook.questionnaire_form import write_questionnaire_form
+    from ccm_assess.readiness.questionnaire import write_answer_template
 
     args.dir.mkdir(parents=True, exist_ok=True)
     print(write_answer_template(args.dir / "questionnaire.yaml"))

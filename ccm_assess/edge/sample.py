@@ -593,8 +593,9 @@ def write_long_csv(
 
 def write_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
     """Write the sample practice into `directory`: the EHR workbook, the problem-list CSV (same
-    patients), when the package ships it the filled questionnaire, and the running program's
-    audit exports in `directory/audit/` (`sample_audit`). Returns the paths."""
+    patients) and, when the package ships it, the filled questionnaire. Returns the paths.
+    (`ccm-assess sample` also writes the running program's audit exports into `directory/audit/`
+    with `sample_audit.write_audit_sample`, which builds on this module's panel.)"""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     frame = generate_panel(SAMPLE_PATIENTS, seed)
@@ -605,9 +606,6 @@ def write_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
     questionnaire = data_path(QUESTIONNAIRE)
     if questionnaire.is_file():
         paths.append(Path(shutil.copyfile(questionnaire, directory / "questionnaire.yaml")))
-    from ccm_assess.edge.sample_audit import write_audit_sample  # imports this module
-
-    paths += write_audit_sample(directory / "audit", seed=seed)
     return paths
 
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.finance.assumptions import Assumptions, registry
-from ccm_assess.finance.model import PracticeCapacity, simulate_metrics
+from ccm_assess.finance.model import DELIVERY_MODELS, PracticeCapacity, simulate_metrics
 from ccm_assess.finance.sensitivity import MonteCarlo
-from ccm_assess.outputs.html.blocks import model_label, value_text
+from ccm_assess.formatting import value_text
 
 MAX_TIPPING_POINTS = 4
 MIN_TIPPING_POINTS = 2
@@ -62,10 +62,8 @@ class Decision:
     @property
     def sentences(self) -> tuple[str, ...]:
         """The win share and tipping points in plain words, for the executive summary."""
-        win = (
-            f"{model_label(self.recommended)} nets more than {model_label(self.runner_up).lower()}"
-            f" in {self.win_share:.0%} of the simulations."
-        )
+        ahead, behind = (DELIVERY_MODELS[m].label for m in (self.recommended, self.runner_up))
+        win = f"{ahead} nets more than {behind.lower()} in {self.win_share:.0%} of the simulations."
         return (win, *(t.sentence for t in self.tipping_points))
 
     def as_dict(self) -> dict[str, Any]:
@@ -154,18 +152,18 @@ def _sentence(
     name: str, pair: tuple[str, str], flips: float | None, ahead_now: bool, value: float
 ) -> str:
     spec = registry()[name]
-    winner, loser = pair if ahead_now else pair[::-1]
+    winner, loser = (DELIVERY_MODELS[m].label for m in (pair if ahead_now else pair[::-1]))
     short = re.split(r"[(;]", spec.label, maxsplit=1)[0].strip().rstrip(",")
     label = short[0].lower() + short[1:]
     if flips is None:
         return (
             f"No value of {label} from {value_text(spec.minimum, spec.unit)} to "
-            f"{value_text(spec.maximum, spec.unit)} would put {model_label(loser).lower()} ahead "
-            f"of {model_label(winner).lower()} (we assumed {value_text(value, spec.unit)})."
+            f"{value_text(spec.maximum, spec.unit)} would put {loser.lower()} ahead "
+            f"of {winner.lower()} (we assumed {value_text(value, spec.unit)})."
         )
     direction = "above" if flips > value else "below"
     return (
-        f"{model_label(loser)} would come out ahead of {model_label(winner).lower()} if "
+        f"{loser} would come out ahead of {winner.lower()} if "
         f"{label} were {direction} {value_text(flips, spec.unit)} "
         f"(we assumed {value_text(value, spec.unit)})."
     )

@@ -1,8 +1,8 @@
 """Report style and offline rendering (plotly): what every chart shares.
 
-The colours per delivery model, a neutral palette, the ``ccm`` plotly template sized for an A4
-page, axis helpers, takeaway titles, small figure helpers and the ``ccm_offline`` renderer. The
-report figures themselves are in figures_patients.py and figures_money.py. No file I/O happens
+The ``ccm`` plotly template sized for an A4 page (colours from ``palette``), axis helpers,
+takeaway titles, small figure helpers and the ``ccm_offline`` renderer. The report figures
+themselves are in figures/patients.py and figures/finance.py. No file I/O happens
 here; ``report`` runs and exports the notebooks.
 
 Importing the module registers ``pio.renderers["ccm_offline"]`` and ``pio.templates["ccm"]``.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import re
-from types import MappingProxyType
 from typing import Any, Literal
 
 import plotly.graph_objects as go
@@ -22,25 +21,7 @@ import plotly.io as pio
 # private: pinned by tests/outputs/test_charts.py
 from plotly.io._base_renderers import NotebookRenderer
 
-#: One colour per delivery model, the same in every chart, table accent and KPI box.
-#: Okabe-Ito colours, which stay distinguishable under the common colour-vision deficiencies
-#: (Okabe & Ito 2008, "Color Universal Design"). The report CSS repeats them (test-pinned).
-MODEL_COLOURS: MappingProxyType[str, str] = MappingProxyType(
-    {"in_house": "#0072B2", "managed": "#E69F00", "hybrid": "#009E73"}
-)
-
-#: Greys for text, axes, gridlines and series that are not a delivery model.
-NEUTRAL: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "ink": "#1F2933",  # titles, body text
-        "text": "#3E4C59",  # tick labels, legend
-        "series": "#52606D",  # a single non-model series (e.g. a funnel)
-        "muted": "#7B8794",  # subtitles, secondary series
-        "rule": "#CBD2D9",  # axis lines, zero lines
-        "grid": "#E4E7EB",  # gridlines
-        "fill": "#F5F7FA",  # bands, shaded areas
-    }
-)
+from ccm_assess.outputs.palette import MODEL_COLOURS, NEUTRAL
 
 #: Chart size in CSS px. 680 px is the text width of an A4 page with 14 mm side margins
 #: (182 mm at 96 px/inch = 688 px), so a chart prints at 100 % without clipping.

@@ -27,8 +27,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ccm_assess.clinical.eligibility import INITIATING_VISIT_DAYS, Eligibility
+from ccm_assess.formatting import PAYER_LABELS
 from ccm_assess.intake.panel import Panel
-from ccm_assess.outputs.html.blocks import PAYER_LABELS
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet

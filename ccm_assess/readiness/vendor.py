@@ -1,8 +1,8 @@
 """Managed CCM: the compliance exposure a practice keeps, and the due-diligence questions to
 put to a vendor before signing (docs/compliance.md has the sources).
 
-Plain data and text only; the report (report_handover.py) and the workbook
-(workbook_handover.py) lay it out.
+Plain data and text only; the report (outputs/html/handover.py) and the workbook
+(outputs/workbook/handover_sheets.py) lay it out.
 """
 
 from __future__ import annotations

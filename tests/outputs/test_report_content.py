@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
+from ccm_assess import formatting
 from ccm_assess.finance import fees
 from ccm_assess.finance.assumptions import load_assumptions
 from ccm_assess.finance.model import (
@@ -105,22 +106,22 @@ def _title(fig) -> str:
 
 
 def test_money_is_whole_dollars_with_a_true_minus():
-    assert report_html.money(1234.56) == "$1,235"
-    assert report_html.money(-1200.4) == "\u2212$1,200"
-    assert report_html.money(-0.4) == "$0"  # no "minus zero"
-    assert report_html.money(None) == report_html.DASH
-    assert report_html.money(float("nan")) == report_html.DASH
+    assert formatting.money(1234.56) == "$1,235"
+    assert formatting.money(-1200.4) == "\u2212$1,200"
+    assert formatting.money(-0.4) == "$0"  # no "minus zero"
+    assert formatting.money(None) == formatting.DASH
+    assert formatting.money(float("nan")) == formatting.DASH
 
 
 def test_value_and_range_text_follow_the_unit():
-    assert report_html.value_text(0.35, "share") == "35%"
-    assert report_html.value_text(0.025, "share/month") == "2.5%"
-    assert report_html.value_text(86070.0, "USD/year") == "$86,070 per year"
-    assert report_html.value_text(35.0, "minutes") == "35 minutes"
-    assert report_html.value_text(True, "bool") == "yes"
-    assert report_html.value_text("revenue_share", "choice") == "revenue share"
-    assert report_html.range_text(0.2, 0.6, "share") == "20%\u201360%"
-    assert report_html.range_text(5.0, 25.0, "USD/patient-month") == "$5\u2013$25 per patient month"
+    assert formatting.value_text(0.35, "share") == "35%"
+    assert formatting.value_text(0.025, "share/month") == "2.5%"
+    assert formatting.value_text(86070.0, "USD/year") == "$86,070 per year"
+    assert formatting.value_text(35.0, "minutes") == "35 minutes"
+    assert formatting.value_text(True, "bool") == "yes"
+    assert formatting.value_text("revenue_share", "choice") == "revenue share"
+    assert formatting.range_text(0.2, 0.6, "share") == "20%\u201360%"
+    assert formatting.range_text(5.0, 25.0, "USD/patient-month") == "$5\u2013$25 per patient month"
 
 
 # ------------------------------------------------------------------------------ your patients
@@ -567,9 +568,9 @@ def test_method_names_the_date_rates_and_seed():
 
 
 def test_fte_text_never_shows_a_small_need_as_zero():
-    assert report_html.fte_text(0.045) == "under 0.1"
-    assert report_html.fte_text(0.0) == "0.0"
-    assert report_html.fte_text(1.96) == "2.0"
+    assert formatting.fte_text(0.045) == "under 0.1"
+    assert formatting.fte_text(0.0) == "0.0"
+    assert formatting.fte_text(1.96) == "2.0"
 
 
 def test_range_of_levels_names_what_makes_the_difference():

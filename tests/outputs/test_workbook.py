@@ -33,14 +33,8 @@ from ccm_assess.practice.assessment import Assessment, assess
 from ccm_assess.errors import ReportError
 from ccm_assess.finance.assumptions import load_assumptions
 from ccm_assess.intake.panel import tidy_panel
-from ccm_assess.outputs.workbook.book import (
-    CHANGED_FILL,
-    SHEETS,
-    panel_text,
-    shown_counts,
-    shown_pool,
-    write_workbook,
-)
+from ccm_assess.outputs.workbook.book import SHEETS, write_workbook
+from ccm_assess.outputs.workbook.cells import CHANGED_FILL, panel_text, shown_counts, shown_pool
 from ccm_assess.outputs.workbook.panel_sheets import reconciliation
 from ccm_assess.readiness.questionnaire import load_questionnaire
 

@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 
 from ccm_assess.errors import QuestionnaireError
+from ccm_assess.outputs.workbook.questionnaire_form import write_questionnaire_form
 from ccm_assess.readiness.questionnaire import (
     FORM_SHEET,
     Answers,
     answer_template_text,
     load_questionnaire,
     questionnaire_definition,
-    write_questionnaire_form,
 )
 from ccm_assess.readiness.scoring import readiness_summary, score_readiness
 

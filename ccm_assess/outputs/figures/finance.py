@@ -1,7 +1,7 @@
 """Report figures about the money and the work: enrolment, hours, cash flow, codes, risk.
 
 Pure functions: result frames and dataclasses in, a ``go.Figure`` out (no file I/O), styled by
-charts.py; each delivery model keeps its MODEL_COLOURS colour.
+charts.py; each delivery model keeps its palette.MODEL_COLOURS colour.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from ccm_assess.finance.model import DELIVERY_MODELS, ScenarioResult
 from ccm_assess.finance.sensitivity import MonteCarlo
+from ccm_assess.formatting import money, value_text
 from ccm_assess.outputs.charts import (
     ACCENT,
     CAUTION,
@@ -27,7 +28,7 @@ from ccm_assess.outputs.charts import (
     hbar_height,
     takeaway_title,
 )
-from ccm_assess.outputs.html.blocks import model_label, money, value_text
+from ccm_assess.outputs.html.blocks import model_label
 from ccm_assess.outputs.html.tables import final_year_text
 
 _SUBPLOT_MARGIN = {"t": 112}  # room for title, subtitle and the first panel's title

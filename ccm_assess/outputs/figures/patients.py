@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ccm_assess.finance.model import ScenarioResult
+from ccm_assess.formatting import PAYER_LABELS
 from ccm_assess.intake.codes import code_set
 from ccm_assess.outputs.charts import (
     ACCENT,
@@ -25,7 +26,7 @@ from ccm_assess.outputs.charts import (
     base_figure,
     hbar_height,
 )
-from ccm_assess.outputs.html.blocks import PAYER_LABELS, model_label
+from ccm_assess.outputs.html.blocks import model_label
 from ccm_assess.privacy import (
     SUPPRESSED,
     display_order,

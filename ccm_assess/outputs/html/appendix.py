@@ -12,19 +12,11 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.finance.assumptions import Assumptions
+from ccm_assess.formatting import DASH, count_text, range_text, value_text
 from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
 from ccm_assess.intake.panel import Panel
-from ccm_assess.outputs.html.blocks import (
-    DASH,
-    INDENT,
-    count_text,
-    esc,
-    html_table,
-    paragraphs,
-    range_text,
-    value_text,
-)
+from ccm_assess.outputs.html.blocks import INDENT, esc, html_table, paragraphs
 from ccm_assess.privacy import format_count, shown_sum
 
 GROUP_TITLES: Mapping[str, str] = {

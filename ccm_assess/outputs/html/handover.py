@@ -1,6 +1,6 @@
 """Report sections a consultant hands over: the launch plan, the view by provider, the risks of
 a managed program with the vendor questions, other programs (BHI, TCM, APCM) and the starter
-kit. HTML snippets built from report_html.py blocks; aggregates only (privacy rules as in
+kit. HTML snippets built from html/blocks.py and formatting.py; aggregates only (privacy rules as in
 tables.py)."""
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ccm_assess.practice.other_programs import OtherProgram
-from ccm_assess.practice.providers import LABELS, ProviderView
-from ccm_assess.outputs.html.blocks import callout, html_table, money, paragraphs
+from ccm_assess.formatting import money
+from ccm_assess.outputs.html.blocks import callout, html_table, paragraphs
 from ccm_assess.outputs.starter_kit import KIT
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING
+from ccm_assess.practice.other_programs import OtherProgram
+from ccm_assess.practice.providers import LABELS, ProviderView
 from ccm_assess.privacy import SUPPRESSED
 from ccm_assess.readiness.recommendation import PLAN_DAYS_WEEKS, go_live_delay_weeks
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS

@@ -1,7 +1,7 @@
 """Report tables and key-number cards as HTML snippets for the report notebook.
 
 Every function returns a string of HTML for ``IPython.display.HTML``, built from the blocks of
-report_html.py (the classes of ``templates/report/static/report.css``). Text that comes from data
+html/blocks.py (the classes of ``templates/report/static/report.css``). Text that comes from data
 (practice, provider, plan texts) is escaped; patient counts for a subgroup go through ``privacy``
 (1-10 shows as "<11"). Money is whole US dollars (no cents) except the per-unit Medicare rates.
 No patient-level value ever reaches these functions' output. The prose is in report_text.py and
@@ -24,22 +24,24 @@ from ccm_assess.finance.model import (
 )
 from ccm_assess.finance.programs import InvisibleWork
 from ccm_assess.finance.sensitivity import MonteCarlo
-from ccm_assess.outputs.html.blocks import (
+from ccm_assess.formatting import (
     DASH,
-    Kpi,
-    callout,
     count_text,
-    esc,
     fte_text,
-    html_table,
-    kpi_grid,
-    model_label,
     money,
     month_text,
-    paragraphs,
     percent,
     value_text,
     years_text,
+)
+from ccm_assess.outputs.html.blocks import (
+    Kpi,
+    callout,
+    esc,
+    html_table,
+    kpi_grid,
+    model_label,
+    paragraphs,
 )
 from ccm_assess.privacy import format_count, suppress_counts
 from ccm_assess.readiness.questionnaire import questionnaire_definition

@@ -1,3 +1,4 @@
-"""workbook.xlsx: the writer and shared cell helpers (`book`) and its sheets (`money_sheets`,
-`panel_sheets`, `handover_sheets`). No PHI: counts go through the run's suppression plan.
+"""workbook.xlsx: the writer (`book`), its sheets (`money_sheets`, `panel_sheets`,
+`handover_sheets`) and the formats and cell helpers they share (`cells`). No PHI: counts go
+through the run's suppression plan.
 """

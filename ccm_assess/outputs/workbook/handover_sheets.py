@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ccm_assess.practice.assessment import Assessment
 from ccm_assess.practice.other_programs import programs_for
 from ccm_assess.practice.providers import LABELS, provider_view
-from ccm_assess.outputs.workbook.book import (
+from ccm_assess.outputs.workbook.cells import (
     COUNT,
     NAME_LIMIT,
     UNKNOWN,

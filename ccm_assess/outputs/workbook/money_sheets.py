@@ -1,8 +1,8 @@
 """The model sheets of workbook.xlsx: Summary, Scenarios, Sensitivity, Assumptions, Rates and
 Readiness (docs/outputs.md), each a writer `(worksheet, assessment) -> None` in `WRITERS`.
 
-Money is USD; patient counts of subgroups are shown through `workbook.shown_counts` (1-10 as
-"<11"). Cell, table and sheet layout helpers are `workbook.py`'s.
+Money is USD; patient counts of subgroups are shown through `cells.shown_counts` (1-10 as
+"<11"). Cell, table and sheet layout helpers are in `cells`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.practice.assessment import Assessment
 from ccm_assess.finance.model import CCM_CODES
-from ccm_assess.outputs.charts import MODEL_COLOURS
-from ccm_assess.outputs.workbook.book import (
+from ccm_assess.outputs.palette import MODEL_COLOURS, NEUTRAL
+from ccm_assess.outputs.workbook.cells import (
     CHANGED_FILL,
     COUNT,
     DATE,
@@ -88,7 +88,7 @@ def _style_chart(chart: BarChart | LineChart, title: str, y_title: str, x_title:
 
 
 def _colour(model: str) -> str:
-    return MODEL_COLOURS.get(model, "#52606D").lstrip("#")
+    return MODEL_COLOURS.get(model, NEUTRAL["series"]).lstrip("#")
 
 
 def _colour_lines(chart: LineChart, models: Sequence[str]) -> None:
@@ -380,7 +380,7 @@ def _assumptions(ws: Worksheet, assessment: Assessment) -> None:
 def _programs(assessment: Assessment) -> pd.DataFrame:
     """The CCM/PCM/APCM comparison with small patient counts (and what scales them) hidden.
 
-    CCM or PCM is hidden when its billable pool is (`workbook.shown_pool`), and then CCM, PCM
+    CCM or PCM is hidden when its billable pool is (`cells.shown_pool`), and then CCM, PCM
     and their sum "CCM + PCM" all are; APCM when a tier is hidden or the sum is 1-10.
     """
     programs = assessment.economics.programs

@@ -2,9 +2,9 @@
 (how the panel file was read, row reconciliation), each a writer `(worksheet, assessment) ->
 None` in `WRITERS` (docs/outputs.md).
 
-Patient counts of subgroups are shown through `workbook.shown_counts` (1-10 as "<11"); panel
+Patient counts of subgroups are shown through `cells.shown_counts` (1-10 as "<11"); panel
 text (payer strings, invalid codes, provider and location names, headers) is cut short and
-formula-safe (`workbook.panel_text`); dates from the panel are counted, never shown.
+formula-safe (`cells.panel_text`); dates from the panel are counted, never shown.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.intake.values import shown_values
-from ccm_assess.outputs.workbook.book import (
+from ccm_assess.outputs.workbook.cells import (
     COUNT,
     EXAMPLES_SHOWN,
     NAME_LIMIT,
