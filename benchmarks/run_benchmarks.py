@@ -4,7 +4,7 @@
     python benchmarks/run_benchmarks.py --quick              # 2,500 and 25,000, one run each
     python benchmarks/run_benchmarks.py --sizes 2500 25000 --formats xlsx
 
-Synthetic panels (`ccm_assess.edge.sample.generate_panel`, padded with non-chronic CCIR codes
+Synthetic panels (`ccm_assess.edge.sample_panel.generate_panel`, padded with non-chronic CCIR codes
 to about 8 diagnosis rows per patient) are written once as a long problem-list CSV, and up to 25,000
 patients also as a long xlsx, into `benchmarks/results/panels/` (git-ignored; reused).
 
@@ -89,7 +89,7 @@ def synthetic_frame(n_patients: int, seed: int = SEED) -> Any:
     """`generate_panel` with each code list padded to about ROWS_PER_PATIENT codes."""
     import numpy as np
 
-    from ccm_assess.edge.sample import generate_panel
+    from ccm_assess.edge.sample_panel import generate_panel
 
     frame = generate_panel(n_patients, seed)
     rng = np.random.default_rng([seed, 8])

@@ -12,7 +12,7 @@ Three tables, in Markdown on stdout:
 1. codes: every FY2026 billable code, ours vs theirs per pair (codes only one side places, with
    the most common 3-character categories among them);
 2. and 3. patients: analysed patients of a panel (default: the bundled sample practice) and of
-   a larger generated panel (`sample.generate_panel`), per pair: both, ours only, theirs only,
+   a larger generated panel (`sample_panel.generate_panel`), per pair: both, ours only, theirs only,
    and the codes behind most "only" patients.
 
 Usage: python scripts/compare_grouper.py [--panel FILE] [--as-of DATE] [--generated N]
@@ -156,7 +156,8 @@ def patient_table(panel_path: Path, as_of: dt.date, cmr: pd.DataFrame) -> str:
 
 
 def generated_panel(n: int, as_of: dt.date, directory: Path) -> Path:
-    from ccm_assess.edge.sample import generate_panel, write_long_csv
+    from ccm_assess.edge.sample import write_long_csv
+    from ccm_assess.edge.sample_panel import generate_panel
 
     path = directory / f"generated_{n}.csv"
     write_long_csv(generate_panel(n, seed=2027), path, run_date=as_of)

@@ -11,6 +11,9 @@ rows above the header, blank, repeated-header and footer rows are skipped; rows 
 patient id, date, minutes or code are rejected with the reason; rows outside the audited months
 and lines that are not care management are skipped with the reason. Reasons never quote a cell
 (no PHI in messages).
+
+Longer than 400 lines because the three exports share one header search, mapping and row ledger, and
+each needs its own column rules and rejection reasons.
 """
 
 from __future__ import annotations

@@ -37,6 +37,9 @@ CCIR has three outcomes, kept apart: 1 chronic, 0 not chronic, 9 no determinatio
 nearest ancestor (the code itself as a header, then its parents down to 3 characters) whose own
 value and known descendants agree, ignoring 9s; if they disagree it stays unknown. Unknown is
 never "not chronic": such codes are listed by `ccir_unknown_codes` for the data-quality section.
+
+Longer than 400 lines because the catalog, the Excludes1 grouping and the CCIR broad bound run
+vectorised over the same encoded codes (`CodedDiagnoses`) and must agree.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ locality, a crash) is reported with its message and the others go on.
 each practice's `summary.json`, so they show the same numbers with the same small-cell
 suppression (docs/outputs.md): a suppressed count is null in the JSON (its key listed under
 `suppressed`) and "<11" in the workbook. No patient data is in either file.
+
+Longer than 400 lines because planning the jobs, running each practice in its own process and
+writing the cross-practice summary are the steps of one command over the same `PracticeOutcome`
+records.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A run's life in its output folder: clean exits, no stale PHI, no clobbered inputs, no mix.
 
 - `on_termination()`: SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread, so
-  every `finally` runs: the staging folder (which holds the prepared panel and the worklist)
+  every `finally` runs: the staging folder (which holds the prepared assessment and the worklist)
   is deleted, papermill shuts its kernel down, the browser's process group is killed and its
   profile folder deleted.
 - Staging folders are `.ccm-assess-*` inside `--out`, each with the id of the process that made

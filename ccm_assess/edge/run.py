@@ -17,9 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccm_assess.practice.assessment import Assessment, assess, save_prepared
-from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
-from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.edge import lifecycle
 from ccm_assess.errors import ReportError
 from ccm_assess.finance.assumptions import load_assumptions
@@ -28,6 +25,9 @@ from ccm_assess.intake.mapping_file import save_mapping
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.intake.sources import Limits
 from ccm_assess.outputs import export
+from ccm_assess.practice.assessment import Assessment, assess, save_prepared
+from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
+from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
 
@@ -128,10 +128,11 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
 def notebook_parameters(
     options: RunOptions, prepared: Path, practice: str, preparer: str = PREPARED_BY
 ) -> dict[str, object]:
-    """Papermill parameters: the CLI options, with the panel handed over already read."""
+    """Papermill parameters: the CLI options, with the assessment handed over already computed
+    (`prepared`, a `save_prepared` file: the notebook does not assess again)."""
     return {
         "panel_path": "",
-        "prepared_panel": str(prepared.resolve()),
+        "prepared_assessment": str(prepared.resolve()),
         "practice": practice,
         "as_of": options.as_of.isoformat(),
         "locality": options.locality or "",
@@ -266,7 +267,7 @@ def _write_report(
     out: Path,
 ) -> list[str]:
     """Execute the report notebook, export report.html and print report.pdf into staging."""
-    prepared = save_prepared(assessment.panel, workdir / "panel.pkl")
+    prepared = save_prepared(assessment, workdir / "assessment.pkl")
     preparer = prepared_by(options, assessment)
     parameters = notebook_parameters(options, prepared, assessment.practice, preparer)
     progress("Running the report notebook ...")

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.edge.sample import RUN_DATE, SAMPLE_PATIENTS, _save_reproducibly, generate_panel
+from ccm_assess.edge.sample import _save_reproducibly
+from ccm_assess.edge.sample_panel import RUN_DATE, SAMPLE_PATIENTS, generate_panel
 
 SAMPLE_ENROLLED = 150
 """Patients of the sample program by the end of its second month (it is still enrolling)."""

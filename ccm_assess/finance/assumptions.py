@@ -190,6 +190,10 @@ class Assumptions(Mapping[str, Value]):
     def __repr__(self) -> str:
         return f"Assumptions({self.changed()!r})"
 
+    def __reduce__(self) -> tuple[type[Assumptions], tuple[dict[str, Value]]]:
+        """Pickled as the changed values (the run hands its assessment to the notebook)."""
+        return Assumptions, (self.changed(),)
+
     def spec(self, name: str) -> Assumption:
         """The registry entry for `name`."""
         return _spec(name)

@@ -26,6 +26,9 @@ service months before m, and break-even cannot come before the first payment.
 
 Everything runs on arrays shaped (draws, months): `simulate` is one draw; sensitivity.py runs
 hundreds through `simulate_metrics`.
+
+Longer than 400 lines because the monthly flows, the three delivery models' costs and the metrics
+share the (draws, months) arrays of one vectorised pass.
 """
 
 from __future__ import annotations

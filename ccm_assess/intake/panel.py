@@ -35,6 +35,9 @@ Row numbers are 1-based as a spreadsheet shows them (for text files: the record 
 parquet: the column names are row 1). Panel text kept as a data-quality example (invalid codes,
 unknown payers, unreadable dates and values) is cut to `values.EXAMPLE_CHARS` characters, so a
 name or note typed into the wrong cell never reaches a report whole (docs/outputs.md).
+
+Longer than 400 lines because the five steps above are one pure pass over the raw grid whose row
+ledger accounts for every row.
 """
 
 from __future__ import annotations

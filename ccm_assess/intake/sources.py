@@ -22,6 +22,9 @@ sheet was read and notes on how; `panel.py` finds the header, roles and values. 
 - Parquet: the column names are the first row.
 - Cells become text with `cell_text`, which also drops control and invisible characters
   (NUL, zero-width space, BOM, bidi marks), so `E11.9\\x00` reads `E11.9`.
+
+Longer than 400 lines because each file format's reader carries its own size bounds and
+hostile-input checks, and together they keep one set of `Limits`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@
 
 Every file is written under a temporary name in the target folder, then renamed into place, so a
 failed step never leaves a half-written report behind.
+
+Longer than 400 lines because the HTML export, the PDF printing and the offline draw check share the
+browser discovery, process clean-up and atomic writes.
 """
 
 from __future__ import annotations

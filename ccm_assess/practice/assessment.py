@@ -17,10 +17,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ccm_assess.practice.disclosure import Published, published
+from ccm_assess import __version__
 from ccm_assess.clinical.eligibility import Eligibility, assess_eligibility, summarise
+from ccm_assess.errors import ReportError
 from ccm_assess.finance import fees, staffing
 from ccm_assess.finance.assumptions import Assumptions, load_assumptions
 from ccm_assess.finance.decision import Decision, decide
@@ -28,15 +30,10 @@ from ccm_assess.finance.model import Calendar, PracticeCapacity, ScenarioResult,
 from ccm_assess.finance.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.finance.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 from ccm_assess.intake.panel import Panel, read_panel
-from ccm_assess.readiness.questionnaire import Answers
-from ccm_assess.readiness.recommendation import (
-    ModelMonths,
-    Recommendation,
-    launch_plan,
-    plan_summary,
-    recommend,
-    with_decision,
-)
+from ccm_assess.practice.disclosure import Published, published
+from ccm_assess.readiness.plan import ModelMonths, launch_plan, plan_summary
+from ccm_assess.readiness.questionnaire import Answers, load_questionnaire
+from ccm_assess.readiness.recommendation import Recommendation, recommend, with_decision
 from ccm_assess.readiness.scoring import Readiness, readiness_summary, score_readiness
 
 SCHEMA_VERSION = 2
@@ -265,43 +262,103 @@ def assess(
 
 
 PHI_COLUMNS = ("name", "phone", "address", "birth_date")
-"""Patient columns the notebook never needs: left out of the prepared panel."""
+"""Patient columns the notebook never needs: left out of the prepared assessment."""
+PREPARED_KIND = "ccm-assess prepared assessment"
 
 
-def deidentified(panel: Panel) -> Panel:
-    """The panel with names, phones, addresses and birth dates dropped and ids replaced.
+def deidentified(assessment: Assessment) -> Assessment:
+    """The assessment with names, phones, addresses and birth dates dropped and ids replaced.
 
-    Patient ids become sequence numbers (P000001, ...) in both frames, so the notebook and
-    the executed `assessment.ipynb` never hold an identifier from the practice's file.
+    Patient ids become sequence numbers (P000001, ...) in the panel and the eligibility, so
+    the notebook and the executed `assessment.ipynb` never hold an identifier from the
+    practice's file.
     """
+    panel, eligibility = assessment.panel, assessment.eligibility
     codes, uniques = pd.factorize(panel.patients.index)
     pseudonyms = pd.Index([f"P{n + 1:06d}" for n in range(len(uniques))], name="patient_id")
     lookup = pd.Series(pseudonyms, index=uniques)
+
+    def renamed(ids: pd.Series | pd.Index) -> np.ndarray:
+        return np.asarray(ids.map(lookup))
+
     patients = panel.patients.assign(**{c: pd.NA for c in PHI_COLUMNS})
     patients.index = pseudonyms[codes]
-    diagnoses = panel.diagnoses.assign(
-        patient_id=panel.diagnoses["patient_id"].map(lookup).to_numpy()
+    diagnoses = panel.diagnoses.assign(patient_id=renamed(panel.diagnoses["patient_id"]))
+    eligible = eligibility.patients.set_axis(
+        pd.Index(renamed(eligibility.patients.index), name="patient_id")
     )
-    return dataclasses.replace(panel, patients=patients, diagnoses=diagnoses)
+    evidence = eligibility.evidence.assign(patient_id=renamed(eligibility.evidence["patient_id"]))
+    return dataclasses.replace(
+        assessment,
+        panel=dataclasses.replace(panel, patients=patients, diagnoses=diagnoses),
+        eligibility=dataclasses.replace(eligibility, patients=eligible, evidence=evidence),
+    )
 
 
-def save_prepared(panel: Panel, path: Path) -> Path:
-    """Write the de-identified panel for the notebook (pickle: a private temporary file)."""
+def _prepared_header() -> dict[str, object]:
+    return {"kind": PREPARED_KIND, "version": __version__, "schema_version": SCHEMA_VERSION}
+
+
+def save_prepared(assessment: Assessment, path: Path) -> Path:
+    """Write the de-identified assessment for the report notebook (`load_prepared`).
+
+    Pickle, so a private file: `ccm-assess run` writes it into its staging folder, which is
+    never published and is removed when the run ends, fails or is stopped (edge/lifecycle.py).
+    A header (kind, package version, schema version) comes first, so a file from another
+    version is refused before the assessment itself is unpickled.
+    """
     with path.open("wb") as handle:
-        pickle.dump(deidentified(panel), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(_prepared_header(), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(deidentified(assessment), handle, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
-def open_panel(
-    panel_path: str = "",
-    prepared_panel: str = "",
+def load_prepared(path: Path) -> Assessment:
+    """The assessment `save_prepared` wrote; ReportError for any other file or version."""
+    refused = ReportError(
+        f"{path.name} is not an assessment prepared by this version of ccm-assess "
+        f"({__version__}): run `ccm-assess run` again, or leave prepared_assessment empty"
+    )
+    with path.open("rb") as handle:
+        try:
+            header = pickle.load(handle)
+        except (pickle.UnpicklingError, EOFError, ValueError) as error:
+            raise refused from error
+        if header != _prepared_header():
+            raise refused
+        assessment = pickle.load(handle)
+    if not isinstance(assessment, Assessment):
+        raise refused
+    return assessment
+
+
+def notebook_assessment(
+    prepared_assessment: str = "",
     *,
-    sheet: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-) -> Panel:
-    """The panel for a notebook: the prepared file the CLI handed over, else the raw export."""
-    if prepared_panel:
-        with Path(prepared_panel).open("rb") as handle:
-            panel: Panel = pickle.load(handle)
-        return panel
-    return read_panel(Path(panel_path), sheet=sheet or None, mapping=dict(mapping or {}))
+    panel_path: str = "",
+    as_of: str,
+    practice: str = "",
+    year: int = 2026,
+    locality: str = "",
+    questionnaire: str = "",
+    assumptions_file: str = "",
+    conditions: str = "standard",
+    setting: str = "office",
+) -> Assessment:
+    """The report notebook's assessment: the one `ccm-assess run` computed and handed over
+    (`prepared_assessment`, a `save_prepared` file), else computed here from the parameters
+    (JupyterLab, papermill by hand). Empty texts mean: national rates, questionnaire not
+    filled in, default assumptions."""
+    if prepared_assessment:
+        return load_prepared(Path(prepared_assessment))
+    return assess(
+        read_panel(Path(panel_path)),
+        as_of=dt.date.fromisoformat(as_of),
+        practice=practice,
+        year=int(year),
+        locality=locality or None,
+        assumptions=load_assumptions(Path(assumptions_file) if assumptions_file else None),
+        answers=load_questionnaire(Path(questionnaire)) if questionnaire else None,
+        conditions=conditions,
+        setting=setting,
+    )

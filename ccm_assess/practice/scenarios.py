@@ -10,6 +10,9 @@ allowed amounts of `fees.rate_table` for the scenario's year and locality.
 
 A saved scenario exports as an assumptions YAML that `ccm-assess run --assumptions` reads, so
 the client report can be regenerated from it.
+
+Longer than 400 lines because the scenario inputs (from a run folder or a panel), the rerun and the
+scenario book are one analyst workflow over `ScenarioInputs`; the widgets are in outputs/explorer.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from ccm_assess.practice.assessment import (
 from ccm_assess.errors import ScenarioError
 from ccm_assess.finance import fees
 from ccm_assess.finance.assumptions import Assumptions, Value, load_assumptions
+from ccm_assess.finance.cms_files import load_gpci
 from ccm_assess.finance.model import SUMMARY_METRICS, Calendar, PracticeCapacity, ScenarioResult
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.readiness.questionnaire import load_questionnaire
@@ -253,7 +257,7 @@ def locality_key(label: str) -> str | None:
 @functools.cache
 def locality_labels() -> tuple[str, ...]:
     """National first, then every locality of the bundled CMS GPCI table, as labels."""
-    table = fees.load_gpci(data_path(BUNDLED_GPCI), source=fees.BUNDLED_GPCI_SOURCE)
+    table = load_gpci(data_path(BUNDLED_GPCI), source=fees.BUNDLED_GPCI_SOURCE)
     labels = table["state"] + " " + table["locality_number"].astype(str) + " "
     return (fees.NATIONAL_NAME, *(labels + table["locality_name"]).tolist())
 

@@ -1,4 +1,4 @@
 """How ready the practice is: the questionnaire (`questionnaire`), scores and gaps (`scoring`),
-the recommended delivery model and launch plan (`recommendation`), and what a practice keeps
-when a vendor runs CCM (`vendor`). Weights and rules: docs/readiness.md.
+the recommended delivery model (`recommendation`) and its launch plan (`plan`), and what a
+practice keeps when a vendor runs CCM (`vendor`). Weights and rules: docs/readiness.md.
 """

@@ -4,6 +4,9 @@ The questions, weights, maturity thresholds and gap actions live in `data/questi
 (our assumptions [A]; docs/readiness.md, CMS required elements from docs/billing.md).
 A blank answer is "not assessed" (None). Scoring is in readiness/scoring.py; the blank Excel
 form is written by outputs/workbook/questionnaire_form.py.
+
+Longer than 400 lines because the definition and the readers of both answer formats, with line- and
+cell-precise errors, follow one schema (data/questionnaire.yaml).
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ class Questionnaire:
     maturity: tuple[tuple[str, float], ...]
     domains: Mapping[str, Domain]
     questions: tuple[Question, ...]
-    launch_steps: tuple[Mapping[str, object], ...]  # raw; parsed by recommendation.py
+    launch_steps: tuple[Mapping[str, object], ...]  # raw; parsed by plan.py
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)

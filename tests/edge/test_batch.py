@@ -19,7 +19,8 @@ from ccm_assess.edge.batch import (
     slug,
 )
 from ccm_assess.edge.cli import main
-from ccm_assess.edge.sample import generate_panel, write_ehr_xlsx
+from ccm_assess.edge.sample import write_ehr_xlsx
+from ccm_assess.edge.sample_panel import generate_panel
 from ccm_assess.errors import PanelError
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.intake.payers import PAYER_CLASSES

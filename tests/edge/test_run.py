@@ -346,7 +346,7 @@ def test_notebook_parameters_are_documented():
         cwd=ROOT,
         check=True,
     ).stdout
-    for name in ("panel_path", "prepared_panel", "practice", "as_of", "locality", "year"):
+    for name in ("panel_path", "prepared_assessment", "practice", "as_of", "locality", "year"):
         assert re.search(rf"{name}: .+", help_text), name
 
 

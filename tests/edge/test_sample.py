@@ -18,13 +18,11 @@ from ccm_assess.edge.sample import (
     FILE_STEM,
     ICD9_TOKENS,
     INVALID_TOKENS,
-    PRACTICE,
     QUESTIONNAIRE,
-    SAMPLE_PATIENTS,
     XLSX_HEADER,
-    generate_panel,
     write_sample,
 )
+from ccm_assess.edge.sample_panel import PRACTICE, SAMPLE_PATIENTS, generate_panel
 from ccm_assess.intake import panel as panel_module
 from ccm_assess.reference import data_path
 

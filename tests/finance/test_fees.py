@@ -1,4 +1,5 @@
-"""finance.fees: national and locality Medicare rates, CMS file readers, `rates`."""
+"""finance.fees: national and locality Medicare rates; finance.cms_files: the CMS file readers;
+outputs.rates: what `rates` prints."""
 
 from __future__ import annotations
 
@@ -10,18 +11,16 @@ import pytest
 
 from ccm_assess.edge.cli import main
 from ccm_assess.errors import CcmAssessError, LocalityError
+from ccm_assess.finance.cms_files import load_gpci, load_pprrvu
 from ccm_assess.finance.fees import (
     FeeScheduleError,
     Locality,
     find_locality,
-    format_rates,
-    load_gpci,
-    load_pprrvu,
     national,
     payment_rates,
     rate_table,
-    rates_report,
 )
+from ccm_assess.outputs.rates import format_rates, rates_report
 from ccm_assess.reference import MANIFEST, read_data_csv
 
 # Every national amount of docs/billing.md, "National amounts" table:

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from ccm_assess.edge import cli
-from ccm_assess.edge.sample import generate_panel, write_ehr_xlsx
+from ccm_assess.edge.sample import write_ehr_xlsx
+from ccm_assess.edge.sample_panel import generate_panel
 from ccm_assess.finance.assumptions import Assumptions, registry
 from ccm_assess.finance.model import Calendar, fee_index, stack_values
 from ccm_assess.formatting import money

@@ -7,18 +7,16 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from ccm_assess.readiness.questionnaire import Answers, questionnaire_definition
-from ccm_assess.readiness.recommendation import (
+from ccm_assess.readiness.plan import (
     PLAN_COLUMNS,
-    RULES,
     ModelMonths,
     go_live_delay_weeks,
-    hours_per_week,
     launch_plan,
     month_start_week,
     plan_summary,
-    recommend,
 )
+from ccm_assess.readiness.questionnaire import Answers, questionnaire_definition
+from ccm_assess.readiness.recommendation import RULES, hours_per_week, recommend
 from ccm_assess.readiness.scoring import score_readiness
 
 DEFINITION = questionnaire_definition()

@@ -16,7 +16,7 @@ from ccm_assess.outputs.worklist import NO_PHONE_WARNING
 from ccm_assess.practice.other_programs import OtherProgram
 from ccm_assess.practice.providers import LABELS, ProviderView
 from ccm_assess.privacy import SUPPRESSED
-from ccm_assess.readiness.recommendation import PLAN_DAYS_WEEKS, go_live_delay_weeks
+from ccm_assess.readiness.plan import PLAN_DAYS_WEEKS, go_live_delay_weeks
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS
 
 

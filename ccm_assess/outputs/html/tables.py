@@ -6,6 +6,9 @@ html/blocks.py (the classes of ``templates/report/static/report.css``). Text tha
 (1-10 shows as "<11"). Money is whole US dollars (no cents) except the per-unit Medicare rates.
 No patient-level value ever reaches these functions' output. The prose is in report_text.py and
 the appendix tables in report_appendix.py.
+
+Longer than 400 lines because it holds every table and key-number card of the report, one short
+function each, over shared money and band formats.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@ Readiness (docs/outputs.md), each a writer `(worksheet, assessment) -> None` in 
 
 Money is USD; patient counts of subgroups are shown through `cells.shown_counts` (1-10 as
 "<11"). Cell, table and sheet layout helpers are in `cells`.
+
+Longer than 400 lines because each of its six sheets is a writer with its own tables, formats and
+charts; the panel and hand-over sheets are separate modules.
 """
 
 from __future__ import annotations

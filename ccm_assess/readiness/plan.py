@@ -1,0 +1,297 @@
+"""The launch plan for the first 90 days and 12 months: the chosen model's core steps and
+milestones in dependency order, tied to the financial model's month numbers, then the readiness
+gaps no step covers (docs/launch_plan.md for the CMS requirements and the order; the steps are
+`launch_steps` in data/questionnaire.yaml).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from ccm_assess.readiness.questionnaire import questionnaire_definition
+from ccm_assess.readiness.recommendation import Recommendation
+from ccm_assess.readiness.scoring import Readiness
+
+WEEKS_PER_MONTH = 52 / 12
+PLAN_DAYS_WEEKS = 13  # the "90-day" part of the plan: weeks 1-13
+MAX_GAP_ROWS = 6  # readiness gaps added after the core steps
+PLAN_COLUMNS = (
+    "id", "weeks", "start_week", "end_week", "action", "owner", "why", "domain",
+    "shares_phi", "after", "cms_required", "kind", "model_month",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LaunchStep:
+    """A core step or milestone of the launch plan (data/questionnaire.yaml `launch_steps`)."""
+
+    id: str
+    models: tuple[str, ...]
+    weeks: tuple[int, int]
+    domain: str
+    owner: str
+    actions: Mapping[str, str]  # model -> text, with a "default"
+    why: str
+    covers: tuple[str, ...] = ()  # question ids whose gaps this step replaces
+    when: str = "always"  # or "capacity_shortfall"
+    after: tuple[str, ...] = ()
+    shares_phi: tuple[str, ...] = ()  # models for which the step sends PHI outside the practice
+    cms_required: bool = False
+    milestone: str = ""  # a key of ModelMonths.months, or "" for a plain step
+
+    def action_for(self, model: str) -> str:
+        return self.actions[model] if model in self.actions else self.actions["default"]
+
+
+@lru_cache(maxsize=1)
+def launch_steps() -> tuple[LaunchStep, ...]:
+    """The core launch steps from the bundled questionnaire data."""
+    steps = []
+    for entry in questionnaire_definition().launch_steps:
+        raw: dict[str, Any] = dict(entry)
+        action = raw.pop("action")
+        phi = raw.pop("shares_phi", False)
+        raw |= {key: tuple(raw.get(key, ())) for key in ("models", "weeks", "covers", "after")}
+        shares: tuple[str, ...] = tuple(raw["models"]) if phi is True else tuple(phi or ())
+        steps.append(
+            LaunchStep(
+                **raw,
+                shares_phi=shares,
+                actions=action if isinstance(action, dict) else {"default": action},
+            )
+        )
+    return tuple(steps)
+
+
+def month_start_week(month: int) -> int:
+    """Week (1 = the first week after the decision) in which model month `month` starts,
+    taking model month 1 to start with the decision and 52/12 weeks a month."""
+    return int((month - 1) * WEEKS_PER_MONTH) + 1
+
+
+@dataclass(frozen=True)
+class ModelMonths:
+    """The financial model's month numbers the plan's milestones are tied to, and the
+    enrolment it expects at months 3, 6 and 12."""
+
+    months: Mapping[str, int]  # milestone -> model month
+    enrolled: Mapping[str, float]  # milestone -> patients enrolled that month
+
+    @classmethod
+    def from_monthly(cls, monthly: pd.DataFrame) -> ModelMonths:
+        """From a model's monthly frame (columns month, approached, billed_patient_months,
+        collected_revenue, enrolled): go-live = first month with outreach; first billable
+        month = first month with billed patient-months; first claim = the month after it
+        (claims go out after the month's minutes are in); first payment = the first month
+        with money collected, no earlier than the claim's month."""
+
+        def first(column: str, default: int) -> int:
+            hits = monthly.loc[monthly[column] > 0, "month"]
+            return int(hits.iloc[0]) if len(hits) else default
+
+        horizon = int(monthly["month"].max())
+        go_live = first("approached", 1)
+        billable = max(first("billed_patient_months", go_live), go_live)
+        enrolled = monthly.set_index("month")["enrolled"]
+        checks = {f"enrolled_{m}": m for m in (3, 6, 12) if m <= horizon}
+        return cls(
+            months={
+                "go_live": go_live,
+                "first_billable_month": billable,
+                "first_claim": billable,
+                "first_payment": max(first("collected_revenue", billable), billable),
+                **checks,
+            },
+            enrolled={key: float(enrolled.get(m, 0.0)) for key, m in checks.items()},
+        )
+
+
+def _schedule(
+    steps: list[LaunchStep], months: ModelMonths | None
+) -> dict[str, tuple[int, int, int | None]]:
+    """Start week, end week and model month of each step: a step starts no earlier than its
+    own first week and the week after the last of its dependencies ends. A milestone also
+    starts no earlier than its model month, shifted by as many weeks as the set-up pushes
+    go-live past the model's go-live month (its `weeks` are offsets from that week; an
+    enrolment check falls in the last week of its month)."""
+    by_id = {step.id: step for step in steps}
+    placed: dict[str, tuple[int, int, int | None]] = {}
+    model_months = months.months if months else {}
+    delay = 0
+
+    def place(step: LaunchStep, seen: frozenset[str]) -> tuple[int, int, int | None]:
+        nonlocal delay
+        if step.id in placed:
+            return placed[step.id]
+        if step.id in seen:
+            raise ValueError(f"launch steps: dependency cycle through {step.id!r}")
+        ready = max(
+            (place(by_id[d], seen | {step.id})[1] + 1 for d in step.after if d in by_id),
+            default=1,
+        )
+        first, last = step.weeks
+        month = model_months.get(step.milestone) if step.milestone else None
+        if month is None:
+            start = max(first, ready)
+        else:
+            week = (
+                month_start_week(month + 1) - 1
+                if step.milestone.startswith("enrolled_")
+                else month_start_week(month)
+            )
+            start = max(ready, week + delay) + first - 1
+            if step.milestone == "go_live":
+                delay = start - week
+        placed[step.id] = (start, start + last - first, month)
+        return placed[step.id]
+
+    for step in steps:
+        place(step, frozenset())
+    return placed
+
+
+def launch_plan(
+    readiness: Readiness,
+    recommendation: Recommendation,
+    months: ModelMonths | None = None,
+    max_gap_rows: int = MAX_GAP_ROWS,
+) -> pd.DataFrame:
+    """The launch plan for the first 12 months: the core steps and milestones of the chosen
+    model in dependency order (business associate agreement before any step that shares
+    patient information, consent before enrolment, care plan before the first billable
+    month), milestones tied to the model's month numbers (`months`), then the readiness gaps
+    no step covers (CMS-required first, then by impact), up to `max_gap_rows`.
+
+    One row per step, sorted by start week, then dependency order; columns PLAN_COLUMNS
+    (`weeks` is "a-b" text; `kind` is step, milestone, gap or question)."""
+    definition = questionnaire_definition()
+    model = recommendation.choice
+    needed, available = (
+        recommendation.hours_needed_per_week,
+        recommendation.hours_available_per_week,
+    )
+    shortfall = (available or 0) < needed
+    steps = [
+        # a step that shares patient information waits for the business associate agreement
+        dataclasses.replace(s, after=(*s.after, "baa")) if model in s.shares_phi else s
+        for s in launch_steps()
+        if model in s.models and (s.when != "capacity_shortfall" or shortfall)
+    ]
+    placed = _schedule(steps, months)
+    rows: list[dict[str, object]] = []
+    covered: set[str] = set()
+    for rank, step in enumerate(steps):
+        covered |= set(step.covers)
+        start, end, month = placed[step.id]
+        enrolled = (months.enrolled if months else {}).get(step.milestone)
+        action = step.action_for(model).format(
+            hours_needed=f"{needed:.0f}",
+            hours_available=f"{available or 0:.0f}",
+            month=month if month is not None else "-",
+            enrolled=f"{enrolled:,.0f}" if enrolled is not None else "-",
+        )
+        rows.append(
+            {
+                "id": step.id,
+                "start_week": start,
+                "end_week": end,
+                "action": action,
+                "owner": step.owner,
+                "why": step.why,
+                "domain": step.domain,
+                "shares_phi": model in step.shares_phi,
+                "after": tuple(d for d in step.after if d in placed),
+                "cms_required": step.cms_required,
+                "kind": "milestone" if step.milestone else "step",
+                "model_month": month,
+                "_rank": rank,
+            }
+        )
+    open_items = [
+        q
+        for q in definition.questions
+        if q.id in readiness.not_assessed and (q.cms_required or q.domain == "capacity")
+    ]
+    if open_items:
+        rows.append(
+            {
+                "id": "open_questions",
+                "start_week": 1,
+                "end_week": 2,
+                "action": "Confirm the readiness items not assessed in the meeting: "
+                + ", ".join(q.label for q in open_items),
+                "owner": "Practice manager",
+                "why": "An unanswered item may hide a CMS requirement or the staff time the "
+                "program depends on.",
+                "domain": open_items[0].domain,
+                "cms_required": any(q.cms_required for q in open_items),
+                "kind": "question",
+                "_rank": len(rows),
+            }
+        )
+    gaps = [
+        g
+        for g in readiness.gaps
+        if g.question not in covered and model not in definition.question(g.question).handled_by
+    ]
+    rows += [
+        {
+            "id": f"gap_{g.question}",
+            "start_week": g.weeks[0],
+            "end_week": g.weeks[1],
+            "action": g.action_for(model),
+            "owner": g.owner,
+            "why": g.why,
+            "domain": g.domain,
+            "cms_required": g.cms_required,
+            "kind": "gap",
+            "_rank": 1000 + i,
+        }
+        for i, g in enumerate(gaps[:max_gap_rows])
+    ]
+    titles = {key: domain.title for key, domain in definition.domains.items()}
+    frame = pd.DataFrame(rows).sort_values(["start_week", "_rank"], kind="stable")
+    frame = frame.assign(
+        weeks=[
+            f"{a}-{b}" if a != b else str(a)
+            for a, b in frame[["start_week", "end_week"]].to_numpy()
+        ],
+        domain=frame["domain"].map(titles),
+        shares_phi=frame["shares_phi"].fillna(False).astype(bool),
+        after=[a if isinstance(a, tuple) else () for a in frame["after"]],
+        model_month=frame["model_month"].astype("Int64"),
+    )
+    return frame[list(PLAN_COLUMNS)].reset_index(drop=True)
+
+
+def plan_summary(plan: pd.DataFrame) -> list[dict[str, object]]:
+    """summary.json `plan`: one entry per step (docs/outputs.md, schema v2): id, action, owner,
+    start_week, end_week (whole weeks from the decision, inclusive), shares_phi, after."""
+    return [
+        {
+            "id": row.id,
+            "action": row.action,
+            "owner": row.owner,
+            "start_week": int(row.start_week),
+            "end_week": int(row.end_week),
+            "shares_phi": bool(row.shares_phi),
+            "after": list(row.after),
+        }
+        for row in plan.itertuples(index=False)
+    ]
+
+
+def go_live_delay_weeks(plan: pd.DataFrame) -> int:
+    """Weeks by which the plan's go-live falls after the week the financial model starts
+    enrolling (0 when the set-up fits the model's timing)."""
+    go_live = plan.loc[plan["id"] == "go_live"].iloc[0]
+    month = go_live["model_month"]
+    return (
+        0 if pd.isna(month) else max(int(go_live["start_week"]) - month_start_week(int(month)), 0)
+    )
