@@ -261,6 +261,7 @@ class Flows:
     collected: np.ndarray  # cash received in the month (claims of earlier service months)
     collected_care: np.ndarray  # cash from the monthly codes only (not G0506)
     care_units: np.ndarray  # units of the monthly codes
+    allowed: dict[str, np.ndarray]  # Medicare allowed amount by code (USD), by service month
 
 
 def _funnel(
@@ -358,8 +359,9 @@ def program_flows(
     units = {code: billed * share[:, None] for code, share in per_month.items()}
     units["G0506"] = funnel["visit_starts"] * values.g0506_share[:, None]
     to_usd = payer_factor(inputs, values)[:, None] * fee_index(values, calendar, months)
-    care_allowed = sum(units[code] * rates[code] for code in CARE_CODES) * to_usd
-    gross = care_allowed + units["G0506"] * rates["G0506"] * to_usd
+    allowed = {code: units[code] * rates[code] * to_usd for code in CCM_CODES}
+    care_allowed = sum(allowed[code] for code in CARE_CODES)
+    gross = care_allowed + allowed["G0506"]
     collect = collection_factor(values, inputs.qmb_share)[:, None]
     lag = values.claims_lag_months
     return Flows(
@@ -375,6 +377,7 @@ def program_flows(
         collected=delayed(gross * collect, lag),
         collected_care=delayed(care_allowed * collect, lag),
         care_units=sum(units[code] for code in CARE_CODES),
+        allowed=allowed,
     )
 
 
@@ -620,7 +623,13 @@ def simulate_metrics(
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    """One delivery model's simulation: the monthly frame and the summary metrics (USD)."""
+    """One delivery model's simulation: the monthly frame and the summary metrics (USD).
+
+    What the outputs show, computed here once (at the default values): `clinical_ftes_steady_state`
+    (care-manager FTEs, final-year average), `hours_per_week_by_kind` (`weekly_hours_by_kind`),
+    `allowed_per_month_by_code` (USD a month, `allowed_by_code`), `horizon_costs_by_kind` (USD
+    over the horizon per COST_COLUMNS) and `yearly` (USD per year, `year_sums`).
+    """
 
     model: str
     label: str
@@ -639,6 +648,11 @@ class ScenarioResult:
     horizon_costs: float
     caseload_per_fte: float | None
     caseload_note: str
+    clinical_ftes_steady_state: float
+    hours_per_week_by_kind: Mapping[str, float]
+    allowed_per_month_by_code: Mapping[str, float]
+    horizon_costs_by_kind: Mapping[str, float]
+    yearly: pd.DataFrame
     setup_months: int = 0
     first_payment_month: int = 1
     staff_hours_per_week: Mapping[str, float | int] = dataclasses.field(default_factory=dict)
@@ -724,6 +738,41 @@ def weekly_hours_summary(practice_hours: pd.Series) -> dict[str, float | int]:
     }
 
 
+HOUR_KINDS: Mapping[str, tuple[str, ...]] = {
+    "care": ("clinical_hours",),
+    "enrolment": ("outreach_hours", "consent_hours"),
+    "owner": ("owner_hours",),
+    "practitioner": ("practitioner_hours",),
+}
+"""Kinds of practice work -> the hour columns of the monthly frame they add up."""
+YEARLY_COLUMNS = ("gross_allowed", "collected_revenue", "costs", "net")
+
+
+def weekly_hours_by_kind(monthly: pd.DataFrame) -> dict[str, float]:
+    """Practice hours a week by HOUR_KINDS, averaged over the last STEADY_STATE_MONTHS months
+    (they add up to `weekly_hours_summary`'s final-year average: the same monthly series)."""
+    steady = monthly.tail(STEADY_STATE_MONTHS)
+    return {
+        kind: float(steady[list(columns)].sum(axis=1).mean()) / staffing.WEEKS_PER_MONTH
+        for kind, columns in HOUR_KINDS.items()
+    }
+
+
+def year_sums(monthly: pd.DataFrame) -> pd.DataFrame:
+    """USD per model year (months 1-12 are year 1; a last partial year sums the months it
+    has): one row per year, `year` (1-based) and the sums of YEARLY_COLUMNS."""
+    year = ((monthly["month"] - 1) // 12 + 1).rename("year")
+    return monthly.groupby(year)[list(YEARLY_COLUMNS)].sum().reset_index()
+
+
+def allowed_by_code(allowed: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Medicare allowed amount a month by code (USD a month), averaged over the last
+    STEADY_STATE_MONTHS months of draw 0; `allowed`: Flows.allowed."""
+    return {
+        code: float(amounts[0, -STEADY_STATE_MONTHS:].mean()) for code, amounts in allowed.items()
+    }
+
+
 def _result(
     model: DeliveryModel,
     run: tuple[Flows, staffing.StaffingPlan, dict[str, np.ndarray]],
@@ -762,6 +811,11 @@ def _result(
         net_per_enrolled_month=_optional(metrics.pop("net_per_enrolled_month")),
         caseload_per_fte=caseload,
         caseload_note=staffing.caseload_note(caseload),
+        clinical_ftes_steady_state=float(staff),
+        hours_per_week_by_kind=weekly_hours_by_kind(frame),
+        allowed_per_month_by_code=allowed_by_code(flows.allowed),
+        horizon_costs_by_kind={name: float(money[name][0].sum()) for name in COST_COLUMNS},
+        yearly=year_sums(frame),
         warnings=tuple(w for w in warnings if w),
         **metrics,
     )

@@ -136,7 +136,8 @@ def program_comparison(
 
 @dataclass(frozen=True)
 class InvisibleWork:
-    """Existing between-visit coordination time, valued as CCM (hours and USD per month)."""
+    """Existing between-visit coordination time, valued as CCM (hours and USD per month; the
+    collected USD also per year)."""
 
     hours_per_month: float
     billable_share: float
@@ -145,6 +146,7 @@ class InvisibleWork:
     billed_patient_months: float
     allowed_per_month: float
     collected_per_month: float
+    collected_per_year: float  # 12 months of `collected_per_month`
 
 
 def invisible_work_value(
@@ -166,6 +168,7 @@ def invisible_work_value(
     billed = patients * assumptions.billable_month_rate
     billed_minutes = billed * 20 * (1 + extra)
     allowed = billed * (usd["99490"] + extra * usd["99439"])
+    collected = allowed * float(collection_factor(values)[0])
     return InvisibleWork(
         hours_per_month=hours,
         billable_share=billed_minutes / (hours * 60) if hours else 0.0,
@@ -173,5 +176,6 @@ def invisible_work_value(
         patients_supported=patients,
         billed_patient_months=billed,
         allowed_per_month=allowed,
-        collected_per_month=allowed * float(collection_factor(values)[0]),
+        collected_per_month=collected,
+        collected_per_year=12 * collected,
     )

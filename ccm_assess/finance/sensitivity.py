@@ -39,6 +39,8 @@ OUTCOMES = (
     "net_per_enrolled_month",
 )
 """Metrics kept per draw; each gets P10/P50/P90 in `MonteCarlo.summary`."""
+PERCENTILE_COLUMNS = tuple(f"p{p}_{name}" for name in OUTCOMES for p in (10, 50, 90))
+"""The `MonteCarlo.summary` columns a ScenarioResult carries as `uncertainty`."""
 
 
 def varied_assumptions(names: Iterable[str] | None = None) -> list[Assumption]:
@@ -111,8 +113,9 @@ class MonteCarlo:
     samples: one row per draw, one column per varied assumption. outcomes: one row per
     (draw, model) with the `OUTCOMES` metrics (break_even_month NaN = never).
     summary: one row per model (index) with p10/p50/p90 of every outcome (`p50_horizon_net`,
-    ...; a break-even percentile is NaN when that share of draws never breaks even) and
-    `share_breaking_even`.
+    ...; a break-even percentile is NaN when that share of draws never breaks even),
+    `share_breaking_even` and the `net_spread` columns (`p25_horizon_net`, `p75_horizon_net`,
+    `share_earning`).
     """
 
     seed: int
@@ -154,6 +157,17 @@ def _quantiles(values: np.ndarray, *, months: bool) -> list[float]:
     if finite.size == 0:
         return [np.nan] * 3
     return [float(p) for p in np.percentile(finite, [10, 50, 90])]
+
+
+def net_spread(horizon_net: np.ndarray) -> dict[str, float]:
+    """The quartiles of the horizon net over the draws (`p25_horizon_net`, `p75_horizon_net`,
+    USD) and `share_earning`: the share of draws whose horizon net is above zero (0-1)."""
+    p25, p75 = np.percentile(horizon_net, [25, 75])
+    return {
+        "p25_horizon_net": float(p25),
+        "p75_horizon_net": float(p75),
+        "share_earning": float(np.mean(horizon_net > 0)),
+    }
 
 
 def monte_carlo(
@@ -199,6 +213,7 @@ def monte_carlo(
         rows[key]["share_breaking_even"] = float(
             np.mean(~np.isnan(metrics[key]["break_even_month"]))
         )
+        rows[key] |= net_spread(metrics[key]["horizon_net"])
     summary = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
     return MonteCarlo(
         seed=seed,
@@ -217,7 +232,7 @@ def with_uncertainty(
     becomes None: a break-even month that share of draws never reaches)."""
     out = {}
     for key, result in results.items():
-        row = monte.summary.loc[key].drop("share_breaking_even")
+        row = monte.summary.loc[key, list(PERCENTILE_COLUMNS)]
         spread = {name: None if np.isnan(v) else float(v) for name, v in row.items()}
         out[key] = dataclasses.replace(
             result,

@@ -437,4 +437,5 @@ def test_invisible_work_by_hand():
     assert work.billable_share == pytest.approx(0.356571, abs=1e-6)
     assert work.allowed_per_month == pytest.approx(71.3143 * 81.262, abs=0.01)
     assert work.collected_per_month == pytest.approx(71.3143 * 81.262 * 0.95 * 0.964, abs=0.01)
+    assert work.collected_per_year == pytest.approx(12 * 71.3143 * 81.262 * 0.95 * 0.964, abs=0.1)
     assert invisible_work_value(0, RATES, Assumptions()).collected_per_month == 0

@@ -18,8 +18,14 @@ import pytest
 from ccm_assess import formatting
 from ccm_assess.finance import fees
 from ccm_assess.finance.assumptions import load_assumptions
-from ccm_assess.finance.model import CCM_CODES, COST_COLUMNS, ScenarioResult
-from ccm_assess.finance.sensitivity import MonteCarlo
+from ccm_assess.finance.model import (
+    CCM_CODES,
+    COST_COLUMNS,
+    ScenarioResult,
+    weekly_hours_by_kind,
+    year_sums,
+)
+from ccm_assess.finance.sensitivity import MonteCarlo, net_spread
 from ccm_assess.outputs import charts
 from ccm_assess.outputs.figures import finance as figures_money
 from ccm_assess.outputs.figures import patients as figures_patients
@@ -73,6 +79,11 @@ def _scenario(model: str, net: list[float], **fields) -> ScenarioResult:
         "horizon_costs": 0.0,
         "caseload_per_fte": None,
         "caseload_note": "",
+        "clinical_ftes_steady_state": 1.0,
+        "hours_per_week_by_kind": weekly_hours_by_kind(monthly),
+        "allowed_per_month_by_code": dict.fromkeys(CCM_CODES, 0.0),
+        "horizon_costs_by_kind": dict.fromkeys(COST_COLUMNS, 0.0),
+        "yearly": year_sums(monthly),
     }
     return ScenarioResult(**(base | fields))
 
@@ -301,10 +312,9 @@ def test_weekly_hours_from_the_last_twelve_months():
 
 def test_code_mix_shares_of_steady_state_billing():
     # year 2: 10 x 99490 at $60 = $600 and 5 x 99439 at $50 = $250 a month; allowed $850
-    units = {"99490": [10.0] * 24, "99439": [5.0] * 24, "gross_allowed": [850.0] * 24}
-    scenario = _scenario("hybrid", [0.0] * 24, monthly=_monthly([0.0] * 24, **units))
-    rates = dict.fromkeys(CCM_CODES, 0.0) | {"99490": 60.0, "99439": 50.0}
-    fig = figures_money.code_mix(scenario, rates)
+    allowed = dict.fromkeys(CCM_CODES, 0.0) | {"99490": 600.0, "99439": 250.0, "G0506": 0.4}
+    scenario = _scenario("hybrid", [0.0] * 24, allowed_per_month_by_code=allowed)
+    fig = figures_money.code_mix(scenario)
     # 600 / 850 = 70.6% -> 71%
     assert _title(fig) == "99490 brings 71% of the $850 billed a month in year 2"  # 24 months
     assert list(fig.data[0].text) == ["$600", "$250"]
@@ -377,19 +387,26 @@ def test_tornado_bars_start_at_the_base_case():
 
 
 def test_monte_carlo_title_counts_draws_that_earn_money():
-    # in-house: 7 of 10 draws above zero -> 70%
+    # in-house: 7 of 10 draws above zero -> 70%; sorted -5 -2 -1 1 2 3 4 5 6 7: P10 at
+    # position 0.9 = -5 + 0.9 x 3 = -2.3, P25 at 2.25 = -0.5, P50 2.5, P75 at 6.75 = 4.75,
+    # P90 at 8.1 = 6.1
     nets = {"in_house": [-5, -1, -2] + list(range(1, 8)), "managed": list(range(10)),
             "hybrid": list(range(-5, 5))}  # fmt: skip
-    outcomes = pd.DataFrame(
-        [{"model": k, "horizon_net": float(v)} for k, values in nets.items() for v in values]
+    summary = pd.DataFrame.from_dict(
+        {
+            key: {f"p{p}_horizon_net": float(np.percentile(v, p)) for p in (10, 50, 90)}
+            | net_spread(np.array(v, dtype=float))
+            for key, v in nets.items()
+        },
+        orient="index",
     )
     mc = MonteCarlo(seed=1, draws=10, distribution="triangular", samples=pd.DataFrame(),
-                    outcomes=outcomes, summary=pd.DataFrame())  # fmt: skip
+                    outcomes=pd.DataFrame(), summary=summary)  # fmt: skip
     fig = figures_money.monte_carlo(mc, "in_house")
     assert _title(fig) == "In-house earns money in 70% of 10 simulations"
     box = next(t for t in fig.data if t.name == "In-house")
-    p10, p90 = np.percentile(nets["in_house"], [10, 90])
-    assert box.lowerfence == (p10,) and box.upperfence == (p90,)
+    fences = (box.lowerfence, box.q1, box.median, box.q3, box.upperfence)
+    assert [f[0] for f in fences] == pytest.approx([-2.3, -0.5, 2.5, 4.75, 6.1])
     assert box.fillcolor == charts.MODEL_COLOURS["in_house"]
 
 
@@ -398,12 +415,13 @@ def test_sensitivity_text_names_the_top_assumptions():
         {"model": "managed", "label": ["Consent"], "unit": ["share"], "low": [0.2],
          "high": [0.6], "horizon_net_low": [100.0], "horizon_net_high": [900.0]}
     )  # fmt: skip
-    outcomes = pd.DataFrame({"model": list(LABELS) * 2, "horizon_net": [1, 1, -1, -1, 1, 1]})
-    mc = SimpleNamespace(outcomes=outcomes, draws=2)
+    earning = pd.DataFrame({"share_earning": [0.5, 1.0, 0.0]}, index=list(LABELS))
+    mc = SimpleNamespace(summary=earning, draws=2)
     html = tables.sensitivity_html(frame, mc, "managed")
     assert "Consent: 20% to 60% moves the net at the default values from $100 to $900." in html
     assert "In-house earns money in 50% of 2 simulations." in html
     assert "Managed earns money in 100% of 2 simulations." in html
+    assert "Hybrid earns money in 0% of 2 simulations." in html
 
 
 # ------------------------------------------------------------------------------ readiness, programs

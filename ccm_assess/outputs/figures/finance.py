@@ -11,12 +11,11 @@ import re
 import textwrap
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ccm_assess.finance.model import CCM_CODES, DELIVERY_MODELS, STEADY_STATE_MONTHS, ScenarioResult
+from ccm_assess.finance.model import DELIVERY_MODELS, ScenarioResult
 from ccm_assess.finance.sensitivity import MonteCarlo
 from ccm_assess.formatting import money, value_text
 from ccm_assess.outputs.charts import (
@@ -190,12 +189,11 @@ def cash_flow(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
     return _stacked_panels(fig)
 
 
-def code_mix(scenario: ScenarioResult, rates: Mapping[str, float]) -> go.Figure:
-    """Billing by code a month in the final year (Medicare allowed amount, USD), one model."""
-    steady = scenario.monthly.tail(STEADY_STATE_MONTHS)
-    raw = pd.Series({code: steady[code].mean() * rates[code] for code in CCM_CODES})
-    scale = steady["gross_allowed"].mean() / raw.sum() if raw.sum() > 0 else 0.0
-    usd = (raw * scale)[raw > 0.5].sort_values(ascending=False)
+def code_mix(scenario: ScenarioResult) -> go.Figure:
+    """Billing by code a month in the final year (Medicare allowed amount, USD), one model
+    (`ScenarioResult.allowed_per_month_by_code`)."""
+    allowed = pd.Series(scenario.allowed_per_month_by_code, dtype=float)
+    usd = allowed[allowed > 0.5].sort_values(ascending=False)
     if usd.empty:
         return base_figure(f"{scenario.label}: nothing is billed", height=200)
     share = usd.iloc[0] / usd.sum()
@@ -327,16 +325,17 @@ def _short(label: str) -> str:
 def monte_carlo(mc: MonteCarlo, model: str) -> go.Figure:
     """The spread of the horizon net per model over the simulations: box = middle half,
     whiskers = P10 to P90 (not the usual 1.5 IQR); `model` is the one the title speaks of."""
-    outcomes = mc.outcomes
-    earns = float((outcomes.loc[outcomes["model"] == model, "horizon_net"] > 0).mean())
+    summary = mc.summary
+    earns = float(summary.loc[model, "share_earning"])
     fig = base_figure(
         f"{model_label(model)} earns money in {earns:.0%} of {mc.draws} simulations",
         "Net over the period; box: middle half of the simulations; whiskers: P10 to P90",
         height=320,
     )
     for key in reversed(list(DELIVERY_MODELS)):
-        net = outcomes.loc[outcomes["model"] == key, "horizon_net"].to_numpy()
-        p10, p25, p50, p75, p90 = np.percentile(net, [10, 25, 50, 75, 90])
+        p10, p25, p50, p75, p90 = (
+            float(summary.loc[key, f"p{p}_horizon_net"]) for p in (10, 25, 50, 75, 90)
+        )
         fig.add_trace(
             go.Box(
                 y=[model_label(key)],

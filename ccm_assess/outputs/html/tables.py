@@ -23,7 +23,6 @@ from ccm_assess.finance.assumptions import Assumptions
 from ccm_assess.finance.model import (
     COST_COLUMNS,
     DELIVERY_MODELS,
-    STEADY_STATE_MONTHS,
     ScenarioResult,
 )
 from ccm_assess.finance.programs import InvisibleWork
@@ -249,25 +248,19 @@ def programs_table(counts: Mapping[str, Any]) -> str:
 # ------------------------------------------------------------------------------ staffing
 
 
-def _steady(scenario: ScenarioResult) -> pd.DataFrame:
-    return scenario.monthly.tail(STEADY_STATE_MONTHS)
+HOUR_LABELS: Mapping[str, str] = {
+    "care": "Monthly care",
+    "enrolment": "Enrolment calls and consent",
+    "owner": "Program owner",
+    "practitioner": "Billing practitioner",
+}
+"""model.HOUR_KINDS -> how the report names them."""
 
 
 def weekly_hours(scenario: ScenarioResult) -> dict[str, float]:
-    """Average practice hours a week in the last 12 months, by kind of work (they add up to
-    `staff_hours_per_week["final_year_average"]`: the same monthly series)."""
-    steady = _steady(scenario)
-    kinds = {
-        "Monthly care": "clinical_hours",
-        "Enrolment calls and consent": ("outreach_hours", "consent_hours"),
-        "Program owner": "owner_hours",
-        "Billing practitioner": "practitioner_hours",
-    }
-    out = {}
-    for label, columns in kinds.items():
-        names = [columns] if isinstance(columns, str) else list(columns)
-        out[label] = float(steady[names].sum(axis=1).mean()) / staffing.WEEKS_PER_MONTH
-    return out
+    """Average practice hours a week in the last 12 months, by kind of work, labelled
+    (`ScenarioResult.hours_per_week_by_kind`)."""
+    return {HOUR_LABELS[kind]: h for kind, h in scenario.hours_per_week_by_kind.items()}
 
 
 def staffing_table(scenarios: Mapping[str, ScenarioResult]) -> str:
@@ -275,10 +268,9 @@ def staffing_table(scenarios: Mapping[str, ScenarioResult]) -> str:
     rows = {}
     for key, result in scenarios.items():
         hours = weekly_hours(result)
-        steady = _steady(result)
         peak = result.staff_hours_per_week
         rows[model_label(key)] = {
-            "Care-manager FTE": fte_text(steady["clinical_ftes"].mean()),
+            "Care-manager FTE": fte_text(result.clinical_ftes_steady_state),
             "All practice staff FTE": fte_text(result.ftes_steady_state),
             **{f"{k}, h/week": f"{v:.0f}" for k, v in hours.items()},
             "All practice hours, h/week": f"{peak.get('final_year_average', 0):.0f}",
@@ -350,29 +342,25 @@ def caseload_html(scenarios: Mapping[str, ScenarioResult]) -> str:
 # ------------------------------------------------------------------------------ money
 
 
-def year_sums(monthly: pd.DataFrame, column: str) -> list[float]:
-    """Sums of a monthly column per 12-month year."""
-    return [float(v) for v in monthly[column].groupby((monthly["month"] - 1) // 12).sum()]
-
-
 def pnl_table(scenarios: Mapping[str, ScenarioResult]) -> str:
     """Profit and loss per model over the horizon (USD, whole dollars): revenue, costs, net."""
     columns: dict[str, dict[str, str]] = {}
     used = [
-        c for c in COST_COLUMNS if any(r.monthly[c].abs().sum() > 0.5 for r in scenarios.values())
+        c
+        for c in COST_COLUMNS
+        if any(abs(r.horizon_costs_by_kind[c]) > 0.5 for r in scenarios.values())
     ]
     for key, result in scenarios.items():
-        m = result.monthly
         column = {
-            "Billed (Medicare allowed amount)": money(m["gross_allowed"].sum()),
+            "Billed (Medicare allowed amount)": money(result.horizon_gross_allowed),
             "Collected (after coinsurance, sequestration, denials; paid within the period)": money(
-                m["collected_revenue"].sum()
+                result.horizon_revenue
             ),
-            **{f"{DASH} {COST_LABELS[c]}": money(-m[c].sum()) for c in used},
-            "Total costs": money(-m["costs"].sum()),
-            "Net": money(m["net"].sum()),
+            **{f"{DASH} {COST_LABELS[c]}": money(-result.horizon_costs_by_kind[c]) for c in used},
+            "Total costs": money(-result.horizon_costs),
+            "Net": money(result.horizon_net),
         }
-        for year, net in enumerate(year_sums(m, "net"), start=1):
+        for year, net in zip(result.yearly["year"], result.yearly["net"], strict=True):
             column[f"Net in year {year}"] = money(net)
         columns[model_label(key)] = column
     horizon = len(next(iter(scenarios.values())).monthly)
@@ -471,8 +459,7 @@ def sensitivity_html(tornado: pd.DataFrame, monte: MonteCarlo, model: str) -> st
             ["label", "unit", "low", "high", "horizon_net_low", "horizon_net_high"]
         ].to_numpy()
     ]
-    outcomes = monte.outcomes
-    earning = outcomes.assign(earns=outcomes["horizon_net"] > 0).groupby("model")["earns"].mean()
+    earning = monte.summary["share_earning"]
     odds = [
         f"{model_label(key)} earns money in {percent(float(earning[key]))} "
         f"of {monte.draws} simulations."
@@ -525,7 +512,7 @@ def invisible_work_html(readiness: Readiness, work: InvisibleWork | None) -> str
             "medication checks, specialist coordination and follow-up after discharge. "
             f"Organised as CCM, about {percent(work.billable_share)} of that time would be "
             f"billable: roughly {work.patients_supported:,.0f} patients a month, "
-            f"{money(work.collected_per_month)} a month or {money(12 * work.collected_per_month)} "
+            f"{money(work.collected_per_month)} a month or {money(work.collected_per_year)} "
             "a year collected.",
             "That is revenue for work already being done: it needs tracking, consent and a care "
             "plan, not new effort.",

@@ -275,13 +275,9 @@ def _scenarios(ws: Worksheet, assessment: Assessment) -> None:
     end = put_table(ws, 4, table, {MONTHLY_LABELS[c]: _monthly_format(c) for c in columns[1:]})
     months = len(frames[0])
     row = put_heading(ws, end, "Collected revenue, costs and net by year")
-    money = ["collected_revenue", "costs", "net"]
-    yearly = (
-        long.assign(year=(long["month"] - 1) // 12 + 1)
-        .groupby(["model", "year"], sort=False)[money]
-        .sum()
-        .reset_index()
-    )
+    yearly = pd.concat(
+        [r.yearly.assign(model=r.label) for r in scenarios.values()], ignore_index=True
+    )[["model", "year", "collected_revenue", "costs", "net"]]
     yearly.columns = ["Model", "Year", "Collected revenue", "Costs", "Net"]
     chart_row = put_table(ws, row, yearly, dict.fromkeys(yearly.columns[2:], USD))
     line = LineChart()
@@ -536,7 +532,7 @@ def _readiness(ws: Worksheet, assessment: Assessment) -> None:
                 ("Billed patient-months a month", work.billed_patient_months, COUNT),
                 ("Allowed a month (99490 + 99439)", work.allowed_per_month, USD),
                 ("Collected a month", work.collected_per_month, USD),
-                ("Collected a year", 12 * work.collected_per_month, USD),
+                ("Collected a year", work.collected_per_year, USD),
             ],
         )
     put_title(
