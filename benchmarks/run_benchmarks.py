@@ -187,9 +187,9 @@ def _child_model(args: argparse.Namespace) -> dict[str, Any]:
     """The three models with tornado and Monte Carlo: first call in a fresh process (rate and
     assumption tables loaded on the way), then the median of 3 warm calls (the analyst's
     scenario recomputation in a running kernel)."""
-    from ccm_assess.practice.assessment import model_economics, rates_of
     from ccm_assess.finance import fees
     from ccm_assess.finance.assumptions import load_assumptions
+    from ccm_assess.practice.assessment import model_economics, rates_of
 
     counts = json.loads(Path(args.input).read_text(encoding="utf-8"))
     start = time.perf_counter()

@@ -16,7 +16,7 @@ everything the run publishes together (`disclosure.published`), by `plan_suppres
   ">= 1" bound (two hidden cells whose known sum is 2 are both 1); the smallest published
   non-public cell of a relation it is in is then hidden as well (a complementary cell),
   totals last.
-- Adding a count or a table to any output: add its cells and relations in `disclosure.py`;
+- Adding a count or a table to any output: add its cells and relations in `practice/disclosure.py`;
   every output reads its counts from the same `Published` plan, so a hidden count is hidden
   everywhere, and a number derived from published cells is shown only when all of them are.
 

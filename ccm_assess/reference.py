@@ -127,8 +127,8 @@ MANIFEST: dict[str, dict[str, str]] = {
     "sample_codes.csv": {
         "holds": "the 113 ICD-10-CM codes the sample generator writes, in the order of its code "
         "columns: code, use (condition: pool code of a category, drawn with weight; derived: set "
-        "by a rule in sample.py; other_chronic / not_chronic: drawn with share_65_plus or "
-        "share_under_65, sex F/M or blank for both), description",
+        "by a rule in edge/sample_panel.py; other_chronic / not_chronic: drawn with share_65_plus "
+        "or share_under_65, sex F/M or blank for both), description",
         "source": "synthetic sample generator tables; ICD-10-CM codes and descriptions are "
         "public CMS/CDC text",
         "version": "ICD-10-CM FY2026 descriptions; sample generator 1",

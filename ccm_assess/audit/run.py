@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccm_assess.practice.monthly_plan import read_monthly_plan
 from ccm_assess.audit.findings import exceptions, top_actions
 from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register, read_inputs
 from ccm_assess.audit.rules import audit_months, month_of
@@ -31,6 +30,7 @@ from ccm_assess.audit.summary import (
     staff_measures,
 )
 from ccm_assess.finance import fees
+from ccm_assess.practice.monthly_plan import read_monthly_plan
 
 Progress = Callable[[str], None]
 REPORT_FORMATS = ("html", "pdf")

@@ -157,7 +157,7 @@ pio.renderers["ccm_offline"] = OfflineNotebookRenderer()
 pio.templates["ccm"] = CCM_TEMPLATE
 
 # ============================================================================ figure helpers
-# Shared by the report figures (figures_patients.py, figures_money.py): each title states the
+# Shared by the report figures (figures/patients.py, figures/finance.py): each title states the
 # takeaway with its number; each delivery model keeps its MODEL_COLOURS colour.
 
 ACCENT = "#0B3C5D"  # the report's accent (report.css --ccm-accent)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ccm_assess.practice.assessment import Assessment
 from ccm_assess.finance.model import STEADY_STATE_MONTHS, ScenarioResult
+from ccm_assess.practice.assessment import Assessment
 from ccm_assess.privacy import SUPPRESSED, suppressed_keys
 
 NOT_RECORDED = "Not recorded"

@@ -1,6 +1,7 @@
 """Analyst scenarios: change assumptions, rerun the three delivery models, keep and compare them.
 
-Plain Python for any notebook or script; `explorer.py` is a thin ipywidgets layer over it.
+Plain Python for any notebook or script; `outputs/explorer/app.py` is a thin ipywidgets layer
+over it.
 A scenario starts from a finished assessment, read either from the output folder of
 `ccm-assess run` (`summary.json` and `assumptions_used.yaml`) or built from a panel and a
 questionnaire with `assessment.assess`. The model consumes counts only (ARCHITECTURE.md), so a
@@ -29,6 +30,12 @@ from typing import Any
 
 import pandas as pd
 
+from ccm_assess.errors import ScenarioError
+from ccm_assess.finance import fees
+from ccm_assess.finance.assumptions import Assumptions, Value, load_assumptions
+from ccm_assess.finance.cms_files import load_gpci
+from ccm_assess.finance.model import SUMMARY_METRICS, Calendar, PracticeCapacity, ScenarioResult
+from ccm_assess.intake.panel import read_panel
 from ccm_assess.practice.assessment import (
     MONTE_CARLO_DRAWS,
     SCHEMA_VERSION,
@@ -38,12 +45,6 @@ from ccm_assess.practice.assessment import (
     model_economics,
     rates_of,
 )
-from ccm_assess.errors import ScenarioError
-from ccm_assess.finance import fees
-from ccm_assess.finance.assumptions import Assumptions, Value, load_assumptions
-from ccm_assess.finance.cms_files import load_gpci
-from ccm_assess.finance.model import SUMMARY_METRICS, Calendar, PracticeCapacity, ScenarioResult
-from ccm_assess.intake.panel import read_panel
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import data_path
 

@@ -121,7 +121,7 @@ class Recommendation:
     confidence: str
     hours_needed_per_week: float
     hours_available_per_week: float | None  # None = not assessed
-    decision_sentences: tuple[str, ...] = ()  # win share and tipping points (decision.py)
+    decision_sentences: tuple[str, ...] = ()  # win share and tipping points (finance/decision.py)
 
 
 def hours_per_week(

@@ -9,11 +9,11 @@ import re
 import pandas as pd
 import pytest
 
-from ccm_assess.practice.monthly_plan import calendar_months, read_monthly_plan
 from ccm_assess.audit.inputs import read_input
 from ccm_assess.audit.run import AuditOptions, audit
 from ccm_assess.audit.summary import plan_comparison
 from ccm_assess.edge import cli
+from ccm_assess.practice.monthly_plan import calendar_months, read_monthly_plan
 
 TIME_CSV = (
     "Care management minutes report\r\n"

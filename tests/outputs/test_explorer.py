@@ -10,10 +10,10 @@ import plotly.graph_objects as go
 import pytest
 from test_scenarios import TX_99, month_one_enrolled, small_inputs
 
-from ccm_assess.practice.scenarios import BASE_NAME, run_scenario
 from ccm_assess.finance.assumptions import load_assumptions, registry
 from ccm_assess.outputs.explorer.app import Explorer, slider_bounds
 from ccm_assess.outputs.explorer.views import format_value, scenario_figures
+from ccm_assess.practice.scenarios import BASE_NAME, run_scenario
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from ccm_assess.practice.other_programs import other_programs
-from ccm_assess.practice.providers import NOT_RECORDED, TOTAL, ProviderView, by_provider
 from ccm_assess.edge.cli import main
 from ccm_assess.edge.run import PREPARED_BY, RunOptions, prepared_by, run_assessment
 from ccm_assess.outputs.starter_kit import KIT, write_starter_kit
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING
+from ccm_assess.practice.other_programs import other_programs
+from ccm_assess.practice.providers import NOT_RECORDED, TOTAL, ProviderView, by_provider
 from ccm_assess.privacy import SUPPRESSED
 
 RATES = {"99484": 57.45, "99495": 220.11, "99496": 298.60}

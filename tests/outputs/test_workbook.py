@@ -29,13 +29,13 @@ from openpyxl.chart import BarChart, LineChart
 from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.practice.assessment import Assessment, assess
 from ccm_assess.errors import ReportError
 from ccm_assess.finance.assumptions import load_assumptions
 from ccm_assess.intake.panel import tidy_panel
 from ccm_assess.outputs.workbook.book import SHEETS, write_workbook
 from ccm_assess.outputs.workbook.cells import CHANGED_FILL, panel_text, shown_counts, shown_pool
 from ccm_assess.outputs.workbook.panel_sheets import reconciliation
+from ccm_assess.practice.assessment import Assessment, assess
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 AS_OF = dt.date(2026, 6, 30)

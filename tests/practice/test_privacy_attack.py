@@ -17,10 +17,10 @@ import numpy as np
 import openpyxl
 import pytest
 
-from ccm_assess.practice.assessment import assess
 from ccm_assess.edge.run import write_summary
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.outputs.workbook.book import write_workbook
+from ccm_assess.practice.assessment import assess
 from ccm_assess.privacy import Relation, cell_ranges, partition, pinned, plan_suppression
 
 AS_OF = dt.date(2026, 11, 20)

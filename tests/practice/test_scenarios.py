@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from ccm_assess.edge.run import write_summary
+from ccm_assess.errors import AssumptionsError
+from ccm_assess.finance import fees
+from ccm_assess.finance.assumptions import Assumptions, load_assumptions
+from ccm_assess.finance.model import PracticeCapacity
+from ccm_assess.intake.panel import read_panel
 from ccm_assess.practice.assessment import assess
 from ccm_assess.practice.scenarios import (
     ASSUMPTIONS_USED,
@@ -26,12 +32,6 @@ from ccm_assess.practice.scenarios import (
     run_scenario,
     yaml_filename,
 )
-from ccm_assess.edge.run import write_summary
-from ccm_assess.errors import AssumptionsError
-from ccm_assess.finance import fees
-from ccm_assess.finance.assumptions import Assumptions, load_assumptions
-from ccm_assess.finance.model import PracticeCapacity
-from ccm_assess.intake.panel import read_panel
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ true/false), plus the fee schedule year and Medicare locality. Every change reru
 flow, staff FTEs by month, break-even month per delivery model; dotted/markers: as assessed)
 and a comparison table. Scenarios are named, saved, compared side by side and exported as an
 assumptions YAML for `ccm-assess run --assumptions`. Every number comes from `scenarios`;
-`explorer_views.scenario_figures` draws the same charts without widgets. Needs `anywidget` (plotly's
+`views.scenario_figures` draws the same charts without widgets. Needs `anywidget` (plotly's
 FigureWidget is built on it).
 """
 
@@ -19,15 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ccm_assess.practice.scenarios import (
-    BASE_NAME,
-    Scenario,
-    ScenarioBook,
-    ScenarioInputs,
-    baseline_notes,
-    locality_labels,
-    run_scenario,
-)
 from ccm_assess.errors import CcmAssessError
 from ccm_assess.finance.assumptions import Assumption, Value, registry
 from ccm_assess.finance.fees import YEARS
@@ -39,6 +30,15 @@ from ccm_assess.outputs.explorer.views import (
     comparison_html,
     current_table_html,
     scenario_figures,
+)
+from ccm_assess.practice.scenarios import (
+    BASE_NAME,
+    Scenario,
+    ScenarioBook,
+    ScenarioInputs,
+    baseline_notes,
+    locality_labels,
+    run_scenario,
 )
 
 LAB_MISSING = (

@@ -3,7 +3,7 @@
 `scenario_figures` draws the three explorer charts (cumulative cash flow, staff FTEs by month,
 break-even month per delivery model; dotted/markers: as assessed) and `current_table_html` /
 `comparison_html` the live and side-by-side tables. Every number comes from `scenarios`;
-explorer.py wires these to the widgets.
+app.py wires these to the widgets.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from functools import partial
 import pandas as pd
 import plotly.graph_objects as go
 
-from ccm_assess.practice.scenarios import Scenario, ScenarioBook
 from ccm_assess.finance.assumptions import Value, registry
 from ccm_assess.finance.model import DELIVERY_MODELS
 from ccm_assess.outputs.charts import MODEL_COLOURS, NEUTRAL, currency_axis, takeaway_title
+from ccm_assess.practice.scenarios import Scenario, ScenarioBook
 
 MODELS = tuple(DELIVERY_MODELS)
 FIGURE_WIDTH = 540

@@ -4,8 +4,8 @@ Every function returns a string of HTML for ``IPython.display.HTML``, built from
 html/blocks.py (the classes of ``templates/report/static/report.css``). Text that comes from data
 (practice, provider, plan texts) is escaped; patient counts for a subgroup go through ``privacy``
 (1-10 shows as "<11"). Money is whole US dollars (no cents) except the per-unit Medicare rates.
-No patient-level value ever reaches these functions' output. The prose is in report_text.py and
-the appendix tables in report_appendix.py.
+No patient-level value ever reaches these functions' output. The prose is in text.py and
+the appendix tables in appendix.py.
 
 Longer than 400 lines because it holds every table and key-number card of the report, one short
 function each, over shared money and band formats.

@@ -9,9 +9,6 @@ import pandas as pd
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.practice.assessment import Assessment
-from ccm_assess.practice.other_programs import programs_for
-from ccm_assess.practice.providers import LABELS, provider_view
 from ccm_assess.outputs.workbook.cells import (
     COUNT,
     NAME_LIMIT,
@@ -25,6 +22,9 @@ from ccm_assess.outputs.workbook.cells import (
     put_table,
     wrap_cell,
 )
+from ccm_assess.practice.assessment import Assessment
+from ccm_assess.practice.other_programs import programs_for
+from ccm_assess.practice.providers import LABELS, provider_view
 from ccm_assess.privacy import SUPPRESSED
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS
 

@@ -21,7 +21,6 @@ from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.practice.assessment import Assessment
 from ccm_assess.finance.model import CCM_CODES
 from ccm_assess.outputs.palette import MODEL_COLOURS, NEUTRAL
 from ccm_assess.outputs.workbook.cells import (
@@ -48,6 +47,7 @@ from ccm_assess.outputs.workbook.cells import (
     shown_pool,
     wrap_cell,
 )
+from ccm_assess.practice.assessment import Assessment
 from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, shown_sum
 from ccm_assess.readiness.questionnaire import questionnaire_definition
 from ccm_assess.readiness.scoring import round_score

@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.practice.assessment import Assessment
 from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
@@ -39,6 +38,7 @@ from ccm_assess.outputs.workbook.cells import (
     shown_counts,
     shown_pool,
 )
+from ccm_assess.practice.assessment import Assessment
 from ccm_assess.privacy import display_order, format_count
 
 
