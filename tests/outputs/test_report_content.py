@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -599,3 +600,12 @@ def test_range_of_levels_names_what_makes_the_difference():
         "Gastro-esophageal reflux disease K21 (95)."
     )
     assert list(fig.data[0].x) == [1136, 1359, 1634]
+
+
+def test_negative_amounts_keep_their_minus_sign_on_the_line() -> None:
+    amounts = {"In-house": [formatting.money(-278_617)], "Managed": [formatting.money(84_529)]}
+    frame = pd.DataFrame({"Item": ["Net"], **amounts})
+    table = report_html.html_table(frame, text_columns=("Item",))
+    assert "<td class=text>Net</td><td class=negative>\u2212$278,617</td><td>$84,529</td>" in table
+    css = (Path(__file__).resolve().parents[2] / "templates/report/static/report.css").read_text()
+    assert re.search(r"td\.negative \{ white-space: nowrap; \}", css)

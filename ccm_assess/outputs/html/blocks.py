@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ccm_assess.finance.model import DELIVERY_MODELS
+from ccm_assess.formatting import MINUS
 
 INDENT = "\u00a0" * 4  # no-break spaces: a sub-row in a table
 
@@ -70,19 +71,26 @@ def callout(
     )
 
 
+def _cell_class(value: object, text: bool) -> str:
+    if text:
+        return " class=text"
+    return " class=negative" if str(value).startswith(MINUS) else ""
+
+
 def html_table(
     frame: pd.DataFrame, *, text_columns: Sequence[str] = (), caption: str | None = None
 ) -> str:
     """A plain HTML table of already formatted cells (index ignored), every cell escaped.
 
-    Columns named in `text_columns` are left-aligned (``td.text``); the others are numbers.
+    Columns named in `text_columns` are left-aligned (``td.text``); the others are numbers, and a
+    negative one (``td.negative``) never breaks after its minus sign.
     """
     left = ' style="text-align:left"'
     head = "".join(f"<th{left if c in text_columns else ''}>{esc(c)}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False, name=None):  # formatted report rows, not patients
         cells = "".join(
-            f"<td{' class=text' if column in text_columns else ''}>{esc(value)}</td>"
+            f"<td{_cell_class(value, column in text_columns)}>{esc(value)}</td>"
             for column, value in zip(frame.columns, record, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
