@@ -294,8 +294,9 @@ def deidentified(assessment: Assessment) -> Assessment:
     )
 
 
-def _prepared_header() -> dict[str, object]:
-    return {"kind": PREPARED_KIND, "version": __version__, "schema_version": SCHEMA_VERSION}
+def prepared_header(version: str = __version__, schema_version: int = SCHEMA_VERSION) -> bytes:
+    """The first line of a prepared-assessment file: kind, package version, schema version."""
+    return f"{PREPARED_KIND} {version} schema {schema_version}\n".encode("ascii")
 
 
 def save_prepared(assessment: Assessment, path: Path) -> Path:
@@ -303,11 +304,11 @@ def save_prepared(assessment: Assessment, path: Path) -> Path:
 
     Pickle, so a private file: `ccm-assess run` writes it into its staging folder, which is
     never published and is removed when the run ends, fails or is stopped (edge/lifecycle.py).
-    A header (kind, package version, schema version) comes first, so a file from another
-    version is refused before the assessment itself is unpickled.
+    A plain-text header line (kind, package version, schema version) comes first, so any other
+    file, or one from another version, is refused before anything in it is unpickled.
     """
     with path.open("wb") as handle:
-        pickle.dump(_prepared_header(), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.write(prepared_header())
         pickle.dump(deidentified(assessment), handle, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
@@ -318,14 +319,14 @@ def load_prepared(path: Path) -> Assessment:
         f"{path.name} is not an assessment prepared by this version of ccm-assess "
         f"({__version__}): run `ccm-assess run` again, or leave prepared_assessment empty"
     )
+    expected = prepared_header()
     with path.open("rb") as handle:
+        if handle.readline(len(expected) + 1) != expected:
+            raise refused
         try:
-            header = pickle.load(handle)
+            assessment = pickle.load(handle)
         except (pickle.UnpicklingError, EOFError, ValueError) as error:
             raise refused from error
-        if header != _prepared_header():
-            raise refused
-        assessment = pickle.load(handle)
     if not isinstance(assessment, Assessment):
         raise refused
     return assessment

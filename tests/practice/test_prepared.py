@@ -5,13 +5,13 @@ the notebook still computes its own."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ccm_assess import __version__
 from ccm_assess.errors import ReportError
 from ccm_assess.intake.panel import tidy_panel
 from ccm_assess.practice.assessment import (
@@ -21,6 +21,7 @@ from ccm_assess.practice.assessment import (
     assess,
     load_prepared,
     notebook_assessment,
+    prepared_header,
     save_prepared,
 )
 
@@ -77,18 +78,36 @@ def test_the_handed_over_file_holds_no_identifier_from_the_panel(assessment, pre
 @pytest.mark.parametrize(
     "header",
     [
-        {"kind": PREPARED_KIND, "version": "0.0.1", "schema_version": SCHEMA_VERSION},
-        {"kind": PREPARED_KIND, "version": __version__, "schema_version": SCHEMA_VERSION - 1},
-        {"kind": "something else", "version": __version__, "schema_version": SCHEMA_VERSION},
+        prepared_header(version="0.0.1"),
+        prepared_header(schema_version=SCHEMA_VERSION - 1),
+        prepared_header().replace(PREPARED_KIND.encode(), b"something else"),
     ],
 )
 def test_a_file_from_another_version_is_refused_before_unpickling_it(tmp_path, header) -> None:
     path = tmp_path / "assessment.pkl"
-    with path.open("wb") as handle:
-        pickle.dump(header, handle)
-        handle.write(b"not a pickle at all")  # never read: the header already failed
+    path.write_bytes(header + b"not a pickle at all")  # never read: the header already failed
     with pytest.raises(ReportError, match="not an assessment prepared by this version"):
         load_prepared(path)
+
+
+class _Deletes:
+    """A pickle that deletes a file when loaded: what a hostile 'prepared assessment' holds."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.remove, (str(self.target),))
+
+
+def test_a_hostile_pickle_is_never_loaded(tmp_path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_text("still here", encoding="utf-8")
+    path = tmp_path / "assessment.pkl"
+    path.write_bytes(pickle.dumps(_Deletes(target)))
+    with pytest.raises(ReportError, match="not an assessment prepared by this version"):
+        load_prepared(path)
+    assert target.read_text(encoding="utf-8") == "still here"
 
 
 def test_a_file_that_is_no_pickle_is_refused(tmp_path) -> None:
