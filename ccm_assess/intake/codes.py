@@ -215,7 +215,11 @@ def code_status(codes: pd.Series) -> pd.Series:
 def unlisted_codes(diagnoses: pd.DataFrame) -> pd.DataFrame:
     """Codes of `Panel.diagnoses` that are not in the code set: columns `value` (code as
     normalised), `status` (`retired` or `unknown`) and `count` (patients), most first."""
-    per_code = diagnoses.groupby("code", sort=False)["patient_id"].nunique()
+    codes = pd.Series(diagnoses["code"].dropna().unique(), dtype="str")
+    unlisted = codes[code_status(codes).isin(("retired", "unknown")).to_numpy()]
+    # only the rows of the (few) unlisted codes are grouped, not every diagnosis
+    rows = diagnoses[diagnoses["code"].isin(unlisted).to_numpy()]
+    per_code = rows.groupby(rows["code"].astype("str"), sort=False)["patient_id"].nunique()
     status = code_status(pd.Series(per_code.index, dtype="str"))
     frame = pd.DataFrame(
         {
@@ -224,5 +228,4 @@ def unlisted_codes(diagnoses: pd.DataFrame) -> pd.DataFrame:
             "count": per_code.to_numpy().astype("int64"),
         }  # fmt: skip
     )
-    frame = frame[frame["status"].isin(("retired", "unknown"))]
     return frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)

@@ -58,6 +58,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 _SNIFF_CHARS = 200_000
+_STEP = 1 << 24
+_BLOCK = 1 << 23
+"""Bytes Arrow's CSV reader parses per block (per thread): 8 MiB, not its default 1 MiB, so
+a large file is read in tens of blocks, not hundreds, and joined into one chunk faster."""
+"""Bytes scanned at a time when a whole file is checked (UTF-8, newlines, line lengths)."""
 _BINARY_SAMPLE = 1 << 16
 _BINARY_SHARE = 0.05
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1f\x7f]")
@@ -94,8 +99,8 @@ _RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relat
 @dataclass(frozen=True)
 class Limits:
     """Caps on what a panel file may hold, checked before (or while) it is read; each can be
-    raised with `--limit NAME=VALUE`. The defaults admit a 250,000-patient, 2,000,000-row,
-    120 MB CSV (the performance benchmark) with room to spare."""
+    raised with `--limit NAME=VALUE`. The defaults admit a 1,000,000-patient long export
+    (8,000,000 rows, 460 MB: a group's or an MSO's, docs/scale.md) with room to spare."""
 
     file_mb: int = 1024
     """Size of the file on disk, MiB."""
@@ -103,7 +108,8 @@ class Limits:
     """A workbook's parts once unzipped, MiB in all (a zip bomb is refused unopened)."""
     strings_mb: int = 512
     """A workbook's shared-strings part unzipped, MiB (one huge text cell lives there)."""
-    rows: int = 5_000_000
+    rows: int = 16_000_000
+    """Records of a text file (counted before it is parsed) or rows of a sheet."""
     columns: int = 2_000
     cells: int = 100_000_000
     """Rows x columns of a sheet, as its declared extent says."""
@@ -212,14 +218,28 @@ def _utf16_without_bom(sample: bytes) -> str | None:
 
 def decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     """Text of a delimited file and notes on how it was decoded (module docstring)."""
-    text, notes, _ = _decode(data, name)
-    return text, notes
+    text, notes, utf8 = _decode(data, name)
+    return (_whole(utf8) if text is None else text), notes
 
 
-def _decode(data: bytes, name: str) -> tuple[str, tuple[str, ...], bytes | None]:
-    """`decode`, plus the bytes whose `utf-8-sig` decoding is the text (None unless it was
-    UTF-8), so the CSV reader can take them as they are, without re-encoding the text; a BOM
-    is left on them (slicing it off would copy the whole file)."""
+def _is_utf8(data: bytes) -> bool:
+    """Whether `data` is valid UTF-8, checked 16 MiB at a time (no text of the whole file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _STEP):
+            decoder.decode(view[start : start + _STEP])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode(data: bytes, name: str) -> tuple[str | None, tuple[str, ...], bytes | None]:
+    """`decode`, as (text, notes, utf8): for UTF-8 data the text is None and `utf8` holds
+    the bytes whose `utf-8-sig` decoding is the text, so the CSV reader takes them as they
+    are and only the parts read in Python are decoded (the whole file as a Python string
+    costs its size again); a BOM is left on them (slicing it off would copy the file)."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16", errors="replace"), (), None
     if encoding := _utf16_without_bom(data[:4096]):
@@ -232,10 +252,8 @@ def _decode(data: bytes, name: str) -> tuple[str, tuple[str, ...], bytes | None]
             f"'{name}' is not a text file: it holds binary data; export the panel again as "
             ".csv or .xlsx"
         )
-    try:
-        return data.decode("utf-8-sig"), (), data
-    except UnicodeDecodeError:
-        pass
+    if _is_utf8(data):
+        return None, (), data
     dropped = sum(data.count(bytes([b])) for b in _CP1252_UNDEFINED)
     note = (
         f"'{name}' is not UTF-8: read as Windows-1252 (cp1252); {dropped:,} stray "
@@ -259,12 +277,45 @@ def _sniff_delimiter(text: str, preferred: str) -> str:
 
 
 def longest_line(data: bytes) -> int:
-    """Length in bytes of the longest line of a text file (vectorised: no per-line objects)."""
-    if not data:
-        return 0
-    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    edges = np.concatenate([[-1], breaks, [len(data)]])
-    return int(np.diff(edges).max()) - 1
+    """Length in bytes of the longest line of a text file (vectorised, 16 MiB at a time: no
+    per-line objects, no mask of the whole file)."""
+    longest, previous = 0, -1
+    for start in range(0, len(data), _STEP):
+        block = np.frombuffer(data, dtype=np.uint8, count=min(_STEP, len(data) - start),
+                              offset=start)  # fmt: skip
+        breaks = np.flatnonzero(block == 10) + start
+        if len(breaks):
+            edges = np.concatenate([[previous], breaks])
+            longest = max(longest, int(np.diff(edges).max()) - 1)
+            previous = int(breaks[-1])
+    return max(longest, len(data) - previous - 1)
+
+
+def _count_records(data: bytes, limits: Limits, name: str) -> None:
+    """Refuse a text file with more records than `limits.rows` before it is parsed: its line
+    breaks are counted first (one pass over the bytes); only when they exceed the limit are
+    the records counted, streamed by Arrow a block at a time (a quoted cell may hold line
+    breaks), stopping at the limit."""
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if lines <= limits.rows:
+        return
+    records = 0
+    try:
+        reader = pa_csv.open_csv(
+            pa.BufferReader(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=_STEP),
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=lambda _row: "skip"
+            ),  # fmt: skip
+        )
+        for batch in reader:
+            records += batch.num_rows
+            if records > limits.rows:
+                break
+    except (pa.ArrowInvalid, ValueError):  # not parseable as CSV: its lines are its rows
+        records = lines
+    if records > limits.rows:
+        raise _too_big(f"'{name}' has too many rows", lines, limits.rows, "rows")
 
 
 def _check_cells(grid: pd.DataFrame, limits: Limits) -> None:
@@ -296,13 +347,17 @@ def _read_text(
             f"'{path.name}' is a zip archive, not a text file; unpack it, or export the panel "
             "again as .csv or .xlsx"
         )
-    text, notes, utf8 = _decode(data, path.name)
-    delimiter = _sniff_delimiter(text, "\t" if path.suffix.lower() == ".tsv" else ",")
-    lines = text[:_SNIFF_CHARS].splitlines()[:200]
+    _count_records(data, limits, path.name)
+    decoded, notes, utf8 = _decode(data, path.name)
+    head = _head(utf8 or b"") if decoded is None else decoded[:_SNIFF_CHARS]
+    delimiter = _sniff_delimiter(head, "\t" if path.suffix.lower() == ".tsv" else ",")
+    lines = head.splitlines()[:200]
     width = max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=1)
     options = {"header": None, "dtype": str, "keep_default_na": False, "na_values": [""]}
     unclosed = False
-    grid = _arrow_grid(text, delimiter, width, utf8)
+    grid = _arrow_grid(head if decoded is None else decoded, delimiter, width, utf8)
+    # the pandas and csv readers (irregular files) need the whole text: decoded only for them
+    text = decoded if decoded is not None else ("" if grid is not None else _whole(utf8))
     try:
         if grid is None:
             grid = pd.read_csv(
@@ -317,8 +372,10 @@ def _read_text(
         grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter))
     if longest_line(data) > limits.cell_chars:
         _check_cells(grid, limits)
-    if not unclosed and not _folds_rows(grid, text, delimiter):
+    breaks = decoded.count("\n") if decoded is not None else (utf8 or b"").count(b"\n")
+    if not unclosed and not _folds_rows(grid, breaks, delimiter):
         return grid, notes
+    text = text or _whole(utf8)
     grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE))
     grid = grid.apply(lambda column: column.str.strip('"')) if grid.shape[1] else grid
     return grid, (
@@ -327,6 +384,16 @@ def _read_text(
         "one cell; it was read with quotes as plain characters, so a value holding the "
         "delimiter may be split: check the rows with quotes",
     )
+
+
+def _whole(utf8: bytes | None) -> str:
+    """UTF-8 bytes as text (a BOM dropped)."""
+    return (utf8 or b"").decode("utf-8-sig")
+
+
+def _head(utf8: bytes) -> str:
+    """The first `_SNIFF_CHARS` characters of UTF-8 bytes (a BOM dropped)."""
+    return utf8[: 4 * _SNIFF_CHARS].decode("utf-8-sig", errors="ignore")[:_SNIFF_CHARS]
 
 
 def _arrow_grid(
@@ -338,7 +405,7 @@ def _arrow_grid(
     above that first full row (titles, blank lines) are parsed here and padded with NA; blank
     lines below it become all-NA rows, as with pandas. `utf8`, the bytes `text` was decoded
     from (`utf-8-sig`) when they are UTF-8, is scanned and read as is (no re-encoding: ~1 s on
-    300 MB)."""
+    300 MB); `text` may then be its first `_SNIFF_CHARS` characters only (`_head`)."""
     if width < 2:
         return None
     raw = text.encode("utf-8") if utf8 is None else utf8
@@ -363,14 +430,12 @@ def _arrow_grid(
         skip = text.index("\n", skip) + 1
     if "\r" in text[:skip].replace("\r\n", "\n") or raw.count(b'"') % 2:
         return None  # a line break pandas reads but csv does not; an unbalanced quote
-    end, tail = _footer_lines(text, skip, delimiter, width)
-    # character offsets -> byte offsets, encoding only the short head and tail
-    first = bom + len(text[:skip].encode("utf-8"))
-    last = len(raw) - len(text[end:].encode("utf-8"))
+    first = bom + len(text[:skip].encode("utf-8"))  # character offset -> byte offset
+    last, tail = _footer_lines(raw, first, delimiter, width)
     try:
         table = pa_csv.read_csv(
             pa.BufferReader(pa.py_buffer(raw).slice(first, last - first)),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=_BLOCK),
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
             ),
@@ -402,25 +467,30 @@ def _arrow_grid(
         )
         return pa.chunked_array([parts.combine_chunks()]) if parts.nbytes < 1 << 31 else parts
 
-    return pd.DataFrame(
-        {
-            i: pd.Series(pd.arrays.ArrowStringArray(contiguous(i, column)), dtype="str")
-            for i, column in enumerate(table.itercolumns())
-        },
-        columns=pd.Index(list(range(width)), dtype="int64"),
-    )
+    columns: list[pa.ChunkedArray | None] = list(table.columns)
+    del table  # each column's blocks are freed as soon as it is one chunk: no second table
+    cells = {}
+    for i in range(width):
+        column, columns[i] = columns[i], None
+        assert column is not None
+        cells[i] = pd.Series(pd.arrays.ArrowStringArray(contiguous(i, column)), dtype="str")
+        del column
+    return pd.DataFrame(cells, columns=pd.Index(list(range(width)), dtype="int64"))
 
 
-def _footer_lines(text: str, start: int, delimiter: str, width: int) -> tuple[int, list[list[str]]]:
-    """Where the rectangular body of `text` ends and the fields of the short lines after it
-    (footers such as `"Total rows: 2,019,685"`, blank lines), read from the end back to the
-    last line with `width` fields. A line with an odd number of quotes (the end of a cell that
-    spans lines) or a carriage return inside ends the search."""
-    end = len(text) - text.endswith("\n")
+def _footer_lines(
+    raw: bytes, start: int, delimiter: str, width: int
+) -> tuple[int, list[list[str]]]:
+    """Where (byte offset) the rectangular body of the UTF-8 text `raw` ends and the fields of
+    the short lines after it (footers such as `"Total rows: 2,019,685"`, blank lines), read
+    from the end back to the last line with `width` fields; `start` is where the body begins.
+    A line with an odd number of quotes (the end of a cell that spans lines) or a carriage
+    return inside ends the search."""
+    end = len(raw) - raw.endswith(b"\n")
     tail: list[list[str]] = []
     while len(tail) < SCAN_ROWS:
-        begin = text.rfind("\n", start, end) + 1
-        line = text[begin:end].removesuffix("\r")
+        begin = raw.rfind(b"\n", start, end) + 1
+        line = raw[begin:end].removesuffix(b"\r").decode("utf-8", errors="replace")
         if begin <= start or line.count('"') % 2 or "\r" in line:
             break
         fields = next(csv.reader([line], delimiter=delimiter)) if line else []
@@ -428,7 +498,7 @@ def _footer_lines(text: str, start: int, delimiter: str, width: int) -> tuple[in
             break
         tail.insert(0, fields)
         end = begin - 1
-    return (end + 1 if tail else len(text)), tail
+    return (end + 1 if tail else len(raw)), tail
 
 
 def _frame(rows: Iterable[list[str]]) -> pd.DataFrame:
@@ -438,10 +508,11 @@ def _frame(rows: Iterable[list[str]]) -> pd.DataFrame:
     return pd.DataFrame([row + [None] * (width - len(row)) for row in rows], dtype="str")
 
 
-def _folds_rows(grid: pd.DataFrame, text: str, delimiter: str) -> bool:
+def _folds_rows(grid: pd.DataFrame, line_breaks: int, delimiter: str) -> bool:
     """Whether a quoted cell holds line breaks followed by lines that look like rows of their
-    own (as many delimiters as the widest row, less one; at least 2): an unbalanced quote."""
-    if len(grid) >= text.count("\n"):  # no row spans several lines
+    own (as many delimiters as the widest row, less one; at least 2): an unbalanced quote.
+    `line_breaks`: how many the file holds."""
+    if len(grid) >= line_breaks:  # no row spans several lines
         return False
     need = max(2, grid.shape[1] - 1)
     for column in grid.columns:

@@ -451,3 +451,29 @@ def test_invisible_prefilter_sees_every_invisible_character() -> None:
     missed = [c for c in hits if not sources._may_hold_invisible(pd.Series([f"a{chr(c)}"]))]
     assert len(hits) > 60 and missed == []
     assert not sources._may_hold_invisible(pd.Series(["E11.9", "café\t", None]))
+
+
+def test_row_limit_refuses_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 6 lines (header + 5 records) against a limit of 4: refused from the count of line breaks,
+    # before any parser runs
+    path = write_text(tmp_path / "p.csv", "id,dx\n" + "".join(f"{i},I10\n" for i in range(5)))
+    monkeypatch.setattr(sources.pa_csv, "read_csv", None)  # never reached
+    with pytest.raises(PanelError, match="has too many rows: 6, above the limit of 4"):
+        read_grid(path, limits=sources.Limits(rows=4))
+
+
+def test_row_limit_counts_records_not_line_breaks(tmp_path: Path) -> None:
+    # 4 records over 7 lines (quoted cells with line breaks): within a limit of 4, above 3
+    text = 'id,note\n1,"a\nb"\n2,"c\nd"\n3,"e\nf"\n'
+    path = write_text(tmp_path / "p.csv", text)
+    assert read_grid(path, limits=sources.Limits(rows=4)).cells.shape == (4, 2)
+    with pytest.raises(PanelError, match="too many rows"):
+        read_grid(path, limits=sources.Limits(rows=3))
+
+
+def test_longest_line_across_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # steps of 4 bytes: lines of 0, 9, 2 and 3 bytes, the 9-byte one over three steps
+    monkeypatch.setattr(sources, "_STEP", 4)
+    assert sources.longest_line(b"\n123456789\nab\ncde") == 9
+    assert sources.longest_line(b"abc") == 3
+    assert sources.longest_line(b"") == 0
