@@ -236,7 +236,15 @@ def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
 
 
 def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
-    """Position of each value in `index` (-1 where absent), by an Arrow hash lookup."""
+    """Position of each value in `index` (-1 where absent), by an Arrow hash lookup; a
+    categorical whose categories are `index` (`Panel.diagnoses`) gives its codes, no lookup."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        codes = np.asarray(values.cat.codes.to_numpy(), dtype=np.intp)
+        if categories.equals(index):
+            return codes
+        found = np.append(positions(pd.Series(categories, dtype="str"), index), -1)
+        return np.asarray(found[codes], dtype=np.intp)
     found = pc.index_in(arrow_strings(values), value_set=arrow_strings(index))
     return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.intp)
 

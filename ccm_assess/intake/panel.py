@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import PanelError
-from ccm_assess.intake.codes import parse_code_cells
+from ccm_assess.intake.codes import distinct, parse_code_cells
 from ccm_assess.intake.column_roles import ColumnView, column_views, guess_header_row, infer_roles
 from ccm_assess.intake.headers import (
     IGNORE,
@@ -245,9 +245,12 @@ def _diagnoses(
     return (items if len(keep) == len(dx) else items[columns.isin(keep)]), keep, notes
 
 
-def _shape(pid: pd.Series, items: pd.DataFrame, dx_columns: int) -> str:
-    listed = bool(items.index.duplicated().any())
-    repeats = bool(pid.duplicated().any())
+def _shape(repeats: bool, items: pd.DataFrame, dx_columns: int) -> str:
+    """`SourceInfo.shape`; `repeats`: some patient has several rows."""
+    column = items.index.get_level_values("column").to_numpy(dtype=np.int64)
+    row = items.index.get_level_values("row").to_numpy(dtype=np.int64)
+    cell = row * (int(column.max(initial=0)) + 1) + column  # one integer per cell
+    listed = bool(pd.Series(cell).duplicated().any())
     if repeats:
         return "mixed" if listed or dx_columns > 1 else "long"
     return "list" if listed and dx_columns == 1 else "wide"
@@ -327,11 +330,14 @@ def tidy_panel(
     rows = np.flatnonzero(used_mask)
     take = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
     used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[rows], name="row"))
-    pid = pid.iloc[take].set_axis(used.index)
+    # each used row's patient as an integer (in order of first appearance): one hash pass
+    # over the ids, then integers everywhere
+    patient, found_ids = pd.factorize(pid.iloc[take].to_numpy(), use_na_sentinel=True)
+    ids = pd.Index(found_ids, dtype="str", name="patient_id")
     items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     _require_codes(items, [labels[p] for p in roles["diagnosis"]])
-    patients, fields, quality_parts = _patients(used, pid, roles, today)
+    patients, fields, quality_parts = _patients(used, patient, ids, roles, today)
     found_roles = set(roles) - {"first_name", "last_name"} | fields
     mapping_used: dict[str, list[str]] = {}
     for role in (r for r in ROLES if r in roles):
@@ -339,16 +345,7 @@ def tidy_panel(
         mapping_used.setdefault(key, []).extend(labels[p] for p in roles[role])
     if "death_date" in fields and "death_date" not in roles:
         mapping_used["death_date"] = mapping_used["deceased"]
-    row_of = items.index.get_level_values("row")
-    valid = items["kind"].eq("icd10").to_numpy()
-    diagnoses = pd.DataFrame(
-        {
-            "patient_id": pid.reindex(row_of[valid]).to_numpy(),
-            "code": items["code"].to_numpy()[valid],
-            "row": row_of[valid].to_numpy(dtype=np.int64),
-        }
-    ).astype({"patient_id": "str", "code": "str"})
-    diagnoses = diagnoses.sort_values("row", kind="stable").drop_duplicates(["patient_id", "code"])
+    diagnoses = _diagnosis_frame(items, used.index, patient, ids)
     unused = [h for p, h in enumerate(headers) if h and all(p not in v for v in roles.values())]
     unused = [h for h in unused if h not in {headers[p] for p in ignored}]
     if unused:
@@ -376,11 +373,36 @@ def tidy_panel(
         ledger=ledger,
         mapping=mapping_used,
         source=replace(
-            source, header_row=header + 1, shape=_shape(pid, items, len(roles["diagnosis"]))
+            source,
+            header_row=header + 1,
+            shape=_shape(len(ids) < len(patient), items, len(roles["diagnosis"])),
         ),
         quality=quality,
         notes=tuple(notes),
         columns=column_views(headers, {**roles, IGNORE: ignored}, inferred),
+    )
+
+
+def _diagnosis_frame(
+    items: pd.DataFrame, rows: pd.Index, patient: np.ndarray, ids: pd.Index
+) -> pd.DataFrame:
+    """`Panel.diagnoses` from the code items (index: column, row label): the valid codes, each
+    (patient, code) once at its first row, sorted by row. `patient` is the patient position
+    (in `ids`) of each used row (`rows`). Both text columns are categorical (the patients in
+    `ids` order, the codes sorted), so later steps work on their integer codes."""
+    valid = items["kind"].eq("icd10").to_numpy()
+    row = items.index.get_level_values("row").to_numpy(dtype=np.int64)[valid]
+    owner = patient[np.searchsorted(rows.to_numpy(dtype=np.int64), row)]
+    code, codes = pd.factorize(items["code"].to_numpy()[valid], sort=True)
+    order = np.argsort(row, kind="stable")
+    key = owner[order].astype(np.int64) * max(len(codes), 1) + code[order]
+    first = order[~pd.Series(key).duplicated().to_numpy()]
+    return pd.DataFrame(
+        {
+            "patient_id": pd.Categorical.from_codes(owner[first], categories=ids),
+            "code": pd.Categorical.from_codes(code[first], categories=pd.Index(codes, dtype="str")),
+            "row": row[first],
+        }
     )
 
 
@@ -407,25 +429,32 @@ def _require_codes(items: pd.DataFrame, headers: list[str]) -> None:
 
 def _patients(
     used: pd.DataFrame,
-    pid: pd.Series,
+    patient: np.ndarray,
+    ids: pd.Index,
     roles: dict[str, list[int]],
     today: pd.Timestamp | None,
 ) -> tuple[pd.DataFrame, set[str], dict[str, pd.DataFrame]]:
-    """One row per patient (first non-blank value per field), the roles found (including
-    `death_date` when the deceased column holds dates), and the value-quality frames."""
+    """One row per patient of `ids` (first non-blank value per field), the roles found
+    (including `death_date` when the deceased column holds dates), and the value-quality
+    frames. `patient`: each used row's position in `ids`.
+
+    A field is kept as integer codes per row into its distinct values (`_Coded`): text is
+    parsed once per distinct value, and the first value and the conflicts per patient are
+    counted on the integers, never on millions of strings or dates."""
 
     def column(role: str) -> pd.Series | None:
         positions = roles.get(role)
         return used[positions[0]] if positions else None
 
-    fields: dict[str, pd.Series] = {}
+    fields: dict[str, pd.Series | _Coded] = {}  # in the order the old records had
     bad_dates: list[dict[str, object]] = []
     bad_values: list[dict[str, object]] = []
     for role in ("phone", "provider", "location", "primary_payer", "secondary_payer"):
         if (values := column(role)) is not None:
-            fields[role] = values
+            fields[role] = _Coded(*distinct(values))
     if (values := column("sex")) is not None:
-        fields["sex"] = normalise_sex(values)
+        codes, raw = distinct(values)
+        fields["sex"] = _Coded(codes, normalise_sex(raw)).recoded()
     names = [column(r) for r in ("name", "last_name", "first_name")]
     names = [n for n in (names[:1] if names[0] is not None else names[1:]) if n is not None]
     if names:
@@ -433,13 +462,21 @@ def _patients(
     if "address" in roles:
         fields["address"] = _join([used[p] for p in roles["address"]], ", ")
 
-    def dates(role: str, values: pd.Series) -> pd.Series:
-        parsed, problem = parse_dates(values, birth=role == "birth_date", today=today)
-        for reason, raw in values[problem.ne("")].groupby(problem[problem.ne("")]):
+    def dates(role: str, values: pd.Series) -> _Coded:
+        codes, raw = distinct(values)
+        parsed, problem = parse_dates(raw, birth=role == "birth_date", today=today)
+        cells = np.bincount(codes[codes >= 0], minlength=len(raw))
+        for reason in sorted(problem[problem.ne("")].unique()):
+            bad = problem.eq(reason).to_numpy()
             bad_dates.append(
-                {"column": role, "problem": reason, "count": len(raw), "examples": examples(raw)}
+                {
+                    "column": role,
+                    "problem": reason,
+                    "count": int(cells[bad].sum()),
+                    "examples": examples(raw[bad]),
+                }  # fmt: skip
             )
-        return parsed
+        return _Coded(codes, parsed).recoded()
 
     for role in ("birth_date", "last_visit_date", "death_date"):
         if (values := column(role)) is not None:
@@ -453,7 +490,9 @@ def _patients(
             death, _ = parse_dates(values.where(unread))
             is_date = death.notna()
             flags = flags.mask(is_date, True)
-            fields["death_date"] = fields.get("death_date", death).fillna(death)
+            known = fields.get("death_date", death)
+            known = known.rows(used.index) if isinstance(known, _Coded) else known
+            fields["death_date"] = known.fillna(death)
             unread &= ~is_date
         fields[role] = flags
         if unread.any():
@@ -470,22 +509,23 @@ def _patients(
             bad_values.append(
                 {"column": role, "count": int(unread.sum()), "examples": examples(values[unread])}
             )
-    records = pd.DataFrame(fields, index=used.index)
-    # group by integer codes (in order of first appearance), not by millions of id strings
-    codes, ids = pd.factorize(pid.astype("str"), sort=False)
-    groups = records.set_axis(codes, axis=0).groupby(level=0, sort=False)
-    merged = groups.first() if len(records.columns) else pd.DataFrame(index=range(len(ids)))
-    conflicts = (
-        _conflicts(records, codes, len(ids))
-        if len(records.columns)
-        else (pd.DataFrame(index=merged.index) > 1).sum()
+    coded = {
+        role: field if isinstance(field, _Coded) else _Coded(*pd.factorize(field))
+        for role, field in fields.items()
+    }
+    index = ids
+    merged = {role: field.first(patient, len(index)) for role, field in coded.items()}
+    conflicts = pd.Series(
+        {role: field.conflicts(patient, len(index)) for role, field in coded.items()},
+        index=list(coded),
+        dtype="int64",
     )
     conflicts = conflicts[conflicts > 0].rename_axis("column").reset_index(name="patients")
-    index = pd.Index(ids, dtype="str", name="patient_id")
-    merged = merged.set_axis(index, axis=0)
     patients = pd.DataFrame(
         {
-            name: merged[name].astype(dtype) if name in merged else _empty(dtype, index)
+            name: merged[name].set_axis(index).astype(dtype)
+            if name in merged
+            else _empty(dtype, index)
             for name, dtype in PATIENT_COLUMNS.items()
         },
         index=index,
@@ -500,20 +540,43 @@ def _patients(
         "conflicts": conflicts.astype({"patients": "int64"}),
         "bad_values": pd.DataFrame(bad_values, columns=["column", "count", "examples"]),
     }
-    return patients, set(fields) & set(PATIENT_COLUMNS), quality
+    return patients, set(coded) & set(PATIENT_COLUMNS), quality
 
 
-def _conflicts(records: pd.DataFrame, patient: np.ndarray, patients: int) -> pd.Series:
-    """Per column, the patients (integer codes `patient`) whose rows hold more than one
-    distinct non-blank value: `groupby(patient).nunique() > 1`, summed, on integer codes."""
-    counts = {}
-    for name in records.columns:
-        values, uniques = pd.factorize(records[name], use_na_sentinel=True)
-        keep = values >= 0
-        pairs = pd.unique(patient[keep].astype(np.int64) * len(uniques) + values[keep])
-        per_patient = np.bincount(pairs // max(len(uniques), 1), minlength=patients)
-        counts[name] = int((per_patient > 1).sum())
-    return pd.Series(counts, index=records.columns, dtype="int64")
+@dataclass(frozen=True)
+class _Coded:
+    """A field of the used rows as integers: each row's position among `values` (-1: blank)."""
+
+    codes: np.ndarray
+    values: pd.Series | pd.Index | np.ndarray | pd.api.extensions.ExtensionArray
+
+    def recoded(self) -> _Coded:
+        """`values` parsed per distinct raw value (NA: unreadable) -> positions among the
+        distinct parsed values (two spellings of one date are one value)."""
+        inner, parsed = pd.factorize(pd.Series(self.values), use_na_sentinel=True)
+        return _Coded(np.append(inner, -1)[self.codes], parsed)
+
+    def rows(self, index: pd.Index) -> pd.Series:
+        """The value of each row (NA when blank)."""
+        return pd.Series(
+            pd.Series(self.values).array.take(self.codes, allow_fill=True), index=index
+        )
+
+    def first(self, patient: np.ndarray, patients: int) -> pd.Series:
+        """Per patient position, the value of its first row with one (NA when none)."""
+        rows = np.flatnonzero(self.codes >= 0)
+        owner = patient[rows]
+        seen = ~pd.Series(owner).duplicated().to_numpy()  # the first such row of each patient
+        slot = np.full(patients, -1, dtype=np.int64)
+        slot[owner[seen]] = self.codes[rows[seen]]
+        return pd.Series(pd.Series(self.values).array.take(slot, allow_fill=True))
+
+    def conflicts(self, patient: np.ndarray, patients: int) -> int:
+        """Patients whose rows hold more than one distinct value (`nunique() > 1`)."""
+        keep = self.codes >= 0
+        width = max(len(self.values), 1)
+        pairs = pd.unique(patient[keep].astype(np.int64) * width + self.codes[keep])
+        return int((np.bincount(pairs // width, minlength=patients) > 1).sum())
 
 
 def _empty(dtype: str, index: pd.Index) -> pd.Series:

@@ -197,10 +197,13 @@ def test_patients_frame_has_exactly_the_contract_columns_and_dtypes(messy: Panel
     assert {c: str(t) for c, t in p.dtypes.items()} == PATIENT_COLUMNS
     d = messy.diagnoses
     assert {c: str(t) for c, t in d.dtypes.items()} == {
-        "patient_id": "str",
-        "code": "str",
+        "patient_id": "category",
+        "code": "category",
         "row": "int64",
     }
+    # the categories are the patients (in their order) and the codes, sorted
+    assert d["patient_id"].cat.categories.equals(p.index)
+    assert d["code"].cat.categories.tolist() == sorted(set(d["code"]))
     assert not d.duplicated(["patient_id", "code"]).any()
 
 
@@ -643,5 +646,20 @@ def test_conflicts_count_patients_with_two_distinct_values_per_column() -> None:
     # patient 0 holds rows 0-2, patient 1 rows 3-4, patient 2 none:
     # sex: patient 0 has F and M (conflict), patient 1 only F -> 1
     # hospice: patient 0 only True (NA ignored), patient 1 only False -> 0
-    counts = panel_module._conflicts(records, np.array([0, 0, 0, 1, 1]), 3)
-    assert counts.to_dict() == {"sex": 1, "hospice": 0}
+    patient = np.array([0, 0, 0, 1, 1])
+    fields = {name: panel_module._Coded(*pd.factorize(records[name])) for name in records}
+    conflicts = {name: field.conflicts(patient, 3) for name, field in fields.items()}
+    assert conflicts == {"sex": 1, "hospice": 0}
+    # the first non-blank value of each patient; patient 2 has none
+    assert fields["sex"].first(patient, 3).fillna("-").tolist() == ["F", "F", "-"]
+    assert fields["hospice"].first(patient, 3).astype(object).fillna("-").tolist() == [
+        True, False, "-"]  # fmt: skip
+
+
+def test_coded_field_merges_spellings_parsed_alike() -> None:
+    # rows hold raw values 0, 1, blank, 2; raw 0 and 2 parse to the same date, raw 1 is unread
+    raw = panel_module._Coded(np.array([0, 1, -1, 2]), pd.Series(
+        pd.to_datetime(["2020-01-02", None, "2020-01-02"])))  # fmt: skip
+    coded = raw.recoded()
+    assert coded.codes.tolist() == [0, -1, -1, 0]
+    assert coded.conflicts(np.array([0, 0, 1, 0]), 2) == 0
