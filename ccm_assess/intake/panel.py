@@ -247,10 +247,10 @@ def _diagnoses(
 
 def _shape(repeats: bool, items: pd.DataFrame, dx_columns: int) -> str:
     """`SourceInfo.shape`; `repeats`: some patient has several rows."""
+    # the items of one cell follow each other (`codes.split_code_cells`)
     column = items.index.get_level_values("column").to_numpy(dtype=np.int64)
     row = items.index.get_level_values("row").to_numpy(dtype=np.int64)
-    cell = row * (int(column.max(initial=0)) + 1) + column  # one integer per cell
-    listed = bool(pd.Series(cell).duplicated().any())
+    listed = bool(((np.diff(row) == 0) & (np.diff(column) == 0)).any())
     if repeats:
         return "mixed" if listed or dx_columns > 1 else "long"
     return "list" if listed and dx_columns == 1 else "wide"
@@ -332,7 +332,7 @@ def tidy_panel(
     used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[rows], name="row"))
     # each used row's patient as an integer (in order of first appearance): one hash pass
     # over the ids, then integers everywhere
-    patient, found_ids = pd.factorize(pid.iloc[take].to_numpy(), use_na_sentinel=True)
+    patient, found_ids = pd.factorize(pid.iloc[take], use_na_sentinel=True)
     ids = pd.Index(found_ids, dtype="str", name="patient_id")
     items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
@@ -393,7 +393,7 @@ def _diagnosis_frame(
     valid = items["kind"].eq("icd10").to_numpy()
     row = items.index.get_level_values("row").to_numpy(dtype=np.int64)[valid]
     owner = patient[np.searchsorted(rows.to_numpy(dtype=np.int64), row)]
-    code, codes = pd.factorize(items["code"].to_numpy()[valid], sort=True)
+    code, codes = pd.factorize(items["code"].array[valid], sort=True)
     order = np.argsort(row, kind="stable")
     key = owner[order].astype(np.int64) * max(len(codes), 1) + code[order]
     first = order[~pd.Series(key).duplicated().to_numpy()]
@@ -562,21 +562,28 @@ class _Coded:
             pd.Series(self.values).array.take(self.codes, allow_fill=True), index=index
         )
 
+    def first_codes(self, patient: np.ndarray, patients: int) -> np.ndarray:
+        """Per patient position, the code of its first row with a value (-1 when none)."""
+        rows = np.flatnonzero(self.codes >= 0)
+        first = np.full(patients, len(self.codes), dtype=np.int64)
+        np.minimum.at(first, patient[rows], rows)
+        found = first < len(self.codes)
+        slot = np.full(patients, -1, dtype=np.int64)
+        slot[found] = self.codes[first[found]]
+        return slot
+
     def first(self, patient: np.ndarray, patients: int) -> pd.Series:
         """Per patient position, the value of its first row with one (NA when none)."""
-        rows = np.flatnonzero(self.codes >= 0)
-        owner = patient[rows]
-        seen = ~pd.Series(owner).duplicated().to_numpy()  # the first such row of each patient
-        slot = np.full(patients, -1, dtype=np.int64)
-        slot[owner[seen]] = self.codes[rows[seen]]
+        slot = self.first_codes(patient, patients)
         return pd.Series(pd.Series(self.values).array.take(slot, allow_fill=True))
 
     def conflicts(self, patient: np.ndarray, patients: int) -> int:
-        """Patients whose rows hold more than one distinct value (`nunique() > 1`)."""
+        """Patients whose rows hold more than one distinct value (`nunique() > 1`): a row
+        whose value differs from its patient's first one (no hashing)."""
         keep = self.codes >= 0
-        width = max(len(self.values), 1)
-        pairs = pd.unique(patient[keep].astype(np.int64) * width + self.codes[keep])
-        return int((np.bincount(pairs // width, minlength=patients) > 1).sum())
+        owner = patient[keep]
+        differs = self.codes[keep] != self.first_codes(patient, patients)[owner]
+        return int((np.bincount(owner[differs], minlength=patients) > 0).sum())
 
 
 def _empty(dtype: str, index: pd.Index) -> pd.Series:

@@ -471,9 +471,10 @@ def test_row_limit_counts_records_not_line_breaks(tmp_path: Path) -> None:
         read_grid(path, limits=sources.Limits(rows=3))
 
 
-def test_longest_line_across_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_line_stats_across_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     # steps of 4 bytes: lines of 0, 9, 2 and 3 bytes, the 9-byte one over three steps
     monkeypatch.setattr(sources, "_STEP", 4)
-    assert sources.longest_line(b"\n123456789\nab\ncde") == 9
-    assert sources.longest_line(b"abc") == 3
-    assert sources.longest_line(b"") == 0
+    assert sources.line_stats(b"\n123456789\nab\ncde") == (3, 9)
+    assert sources.line_stats(b"abc") == (0, 3)
+    assert sources.line_stats(b"ab\n") == (1, 2)
+    assert sources.line_stats(b"") == (0, 0)
