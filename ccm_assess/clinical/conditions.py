@@ -287,7 +287,7 @@ def encode_diagnoses(diagnoses: pd.DataFrame, patients: pd.Index | None = None) 
     codes = pd.Series(uniques, dtype="str")
     keep = (patient >= 0) & (code >= 0)
     width = max(len(codes), 1)
-    key = np.sort(patient[keep].astype(np.int64) * width + code[keep])
+    key = np.sort(patient[keep].astype(np.int64) * width + code[keep], kind="stable")
     key = key[first_of_runs(key)]
     return CodedDiagnoses(
         patient=(key // width).astype(np.intp),
@@ -436,7 +436,9 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
 
 def group_counts(evidence: CodedEvidence, groups: np.ndarray, patients: int) -> np.ndarray:
     """Distinct condition groups per patient position (int64)."""
-    key = np.sort(evidence.patient.astype(np.int64) * max(len(evidence.categories), 1) + groups)
+    key = np.sort(
+        evidence.patient.astype(np.int64) * max(len(evidence.categories), 1) + groups, kind="stable"
+    )
     owner = key[first_of_runs(key)] // max(len(evidence.categories), 1)
     return np.bincount(owner, minlength=patients).astype(np.int64)
 
@@ -539,7 +541,9 @@ def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, np.ndarray, pd.Inde
     block, blocks = pd.factorize(coded.codes.str.slice(0, 3))
     rows = chronic[coded.code]
     width = max(len(blocks), 1)
-    key = np.sort(coded.patient[rows].astype(np.int64) * width + block[coded.code[rows]])
+    key = np.sort(
+        coded.patient[rows].astype(np.int64) * width + block[coded.code[rows]], kind="stable"
+    )
     key = key[first_of_runs(key)]
     unknown = ccir["indicator"].isna().to_numpy()
     patients = np.bincount(coded.code, minlength=len(coded.codes))

@@ -137,9 +137,9 @@ def _evidence_text(
     category = pa.array(evidence.category[run])
     ids = pa.array(evidence.categories, pa.string()).take(category)
     joined = groups[run] != evidence.category[run]
-    merged = np.array([f" (one condition with {c}: ICD-10-CM Excludes1)" for c in
-                       evidence.categories] + [""], dtype=object)  # fmt: skip
-    note = pa.array(merged[np.where(joined, groups[run], len(evidence.categories))], pa.string())
+    merged = pa.array([f" (one condition with {c}: ICD-10-CM Excludes1)" for c in
+                       evidence.categories] + [""], pa.string())  # fmt: skip
+    note = merged.take(pa.array(np.where(joined, groups[run], len(evidence.categories))))
     per_category = {  # label: (one value per patient and category, separator)
         "categories": (ids, ";"),
         "condition_names": (pa.array([names[c] for c in evidence.categories]).take(category), "; "),
@@ -340,7 +340,7 @@ def summarise(panel: Panel, eligibility: Eligibility) -> dict[str, object]:
     owner = positions(evidence["patient_id"], frame.index)
     category = evidence["category"].cat.codes.to_numpy().astype(np.int64)
     kept = (owner >= 0) & analysed.to_numpy(dtype=bool)[owner]
-    key = np.sort(owner[kept] * max(len(categories), 1) + category[kept])
+    key = np.sort(owner[kept] * max(len(categories), 1) + category[kept], kind="stable")
     distinct = key[first_of_runs(key)] % max(len(categories), 1)
     per_category = np.bincount(distinct, minlength=len(categories))
     condition_counts = dict(zip(categories, per_category, strict=True))
