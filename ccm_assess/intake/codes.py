@@ -147,6 +147,13 @@ def split_code_cells(cells: pd.Series) -> pd.Series:
     Separators: `;`, `|`, line breaks, a comma before a code, and spaces between codes. The
     index of each item is the index of its cell (repeated); blank cells and items are dropped.
     """
+    parts, item, index = _split_distinct(cells)
+    return pd.Series(parts.array.take(item), index=index, dtype="str", name="raw")
+
+
+def _split_distinct(cells: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Index]:
+    """`split_code_cells` done once per distinct cell: the items of the distinct cells
+    (`parts`, index 0..n-1), the part each item of `cells` is, and each item's cell index."""
     cells = cells.dropna()
     codes, uniques = distinct(cells)
     parts = _split_unique(uniques)
@@ -157,18 +164,24 @@ def split_code_cells(cells: pd.Series) -> pd.Series:
     cell = np.repeat(np.arange(len(codes)), repeat)
     within = np.arange(repeat.sum()) - np.repeat(np.cumsum(repeat) - repeat, repeat)
     item = np.repeat(start[codes], repeat) + within
-    return pd.Series(parts.to_numpy()[item], index=cells.index[cell], dtype="str", name="raw")
+    return parts.reset_index(drop=True), item, cells.index[cell]
 
 
 def parse_code_cells(cells: pd.Series) -> pd.DataFrame:
     """Cells -> one row per code item: columns `raw` (item as written), `code`, `kind`.
 
     The index of each row is the index of its cell (repeated). Blank cells give no row.
+    Each distinct item is split and classified once, then taken to the cells that hold it.
     """
-    raw = split_code_cells(cells)
-    parsed = normalise_codes(raw.reset_index(drop=True))
-    parsed.index = raw.index
-    return pd.concat([raw, parsed], axis=1)
+    parts, item, index = _split_distinct(cells)
+    parsed = normalise_codes(parts)
+    return pd.DataFrame(
+        {
+            "raw": pd.Series(parts.array.take(item), dtype="str"),
+            "code": pd.Series(parsed["code"].array.take(item), dtype="str"),
+            "kind": pd.Series(parsed["kind"].array.take(item), dtype="str"),
+        }
+    ).set_axis(index)
 
 
 CODE_SET_FILE = "icd10cm_fy2026_codes.csv.gz"
@@ -204,8 +217,12 @@ def code_status(codes: pd.Series) -> pd.Series:
     table = code_set()
     codes_at, unique = distinct(codes)
     billable = unique.map(table["billable"])
+    unlisted = billable.isna().to_numpy()
+    retired = np.zeros(len(unique), dtype=bool)
+    if unlisted.any():  # the older releases are read only for codes the code set lacks
+        retired[unlisted] = unique[unlisted].isin(_retired()).to_numpy()
     status = np.select(
-        [billable.eq(True), billable.eq(False), unique.isin(_retired())],
+        [billable.eq(True), billable.eq(False), retired],
         ["billable", "header", "retired"],
         "unknown",
     )
