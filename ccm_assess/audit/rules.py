@@ -357,6 +357,11 @@ def _joined(col: dict[str, Any], names: list[str], prefix: str, index: pd.Index)
 def _units_text(col: dict[str, Any], prefix: str, index: pd.Index) -> pd.Series:
     """`99490 x1; 99439 x2` from the unit columns `prefix + code` (empty when none)."""
     units = _stack(col, [prefix + c for c in TIMED_CODES]).to_numpy().astype(int)
-    labels = np.char.add(np.array([f"{c} x" for c in TIMED_CODES]), units.astype(str))
-    text = np.where(units > 0, np.char.add(labels, "; "), "").astype(object).sum(axis=1)
-    return pd.Series(text, index=index, dtype="str").str.rstrip("; ")
+    # a few distinct combinations of units among thousands of patient-months: each is
+    # written once, then taken to its rows
+    combos, row_combo = np.unique(units.reshape(len(units), -1), axis=0, return_inverse=True)
+    text = np.array(
+        ["; ".join(f"{c} x{n}" for c, n in zip(TIMED_CODES, combo, strict=True) if n > 0)
+         for combo in combos] or [""], dtype=object,
+    )  # fmt: skip
+    return pd.Series(text[row_combo.reshape(-1)], index=index, dtype="str")
