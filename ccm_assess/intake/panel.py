@@ -63,7 +63,7 @@ from ccm_assess.intake.headers import (
     table_score,
     unheaded_after,
 )
-from ccm_assess.intake.payers import dual_eligible, payer_class, unknown_payers
+from ccm_assess.intake.payers import classify_payers, dual_of, unknown_payers
 from ccm_assess.intake.sources import Limits, cell_text, listing, read_grid
 from ccm_assess.intake.values import (
     examples,
@@ -357,13 +357,6 @@ def tidy_panel(
     quality = DataQuality(
         invalid_codes=short_counts(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
         icd9_codes=short_counts(items.loc[items["kind"].eq("icd9").to_numpy(), "raw"]),
-        unknown_payers=shorten_counts(
-            unknown_payers(
-                pd.concat(
-                    [patients["primary_payer"], patients["secondary_payer"]], ignore_index=True
-                )
-            )
-        ),
         **quality_parts,
     )
     return Panel(
@@ -530,12 +523,32 @@ def _patients(
         },
         index=index,
     )
-    patients["payer_class"] = payer_class(patients["primary_payer"])
-    patients["secondary_payer_class"] = payer_class(patients["secondary_payer"])
-    patients["dual_eligible"] = dual_eligible(
-        patients["primary_payer"], patients["secondary_payer"]
-    ).astype(bool)
+    # payer text classified once per distinct text, then taken to each patient's first text
+    first, second = (
+        _payer_classes(coded.get(role), patient, len(index))
+        for role in ("primary_payer", "secondary_payer")
+    )
+    patients["payer_class"] = first["payer_class"].to_numpy()
+    patients["secondary_payer_class"] = second["payer_class"].to_numpy()
+    patients["dual_eligible"] = dual_of(first, second["payer_class"]).to_numpy(dtype=bool)
+    payers = [coded[role] for role in ("primary_payer", "secondary_payer") if role in coded]
     quality = {
+        "unknown_payers": shorten_counts(
+            unknown_payers(
+                pd.concat([pd.Series(f.values, dtype="str") for f in payers], ignore_index=True)
+                if payers
+                else pd.Series(dtype="str"),
+                np.concatenate(
+                    [
+                        np.bincount(
+                            f.first_codes(patient, len(index)) + 1, minlength=len(f.values) + 1
+                        )[1:]
+                        for f in payers
+                    ]
+                    or [np.zeros(0, np.int64)]
+                ),  # fmt: skip
+            )
+        ),
         "bad_dates": pd.DataFrame(bad_dates, columns=["column", "problem", "count", "examples"]),
         "conflicts": conflicts.astype({"patients": "int64"}),
         "bad_values": pd.DataFrame(bad_values, columns=["column", "count", "examples"]),
@@ -584,6 +597,15 @@ class _Coded:
         owner = patient[keep]
         differs = self.codes[keep] != self.first_codes(patient, patients)[owner]
         return int((np.bincount(owner[differs], minlength=patients) > 0).sum())
+
+
+def _payer_classes(field: _Coded | None, patient: np.ndarray, patients: int) -> pd.DataFrame:
+    """Per patient position: `payer_class` and `dual_plan` (`payers.classify_payers`) of its
+    first payer text, each distinct text classified once; no text: `unknown`, not dual."""
+    slot = np.full(patients, -1) if field is None else field.first_codes(patient, patients)
+    texts = pd.Series(np.zeros(0, object) if field is None else field.values, dtype="str")
+    table = classify_payers(pd.concat([texts, pd.Series([""], dtype="str")], ignore_index=True))
+    return table.take(np.where(slot < 0, len(texts), slot)).reset_index(drop=True)
 
 
 def _empty(dtype: str, index: pd.Index) -> pd.Series:

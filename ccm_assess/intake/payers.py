@@ -17,6 +17,7 @@ Medicare-Medicaid Plan is Medicare Advantage and dual; `MA` alone is Medicare Ad
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ccm_assess.intake.codes import distinct, spread
@@ -141,7 +142,9 @@ def classify_payers(text: pd.Series) -> pd.DataFrame:
 
     Each distinct text is classified once.
     """
-    codes, uniques = distinct(text.astype("str").fillna(""))
+    codes, uniques = distinct(text.astype("str"))  # blank: one more value, ""
+    uniques = pd.concat([uniques, pd.Series([""], dtype="str")], ignore_index=True)
+    codes = np.where(codes < 0, len(uniques) - 1, codes)
     norm = _normalise(uniques)
     payer = pd.Series("unknown", index=norm.index, dtype="str")
     dual = pd.Series(False, index=norm.index)
@@ -165,17 +168,24 @@ def payer_class(text: pd.Series) -> pd.Series:
 def dual_eligible(primary: pd.Series, secondary: pd.Series) -> pd.Series:
     """Medicare (FFS or Advantage) primary with Medicaid secondary, or a primary plan that is
     itself dual (`Medicare/Medicaid`, D-SNP). Bool, same index as `primary`."""
-    first = classify_payers(primary)
-    second = payer_class(secondary)
-    return (first["payer_class"].isin(MEDICARE_CLASSES) & second.eq("medicaid")) | first[
-        "dual_plan"
-    ]
+    return dual_of(classify_payers(primary), payer_class(secondary))
 
 
-def unknown_payers(text: pd.Series) -> pd.DataFrame:
+def dual_of(primary: pd.DataFrame, secondary: pd.Series) -> pd.Series:
+    """`dual_eligible` from payers already classified: `classify_payers` of the primary
+    payers, `payer_class` of the secondary ones (same order). Bool, index of `primary`."""
+    medicaid = secondary.eq("medicaid").to_numpy(dtype=bool)
+    return (primary["payer_class"].isin(MEDICARE_CLASSES) & medicaid) | primary["dual_plan"]
+
+
+def unknown_payers(text: pd.Series, counts: np.ndarray | None = None) -> pd.DataFrame:
     """Non-blank payer texts no rule recognises: columns `value`, `count` (most frequent first,
-    then alphabetical), the text stripped as written."""
+    then alphabetical), the text stripped as written. `counts`: how many each text stands for
+    (distinct texts with their patients; default one each)."""
     stripped = text.astype("str").str.strip()
-    unknown = stripped[stripped.notna() & stripped.ne("") & payer_class(stripped).eq("unknown")]
-    counts = unknown.value_counts().rename_axis("value").reset_index(name="count")
-    return counts.sort_values(["count", "value"], ascending=[False, True], ignore_index=True)
+    weight = pd.Series(1 if counts is None else counts, index=text.index, dtype="int64")
+    unknown = stripped.notna() & stripped.ne("") & weight.gt(0)
+    unknown &= payer_class(stripped).eq("unknown")
+    found = weight[unknown].groupby(stripped[unknown], sort=False).sum()
+    frame = found.rename_axis("value").reset_index(name="count")
+    return frame.sort_values(["count", "value"], ascending=[False, True], ignore_index=True)

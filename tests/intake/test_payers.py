@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -136,3 +137,11 @@ def test_unknown_payers_lists_unrecognised_text_with_counts() -> None:
     texts = pd.Series(["Zed", "Acme", " Foo ", "Medicare", None, "", "Acme"])
     out = unknown_payers(texts)
     assert out.to_dict("list") == {"value": ["Acme", "Foo", "Zed"], "count": [2, 1, 1]}
+
+
+def test_unknown_payers_weighs_distinct_texts_by_their_counts() -> None:
+    # distinct texts with the patients holding each: "Zed" 3 + "Zed " 1 (the same once
+    # stripped), "Acme" 0 (no patient: not listed), "Medicare" 5 (recognised)
+    texts = pd.Series(["Zed", "Acme", "Medicare", "Zed "])
+    out = unknown_payers(texts, np.array([3, 0, 5, 1]))
+    assert out.to_dict("list") == {"value": ["Zed"], "count": [4]}
