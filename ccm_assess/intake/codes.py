@@ -168,7 +168,8 @@ def _split_distinct(cells: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Index]:
 
 
 def parse_code_cells(cells: pd.Series) -> pd.DataFrame:
-    """Cells -> one row per code item: columns `raw` (item as written), `code`, `kind`.
+    """Cells -> one row per code item: columns `raw` (item as written), `code`, `kind`
+    (categorical, `KINDS`).
 
     The index of each row is the index of its cell (repeated). Blank cells give no row.
     Each distinct item is split and classified once, then taken to the cells that hold it.
@@ -179,7 +180,10 @@ def parse_code_cells(cells: pd.Series) -> pd.DataFrame:
         {
             "raw": pd.Series(parts.array.take(item), dtype="str"),
             "code": pd.Series(parsed["code"].array.take(item), dtype="str"),
-            "kind": pd.Series(parsed["kind"].array.take(item), dtype="str"),
+            # 8M items: one byte each, not a string
+            "kind": pd.Categorical.from_codes(
+                pd.Categorical(parsed["kind"], categories=KINDS).codes[item], categories=KINDS
+            ),
         }
     ).set_axis(index)
 
