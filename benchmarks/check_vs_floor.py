@@ -10,8 +10,9 @@ panel is written once by `make_big_panel.py` (N patients, ~8 rows each) under `-
 in the repository), then the floor and `ccm-assess check` run as fresh processes, alternately,
 `--pairs` times: each pair shares the machine's load of the moment. Seconds are each process's
 whole life (interpreter start and imports included); peak MB its maximum resident set
-(`os.wait4`). The ratio is the median check time over the median floor time; the memory ratio
-the same for peak MB. `check` runs with default limits unless `--limit NAME=VALUE` is given.
+(`os.wait4`); CPU seconds are user + system time of all its threads, which a shared machine's
+load disturbs far less than wall time. Each ratio is the median for check over the median
+for the floor. `check` runs with default limits unless `--limit NAME=VALUE` is given.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ SHARED = ROOT.parent.parent / "shared" / "bench"
 AS_OF = "2026-11-20"
 
 
-def measure(command: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak resident MB and exit status of one child process."""
+def measure(command: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system, all threads), peak resident MB and exit
+    status of one child process."""
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     if child.stderr is not None:
         child.stderr.close()
-    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def panel(size: int, data: Path, maker: Path) -> Path:
@@ -58,20 +61,21 @@ def compare(path: Path, pairs: int, floor: Path, limits: list[str]) -> dict[str,
         "floor": [sys.executable, str(floor), str(path)],
         "check": check + [f"--limit={limit}" for limit in limits],
     }
-    runs: dict[str, list[tuple[float, float]]] = {"floor": [], "check": []}
+    runs: dict[str, list[tuple[float, float, float]]] = {"floor": [], "check": []}
     for pair in range(pairs):
         for name in commands if pair % 2 == 0 else reversed(commands):
-            seconds, peak, status = measure(commands[name])
+            seconds, cpu, peak, status = measure(commands[name])
             if status != 0:
                 raise SystemExit(f"{name} failed on {path.name} (exit {status})")
-            runs[name].append((seconds, peak))
-            print(f"  {name:5} {seconds:7.2f} s {peak:7.0f} MB", file=sys.stderr, flush=True)
+            runs[name].append((seconds, cpu, peak))
+            print(f"  {name:5} {seconds:7.2f} s {cpu:6.2f} s CPU {peak:7.0f} MB", file=sys.stderr,
+                  flush=True)  # fmt: skip
     result = {}
     for name, values in runs.items():
-        result[f"{name}_s"] = statistics.median(s for s, _ in values)
-        result[f"{name}_mb"] = statistics.median(m for _, m in values)
-    result["time_ratio"] = result["check_s"] / result["floor_s"]
-    result["memory_ratio"] = result["check_mb"] / result["floor_mb"]
+        for i, unit in enumerate(("s", "cpu", "mb")):
+            result[f"{name}_{unit}"] = statistics.median(v[i] for v in values)
+    for unit in ("s", "cpu", "mb"):
+        result[f"ratio_{unit}"] = result[f"check_{unit}"] / result[f"floor_{unit}"]
     return result
 
 
@@ -85,8 +89,9 @@ def main() -> None:
     parser.add_argument("--limit", action="append", default=[], help="passed to check")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores", file=sys.stderr)
-    print("| patients | rows | floor s | check s | ratio | floor MB | check MB | ratio |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| patients | rows | floor s | check s | ratio | floor CPU s | check CPU s | ratio "
+          "| floor MB | check MB | ratio |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
         path = panel(size, args.data, args.maker)
         with path.open("rb") as handle:
@@ -94,8 +99,9 @@ def main() -> None:
         r = compare(path, args.pairs, args.floor, args.limit)
         print(
             f"| {size:,} | {rows - 1:,} | {r['floor_s']:.2f} | {r['check_s']:.2f} | "
-            f"{r['time_ratio']:.2f} | {r['floor_mb']:.0f} | {r['check_mb']:.0f} | "
-            f"{r['memory_ratio']:.2f} |",
+            f"{r['ratio_s']:.2f} | {r['floor_cpu']:.2f} | {r['check_cpu']:.2f} | "
+            f"{r['ratio_cpu']:.2f} | {r['floor_mb']:.0f} | {r['check_mb']:.0f} | "
+            f"{r['ratio_mb']:.2f} |",
             flush=True,
         )
     print(f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
