@@ -213,7 +213,9 @@ def assess(
     (national non-facility rates, see `SETTINGS`).
     """
     assumptions = assumptions if assumptions is not None else load_assumptions()
-    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=assumptions.ma_pays_ccm)
+    eligibility = assess_eligibility(
+        panel, as_of, ma_pays_ccm=assumptions.ma_pays_ccm, conditions=conditions
+    )
     counts = summarise(panel, eligibility)
     rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))

@@ -118,7 +118,9 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
 
 def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessment) -> None:
     ws = book["Summary"]
-    assert _value(ws, "CCM eligible (2+ chronic conditions)").value == 69
+    assert (
+        _value(ws, "CCM eligible (2+ chronic conditions, standard list: our catalog)").value == 69
+    )
     # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
     assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70

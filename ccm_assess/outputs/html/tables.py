@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ccm_assess.clinical.eligibility import level_text
 from ccm_assess.finance import fees, staffing
 from ccm_assess.finance.assumptions import Assumptions
 from ccm_assess.finance.model import (
@@ -211,11 +212,13 @@ def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
 
 
 def programs_table(counts: Mapping[str, Any]) -> str:
-    """Patients per program beyond standard CCM (small counts suppressed; unknown said so)."""
+    """Patients per program beyond standard CCM (small counts suppressed; unknown said so);
+    conditions counted on the run's list (`conditions_level`)."""
     eligibility = counts["eligibility"]
     tiers = suppress_counts(eligibility["apcm_tiers"])
+    level = level_text(counts["conditions_level"])
     rows = [
-        ("Eligible for CCM (2 or more chronic conditions)", eligibility["ccm_eligible"]),
+        (f"Eligible for CCM (2 or more chronic conditions, {level})", eligibility["ccm_eligible"]),
         (
             "Candidates for complex CCM (3 or more conditions and a hospital stay or 2+ ER visits)",
             eligibility["complex_ccm_candidates"],
