@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from ccm_assess.edge.run import RunOptions, prepare
+from ccm_assess.practice.request import AssessmentRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).with_name("golden")
@@ -30,11 +31,11 @@ CASES = {
 }
 
 
-def sample_summary(tmp: Path, **options: Any) -> dict[str, Any]:
+def sample_summary(tmp: Path, locality: str | None = None, **options: Any) -> dict[str, Any]:
     run = RunOptions(
         panel=ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx",
         out=tmp,
-        as_of=AS_OF,
+        request=AssessmentRequest(as_of=AS_OF, locality=locality),
         **options,
     )
     assessment = prepare(run, lambda _: None)

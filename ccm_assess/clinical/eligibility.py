@@ -62,23 +62,8 @@ INITIATING_VISIT_DAYS = 365
 APCM_TIERS: tuple[str, ...] = ("G0556", "G0557", "G0558")
 LEVELS: tuple[str, ...] = ("strict", "standard", "broad")
 """How strict the list of chronic conditions is (docs/eligibility_rules.md, How strict)."""
-LEVEL_NAMES: dict[str, str] = {
-    "strict": "CMS's chronic conditions list only",
-    "standard": "our catalog",
-    "broad": "any condition AHRQ marks chronic",
-}
-"""What each level of `LEVELS` counts, in words, for the report and the workbook."""
 LEVEL_DRIVERS = 3
 """How many categories the summary names behind each difference between levels."""
-
-
-def level_text(level: str) -> str:
-    """The list of chronic conditions a run counts (`--conditions`), in words.
-
-    >>> level_text("strict")
-    "strict list: CMS's chronic conditions list only"
-    """
-    return f"{level} list: {LEVEL_NAMES[level]}"
 
 
 NOT_BILLED_REASONS: dict[str, str] = {

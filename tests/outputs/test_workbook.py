@@ -36,6 +36,7 @@ from ccm_assess.outputs.workbook.book import SHEETS, write_workbook
 from ccm_assess.outputs.workbook.cells import CHANGED_FILL, panel_text, shown_counts, shown_pool
 from ccm_assess.outputs.workbook.panel_sheets import reconciliation
 from ccm_assess.practice.assessment import Assessment, assess
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 AS_OF = dt.date(2026, 6, 30)
@@ -73,8 +74,7 @@ def assessment() -> Assessment:
     panel = tidy_panel(_grid(), today=pd.Timestamp(AS_OF))
     return assess(
         panel,
-        as_of=AS_OF,
-        practice="Test Practice",
+        AssessmentRequest(as_of=AS_OF, practice="Test Practice"),
         assumptions=load_assumptions(overrides={"consent_rate": 0.5}),
         answers=load_questionnaire(QUESTIONNAIRE),
     )

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ccm_assess.clinical.eligibility import LEVEL_NAMES
 from ccm_assess.finance.model import ScenarioResult
-from ccm_assess.formatting import PAYER_LABELS
+from ccm_assess.formatting import LEVEL_NAMES, PAYER_LABELS
 from ccm_assess.intake.codes import code_set
 from ccm_assess.outputs.charts import (
     ACCENT,

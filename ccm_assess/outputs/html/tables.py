@@ -18,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 
-from ccm_assess.clinical.eligibility import level_text
 from ccm_assess.finance import fees, staffing
 from ccm_assess.finance.assumptions import Assumptions
 from ccm_assess.finance.model import (
@@ -32,6 +31,7 @@ from ccm_assess.formatting import (
     DASH,
     count_text,
     fte_text,
+    level_text,
     money,
     month_text,
     percent,

@@ -21,8 +21,8 @@ from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.clinical.eligibility import level_text
 from ccm_assess.finance.model import CCM_CODES
+from ccm_assess.formatting import level_text
 from ccm_assess.outputs.palette import MODEL_COLOURS, NEUTRAL
 from ccm_assess.outputs.workbook.cells import (
     CHANGED_FILL,

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ccm_assess.clinical.eligibility import level_text
+from ccm_assess.formatting import level_text
 from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
