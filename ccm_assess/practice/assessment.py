@@ -238,11 +238,10 @@ def assess(
     economics = model_economics(
         counts, rates_of(rate_table, request.setting), assumptions, capacity
     )
-    scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
     in_house = economics.scenarios["in_house"]
     recommendation = recommend(
         readiness,
-        scenario_metrics,
+        economics.scenarios,
         in_house.ftes_steady_state,
         horizon_months=assumptions.horizon_months,
         productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
