@@ -37,6 +37,7 @@ import pandas as pd
 from ccm_assess.edge.run import FORMATS, Progress, RunOptions, check_formats, run_assessment
 from ccm_assess.errors import BatchError, CcmAssessError, environment_advice
 from ccm_assess.finance.model import DELIVERY_MODELS
+from ccm_assess.formatting import level_text
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.intake.sources import SUFFIXES
 from ccm_assess.practice.request import AssessmentRequest
@@ -377,14 +378,30 @@ def _horizon_years(options: BatchOptions) -> str:
     return f"{months // 12}-year" if months % 12 == 0 else f"{months}-month"
 
 
+def _options_text(options: BatchOptions) -> str:
+    """The run options every practice shares, in words (the About sheet)."""
+    request = options.request
+    return (
+        f"CY{request.year} rates ({request.setting}); chronic conditions: "
+        f"{level_text(request.conditions)}; {_horizon_years(options)} horizon"
+    )
+
+
 def write_summaries(
     outcomes: Sequence[PracticeOutcome], options: BatchOptions
 ) -> tuple[Path, Path]:
     """`batch_summary.json` and `batch_summary.xlsx` in `options.out`; returns their paths."""
     rows = [summary_row(outcome, options.out) for outcome in outcomes]
     failed = sum(outcome.status != "ok" for outcome in outcomes)
+    request = options.request
     document = {
-        "as_of": options.request.as_of.isoformat(),
+        "as_of": request.as_of.isoformat(),
+        "options": {
+            "year": request.year,
+            "setting": request.setting,
+            "conditions": request.conditions,
+            "horizon": _horizon_years(options),
+        },
         "formats": list(options.formats),
         "practices": len(outcomes),
         "succeeded": len(outcomes) - failed,
@@ -439,6 +456,7 @@ def write_summary_workbook(
     about = workbook.create_sheet("About")
     lines = [
         ("As of", options.request.as_of.isoformat()),
+        ("Options", _options_text(options)),
         ("Formats", ",".join(options.formats)),
         ("Practices", len(rows)),
         ("Failed", sum(row["status"] != "ok" for row in rows)),
