@@ -124,8 +124,8 @@ def decision_page_html(assessment: Assessment) -> str:
         f"{esc(format_count(eligibility['ccm_billable']))} of your patients qualify "
         "for CCM with insurance that pays for it; about "
         f"{esc(whole(chosen.central('enrolled_steady_state')))} would be enrolled in "
-        f"{esc(final_year_text(summary.horizon_months))}. Readiness today: {esc(readiness)} "
-        f"({esc(assessment.readiness.maturity.lower())}).</p></div>"
+        f"{esc(final_year_text(summary.horizon_months))}. Your readiness score today: "
+        f"{esc(readiness)} ({esc(assessment.readiness.maturity.lower())}).</p></div>"
     )
     checks = "".join(f"<li>{esc(item)}</li>" for item in summary.checks)
     verify = (
