@@ -26,20 +26,10 @@ PICTURE = ROOT / "docs" / "executive_summary.png"
 SIDECAR = PICTURE.with_suffix(".json")
 PAGE = 2  # the decision on one page
 RESOLUTION = 80  # dots per inch: A4 at 661 x 935 pixels
-RUN = [
-    "run",
-    str(ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx"),
-    "--questionnaire",
-    str(ROOT / "sample_data" / "questionnaire.yaml"),
-    "--practice",
-    "Sunrise Family Medicine",
-    "--locality",
-    "TX 99",
-    "--as-of",
-    "2026-11-20",
-    "--formats",
-    "html,pdf",
-]
+SAMPLE = ROOT / "sample_data"
+RUN = ["run", str(SAMPLE / "sunrise_family_medicine_panel.xlsx"), "--questionnaire",
+       str(SAMPLE / "questionnaire.yaml"), "--practice", "Sunrise Family Medicine",
+       "--locality", "TX 99", "--as-of", "2026-11-20", "--formats", "html,pdf"]  # fmt: skip
 """The README's set-up command (the golden tx99 summary is the same panel, answers and place)."""
 
 
