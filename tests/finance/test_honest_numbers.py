@@ -279,3 +279,26 @@ def test_decision_summary_of_the_sample_in_calendar_months_and_shares(sample):
     assert len(facts.checks) == 3
     assert "50% of the CCM revenue collected" in facts.checks[0]
     assert "344 of the 1,044 billable patients" in facts.checks[1]
+
+
+def test_decision_page_without_a_practitioner_count_or_break_even(ma_heavy):
+    # the same figures with the questionnaire's practitioner count and the break-even removed
+    import dataclasses
+
+    readiness = dataclasses.replace(ma_heavy.readiness, billing_practitioners=None)
+    choice = ma_heavy.recommendation.choice
+    chosen = ma_heavy.scenarios[choice]
+    never = dataclasses.replace(
+        chosen, uncertainty={**chosen.uncertainty, "p50_break_even_month": None}
+    )
+    economics = dataclasses.replace(
+        ma_heavy.economics, scenarios={**ma_heavy.scenarios, choice: never}
+    )
+    a = dataclasses.replace(ma_heavy, readiness=readiness, economics=economics)
+    facts = decision_summary(a)
+    assert facts.hours_per_practitioner is None and facts.break_even is None
+    page = _text(decision.decision_page_html(a))
+    assert "Not within 3 years" in page
+    assert f"{chosen.practitioner_hours_per_week:.0f} h a week" in page
+    assert "how many was not assessed" in page
+    assert len(facts.checks) == 3
