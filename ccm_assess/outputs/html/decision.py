@@ -138,4 +138,5 @@ def decision_page_html(assessment: Assessment) -> str:
         "varied over its plausible range. The next page explains the recommendation; the rest of "
         "the report is the detail behind each figure.</p>"
     )
-    return head + decision_cards(assessment, summary) + verify + basis
+    body = head + decision_cards(assessment, summary) + verify + basis
+    return f'<div class="decision-page">{body}</div>'
