@@ -1,8 +1,10 @@
 """`ccm-assess check` against the Arrow floor, side by side (docs/scale.md).
 
     python benchmarks/check_vs_floor.py [--sizes 250000 1000000] [--pairs 3]
-        [--floor ../shared/bench/floor_check.py] [--maker ../shared/bench/make_big_panel.py]
-        [--data /tmp/ccm-assess-bench]
+        [--floor FLOOR.py] [--maker MAKER.py] [--data /tmp/ccm-assess-bench]
+
+`--floor` and `--maker` default to `floor_check.py` and `make_big_panel.py` of the shared
+benchmark folder kept beside the repositories (`SHARED`), not in this one.
 
 The floor (`floor_check.py`) is what pyarrow alone needs to parse a long panel export, normalise
 and classify its codes and count patients with two or more categories. For each size the
