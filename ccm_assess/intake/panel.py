@@ -22,7 +22,9 @@ rest, purely:
 4. values: dates, booleans and counts parsed (`values.py`), payer text classified
    (`payers.py`), diagnosis cells split and normalised (`codes.py`);
 5. patients: rows with the same patient id merge; each field takes the first non-blank value in
-   file order, and patients whose rows disagree are counted per field in `quality.conflicts`.
+   file order, except the last visit, which is the patient's latest date (a claim-line export
+   has one row per visit); patients whose rows disagree are counted per field in
+   `quality.conflicts`.
 
 A used row whose diagnosis cells hold no valid code still makes (or adds to) a patient: the
 patient exists, only without usable codes; the cells are counted as invalid or ICD-9 codes.
@@ -475,9 +477,11 @@ def _patients(
     codes, ids = pd.factorize(pid.astype("str"), sort=False)
     groups = records.set_axis(codes, axis=0).groupby(level=0, sort=False)
     merged = groups.first() if len(records.columns) else pd.DataFrame(index=range(len(ids)))
+    merged = _latest_visit(merged, records, codes)
+    single = records.drop(columns=list(LATEST_ROLES), errors="ignore")
     conflicts = (
-        _conflicts(records, codes, len(ids))
-        if len(records.columns)
+        _conflicts(single, codes, len(ids))
+        if len(single.columns)
         else (pd.DataFrame(index=merged.index) > 1).sum()
     )
     conflicts = conflicts[conflicts > 0].rename_axis("column").reset_index(name="patients")
@@ -501,6 +505,20 @@ def _patients(
         "bad_values": pd.DataFrame(bad_values, columns=["column", "count", "examples"]),
     }
     return patients, set(fields) & set(PATIENT_COLUMNS), quality
+
+
+LATEST_ROLES = ("last_visit_date",)
+"""Fields a patient's rows may legitimately differ on, merged as the latest value: the date of
+each visit in a claim-line or encounter export (the patient's last visit is the latest)."""
+
+
+def _latest_visit(merged: pd.DataFrame, records: pd.DataFrame, patient: np.ndarray) -> pd.DataFrame:
+    """`LATEST_ROLES` fields of the merged patients (integer codes `patient`, in order of first
+    appearance): the latest of their rows' dates."""
+    for role in LATEST_ROLES:
+        if role in merged:
+            merged[role] = records[role].set_axis(patient).groupby(level=0, sort=False).max()
+    return merged
 
 
 def _conflicts(records: pd.DataFrame, patient: np.ndarray, patients: int) -> pd.Series:

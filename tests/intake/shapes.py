@@ -14,6 +14,7 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -90,7 +91,7 @@ def draw_patients(patients: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def truth_of(people: pd.DataFrame, **extra: object) -> Truth:
+def truth_of(people: pd.DataFrame, **extra: Any) -> Truth:
     """Counts from the drawn patients (docs/eligibility.md: excluded when deceased or in
     hospice; eligible with two or more categories)."""
     excluded = people["deceased"] | people["hospice"]
@@ -100,7 +101,7 @@ def truth_of(people: pd.DataFrame, **extra: object) -> Truth:
         excluded=int(excluded.sum()),
         eligible=int((~excluded & chronic.ge(2)).sum()),
         last_visit={m: max(v) for m, v in zip(people["mrn"], people["visits"], strict=True)},
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
