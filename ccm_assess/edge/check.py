@@ -94,8 +94,8 @@ def _rows(panel: Panel) -> list[str]:
     used, skipped, rejected = (int(counts.get(s, 0)) for s in ("used", "skipped", "rejected"))
     lines = [f"rows read: {_n(len(ledger))} = {_n(used)} used + {_n(skipped)} skipped + "
              f"{_n(rejected)} rejected"]  # fmt: skip
-    for status in ("skipped", "rejected"):
-        part = ledger[ledger["status"].eq(status)]
+    for status in ("used", "skipped", "rejected"):
+        part = ledger[ledger["status"].eq(status) & ledger["reason"].ne("")]
         for reason, rows in part.groupby("reason", sort=False)["row"]:
             line = f"{status}: {reason}: {_n(len(rows))}"
             if status == "rejected":

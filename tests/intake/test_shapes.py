@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ccm_assess.clinical.eligibility import assess_eligibility
+from ccm_assess.errors import PanelError
 from ccm_assess.intake.panel import Panel, read_panel, tidy_panel
 from tests.intake import shapes
 
@@ -53,3 +55,43 @@ def test_last_visit_is_the_latest_date_of_a_patients_rows() -> None:
             ["A1", "I10", "2026-03-01"], ["A1", "N18.30", "2025-02-02"]]  # fmt: skip
     panel = tidy_panel(grid(rows))
     assert panel.patients.loc["A1", "last_visit_date"] == pd.Timestamp("2026-03-01")
+
+
+def test_grouped_report_fills_the_patient_down_and_names_every_skipped_row(
+    tmp_path: Path,
+) -> None:
+    path, truth = shapes.write_grouped_report(tmp_path)
+    panel = read_panel(path)
+    assert counts(panel) == expected(truth) == (300, 0, 166)
+    reasons = panel.ledger.groupby(["status", "reason"]).size().to_dict()
+    assert panel.ledger["status"].eq("used").sum() == truth.rows_used
+    assert reasons[("skipped", "page row")] == truth.skipped["page"]
+    assert reasons[("skipped", "total or subtotal row")] == truth.skipped["total"]
+    assert reasons[("skipped", "repeated header row")] == truth.skipped["header"] - 1
+    assert reasons[("skipped", "title row above the header")] == truth.skipped["title"]
+    assert ("rejected", "no patient id") not in reasons
+
+
+GROUPED = [["MRN", "DOB", "ICD10"], ["A1", "01/02/1950", "E11.9"], [None, None, "I10"],
+           ["Page 1"], ["MRN", "DOB", "ICD10"], [None, None, "N18.30"]]  # fmt: skip
+
+
+def test_grouped_rows_join_the_patient_above_across_a_page_break() -> None:
+    panel = tidy_panel(grid(GROUPED))
+    assert sorted(panel.diagnoses["code"]) == ["E119", "I10", "N1830"]
+    assert set(panel.diagnoses["patient_id"]) == {"A1"}
+    assert panel.ledger["reason"].tolist()[5].endswith("(grouped report)")
+
+
+def test_a_patient_row_without_an_id_or_a_subtotal_closes_the_group() -> None:
+    rows = [*GROUPED, [None, "03/04/1960", "J44.9"], [None, None, "I10"],
+            ["B2", "05/06/1955", "E78.5"], ["Subtotal: 1"], [None, None, "F32.9"],
+            ["C3", "07/08/1944", "I10"]]  # fmt: skip
+    status = tidy_panel(grid(rows)).ledger["status"].tolist()
+    assert status[6:] == ["rejected", "rejected", "used", "skipped", "rejected", "used"]
+
+
+def test_codes_without_any_patient_row_above_are_refused() -> None:
+    rows = [["MRN", "DOB", "ICD10"], *[[None, None, "I10"]] * 8, ["A1", "01/02/1950", "E11.9"]]
+    with pytest.raises(PanelError, match="grouping of rows by patient cannot be told"):
+        tidy_panel(grid(rows))
