@@ -128,6 +128,11 @@ def _codes(panel: Panel) -> list[str]:
             lines.append(f"{label}: {entries}, e.g. {_top(merged)}")
         else:
             lines.append(f"{label}: none")
+    if quality.text_code_cells:
+        lines.append(
+            f"codes found inside free text: {_count(quality.text_code_cells, 'cell')} (read; "
+            "written as prose, with labels or list numbers)"
+        )
     unlisted = unlisted_codes(panel.diagnoses)
     for status, label in (("unknown", f"not in the FY{CODE_SET_YEAR} ICD-10-CM code set"),
                           ("retired", "retired (valid in an earlier year)")):  # fmt: skip

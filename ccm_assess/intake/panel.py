@@ -140,6 +140,9 @@ class DataQuality:
     """Columns `column`, `patients`: patients whose rows disagree on that field."""
     bad_values: pd.DataFrame = field(default_factory=lambda: _frame("column", "count", "examples"))
     """Columns `column`, `count`, `examples`: yes/no and count cells that could not be read."""
+    text_code_cells: int = 0
+    """Diagnosis cells whose codes were found inside free text (`codes.codes_in_text`): read,
+    but worth a look (an export that writes codes in prose may hold more than it shows)."""
 
 
 @dataclass(frozen=True)
@@ -445,6 +448,7 @@ def tidy_panel(
                 )
             )
         ),
+        text_code_cells=int(items.index[items["in_text"].to_numpy()].nunique()),
         **quality_parts,
     )
     return Panel(

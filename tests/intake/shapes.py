@@ -213,6 +213,11 @@ def write_grouped_report(folder: Path, patients: int = 300, seed: int = 12) -> t
 # --- 3. problems written in one cell ----------------------------------------------------------
 
 
+IN_TEXT_STYLES = (1, 2, 4)
+"""Styles of `problem_cell` whose codes sit inside prose: after a label (`ICD-10-CM:`), after a
+list number, after `Dx:` followed by more text; the others are `description (code)` forms."""
+
+
 def problem_cell(codes: Sequence[tuple[str, str]], style: int) -> str:
     """Several problems in one cell, as problem-list exports write them (`style` picks one)."""
     if style == 0:
@@ -235,8 +240,9 @@ def write_problem_cells(folder: Path, patients: int = 300, seed: int = 13) -> tu
     for i, person in enumerate(people.itertuples()):
         rows.append([person.mrn, person.name, _us(person.dob), person.payer,
                      problem_cell(person.codes, i % 5)])  # fmt: skip
+    in_text = sum(i % 5 in IN_TEXT_STYLES for i in range(patients))
     truth = truth_of(people.assign(deceased=False, hospice=False), rows_used=patients,
-                     text_code_cells=patients)  # fmt: skip
+                     text_code_cells=in_text)  # fmt: skip
     return _write_csv(folder / "problem_cells.csv", rows), truth
 
 

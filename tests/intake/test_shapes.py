@@ -95,3 +95,11 @@ def test_codes_without_any_patient_row_above_are_refused() -> None:
     rows = [["MRN", "DOB", "ICD10"], *[[None, None, "I10"]] * 8, ["A1", "01/02/1950", "E11.9"]]
     with pytest.raises(PanelError, match="grouping of rows by patient cannot be told"):
         tidy_panel(grid(rows))
+
+
+def test_several_problems_in_one_cell_in_any_written_form(tmp_path: Path) -> None:
+    path, truth = shapes.write_problem_cells(tmp_path)
+    panel = read_panel(path)
+    assert counts(panel) == expected(truth) == (300, 0, 159)
+    assert panel.quality.icd9_codes.empty  # `500 mg` and list numbers are not ICD-9 codes
+    assert panel.quality.text_code_cells == truth.text_code_cells == 180
