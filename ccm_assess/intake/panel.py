@@ -437,6 +437,7 @@ def tidy_panel(
     if ignored:
         notes.append(f"columns left out by the mapping: {listing([labels[p] for p in ignored])}")
     notes += column_notes(used, headers, roles)
+    notes += unread_exclusions(quality_parts["bad_values"])
     notes[:0] = inferred.notes
     quality = DataQuality(
         invalid_codes=short_counts(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
@@ -464,6 +465,17 @@ def tidy_panel(
         notes=tuple(notes),
         columns=column_views(headers, {**roles, IGNORE: ignored}, inferred),
     )
+
+
+def unread_exclusions(bad_values: pd.DataFrame) -> list[str]:
+    """Notes on deceased or hospice cells that could not be read as yes/no: those patients are
+    analysed (not excluded) and the consultant must know it, never silently."""
+    flags = bad_values[bad_values["column"].isin(["deceased", "hospice"])]
+    return [
+        f"{int(count):,} {column} cell(s) could not be read as yes/no: those patients are NOT "
+        f"excluded as {column}; check the column and write Y/N (or Sí/No)"
+        for column, count in zip(flags["column"], flags["count"], strict=True)
+    ]
 
 
 def _require_codes(items: pd.DataFrame, headers: list[str]) -> None:

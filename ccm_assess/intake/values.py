@@ -16,8 +16,10 @@ from ccm_assess.intake.codes import distinct, spread
 from ccm_assess.intake.sources import INVISIBLE
 
 _TRUE = ["y", "yes", "1", "true", "t", "x", "✓", "✔", "checked", "deceased", "expired", "dead",
-         "hospice", "in hospice", "enrolled"]  # fmt: skip
-_FALSE = ["n", "no", "0", "false", "f", "alive", "living", "not deceased", "none"]
+         "hospice", "in hospice", "enrolled", "sí", "si", "s", "verdadero", "cierto",
+         "fallecido", "fallecida"]  # fmt: skip
+_FALSE = ["n", "no", "0", "false", "f", "alive", "living", "not deceased", "none", "falso",
+          "vivo", "viva"]  # fmt: skip
 _MARKS = ["x", "✓", "✔", "*"]
 """Yes/no words, compared case-insensitively; a column of nothing but marks reads blank as no."""
 _DATE_FORMATS = (
@@ -134,7 +136,8 @@ def parse_dates(
 
 
 def parse_booleans(text: pd.Series) -> pd.Series:
-    """Yes/no cells -> nullable boolean. Y/N, Yes/No, 1/0, True/False, X (and ✓); a column whose
+    """Yes/no cells -> nullable boolean. Y/N, Yes/No, 1/0, True/False, X (and ✓), and the
+    Spanish forms (Sí/Si/S/No, verdadero/falso, fallecido/vivo); a column whose
     filled cells are all marks (`X`) reads blank as False, otherwise blank is NA. Unrecognised
     text -> NA (the caller counts it)."""
     codes, raw = distinct(text)  # per distinct value: 2 M cells hold a few spellings

@@ -255,15 +255,18 @@ SPANISH_NO = ("No", "NO", "falso", "no")
 def write_spanish_flags(
     folder: Path, patients: int = 300, seed: int = 14, header: str = "Exp"
 ) -> tuple[Path, Truth]:
-    """A clinic's panel with title and filter rows above the header (one of them with as many
-    cells as a patient row), yes/no flags written in Spanish, the deceased flag headed `Exp`
-    (`header`), and a few flag cells nobody can read (`?`)."""
+    """A clinic's panel with title and filter rows above the header (as wide as a patient row;
+    one names as many known roles as the header: `Provider`, `Location`, `PCP`, `Insurance`),
+    headers mostly in Spanish (the id, payer and last visit found by content), yes/no flags
+    written in Spanish, the deceased flag headed `Exp` (`header`), and a few flag cells nobody
+    can read (`?`)."""
     people = draw_patients(patients, seed)
     rows: list[list[object]] = [
         ["Clinica Familiar del Valle - Pacientes activos"],
         ["Fecha", "11/20/2026", "Usuario", "admin01", "Activo", "Sí", "", ""],
+        ["Provider", "Todos", "Location", "Principal", "PCP", "Todos", "Insurance", "Todos"],
         [],
-        ["Chart #", "Nombre", "DOB", "Insurance", "Dx Codes", header, "Hospice", "Last Visit"],
+        ["Expediente", "Nombre", "DOB", "Seguro", "Dx Codes", header, "Hospice", "Ultima Visita"],
     ]
     unreadable = 0
     for i, person in enumerate(people.itertuples()):
@@ -275,5 +278,5 @@ def write_spanish_flags(
         rows.append([person.mrn, person.name, _us(person.dob), person.payer, codes, dead,
                      yes if person.hospice else no, _us(max(person.visits))])  # fmt: skip
     truth = truth_of(people, rows_used=patients, unreadable_flags=unreadable,
-                     skipped={"title": 3, "header": 1})  # fmt: skip
+                     skipped={"title": 4, "header": 1})  # fmt: skip
     return _write_xlsx(folder / "spanish_flags.xlsx", rows), truth

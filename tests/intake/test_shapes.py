@@ -103,3 +103,30 @@ def test_several_problems_in_one_cell_in_any_written_form(tmp_path: Path) -> Non
     assert counts(panel) == expected(truth) == (300, 0, 159)
     assert panel.quality.icd9_codes.empty  # `500 mg` and list numbers are not ICD-9 codes
     assert panel.quality.text_code_cells == truth.text_code_cells == 180
+
+
+@pytest.mark.parametrize("header", ["Exp", "Exp.", "EXPD", "Deceased?"])
+def test_spanish_flags_abbreviated_expired_header_and_title_rows(
+    tmp_path: Path, header: str
+) -> None:
+    path, truth = shapes.write_spanish_flags(tmp_path, header=header)
+    panel = read_panel(path)
+    assert counts(panel) == expected(truth) == (300, 25, 161)  # no phantom patient
+    assert panel.source.header_row == 5
+    assert panel.mapping["deceased"] == [header]
+    assert panel.ledger["status"].value_counts().to_dict() == {"used": 300, "skipped": 5}
+    bad = panel.quality.bad_values.set_index("column")["count"].to_dict()
+    assert bad == {"deceased": truth.unreadable_flags} and truth.unreadable_flags == 4
+    assert any("4 deceased cell(s) could not be read" in n for n in panel.notes)
+
+
+def test_a_title_row_naming_roles_is_not_the_header() -> None:
+    flags = [("No", "Sí"), ("Sí", "No"), ("falso", "verdadero"), ("SI", "NO"), ("no", "?")]
+    rows = [["Provider", "All", "Location", "Main"], [],
+            ["Expediente", "Dx", "Exp", "Hospice"],
+            *[[f"2041{k}7", "E11.9; I10", d, h] for k, (d, h) in enumerate(flags)]]  # fmt: skip
+    panel = tidy_panel(grid(rows))
+    assert panel.source.header_row == 3
+    assert panel.patients["deceased"].tolist() == [False, True, False, True, False]
+    assert panel.patients["hospice"].tolist() == [True, False, True, False, pd.NA]
+    assert any("1 hospice cell(s) could not be read" in n for n in panel.notes)
