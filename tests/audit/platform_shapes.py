@@ -101,6 +101,7 @@ def expected(patients: int, care_plan: bool) -> AuditTruth:
             units["at_risk"][code] += b[k] if hard else excess[k]
     if not care_plan:
         findings["no_care_plan"] = None
+    findings["billed_after_disenrolment"] = None  # the register has no disenrolment column
     reversals = sum(CASES[i % 20] in ("rebilled", "reversed_only") for i in range(patients))
     claim_rows = sum(sum(BILLED[CASES[i % 20]]) > 0 for i in range(patients))
     claim_rows += sum(CASES[i % 20] == "long" for i in range(patients))  # 99439 x2 on one line
