@@ -6,14 +6,21 @@ the header row is the one of the first 50 rows whose cells match most aliases of
 `--map [input.]role=Header` overrides them. A workbook holding the time log, claims and register
 as sheets works as one `--time-log` argument: each input takes the sheet that looks most like it.
 
+Roles the aliases miss are found by header words whose cells fit (`HINTS`: a `Care Plan Shared
+With Patient` column of dates is the care-plan date, `Rendering Prov NPI` the practitioner). The
+patient id is an identifier: MRN/account/chart headers outrank a bare `Patient`, and a column
+of names is never the join (`_by_content`; refused when no identifier column exists).
+
 Every row is accounted for in a ledger (`row`, `status` used/skipped/rejected, `reason`):
 rows above the header, blank, repeated-header and footer rows are skipped; rows without a
-patient id, date, minutes or code are rejected with the reason; rows outside the audited months
-and lines that are not care management are skipped with the reason. Reasons never quote a cell
-(no PHI in messages).
+patient id, date, minutes (`values.parse_minutes`: `25`, `0:25`, `00:22:41`, `22m`, `1h 5m`) or
+code are rejected with the reason; rows outside the audited months, lines that are not care
+management, reversal lines and the lines they cancel (`cancel_reversals`) are skipped with the
+reason. An export with no usable row is refused. Reasons never quote a cell (no PHI).
 
-Longer than 400 lines because the three exports share one header search, mapping and row ledger, and
-each needs its own column rules and rejection reasons.
+Longer than 400 lines because the three exports share one header search, mapping, role
+inference and row ledger, and each needs its own column rules and rejection reasons (claims:
+reversals).
 """
 
 from __future__ import annotations
