@@ -16,11 +16,10 @@ findings and billed units from the cases by the CMS time rules for the 99490/994
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import openpyxl
+from tests.intake.shapes import write_csv, write_xlsx
 
 MONTH = "2026-10"
 CASES = ("clean", "clean", "clean", "short", "missed", "near", "no_consent", "rebilled",
@@ -165,22 +164,8 @@ def write_platform_audit(
         plan = "" if case == "no_care_plan" else "08/10/2026"
         register.append([_mrn(i), _name(i), consent, *([plan] * care_plan)])
     paths = {
-        "time_log": _xlsx(folder / "activity_export.xlsx", time_rows),
-        "claims": _csv(folder / "remittance.csv", claims),
-        "register": _xlsx(folder / "consent_register.xlsx", register),
+        "time_log": write_xlsx(folder / "activity_export.xlsx", time_rows),
+        "claims": write_csv(folder / "remittance.csv", claims),
+        "register": write_xlsx(folder / "consent_register.xlsx", register),
     }
     return paths, expected(patients, care_plan)
-
-
-def _csv(path: Path, rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(rows)
-    return path
-
-
-def _xlsx(path: Path, rows: list[list[object]]) -> Path:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    book.save(path)
-    return path

@@ -105,13 +105,13 @@ def truth_of(people: pd.DataFrame, **extra: Any) -> Truth:
     )
 
 
-def _write_csv(path: Path, rows: Sequence[Sequence[object]]) -> Path:
+def write_csv(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows)
     return path
 
 
-def _write_xlsx(path: Path, rows: Sequence[Sequence[object]]) -> Path:
+def write_xlsx(path: Path, rows: Sequence[Sequence[object]]) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
     for row in rows:
@@ -169,7 +169,7 @@ def write_claim_lines(folder: Path, patients: int = 300, seed: int = 11) -> tupl
     truth.last_visit.clear()
     visits = zip(people["mrn"], people["visits"], strict=True)
     truth.last_visit.update({f"M{m}": max(v) for m, v in visits})
-    return _write_csv(folder / "claim_lines.csv", rows), truth
+    return write_csv(folder / "claim_lines.csv", rows), truth
 
 
 # --- 2. grouped report --------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def write_grouped_report(folder: Path, patients: int = 300, seed: int = 12) -> t
     rows.append([f"Total patients: {patients}"])
     skipped["total"] += 1
     truth = truth_of(people.assign(deceased=False, hospice=False), rows_used=used, skipped=skipped)
-    return _write_xlsx(folder / "grouped_report.xlsx", rows), truth
+    return write_xlsx(folder / "grouped_report.xlsx", rows), truth
 
 
 # --- 3. problems written in one cell ----------------------------------------------------------
@@ -243,7 +243,7 @@ def write_problem_cells(folder: Path, patients: int = 300, seed: int = 13) -> tu
     in_text = sum(i % 5 in IN_TEXT_STYLES for i in range(patients))
     truth = truth_of(people.assign(deceased=False, hospice=False), rows_used=patients,
                      text_code_cells=in_text)  # fmt: skip
-    return _write_csv(folder / "problem_cells.csv", rows), truth
+    return write_csv(folder / "problem_cells.csv", rows), truth
 
 
 # --- 4. Spanish flags, abbreviated expired header, title rows ---------------------------------
@@ -279,4 +279,4 @@ def write_spanish_flags(
                      yes if person.hospice else no, _us(max(person.visits))])  # fmt: skip
     truth = truth_of(people, rows_used=patients, unreadable_flags=unreadable,
                      skipped={"title": 4, "header": 1})  # fmt: skip
-    return _write_xlsx(folder / "spanish_flags.xlsx", rows), truth
+    return write_xlsx(folder / "spanish_flags.xlsx", rows), truth
