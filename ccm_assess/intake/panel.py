@@ -271,14 +271,15 @@ def fill_grouped_ids(
     only): a row without an id whose only filled role cells are diagnosis codes takes the id of
     the used row above it, across page breaks and repeated headers, until a total or subtotal
     row (`closes`) or a row with patient fields but no id (a patient without an id: its rows
-    stay rejected). Returns the ids and which rows were filled. Refuses (`PanelError`) when most
+    stay rejected). A file with no patient field besides the id shows no grouping: nothing is
+    filled. Returns the ids and which rows were filled. Refuses (`PanelError`) when most
     code-only rows have no patient row above them: the grouping cannot be told."""
     dx = unheaded_after(roles["diagnosis"], headers)
     fields = [p for r, ps in roles.items() if r not in ("diagnosis", "patient_id") for p in ps]
+    if not fields:  # nothing tells a grouped row from a row whose id is missing
+        return pid, np.zeros(len(text), dtype=bool)
     has_code = text[dx].notna().any(axis=1).to_numpy()
-    has_fields = (
-        text[fields].notna().any(axis=1).to_numpy() if fields else np.zeros(len(text), bool)
-    )
+    has_fields = text[fields].notna().any(axis=1).to_numpy()
     follows = no_id & has_code & ~has_fields
     if not follows.any():
         return pid, np.zeros(len(text), dtype=bool)
