@@ -601,12 +601,12 @@ def _claims(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, li
 
 
 REVERSAL_STATUSES = frozenset(
-    {"reversal", "reversalofpreviouspayment", "22", "adjustment", "adj", "correction",
-     "recoupment", "takeback", "offset", "refund", "creditbalance"}
+    {"reversal", "reversalofpreviouspayment", "22", "recoupment", "takeback"}
 )  # fmt: skip
-"""Status or adjustment keys of a line that takes back an earlier one (claim status code 22 of
-the X12 835 remittance is "reversal of previous payment"); negative units or amounts say the
-same. `_VOID` statuses (`reversed`, `voided`) mark a line that was itself taken back."""
+"""Status keys of a line that takes back an earlier one (claim status code 22 of the X12 835
+remittance is "reversal of previous payment"). An adjustment or correction line takes one back
+when its units or amount are negative (an adjustment may also add). `_VOID` statuses
+(`reversed`, `voided`) mark a line that was itself taken back."""
 
 
 def amounts(text: pd.Series) -> pd.Series:
