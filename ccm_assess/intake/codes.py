@@ -191,13 +191,23 @@ def codes_in_text(items: pd.DataFrame) -> pd.DataFrame:
         return items
     at, uniques = distinct(items["raw"].iloc[invalid])
     found = uniques.str.extractall(_IN_TEXT)["code"]
-    normal = found.str.upper().str.replace(".", "", regex=False)
-    real = code_status(normal).ne("unknown") & classify_tokens(found)["kind"].eq("icd10")
-    found, normal = found[real.to_numpy()], normal[real.to_numpy()]
+    token_at, tokens = distinct(found)  # a few hundred distinct codes among many cells
+    normal_tokens = tokens.str.upper().str.replace(".", "", regex=False)
+    real_tokens = (
+        code_status(normal_tokens).ne("unknown").to_numpy()
+        & classify_tokens(tokens)["kind"].eq("icd10").to_numpy()
+    )
+    real = real_tokens[token_at]
+    normal = pd.Series(normal_tokens.to_numpy()[token_at], index=found.index, dtype="str")
+    found, normal = found[real], normal[real]
     if found.empty:
         return items
     hits = pd.DataFrame(
-        {"unique": found.index.get_level_values(0), "raw": found.to_numpy(), "code": normal}
+        {
+            "unique": found.index.get_level_values(0),
+            "raw": found.to_numpy(),
+            "code": normal.to_numpy(),
+        }
     ).reset_index(drop=True)
     rows = pd.DataFrame({"position": invalid, "unique": at}).merge(hits, on="unique")
     position = rows["position"].to_numpy()
