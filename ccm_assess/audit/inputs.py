@@ -122,7 +122,8 @@ HINTS: dict[str, dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 """Header fragments (`header_key`) of a role when no alias matches: `Care Plan Shared With
 Patient` is the care-plan date, `Rendering Prov NPI` the practitioner, `Pt Acct Ref` the
-patient. A date role needs date cells, the patient id identifier cells (`_by_content`)."""
+patient. A date role needs date cells, the patient id identifier cells (`_by_content`); a
+header naming a birth date is never taken."""
 DATE_ROLES = frozenset(
     {"date", "consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date"}
 )
@@ -290,7 +291,7 @@ def _by_content(
             continue
         taken = set(roles.values())
         for p, key in enumerate(keys):
-            if p in taken or not any(f in key for f in fragments):
+            if p in taken or not any(f in key for f in fragments) or "birth" in key:
                 continue
             if _fits(role, sample[p].dropna()):
                 roles[role] = p
