@@ -80,7 +80,7 @@ CONTENT_ROLES: tuple[str, ...] = (
 """Roles content can decide, in the order they are given out (and break exact ties)."""
 
 _HINTS: dict[str, tuple[str, ...]] = {
-    "deceased": ("deceas", "expire", "dead", "death", "vital"),
+    "deceased": ("deceas", "expire", "exp", "decd", "fallec", "dead", "death", "vital"),
     "hospice": ("hospice",),
     "inpatient_admits_12m": ("ip", "inpat", "admi", "hospitali"),
     "ed_visits_12m": ("ed", "er", "emerg"),
