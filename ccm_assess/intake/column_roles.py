@@ -391,17 +391,21 @@ def per_patient_columns(
     return sorted(columns)
 
 
-def varies_enough(candidate: pd.Series, cells: Mapping[int, pd.Series], known: list[int]) -> bool:
+def varies_enough(
+    candidate: pd.Series, cells: Mapping[int, pd.Series], known: list[int], *, single: bool = False
+) -> bool:
     """Whether a column's sampled cells can be patient ids: more than one distinct value (a
     place of service `11` on every row is no id) and at least `ID_FLOOR_SHARE` of the patients
-    that the `known` per-patient columns imply on the same rows."""
+    that the `known` per-patient columns imply on the same rows. `single`: one value is enough
+    when those columns also say one patient (a header-given id of a one-patient file)."""
     distinct_values = int(candidate.nunique())
     rows = candidate.index
     implied = max(
         (int(cells[q][cells[q].index.isin(rows)].nunique()) for q in known if q in cells),
         default=0,
     )
-    return distinct_values >= 2 and distinct_values >= ID_FLOOR_SHARE * implied
+    one_patient = single and distinct_values == 1 and implied == 1
+    return (distinct_values >= 2 or one_patient) and distinct_values >= ID_FLOOR_SHARE * implied
 
 
 def _drop_constant_id(
@@ -419,7 +423,11 @@ def _drop_constant_id(
         return []
     p = positions[0]
     sample = cells.get(p)
-    if sample is None or len(sample) < MIN_CELLS or varies_enough(sample, cells, known):
+    if (
+        sample is None
+        or len(sample) < MIN_CELLS
+        or varies_enough(sample, cells, known, single=True)
+    ):
         return []
     del roles["patient_id"], role_of[p], found[p]
     return [

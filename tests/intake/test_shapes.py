@@ -50,6 +50,13 @@ def test_a_constant_column_is_never_the_patient_id() -> None:
     assert any("too few distinct values" in n for n in panel.notes)
 
 
+def test_a_one_patient_file_keeps_its_id_column() -> None:
+    rows = [["MRN", "Dx", "DOB"]] + [["A1", code, "01/02/1950"] for code in
+                                      ("E11.9", "I10", "N18.30", "J44.9", "E78.5")]  # fmt: skip
+    panel = tidy_panel(grid(rows))
+    assert panel.mapping["patient_id"] == ["MRN"] and len(panel.patients) == 1
+
+
 def test_last_visit_is_the_latest_date_of_a_patients_rows() -> None:
     rows = [["MRN", "ICD10", "Last Visit"], ["A1", "E11.9", "2024-01-05"],
             ["A1", "I10", "2026-03-01"], ["A1", "N18.30", "2025-02-02"]]  # fmt: skip
