@@ -142,7 +142,7 @@ def notebook_parameters(
     options: RunOptions, prepared: Path, practice: str, preparer: str = PREPARED_BY
 ) -> dict[str, object]:
     """Papermill parameters: the CLI options, with the assessment handed over already computed
-    (`prepared`, a `save_prepared` file: the notebook does not assess again)."""
+    (`prepared`, a `save_prepared` folder: the notebook does not assess again)."""
     return {
         "panel_path": "",
         "prepared_assessment": str(prepared.resolve()),
@@ -276,7 +276,7 @@ def _write_report(
     out: Path,
 ) -> list[str]:
     """Execute the report notebook, export report.html and print report.pdf into staging."""
-    prepared = save_prepared(assessment, workdir / "assessment.pkl")
+    prepared = save_prepared(assessment, workdir / "prepared")
     preparer = prepared_by(options, assessment)
     parameters = notebook_parameters(options, prepared, assessment.practice, preparer)
     progress("Running the report notebook ...")
