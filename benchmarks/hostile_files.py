@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+
+from hostile import usage  # benchmarks/hostile.py: issue 13's attacks
 
 AS_OF = ["--as-of", "2026-11-20"]
 CAP_BYTES = 6 << 30
@@ -114,79 +115,43 @@ def _fifo(path: Path) -> Path:
 Attack = Callable[[Path], list[str]]
 
 
+def _run(d: Path, *extra: str) -> list[str]:
+    """`ccm-assess run` of a small panel into `d/out` (workbooks only) with `extra` options."""
+    return ["run", str(_panel(d)), "--out", str(d / "out"), "--formats", "xlsx", *AS_OF, *extra]
+
+
+def _check(path: Path, *extra: str) -> list[str]:
+    return ["check", str(path), *AS_OF, *extra]
+
+
 def _questionnaire_form(name: str, parts: Callable[[], dict[str, bytes]]) -> Attack:
-    return lambda d: [
-        "run", str(_panel(d)), "--out", str(d / "out"), "--formats", "xlsx", *AS_OF,
-        "--questionnaire", str(_zip(d / name, parts())),
-    ]  # fmt: skip
+    return lambda d: _run(d, "--questionnaire", str(_zip(d / name, parts())))
 
 
 ATTACKS: dict[str, Attack] = {
-    "csv of 400 KB, one line of 400,000 commas": lambda d: [
-        "check",
-        str(_sparse(d / "wide.csv", 0, PANEL + "," * 400_000 + "\n")),
-        *AS_OF,
-    ],
-    "sparse csv: 4 KB on disk, 2.1 GB long": lambda d: [
-        "check",
-        str(_sparse(d / "sparse.csv", 2_100_000_000, PANEL)),
-        *AS_OF,
-    ],
-    "sparse csv: 4 KB on disk, 900 MB long": lambda d: [
-        "check",
-        str(_sparse(d / "sparse900.csv", 900_000_000, PANEL)),
-        *AS_OF,
-    ],
-    "/dev/zero as the panel": lambda d: ["check", "/dev/zero", *AS_OF],
-    "/dev/zero as --assumptions": lambda d: [
-        "run",
-        str(_panel(d)),
-        "--out",
-        str(d / "out"),
-        "--assumptions",
-        "/dev/zero",
-        *AS_OF,
-    ],
-    "named pipe as --assumptions": lambda d: [
-        "run",
-        str(_panel(d)),
-        "--out",
-        str(d / "out"),
-        "--formats",
-        "xlsx",
-        *AS_OF,
-        "--assumptions",
-        str(_fifo(d / "assumptions.yaml")),
-    ],
-    "named pipe as --mapping": lambda d: [
-        "check",
-        str(_panel(d)),
-        "--mapping",
-        str(_fifo(d / "mapping.yaml")),
-        *AS_OF,
-    ],
-    "named pipe as --questionnaire": lambda d: [
-        "run",
-        str(_panel(d)),
-        "--out",
-        str(d / "out"),
-        "--formats",
-        "xlsx",
-        *AS_OF,
-        "--questionnaire",
-        str(_fifo(d / "questionnaire.yaml")),
-    ],
-    "sparse questionnaire.yaml, 2 GB": lambda d: [
-        "run",
-        str(_panel(d)),
-        "--out",
-        str(d / "out"),
-        "--formats",
-        "xlsx",
-        *AS_OF,
-        "--questionnaire",
-        str(_sparse(d / "questionnaire.yaml", 2 << 30, "practice: x\n")),
-    ],
+    "csv of 400 KB, one line of 400,000 commas": lambda d: _check(
+        _sparse(d / "wide.csv", 0, PANEL + "," * 400_000 + "\n")
+    ),
+    "sparse csv: 4 KB on disk, 2.1 GB long": lambda d: _check(
+        _sparse(d / "sparse.csv", 2_100_000_000, PANEL)
+    ),
+    "sparse csv: 4 KB on disk, 900 MB long": lambda d: _check(
+        _sparse(d / "sparse900.csv", 900_000_000, PANEL)
+    ),
+    "/dev/zero as the panel": lambda d: _check(Path("/dev/zero")),
+    "/dev/zero as --assumptions": lambda d: _run(d, "--assumptions", "/dev/zero"),
+    "named pipe as --assumptions": lambda d: _run(
+        d, "--assumptions", str(_fifo(d / "assumptions.yaml"))
+    ),
+    "named pipe as --mapping": lambda d: _check(
+        _panel(d), "--mapping", str(_fifo(d / "mapping.yaml"))
+    ),
+    "named pipe as --questionnaire": lambda d: _run(
+        d, "--questionnaire", str(_fifo(d / "questionnaire.yaml"))
+    ),
+    "sparse questionnaire.yaml, 2 GB": lambda d: _run(
+        d, "--questionnaire", str(_sparse(d / "questionnaire.yaml", 2 << 30, "practice: x\n"))
+    ),
     "questionnaire.xlsx declaring A1:XFD1048576": _questionnaire_form(
         "extent.xlsx", lambda: form_parts(sheet_xml(dense_rows(2, 2), b"A1:XFD1048576"))
     ),
@@ -207,19 +172,15 @@ ATTACKS: dict[str, Attack] = {
     "questionnaire.xlsx of 1 KB, one cell at Z1000000 (no dimension)": _questionnaire_form(
         "farz.xlsx", lambda: form_parts(far_cell(b"Z1000000"))
     ),
-    "panel.xlsx of 1 KB, one cell at Z1000000 (no dimension)": lambda d: [
-        "check",
-        str(_zip(d / "farz.xlsx", form_parts(far_cell(b"Z1000000")))),
-        *AS_OF,
-    ],
+    "panel.xlsx of 1 KB, one cell at Z1000000 (no dimension)": lambda d: _check(
+        _zip(d / "farz.xlsx", form_parts(far_cell(b"Z1000000")))
+    ),
     "questionnaire.xlsx nested 1,000,000 deep": _questionnaire_form(
         "deep.xlsx", lambda: form_parts(sheet_xml(b"<x>" * 1_000_000 + b"</x>" * 1_000_000))
     ),
-    "panel.xlsx of 4.5 MB holding 30,000,000 cells": lambda d: [
-        "check",
-        str(_zip(d / "cells.xlsx", form_parts(sheet_xml(dense_rows(1_000_000, 30), b"A1:B2")))),
-        *AS_OF,
-    ],
+    "panel.xlsx of 4.5 MB holding 30,000,000 cells": lambda d: _check(
+        _zip(d / "cells.xlsx", form_parts(sheet_xml(dense_rows(1_000_000, 30), b"A1:B2")))
+    ),
 }
 
 
@@ -237,16 +198,7 @@ def measure(argv: list[str]) -> tuple[str, float, float, str]:
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         return "hung", float(TIMEOUT), float("nan"), f"killed after {TIMEOUT} s"
-    stats = done.stderr
-    seconds = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+(?:\.\d+)?)$", stats, re.M)
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stats)
-    wall = float(seconds.group(2)) + 60 * float(seconds.group(1) or 0) if seconds else float("nan")
-    answer = next(
-        (line for line in stats.splitlines() if line.startswith("ccm-assess:")),
-        (done.stdout.splitlines() or [""])[0],
-    )
-    mib = int(peak.group(1)) / 1024 if peak else float("nan")
-    return str(done.returncode), wall, mib, answer
+    return str(done.returncode), *usage(done.stderr, done.stdout)
 
 
 def main() -> None:

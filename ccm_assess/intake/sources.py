@@ -524,6 +524,24 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _largest_number(
+    data: np.ndarray, starts: np.ndarray, symbols: tuple[int, int, int], width: int
+) -> int:
+    """The largest of the numbers written at `starts` in `data`, each up to `width` symbols;
+    `symbols` = (byte worth 0, smallest and largest value a symbol may have): column letters
+    (64, 1, 26) in base 26, digits (48, 0, 9) in base 10. 0 when there are none."""
+    if not len(starts):
+        return 0
+    zero, low, high = symbols
+    number = np.zeros(len(starts), np.int64)
+    going = np.ones(len(starts), bool)
+    for offset in range(width):
+        value = data[starts + offset].astype(np.int64) - zero
+        going &= (value >= low) & (value <= high)
+        number = np.where(going, number * (high + 1 - low) + value, number)
+    return int(number.max())
+
+
 def _references(block: bytes) -> tuple[int, int, int]:
     """(largest row number, widest column, cells) of the `r="..."` references and `<c` elements
     in a piece of worksheet XML, with numpy (regular expressions are ~5x slower on 100 MB).
@@ -534,25 +552,8 @@ def _references(block: bytes) -> tuple[int, int, int]:
     at = np.flatnonzero(data[1:size] == ord("r")) + 1
     at = at[(data[at + 1] == ord("=")) & (data[at + 2] == ord('"')) & (data[at - 1] <= 32)] + 3
     letters = np.isin(data[at], np.arange(65, 91))
-    columns = rows = 0
-    if letters.any():
-        first = at[letters]
-        number = np.zeros(len(first), np.int64)
-        going = np.ones(len(first), bool)
-        for offset in range(3):
-            byte = data[first + offset].astype(np.int64)
-            going &= (byte >= 65) & (byte <= 90)
-            number = np.where(going, number * 26 + byte - 64, number)
-        columns = int(number.max())
-    if (~letters).any():
-        first = at[~letters]
-        number = np.zeros(len(first), np.int64)
-        going = np.ones(len(first), bool)
-        for offset in range(8):
-            byte = data[first + offset].astype(np.int64)
-            going &= (byte >= 48) & (byte <= 57)
-            number = np.where(going, number * 10 + byte - 48, number)
-        rows = int(number.max())
+    columns = _largest_number(data, at[letters], (64, 1, 26), 3)  # A=1 ... Z=26, AA=27
+    rows = _largest_number(data, at[~letters], (48, 0, 9), 8)
     tags = np.flatnonzero(data[:size] == ord("<"))
     after = data[tags + 2]
     cells = (data[tags + 1] == ord("c")) & (
@@ -561,14 +562,19 @@ def _references(block: bytes) -> tuple[int, int, int]:
     return rows, columns, max(int(np.count_nonzero(cells)), int(np.count_nonzero(letters)))
 
 
-def _true_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int, int]:
+def _true_extent(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, enough: int = sys.maxsize
+) -> tuple[int, int, int]:
     """(last row, widest column, cells written) of a worksheet part, streamed in 4 MiB chunks
-    (`_references`). Rows written without a reference (`<row>`: readers number them in turn)
-    count too: the rows are at least the `<row` elements."""
-    rows = columns = cells = elements = 0
+    (`_references`); once the cells written pass `enough` (refused anyway), the rest is not
+    read and the cells are estimated from the share of the part read.
+    Rows written without a reference (`<row>`: readers number them in turn) count too: the
+    rows are at least the `<row` elements."""
+    rows = columns = cells = elements = read = 0
     tail = b""
     with archive.open(info) as stream:
         while chunk := stream.read(1 << 22):
+            read += len(chunk)
             block = tail + chunk
             cut = max(block.rfind(b">") + 1, len(block) - 64)
             found_rows, found_columns, found_cells = _references(block[:cut])
@@ -576,6 +582,9 @@ def _true_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, 
             cells += found_cells
             elements += block.count(b"<row", 0, cut)
             tail = block[cut:]
+            if cells > enough:
+                cells = cells * info.file_size // read
+                break
     return max(rows, elements), columns, cells
 
 
@@ -636,7 +645,7 @@ def _check_sheet(
             raise _too_big(f"{what} columns", columns, limits.columns, "columns")
         if rows * columns > limits.cells:
             raise _too_big(f"{what} cells", rows * columns, limits.cells, "cells")
-    held_rows, held_columns, held_cells = _true_extent(archive, info)
+    held_rows, held_columns, held_cells = _true_extent(archive, info, limits.sheet_cells)
     what = f"a sheet of '{name}' holds too many"
     if held_rows > limits.rows:
         raise _too_big(f"{what} rows", held_rows, limits.rows, "rows")

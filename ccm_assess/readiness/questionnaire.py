@@ -49,10 +49,18 @@ Answer = str | float | None
 MAX_YAML_BYTES = 4 * yamlsafe.MAX_CHARS
 """An answer file is a few KB; `yamlsafe` bounds it to MAX_CHARS characters (UTF-8: <= 4 bytes
 each)."""
-FORM_LIMITS = Limits(file_mb=4, unpacked_mb=32, strings_mb=8, rows=5_000, columns=64,
-                     cells=100_000, sheet_cells=100_000)  # fmt: skip
-"""The questionnaire form holds a few dozen rows of six columns (about 20 KB): anything far
-beyond is refused before calamine reads a cell."""
+FORM_LIMITS = Limits(
+    file_mb=2,
+    unpacked_mb=2,
+    strings_mb=1,
+    rows=5_000,
+    columns=64,
+    cells=100_000,
+    sheet_cells=100_000,
+)
+"""The questionnaire form holds a few dozen rows of six columns (10 KB, 40 KB unzipped): a
+workbook fifty times larger is refused before calamine reads a cell (a 7 MB sheet of deeply
+nested elements takes calamine 10 s)."""
 
 
 @dataclass(frozen=True)
