@@ -4,11 +4,10 @@
   every `finally` runs: the staging folder (which holds the prepared assessment and the worklist)
   is deleted, papermill shuts its kernel down, the browser's process group is killed and its
   profile folder deleted.
-- Staging is private and outside `--out`: `staging()` makes a 0700 folder under `private_root()`
-  (`$TMPDIR/ccm-assess-<uid>`, refused unless it is ours and 0700), with the id of the process
-  that owns it; `remove_stale_staging()`, called by every ccm-assess command, deletes the
-  folders whose process is gone (a run killed with SIGKILL or a power cut). Folders
-  `.ccm-assess-*` left inside an `--out` by earlier versions go the same way.
+- Staging is private and outside `--out` (`ccm_assess.staging`); `remove_stale_staging()`,
+  called by every ccm-assess command, deletes the folders whose process is gone (a run killed
+  with SIGKILL or a power cut), and the `.ccm-assess-*` folders earlier versions left inside an
+  `--out`.
 - `out_lock(out)`: one run at a time per `--out` (an `flock` on a file in the private root,
   named by the folder's real path; the kernel releases it when the process dies, so a killed
   run never blocks the next one). A second run is refused, so two runs never mix their files.
@@ -34,21 +33,17 @@ import hmac
 import json
 import os
 import secrets
-import shutil
 import signal
-import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
 from ccm_assess.errors import ReportError
 from ccm_assess.intake.files import same_file
+from ccm_assess.staging import private_folder, private_root, remove_stale
 
 STAGING_PREFIX = ".ccm-assess-"
 """Staging folders of earlier versions, inside `--out`."""
-RUN_PREFIX = "run-"
-PID_FILE = "pid"
 MANIFEST = "ccm-assess-manifest.json"
 FAILED_NOTEBOOK = "assessment.failed.ipynb"
 OUTPUT_NAMES = (
@@ -80,72 +75,13 @@ def on_termination() -> None:
     signal.signal(signal.SIGTERM, _raise_terminated)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _private_folder(path: Path) -> Path:
-    """`path` as a folder only this user can enter (made 0700 if missing); ReportError when it
-    is a link, another user's, or open to others (someone could read the PHI staged there)."""
-    with contextlib.suppress(FileExistsError):
-        path.mkdir(mode=0o700, parents=True)
-    status = path.lstat()
-    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & 0o077:
-        raise ReportError(
-            f"{path} must be a folder of yours that only you may open (chmod 700); the kit "
-            "keeps patient data there while it runs. Remove it, or set TMPDIR to another folder"
-        )
-    return path
-
-
-def private_root() -> Path:
-    """The private folder of this user's runs: staging folders and `--out` locks."""
-    return _private_folder(Path(tempfile.gettempdir()) / f"ccm-assess-{os.getuid()}")
-
-
-def mark_staging(folder: Path) -> None:
-    """Record the id of the process that owns a staging folder."""
-    (folder / PID_FILE).write_text(str(os.getpid()), encoding="ascii")
-
-
-@contextlib.contextmanager
-def staging() -> Iterator[Path]:
-    """A new private staging folder (0700, outside `--out`), deleted when the block ends."""
-    folder = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=private_root()))
-    try:
-        mark_staging(folder)
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _stale(folder: Path) -> bool:
-    try:
-        pid = int((folder / PID_FILE).read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
-        pid = 0
-    return not (pid and _alive(pid))
-
-
 def remove_stale_staging(out: Path | None = None) -> list[Path]:
-    """Delete the staging folders of runs that no longer exist: in the private root, and the
-    `.ccm-assess-*` folders of earlier versions in `out` if given; returns them."""
-    folders = []
-    with contextlib.suppress(ReportError, OSError):
-        folders += list(private_root().glob(f"{RUN_PREFIX}*"))
+    """Delete the staging folders of runs that no longer exist: the private ones
+    (`staging.remove_stale`), and the `.ccm-assess-*` folders of earlier versions in `out` if
+    given; returns them."""
+    removed = remove_stale()
     if out is not None and out.is_dir():
-        folders += list(out.glob(f"{STAGING_PREFIX}*"))
-    removed = []
-    for folder in folders:
-        if folder.is_dir() and not folder.is_symlink() and _stale(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+        removed += remove_stale(out.glob(f"{STAGING_PREFIX}*"))
     return removed
 
 
@@ -178,7 +114,7 @@ def manifest_key() -> bytes:
     """The secret the manifests of this user's runs are signed with (made on first use, 0600,
     in `$XDG_STATE_HOME/ccm-assess`, default `~/.local/state/ccm-assess`)."""
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    path = _private_folder(Path(base) / "ccm-assess") / KEY_FILE
+    path = private_folder(Path(base) / "ccm-assess") / KEY_FILE
     with contextlib.suppress(FileExistsError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -294,27 +230,3 @@ def _unchanged(path: Path, identity: object) -> bool:
         return path.is_file() and not path.is_symlink() and _identity(path) == identity
     except OSError:
         return False
-
-
-def publish(staging: Path, out: Path) -> dict[str, Path]:
-    """Move the finished files from `staging` into `out`, each atomically (a rename; across
-    file systems a copy to a hidden name in `out` with the same permissions, then a rename);
-    returns name -> final path."""
-    files = {}
-    for path in sorted(staging.iterdir()):
-        if not path.is_file():
-            continue
-        target = out / path.name
-        try:
-            os.replace(path, target)
-        except OSError as error:
-            if error.errno != errno.EXDEV:
-                raise
-            copy = out / f".{path.name}.{os.getpid()}.part"
-            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle, path.open("rb") as source:
-                shutil.copyfileobj(source, handle)
-            os.chmod(copy, stat.S_IMODE(path.stat().st_mode))
-            os.replace(copy, target)
-        files[path.name] = target
-    return files

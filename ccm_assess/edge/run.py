@@ -2,7 +2,7 @@
 
 lock `--out` -> validate inputs -> assess -> (in parallel) execute the report notebook | write
 summary.json, workbook and worklist -> export HTML -> print PDF -> publish. Everything is written
-into a private staging folder outside `--out` (`lifecycle.staging`) and moved into place at the
+into a private staging folder outside `--out` (`ccm_assess.staging`) and moved into place at the
 end, so an interrupted run never leaves a half-written report that looks complete, and the
 prepared assessment never sits in `--out`.
 """
@@ -31,6 +31,8 @@ from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
 from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
+from ccm_assess.staging import publish
+from ccm_assess.staging import staging as private_staging
 
 FORMATS = ("html", "pdf", "xlsx")
 NOTEBOOK_NAME = "ccm_assessment.ipynb"
@@ -248,7 +250,7 @@ def _run_locked(options: RunOptions, progress: Progress) -> RunResult:
 
     lifecycle.remove_stale_staging(out)
     notes: list[str] = contact_warnings(assessment.panel)
-    with lifecycle.staging() as folder:
+    with private_staging() as folder:
         staging, workdir = folder / "out", folder / "work"
         staging.mkdir()
         workdir.mkdir()
@@ -257,7 +259,7 @@ def _run_locked(options: RunOptions, progress: Progress) -> RunResult:
             if {"html", "pdf"} & set(options.formats):
                 notes += _write_report(assessment, options, staging, workdir, progress, out)
             tables.result()
-        files = lifecycle.publish(staging, out)
+        files = publish(staging, out)
     (out / lifecycle.FAILED_NOTEBOOK).unlink(missing_ok=True)  # from an earlier failed run
     lifecycle.publish_manifest(
         out, list(files), keep=_inputs(options).values(), force=options.force

@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 
 import ccm_assess.edge.run as report
+from ccm_assess import staging
 from ccm_assess.edge import lifecycle
 from ccm_assess.edge.cli import main
 from ccm_assess.errors import ReportError
@@ -127,15 +128,15 @@ def test_stale_staging_of_a_dead_run_is_removed(tmp_path, monkeypatch) -> None:
     stale = tmp_path / f"{lifecycle.STAGING_PREFIX}old"  # an earlier version's, inside --out
     (stale / "out").mkdir(parents=True)
     (stale / "out" / "worklist.xlsx").write_text("PHI")
-    (stale / lifecycle.PID_FILE).write_text(dead.stdout.strip())
-    private = lifecycle.private_root() / f"{lifecycle.RUN_PREFIX}old"
+    (stale / staging.PID_FILE).write_text(dead.stdout.strip())
+    private = staging.private_root() / f"{staging.RUN_PREFIX}old"
     private.mkdir()
-    (private / lifecycle.PID_FILE).write_text(dead.stdout.strip())
+    (private / staging.PID_FILE).write_text(dead.stdout.strip())
     alive = tmp_path / f"{lifecycle.STAGING_PREFIX}live"
     alive.mkdir()
-    lifecycle.mark_staging(alive)
-    with lifecycle.staging() as running:
-        assert running.parent == lifecycle.private_root()
+    staging.mark_staging(alive)
+    with staging.staging() as running:
+        assert running.parent == staging.private_root()
         assert oct(running.stat().st_mode & 0o777) == oct(0o700)
         assert sorted(lifecycle.remove_stale_staging(tmp_path)) == sorted([stale, private])
         assert running.exists()
