@@ -6,13 +6,16 @@ which must be this user's own and closed to others (else a ReportError: someone 
 what is staged there), and writes the id of the process that owns it; the folder is deleted
 when the block ends, SIGTERM and Ctrl-C included. `remove_stale()` deletes the folders whose
 process is gone (SIGKILL, a power cut): every ccm-assess command calls it (edge/lifecycle.py).
-`publish()` moves the finished files into the output folder.
+`publish()` moves the finished files into the output folder; `out_lock(out)` lets one run at a
+time write into an output folder (an `flock` the kernel frees when the process dies).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import hashlib
 import os
 import shutil
 import stat
@@ -118,3 +121,28 @@ def publish(staging: Path, out: Path) -> dict[str, Path]:
             os.replace(copy, target)
         files[path.name] = target
     return files
+
+
+@contextlib.contextmanager
+def out_lock(out: Path) -> Iterator[None]:
+    """Hold the lock of the output folder `out` for the block; ReportError if another live
+    ccm-assess process holds it."""
+    name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:24]
+    path = private_root() / f"lock-{name}"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise ReportError(
+                f"another ccm-assess run (process {holder}) is writing to {out}; wait until it "
+                "ends, or choose another --out folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

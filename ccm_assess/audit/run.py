@@ -31,7 +31,7 @@ from ccm_assess.audit.summary import (
 from ccm_assess.finance import fees
 from ccm_assess.intake.files import same_file
 from ccm_assess.practice.monthly_plan import read_monthly_plan
-from ccm_assess.staging import publish, remove_stale
+from ccm_assess.staging import out_lock, publish, remove_stale
 from ccm_assess.staging import staging as private_staging
 
 Progress = Callable[[str], None]
@@ -178,10 +178,8 @@ def _check_out(out: Path, options: AuditOptions) -> None:
 
 
 def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dict[str, Path]:
-    """Audit and write every output into `options.out`; returns name -> path."""
-    from ccm_assess.audit.report import write_report
-    from ccm_assess.audit.workbooks import write_audit_workbook, write_exceptions
-
+    """Audit and write every output into `options.out` (one audit at a time there); returns
+    name -> path."""
     if options.out is None:
         raise AuditInputError("--out is required: the folder to write the audit into")
     unknown = [f for f in options.formats if f not in REPORT_FORMATS]
@@ -190,14 +188,22 @@ def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dic
             f"--formats takes {', '.join(REPORT_FORMATS)} (comma-separated), not {unknown[0]!r}; "
             "the workbooks and audit.json are always written"
         )
-    _check_out(options.out, options)
+    with out_lock(options.out):
+        return _run_locked(options, options.out, progress)
+
+
+def _run_locked(options: AuditOptions, out: Path, progress: Progress) -> dict[str, Path]:
+    from ccm_assess.audit.report import write_report
+    from ccm_assess.audit.workbooks import write_audit_workbook, write_exceptions
+
+    _check_out(out, options)
     progress(f"Reading {options.time_log.name} ...")
     result = audit(options)
     progress(
         f"Audited {result.ledger['patient_months']:,} patient-months in "
         f"{', '.join(result.months)} ..."
     )
-    out = options.out.resolve()
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out.glob(".ccm-audit-*"))  # left inside --out by earlier versions
     with private_staging() as folder:

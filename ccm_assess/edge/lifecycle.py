@@ -8,9 +8,8 @@
   called by every ccm-assess command, deletes the folders whose process is gone (a run killed
   with SIGKILL or a power cut), and the `.ccm-assess-*` folders earlier versions left inside an
   `--out`.
-- `out_lock(out)`: one run at a time per `--out` (an `flock` on a file in the private root,
-  named by the folder's real path; the kernel releases it when the process dies, so a killed
-  run never blocks the next one). A second run is refused, so two runs never mix their files.
+- One run at a time per `--out` (`staging.out_lock`): a second run is refused, so two runs
+  never mix their files.
 - `check_out_folder`: an `--out` where an output would overwrite the panel, questionnaire,
   assumptions or mapping file is refused; so is a folder holding files with output names that no
   trusted manifest accounts for (an earlier run of an older version, or the user's own), unless
@@ -26,21 +25,19 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import signal
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import FrameType
 
 from ccm_assess.errors import ReportError
 from ccm_assess.intake.files import same_file
-from ccm_assess.staging import private_folder, private_root, remove_stale
+from ccm_assess.staging import private_folder, remove_stale
 
 STAGING_PREFIX = ".ccm-assess-"
 """Staging folders of earlier versions, inside `--out`."""
@@ -83,31 +80,6 @@ def remove_stale_staging(out: Path | None = None) -> list[Path]:
     if out is not None and out.is_dir():
         removed += remove_stale(out.glob(f"{STAGING_PREFIX}*"))
     return removed
-
-
-@contextlib.contextmanager
-def out_lock(out: Path) -> Iterator[None]:
-    """Hold the lock of the output folder `out` for the block; ReportError if another live
-    ccm-assess process holds it."""
-    name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:24]
-    path = private_root() / f"lock-{name}"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            if error.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise ReportError(
-                f"another ccm-assess run (process {holder}) is writing to {out}; wait until it "
-                "ends, or choose another --out folder"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def manifest_key() -> bytes:

@@ -31,7 +31,7 @@ from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
 from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
-from ccm_assess.staging import publish
+from ccm_assess.staging import out_lock, publish
 from ccm_assess.staging import staging as private_staging
 
 FORMATS = ("html", "pdf", "xlsx")
@@ -234,9 +234,9 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
 
     The report notebook runs only when html or pdf is asked for; summary.json, the
     assumptions used and the worklist are always written. One run at a time per `--out`
-    (`lifecycle.out_lock`).
+    (`staging.out_lock`).
     """
-    with lifecycle.out_lock(options.out):
+    with out_lock(options.out):
         return _run_locked(options, progress)
 
 

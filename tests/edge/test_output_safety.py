@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ccm_assess import staging
 from ccm_assess.edge import lifecycle
 from ccm_assess.edge.cli import main
 
@@ -124,25 +125,25 @@ def test_run_never_writes_over_an_input(tmp_path, private, capsys) -> None:
 
 def test_a_second_run_into_one_out_is_refused_while_the_first_holds_it(tmp_path, private) -> None:
     out = tmp_path / "out"
-    with lifecycle.out_lock(out):
+    with staging.out_lock(out):
         with pytest.raises(lifecycle.ReportError, match="another ccm-assess run .* is writing"):
-            with lifecycle.out_lock(tmp_path / "sub" / ".." / "out"):
+            with staging.out_lock(tmp_path / "sub" / ".." / "out"):
                 pass
     # a lock whose process died (SIGKILL) is released by the kernel: the next run takes it
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, tempfile; tempfile.tempdir = sys.argv[1]\n"
-         "from ccm_assess.edge import lifecycle\nfrom pathlib import Path\n"
-         "with lifecycle.out_lock(Path(sys.argv[2])):\n print('locked', flush=True)\n"
+         "from ccm_assess import staging\nfrom pathlib import Path\n"
+         "with staging.out_lock(Path(sys.argv[2])):\n print('locked', flush=True)\n"
          " import time; time.sleep(60)", str(private), str(out)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     with pytest.raises(lifecycle.ReportError, match=f"process {holder.pid}"):
-        with lifecycle.out_lock(out):
+        with staging.out_lock(out):
             pass
     holder.send_signal(signal.SIGKILL)
     holder.wait()
-    with lifecycle.out_lock(out):
+    with staging.out_lock(out):
         pass
 
 
