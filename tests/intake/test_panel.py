@@ -663,3 +663,12 @@ def test_coded_field_merges_spellings_parsed_alike() -> None:
     coded = raw.recoded()
     assert coded.codes.tolist() == [0, -1, -1, 0]
     assert coded.conflicts(np.array([0, 0, 1, 0]), 2) == 0
+
+
+def test_coded_latest_takes_each_patients_greatest_value() -> None:
+    # distinct dates 0: 2024-05-01, 1: 2023-01-01, 2: 2025-02-03; rows of patient 0 hold
+    # 0, 1 and a blank, patient 1 holds 1 then 2, patient 2 nothing
+    dates = pd.Series(pd.to_datetime(["2024-05-01", "2023-01-01", "2025-02-03"]))
+    field = panel_module._Coded(np.array([0, 1, -1, 1, 2]), dates)
+    latest = field.latest(np.array([0, 0, 0, 1, 1]), 3)
+    assert latest.dt.strftime("%Y-%m-%d").fillna("-").tolist() == ["2024-05-01", "2025-02-03", "-"]
