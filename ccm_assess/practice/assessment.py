@@ -108,6 +108,13 @@ class Assessment:
         return self.economics.scenarios
 
     @property
+    def first_outreach_batch(self) -> int | None:
+        """Patients the recommended model approaches in its go-live month (the worklist's
+        first month's batch); None when no delivery model is recommended."""
+        chosen = self.scenarios.get(self.recommendation.choice)
+        return None if chosen is None else ModelMonths.from_monthly(chosen.monthly).first_batch
+
+    @property
     def rates(self) -> dict[str, float]:
         """Allowed amount per code for the practice setting, USD per unit."""
         return rates_of(self.rate_table, self.setting)

@@ -82,6 +82,8 @@ class ModelMonths:
 
     months: Mapping[str, int]  # milestone -> model month
     enrolled: Mapping[str, float]  # milestone -> patients enrolled that month
+    first_batch: int = 0
+    """Patients approached in the go-live month (whole patients): the first month's calls."""
 
     @classmethod
     def from_monthly(cls, monthly: pd.DataFrame) -> ModelMonths:
@@ -89,7 +91,8 @@ class ModelMonths:
         collected_revenue, enrolled): go-live = first month with outreach; first billable
         month = first month with billed patient-months; first claim = the month after it
         (claims go out after the month's minutes are in); first payment = the first month
-        with money collected, no earlier than the claim's month."""
+        with money collected, no earlier than the claim's month; `first_batch` = patients
+        approached in the go-live month, rounded down."""
 
         def first(column: str, default: int) -> int:
             hits = monthly.loc[monthly[column] > 0, "month"]
@@ -109,6 +112,7 @@ class ModelMonths:
                 **checks,
             },
             enrolled={key: float(enrolled.get(m, 0.0)) for key, m in checks.items()},
+            first_batch=int(monthly.set_index("month")["approached"].get(go_live, 0.0)),
         )
 
 

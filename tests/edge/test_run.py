@@ -248,14 +248,21 @@ def test_worklist_is_a_calling_list_by_provider(run):
         assert column in frame.columns
     assert frame[["Phone", "Date of birth"]].notna().mean().min() > 0.9  # the sample has gaps
     assert not frame["Payer"].str.contains("_").any()  # in words, not medicare_ffs
-    # provider A to Z (blank last), then complex candidates first, then most conditions
+    # provider A to Z (blank last), then the next-step blocks (call, book a visit first, not
+    # billed), then complex candidates first, then most conditions
+    steps = {"Call to enrol": 0, "Book a visit first": 1, "Not billed: see why": 2}
     key = frame.assign(
         provider=frame["Provider"].str.casefold().fillna("\uffff"),
+        block=frame["Next step"].map(steps),
         simple=frame["Program"] != "Complex CCM candidate",
         fewer=-frame["Chronic conditions"],
-    )[["provider", "simple", "fewer"]]
+    )[["provider", "block", "simple", "fewer"]]
     assert list(key.itertuples(index=False)) == sorted(key.itertuples(index=False))
     assert (frame.groupby("Provider")["Call order"].min() == 1).all()
+    assert not frame["Evidence codes"].str.contains("_").any()  # condition names, not keys
+    batch = frame[frame["First month"].eq("Yes")]
+    assert 0 < len(batch) < len(frame) and set(batch["Billable"]) == {"Yes"}
+    assert [s for s in book.sheetnames if s.startswith("Print ")]
 
 
 def test_summary_plan_shares_patient_data_only_after_the_baa(summary):

@@ -181,6 +181,8 @@ def test_model_months_from_the_monthly_frame():
         "enrolled_3": 3, "enrolled_6": 6, "enrolled_12": 12,
     }  # fmt: skip
     assert months.enrolled == {"enrolled_3": 20.0, "enrolled_6": 50.0, "enrolled_12": 110.0}
+    assert months.first_batch == 50  # approached in the go-live month (the worklist's marker)
+    assert ModelMonths.from_monthly(model_monthly().assign(approached=70.9)).first_batch == 70
     # month m starts in week int((m - 1) x 52 / 12) + 1
     assert [month_start_week(m) for m in (1, 2, 3, 4, 13)] == [1, 5, 9, 14, 53]
 
