@@ -26,11 +26,14 @@ from ccm_assess.audit.summary import (
     ledger,
     month_measures,
     plan_comparison,
+    plan_go_live,
     practitioner_measures,
+    program_go_live,
     staff_measures,
 )
 from ccm_assess.finance import fees
-from ccm_assess.practice.monthly_plan import read_monthly_plan
+from ccm_assess.finance.model import DELIVERY_MODELS
+from ccm_assess.practice.monthly_plan import plan_model, read_monthly_plan
 
 Progress = Callable[[str], None]
 REPORT_FORMATS = ("html", "pdf")
@@ -47,6 +50,10 @@ class AuditOptions:
     register: Path | None = None
     months: tuple[str, ...] = ()
     plan: Path | None = None
+    model: str | None = None
+    """The delivery model whose plan `plan` compares with (None: the run's recommendation)."""
+    go_live: str | None = None
+    """YYYY-MM of the program's first month of care (None: the first month in the exports)."""
     year: int | None = None
     locality: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
@@ -102,6 +109,10 @@ def _rates(
 def audit(options: AuditOptions) -> Audit:
     """Read, audit and summarise (module docstring). Raises CcmAssessError on bad input."""
     months = _check_months(options.months)
+    if options.go_live is not None and not _MONTH.match(options.go_live):
+        raise AuditInputError(
+            f"--go-live takes YYYY-MM (for example 2026-12), not {options.go_live!r}"
+        )
     inputs = read_inputs(
         options.time_log, options.claims, options.register, mapping=options.mapping
     )
@@ -133,9 +144,25 @@ def audit(options: AuditOptions) -> Audit:
         has_complex_column=has_complex,
     )
     measures = month_measures(pm, register, months, assessed)
-    plan = None
+    plan, basis = None, None
     if options.plan is not None:
-        plan = plan_comparison(read_monthly_plan(options.plan), measures)
+        model, chosen_by = plan_model(options.plan, options.model)
+        planned = read_monthly_plan(options.plan, model)
+        activity = [source.rows["date"] for kind, source in inputs.items() if kind != "register"]
+        go_live, found = program_go_live(activity, options.go_live)
+        plan = plan_comparison(planned, measures, go_live)
+        first = plan_go_live(planned)
+        basis = {
+            "model": model,
+            "model_label": DELIVERY_MODELS[model].label,
+            "chosen_by": chosen_by,
+            "program_go_live": go_live,
+            "go_live_from": found,
+            "plan_go_live_month": first,
+            "plan_go_live_calendar_month": str(
+                planned.loc[planned["month"].eq(first), "calendar_month"].iloc[0]
+            ),
+        }
     counts = {kind: source.counts() for kind, source in inputs.items()}
     practice = options.practice.strip() or "Your practice"
     return Audit(
@@ -145,7 +172,14 @@ def audit(options: AuditOptions) -> Audit:
         patient_months=pm,
         assessed=assessed,
         ledger=ledger(
-            pm, assessed, months, inputs=counts, rates=rate_info, measures=measures, plan=plan
+            pm,
+            assessed,
+            months,
+            inputs=counts,
+            rates=rate_info,
+            measures=measures,
+            plan=plan,
+            plan_basis=basis,
         ),
         measures=measures,
         staff=staff_measures(time_rows, pm),
@@ -154,11 +188,18 @@ def audit(options: AuditOptions) -> Audit:
         exceptions=exceptions(pm, assessed),
         actions=top_actions(pm, assessed),
         rates=rate_info,
+        plan_basis=basis,
     )
 
 
-def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dict[str, Path]:
-    """Audit and write every output into `options.out`; returns name -> path."""
+def run_audit(
+    options: AuditOptions,
+    progress: Progress = lambda _: None,
+    notice: Progress | None = None,
+) -> dict[str, Path]:
+    """Audit and write every output into `options.out`; returns name -> path (the caller
+    lists them). `progress` takes the progress lines, `notice` what the user must act on
+    (default: `progress`)."""
     from ccm_assess.audit.report import write_report
     from ccm_assess.audit.workbooks import write_audit_workbook, write_exceptions
 
@@ -190,8 +231,6 @@ def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dic
         for path in sorted(staging.iterdir()):
             os.replace(path, out / path.name)
             files[path.name] = out / path.name
-    for name, path in files.items():
-        progress(f"  {name:<22} {path}")
     for note in notes:
-        progress(note)
+        (notice or progress)(note)
     return files

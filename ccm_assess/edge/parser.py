@@ -14,6 +14,7 @@ EXAMPLES = {
     "audit": """examples:
   ccm-assess audit --time-log time.xlsx --claims claims.csv --register register.xlsx --out audit/
   ccm-assess audit --time-log program.xlsx --month 2026-12 --plan assessment/ --out audit/
+  ccm-assess audit --time-log program.xlsx --plan assessment/ --model in_house --out audit/
   ccm-assess audit --time-log minutes.csv --map claims.code="Proc Code" --out audit/""",
     "check": """examples:
   ccm-assess check panel.xlsx
@@ -279,6 +280,19 @@ def _add_audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=Path,
         metavar="RUN_DIR",
         help="a `ccm-assess run` output folder: compare with its monthly.csv",
+    )
+    audit.add_argument(
+        "--model",
+        choices=("in_house", "managed", "hybrid"),
+        help="the delivery model whose plan --plan compares with, its month 1 set on the "
+        "program's go-live (default: the run's recommendation; in-house when it recommended "
+        "none)",
+    )
+    audit.add_argument(
+        "--go-live",
+        metavar="YYYY-MM",
+        help="the program's first month of care, set against the plan's first month with "
+        "patients enrolled (default: the first month with time or a claim in the exports)",
     )
     audit.add_argument("--year", type=int, help="fee schedule year (default: the service year)")
     audit.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')
