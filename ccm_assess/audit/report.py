@@ -4,6 +4,10 @@ practitioners, and the three actions (no PHI; patient counts from 1 to 10 show a
 One self-contained page built from the report's own HTML blocks (`outputs.html.blocks`), text
 formats (`formatting`) and style sheet (templates/report/static/report.css), plotly.js inlined
 once for the charts, printed to A4 by the report's Chromium printing (`export.print_pdf`).
+
+Longer than 400 lines because the page is one document whose sections (at a glance, findings,
+trends, staff, against the plan, method) share its month labels, figures and footer; split, each
+part would import the others' helpers.
 """
 
 from __future__ import annotations
