@@ -21,6 +21,8 @@ from ccm_assess.edge.run import RunOptions, prepare
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).with_name("golden")
 AS_OF = dt.date(2026, 11, 20)
+START = dt.date(2026, 12, 1)
+"""The decision date of the launch plan's calendar (fixed: the default is today)."""
 CASES = {
     "sample_summary_national.json": {},
     "sample_summary_tx99_questionnaire.json": {
@@ -35,6 +37,7 @@ def sample_summary(tmp: Path, **options: Any) -> dict[str, Any]:
         panel=ROOT / "sample_data" / "sunrise_family_medicine_panel.xlsx",
         out=tmp,
         as_of=AS_OF,
+        start=START,
         **options,
     )
     assessment = prepare(run, lambda _: None)

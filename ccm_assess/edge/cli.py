@@ -202,6 +202,7 @@ def _run(args: argparse.Namespace) -> int:
         prepared_by=args.prepared_by.strip(),
         conditions=args.conditions,
         setting=args.setting,
+        start=args.start,
     )
     with _mapping_in_use(args):
         result = run_assessment(options, progress=_reporter(args))

@@ -29,7 +29,7 @@ EXAMPLES = {
     "run": """examples:
   ccm-assess run panel.xlsx --out sunrise/
   ccm-assess run panel.xlsx --out sunrise/ --questionnaire answers.yaml --locality "TX 99" \\
-      --practice "Sunrise Family Medicine" --as-of 2026-11-20 --open
+      --practice "Sunrise Family Medicine" --as-of 2026-11-20 --start 2026-12-01 --open
   ccm-assess run panel.csv --out sunrise/ --assumptions my_assumptions.yaml --formats html,xlsx""",
     "batch": """examples:
   ccm-assess batch panels/ --out assessments/ --locality "TX 99"
@@ -54,6 +54,15 @@ def as_of_date(text: str) -> dt.date:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--as-of must be a date like 2026-11-26, not {text!r}"
+        ) from None
+
+
+def start_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--start must be a date like 2026-12-01, not {text!r}"
         ) from None
 
 
@@ -219,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="who prepared the report, for the cover (default: the questionnaire's consultant)",
     )
     _add_conditions_option(run)
+    run.add_argument(
+        "--start",
+        type=start_date,
+        metavar="YYYY-MM-DD",
+        help="the decision date: week 1 of the launch plan starts on it (default: today)",
+    )
 
     templates = _command(
         sub, "templates", "write the CCM starter kit: consent script, letter, care plan, time log"

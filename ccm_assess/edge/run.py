@@ -63,6 +63,8 @@ class RunOptions:
     """Caps on the panel file (`sources.Limits`, `--limit NAME=VALUE`)."""
     conditions: str = "standard"
     setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
+    start: dt.date | None = None
+    """The decision date the launch plan's calendar starts on (`--start`; None: today)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         answers=answers,
         conditions=options.conditions,
         setting=options.setting,
+        plan_start=options.start,
     )
 
 

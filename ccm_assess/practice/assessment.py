@@ -210,6 +210,7 @@ def assess(
     answers: Answers | None = None,
     conditions: str = "standard",
     setting: str = "office",
+    plan_start: dt.date | None = None,
 ) -> Assessment:
     """Assess a panel: who is eligible, what the program needs and returns, and readiness.
 
@@ -217,7 +218,8 @@ def assess(
     `answers` None means the questionnaire was not filled in (every question "not assessed");
     `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`);
     `setting` office (non-facility rates), facility (hospital-based clinics) or rhc_fqhc
-    (national non-facility rates, see `SETTINGS`).
+    (national non-facility rates, see `SETTINGS`); `plan_start` the decision date the launch
+    plan's calendar starts on (None: today).
     """
     assumptions = assumptions if assumptions is not None else load_assumptions()
     eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=assumptions.ma_pays_ccm)
@@ -245,7 +247,8 @@ def assess(
     )
     decision = economics.decision(recommendation.choice)
     recommendation = with_decision(recommendation, decision)
-    return Assessment(
+    publication = published(panel, eligibility, counts)
+    assessment = Assessment(
         practice=practice,
         as_of=as_of,
         panel=panel,
@@ -261,10 +264,26 @@ def assess(
             readiness,
             recommendation,
             ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
+            start=plan_start or dt.date.today(),
+            ma_pays_ccm=assumptions.ma_pays_ccm,
+            ma_share=ma_share_of_billable(publication),
+            decision=decision,
         ),
         decision=decision,
         setting=setting,
     )
+    assessment.__dict__["published"] = publication  # the cached_property, computed once
+    return assessment
+
+
+def ma_share_of_billable(publication: Published) -> float | None:
+    """Share of the billable CCM patients whose primary payer is Medicare Advantage, from the
+    published counts (None when either count is hidden, unknown or zero)."""
+    ma = publication.shown("eligibility.ccm_eligible_by_payer.medicare_advantage")
+    billable = publication.shown("eligibility.ccm_billable")
+    if not isinstance(ma, int) or not isinstance(billable, int) or billable == 0:
+        return None
+    return ma / billable
 
 
 PHI_COLUMNS = ("name", "phone", "address", "birth_date")

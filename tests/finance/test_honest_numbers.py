@@ -250,3 +250,38 @@ def test_flip_value_by_root_search_on_a_small_panel():
     assert gaps[0] > 0 and gaps[1] > 0 and gaps[2] < 0
     # the billable-month rate moves both alike: no value from 0 to 1 flips the choice
     assert flip_value("billable_month_rate", pair, counts, rates, values, capacity) is None
+
+
+def test_fee_ceiling_tipping_point_else_break_even():
+    # the small panel above: managed ahead; its tipping point on the vendor share is ~94%
+    from ccm_assess.finance.decision import Decision, TippingPoint, fee_ceiling
+    from ccm_assess.finance.model import PracticeCapacity, simulate_metrics
+
+    counts = {
+        "ccm_eligible": 850,
+        "ccm_eligible_by_payer": {"medicare_ffs": 600, "medicare_advantage": 250},
+        "complex_ccm_candidates": 120,
+        "needs_initiating_visit": 300,
+    }
+    rates = dict.fromkeys(("99490", "99439", "99487", "99489", "99491", "99437", "G0506"), 0.0)
+    rates |= {"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "G0506": 66.47}
+    values = Assumptions().with_values(
+        practitioner_cost_per_hour=0, clinical_minutes_per_patient_month=25
+    )
+    capacity = PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    tipping = TippingPoint("vendor_revenue_share", 0.5, 0.93, "...")
+    decided = Decision("managed", "in_house", 0.9, (tipping,))
+    gate = fee_ceiling(decided, counts, rates, values, capacity)
+    assert (gate.assumption, gate.ceiling, gate.basis) == (
+        "vendor_revenue_share",
+        0.93,
+        "tipping_point",
+    )
+    # no tipping point on the fee: the vendor share at which managed's own horizon net is zero
+    gate = fee_ceiling(Decision("managed", "in_house", 0.9, ()), counts, rates, values, capacity)
+    assert gate.basis == "break_even" and 0.5 < gate.ceiling < 1
+    nets = simulate_metrics(counts, rates, values, {"vendor_revenue_share": np.array(
+        [gate.ceiling - 0.002, gate.ceiling + 0.002])}, 2, capacity)["managed"]["horizon_net"]  # fmt: skip
+    assert nets[0] > 0 > nets[1]
+    # in-house has no vendor contract, so no fee gate
+    assert fee_ceiling(Decision("in_house", "managed", 0.9, ()), counts, rates, values) is None

@@ -30,6 +30,7 @@ from ccm_assess.finance.sensitivity import MonteCarlo
 from ccm_assess.formatting import (
     DASH,
     count_text,
+    date_range,
     fte_text,
     money,
     month_text,
@@ -201,8 +202,13 @@ def would_change_html(recommendation: Recommendation) -> str:
 def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
     """The first `n` steps of the 90-day plan as a numbered list."""
     items = [
-        f"<li><strong>Week {esc(weeks)}:</strong> {esc(action)} <em>({esc(owner)})</em></li>"
-        for weeks, action, owner in plan[["weeks", "action", "owner"]].head(n).to_numpy()
+        f"<li><strong>{esc(date_range(a, b))} (week {esc(weeks)}):</strong> {esc(action)} "
+        f"<em>({esc(owner)})</em></li>"
+        for a, b, weeks, action, owner in plan[
+            ["start_date", "end_date", "weeks", "action", "owner"]
+        ]
+        .head(n)
+        .to_numpy()
     ]
     return f"<p><strong>Next steps:</strong></p><ol>{''.join(items)}</ol>"
 
