@@ -280,8 +280,8 @@ def test_fee_ceiling_tipping_point_else_break_even():
     # no tipping point on the fee: the vendor share at which managed's own horizon net is zero
     gate = fee_ceiling(Decision("managed", "in_house", 0.9, ()), counts, rates, values, capacity)
     assert gate.basis == "break_even" and 0.5 < gate.ceiling < 1
-    nets = simulate_metrics(counts, rates, values, {"vendor_revenue_share": np.array(
-        [gate.ceiling - 0.002, gate.ceiling + 0.002])}, 2, capacity)["managed"]["horizon_net"]  # fmt: skip
+    around = {"vendor_revenue_share": np.array([gate.ceiling - 0.002, gate.ceiling + 0.002])}
+    nets = simulate_metrics(counts, rates, values, around, 2, capacity)["managed"]["horizon_net"]
     assert nets[0] > 0 > nets[1]
     # in-house has no vendor contract, so no fee gate
     assert fee_ceiling(Decision("in_house", "managed", 0.9, ()), counts, rates, values) is None
