@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from ccm_assess import __version__
@@ -48,22 +49,22 @@ EXAMPLES = {
 """The examples that end each command's --help."""
 
 
-def as_of_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--as-of must be a date like 2026-11-26, not {text!r}"
-        ) from None
+def date_option(option: str, example: str) -> Callable[[str], dt.date]:
+    """The argparse type of a YYYY-MM-DD option: a date, or an error naming `option`."""
+
+    def parse(text: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option} must be a date like {example}, not {text!r}"
+            ) from None
+
+    return parse
 
 
-def start_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--start must be a date like 2026-12-01, not {text!r}"
-        ) from None
+as_of_date = date_option("--as-of", "2026-11-26")
+start_date = date_option("--start", "2026-12-01")
 
 
 def positive_int(text: str) -> int:

@@ -223,11 +223,9 @@ def test_basu_2015_replication_runs_the_model_on_the_papers_inputs(monkeypatch):
     assert implied.nursing_minutes_per_enrolled_month == pytest.approx(13.81, abs=0.01)
 
 
-def test_flip_value_by_root_search_on_a_small_panel():
-    # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
-    # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
-    # would win if the vendor kept more than about 94% of collections
-    from ccm_assess.finance.decision import _gap, flip_value
+def _small_panel():
+    """Counts, rates, assumptions and capacity of a small panel: 600 FFS + 250 MA eligible
+    patients, EHR tools and 24/7 in place, practitioner time absorbed, 25 clinical minutes."""
     from ccm_assess.finance.model import PracticeCapacity
 
     counts = {
@@ -241,7 +239,16 @@ def test_flip_value_by_root_search_on_a_small_panel():
     values = Assumptions().with_values(
         practitioner_cost_per_hour=0, clinical_minutes_per_patient_month=25
     )
-    capacity = PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    return counts, rates, values, PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+
+
+def test_flip_value_by_root_search_on_a_small_panel():
+    # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
+    # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
+    # would win if the vendor kept more than about 94% of collections
+    from ccm_assess.finance.decision import _gap, flip_value
+
+    counts, rates, values, capacity = _small_panel()
     pair = ("managed", "in_house")
     share = flip_value("vendor_revenue_share", pair, counts, rates, values, capacity)
     assert share is not None and 0.9 < share < 0.97
@@ -255,20 +262,9 @@ def test_flip_value_by_root_search_on_a_small_panel():
 def test_fee_ceiling_tipping_point_else_break_even():
     # the small panel above: managed ahead; its tipping point on the vendor share is ~94%
     from ccm_assess.finance.decision import Decision, TippingPoint, fee_ceiling
-    from ccm_assess.finance.model import PracticeCapacity, simulate_metrics
+    from ccm_assess.finance.model import simulate_metrics
 
-    counts = {
-        "ccm_eligible": 850,
-        "ccm_eligible_by_payer": {"medicare_ffs": 600, "medicare_advantage": 250},
-        "complex_ccm_candidates": 120,
-        "needs_initiating_visit": 300,
-    }
-    rates = dict.fromkeys(("99490", "99439", "99487", "99489", "99491", "99437", "G0506"), 0.0)
-    rates |= {"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "G0506": 66.47}
-    values = Assumptions().with_values(
-        practitioner_cost_per_hour=0, clinical_minutes_per_patient_month=25
-    )
-    capacity = PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    counts, rates, values, capacity = _small_panel()
     tipping = TippingPoint("vendor_revenue_share", 0.5, 0.93, "...")
     decided = Decision("managed", "in_house", 0.9, (tipping,))
     gate = fee_ceiling(decided, counts, rates, values, capacity)
