@@ -71,6 +71,16 @@ def date_range(start: Any, end: Any) -> str:
     return f"{first}\u2013{last}, {end.year}"
 
 
+def plan_when(start: Any, end: Any, weeks: str) -> str:
+    """When a launch-plan step runs: `Dec 1–14, 2026 (weeks 1-2)`, `Dec 15–21, 2026 (week 3)`.
+
+    >>> import datetime as dt
+    >>> plan_when(dt.date(2026, 12, 15), dt.date(2026, 12, 21), "3")
+    'Dec 15–21, 2026 (week 3)'
+    """
+    return f"{date_range(start, end)} (week{'s' if '-' in weeks else ''} {weeks})"
+
+
 def fte_text(ftes: float) -> str:
     """FTEs to one decimal; a small non-zero amount is "under 0.1", not "0.0"."""
     return "under 0.1" if 0 < ftes < 0.05 else f"{ftes:.1f}"

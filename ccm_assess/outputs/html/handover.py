@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ccm_assess.formatting import date_range, money
+from ccm_assess.formatting import money, plan_when
 from ccm_assess.outputs.html.blocks import callout, html_table, paragraphs
 from ccm_assess.outputs.starter_kit import KIT
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING
@@ -29,7 +29,7 @@ def _plan_frame(plan: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "When": [
-                f"{date_range(a, b)} (week {weeks})"
+                plan_when(a, b, weeks)
                 for a, b, weeks in plan[["start_date", "end_date", "weeks"]].to_numpy()
             ],
             "Action": [

@@ -30,11 +30,11 @@ from ccm_assess.finance.sensitivity import MonteCarlo
 from ccm_assess.formatting import (
     DASH,
     count_text,
-    date_range,
     fte_text,
     money,
     month_text,
     percent,
+    plan_when,
     value_text,
     years_text,
 )
@@ -202,7 +202,7 @@ def would_change_html(recommendation: Recommendation) -> str:
 def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
     """The first `n` steps of the 90-day plan as a numbered list."""
     items = [
-        f"<li><strong>{esc(date_range(a, b))} (week {esc(weeks)}):</strong> {esc(action)} "
+        f"<li><strong>{esc(plan_when(a, b, weeks))}:</strong> {esc(action)} "
         f"<em>({esc(owner)})</em></li>"
         for a, b, weeks, action, owner in plan[
             ["start_date", "end_date", "weeks", "action", "owner"]
