@@ -7,6 +7,7 @@ any attempt to reach the network would fail the run.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -89,6 +90,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Comp
         "TX 99",
         "--as-of",
         "2026-11-20",
+        "--start",
+        "2026-12-01",
         "--prepared-by",
         PREPARED_BY,
         "--out",
@@ -267,9 +270,14 @@ def test_worklist_is_a_calling_list_by_provider(run):
 
 def test_summary_plan_shares_patient_data_only_after_the_baa(summary):
     plan = summary["plan"]
-    assert {"id", "action", "owner", "start_week", "end_week", "shares_phi", "after"} == set(
-        plan[0]
-    )
+    assert {"id", "action", "owner", "start_week", "end_week", "start_date", "end_date",
+            "shares_phi", "after"} == set(plan[0])  # fmt: skip
+    # dates from the decision date (--start): week w starts 7(w - 1) days after it
+    first = dt.date(2026, 12, 1)
+    for step in plan:
+        start, end = (dt.date.fromisoformat(step[k]) for k in ("start_date", "end_date"))
+        assert (start - first).days == 7 * (step["start_week"] - 1)
+        assert (end - first).days == 7 * step["end_week"] - 1
     baa = next(step for step in plan if step["id"] == "baa")
     sharing = [step for step in plan if step["shares_phi"]]
     assert sharing and all(step["start_week"] > baa["end_week"] for step in sharing)
