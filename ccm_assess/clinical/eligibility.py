@@ -61,9 +61,10 @@ INITIATING_VISIT_DAYS = 365
 """A last visit more than this many days before as-of needs a new initiating visit."""
 APCM_TIERS: tuple[str, ...] = ("G0556", "G0557", "G0558")
 LEVELS: tuple[str, ...] = ("strict", "standard", "broad")
+"""How strict the list of chronic conditions is (docs/eligibility_rules.md, How strict)."""
 LEVEL_DRIVERS = 3
 """How many categories the summary names behind each difference between levels."""
-"""How strict the list of chronic conditions is (docs/eligibility_rules.md, How strict)."""
+
 
 NOT_BILLED_REASONS: dict[str, str] = {
     "medicare_advantage": "Medicare Advantage plan: this plan counts on MA plans not paying for "
@@ -91,8 +92,7 @@ class Eligibility:
     as_of: dt.date
     patients: pd.DataFrame
     """Index `patient_id`; columns as ARCHITECTURE.md lists (`excluded_reason` ... `payer_class`),
-    plus `condition_names` (display names of `categories`) and `evidence_names` (`evidence`
-    with display names)."""
+    plus `condition_names` and `evidence_names` (`categories`, `evidence` with display names)."""
     evidence: pd.DataFrame
     """Long frame `patient_id, category, code` (normalised code), every patient."""
     display_names: dict[str, str]

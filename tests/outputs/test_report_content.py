@@ -141,9 +141,7 @@ def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
     fig = figures_patients.eligibility_funnel(
         COUNTS, _scenario("managed", [0.0] * 12, enrolled_steady_state=420.4)
     )
-    assert _title(fig) == (
-        "1,044 billable CCM patients of 2,432 (1,359 eligible with any payer)"
-    )
+    assert _title(fig) == ("1,044 billable CCM patients of 2,432 (1,359 eligible with any payer)")
     funnel = fig.data[0]
     # billable = FFS 700 + MA 344 = 1,044; enrolled 420.4 -> 420
     assert list(funnel.x) == [2450, 2432, 1359, 1044, 420]
@@ -201,8 +199,10 @@ def test_a_sum_of_published_cells_is_hidden_when_one_of_them_is():
     # the run's plan hid Medicare Advantage: the funnel's FFS + MA and the payer title hide too
     counts = COUNTS | {
         "eligibility": COUNTS["eligibility"]
-        | {"ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": "<11"},
-           "ccm_billable": "<11"}
+        | {
+            "ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": "<11"},
+            "ccm_billable": "<11",
+        }
     }
     fig = figures_patients.eligibility_funnel(counts, _scenario("managed", [0.0] * 12))
     assert list(fig.data[0].text)[3] == "<11" and fig.data[0].x[3] == 0
@@ -460,6 +460,7 @@ def test_program_potential_compares_ccm_plus_pcm_with_apcm():
 
 def test_programs_table_suppresses_and_says_unknown():
     counts = {
+        "conditions_level": "standard",
         "eligibility": {
             "ccm_eligible": 1359, "complex_ccm_candidates": None, "needs_initiating_visit": 7,
             "pcm_candidates": 572, "apcm_tiers": {"G0556": 317, "G0557": 850, "G0558": 4},
@@ -600,6 +601,10 @@ def test_range_of_levels_names_what_makes_the_difference():
         "Gastro-esophageal reflux disease K21 (95)."
     )
     assert list(fig.data[0].x) == [1136, 1359, 1634]
+    strict = figures_patients.eligibility_range(eligibility, {}, "strict")
+    assert _title(strict).endswith("estimate 1,136 (strict list)")
+    assert strict.data[0].marker.color[0] != strict.data[0].marker.color[1]
+    assert strict.data[0].marker.color[0] == fig.data[0].marker.color[1]  # the counted list
 
 
 def test_negative_amounts_keep_their_minus_sign_on_the_line() -> None:
