@@ -137,6 +137,8 @@ def audit(options: AuditOptions) -> Audit:
     cents, rate_info = _rates(years, options.year, options.locality)
     has_visit = "register" in inputs and inputs["register"].has("initiating_visit_date")
     has_complex = "register" in inputs and inputs["register"].has("complex")
+    has_care_plan = "register" not in inputs or inputs["register"].has("care_plan_date")
+    has_disenrolment = "register" not in inputs or inputs["register"].has("disenrolment_date")
     pm, assessed = audit_months(
         time_rows,
         claim_rows,
@@ -144,6 +146,8 @@ def audit(options: AuditOptions) -> Audit:
         cents,
         has_visit_column=has_visit,
         has_complex_column=has_complex,
+        has_care_plan_column=has_care_plan,
+        has_disenrolment_column=has_disenrolment,
     )
     measures = month_measures(pm, register, months, assessed)
     plan, basis = None, None
