@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,13 +147,15 @@ def _evidence_text(
 
     shown = pa.array(display, pa.string()).take(category)
     listed = _join_runs(codes, run, ", ")
-    per_category = {  # label: (one value per patient and category, separator)
-        "categories": (ids, ";"),
-        "condition_names": (shown, "; "),
-        "evidence": (pc.binary_join_element_wise(ids, ": ", listed, excludes_note(
+    per_category: dict[str, tuple[Callable[[], pa.Array], str]] = {
+        # label: (one value per patient and category, made when its column is, so that one
+        # label's million run-level strings are freed before the next; separator)
+        "categories": (lambda: ids, ";"),
+        "condition_names": (lambda: shown, "; "),
+        "evidence": (lambda: pc.binary_join_element_wise(ids, ": ", listed, excludes_note(
             list(evidence.categories)), ""), "; "),
-        "evidence_names": (pc.binary_join_element_wise(shown, ": ", listed, excludes_note(
-            display), ""), "; "),
+        "evidence_names": (lambda: pc.binary_join_element_wise(shown, ": ", listed,
+                                                               excludes_note(display), ""), "; "),
     }  # fmt: skip
     owner = evidence.patient[run]
     first = first_of_runs(owner)
@@ -160,8 +163,8 @@ def _evidence_text(
     slot[owner[first]] = np.arange(int(first.sum()))
     take = pa.array(slot, mask=slot < 0)
     return {
-        label: pd.Series(_join_runs(values, first, sep).take(take), index=index, dtype="str")
-        for label, (values, sep) in per_category.items()
+        label: pd.Series(_join_runs(make(), first, sep).take(take), index=index, dtype="str")
+        for label, (make, sep) in per_category.items()
     }
 
 
