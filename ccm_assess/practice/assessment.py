@@ -92,10 +92,14 @@ class Assessment:
     plan: pd.DataFrame
     decision: Decision | None = None
     setting: str = "office"
+    disclosure: Published | None = None
+    """The suppression plan `assess` made before the model ran (None: made when first read)."""
 
     @cached_property
     def published(self) -> Published:
         """The run-wide small-cell suppression plan every output reads its counts from."""
+        if self.disclosure is not None:
+            return self.disclosure
         return published(self.panel, self.eligibility, self.counts)
 
     @property
@@ -215,6 +219,7 @@ def assess(
     assumptions = assumptions if assumptions is not None else load_assumptions()
     eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=assumptions.ma_pays_ccm)
     counts = summarise(panel, eligibility)
+    disclosure = published(panel, eligibility, counts)
     rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
     capacity = PracticeCapacity(
@@ -224,7 +229,10 @@ def assess(
         has_24_7_access=readiness.has_24_7_access,
         calendar=first_model_month(as_of, rate_table.year),
     )
-    economics = model_economics(counts, rates_of(rate_table, setting), assumptions, capacity)
+    # the model runs on published counts only: no dollar figure reveals a hidden count
+    economics = model_economics(
+        disclosure.model_counts(counts), rates_of(rate_table, setting), assumptions, capacity
+    )
     scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
     in_house = economics.scenarios["in_house"]
     recommendation = recommend(
@@ -257,6 +265,7 @@ def assess(
         ),
         decision=decision,
         setting=setting,
+        disclosure=disclosure,
     )
 
 

@@ -40,8 +40,8 @@ from ccm_assess.clinical.eligibility import Eligibility
 from ccm_assess.intake.panel import Panel
 from ccm_assess.intake.payers import MEDICARE_CLASSES, PAYER_CLASSES
 from ccm_assess.privacy import (
-    SUPPRESSED,
     Relation,
+    mask,
     partition,
     plan_suppression,
     subset,
@@ -209,8 +209,9 @@ class Published:
     hidden: frozenset[str]
 
     def shown(self, path: str) -> Any:
-        """A count as published: the exact value, "<11" when hidden, None when unknown."""
-        return SUPPRESSED if path in self.hidden else self.exact[path]
+        """A count as published: the exact value, its marker ("<11" or `WITHHELD`) when
+        hidden, None when unknown."""
+        return mask(self.exact[path], path in self.hidden)
 
     def group(self, prefix: str) -> dict[str, Any]:
         """The shown counts of the cells under `prefix` ("eligibility.ccm_eligible_by_payer"),
@@ -220,18 +221,63 @@ class Published:
 
     def counts(self, exact_counts: Mapping[str, Any]) -> dict[str, Any]:
         """summary.json's `panel`, `excluded`, `conditions`, `eligibility` parts as shown
-        (hidden counts as "<11"), for the report and the workbook."""
+        (hidden counts as their marker), for the report and the workbook."""
 
         def walk(prefix: str, node: Any) -> Any:
             if isinstance(node, Mapping):
                 return {k: walk(f"{prefix}.{k}", v) for k, v in node.items()}
-            return SUPPRESSED if prefix in self.hidden else node
+            return mask(node, prefix in self.hidden)
 
         return {key: walk(key, exact_counts[key]) for key in exact_counts}
 
     def summary(self, summary: Mapping[str, Any]) -> dict[str, Any]:
         """summary.json with hidden counts null and listed under `suppressed`."""
         return suppressed_summary(summary, self.hidden)
+
+    def estimates(self) -> dict[str, float | None]:
+        """Every count as the model may use it, computed from published counts only: a shown
+        count as it is; a hidden part of an exact relation whose total is known, the share of
+        that total the known parts leave, split equally among the hidden parts; a hidden total
+        whose parts are known, their sum; else None (unknown). Relations are walked in
+        declaration order until nothing changes, so the result depends on nothing hidden."""
+        value: dict[str, float | None] = {
+            path: None if path in self.hidden or count is None else float(count)
+            for path, count in self.exact.items()
+        }
+        plain = [
+            r
+            for r in self.relations
+            if r.exact and not r.weights and len(r.totals) == 1
+            if all(self.exact[c] is not None for c in r.cells)
+        ]
+        changed = True
+        while changed:
+            changed = False
+            for relation in plain:
+                total = value[relation.totals[0]]
+                missing = [c for c in relation.parts if value[c] is None]
+                known = sum(value[c] or 0.0 for c in relation.parts if c not in missing)
+                if total is not None and missing:
+                    share = max(total - known, 0.0) / len(missing)
+                    value |= dict.fromkeys(missing, share)
+                    changed = True
+                elif total is None and not missing:
+                    value[relation.totals[0]] = known
+                    changed = True
+        return value
+
+    def model_counts(self, exact_counts: Mapping[str, Any]) -> dict[str, Any]:
+        """summary.json's count parts with every hidden count replaced by its `estimates`
+        value: what the finance model runs on, so that no published dollar, rate or enrolment
+        depends on a hidden count (docs/privacy.md)."""
+        estimate = self.estimates()
+
+        def walk(prefix: str, node: Any) -> Any:
+            if isinstance(node, Mapping):
+                return {k: walk(f"{prefix}.{k}", v) for k, v in node.items()}
+            return estimate.get(prefix) if prefix in self.hidden else node
+
+        return {key: walk(key, exact_counts[key]) for key in exact_counts}
 
     def groups(self, role: str) -> pd.Series:
         """CCM-eligible patients per provider/location as shown (object Series, largest first)."""

@@ -133,7 +133,8 @@ def executive_kpis(
                 format_count(eligibility["ccm_billable"]),
                 "Billable CCM patients",
                 f"Medicare that pays; {format_count(eligibility['ccm_eligible'])} eligible "
-                f"with any payer, of {format_count(analysed)} analysed",
+                "with any payer"
+                + ("" if isinstance(analysed, str) else f", of {format_count(analysed)} analysed"),
             ),
             Kpi(
                 whole(chosen.central("enrolled_steady_state")),
