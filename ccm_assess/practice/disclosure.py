@@ -37,9 +37,11 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.clinical.eligibility import Eligibility
+from ccm_assess.errors import PanelError
 from ccm_assess.intake.panel import Panel
 from ccm_assess.intake.payers import MEDICARE_CLASSES, PAYER_CLASSES
 from ccm_assess.privacy import (
+    SMALL_CELL_LIMIT,
     Relation,
     mask,
     partition,
@@ -67,6 +69,27 @@ LEVEL_DIFFERENCES = {
 """Latent count -> (wider level, narrower level) columns of `Eligibility.patients`."""
 AVOID = ("panel.patients_analysed", "eligibility.ccm_eligible")
 """Hidden only when nothing else protects: the denominators every page is read against."""
+
+
+def refuse_identifying_groups(panel: Panel) -> None:
+    """PanelError when a provider or location column holds (almost) one value per patient:
+    more than 10 patients, and more than half of those with a value, alone in their group. Such
+    a column names patients, not providers (`--map provider="Patient Name"`); its group labels
+    would publish them. The message names the column by its header, never a value."""
+    for role in GROUP_ROLES:
+        if not panel.has(role):
+            continue
+        names = panel.patients[role].astype("string").str.strip()
+        names = names[names.notna() & names.ne("")]
+        alone = int(names.value_counts().eq(1).sum())
+        if alone > max(SMALL_CELL_LIMIT - 1, len(names) / 2):
+            headers = " + ".join(f'"{h}"' for h in panel.mapping.get(role, [])) or "(by content)"
+            raise PanelError(
+                f"The {role} column {headers} has a different value for {alone:,} of the "
+                f"{len(names):,} patients with one: it looks like a patient identifier or name, "
+                f"not a {role}, and its values would appear in the report. Map the {role} "
+                f'column with --map {role}="Header", or remove the column from the export.'
+            )
 
 
 def chronic_bins(eligibility: Eligibility) -> dict[str, int]:
@@ -285,7 +308,9 @@ class Published:
 
 
 def published(panel: Panel, eligibility: Eligibility, counts: Mapping[str, Any]) -> Published:
-    """The run's suppression plan over every count it publishes."""
+    """The run's suppression plan over every count it publishes (PanelError for a provider or
+    location column that identifies patients)."""
+    refuse_identifying_groups(panel)
     cells = run_counts(panel, eligibility, counts)
     relations = run_relations(cells, eligibility.billed_payer_classes, eligibility.conditions_level)
     public = (*PUBLIC, "panel.patients")

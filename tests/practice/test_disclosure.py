@@ -3,7 +3,15 @@ only (docs/privacy.md)."""
 
 from __future__ import annotations
 
-from ccm_assess.practice.disclosure import Published
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ccm_assess.errors import PanelError
+from ccm_assess.intake.panel import read_panel
+from ccm_assess.practice.assessment import assess
+from ccm_assess.practice.disclosure import Published, refuse_identifying_groups
 from ccm_assess.privacy import WITHHELD, partition, plan_suppression
 
 
@@ -43,3 +51,21 @@ def test_a_hidden_total_is_the_sum_of_its_published_parts() -> None:
     estimates = Published(exact, tuple(relations), frozenset({"billable", "ma"})).estimates()
     assert estimates["billable"] == 45.0 and estimates["ma"] == 5.0
     assert Published(exact, tuple(relations), frozenset({"ma", "ffs"})).estimates()["ma"] == 22.5
+
+
+def test_a_provider_column_of_patient_names_is_refused_by_header_never_by_value(
+    tmp_path: Path,
+) -> None:
+    lines = ["MRN,Patient Name,Diagnoses,Insurance,PCP"]
+    lines += [f"{i},Zqx{i}son Alpha,E11.9; I10,Medicare,Dr {i % 3}" for i in range(1, 41)]
+    path = tmp_path / "panel.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refuse_identifying_groups(read_panel(path))  # 3 providers: fine
+    panel = read_panel(path, mapping={"provider": "Patient Name"})
+    with pytest.raises(PanelError) as error:
+        refuse_identifying_groups(panel)
+    message = str(error.value)
+    assert '"Patient Name"' in message and "40 of the 40 patients" in message
+    assert "Zqx" not in message
+    with pytest.raises(PanelError):
+        assess(panel, as_of=dt.date(2026, 11, 20))
