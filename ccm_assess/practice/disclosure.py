@@ -10,6 +10,8 @@ Cells (dotted paths; those of summary.json are its own keys):
   `eligibility.<count>_by_payer.<class>`, `eligibility.apcm_tiers.<tier>`.
 - `chronic_count.<n>` (0-5, `6+`): analysed patients by number of chronic conditions.
 - `provider.<name>`, `location.<name>`: CCM-eligible patients per provider/location.
+- `billable_by_provider.<name>`, `billable_visits_by_provider.<name>` and their total
+  `providers.billable_visits`: the by-provider table (practice/providers.py).
 - `quality.unknown_payers`, `quality.ccir_unknown`: patients behind data-quality findings.
 - `unpublished.<difference>`: patients between two condition lists (standard not strict,
   broad not standard): shown nowhere, derivable by subtraction, so protected too.
@@ -103,12 +105,33 @@ def chronic_bins(eligibility: Eligibility) -> dict[str, int]:
 def eligible_by_group(panel: Panel, eligibility: Eligibility, role: str) -> dict[str, int]:
     """CCM-eligible patients per provider or location (every group, zeros included), largest
     first; blanks are `NOT_RECORDED`."""
-    names = panel.patients[role].reindex(eligibility.patients.index).astype(object)
-    names = names.where(names.notna() & names.astype(str).str.strip().ne(""), NOT_RECORDED)
-    names = names.astype(str)
+    names = group_labels(panel.patients[role].reindex(eligibility.patients.index))
     eligible = names[eligibility.patients["ccm_eligible"].to_numpy(dtype=bool)].value_counts()
     eligible = eligible.reindex(pd.unique(names), fill_value=0)
     return {str(k): int(v) for k, v in eligible.sort_values(ascending=False, kind="stable").items()}
+
+
+def group_labels(groups: pd.Series) -> pd.Series:
+    """Provider or location per patient as a label: blanks are `NOT_RECORDED`."""
+    names = groups.astype("string").str.strip().fillna("")
+    return names.where(names.ne(""), NOT_RECORDED).astype(str)
+
+
+def provider_table_counts(panel: Panel, eligibility: Eligibility) -> dict[str, int]:
+    """The by-provider table's counts (one "Not recorded" group without a provider column):
+    billable patients per provider and, when the panel has last visits, those of them needing an initiating visit (with their total)."""
+    frame = eligibility.patients
+    if "ccm_billable" not in frame:
+        return {}
+    billable = frame["ccm_billable"].fillna(False).to_numpy(dtype=bool)
+    visits = frame["needs_initiating_visit"].fillna(False).to_numpy(dtype=bool) & billable
+    names = group_labels(panel.patients["provider"].reindex(frame.index)).to_numpy()
+    table = pd.DataFrame({"billable": billable, "visits": visits}).groupby(names).sum()
+    cells = {f"billable_by_provider.{n}": int(v) for n, v in table["billable"].items()}
+    if panel.has("last_visit_date"):
+        cells |= {f"billable_visits_by_provider.{n}": int(v) for n, v in table["visits"].items()}
+        cells["providers.billable_visits"] = int(table["visits"].sum())
+    return cells
 
 
 def _flat(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,6 +157,7 @@ def run_counts(
         if panel.has(role):
             groups = eligible_by_group(panel, eligibility, role)
             cells |= {f"{role}.{name}": n for name, n in groups.items()}
+    cells |= provider_table_counts(panel, eligibility)
     frame = eligibility.patients
     for name, (wide, narrow) in LEVEL_DIFFERENCES.items():
         if {wide, narrow} <= set(frame.columns):
@@ -213,6 +237,15 @@ def run_relations(
         groups = _under(cells, f"{role}.")
         if groups:
             relations.append(partition(f"{e}ccm_eligible", groups))
+    billable, visits = "billable_by_provider.", "billable_visits_by_provider."
+    relations += [
+        partition(f"{e}ccm_billable", _under(cells, billable)),
+        partition("providers.billable_visits", _under(cells, visits)),
+        subset(f"{e}needs_initiating_visit", ("providers.billable_visits",)),
+        subset(f"{e}ccm_billable", ("providers.billable_visits",)),
+        *(subset(f"provider.{c[len(billable) :]}", (c,)) for c in _under(cells, billable)),
+        *(subset(f"{billable}{c[len(visits) :]}", (c,)) for c in _under(cells, visits)),
+    ]
     subgroups = [
         *_under(cells, "conditions."),
         f"{e}broad_ccm_eligible",
