@@ -119,7 +119,8 @@ def group_labels(groups: pd.Series) -> pd.Series:
 
 def provider_table_counts(panel: Panel, eligibility: Eligibility) -> dict[str, int]:
     """The by-provider table's counts (one "Not recorded" group without a provider column):
-    billable patients per provider and, when the panel has last visits, those of them needing an initiating visit (with their total)."""
+    billable patients per provider and, when the panel has last visits, those of them needing
+    an initiating visit (with their total)."""
     frame = eligibility.patients
     if "ccm_billable" not in frame:
         return {}
