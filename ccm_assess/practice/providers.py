@@ -116,7 +116,9 @@ def table_plan(view: ProviderView) -> Published:
     """The table's own suppression plan, for a view made outside a run (a notebook, a test):
     billable patients per provider add up to the total, and so do the initiating visits."""
     names = view.rows["provider"].tolist()
-    cells = {f"{BILLABLE}{n}": int(v) for n, v in zip(names, view.rows["billable"], strict=True)}
+    cells: dict[str, int | None] = {
+        f"{BILLABLE}{n}": int(v) for n, v in zip(names, view.rows["billable"], strict=True)
+    }
     cells[TOTAL_BILLABLE] = int(view.totals["billable"])
     relations = [partition(TOTAL_BILLABLE, [f"{BILLABLE}{n}" for n in names])]
     if view.visit_known:
