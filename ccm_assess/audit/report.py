@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,19 +24,24 @@ from ccm_assess.audit.workbooks import (
     minutes_table,
     practitioner_table,
     rows_table,
-    shown,
     staff_table,
 )
 from ccm_assess.errors import ReportError
 from ccm_assess.formatting import DASH, money, percent
 from ccm_assess.outputs import charts, export
 from ccm_assess.outputs.html.blocks import Kpi, callout, esc, html_table, kpi_grid, paragraphs
+from ccm_assess.privacy import format_count
 from ccm_assess.reference import bundled_dir
 
 if TYPE_CHECKING:
     from ccm_assess.audit.summary import Audit
 
 CSS = bundled_dir("templates") / export.TEMPLATE_NAME / "static" / "report.css"
+
+
+def _text(value: Any, number: Callable[[Any], str]) -> str:
+    """A published value as text: a marker ("<11", withheld) as it is, a number by `number`."""
+    return value if isinstance(value, str) else number(value)
 
 
 def _figure_html(fig: go.Figure) -> str:
@@ -50,14 +55,17 @@ def _figure_html(fig: go.Figure) -> str:
 
 
 def dollars_figure(result: Audit) -> go.Figure:
-    """Billed, supported, missed and at risk per month (USD)."""
-    m = result.measures
+    """Billed, supported, missed and at risk per month (USD; withheld figures not drawn)."""
+    m = result.published_measures()
     last = result.months[-1]
     risk, label = m.loc[last, "at_risk"], month_label(last)
+    supported = m.loc[last, "supported"]
     title = (
         f"{money(risk)} of {label} billing is at risk"
         if pd.notna(risk)
-        else f"{money(m.loc[last, 'supported'])} supported by the time in {label}"
+        else f"{money(supported)} supported by the time in {label}"
+        if pd.notna(supported)
+        else f"Allowed amounts per month to {label}"
     )
     fig = charts.base_figure(title, "Medicare allowed amounts per month")
     colours = {
@@ -76,7 +84,7 @@ def dollars_figure(result: Audit) -> go.Figure:
 
 def rate_figure(result: Audit) -> go.Figure | None:
     """Billable-month rate per month, against the plan when there is one."""
-    m = result.measures
+    m = result.published_measures()
     if m["billable_month_rate"].notna().sum() == 0:
         return None
     last = m["billable_month_rate"].dropna().iloc[-1]
@@ -107,9 +115,10 @@ def _kpis(result: Audit) -> str:
     d = result.ledger["dollars"]
 
     def card(key: str, label: str, note: str, missing: str) -> Kpi:
-        if d[key] is None:
+        value = result.shown(f"dollars.{key}")
+        if value is None:
             return Kpi(DASH, label, f"not assessed: {missing}")
-        return Kpi(money(d[key]), label, note)
+        return Kpi(_text(value, money), label, note)
 
     no_claims, no_register = "no claims export", "no register"
     supported_note = (
@@ -132,7 +141,7 @@ def _kpis(result: Audit) -> str:
     if risk is not None:
         kpis.append(
             Kpi(
-                money(risk),
+                _text(result.shown("dollars.would_be_at_risk_if_billed"), money),
                 "Would be at risk if billed",
                 "supported time in months without consent or care plan",
             )
@@ -142,7 +151,7 @@ def _kpis(result: Audit) -> str:
 
 def _actions(result: Audit) -> str:
     if result.actions:
-        items = [a.text.format(n=shown(a.patient_months), usd=money(a.usd)) for a in result.actions]
+        items = [result.action_text(a, money) for a in result.actions]
         title = "The three actions that matter most" if len(items) == 3 else "What to act on"
         return callout(title, bullets=items)
     if len(result.ledger["not_assessed"]) == len(FINDINGS):
@@ -182,36 +191,37 @@ def _not_assessed(result: Audit) -> str:
 
 
 def _plan_section(result: Audit) -> str:
-    if result.plan is None:
+    p = result.plan_table()
+    if p is None:
         return ""
-    p = result.plan
     table = pd.DataFrame(
         {
             "Month": [month_label(x) for x in p.index],
             "Plan month": p["plan_month"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
             "Enrolled": [
-                f"{shown(a) if pd.notna(a) else '–'} vs {b:,.0f}" if pd.notna(b) else "–"
+                f"{_text(a, format_count)} vs {b:,.0f}" if pd.notna(b) else "–"
                 for a, b in zip(p["enrolled_actual"], p["enrolled_planned"], strict=True)
             ],
             "Billable-month rate": [
-                f"{percent(a)} vs {percent(b)}"
+                f"{_text(a, percent)} vs {percent(b)}"
                 for a, b in zip(p["billable_rate_actual"], p["billable_rate_planned"], strict=True)
             ],
             "Revenue (allowed)": [
-                f"{money(a)} vs {money(b)}"
+                f"{_text(a, money)} vs {money(b)}"
                 for a, b in zip(p["revenue_actual"], p["revenue_planned"], strict=True)
             ],
-            "Gap over a year": p["revenue_gap_per_year"].map(money),
+            "Gap over a year": p["revenue_gap_per_year"].map(lambda v: _text(v, money)),
         }
     )
-    gap = p["revenue_gap_per_year"].dropna()
+    numbers = p.mask(p.map(lambda v: isinstance(v, str))).astype(float)
+    gap = numbers["revenue_gap_per_year"].dropna()
     words = ["The audited months are outside the plan's months."]
     if len(gap):
         words = [
             f"At the last audited month's pace, billing runs {money(abs(gap.iloc[-1]))} a year "
             f"{'below' if gap.iloc[-1] < 0 else 'above'} the plan's median."
         ]
-        rate_gap = p["rate_gap_per_year"].dropna()
+        rate_gap = numbers["rate_gap_per_year"].dropna()
         if len(rate_gap) and rate_gap.iloc[-1] > 0:
             words.append(
                 "If the share of enrolled patients with a supported claim each month reached "
@@ -285,11 +295,11 @@ def build_html(result: Audit) -> str:
     led = result.ledger
     figures = [f for f in (dollars_figure(result), rate_figure(result)) if f is not None]
     staff = staff_table(result)
-    staff["Share reaching 20 min"] = staff["Share reaching 20 min"].map(percent)
-    staff["Minutes"] = staff["Minutes"].map("{:,.0f}".format)
+    staff["Share reaching 20 min"] = staff["Share reaching 20 min"].map(lambda v: _text(v, percent))
+    staff["Minutes"] = staff["Minutes"].map(lambda v: _text(v, format_count))
     pract = practitioner_table(result)
-    pract["Billed $"] = pract["Billed $"].map(money)
-    pract["At risk $"] = pract["At risk $"].map(money)
+    pract["Billed $"] = pract["Billed $"].map(lambda v: _text(v, money))
+    pract["At risk $"] = pract["At risk $"].map(lambda v: _text(v, money))
     sections = [
         _cover(result),
         "<h2>This period at a glance</h2>",
@@ -297,7 +307,8 @@ def build_html(result: Audit) -> str:
         _actions(result),
         _not_assessed(result),
         paragraphs(
-            f"{led['patient_months']:,} patient-months of {led['patients']:,} patients had "
+            f"{format_count(result.shown('patient_months'))} patient-months of "
+            f"{led['patients']:,} patients had "
             "care-management time or a claim. A patient-month can have several findings; each "
             "is counted once."
         ),

@@ -23,6 +23,7 @@ from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register,
 from ccm_assess.audit.rules import audit_months, month_of
 from ccm_assess.audit.summary import (
     Audit,
+    audit_plan,
     ledger,
     month_measures,
     plan_comparison,
@@ -138,15 +139,16 @@ def audit(options: AuditOptions) -> Audit:
         plan = plan_comparison(read_monthly_plan(options.plan), measures)
     counts = {kind: source.counts() for kind, source in inputs.items()}
     practice = options.practice.strip() or "Your practice"
+    book = ledger(
+        pm, assessed, months, inputs=counts, rates=rate_info, measures=measures, plan=plan
+    )
     return Audit(
         practice=practice,
         months=months,
         inputs=inputs,
         patient_months=pm,
         assessed=assessed,
-        ledger=ledger(
-            pm, assessed, months, inputs=counts, rates=rate_info, measures=measures, plan=plan
-        ),
+        ledger=book,
         measures=measures,
         staff=staff_measures(time_rows, pm),
         practitioners=practitioner_measures(claim_rows, pm),
@@ -154,6 +156,7 @@ def audit(options: AuditOptions) -> Audit:
         exceptions=exceptions(pm, assessed),
         actions=top_actions(pm, assessed),
         rates=rate_info,
+        hidden=audit_plan(book),
     )
 
 
@@ -181,7 +184,7 @@ def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dic
     with tempfile.TemporaryDirectory(prefix=".ccm-audit-", dir=out) as tmp:
         staging = Path(tmp)
         (staging / "audit.json").write_text(
-            json.dumps(result.ledger, indent=2) + "\n", encoding="utf-8"
+            json.dumps(result.published_ledger, indent=2) + "\n", encoding="utf-8"
         )
         write_audit_workbook(result, staging / "audit_workbook.xlsx")
         write_exceptions(result, staging / "exceptions.xlsx")
