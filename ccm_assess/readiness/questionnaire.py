@@ -313,7 +313,7 @@ def _load_yaml(path: Path) -> Answers:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = yamlsafe.problem_text(exc)
         raise QuestionnaireError(
             f"{path.name}{at}: not valid YAML ({problem}). Check indentation and that each "
             "answer is written as `question_id: answer`."
@@ -334,7 +334,9 @@ def _load_form(path: Path) -> Answers:
     try:
         sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine", dtype=object)
     except Exception as exc:  # calamine raises several types for damaged files
-        raise QuestionnaireError(f"{path.name}: cannot read the workbook ({exc}).") from None
+        raise QuestionnaireError(  # the reader's message may quote a cell: its type only
+            f"{path.name}: cannot read the workbook ({type(exc).__name__})."
+        ) from None
     if FORM_SHEET not in sheets:
         raise QuestionnaireError(
             f"{path.name}: no sheet named {FORM_SHEET!r} (found {', '.join(sheets)}); use the "
