@@ -99,34 +99,47 @@ def _known(relation: Relation, counts: Mapping[str, int | None]) -> bool:
     return all(counts.get(cell) is not None for cell in relation.cells)
 
 
-BIG = 10**7
-"""An upper bound no panel count reaches: the integer programme's stand-in for "no bound"."""
+@dataclass(frozen=True)
+class _System:
+    """The attacker's integer programme over the hidden cells of some relations."""
+
+    index: dict[str, int]
+    size: int
+    bounds: Any
+    constraints: list[Any]
+
+    def solve(self, cell: str, sign: float) -> Any:
+        """min (sign 1) or max (sign -1) of `cell`: scipy's OptimizeResult."""
+        from scipy.optimize import milp
+
+        objective = np.zeros(self.size)
+        objective[self.index[cell]] = sign
+        return milp(
+            objective,
+            integrality=np.ones(self.size),
+            bounds=self.bounds,
+            constraints=self.constraints,
+        )
 
 
-def cell_ranges(
+def _system(
     counts: Mapping[str, int | None],
     relations: Sequence[Relation],
     hidden: Collection[str],
-    *,
-    latent: Collection[str] = (),
-    cells: Iterable[str] | None = None,
-) -> dict[str, tuple[float, float]]:
-    """What an attacker who reads every published count and marker learns of hidden cells:
-    the (min, max) each can take.
-
-    An integer programme (scipy's HiGHS): each hidden cell is a whole-number unknown, 1 to 10
-    when it shows "<11", 0 or 11+ when it shows `WITHHELD` (a binary decides which), 0+ when it
-    is `latent` (shown nowhere); published cells are constants; every relation between known
-    counts holds. `cells` picks which hidden cells to bound (default: all). A system the truth
-    breaks (a wrong relation) gives no range.
-    """
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    latent: Collection[str],
+) -> _System:
+    """Each hidden cell a whole-number unknown: 1 to 10 when it shows "<11", 0 or 11+ when it
+    shows `WITHHELD` (a binary decides which), 0+ when it is `latent` (shown nowhere), none
+    above the largest count plus 11 (no cell exceeds the panel, which the attacker knows);
+    published cells are constants; every relation between known counts holds."""
+    from scipy.optimize import Bounds, LinearConstraint
 
     relations = [r for r in relations if _known(r, counts) and set(r.cells) & set(hidden)]
     unknowns = sorted({c for r in relations for c in r.cells if c in hidden})
     withheld = [c for c in unknowns if c not in latent and not is_small(counts[c])]
     index = {cell: i for i, cell in enumerate(unknowns)}
     size = len(unknowns) + len(withheld)
+    top = float(max([v for v in counts.values() if v is not None], default=0) + SMALL_CELL_LIMIT)
     rows: list[np.ndarray] = []
     lower: list[float] = []
     upper: list[float] = []
@@ -141,40 +154,83 @@ def cell_ranges(
         rows.append(row)
         lower.append(rhs if relation.exact else -np.inf)
         upper.append(rhs)
-    for k, cell in enumerate(withheld):  # x >= 11 z and x <= BIG z, z binary
+    for k, cell in enumerate(withheld):  # x >= 11 z and x <= top z, z binary
         switch = len(unknowns) + k
-        for coefficient, low, high in ((SMALL_CELL_LIMIT, 0.0, np.inf), (BIG, -np.inf, 0.0)):
+        for coefficient, low, high in ((SMALL_CELL_LIMIT, 0.0, np.inf), (top, -np.inf, 0.0)):
             row = np.zeros(size)
             row[index[cell]], row[switch] = 1.0, -coefficient
             rows.append(row)
             lower.append(low)
             upper.append(high)
-    low_bounds = [1.0 if c not in latent and is_small(counts[c]) else 0.0 for c in unknowns]
-    high_bounds = [
-        SMALL_CELL_LIMIT - 1.0 if c not in latent and is_small(counts[c]) else float(BIG)
-        for c in unknowns
-    ]
-    bounds = Bounds(low_bounds + [0.0] * len(withheld), high_bounds + [1.0] * len(withheld))
+    small = [c not in latent and is_small(counts[c]) for c in unknowns]
+    bounds = Bounds(
+        [1.0 if s else 0.0 for s in small] + [0.0] * len(withheld),
+        [SMALL_CELL_LIMIT - 1.0 if s else top for s in small] + [1.0] * len(withheld),
+    )
     constraints = [LinearConstraint(np.array(rows), lower, upper)] if rows else []
+    return _System(index, size, bounds, constraints)
+
+
+def cell_ranges(
+    counts: Mapping[str, int | None],
+    relations: Sequence[Relation],
+    hidden: Collection[str],
+    *,
+    latent: Collection[str] = (),
+    cells: Iterable[str] | None = None,
+) -> dict[str, tuple[float, float]]:
+    """What an attacker who reads every published count and marker learns of hidden cells:
+    the (min, max) each can take in the integer programme `_system` (scipy's HiGHS). `cells`
+    picks which hidden cells to bound (default: all). A system the truth breaks (a wrong
+    relation) gives no range."""
+    system = _system(counts, relations, hidden, latent)
     ranges: dict[str, tuple[float, float]] = {}
-    wanted = [c for c in (cells if cells is not None else hidden) if c in hidden]
-    for cell in wanted:
-        if cell not in index:
+    for cell in [c for c in (cells if cells is not None else hidden) if c in hidden]:
+        if cell not in system.index:
             small = cell not in latent and is_small(counts.get(cell))
             ranges[cell] = (1.0, SMALL_CELL_LIMIT - 1.0) if small else (0.0, math.inf)
             continue
         found = []
         for sign in (1.0, -1.0):
-            objective = np.zeros(size)
-            objective[index[cell]] = sign
-            result = milp(
-                objective, integrality=np.ones(size), bounds=bounds, constraints=constraints
-            )
+            result = system.solve(cell, sign)
             if result.status != 0:  # infeasible: a relation the truth breaks
                 return {}
             found.append(sign * result.fun)
-        ranges[cell] = (found[0], math.inf if found[1] >= BIG - 1 else found[1])
+        top = max([v for v in counts.values() if v is not None], default=0) + SMALL_CELL_LIMIT
+        ranges[cell] = (found[0], math.inf if found[1] >= top - 1 else found[1])
     return ranges
+
+
+def pinned_cells(
+    counts: Mapping[str, int | None],
+    relations: Sequence[Relation],
+    hidden: Collection[str],
+    cells: Collection[str],
+    *,
+    latent: Collection[str] = (),
+) -> set[str]:
+    """The `cells` (hidden) whose only possible value is their true one. A cell is safe as
+    soon as any solution of the attacker's programme gives it another value, so every
+    solution found clears the cells it moves: far fewer solves than a range per cell."""
+    system = _system(counts, relations, hidden, latent)
+    open_cells = {c for c in cells if c in system.index}
+    found: set[str] = set()
+    while open_cells:
+        cell = min(open_cells)
+        exposed = True
+        for sign in (1.0, -1.0):
+            result = system.solve(cell, sign)
+            if result.status != 0:  # infeasible: a relation the truth breaks
+                return set()
+            x = np.rint(result.x)
+            open_cells -= {c for c in open_cells if x[system.index[c]] != counts[c]}
+            if x[system.index[cell]] != counts[cell]:
+                exposed = False
+                break
+        open_cells.discard(cell)
+        if exposed:
+            found.add(cell)
+    return found
 
 
 def pinned(low: float, high: float) -> bool:
@@ -214,16 +270,18 @@ def recoverable(
     hidden: Collection[str],
     *,
     latent: Collection[str] = (),
+    safe: Collection[str] = (),
 ) -> set[str]:
     """Hidden counts from 1 to 10 an attacker can pin down from the published counts and
-    markers (`cell_ranges`), solved per group of hidden cells that share relations."""
+    markers (`pinned_cells`), solved per group of hidden cells that share relations. `safe`
+    cells are not checked: known unpinned while fewer cells were hidden (hiding a cell only
+    adds solutions: its true value stays one)."""
     relations = [r for r in relations if _known(r, counts)]
     found: set[str] = set()
     for group, cells in _components(relations, set(hidden)):
-        primary = [c for c in cells if is_small(counts.get(c))]
+        primary = [c for c in cells if is_small(counts.get(c)) and c not in safe]
         if primary:
-            ranges = cell_ranges(counts, group, cells, latent=latent, cells=primary)
-            found |= {cell for cell, (low, high) in ranges.items() if pinned(low, high)}
+            found |= pinned_cells(counts, group, cells, primary, latent=latent)
     return found
 
 
@@ -245,10 +303,12 @@ def plan_suppression(
     hidden = {c for c, v in counts.items() if c not in public and is_small(v)}
     hidden |= set(unpublished)
     relations = [r for r in relations if _known(r, counts)]
+    safe: set[str] = set()
     while True:
-        exposed = _exposed_by_one_relation(counts, relations, hidden) or recoverable(
-            counts, relations, hidden, latent=unpublished
-        )
+        exposed = _exposed_by_one_relation(counts, relations, hidden)
+        if not exposed:
+            exposed = recoverable(counts, relations, hidden, latent=unpublished, safe=safe)
+            safe |= {c for c in hidden if is_small(counts.get(c))} - exposed
         if not exposed:
             return frozenset(hidden)
         extra = {_complement(cell, counts, relations, hidden, public, avoid) for cell in exposed}
@@ -290,25 +350,32 @@ def _complement(
     public: Collection[str],
     avoid: Collection[str],
 ) -> str | None:
-    """The published cell to hide next to protect `cell`: exact relations before subsets,
-    parts before totals, the smallest non-zero count first, zeros next (a hidden zero is then
-    the last zero of the relation: one left shown would say the complement is 0), `avoid`
-    cells last; ties by path."""
-    candidates = [
-        (
-            other in avoid,
-            not relation.exact,
-            other in relation.totals,
-            counts[other] == 0,
-            counts[other],
-            other,
-        )
-        for relation in relations
-        if cell in relation.cells
-        for other in relation.cells
-        if other not in hidden and other not in public and counts.get(other) is not None
-    ]
-    return min(candidates)[-1] if candidates else None
+    """The published cell to hide next to protect `cell`, from the relations it is in, else
+    (all their cells hidden) from every relation of its group of hidden cells (`_components`):
+    `avoid` cells last, exact relations before subsets, non-zero counts before zeros (a hidden
+    zero reads "0 or 11+": no help where the hidden cells sum to less than 11), parts before
+    totals, the smallest count first; ties by path."""
+
+    def candidates(scope: Iterable[Relation]) -> list[tuple[bool, bool, bool, bool, int, str]]:
+        return [
+            (
+                other in avoid,
+                not relation.exact,
+                counts[other] == 0,
+                other in relation.totals,
+                counts[other] or 0,
+                other,
+            )
+            for relation in scope
+            for other in relation.cells
+            if other not in hidden and other not in public and counts.get(other) is not None
+        ]
+
+    found = candidates(r for r in relations if cell in r.cells)
+    if not found:
+        group = [rs for rs, cells in _components(relations, hidden | {cell}) if cell in cells]
+        found = candidates(group[0] if group else [])
+    return min(found)[-1] if found else None
 
 
 def marker(count: Any) -> str:
