@@ -118,7 +118,9 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
 
 def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessment) -> None:
     ws = book["Summary"]
-    assert _value(ws, "CCM eligible (2+ chronic conditions)").value == 69
+    # 69 eligible, but the one patient with a single condition would be 70 - 69 (no patient
+    # has none, the panel's 70 are public): the eligible count is withheld (issue 24)
+    assert _value(ws, "CCM eligible (2+ chronic conditions)").value == "withheld"
     # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
     assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70
@@ -182,7 +184,7 @@ def test_payer_suppression_with_complementary_cell(book: OpenpyxlWorkbook) -> No
     assert _value(ws, "Commercial", 3).value == "withheld"  # 15, complementary: not "<11"
     assert _value(ws, "Medicare FFS", 3).value == 30
     assert _value(ws, "Medicare Advantage", 3).value == 20
-    assert _value(ws, "All payer classes", 3).value == 69
+    assert _value(ws, "All payer classes", 3).value == "withheld"  # 69: see the Summary
     assert _value(ws, "Unknown", 5).value == "<11"  # the one PCM candidate
     assert _value(ws, "Dr Gamma").value == "<11"  # 3 patients
     assert _value(ws, "Dr Alpha").value == "withheld"  # 30, complementary
