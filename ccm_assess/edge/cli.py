@@ -265,6 +265,14 @@ def _questionnaire(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notebooks(args: argparse.Namespace) -> int:
+    from ccm_assess.edge.notebooks import copy_notebooks
+
+    for path in copy_notebooks(args.dir):
+        print(path)
+    return 0
+
+
 def _assumptions(args: argparse.Namespace) -> int:
     from ccm_assess.finance.assumptions import assumptions_report
 
@@ -301,6 +309,7 @@ COMMANDS = {
     "batch": _batch,
     "audit": _audit,
     "questionnaire": _questionnaire,
+    "notebooks": _notebooks,
     "templates": _templates,
     "assumptions": _assumptions,
 }

@@ -40,6 +40,9 @@ EXAMPLES = {
     "templates": """examples:
   ccm-assess templates starter_kit/
   ccm-assess templates starter_kit/ --practice 'Sunrise Family Medicine'""",
+    "notebooks": """examples:
+  ccm-assess notebooks analysis/
+  cd analysis && jupyter lab ccm_assessment.ipynb""",
     "questionnaire": """examples:
   ccm-assess questionnaire forms/
   ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
@@ -251,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "questionnaire", "write the blank readiness questionnaire (YAML and Excel form)"
     )
     questionnaire.add_argument("dir", type=Path, help="folder to write the two files into")
+
+    notebooks = _command(
+        sub, "notebooks", "copy the report, scenario explorer and audit notebooks to a folder"
+    )
+    notebooks.add_argument("dir", type=Path, help="folder to copy the notebooks into")
     _add_audit_parser(sub)
     return parser
 

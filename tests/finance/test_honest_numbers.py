@@ -20,8 +20,9 @@ from ccm_assess.finance.model import Calendar, fee_index, stack_values
 from ccm_assess.formatting import money
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.outputs.figures import finance as figures_money
-from ccm_assess.outputs.html import tables
+from ccm_assess.outputs.html import decision, tables
 from ccm_assess.practice.assessment import assess, first_model_month
+from ccm_assess.practice.decision_summary import decision_summary, plan_month
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,18 +77,21 @@ def test_headline_figures_are_the_medians_of_summary_json(which, request):
     scenarios = summary["scenarios"]
     choice = a.recommendation.choice
     chosen = scenarios[choice]
-    # executive summary cards: median net, its band, the base case labelled, median enrolled
-    cards = _text(tables.executive_kpis(a.counts, a.scenarios, a.recommendation, a.assumptions,
-                                        a.readiness))  # fmt: skip
-    assert money(chosen["p50_horizon_net"]) in cards
+    # the decision page (executive summary): median net, its band, the base case labelled,
+    # median enrolled, break-even as a calendar month, staff hours
+    page = _text(decision.decision_page_html(a))
+    assert money(chosen["p50_horizon_net"]) in page
     band = f"{money(chosen['p10_horizon_net'])} to {money(chosen['p90_horizon_net'])}"
-    assert band in cards
-    assert f"{money(chosen['horizon_net'])} at the default values" in cards
-    assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in cards
+    assert band in page
+    assert f"{money(chosen['horizon_net'])} at the default values" in page
+    assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in page
     month = chosen["p50_break_even_month"]
-    assert (f"Month {month}" if month else "None in") in cards
+    when = plan_month(a.as_of, month) if month else None
+    assert (f"{when:%B %Y}" if when else "Not within") in page
     hours = chosen["staff_hours_per_week"]["final_year_average"]
-    assert f"{hours:.0f} h a week" in cards
+    assert f"{hours:.0f} h a week" in page
+    assert money(chosen["p50_year1_net"]) in page
+    assert money(chosen["p50_peak_cash_need"]) in page
     # comparison table: every model's medians and base case
     table = _text(tables.comparison_table(a.scenarios, a.economics.monte_carlo))
     for metrics in scenarios.values():
@@ -250,3 +254,51 @@ def test_flip_value_by_root_search_on_a_small_panel():
     assert gaps[0] > 0 and gaps[1] > 0 and gaps[2] < 0
     # the billable-month rate moves both alike: no value from 0 to 1 flips the choice
     assert flip_value("billable_month_rate", pair, counts, rates, values, capacity) is None
+
+
+def test_decision_summary_of_the_sample_in_calendar_months_and_shares(sample):
+    # as of 2026-11-20, model month 1 is December 2026: month 4 is March 2027, month 18 May 2028
+    facts = decision_summary(sample)
+    managed = sample.summary()["scenarios"]["managed"]
+    assert (facts.recommended, facts.runner_up) == ("managed", "in_house")
+    assert managed["first_payment_month"] == 4 and facts.first_payment == dt.date(2027, 3, 1)
+    assert managed["p50_break_even_month"] == 18 and facts.break_even == dt.date(2028, 5, 1)
+    # cash: the median year-1 net; a full year is 12 x the median final-year month
+    assert facts.cash_year1 == pytest.approx(managed["p50_year1_net"], abs=0.01)
+    assert facts.cash_full_year == pytest.approx(
+        12 * managed["p50_monthly_net_steady_state"], abs=1
+    )
+    assert facts.peak_cash_need == pytest.approx(managed["p50_peak_cash_need"], abs=0.01)
+    # 4 billing practitioners (questionnaire) share the practitioner hours
+    assert facts.billing_practitioners == 4
+    assert facts.hours_per_practitioner == pytest.approx(
+        managed["practitioner_hours_per_week"] / 4, abs=0.05
+    )
+    # the share of the 500 draws whose 3-year net is below zero (issue 26: 19%)
+    assert facts.share_losing == pytest.approx(0.188)
+    assert len(facts.checks) == 3
+    assert "50% of the CCM revenue collected" in facts.checks[0]
+    assert "344 of the 1,044 billable patients" in facts.checks[1]
+
+
+def test_decision_page_without_a_practitioner_count_or_break_even(ma_heavy):
+    # the same figures with the questionnaire's practitioner count and the break-even removed
+    import dataclasses
+
+    readiness = dataclasses.replace(ma_heavy.readiness, billing_practitioners=None)
+    choice = ma_heavy.recommendation.choice
+    chosen = ma_heavy.scenarios[choice]
+    never = dataclasses.replace(
+        chosen, uncertainty={**chosen.uncertainty, "p50_break_even_month": None}
+    )
+    economics = dataclasses.replace(
+        ma_heavy.economics, scenarios={**ma_heavy.scenarios, choice: never}
+    )
+    a = dataclasses.replace(ma_heavy, readiness=readiness, economics=economics)
+    facts = decision_summary(a)
+    assert facts.hours_per_practitioner is None and facts.break_even is None
+    page = _text(decision.decision_page_html(a))
+    assert "Not within 3 years" in page
+    assert f"{chosen.practitioner_hours_per_week:.0f} h a week" in page
+    assert "how many was not assessed" in page
+    assert len(facts.checks) == 3
