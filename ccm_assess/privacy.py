@@ -297,8 +297,9 @@ def plan_suppression(
 
     Starts from the small cells and adds complementary cells until `recoverable` finds none
     (or no cell is left to hide). `public` cells are never hidden, `avoid` ones only when
-    nothing else protects; `unpublished` cells are shown nowhere (hidden from the start, and
-    protected when small). Deterministic: ties are broken by path.
+    nothing else protects (shown again at the end when the rest protects without them);
+    `unpublished` cells are shown nowhere (hidden from the start, and protected when small).
+    Deterministic: ties are broken by path.
     """
     hidden = {c for c, v in counts.items() if c not in public and is_small(v)}
     hidden |= set(unpublished)
@@ -310,12 +311,20 @@ def plan_suppression(
             exposed = recoverable(counts, relations, hidden, latent=unpublished, safe=safe)
             safe |= {c for c in hidden if is_small(counts.get(c))} - exposed
         if not exposed:
-            return frozenset(hidden)
+            break
         extra = {_complement(cell, counts, relations, hidden, public, avoid) for cell in exposed}
         extra.discard(None)
         if not extra:
-            return frozenset(hidden)
+            break
         hidden |= extra  # type: ignore[arg-type]
+    for cell in sorted(hidden & set(avoid) - set(unpublished)):  # shown again if not needed
+        trial = hidden - {cell}
+        if not is_small(counts.get(cell)) and not (
+            _exposed_by_one_relation(counts, relations, trial)
+            or recoverable(counts, relations, trial, latent=unpublished)
+        ):
+            hidden = trial
+    return frozenset(hidden)
 
 
 def _exposed_by_one_relation(

@@ -4,9 +4,12 @@
 assessed (its input missing) and the finding's name under `not_assessed`. What audit.json,
 the workbook and the report publish follows one small-cell plan (`audit_plan`, docs/privacy.md):
 a hidden count is `null` in audit.json and listed under `suppressed`, and so is every dollar
-figure or rate that would give it away (`Audit.shown`). `month_measures`, `staff_measures` and
-`practitioner_measures` are the program measures per month; `plan_comparison` sets them
+figure or rate that would give it away (`Audit.shown`). `month_measures`, `staff_measures`
+and `practitioner_measures` are the program measures per month; `plan_comparison` sets them
 against a `run`'s monthly.csv medians. `Audit` holds everything the audit outputs show.
+
+Longer than 400 lines because the ledger and its disclosure plan name the same dotted paths:
+the plan's cells, relations and dollar links are written against the ledger they hide.
 """
 
 from __future__ import annotations

@@ -114,7 +114,8 @@ def test_folder_batch_rows_equal_each_practice_summary(folder_batch) -> None:
     assert alpha["ccm_eligible_medicare_ffs"] is None  # = ccm_eligible: withheld with it
     assert alpha["ccm_eligible_commercial"] == 0
     assert alpha["readiness_score"] is None  # no questionnaire: not assessed
-    assert alpha["suppressed"] == ["patients_analysed", "ccm_eligible", "ccm_eligible_medicare_ffs"]
+    assert alpha["suppressed"] == ["ccm_eligible", "ccm_eligible_medicare_ffs"]
+    assert alpha["patients_analysed"] == 15
     for row in (alpha, beta):
         summary = summary_of(out / row["folder"])
         assert {key: row[key] for key in expected_row(summary)} == expected_row(summary)
