@@ -402,22 +402,28 @@ def mask(value: Any, hidden: bool) -> Any:
     return marker(value) if hidden else value
 
 
-def suppressed_keys(counts: Mapping[str, int | None], *, total_shown: bool = True) -> set[str]:
-    """Keys of a group of counts to suppress, complementary cells included.
+def suppressed_keys(counts: Mapping[Any, Any], *, total_shown: bool = True) -> set[Any]:
+    """Keys of one table of counts to hide: `plan_suppression` over the table, its shown total
+    (`total_shown`: the sum of the counts is published) as the one relation. Counts already
+    hidden (text) or unknown (None) are left out; with a hidden one the total is not known.
 
     >>> sorted(suppressed_keys({"a": 40, "b": 5, "c": 20, "d": 0}))
     ['b', 'c']
+    >>> sorted(suppressed_keys({"a": 40, "b": 1, "c": 11}))  # b + c = 12 would pin both
+    ['a', 'b', 'c']
     """
-    small = {key for key, value in counts.items() if is_small(value)}
-    if len(small) == 1 and total_shown:
-        others = [
-            (value, key)
-            for key, value in counts.items()
-            if key not in small and value is not None and not pd.isna(value) and value > 0
-        ]
-        if others:
-            small.add(min(others)[1])
-    return small
+    numbers = [
+        key
+        for key, value in counts.items()
+        if value is not None and not isinstance(value, str | bool) and not pd.isna(value)
+    ]
+    names = {f"c{i}": key for i, key in enumerate(numbers)}
+    cells: dict[str, int | None] = {name: int(counts[key]) for name, key in names.items()}
+    relations = []
+    if total_shown and not any(isinstance(v, str) for v in counts.values()):
+        cells["total"] = sum(v or 0 for v in cells.values())
+        relations = [partition("total", list(names))]
+    return {names[c] for c in plan_suppression(cells, relations, public=("total",)) if c in names}
 
 
 def suppress_counts(
