@@ -2,9 +2,9 @@
 page) of the sample practice's report, and beside it docs/executive_summary.json, the headline
 the picture shows (read from that run's summary.json).
 
-tests/test_readme_picture.py compares the recorded headline with the golden summary.json of the
-same run (tests/golden/sample_summary_tx99_questionnaire.json), so a change of the figures that
-leaves the picture stale fails the suite; then run this script and commit both files.
+tests/test_readme_picture.py compares the recorded headline with the summary.json the kit
+computes now for the same run, so a change of the figures that leaves the picture stale fails
+the suite; then run this script and commit both files.
 
 Needs Chromium (the PDF) and poppler's pdftoppm (the PNG).
 Usage: python scripts/readme_picture.py [--run DIR]   (DIR: an existing run of the sample with
@@ -30,7 +30,7 @@ SAMPLE = ROOT / "sample_data"
 RUN = ["run", str(SAMPLE / "sunrise_family_medicine_panel.xlsx"), "--questionnaire",
        str(SAMPLE / "questionnaire.yaml"), "--practice", "Sunrise Family Medicine",
        "--locality", "TX 99", "--as-of", "2026-11-20", "--formats", "html,pdf"]  # fmt: skip
-"""The README's set-up command (the golden tx99 summary is the same panel, answers and place)."""
+"""The README's set-up command (the test assesses the same panel, answers and place)."""
 
 
 def headline(summary: dict[str, Any]) -> dict[str, Any]:

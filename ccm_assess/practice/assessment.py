@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess import __version__
-from ccm_assess.clinical.eligibility import Eligibility, assess_eligibility, summarise
+from ccm_assess.clinical.eligibility import Eligibility, summarise
 from ccm_assess.errors import ReportError
 from ccm_assess.finance import fees, staffing
 from ccm_assess.finance.assumptions import Assumptions, load_assumptions
@@ -30,18 +29,15 @@ from ccm_assess.finance.model import Calendar, PracticeCapacity, ScenarioResult,
 from ccm_assess.finance.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.finance.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 from ccm_assess.intake.panel import Panel, read_panel
+from ccm_assess.practice import prepared
 from ccm_assess.practice.disclosure import Published, published
+from ccm_assess.practice.request import SETTINGS, AssessmentRequest
 from ccm_assess.readiness.plan import ModelMonths, launch_plan, plan_summary
 from ccm_assess.readiness.questionnaire import Answers, load_questionnaire
 from ccm_assess.readiness.recommendation import Recommendation, recommend, with_decision
 from ccm_assess.readiness.scoring import Readiness, readiness_summary, score_readiness
 
 SCHEMA_VERSION = 2
-SETTINGS = {"office": "non_facility", "facility": "facility", "rhc_fqhc": "non_facility"}
-"""--setting: office (non-facility) rates; facility rates for hospital-based clinics; rhc_fqhc:
-rural health clinics and FQHCs, paid for care management at the national non-facility PFS
-amount (no locality adjustment) outside their all-inclusive rate, coinsurance applying
-(42 CFR 405.2464(c); G0511 not payable from 1 Oct 2025: docs/honest_numbers.md)."""
 MONTE_CARLO_DRAWS = 500
 
 
@@ -77,8 +73,8 @@ class Economics:
 class Assessment:
     """Everything the report shows for one practice (aggregates only, apart from `panel`)."""
 
-    practice: str
-    as_of: dt.date
+    request: AssessmentRequest
+    """The run options it was assessed with (practice name, as-of date, rates, horizon, ...)."""
     panel: Panel
     eligibility: Eligibility
     counts: dict[str, Any]
@@ -91,9 +87,21 @@ class Assessment:
     recommendation: Recommendation
     plan: pd.DataFrame
     decision: Decision | None = None
-    setting: str = "office"
     disclosure: Published | None = None
     """The suppression plan `assess` made before the model ran (None: made when first read)."""
+
+    @property
+    def practice(self) -> str:
+        return self.request.practice
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.request.as_of
+
+    @property
+    def setting(self) -> str:
+        """office, facility or rhc_fqhc (`request.SETTINGS`)."""
+        return self.request.setting
 
     @cached_property
     def published(self) -> Published:
@@ -121,7 +129,8 @@ class Assessment:
 
         Version 2 adds per scenario the Monte Carlo percentiles (`p50_horizon_net`, ...),
         `setup_months`, `first_payment_month`, `staff_hours_per_week`,
-        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`.
+        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`;
+        `model_inputs.horizon_months` is the horizon the money is summed over (`--years`).
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -138,9 +147,17 @@ class Assessment:
             "readiness": readiness_summary(self.readiness),
             "recommendation": self.recommendation.choice,
             "decision": None if self.decision is None else self.decision.as_dict(),
-            "model_inputs": model_inputs(self.capacity),
+            "model_inputs": {
+                **model_inputs(self.capacity),
+                "horizon_months": self.assumptions.horizon_months,
+            },
             "plan": plan_summary(self.plan),
         }
+
+
+def request_rate_table(request: AssessmentRequest) -> fees.RateTable:
+    """The fee schedule of the request's year, for its locality (national for RHCs/FQHCs)."""
+    return fees.rate_table(request.year, request.rates_locality)
 
 
 def rates_of(table: fees.RateTable, setting: str = "office") -> dict[str, float]:
@@ -198,46 +215,42 @@ def model_economics(
 
 def assess(
     panel: Panel,
+    request: AssessmentRequest,
     *,
-    as_of: dt.date,
-    practice: str = "",
-    year: int = 2026,
-    locality: fees.Locality | str | None = None,
     assumptions: Assumptions | None = None,
     answers: Answers | None = None,
-    conditions: str = "standard",
-    setting: str = "office",
 ) -> Assessment:
     """Assess a panel: who is eligible, what the program needs and returns, and readiness.
 
-    `locality` is a `Locality`, its text (e.g. "TX 99") or None for national rates;
-    `answers` None means the questionnaire was not filled in (every question "not assessed");
-    `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`);
-    `setting` office (non-facility rates), facility (hospital-based clinics) or rhc_fqhc
-    (national non-facility rates, see `SETTINGS`).
+    `request` carries the run options (as-of date, practice, fee year, locality, setting,
+    conditions level, horizon); `assumptions` None means the defaults (the request's horizon
+    applied either way); `answers` None means the questionnaire was not filled in (every
+    question "not assessed").
     """
-    assumptions = assumptions if assumptions is not None else load_assumptions()
-    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=assumptions.ma_pays_ccm)
+    assumptions = request.horizon(assumptions if assumptions is not None else load_assumptions())
+    eligibility = request.eligibility(panel, assumptions)
     counts = summarise(panel, eligibility)
     disclosure = published(panel, eligibility, counts)
-    rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
+    rate_table = request_rate_table(request)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
     capacity = PracticeCapacity(
         dedicated_hours_per_week=readiness.dedicated_hours_per_week,
         coordination_hours_per_week=readiness.coordination_hours_per_week,
         ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
         has_24_7_access=readiness.has_24_7_access,
-        calendar=first_model_month(as_of, rate_table.year),
+        calendar=first_model_month(request.as_of, rate_table.year),
     )
     # the model runs on published counts only: no dollar figure reveals a hidden count
     economics = model_economics(
-        disclosure.model_counts(counts), rates_of(rate_table, setting), assumptions, capacity
+        disclosure.model_counts(counts),
+        rates_of(rate_table, request.setting),
+        assumptions,
+        capacity,
     )
-    scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
     in_house = economics.scenarios["in_house"]
     recommendation = recommend(
         readiness,
-        scenario_metrics,
+        economics.scenarios,
         in_house.ftes_steady_state,
         horizon_months=assumptions.horizon_months,
         productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
@@ -247,8 +260,7 @@ def assess(
     decision = economics.decision(recommendation.choice)
     recommendation = with_decision(recommendation, decision)
     return Assessment(
-        practice=practice,
-        as_of=as_of,
+        request=request,
         panel=panel,
         eligibility=eligibility,
         counts=counts,
@@ -264,7 +276,6 @@ def assess(
             ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
         ),
         decision=decision,
-        setting=setting,
         disclosure=disclosure,
     )
 
@@ -272,6 +283,7 @@ def assess(
 PHI_COLUMNS = ("name", "phone", "address", "birth_date")
 """Patient columns the notebook never needs: left out of the prepared assessment."""
 PREPARED_KIND = "ccm-assess prepared assessment"
+HEADER_FILE = "header.txt"
 
 
 def deidentified(assessment: Assessment) -> Assessment:
@@ -304,38 +316,37 @@ def deidentified(assessment: Assessment) -> Assessment:
 
 
 def prepared_header(version: str = __version__, schema_version: int = SCHEMA_VERSION) -> bytes:
-    """The first line of a prepared-assessment file: kind, package version, schema version."""
+    """The `HEADER_FILE` of a prepared assessment: kind, package version, schema version."""
     return f"{PREPARED_KIND} {version} schema {schema_version}\n".encode("ascii")
 
 
-def save_prepared(assessment: Assessment, path: Path) -> Path:
-    """Write the de-identified assessment for the report notebook (`load_prepared`).
-
-    Pickle, so a private file: `ccm-assess run` writes it into its staging folder, which is
-    never published and is removed when the run ends, fails or is stopped (edge/lifecycle.py).
-    A plain-text header line (kind, package version, schema version) comes first, so any other
-    file, or one from another version, is refused before anything in it is unpickled.
+def save_prepared(assessment: Assessment, folder: Path) -> Path:
+    """Write the de-identified assessment for the report notebook (`load_prepared`) into
+    `folder`: `HEADER_FILE`, then the assessment as JSON and Parquet (`practice.prepared`, a
+    format that cannot run code when read). `ccm-assess run` writes it into its private staging
+    folder, never published, removed when the run ends, fails or is stopped (edge/lifecycle.py).
     """
-    with path.open("wb") as handle:
-        handle.write(prepared_header())
-        pickle.dump(deidentified(assessment), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
+    folder.mkdir(parents=True, exist_ok=True)
+    prepared.write(deidentified(assessment), folder)
+    (folder / HEADER_FILE).write_bytes(prepared_header())
+    return folder
 
 
-def load_prepared(path: Path) -> Assessment:
-    """The assessment `save_prepared` wrote; ReportError for any other file or version."""
+def load_prepared(folder: Path) -> Assessment:
+    """The assessment `save_prepared` wrote; ReportError for anything else (another version,
+    another kind of file, a class that is not the kit's), checked before any frame is read."""
     refused = ReportError(
-        f"{path.name} is not an assessment prepared by this version of ccm-assess "
+        f"{folder.name} is not an assessment prepared by this version of ccm-assess "
         f"({__version__}): run `ccm-assess run` again, or leave prepared_assessment empty"
     )
     expected = prepared_header()
-    with path.open("rb") as handle:
-        if handle.readline(len(expected) + 1) != expected:
-            raise refused
-        try:
-            assessment = pickle.load(handle)
-        except (pickle.UnpicklingError, EOFError, ValueError) as error:
-            raise refused from error
+    try:
+        with (folder / HEADER_FILE).open("rb") as handle:
+            if handle.read(len(expected) + 1) != expected:
+                raise refused
+        assessment = prepared.read(folder)
+    except (OSError, prepared.FormatError) as error:
+        raise refused from error
     if not isinstance(assessment, Assessment):
         raise refused
     return assessment
@@ -345,29 +356,20 @@ def notebook_assessment(
     prepared_assessment: str = "",
     *,
     panel_path: str = "",
-    as_of: str,
-    practice: str = "",
-    year: int = 2026,
-    locality: str = "",
     questionnaire: str = "",
     assumptions_file: str = "",
-    conditions: str = "standard",
-    setting: str = "office",
+    **parameters: Any,
 ) -> Assessment:
     """The report notebook's assessment: the one `ccm-assess run` computed and handed over
-    (`prepared_assessment`, a `save_prepared` file), else computed here from the parameters
-    (JupyterLab, papermill by hand). Empty texts mean: national rates, questionnaire not
-    filled in, default assumptions."""
+    (`prepared_assessment`, a `save_prepared` folder), else computed here from the parameters
+    (JupyterLab, papermill by hand): `parameters` are the run options as
+    `AssessmentRequest.parameters` names them. Empty texts mean: questionnaire not filled in,
+    default assumptions (and, in `parameters`, as `AssessmentRequest.from_parameters` says)."""
     if prepared_assessment:
         return load_prepared(Path(prepared_assessment))
     return assess(
         read_panel(Path(panel_path)),
-        as_of=dt.date.fromisoformat(as_of),
-        practice=practice,
-        year=int(year),
-        locality=locality or None,
+        AssessmentRequest.from_parameters(**parameters),
         assumptions=load_assumptions(Path(assumptions_file) if assumptions_file else None),
         answers=load_questionnaire(Path(questionnaire)) if questionnaire else None,
-        conditions=conditions,
-        setting=setting,
     )

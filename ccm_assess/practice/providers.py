@@ -4,9 +4,10 @@ revenue, so a practice can decide provider by provider.
 A patient is billable when CCM-eligible and insured by a payer the model bills (traditional
 Medicare, and Medicare Advantage when `ma_pays_ccm`; eligibility's `ccm_billable` column is used
 instead when it exists). Expected enrolment and revenue are the chosen model's steady-state
-(year 3) figures shared out in proportion to each provider's billable patients, so the provider
-rows add up to the practice totals. Aggregates only: the table's counts are in the run's
-suppression plan (practice/disclosure.py), and a hidden count hides the figures derived from it.
+(final-year) figures shared out in proportion to each provider's billable patients, so the
+provider rows add up to the practice totals. Aggregates only: the table's counts are in the
+run's suppression plan (practice/disclosure.py), and a hidden count hides the figures derived
+from it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ LABELS: Mapping[str, str] = {
     "provider": "Provider",
     "billable": "Billable patients",
     "needs_initiating_visit": "Of them, need an initiating visit",
-    "expected_enrolled": "Expected enrolled (year 3 average)",
-    "revenue_year": "Collected a year (year 3)",
+    "expected_enrolled": "Expected enrolled (final-year average)",
+    "revenue_year": "Collected a year (final year)",
 }
 
 

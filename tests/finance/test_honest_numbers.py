@@ -23,6 +23,7 @@ from ccm_assess.outputs.figures import finance as figures_money
 from ccm_assess.outputs.html import decision, tables
 from ccm_assess.practice.assessment import assess, first_model_month
 from ccm_assess.practice.decision_summary import decision_summary, plan_month
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,9 +36,7 @@ AS_OF = dt.date(2026, 11, 20)
 def sample():
     return assess(
         read_panel(SAMPLE_PANEL),
-        as_of=AS_OF,
-        practice="Sunrise",
-        locality="TX 99",
+        AssessmentRequest(as_of=AS_OF, practice="Sunrise", locality="TX 99"),
         answers=load_questionnaire(SAMPLE_ANSWERS),
     )
 
@@ -59,10 +58,8 @@ def ma_heavy(tmp_path_factory):
 
     return assess(
         read_panel(path),
-        as_of=dt.date(2026, 6, 30),
-        practice="MA heavy",
+        AssessmentRequest(as_of=dt.date(2026, 6, 30), practice="MA heavy", setting="facility"),
         answers=Answers.from_dict(values),
-        setting="facility",
     )
 
 

@@ -460,6 +460,7 @@ def test_program_potential_compares_ccm_plus_pcm_with_apcm():
 
 def test_programs_table_suppresses_and_says_unknown():
     counts = {
+        "conditions_level": "standard",
         "eligibility": {
             "ccm_eligible": 1359, "complex_ccm_candidates": None, "needs_initiating_visit": 7,
             "pcm_candidates": 572, "apcm_tiers": {"G0556": 317, "G0557": 850, "G0558": 4},
@@ -524,6 +525,7 @@ def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
         bad_dates=pd.DataFrame({"count": [2]}),
         bad_values=pd.DataFrame({"count": []}),
         conflicts=pd.DataFrame({"column": ["location"], "patients": [31]}),
+        text_code_cells=4,
     )
     diagnoses = pd.DataFrame({"patient_id": ["a", "b", "b"], "code": ["E1199", "E1199", "E119"]})
     html = report_appendix.quality_table(
@@ -531,8 +533,8 @@ def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
     )
     cells = re.findall(r"<td>([^<]*)</td>", html)
     # codes are entries (3 shown); unrecognised payers are patients (3 -> <11); E11.99 does not
-    # exist (1 distinct code), none retired
-    assert cells == ["3", "3", "&lt;11", "2", "0", "31", "1", "0", "0"]
+    # exist (1 distinct code), none retired; 4 cells held their codes inside text (cells, shown)
+    assert cells == ["3", "3", "&lt;11", "2", "0", "4", "31", "1", "0", "0"]
 
 
 def test_assumptions_appendix_marks_changes_and_splits_groups():
@@ -600,6 +602,10 @@ def test_range_of_levels_names_what_makes_the_difference():
         "Gastro-esophageal reflux disease K21 (95)."
     )
     assert list(fig.data[0].x) == [1136, 1359, 1634]
+    strict = figures_patients.eligibility_range(eligibility, {}, "strict")
+    assert _title(strict).endswith("estimate 1,136 (strict list)")
+    assert strict.data[0].marker.color[0] != strict.data[0].marker.color[1]
+    assert strict.data[0].marker.color[0] == fig.data[0].marker.color[1]  # the counted list
 
 
 def test_negative_amounts_keep_their_minus_sign_on_the_line() -> None:

@@ -36,6 +36,7 @@ from ccm_assess.outputs.workbook.book import SHEETS, write_workbook
 from ccm_assess.outputs.workbook.cells import CHANGED_FILL, panel_text, shown_counts, shown_pool
 from ccm_assess.outputs.workbook.panel_sheets import reconciliation
 from ccm_assess.practice.assessment import Assessment, assess
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 AS_OF = dt.date(2026, 6, 30)
@@ -73,8 +74,7 @@ def assessment() -> Assessment:
     panel = tidy_panel(_grid(), today=pd.Timestamp(AS_OF))
     return assess(
         panel,
-        as_of=AS_OF,
-        practice="Test Practice",
+        AssessmentRequest(as_of=AS_OF, practice="Test Practice"),
         assumptions=load_assumptions(overrides={"consent_rate": 0.5}),
         answers=load_questionnaire(QUESTIONNAIRE),
     )
@@ -120,7 +120,8 @@ def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessm
     ws = book["Summary"]
     # 69 eligible, but the one patient with a single condition would be 70 - 69 (no patient
     # has none, the panel's 70 are public): the eligible count is withheld (issue 24)
-    assert _value(ws, "CCM eligible (2+ chronic conditions)").value == "withheld"
+    label = "CCM eligible (2+ chronic conditions, standard list: our catalog)"
+    assert _value(ws, label).value == "withheld"
     # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
     assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pandas as pd
 import pytest
 
+from ccm_assess.finance import fees
+from ccm_assess.finance.assumptions import Assumptions
+from ccm_assess.finance.model import ScenarioResult, simulate
 from ccm_assess.readiness.plan import (
     PLAN_COLUMNS,
     ModelMonths,
@@ -39,14 +43,25 @@ def answers(overrides: dict[str, object], base: str = "yes") -> Answers:
     return Answers.from_dict({**values, **overrides})
 
 
-def scenarios(in_house: float, managed: float, hybrid: float, p10: float = 10_000) -> dict:
-    def metrics(net: float) -> dict:
-        return {
-            "horizon_net": net, "p10_horizon_net": p10, "year1_net": net / 4,
-            "break_even_month": 6, "ftes_steady_state": 1.5, "monthly_net_steady_state": net / 36,
-        }  # fmt: skip
+@functools.cache
+def _simulated() -> dict[str, ScenarioResult]:
+    """Real model results (a small panel, national rates) whose figures the cases replace."""
+    counts = {"ccm_eligible": 200, "ccm_eligible_by_payer": {"medicare_ffs": 200}}
+    return simulate(counts, fees.payment_rates(2026), Assumptions())
 
-    return {"in_house": metrics(in_house), "managed": metrics(managed), "hybrid": metrics(hybrid)}
+
+def scenarios(
+    in_house: float, managed: float, hybrid: float, p10: float = 10_000
+) -> dict[str, ScenarioResult]:
+    """Each model's result with these horizon nets (the medians: USD over 36 months), a P10 of
+    `p10` and break-even in month 6."""
+
+    def result(key: str, net: float) -> ScenarioResult:
+        medians = {"p50_horizon_net": net, "p10_horizon_net": p10, "p50_break_even_month": 6.0}
+        return dataclasses.replace(_simulated()[key], horizon_net=net, uncertainty=medians)
+
+    nets = {"in_house": in_house, "managed": managed, "hybrid": hybrid}
+    return {key: result(key, net) for key, net in nets.items()}
 
 
 GOOD_ECONOMICS = scenarios(in_house=300_000, managed=150_000, hybrid=200_000)
@@ -139,11 +154,22 @@ def test_compliance_gaps_are_named_in_the_reasons():
     assert any("certified EHR" in s for s in rec.reasons)
 
 
-def test_rules_table_and_missing_metrics():
+def test_rules_table_and_missing_results():
     assert [rule.id for rule in RULES] == ["R1", "R2", "R3", "R4", "R5"]
-    broken = {**GOOD_ECONOMICS, "hybrid": {"horizon_net": 1.0}}
-    with pytest.raises(ValueError, match="hybrid.p10_horizon_net"):
+    broken = {key: result for key, result in GOOD_ECONOMICS.items() if key != "hybrid"}
+    with pytest.raises(ValueError, match="needs the results of hybrid"):
         recommend(score_readiness(answers({})), broken, 1.0)
+
+
+def test_the_choice_reads_the_medians_not_the_default_value_run():
+    # the default-value run says managed nets most; the medians say in-house: medians decide
+    medians = GOOD_ECONOMICS
+    flipped = {
+        key: dataclasses.replace(result, horizon_net=1e6 if key == "managed" else 0.0)
+        for key, result in medians.items()
+    }
+    readiness = score_readiness(answers({}))
+    assert recommend(readiness, flipped, ftes_needed=1.0).choice == "in_house"
 
 
 # ---------------------------------------------------------------------------- launch plan

@@ -30,6 +30,7 @@ from ccm_assess.formatting import (
     DASH,
     count_text,
     fte_text,
+    level_text,
     money,
     month_text,
     percent,
@@ -141,11 +142,13 @@ def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
 
 
 def programs_table(counts: Mapping[str, Any]) -> str:
-    """Patients per program beyond standard CCM (small counts suppressed; unknown said so)."""
+    """Patients per program beyond standard CCM (small counts suppressed; unknown said so);
+    conditions counted on the run's list (`conditions_level`)."""
     eligibility = counts["eligibility"]
     tiers = suppress_counts(eligibility["apcm_tiers"])
+    level = level_text(counts["conditions_level"])
     rows = [
-        ("Eligible for CCM (2 or more chronic conditions)", eligibility["ccm_eligible"]),
+        (f"Eligible for CCM (2 or more chronic conditions, {level})", eligibility["ccm_eligible"]),
         (
             "Candidates for complex CCM (3 or more conditions and a hospital stay or 2+ ER visits)",
             eligibility["complex_ccm_candidates"],
