@@ -33,6 +33,7 @@ from ccm_assess.intake.panel import read_panel
 from ccm_assess.outputs.workbook.book import write_workbook
 from ccm_assess.practice.assessment import Assessment, assess
 from ccm_assess.practice.disclosure import LATENT, Published
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.privacy import SUPPRESSED, WITHHELD, Relation, recoverable
 
 BIG = 10**6
@@ -71,7 +72,8 @@ def run(request, tmp_path_factory) -> tuple[Assessment, dict[str, Any], dict[str
     """One panel assessed and published with the run's own writers: the assessment, the
     summary.json and the workbook's cells as the attacker reads them from the files."""
     folder = tmp_path_factory.mktemp(request.param)
-    a = assess(read_panel(PANELS[request.param](folder / "panel.csv")), as_of=AS_OF)
+    panel = read_panel(PANELS[request.param](folder / "panel.csv"))
+    a = assess(panel, AssessmentRequest(as_of=AS_OF))
     summary = json.loads(write_summary(a, folder / "summary.json").read_text())
     book = openpyxl.load_workbook(write_workbook(a, folder / "workbook.xlsx"), read_only=True)
     cells = {

@@ -12,6 +12,7 @@ from ccm_assess.errors import PanelError
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.practice.assessment import assess
 from ccm_assess.practice.disclosure import Published, refuse_identifying_groups
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.privacy import WITHHELD, partition, plan_suppression
 
 
@@ -68,4 +69,4 @@ def test_a_provider_column_of_patient_names_is_refused_by_header_never_by_value(
     assert '"Patient Name"' in message and "40 of the 40 patients" in message
     assert "Zqx" not in message
     with pytest.raises(PanelError):
-        assess(panel, as_of=dt.date(2026, 11, 20))
+        assess(panel, AssessmentRequest(as_of=dt.date(2026, 11, 20)))
