@@ -24,6 +24,7 @@ import pandas as pd
 from ccm_assess.audit.findings import Action
 from ccm_assess.audit.inputs import AuditInput
 from ccm_assess.audit.rules import FINDINGS, Assessed
+from ccm_assess.finance.model import STEADY_STATE_MONTHS
 from ccm_assess.privacy import (
     WITHHELD,
     Relation,
@@ -37,6 +38,9 @@ from ccm_assess.privacy import (
 )
 
 SCHEMA_VERSION = 1
+STEADY_SHARE = 0.95
+"""A plan month is past the ramp once planned enrolment reaches this share of the plan's
+final-year average ([A] ours, docs/audit.md, Against the plan)."""
 
 
 @dataclass(frozen=True)
@@ -83,14 +87,23 @@ class Audit:
         """The comparison with the plan as published (`shown`), one row per month."""
         if self.plan is None:
             return None
-        columns = list(self.plan.columns)
-        rows = [[self.shown(f"plan.{m}.{c}") for c in columns] for m in self.plan.index]
-        return pd.DataFrame(rows, index=self.plan.index, columns=columns)
+        plan = self.plan.astype(object)
+        hidden = [[f"plan.{m}.{c}" in self.hidden for c in plan.columns] for m in plan.index]
+        return plan.mask(np.array(hidden, dtype=bool).reshape(plan.shape), WITHHELD)
 
     @property
     def published_ledger(self) -> dict[str, Any]:
         """audit.json: the ledger with hidden values null, their paths under `suppressed`."""
         return suppressed_summary(self.ledger, self.hidden)
+
+    plan_basis: dict[str, Any] | None = None
+    """With --plan: `model`, `model_label`, `chosen_by`, `program_go_live` (YYYY-MM) and how it
+    was found (`go_live_from`), `plan_go_live_month` and its `plan_go_live_calendar_month`."""
+
+    @property
+    def plan_label(self) -> str:
+        """`the In-house plan` (or "" without --plan): named on every page and sheet."""
+        return f"the {self.plan_basis['model_label']} plan" if self.plan_basis else ""
 
     @property
     def rates_label(self) -> str:
@@ -139,6 +152,7 @@ def ledger(
     rates: Mapping[str, Any],
     measures: pd.DataFrame,
     plan: pd.DataFrame | None = None,
+    plan_basis: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """audit.json as a dict (module docstring)."""
     by_month = {m: _block(pm.xs(m, level="month", drop_level=False), assessed)
@@ -153,6 +167,8 @@ def ledger(
     out["measures"] = {
         month: {k: _plain(v) for k, v in row.items()} for month, row in measures.iterrows()
     }  # one row per month
+    if plan_basis is not None:
+        out["plan_basis"] = dict(plan_basis)
     if plan is not None:
         out["plan"] = {
             month: {k: _plain(v) for k, v in row.items()} for month, row in plan.iterrows()
@@ -163,6 +179,8 @@ def ledger(
 def _plain(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
         return None
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
@@ -209,8 +227,10 @@ def month_measures(
         band = minutes.ge(low) & minutes.lt(high) & pm["all_minutes"].gt(0)
         table[f"minutes {label}"] = band.groupby(level="month").sum()
     zero = [c for c in table.columns if c.startswith("minutes ")] + ["patients_with_time"]
-    if assessed.claims:  # a month without a row had nothing billed
-        zero += ["billed_patient_months", "supported_claim_months"]
+    zero.append("supported")  # a month without a row had no time and nothing billed
+    if assessed.claims:
+        zero += ["billed_patient_months", "supported_claim_months", "billed", "at_risk"]
+        zero += ["missed"] if assessed.register else []
     table = table.reindex(months).fillna({c: 0 for c in zero})
     counts = ["enrolled", "patients_with_time", "billed_patient_months", "supported_claim_months"]
     counts += [c for c in table.columns if c.startswith("minutes ")]
@@ -268,12 +288,52 @@ def practitioner_measures(claims: pd.DataFrame | None, pm: pd.DataFrame) -> pd.D
     return out.reset_index()
 
 
-def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
-    """Audited months against the plan's medians (monthly.csv rows of one model, by
-    calendar_month): enrolled, billable-month rate, allowed revenue, and the gap a year."""
-    planned = plan.set_index("calendar_month").reindex(measures.index)
+def program_go_live(activity: list[pd.Series], given: str | None = None) -> tuple[str, str]:
+    """The program's go-live month (YYYY-MM) and how it was found: `given` (--go-live), else
+    the first month with care-management time logged or a claim (`activity`: the date
+    columns of every row read, audited months or not). Consents dated earlier do not make the
+    program live: no service was given yet."""
+    if given is not None:
+        return given, "as given with --go-live"
+    dates = pd.concat(activity).dropna()
+    return str(dates.min().to_period("M")), "the first month with logged time or a claim"
+
+
+def plan_go_live(plan: pd.DataFrame) -> int:
+    """The plan's go-live: its first month with patients enrolled (after its set-up months)."""
+    enrolled = plan.loc[plan["enrolled"].gt(0), "month"]
+    return int(enrolled.min()) if len(enrolled) else int(plan["month"].min())
+
+
+def plan_ramp_end(plan: pd.DataFrame) -> int:
+    """The plan's first month past its ramp: planned enrolment reaches `STEADY_SHARE` of its
+    final-year average (the model's steady state, `STEADY_STATE_MONTHS`)."""
+    enrolled = plan.sort_values("month").set_index("month")["enrolled"]
+    steady = float(enrolled.tail(STEADY_STATE_MONTHS).mean())
+    reached = enrolled.index[enrolled.ge(STEADY_SHARE * steady) & enrolled.gt(0)]
+    return int(reached.min()) if len(reached) else int(enrolled.index.max()) + 1
+
+
+def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame, go_live: str) -> pd.DataFrame:
+    """Audited months against the plan's medians (monthly.csv rows of one model), aligned on
+    go-live: the program's month k (1 = `go_live`, YYYY-MM) meets the plan's k-th month from
+    its own go-live (`plan_go_live`), never the plan's set-up months. Per month: enrolled,
+    billable-month rate, revenue (allowed), revenue to date over the audited months (the fair
+    comparison while enrolment ramps up) and, only past the plan's ramp (`plan_ramp_end`), the
+    gaps over a year; a ramp month is never multiplied by 12 (docs/audit.md, Against the plan).
+    """
+    months = pd.PeriodIndex(measures.index, freq="M")
+    program_month = np.asarray((months - pd.Period(go_live, freq="M")).map(lambda d: d.n)) + 1
+    plan_month = plan_go_live(plan) + program_month - 1
+    planned = plan.set_index("month").reindex(plan_month)
+    planned.index = measures.index
     out = pd.DataFrame(index=measures.index)
-    out["plan_month"] = planned["month"]
+    out["program_month"] = program_month
+    out["plan_month"] = pd.Series(plan_month, index=out.index, dtype="Int64").where(
+        planned["enrolled"].notna()
+    )
+    out["plan_calendar_month"] = planned["calendar_month"]
+    out["in_ramp"] = plan_month < plan_ramp_end(plan)
     out["enrolled_actual"] = measures["enrolled"]
     out["enrolled_planned"] = planned["enrolled"]
     out["billable_rate_actual"] = measures["billable_month_rate"].astype(float)
@@ -284,7 +344,13 @@ def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     out["revenue_actual"] = measures["billed"]
     revenue_column = "allowed" if "allowed" in planned else "revenue"
     out["revenue_planned"] = planned[revenue_column]
-    out["revenue_gap_per_year"] = (out["revenue_actual"] - out["revenue_planned"]) * 12
+    out["revenue_actual_to_date"] = out["revenue_actual"].cumsum(skipna=False)
+    out["revenue_planned_to_date"] = out["revenue_planned"].cumsum(skipna=False)
+    out["revenue_gap_to_date"] = out["revenue_actual_to_date"] - out["revenue_planned_to_date"]
+    steady = ~out["in_ramp"]
+    out["revenue_gap_per_year"] = ((out["revenue_actual"] - out["revenue_planned"]) * 12).where(
+        steady
+    )
     per_claim = measures["supported"] / measures["supported_claim_months"].where(
         measures["supported_claim_months"].gt(0)
     )
@@ -293,7 +359,7 @@ def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
         * measures["enrolled"]
         * per_claim
         * 12
-    )
+    ).where(steady)
     return out
 
 
@@ -402,4 +468,7 @@ def audit_plan(ledger: Mapping[str, Any]) -> frozenset[str]:
         for path, counts in _links(scope, month).items():
             if any(c in concealed for c in counts):
                 hidden.add(path)
+    for i, month in enumerate(months):  # sums to date: any month up to this one hidden
+        if any(f"measures.{m}.billed_patient_months" in concealed for m in months[: i + 1]):
+            hidden |= {f"plan.{month}.revenue_actual_to_date", f"plan.{month}.revenue_gap_to_date"}
     return frozenset(hidden - set(latent))

@@ -145,7 +145,8 @@ def write_audit_workbook(result: Audit, path: Path) -> Path:
     book = Workbook()
     book.remove(book.active)
     ws = book.create_sheet("Summary")
-    put_title(ws, f"Monthly CCM audit: {result.practice}", NOTE)
+    against = f", against {result.plan_label}" if result.plan_label else ""
+    put_title(ws, f"Monthly CCM audit: {result.practice}{against}", NOTE)
     led = result.ledger
     row = put_pairs(
         ws,
@@ -163,6 +164,11 @@ def write_audit_workbook(result: Audit, path: Path) -> Path:
                 None,
             ),
             ("Not assessed", ", ".join(led["not_assessed"]) or "nothing", None),
+            *(
+                [("Compared with", f"{result.plan_label} ({result.plan_basis['chosen_by']})", None)]
+                if result.plan_basis
+                else []
+            ),
         ],
     )
     actions = pd.DataFrame(
@@ -200,11 +206,15 @@ def write_audit_workbook(result: Audit, path: Path) -> Path:
                 "revenue_actual": USD_CENTS,
                 "revenue_planned": USD_CENTS,
                 "revenue_gap_per_year": USD_CENTS,
+                "revenue_actual_to_date": USD_CENTS,
+                "revenue_planned_to_date": USD_CENTS,
+                "revenue_gap_to_date": USD_CENTS,
+                "rate_gap_per_year": USD_CENTS,
             },
         )
     for name, (table, formats) in sheets.items():
         ws = book.create_sheet(name)
-        put_title(ws, f"{name}: {result.practice}", NOTE)
+        put_title(ws, f"{name}: {result.practice}{against}", NOTE)
         put_table(ws, 4, table.astype(object).where(table.notna(), None), formats)
         finish_sheet(ws, "A5", title_rows="4:4")
     _save(book, path, 0o644)

@@ -11,8 +11,9 @@ points of one search round run in one vectorised `simulate_metrics` call.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,14 +51,42 @@ class TippingPoint:
         }
 
 
+VENDOR_FEES = {"managed": "vendor_revenue_share", "hybrid": "hybrid_fee_per_patient_month"}
+"""The assumption that holds the vendor's fee in each model with a vendor contract."""
+
+
+@dataclass(frozen=True)
+class FeeCeiling:
+    """The highest vendor fee at which the recommended vendor model still makes sense: the
+    tipping point on the fee when one is in range (above it the runner-up nets more), else the
+    fee at which the model's own horizon net (deterministic, every other assumption as used)
+    is zero (below the assumed fee when the model loses money at it; None: no fee in range)."""
+
+    assumption: str
+    default: float
+    ceiling: float | None
+    basis: str  # "tipping_point" | "break_even"
+
+    def as_dict(self) -> dict[str, Any]:
+        ceiling = None if self.ceiling is None else round(self.ceiling, 4)
+        return {
+            "assumption": self.assumption,
+            "default": self.default,
+            "ceiling": ceiling,
+            "basis": self.basis,
+        }
+
+
 @dataclass(frozen=True)
 class Decision:
-    """summary.json `decision`: recommended vs runner-up, win share, tipping points."""
+    """summary.json `decision`: recommended vs runner-up, win share, tipping points, and the
+    vendor fee ceiling of a model with a vendor contract."""
 
     recommended: str
     runner_up: str
     win_share: float
     tipping_points: tuple[TippingPoint, ...]
+    fee_ceiling: FeeCeiling | None = None
 
     @property
     def sentences(self) -> tuple[str, ...]:
@@ -72,6 +101,7 @@ class Decision:
             "runner_up": self.runner_up,
             "win_share": round(self.win_share, 3),
             "tipping_points": [t.as_dict() for t in self.tipping_points],
+            "fee_ceiling": None if self.fee_ceiling is None else self.fee_ceiling.as_dict(),
         }
 
 
@@ -95,24 +125,12 @@ def _grid(low: float, high: float, integer: bool) -> np.ndarray:
     return np.unique(np.round(points)) if integer else points
 
 
-def flip_value(
-    name: str,
-    pair: tuple[str, str],
-    counts: Mapping[str, Any],
-    rates: Mapping[str, float],
-    assumptions: Assumptions,
-    capacity: PracticeCapacity | None = None,
-) -> float | None:
-    """The value of `name` nearest its value in use at which the two models' horizon nets are
-    equal (first grid point past it, refined `ROUNDS` times), searched over the plausible
-    range, then the allowed range; None if no value flips the sign of the gap."""
+def _root(name: str, gaps: Callable[[np.ndarray], np.ndarray], value: float) -> float | None:
+    """The value of `name` nearest `value` at which `gaps` changes sign (first grid point past
+    it, refined `ROUNDS` times), searched over the plausible range, then the allowed range;
+    None if no value in range changes it."""
     spec = registry()[name]
     integer = spec.kind == "int"
-    value = float(assumptions.value(name))
-
-    def gaps(points: np.ndarray) -> np.ndarray:
-        return _gap(name, points, pair, counts, rates, assumptions, capacity)
-
     ahead = gaps(np.array([value]))[0] > 0
     for low, high in (spec.plausible_range(), spec.allowed_range()):
         points = _grid(min(low, value), max(high, value), integer)
@@ -132,6 +150,50 @@ def flip_value(
             near, far = points[max(first - 1, 0)], points[first]
         return float(far)
     return None
+
+
+def flip_value(
+    name: str,
+    pair: tuple[str, str],
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    capacity: PracticeCapacity | None = None,
+) -> float | None:
+    """The value of `name` nearest its value in use at which the two models' horizon nets are
+    equal (`_root`); None if no value flips the sign of the gap."""
+
+    def gaps(points: np.ndarray) -> np.ndarray:
+        return _gap(name, points, pair, counts, rates, assumptions, capacity)
+
+    return _root(name, gaps, float(assumptions.value(name)))
+
+
+def fee_ceiling(
+    decision: Decision,
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    capacity: PracticeCapacity | None = None,
+) -> FeeCeiling | None:
+    """The vendor fee ceiling of the recommended model (`FeeCeiling`); None for a model without
+    a vendor contract (in-house)."""
+    name = VENDOR_FEES.get(decision.recommended)
+    if name is None:
+        return None
+    value = float(assumptions.value(name))
+    tipping = next((t for t in decision.tipping_points if t.assumption == name), None)
+    if tipping is not None and tipping.flips_at is not None and tipping.flips_at > value:
+        return FeeCeiling(name, value, tipping.flips_at, "tipping_point")
+
+    def nets(points: np.ndarray) -> np.ndarray:
+        metrics = simulate_metrics(
+            counts, rates, assumptions, {name: points}, points.size, capacity
+        )
+        net: np.ndarray = metrics[decision.recommended]["horizon_net"]
+        return net
+
+    return FeeCeiling(name, value, _root(name, nets, value), "break_even")
 
 
 def _influence(tornado: pd.DataFrame, pair: tuple[str, str]) -> pd.Series:
@@ -201,4 +263,7 @@ def decide(
         value = float(assumptions.value(name))
         flips = flip_value(name, pair, counts, rates, assumptions, capacity)
         points.append(TippingPoint(name, value, flips, _sentence(name, pair, flips, ahead, value)))
-    return Decision(recommended, runner_up, win_share, tuple(points))
+    decision = Decision(recommended, runner_up, win_share, tuple(points))
+    return dataclasses.replace(
+        decision, fee_ceiling=fee_ceiling(decision, counts, rates, assumptions, capacity)
+    )

@@ -120,6 +120,13 @@ class Assessment:
         return self.economics.scenarios
 
     @property
+    def first_outreach_batch(self) -> int | None:
+        """Patients the recommended model approaches in its go-live month (the worklist's
+        first month's batch); None when no delivery model is recommended."""
+        chosen = self.scenarios.get(self.recommendation.choice)
+        return None if chosen is None else ModelMonths.from_monthly(chosen.monthly).first_batch
+
+    @property
     def rates(self) -> dict[str, float]:
         """Allowed amount per code for the practice setting, USD per unit."""
         return rates_of(self.rate_table, self.setting)
@@ -259,7 +266,8 @@ def assess(
     )
     decision = economics.decision(recommendation.choice)
     recommendation = with_decision(recommendation, decision)
-    return Assessment(
+    publication = published(panel, eligibility, counts)
+    assessment = Assessment(
         request=request,
         panel=panel,
         eligibility=eligibility,
@@ -274,10 +282,26 @@ def assess(
             readiness,
             recommendation,
             ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
+            start=request.start or dt.date.today(),
+            ma_pays_ccm=assumptions.ma_pays_ccm,
+            ma_share=ma_share_of_billable(publication),
+            decision=decision,
         ),
         decision=decision,
         disclosure=disclosure,
     )
+    assessment.__dict__["published"] = publication  # the cached_property, computed once
+    return assessment
+
+
+def ma_share_of_billable(publication: Published) -> float | None:
+    """Share of the billable CCM patients whose primary payer is Medicare Advantage, from the
+    published counts (None when either count is hidden, unknown or zero)."""
+    ma = publication.shown("eligibility.ccm_eligible_by_payer.medicare_advantage")
+    billable = publication.shown("eligibility.ccm_billable")
+    if not isinstance(ma, int) or not isinstance(billable, int) or billable == 0:
+        return None
+    return ma / billable
 
 
 PHI_COLUMNS = ("name", "phone", "address", "birth_date")

@@ -168,7 +168,7 @@ def test_folder_batch_workbook(folder_batch) -> None:
     assert sheet.cell(row=2, column=patients).number_format == "#,##0"
 
 
-def test_listing_csv_resolves_paths_against_its_folder(tmp_path, monkeypatch) -> None:
+def test_listing_csv_resolves_paths_against_its_folder(tmp_path, monkeypatch, capsys) -> None:
     listing_dir = tmp_path / "listing"
     (listing_dir / "panels").mkdir(parents=True)
     hand_panel(listing_dir / "panels" / "a.csv")
@@ -187,6 +187,12 @@ def test_listing_csv_resolves_paths_against_its_folder(tmp_path, monkeypatch) ->
         + ["--jobs", "1", "--as-of", AS_OF, "--locality", "CA 18"]
     )
     assert status == 0
+    streams = capsys.readouterr()  # paths on stdout, one a line; the sentence on stderr
+    assert streams.out.splitlines() == [
+        str(out.resolve() / name)
+        for name in ("alpha-care", "beta-care", "batch_summary.json", "batch_summary.xlsx")
+    ]
+    assert "2 of 2 practices assessed; 0 failed" in streams.err
     alpha, beta = summary_of(out / "alpha-care"), summary_of(out / "beta-care")
     assert (alpha["practice"], beta["practice"]) == ("Alpha Care", "Beta Care")
     assert alpha["rates"]["locality"].startswith("TX 99")

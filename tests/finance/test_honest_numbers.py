@@ -224,11 +224,9 @@ def test_basu_2015_replication_runs_the_model_on_the_papers_inputs(monkeypatch):
     assert implied.nursing_minutes_per_enrolled_month == pytest.approx(13.81, abs=0.01)
 
 
-def test_flip_value_by_root_search_on_a_small_panel():
-    # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
-    # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
-    # would win if the vendor kept more than about 94% of collections
-    from ccm_assess.finance.decision import _gap, flip_value
+def _small_panel():
+    """Counts, rates, assumptions and capacity of a small panel: 600 FFS + 250 MA eligible
+    patients, EHR tools and 24/7 in place, practitioner time absorbed, 25 clinical minutes."""
     from ccm_assess.finance.model import PracticeCapacity
 
     counts = {
@@ -242,7 +240,16 @@ def test_flip_value_by_root_search_on_a_small_panel():
     values = Assumptions().with_values(
         practitioner_cost_per_hour=0, clinical_minutes_per_patient_month=25
     )
-    capacity = PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    return counts, rates, values, PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+
+
+def test_flip_value_by_root_search_on_a_small_panel():
+    # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
+    # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
+    # would win if the vendor kept more than about 94% of collections
+    from ccm_assess.finance.decision import _gap, flip_value
+
+    counts, rates, values, capacity = _small_panel()
     pair = ("managed", "in_house")
     share = flip_value("vendor_revenue_share", pair, counts, rates, values, capacity)
     assert share is not None and 0.9 < share < 0.97
@@ -251,6 +258,30 @@ def test_flip_value_by_root_search_on_a_small_panel():
     assert gaps[0] > 0 and gaps[1] > 0 and gaps[2] < 0
     # the billable-month rate moves both alike: no value from 0 to 1 flips the choice
     assert flip_value("billable_month_rate", pair, counts, rates, values, capacity) is None
+
+
+def test_fee_ceiling_tipping_point_else_break_even():
+    # the small panel above: managed ahead; its tipping point on the vendor share is ~94%
+    from ccm_assess.finance.decision import Decision, TippingPoint, fee_ceiling
+    from ccm_assess.finance.model import simulate_metrics
+
+    counts, rates, values, capacity = _small_panel()
+    tipping = TippingPoint("vendor_revenue_share", 0.5, 0.93, "...")
+    decided = Decision("managed", "in_house", 0.9, (tipping,))
+    gate = fee_ceiling(decided, counts, rates, values, capacity)
+    assert (gate.assumption, gate.ceiling, gate.basis) == (
+        "vendor_revenue_share",
+        0.93,
+        "tipping_point",
+    )
+    # no tipping point on the fee: the vendor share at which managed's own horizon net is zero
+    gate = fee_ceiling(Decision("managed", "in_house", 0.9, ()), counts, rates, values, capacity)
+    assert gate.basis == "break_even" and 0.5 < gate.ceiling < 1
+    around = {"vendor_revenue_share": np.array([gate.ceiling - 0.002, gate.ceiling + 0.002])}
+    nets = simulate_metrics(counts, rates, values, around, 2, capacity)["managed"]["horizon_net"]
+    assert nets[0] > 0 > nets[1]
+    # in-house has no vendor contract, so no fee gate
+    assert fee_ceiling(Decision("in_house", "managed", 0.9, ()), counts, rates, values) is None
 
 
 def test_decision_summary_of_the_sample_in_calendar_months_and_shares(sample):

@@ -74,7 +74,7 @@ def assessment() -> Assessment:
     panel = tidy_panel(_grid(), today=pd.Timestamp(AS_OF))
     return assess(
         panel,
-        AssessmentRequest(as_of=AS_OF, practice="Test Practice"),
+        AssessmentRequest(as_of=AS_OF, practice="Test Practice", start=dt.date(2026, 7, 1)),
         assumptions=load_assumptions(overrides={"consent_rate": 0.5}),
         answers=load_questionnaire(QUESTIONNAIRE),
     )
@@ -192,7 +192,9 @@ def test_payer_suppression_with_complementary_cell(book: OpenpyxlWorkbook) -> No
     assert _value(ws, "Dr Beta").value == 36
 
 
-def test_no_patient_identifier_and_no_formula_anywhere(book: OpenpyxlWorkbook) -> None:
+def test_no_patient_identifier_and_no_formula_anywhere(
+    book: OpenpyxlWorkbook, assessment: Assessment
+) -> None:
     grid = _grid()
     secrets = {str(v) for column in (0, 1, 2) for v in grid[column].dropna()} - {
         "Sunrise panel export", "Total patients: 70", *HEADER,
@@ -203,7 +205,12 @@ def test_no_patient_identifier_and_no_formula_anywhere(book: OpenpyxlWorkbook) -
     leaked = [t for t in texts for s in ("MRN-Q", "Zqxname", "555-01", "1950") if s in t]
     assert leaked == []
     dates = {cell.value for cell in cells if isinstance(cell.value, dt.date)}
-    assert dates == {dt.datetime(2026, 6, 30)}  # the as-of date only: no birth or visit date
+    plan = {
+        d.to_pydatetime() for d in (*assessment.plan["start_date"], *assessment.plan["end_date"])
+    }
+    # the as-of date and the launch plan's dates only: no birth or visit date
+    assert dates - plan == {dt.datetime(2026, 6, 30)}
+    assert min(plan) == dt.datetime(2026, 7, 1)  # the decision date given: week 1
     assert all(
         cell.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for cell in row
     )
