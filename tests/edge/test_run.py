@@ -315,7 +315,8 @@ def test_summary_plan_shares_patient_data_only_after_the_baa(summary):
 
 # Shapes of the sample's identifiers; a text's candidates are matched against the panel's set.
 PHI_SHAPES = {
-    "id": r"(?<![\d.,])\d{6}(?![\d.,])",  # not a piece of a longer number
+    # not a piece of a longer number, nor of a word or a chart's random uuid (`a1234567-...`)
+    "id": r"(?<![\w.,-])\d{6}(?![\w.,-])",
     "name": r"[A-Z][\w'-]+, [A-Z][\w'-]+",
     "phone": r"\(\d{3}\) \d{3}-\d{4}",
     "street": r"\d{1,5} [A-Z][a-z]+ [A-Z][a-z]+",
