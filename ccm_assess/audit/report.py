@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -28,19 +28,24 @@ from ccm_assess.audit.workbooks import (
     minutes_table,
     practitioner_table,
     rows_table,
-    shown,
     staff_table,
 )
 from ccm_assess.errors import ReportError
 from ccm_assess.formatting import DASH, money, percent
 from ccm_assess.outputs import charts, export
 from ccm_assess.outputs.html.blocks import Kpi, callout, esc, html_table, kpi_grid, paragraphs
+from ccm_assess.privacy import format_count
 from ccm_assess.reference import bundled_dir
 
 if TYPE_CHECKING:
     from ccm_assess.audit.summary import Audit
 
 CSS = bundled_dir("templates") / export.TEMPLATE_NAME / "static" / "report.css"
+
+
+def _text(value: Any, number: Callable[[Any], str]) -> str:
+    """A published value as text: a marker ("<11", withheld) as it is, a number by `number`."""
+    return value if isinstance(value, str) else number(value)
 
 
 def _figure_html(fig: go.Figure) -> str:
@@ -54,14 +59,17 @@ def _figure_html(fig: go.Figure) -> str:
 
 
 def dollars_figure(result: Audit) -> go.Figure:
-    """Billed, supported, missed and at risk per month (USD)."""
-    m = result.measures
+    """Billed, supported, missed and at risk per month (USD; withheld figures not drawn)."""
+    m = result.published_measures()
     last = result.months[-1]
     risk, label = m.loc[last, "at_risk"], month_label(last)
+    supported = m.loc[last, "supported"]
     title = (
         f"{money(risk)} of {label} billing is at risk"
         if pd.notna(risk)
-        else f"{money(m.loc[last, 'supported'])} supported by the time in {label}"
+        else f"{money(supported)} supported by the time in {label}"
+        if pd.notna(supported)
+        else f"Allowed amounts per month to {label}"
     )
     fig = charts.base_figure(title, "Medicare allowed amounts per month")
     colours = {
@@ -80,7 +88,7 @@ def dollars_figure(result: Audit) -> go.Figure:
 
 def rate_figure(result: Audit) -> go.Figure | None:
     """Billable-month rate per month, against the plan when there is one."""
-    m = result.measures
+    m = result.published_measures()
     if m["billable_month_rate"].notna().sum() == 0:
         return None
     last = m["billable_month_rate"].dropna().iloc[-1]
@@ -111,9 +119,10 @@ def _kpis(result: Audit) -> str:
     d = result.ledger["dollars"]
 
     def card(key: str, label: str, note: str, missing: str) -> Kpi:
-        if d[key] is None:
+        value = result.shown(f"dollars.{key}")
+        if value is None:
             return Kpi(DASH, label, f"not assessed: {missing}")
-        return Kpi(money(d[key]), label, note)
+        return Kpi(_text(value, money), label, note)
 
     no_claims, no_register = "no claims export", "no register"
     supported_note = (
@@ -136,7 +145,7 @@ def _kpis(result: Audit) -> str:
     if risk is not None:
         kpis.append(
             Kpi(
-                money(risk),
+                _text(result.shown("dollars.would_be_at_risk_if_billed"), money),
                 "Would be at risk if billed",
                 "supported time in months without consent or care plan",
             )
@@ -146,7 +155,7 @@ def _kpis(result: Audit) -> str:
 
 def _actions(result: Audit) -> str:
     if result.actions:
-        items = [a.text.format(n=shown(a.patient_months), usd=money(a.usd)) for a in result.actions]
+        items = [result.action_text(a, money) for a in result.actions]
         title = "The three actions that matter most" if len(items) == 3 else "What to act on"
         return callout(title, bullets=items)
     if len(result.ledger["not_assessed"]) == len(FINDINGS):
@@ -188,32 +197,34 @@ def _not_assessed(result: Audit) -> str:
 def _plan_section(result: Audit) -> str:
     if result.plan is None or result.plan_basis is None:
         return ""
-    p, basis = result.plan, result.plan_basis
+    p, basis = result.plan_table(), result.plan_basis
+    assert p is not None
+    numbers = p.mask(p.map(lambda v: isinstance(v, str)))  # withheld figures as NaN
     table = pd.DataFrame(
         {
             "Month": [month_label(x) for x in p.index],
             "Program month": p["program_month"].map(lambda v: f"{int(v)}" if v >= 1 else DASH),
             "Plan month": p["plan_month"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
             "Enrolled": [
-                f"{shown(a) if pd.notna(a) else DASH} vs {b:,.0f}" if pd.notna(b) else DASH
+                f"{_text(a, format_count)} vs {b:,.0f}" if pd.notna(b) else DASH
                 for a, b in zip(p["enrolled_actual"], p["enrolled_planned"], strict=True)
             ],
             "Billable-month rate": [
-                f"{percent(a)} vs {percent(b)}"
+                f"{_text(a, percent)} vs {percent(b)}"
                 for a, b in zip(p["billable_rate_actual"], p["billable_rate_planned"], strict=True)
             ],
             "Revenue (allowed)": [
-                f"{money(a)} vs {money(b)}"
+                f"{_text(a, money)} vs {money(b)}"
                 for a, b in zip(p["revenue_actual"], p["revenue_planned"], strict=True)
             ],
             "Revenue to date": [
-                f"{money(a)} vs {money(b)}"
+                f"{_text(a, money)} vs {money(b)}"
                 for a, b in zip(
                     p["revenue_actual_to_date"], p["revenue_planned_to_date"], strict=True
                 )
             ],
             "Gap over a year": [
-                "ramp: not annualised" if ramp else money(gap)
+                "ramp: not annualised" if ramp else _text(gap, money)
                 for ramp, gap in zip(p["in_ramp"], p["revenue_gap_per_year"], strict=True)
             ],
         }
@@ -226,8 +237,8 @@ def _plan_section(result: Audit) -> str:
         f"{month_label(basis['program_go_live'])} ({basis['go_live_from']}), so the plan's "
         "set-up months are never compared with a running program."
     ]
-    to_date = p["revenue_gap_to_date"].dropna()
-    last = p.iloc[-1]
+    to_date = numbers["revenue_gap_to_date"].dropna()
+    last = numbers.iloc[-1]
     if not len(to_date):
         words.append("The audited months are outside the plan's months.")
     elif bool(last["in_ramp"]):
@@ -237,7 +248,7 @@ def _plan_section(result: Audit) -> str:
             f"{'below' if gap < 0 else 'above'} the plan's median for the same months of its "
             "ramp-up. Enrolment is still growing, so no month is multiplied by 12."
         )
-    else:
+    elif pd.notna(last["revenue_gap_per_year"]):
         gap = last["revenue_gap_per_year"]
         words.append(
             f"Past the ramp-up, at the last audited month's pace, billing runs "
@@ -325,11 +336,11 @@ def build_html(result: Audit) -> str:
     led = result.ledger
     figures = [f for f in (dollars_figure(result), rate_figure(result)) if f is not None]
     staff = staff_table(result)
-    staff["Share reaching 20 min"] = staff["Share reaching 20 min"].map(percent)
-    staff["Minutes"] = staff["Minutes"].map("{:,.0f}".format)
+    staff["Share reaching 20 min"] = staff["Share reaching 20 min"].map(lambda v: _text(v, percent))
+    staff["Minutes"] = staff["Minutes"].map(lambda v: _text(v, format_count))
     pract = practitioner_table(result)
-    pract["Billed $"] = pract["Billed $"].map(money)
-    pract["At risk $"] = pract["At risk $"].map(money)
+    pract["Billed $"] = pract["Billed $"].map(lambda v: _text(v, money))
+    pract["At risk $"] = pract["At risk $"].map(lambda v: _text(v, money))
     sections = [
         _cover(result),
         f"<h2>This period at a glance{esc(_against(result))}</h2>",
@@ -337,7 +348,8 @@ def build_html(result: Audit) -> str:
         _actions(result),
         _not_assessed(result),
         paragraphs(
-            f"{led['patient_months']:,} patient-months of {led['patients']:,} patients had "
+            f"{format_count(result.shown('patient_months'))} patient-months of "
+            f"{led['patients']:,} patients had "
             "care-management time or a claim. A patient-month can have several findings; each "
             "is counted once."
         ),

@@ -22,6 +22,7 @@ from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register,
 from ccm_assess.audit.rules import audit_months, month_of
 from ccm_assess.audit.summary import (
     Audit,
+    audit_plan,
     ledger,
     month_measures,
     plan_comparison,
@@ -171,22 +172,23 @@ def audit(options: AuditOptions) -> Audit:
         }
     counts = {kind: source.counts() for kind, source in inputs.items()}
     practice = options.practice.strip() or "Your practice"
+    book = ledger(
+        pm,
+        assessed,
+        months,
+        inputs=counts,
+        rates=rate_info,
+        measures=measures,
+        plan=plan,
+        plan_basis=basis,
+    )
     return Audit(
         practice=practice,
         months=months,
         inputs=inputs,
         patient_months=pm,
         assessed=assessed,
-        ledger=ledger(
-            pm,
-            assessed,
-            months,
-            inputs=counts,
-            rates=rate_info,
-            measures=measures,
-            plan=plan,
-            plan_basis=basis,
-        ),
+        ledger=book,
         measures=measures,
         staff=staff_measures(time_rows, pm),
         practitioners=practitioner_measures(claim_rows, pm),
@@ -194,6 +196,7 @@ def audit(options: AuditOptions) -> Audit:
         exceptions=exceptions(pm, assessed),
         actions=top_actions(pm, assessed),
         rates=rate_info,
+        hidden=audit_plan(book),
         plan_basis=basis,
     )
 
@@ -256,7 +259,7 @@ def _run_locked(
         staging = folder / "out"
         staging.mkdir()
         (staging / "audit.json").write_text(
-            json.dumps(result.ledger, indent=2) + "\n", encoding="utf-8"
+            json.dumps(result.published_ledger, indent=2) + "\n", encoding="utf-8"
         )
         write_audit_workbook(result, staging / "audit_workbook.xlsx")
         write_exceptions(result, staging / "exceptions.xlsx")

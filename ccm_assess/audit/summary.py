@@ -1,15 +1,20 @@
 """From the patient-month table to the ledger (`audit.json`) and the program measures.
 
-`ledger` gives audit.json (docs/audit.md, schema_version 1): exact counts (the practice's own
-ledger, never suppressed), `null` for a finding that could not be assessed (its input missing)
-and the finding's name under `not_assessed`. `month_measures`, `staff_measures` and
-`practitioner_measures` are the program measures per month; `plan_comparison` sets them
+`ledger` gives the audit's exact ledger: counts, `null` for a finding that could not be
+assessed (its input missing) and the finding's name under `not_assessed`. What audit.json,
+the workbook and the report publish follows one small-cell plan (`audit_plan`, docs/privacy.md):
+a hidden count is `null` in audit.json and listed under `suppressed`, and so is every dollar
+figure or rate that would give it away (`Audit.shown`). `month_measures`, `staff_measures`
+and `practitioner_measures` are the program measures per month; `plan_comparison` sets them
 against a `run`'s monthly.csv medians. `Audit` holds everything the audit outputs show.
+
+Longer than 400 lines because the ledger and its disclosure plan name the same dotted paths:
+the plan's cells, relations and dollar links are written against the ledger they hide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +25,17 @@ from ccm_assess.audit.findings import Action
 from ccm_assess.audit.inputs import AuditInput
 from ccm_assess.audit.rules import FINDINGS, Assessed
 from ccm_assess.finance.model import STEADY_STATE_MONTHS
+from ccm_assess.privacy import (
+    WITHHELD,
+    Relation,
+    format_count,
+    is_small,
+    mask,
+    partition,
+    plan_suppression,
+    subset,
+    suppressed_summary,
+)
 
 SCHEMA_VERSION = 1
 STEADY_SHARE = 0.95
@@ -44,6 +60,42 @@ class Audit:
     exceptions: pd.DataFrame
     actions: list[Action]
     rates: dict[str, Any]
+    hidden: frozenset[str] = frozenset()
+    """Dotted paths of `ledger` that are published hidden (`audit_plan`)."""
+
+    def shown(self, path: str) -> Any:
+        """A ledger value as published: its marker ("<11" or withheld) when hidden."""
+        node: Any = self.ledger
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        return mask(node, path in self.hidden)
+
+    def action_text(self, action: Action, money: Callable[[float], str]) -> str:
+        """An action's wording as published: its patient-months as the ledger's finding total
+        shows them, its dollars withheld when that count is hidden."""
+        path = f"findings.{action.finding}"
+        usd = WITHHELD if path in self.hidden else money(action.usd)
+        return action.text.format(n=format_count(self.shown(path)), usd=usd)
+
+    def published_measures(self) -> pd.DataFrame:
+        """`measures` with every hidden value as NaN: what the charts may draw."""
+        frame = self.measures.astype(float)
+        hidden = [[f"measures.{m}.{c}" in self.hidden for c in frame.columns] for m in frame.index]
+        return frame.mask(np.array(hidden, dtype=bool).reshape(frame.shape))
+
+    def plan_table(self) -> pd.DataFrame | None:
+        """The comparison with the plan as published (`shown`), one row per month."""
+        if self.plan is None:
+            return None
+        plan = self.plan.astype(object)
+        hidden = [[f"plan.{m}.{c}" in self.hidden for c in plan.columns] for m in plan.index]
+        return plan.mask(np.array(hidden, dtype=bool).reshape(plan.shape), WITHHELD)
+
+    @property
+    def published_ledger(self) -> dict[str, Any]:
+        """audit.json: the ledger with hidden values null, their paths under `suppressed`."""
+        return suppressed_summary(self.ledger, self.hidden)
+
     plan_basis: dict[str, Any] | None = None
     """With --plan: `model`, `model_label`, `chosen_by`, `program_go_live` (YYYY-MM) and how it
     was found (`go_live_from`), `plan_go_live_month` and its `plan_go_live_calendar_month`."""
@@ -309,3 +361,114 @@ def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame, go_live: str) ->
         * 12
     ).where(steady)
     return out
+
+
+AT_RISK_FINDINGS = (
+    "unsupported_claims",
+    "no_consent",
+    "no_care_plan",
+    "conflicts",
+    "billed_after_disenrolment",
+)
+"""Findings whose patient-months put billed dollars at risk (docs/audit.md)."""
+COUNT_MEASURES = (
+    "enrolled",
+    "patients_with_time",
+    "billed_patient_months",
+    "supported_claim_months",
+)
+LATENT = "totals."
+"""Counts no output shows but the months add up to (billed and supported-claim months)."""
+
+
+def _links(scope: str, month: str | None) -> dict[str, tuple[str, ...]]:
+    """Money and rates of a ledger block (`scope`: "" or "by_month.M.") and of its month's
+    measures -> the counts they are proportional to: each is hidden when any of those is."""
+    findings = tuple(f"{scope}findings.{f}" for f in AT_RISK_FINDINGS)
+    measures = f"measures.{month}." if month else LATENT
+    billed, supported = f"{measures}billed_patient_months", f"{measures}supported_claim_months"
+    links = {
+        f"{scope}dollars.billed": (billed,),
+        f"{scope}dollars.supported": (supported,),
+        f"{scope}dollars.missed": (f"{scope}findings.missed_billing",),
+        f"{scope}dollars.at_risk": findings,
+        f"{scope}dollars.would_be_at_risk_if_billed": (f"{scope}patient_months",),
+    }
+    if month:
+        enrolled = f"{measures}enrolled"
+        plan = f"plan.{month}."
+        links |= {
+            f"{measures}billed": (billed,),
+            f"{measures}supported": (supported,),
+            f"{measures}missed": (f"{scope}findings.missed_billing",),
+            f"{measures}at_risk": findings,
+            f"{measures}billable_month_rate": (supported, enrolled),
+            f"{plan}enrolled_actual": (enrolled,),
+            f"{plan}billable_rate_actual": (supported, enrolled),
+            f"{plan}rate_gap_per_year": (supported, enrolled),
+            f"{plan}revenue_actual": (billed,),
+            f"{plan}revenue_gap_per_year": (billed,),
+        }
+    return links
+
+
+def audit_plan(ledger: Mapping[str, Any]) -> frozenset[str]:
+    """The ledger paths every audit output hides: patient(-month) counts from 1 to 10 with the
+    complementary cells that protect them (privacy.plan_suppression over the months, the
+    findings, the minute bands and their relations), and the dollars and rates proportional
+    to a hidden count. The audited patients are the whole population: public."""
+    months: list[str] = list(ledger["months"])
+    cells: dict[str, int | None] = {}
+    scopes = [("", None)] + [(f"by_month.{m}.", m) for m in months]
+    for scope, month in scopes:
+        block = ledger["by_month"][month] if month else ledger
+        cells[f"{scope}patients"] = int(block["patients"])
+        cells[f"{scope}patient_months"] = int(block["patient_months"])
+        for name, value in block["findings"].items():
+            if value is not None:
+                cells[f"{scope}findings.{name}"] = int(value)
+    bands: dict[str, list[str]] = {}
+    for month in months:
+        for column, value in ledger["measures"][month].items():
+            if value is not None and (column in COUNT_MEASURES or column.startswith("minutes ")):
+                cells[f"measures.{month}.{column}"] = int(value)
+        bands[month] = [c for c in cells if c.startswith(f"measures.{month}.minutes ")]
+    for name in ("billed_patient_months", "supported_claim_months"):
+        parts = [f"measures.{m}.{name}" for m in months]
+        if all(p in cells for p in parts):
+            cells[f"{LATENT}{name}"] = sum(cells[p] or 0 for p in parts)
+    relations: list[Relation] = [
+        partition("patient_months", [f"by_month.{m}.patient_months" for m in months]),
+        *(
+            partition(f"findings.{f}", [f"by_month.{m}.findings.{f}" for m in months])
+            for f in FINDINGS
+        ),
+        *(
+            partition(f"{LATENT}{name}", [f"measures.{m}.{name}" for m in months])
+            for name in ("billed_patient_months", "supported_claim_months")
+        ),
+    ]
+    for month in months:
+        b, m = f"by_month.{month}.", f"measures.{month}."
+        relations += [
+            Relation((f"{b}patient_months",), (f"{b}patients",)),  # one row per patient-month
+            subset("patients", (f"{b}patients",)),
+            partition(f"{m}patients_with_time", bands[month]),
+            *(subset(f"{b}patient_months", (f"{b}findings.{f}",)) for f in FINDINGS),
+            *(
+                subset(f"{b}patient_months", (f"{m}{c}",))
+                for c in ("patients_with_time", "billed_patient_months", "supported_claim_months")
+            ),
+        ]
+    relations = [r for r in relations if r.parts and all(c in cells for c in r.cells)]
+    latent = [c for c in cells if c.startswith(LATENT)]
+    hidden = set(plan_suppression(cells, relations, public=("patients",), unpublished=latent))
+    concealed = hidden - set(latent) | {c for c in latent if is_small(cells[c])}
+    for scope, month in scopes:
+        for path, counts in _links(scope, month).items():
+            if any(c in concealed for c in counts):
+                hidden.add(path)
+    for i, month in enumerate(months):  # sums to date: any month up to this one hidden
+        if any(f"measures.{m}.billed_patient_months" in concealed for m in months[: i + 1]):
+            hidden |= {f"plan.{month}.revenue_actual_to_date", f"plan.{month}.revenue_gap_to_date"}
+    return frozenset(hidden - set(latent))

@@ -87,6 +87,8 @@ class Assessment:
     recommendation: Recommendation
     plan: pd.DataFrame
     decision: Decision | None = None
+    disclosure: Published | None = None
+    """The suppression plan `assess` made before the model ran (None: made when first read)."""
 
     @property
     def practice(self) -> str:
@@ -104,6 +106,8 @@ class Assessment:
     @cached_property
     def published(self) -> Published:
         """The run-wide small-cell suppression plan every output reads its counts from."""
+        if self.disclosure is not None:
+            return self.disclosure
         return published(self.panel, self.eligibility, self.counts)
 
     @property
@@ -233,6 +237,7 @@ def assess(
     assumptions = request.horizon(assumptions if assumptions is not None else load_assumptions())
     eligibility = request.eligibility(panel, assumptions)
     counts = summarise(panel, eligibility)
+    disclosure = published(panel, eligibility, counts)
     rate_table = request_rate_table(request)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
     capacity = PracticeCapacity(
@@ -242,8 +247,12 @@ def assess(
         has_24_7_access=readiness.has_24_7_access,
         calendar=first_model_month(request.as_of, rate_table.year),
     )
+    # the model runs on published counts only: no dollar figure reveals a hidden count
     economics = model_economics(
-        counts, rates_of(rate_table, request.setting), assumptions, capacity
+        disclosure.model_counts(counts),
+        rates_of(rate_table, request.setting),
+        assumptions,
+        capacity,
     )
     in_house = economics.scenarios["in_house"]
     recommendation = recommend(
@@ -279,6 +288,7 @@ def assess(
             decision=decision,
         ),
         decision=decision,
+        disclosure=disclosure,
     )
     assessment.__dict__["published"] = publication  # the cached_property, computed once
     return assessment

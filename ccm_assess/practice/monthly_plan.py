@@ -46,7 +46,7 @@ def monthly_medians(assessment: object) -> pd.DataFrame:
     samples = economics.monte_carlo.samples
     varied = {name: samples[name].to_numpy() for name in samples.columns}
     runs = _run_all(
-        assessment.counts.get("eligibility", assessment.counts),  # type: ignore[attr-defined]
+        economics.counts,  # the published counts the model ran on
         assessment.rates,  # type: ignore[attr-defined]
         assessment.assumptions,  # type: ignore[attr-defined]
         assessment.capacity,  # type: ignore[attr-defined]

@@ -190,7 +190,8 @@ def test_map_names_a_column_the_aliases_do_not_know(tmp_path, capsys):
     assert "no column for minutes" in message and "--map time_log.minutes" in message
     assert "Traceback" not in message
     assert _audit(path, out, "--formats", "html", "--map", "time_log.minutes=Mins spent") == 0
-    assert json.loads((out / "audit.json").read_text())["patient_months"] == 1
+    data = json.loads((out / "audit.json").read_text())  # published: 1 patient-month hidden
+    assert data["patient_months"] is None and "patient_months" in data["suppressed"]
 
 
 @pytest.mark.parametrize("argv", [["--month", "2026-13"], ["--month", "Sept"]])
@@ -377,6 +378,17 @@ def test_audit_model_in_house_aligns_plan_month_one_to_go_live(exports, tmp_path
     aug, sep = led["plan"]["2026-08"], led["plan"]["2026-09"]
     assert (aug["program_month"], aug["plan_month"], aug["enrolled_planned"]) == (0, 2, 0)
     assert (sep["program_month"], sep["plan_month"], sep["enrolled_planned"]) == (1, 3, 10)
+    # 2 billed patient-months: audit.json (published) withholds the dollars that would give
+    # them away (issue 24); the exact figures are the in-memory ledger's
+    assert sep["revenue_actual_to_date"] is None
+    assert "plan.2026-09.revenue_actual_to_date" in led["suppressed"]
+    exact = audit(
+        AuditOptions(
+            time_log=exports["time"], claims=exports["claims"], register=exports["register"],
+            months=("2026-08", "2026-09"), plan=run, model="in_house",
+        )
+    ).ledger  # fmt: skip
+    aug, sep = exact["plan"]["2026-08"], exact["plan"]["2026-09"]
     # billed in Sep: 2 x 99490 (one denied, still billed) + 2 x 99439, national 2026 rates
     billed = 2 * 66.13 + 2 * 50.44
     assert (aug["revenue_actual"], aug["revenue_planned"]) == (0, 0)

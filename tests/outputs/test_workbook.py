@@ -118,9 +118,10 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
 
 def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessment) -> None:
     ws = book["Summary"]
-    assert (
-        _value(ws, "CCM eligible (2+ chronic conditions, standard list: our catalog)").value == 69
-    )
+    # 69 eligible, but the one patient with a single condition would be 70 - 69 (no patient
+    # has none, the panel's 70 are public): the eligible count is withheld (issue 24)
+    label = "CCM eligible (2+ chronic conditions, standard list: our catalog)"
+    assert _value(ws, label).value == "withheld"
     # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
     assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70
@@ -181,13 +182,13 @@ def test_scenarios_table_matches_monthly_frames(
 def test_payer_suppression_with_complementary_cell(book: OpenpyxlWorkbook) -> None:
     ws = book["Funnel"]
     assert _value(ws, "Medicaid", 3).value == "<11"  # 4 patients
-    assert _value(ws, "Commercial", 3).value == "<11"  # 15, complementary
+    assert _value(ws, "Commercial", 3).value == "withheld"  # 15, complementary: not "<11"
     assert _value(ws, "Medicare FFS", 3).value == 30
     assert _value(ws, "Medicare Advantage", 3).value == 20
-    assert _value(ws, "All payer classes", 3).value == 69
+    assert _value(ws, "All payer classes", 3).value == "withheld"  # 69: see the Summary
     assert _value(ws, "Unknown", 5).value == "<11"  # the one PCM candidate
     assert _value(ws, "Dr Gamma").value == "<11"  # 3 patients
-    assert _value(ws, "Dr Alpha").value == "<11"  # 30, complementary
+    assert _value(ws, "Dr Alpha").value == "withheld"  # 30, complementary
     assert _value(ws, "Dr Beta").value == 36
 
 
@@ -226,9 +227,9 @@ def test_billable_pool_hidden_when_it_would_give_a_class_away() -> None:
     billable = ["medicare_ffs", "medicare_advantage"]
     # counts as the run's plan publishes them: MA hidden, so FFS + MA would give MA away
     hidden_ma = {"medicare_ffs": 30, "medicare_advantage": "<11", "commercial": "<11"}
-    assert shown_pool(hidden_ma, billable) == "<11"
-    # a sum of hidden cells is hidden too (the plan never published it)
-    assert shown_pool({"medicare_ffs": "<11", "medicare_advantage": "<11"}, billable) == "<11"
+    assert shown_pool(hidden_ma, billable) == "withheld"
+    # a sum of hidden cells is hidden too (the plan never published it), and may be 11+
+    assert shown_pool({"medicare_ffs": "<11", "medicare_advantage": "<11"}, billable) == "withheld"
     assert shown_pool({"medicare_ffs": 30, "medicare_advantage": 20}, billable) == 50
     assert shown_pool({"medicare_ffs": 30, "medicare_advantage": "<11"}, billable[:1]) == 30
     assert shown_pool({"medicare_ffs": 6, "medicare_advantage": 0}, billable[:1]) == "<11"
@@ -310,7 +311,7 @@ def test_panel_text_is_cut_and_formula_safe() -> None:
 def test_shown_counts_marks_small_and_unknown() -> None:
     # 7 is small; the smallest other non-zero (58) goes with it; None is unknown.
     shown = shown_counts({"a": 412, "b": 7, "c": 58, "d": 0, "e": None})
-    assert shown == {"a": 412, "b": "<11", "c": "<11", "d": 0, "e": "unknown"}
+    assert shown == {"a": 412, "b": "<11", "c": "withheld", "d": 0, "e": "unknown"}
 
 
 def test_write_replaces_atomically_and_reports_errors(

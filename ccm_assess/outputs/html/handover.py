@@ -15,7 +15,7 @@ from ccm_assess.outputs.starter_kit import KIT
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING
 from ccm_assess.practice.other_programs import OtherProgram
 from ccm_assess.practice.providers import LABELS, ProviderView
-from ccm_assess.privacy import SUPPRESSED
+from ccm_assess.privacy import SUPPRESSED, WITHHELD
 from ccm_assess.readiness.plan import PLAN_DAYS_WEEKS, go_live_delay_weeks
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS
 
@@ -101,8 +101,8 @@ def providers_html(view: ProviderView) -> str:
     note = (
         "Billable: eligible for CCM with Medicare that pays for it. Expected enrolment and "
         "revenue are the recommended model's year-3 figures, shared by each provider's "
-        f"billable patients. {SUPPRESSED}: a group of 1 to 10 patients, with the figures "
-        "that would reveal it."
+        f"billable patients. {SUPPRESSED}: a group of 1 to 10 patients; {WITHHELD}: hidden so "
+        "that a group of 1 to 10 cannot be worked out from it."
     )
     return html_table(frame, text_columns=(LABELS["provider"],)) + paragraphs(note)
 

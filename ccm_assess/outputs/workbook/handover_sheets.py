@@ -26,7 +26,7 @@ from ccm_assess.outputs.workbook.cells import (
 from ccm_assess.practice.assessment import Assessment
 from ccm_assess.practice.other_programs import programs_for
 from ccm_assess.practice.providers import LABELS, provider_view
-from ccm_assess.privacy import SUPPRESSED
+from ccm_assess.privacy import SUPPRESSED, WITHHELD
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS
 
 
@@ -75,7 +75,8 @@ def _by_provider(ws: Worksheet, assessment: Assessment) -> None:
         [
             ("Billable", "CCM-eligible with Medicare that pays for CCM", None),
             ("Shares", "Enrolment and revenue shared by each provider's billable patients", None),
-            (SUPPRESSED, "1 to 10 patients, and the figures that would reveal them", None),
+            (SUPPRESSED, "1 to 10 patients", None),
+            (WITHHELD, "Hidden so that a group of 1 to 10 cannot be worked out", None),
         ],
     )
     finish_sheet(ws, "A6")
