@@ -54,10 +54,12 @@ def program_comparison(
     pool's payer mix (MA at `ma_rate_factor`), without coinsurance from QMB patients.
 
     The programs are compared on net, not revenue: `staff_hours_per_year` are the clinical
-    minutes of every enrolled month (`clinical_minutes_per_patient_month` for CCM and PCM,
-    whose codes need 20 and 30 minutes; `apcm_minutes_per_patient_month` for APCM, which has
-    no threshold) plus the practitioner's supervision minutes; `staff_cost_per_year` prices
-    them at the care manager's loaded hourly cost and `practitioner_cost_per_hour`;
+    minutes of every enrolled month (for CCM and PCM, whose codes need 20 and 30 minutes,
+    `clinical_minutes_per_patient_month` in a billed month and
+    `clinical_minutes_per_unbilled_month` in the others; `apcm_minutes_per_patient_month` for
+    APCM, which has no threshold) plus the practitioner's supervision minutes;
+    `staff_cost_per_year` prices them at the care manager's loaded hourly cost and
+    `practitioner_cost_per_hour`;
     `net_per_year` = collected - staff cost.
     """
     pays = assumptions.ma_pays_ccm
@@ -71,6 +73,10 @@ def program_comparison(
     supervision = assumptions.supervision_minutes_per_patient_month
     enrol = assumptions.consent_rate * (1 - assumptions.already_enrolled_elsewhere)
     billable = assumptions.billable_month_rate
+    threshold_minutes = (
+        billable * assumptions.clinical_minutes_per_patient_month
+        + (1 - billable) * assumptions.clinical_minutes_per_unbilled_month
+    )
     per_month = units_per_billed_month(lane_shares(inputs, values), values)
     medicare = inputs.ffs + inputs.ma
     apcm_scale = 1.0 if pays or medicare == 0 else inputs.ffs / medicare
@@ -106,7 +112,7 @@ def program_comparison(
         inputs.ffs + inputs.ma * pays,
         12 * billable,
         sum(float(share[0]) * usd[code] for code, share in per_month.items()),
-        assumptions.clinical_minutes_per_patient_month,
+        threshold_minutes,
         "99490/99439, 99487/99489, 99491/99437 by the lane assumptions",
     )
     pcm = row(
@@ -114,7 +120,7 @@ def program_comparison(
         _billable_pool(counts, "pcm_candidates", inputs, pays),
         12 * billable,
         usd[PCM_CODE],
-        assumptions.clinical_minutes_per_patient_month,
+        threshold_minutes,
         "single-condition patients, 99426 (30 minutes of clinical staff time)",
     )
     both = {key: ccm[key] + pcm[key] for key in ccm if key not in ("program", "note")}

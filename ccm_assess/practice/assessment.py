@@ -36,7 +36,7 @@ from ccm_assess.readiness.questionnaire import Answers, load_questionnaire
 from ccm_assess.readiness.recommendation import Recommendation, recommend, with_decision
 from ccm_assess.readiness.scoring import Readiness, readiness_summary, score_readiness
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SETTINGS = {"office": "non_facility", "facility": "facility", "rhc_fqhc": "non_facility"}
 """--setting: office (non-facility) rates; facility rates for hospital-based clinics; rhc_fqhc:
 rural health clinics and FQHCs, paid for care management at the national non-facility PFS
@@ -60,7 +60,8 @@ class Economics:
     capacity: PracticeCapacity | None = None
 
     def decision(self, recommended: str) -> Decision:
-        """The recommended model against the runner-up: win share and tipping points."""
+        """The recommended option (a model or "none") against the runner-up and against not
+        starting: win share and tipping points on the Monte Carlo draws."""
         assert self.assumptions is not None
         return decide(
             recommended,
@@ -113,11 +114,13 @@ class Assessment:
         return rates_of(self.rate_table, self.setting)
 
     def summary(self) -> dict[str, Any]:
-        """summary.json (schema_version 2, docs/outputs.md), before small-cell suppression.
+        """summary.json (schema_version 3, docs/outputs.md), before small-cell suppression.
 
         Version 2 adds per scenario the Monte Carlo percentiles (`p50_horizon_net`, ...),
         `setup_months`, `first_payment_month`, `staff_hours_per_week`,
-        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`.
+        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`. Version 3
+        adds per scenario the cash figures (`cash_horizon_net`, `p50_cash_horizon_net`, ...)
+        and `practitioner_time_value`; `decision.options` (the four options, "none" included).
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -145,6 +148,29 @@ def rates_of(table: fees.RateTable, setting: str = "office") -> dict[str, float]
     return dict(zip(table.rates["code"], column, strict=True))
 
 
+ROLE_OF_STAFF = {"ma": "MA", "lpn": "LPN", "rn": "RN", "rn_team": "LPN"}
+"""questionnaire `staff_roles` -> the care manager's role (an RN with LPN or MA support costs
+about an LPN per hour of care [A]); "none": the default role, hired."""
+
+
+def practice_assumptions(assumptions: Assumptions, answers: Mapping[str, Any]) -> Assumptions:
+    """The assumptions with the questionnaire's answers applied where the user set nothing:
+    the care manager's role from `staff_roles`, and practitioners' time worth 0 when
+    `practitioner_schedules` says they have room (full or unanswered: the displaced visits'
+    value, the default)."""
+    chosen = assumptions.changed()
+    changes: dict[str, object] = {}
+    role = ROLE_OF_STAFF.get(str(answers.get("staff_roles")))
+    if role is not None and "care_manager_role" not in chosen:
+        changes["care_manager_role"] = role
+    if (
+        answers.get("practitioner_schedules") == "room"
+        and "practitioner_cost_per_hour" not in chosen
+    ):
+        changes["practitioner_cost_per_hour"] = 0.0
+    return assumptions.with_values(**changes) if changes else assumptions
+
+
 def model_inputs(capacity: PracticeCapacity) -> dict[str, Any]:
     """What the model took from the questionnaire and the as-of date besides the counts
     (summary.json `model_inputs`; `first_model_month` is [year, month, rate year])."""
@@ -152,6 +178,7 @@ def model_inputs(capacity: PracticeCapacity) -> dict[str, Any]:
     return {
         "ehr_has_care_tools": capacity.ehr_has_care_tools,
         "has_24_7_access": capacity.has_24_7_access,
+        "spare_hours_per_week": capacity.spare_hours_per_week,
         "first_model_month": None
         if calendar is None
         else [calendar.year, calendar.month, calendar.rate_year],
@@ -217,12 +244,15 @@ def assess(
     counts = summarise(panel, eligibility)
     rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
+    assumptions = practice_assumptions(assumptions, readiness.answers.values)
+    spare = readiness.answers.values.get("spare_hours_per_week")
     capacity = PracticeCapacity(
         dedicated_hours_per_week=readiness.dedicated_hours_per_week,
         coordination_hours_per_week=readiness.coordination_hours_per_week,
         ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
         has_24_7_access=readiness.has_24_7_access,
         calendar=first_model_month(as_of, rate_table.year),
+        spare_hours_per_week=None if spare is None else float(spare),
     )
     economics = model_economics(counts, rates_of(rate_table, setting), assumptions, capacity)
     scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
@@ -236,7 +266,7 @@ def assess(
         hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
         - in_house.practitioner_hours_per_week,
     )
-    decision = economics.decision(recommendation.choice)
+    decision = economics.decision(recommendation.option)
     recommendation = with_decision(recommendation, decision)
     return Assessment(
         practice=practice,

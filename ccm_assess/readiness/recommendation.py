@@ -5,7 +5,7 @@ The choice follows the first rule in `RULES` whose condition holds:
 
 | rule | when | choice |
 |---|---|---|
-| R1 | no model earns money over the horizon | the model with the highest horizon net |
+| R1 | no model earns money over the horizon | none: don't start now (`start_now` False) |
 | R2 | hours set aside cover under 40% of what the panel needs (not assessed = 0) | managed |
 | R3 | hours cover 80%+ and operations are ready | the model with the highest horizon net |
 | R4 | hours cover 40-80% and operations are ready | in-house if it nets most, else hybrid |
@@ -14,7 +14,8 @@ The choice follows the first rule in `RULES` whose condition holds:
 Operations are ready when ownership, documentation and monthly workflow each score 60+ (a
 domain not assessed is not ready). If the chosen model loses money over the horizon while
 another earns, the highest-earning model is chosen instead. Money is the Monte Carlo median
-(`p50_horizon_net`, ...) where the scenario has it, else the value at the defaults. Before the
+(`p50_horizon_net`, ...) where the scenario has it, else the value at the defaults; it is the
+net after the value of the practitioners' time (the cash figure is shown beside it). Before the
 Monte Carlo decision is known, confidence is "high" with no caveat, "medium" with one, "low"
 with two or more (always "low" under R1); caveats: the choice does not net the most; its P10
 horizon net is below zero; capacity was not assessed; under half of the questions were
@@ -73,8 +74,8 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule(
         "R1",
-        "No model earns money over the horizon",
-        "the model that nets most",
+        "No model earns money over the horizon (after the practitioners' time)",
+        "don't start now",
         lambda f: not f.earning,
         lambda f: f.best,
     ),
@@ -112,7 +113,9 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The delivery model to start with, why, and what would change the choice."""
+    """The option to take (`option`: a delivery model, or "none" when no model pays: don't
+    start now), the model to start with when the practice does start (`choice`), why, and
+    what would change the choice."""
 
     choice: str  # in_house | managed | hybrid
     rule: str
@@ -122,6 +125,12 @@ class Recommendation:
     hours_needed_per_week: float
     hours_available_per_week: float | None  # None = not assessed
     decision_sentences: tuple[str, ...] = ()  # win share and tipping points (finance/decision.py)
+    start_now: bool = True
+
+    @property
+    def option(self) -> str:
+        """The decision among the four options: the chosen model, or "none"."""
+        return self.choice if self.start_now else "none"
 
 
 def hours_per_week(
@@ -152,11 +161,18 @@ def central(scenario: Mapping[str, object], key: str) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
+def _net_text(scenario: Mapping[str, object]) -> str:
+    """'$168,411 in cash, a loss of $62,191 after your practitioners' time' (the cash part
+    only where the scenario has it)."""
+    after = _money(central(scenario, "horizon_net") or 0.0)
+    if "cash_horizon_net" not in scenario:
+        return after
+    cash = _money(central(scenario, "cash_horizon_net") or 0.0)
+    return f"{cash} in cash, {after} after your practitioners' time"
+
+
 def _economics(scenarios: Mapping[str, Mapping[str, object]], choice: str, years: str) -> list[str]:
-    nets = ", ".join(
-        f"{MODEL_NAMES[m]} {_money(central(scenarios[m], 'horizon_net'))}"  # type: ignore[arg-type]
-        for m in MODELS
-    )
+    nets = ", ".join(f"{MODEL_NAMES[m]} {_net_text(scenarios[m])}" for m in MODELS)
     chosen = scenarios[choice]
     month = central(chosen, "break_even_month")
     month = None if month is None else int(month)
@@ -166,7 +182,7 @@ def _economics(scenarios: Mapping[str, Mapping[str, object]], choice: str, years
         else (f"does not pay back within {years}")
     )
     return [
-        f"Net over {years} (the middle of our simulations): {nets}.",
+        f"Net over {years} (the middle of our simulations): {nets}; not starting nets $0.",
         f"The {MODEL_NAMES[choice]} model {paid_back}; in a bad case (1 run in 10 does worse) "
         f"it nets {_money(chosen['p10_horizon_net'])}.",  # type: ignore[arg-type]
     ]
@@ -208,8 +224,9 @@ def _would_change(
     ]
     if not facts.earning:
         return [
-            f"Higher enrolment or lower costs would be needed for any model to pay back "
-            f"within {years}; rerun the assessment with the practice's own figures."
+            f"Don't start now: no model pays back within {years} once your practitioners' time "
+            "is counted. Higher enrolment, lower costs or practitioners with room in their "
+            "schedules would change that; rerun the assessment with the practice's own figures."
         ]
     if choice == "managed":
         out = []
@@ -326,14 +343,16 @@ def recommend(
         confidence=CONFIDENCE[level],
         hours_needed_per_week=needed,
         hours_available_per_week=available,
+        start_now=rule.id != "R1",
     )
 
 
 def with_decision(recommendation: Recommendation, decision: Decision) -> Recommendation:
     """The recommendation with its confidence from the Monte Carlo win share (high from
-    `CONFIDENT_WIN_SHARE`, medium from `LIKELY_WIN_SHARE`, else low; always low under R1) and
+    `CONFIDENT_WIN_SHARE`, medium from `LIKELY_WIN_SHARE`, else low; under R1 the share of
+    simulations in which the best model loses) and
     the decision's plain sentences (win share, tipping points)."""
-    if recommendation.rule == "R1" or decision.win_share < LIKELY_WIN_SHARE:
+    if decision.win_share < LIKELY_WIN_SHARE:
         confidence = "low"
     else:
         confidence = "high" if decision.win_share >= CONFIDENT_WIN_SHARE else "medium"

@@ -141,9 +141,7 @@ def test_funnel_states_eligible_of_analysed_and_ends_at_expected_enrolment():
     fig = figures_patients.eligibility_funnel(
         COUNTS, _scenario("managed", [0.0] * 12, enrolled_steady_state=420.4)
     )
-    assert _title(fig) == (
-        "1,044 billable CCM patients of 2,432 (1,359 eligible with any payer)"
-    )
+    assert _title(fig) == ("1,044 billable CCM patients of 2,432 (1,359 eligible with any payer)")
     funnel = fig.data[0]
     # billable = FFS 700 + MA 344 = 1,044; enrolled 420.4 -> 420
     assert list(funnel.x) == [2450, 2432, 1359, 1044, 420]
@@ -201,8 +199,10 @@ def test_a_sum_of_published_cells_is_hidden_when_one_of_them_is():
     # the run's plan hid Medicare Advantage: the funnel's FFS + MA and the payer title hide too
     counts = COUNTS | {
         "eligibility": COUNTS["eligibility"]
-        | {"ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": "<11"},
-           "ccm_billable": "<11"}
+        | {
+            "ccm_eligible_by_payer": {"medicare_ffs": 700, "medicare_advantage": "<11"},
+            "ccm_billable": "<11",
+        }
     }
     fig = figures_patients.eligibility_funnel(counts, _scenario("managed", [0.0] * 12))
     assert list(fig.data[0].text)[3] == "<11" and fig.data[0].x[3] == 0

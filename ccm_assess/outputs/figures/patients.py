@@ -172,8 +172,7 @@ def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) 
     )
     _, text = _suppressed_bars(counts, total_shown=True)
     fig = base_figure(
-        f"{text[0]} to {text[2]} qualify depending on the conditions counted; "
-        f"estimate {text[1]}",
+        f"{text[0]} to {text[2]} qualify depending on the conditions counted; estimate {text[1]}",
         "Patients with 2 or more chronic conditions under each list; the estimate is darker",
         height=hbar_height(3),
     )
