@@ -48,7 +48,7 @@ PHRASES: Mapping[str, tuple[str, str, str]] = {
         "less than",
     ),
     "practitioner_cost_per_hour": (
-        "an hour of your practitioners' time is worth {}",
+        "your practitioners' time is worth {}",
         "more than",
         "less than",
     ),
@@ -198,10 +198,16 @@ class _Basis:
         return gap
 
 
+TIME_RATE = "practitioner_cost_per_hour"
+"""Searched from 0: practitioners with room in their schedules value their time at 0 (the
+questionnaire's answer), so 0 is within reach of any practice."""
+
+
 def _search_range(name: str, assumptions: Assumptions) -> tuple[float, float]:
     """The registry's plausible range, widened to the value in use and the draws' range."""
     spec = registry()[name]
     low, high = spec.plausible_range()
+    low = 0.0 if name == TIME_RATE else low
     draw_low, draw_high = draw_range(spec, assumptions)
     return min(low, draw_low), max(high, draw_high)
 
@@ -277,7 +283,8 @@ def _sentence(name: str, pair: tuple[str, str], flips: float, ahead_now: bool, v
     spec = registry()[name]
     winner, loser = pair if ahead_now else pair[::-1]
     condition = _condition(name, flips, value)
-    assumed = f" (we assumed {value_text(value, spec.unit)})"
+    room = "; it is worth nothing when their schedules have room" if name == TIME_RATE else ""
+    assumed = f" (we assumed {value_text(value, spec.unit)}{room})"
     if loser == NONE:
         return f"{OPTION_LABELS[winner]} stops paying if {condition}{assumed}."
     if winner == NONE:
@@ -322,8 +329,11 @@ def decide(
     for pair in _pairs(recommended, medians):
         ahead = bool(medians[pair[0]] > medians[pair[1]])
         influence = _influence(tornado, pair)
+        names = [str(n) for n in influence[influence > 0.005].index[: 2 * PER_PAIR]]
+        if NONE in pair and float(assumptions.value(TIME_RATE)) > 0:
+            names = [TIME_RATE, *(n for n in names if n != TIME_RATE)]
         found = 0
-        for name in influence[influence > 0.005].index[: 2 * PER_PAIR]:
+        for name in names:
             if found == PER_PAIR or len(points) == MAX_TIPPING_POINTS:
                 break
             flips = flip_value(str(name), pair, basis)

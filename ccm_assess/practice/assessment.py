@@ -219,6 +219,49 @@ def model_economics(
     )
 
 
+def practice_capacity(readiness: Readiness, calendar: Calendar | None = None) -> PracticeCapacity:
+    """What the model takes from the questionnaire (hours, EHR tools, 24/7, spare hours)."""
+    spare = readiness.answers.values.get("spare_hours_per_week")
+    return PracticeCapacity(
+        dedicated_hours_per_week=readiness.dedicated_hours_per_week,
+        coordination_hours_per_week=readiness.coordination_hours_per_week,
+        ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
+        has_24_7_access=readiness.has_24_7_access,
+        calendar=calendar,
+        spare_hours_per_week=None if spare is None else float(spare),
+    )
+
+
+def practice_decision(
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    readiness: Readiness,
+    calendar: Calendar | None = None,
+    *,
+    draws: int = MONTE_CARLO_DRAWS,
+) -> tuple[Assumptions, PracticeCapacity, Economics, Recommendation, Decision]:
+    """From counts, rates, assumptions and readiness to the decision: the assumptions with the
+    questionnaire applied, the capacity, the economics, the recommendation (its confidence
+    from the decision) and the decision among the four options."""
+    assumptions = practice_assumptions(assumptions, readiness.answers.values)
+    capacity = practice_capacity(readiness, calendar)
+    economics = model_economics(counts, rates, assumptions, capacity, draws=draws)
+    scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
+    in_house = economics.scenarios["in_house"]
+    recommendation = recommend(
+        readiness,
+        scenario_metrics,
+        in_house.ftes_steady_state,
+        horizon_months=assumptions.horizon_months,
+        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
+        hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
+        - in_house.practitioner_hours_per_week,
+    )
+    decision = economics.decision(recommendation.option)
+    return assumptions, capacity, economics, with_decision(recommendation, decision), decision
+
+
 def assess(
     panel: Panel,
     *,
@@ -244,30 +287,14 @@ def assess(
     counts = summarise(panel, eligibility)
     rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
-    assumptions = practice_assumptions(assumptions, readiness.answers.values)
-    spare = readiness.answers.values.get("spare_hours_per_week")
-    capacity = PracticeCapacity(
-        dedicated_hours_per_week=readiness.dedicated_hours_per_week,
-        coordination_hours_per_week=readiness.coordination_hours_per_week,
-        ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
-        has_24_7_access=readiness.has_24_7_access,
-        calendar=first_model_month(as_of, rate_table.year),
-        spare_hours_per_week=None if spare is None else float(spare),
-    )
-    economics = model_economics(counts, rates_of(rate_table, setting), assumptions, capacity)
-    scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
-    in_house = economics.scenarios["in_house"]
-    recommendation = recommend(
+    chosen = practice_decision(
+        counts,
+        rates_of(rate_table, setting),
+        assumptions,
         readiness,
-        scenario_metrics,
-        in_house.ftes_steady_state,
-        horizon_months=assumptions.horizon_months,
-        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
-        hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
-        - in_house.practitioner_hours_per_week,
+        first_model_month(as_of, rate_table.year),
     )
-    decision = economics.decision(recommendation.option)
-    recommendation = with_decision(recommendation, decision)
+    assumptions, capacity, economics, recommendation, decision = chosen
     return Assessment(
         practice=practice,
         as_of=as_of,

@@ -126,6 +126,7 @@ class Recommendation:
     hours_available_per_week: float | None  # None = not assessed
     decision_sentences: tuple[str, ...] = ()  # win share and tipping points (finance/decision.py)
     start_now: bool = True
+    why: tuple[str, ...] = ()  # three sentences an owner can repeat (`owner_why`)
 
     @property
     def option(self) -> str:
@@ -357,5 +358,44 @@ def with_decision(recommendation: Recommendation, decision: Decision) -> Recomme
     else:
         confidence = "high" if decision.win_share >= CONFIDENT_WIN_SHARE else "medium"
     return dataclasses.replace(
-        recommendation, confidence=confidence, decision_sentences=decision.sentences
+        recommendation,
+        confidence=confidence,
+        decision_sentences=decision.sentences,
+        why=owner_why(decision),
     )
+
+
+def owner_why(decision: Decision) -> tuple[str, str, str]:
+    """Why, in three sentences: what we recommend and what it brings in (cash, and after the
+    practitioners' time: the Monte Carlo medians), how it compares with the next best option,
+    and the first thing that would change the choice."""
+    chosen, runner = decision.recommended, decision.runner_up
+    label = {**MODEL_NAMES, "none": "not starting"}
+    cash, after = decision.cash_medians, decision.medians
+    if chosen == "none":
+        first = (
+            f"Don't start CCM now: the best way to start, {label[runner]}, would net "
+            f"{_money(cash[runner])} in cash but {_money(after[runner])} once your "
+            "practitioners' time is valued (the middle of our simulations)."
+        )
+        second = (
+            f"It loses money after that time in {decision.win_share:.0%} of the simulations, "
+            "and the other ways of starting do worse."
+        )
+    else:
+        first = (
+            f"Start with {label[chosen]}: over the plan it nets {_money(cash[chosen])} in cash "
+            f"and {_money(after[chosen])} after the value of your practitioners' time (the "
+            "middle of our simulations)."
+        )
+        second = (
+            f"That is {_money(after[chosen] - after[runner])} more than "
+            f"{label[runner]}, and it comes out ahead in {decision.win_share:.0%} of the "
+            "simulations."
+            if runner != "none"
+            else f"It makes money in {decision.win_share:.0%} of the simulations, and the "
+            "other ways of starting lose money."
+        )
+    changes = [t.sentence for t in decision.tipping_points if t.flips_at is not None]
+    third = (changes or [t.sentence for t in decision.tipping_points] or [""])[0]
+    return first, second, third

@@ -212,3 +212,14 @@ def test_basu_2015_replication_runs_the_model_on_the_papers_inputs(monkeypatch):
     assert implied.rn_cost_over_wage == pytest.approx(1.0143, abs=1e-4)
     assert implied.rn_hours_covered == pytest.approx(1469.5, abs=0.1)
     assert implied.nursing_minutes_per_enrolled_month == pytest.approx(13.81, abs=0.01)
+
+
+def test_the_sample_says_why_in_three_sentences(sample):
+    decision, why = sample.decision, sample.recommendation.why
+    assert len(why) == 3 and all(sentence.endswith(".") for sentence in why)
+    # the figures are the medians of the decision (cash and after the practitioners' time)
+    shown = decision.runner_up if decision.recommended == "none" else decision.recommended
+    for figure in (decision.cash_medians[shown], decision.medians[shown]):
+        assert f"${abs(figure):,.0f}" in why[0]
+    assert f"{decision.win_share:.0%}" in why[1]
+    assert why[2] in decision.sentences and "_" not in " ".join(why)
