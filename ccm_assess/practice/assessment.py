@@ -3,7 +3,12 @@
 `assess()` is the single entry point shared by the report notebook, `summary.json`, the
 workbook, the batch command and the scenario explorer, so every output shows the same numbers.
 `model_economics()` is the part an analyst reruns when an assumption moves (no panel needed:
-the model consumes counts only).
+the model consumes counts only); `practice_decision()` goes on from the counts and the
+readiness to the decision among the four options.
+
+Longer than 400 lines because the assessment, the path from counts and questionnaire to the
+decision that every entry point shares, and its de-identified hand-over to the notebook are one
+concept: what one run computes once.
 """
 
 from __future__ import annotations

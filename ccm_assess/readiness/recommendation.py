@@ -350,9 +350,8 @@ def recommend(
 
 def with_decision(recommendation: Recommendation, decision: Decision) -> Recommendation:
     """The recommendation with its confidence from the Monte Carlo win share (high from
-    `CONFIDENT_WIN_SHARE`, medium from `LIKELY_WIN_SHARE`, else low; under R1 the share of
-    simulations in which the best model loses) and
-    the decision's plain sentences (win share, tipping points)."""
+    `CONFIDENT_WIN_SHARE`, medium from `LIKELY_WIN_SHARE`, else low), the decision's plain
+    sentences and the three-sentence `why`."""
     if decision.win_share < LIKELY_WIN_SHARE:
         confidence = "low"
     else:

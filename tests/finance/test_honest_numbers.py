@@ -75,24 +75,27 @@ def test_headline_figures_are_the_medians_of_summary_json(which, request):
     scenarios = summary["scenarios"]
     choice = a.recommendation.choice
     chosen = scenarios[choice]
-    # executive summary cards: median net, its band, the base case labelled, median enrolled
+    # executive summary cards: median cash net and net after time, its band, median enrolled;
+    # the default-value run only in the appendix and the workbook
     cards = _text(tables.executive_kpis(a.counts, a.scenarios, a.recommendation, a.assumptions,
                                         a.readiness))  # fmt: skip
     assert money(chosen["p50_horizon_net"]) in cards
+    assert money(chosen["p50_cash_horizon_net"]) in cards and "cash" in cards
     band = f"{money(chosen['p10_horizon_net'])} to {money(chosen['p90_horizon_net'])}"
     assert band in cards
-    assert f"{money(chosen['horizon_net'])} at the default values" in cards
+    assert "default values" not in cards
     assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in cards
     month = chosen["p50_break_even_month"]
     assert (f"Month {month}" if month else "None in") in cards
-    hours = chosen["staff_hours_per_week"]["final_year_average"]
-    assert f"{hours:.0f} h a week" in cards
-    # comparison table: every model's medians and base case
+    hours = round(chosen["staff_hours_per_week"]["final_year_average"])
+    practitioners = round(chosen["practitioner_hours_per_week"])
+    assert f"{hours - practitioners} + {practitioners} = {hours} h a week" in cards
+    # comparison table: every model's medians, cash and after the practitioners' time
     table = _text(tables.comparison_table(a.scenarios, a.economics.monte_carlo))
     for metrics in scenarios.values():
-        for key in ("p50_horizon_net", "p50_year1_net", "horizon_net"):
+        for key in ("p50_horizon_net", "p50_year1_net", "p50_cash_horizon_net"):
             assert money(metrics[key]) in table
-    assert "at the default values" in table
+    assert "Net over 3 years, cash" in table
     # chart: bars are the medians, diamonds the base case
     fig = figures_money.net_comparison(a.scenarios)
     bars = [t.y[0] for t in fig.data if t.type == "bar"]
