@@ -95,7 +95,7 @@ def rate_figure(result: Audit) -> go.Figure | None:
         fig.add_scatter(
             x=[month_label(x) for x in result.plan.index],
             y=result.plan["billable_rate_planned"],
-            name="planned (median)",
+            name="planned",
             mode="lines+markers",
             line={"color": charts.NEUTRAL["muted"], "dash": "dash"},
         )
@@ -209,7 +209,7 @@ def _plan_section(result: Audit) -> str:
     if len(gap):
         words = [
             f"At the last audited month's pace, billing runs {money(abs(gap.iloc[-1]))} a year "
-            f"{'below' if gap.iloc[-1] < 0 else 'above'} the plan's median."
+            f"{'below' if gap.iloc[-1] < 0 else 'above'} the plan."
         ]
         rate_gap = p["rate_gap_per_year"].dropna()
         if len(rate_gap) and rate_gap.iloc[-1] > 0:
@@ -221,8 +221,9 @@ def _plan_section(result: Audit) -> str:
     return (
         "<h2>Against the plan</h2>"
         + paragraphs(
-            "Actual figures against the assessment's monthly medians (actual vs "
-            "planned). Revenue is the Medicare allowed amount.",
+            "Actual figures against the assessment's planned run, "
+            f"{p['plan_run'].iloc[0] if len(p) else 'none'} (actual vs planned). Revenue is the "
+            "Medicare allowed amount.",
             *words,
         )
         + html_table(table, text_columns=["Month"])

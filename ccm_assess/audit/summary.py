@@ -218,10 +218,16 @@ def practitioner_measures(claims: pd.DataFrame | None, pm: pd.DataFrame) -> pd.D
 
 
 def plan_comparison(plan: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
-    """Audited months against the plan's medians (monthly.csv rows of one model, by
-    calendar_month): enrolled, billable-month rate, allowed revenue, and the gap a year."""
+    """Audited months against the plan (monthly.csv rows of one model, by calendar_month):
+    enrolled, billable-month rate, allowed revenue, the gap a year, and `plan_run`: which run
+    of the assessment the plan is (older files: their monthly medians)."""
     planned = plan.set_index("calendar_month").reindex(measures.index)
     out = pd.DataFrame(index=measures.index)
+    out["plan_run"] = (
+        str(plan["plan_run"].iloc[0])
+        if "plan_run" in plan and len(plan)
+        else "the assessment's monthly medians"
+    )
     out["plan_month"] = planned["month"]
     out["enrolled_actual"] = measures["enrolled"]
     out["enrolled_planned"] = planned["enrolled"]

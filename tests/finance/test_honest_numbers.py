@@ -226,3 +226,21 @@ def test_the_sample_says_why_in_three_sentences(sample):
         assert f"${abs(figure):,.0f}" in why[0]
     assert f"{decision.win_share:.0%}" in why[1]
     assert why[2] in decision.sentences and "_" not in " ".join(why)
+
+
+def test_monthly_csv_is_one_run_whose_rows_foot(sample):
+    from ccm_assess.practice.monthly_plan import monthly_medians
+
+    table = monthly_medians(sample)
+    assert (table["revenue"] - table["costs"] - table["net"]).abs().max() < 0.01
+    for model, rows in table.groupby("model"):
+        (run,) = set(rows["plan_run"])
+        assert run.startswith("draw ") and "of 500, nearest the median net" in run
+        # the run's net after the practitioners' time is the draw nearest the median
+        after = rows["net"].sum() - rows["practitioner_time_value"].sum()
+        outcomes = sample.economics.monte_carlo.outcomes
+        nets = outcomes.loc[outcomes["model"] == model, "horizon_net"]
+        assert after == pytest.approx(nets.iloc[int(run.split()[1]) - 1], abs=1)
+        assert abs(after - nets.median()) == pytest.approx(
+            (nets - nets.median()).abs().min(), abs=1
+        )
