@@ -213,7 +213,7 @@ def model_economics(
         scenarios=with_uncertainty(scenarios, monte),
         tornado=tornado(eligibility_counts, rates, assumptions, capacity=capacity),
         monte_carlo=monte,
-        programs=program_comparison(eligibility_counts, rates, assumptions),
+        programs=program_comparison(eligibility_counts, rates, assumptions, capacity),
         invisible_work=(
             None if coordination is None else invisible_work_value(coordination, rates, assumptions)
         ),

@@ -12,7 +12,7 @@ from ccm_assess.finance.model import (
     PracticeCapacity,
     simulate,
 )
-from ccm_assess.finance.programs import invisible_work_value, program_comparison
+from ccm_assess.finance.programs import apcm_advice, invisible_work_value, program_comparison
 
 # 2026 national non-facility rates (docs/billing.md, National amounts)
 RATES = {
@@ -426,7 +426,30 @@ def test_program_comparison_by_hand():
     hours = 33.95 * 12 * 30 / 60, 33.95 * 12 * 5 / 60
     cost = hours[0] * 62340 * 1.29 / 1664 + hours[1] * 215
     assert ccm["staff_hours_per_year"] == pytest.approx(sum(hours))
-    assert ccm["net_per_year"] == pytest.approx(ccm["collected_per_year"] - cost)
+    # the delivery models' other cost lines: 5% billing, software $5 a patient-month plus $300
+    # a month and 24/7 cover $800 a month (no EHR tools, no 24/7 access assessed)
+    other = ccm["collected_per_year"] * 0.05 + 33.95 * 12 * 5 + 12 * (300 + 800)
+    assert ccm["other_costs_per_year"] == pytest.approx(other)
+    assert ccm["net_per_year"] == pytest.approx(ccm["collected_per_year"] - cost - other)
+    # CCM + PCM carry the fixed costs once
+    both = table.loc["CCM + PCM"]
+    pcm = table.loc["PCM"]
+    assert both["other_costs_per_year"] == pytest.approx(
+        ccm["other_costs_per_year"] + pcm["other_costs_per_year"] - 12 * 1100
+    )
+    ready = program_comparison(
+        counts, RATES, LEGACY, PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    ).set_index("program")
+    assert ready.loc["CCM", "other_costs_per_year"] == pytest.approx(
+        ccm["collected_per_year"] * 0.05
+    )
+    # one sentence: APCM or not, and why
+    advice = apcm_advice(table.reset_index())
+    apcm_net, both_net = table.loc["APCM", "net_per_year"], both["net_per_year"]
+    if apcm_net > max(0, both_net + 0.1 * abs(both_net)):
+        assert advice.startswith("Consider APCM instead")
+    else:
+        assert advice.startswith("Stay with CCM")
     # APCM: 15 minutes a month, no threshold
     apcm = table.loc["APCM"]
     apcm_hours = apcm["enrolled"] * 12 * 15 / 60

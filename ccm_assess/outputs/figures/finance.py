@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ccm_assess.finance.model import DELIVERY_MODELS, ScenarioResult
+from ccm_assess.finance.programs import apcm_advice
 from ccm_assess.finance.sensitivity import MonteCarlo
 from ccm_assess.formatting import money, value_text
 from ccm_assess.outputs.charts import (
@@ -364,15 +365,11 @@ def program_potential(programs: pd.DataFrame) -> go.Figure:
     compare those two bars)."""
     table = programs.set_index("program")
     per_year = table["net_per_year"]
-    both, apcm = float(per_year["CCM + PCM"]), float(per_year["APCM"])
-    if both >= apcm:
-        title = f"CCM with PCM could net {money(both)} a year, more than APCM ({money(apcm)})"
-    else:
-        title = f"APCM could net {money(apcm)} a year, more than CCM with PCM ({money(both)})"
     fig = base_figure(
-        title,
+        apcm_advice(programs),
         "Collected a year once enrolment is full, minus the staff and practitioner time each "
-        "program needs (APCM has no minute threshold)",
+        "program needs (APCM has no minute threshold) and the same billing, software and 24/7 "
+        "costs as the delivery models",
         height=320,
     )
     colours = [NEUTRAL["rule"], NEUTRAL["rule"], ACCENT, NEUTRAL["series"]]
