@@ -231,15 +231,22 @@ CODE_NAMES = {
 
 
 def net_comparison(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
-    """Net over the horizon per model: the median of the simulations (bars) with the P10-P90
-    band (lines) and the run at the default values (diamonds)."""
+    """Net over the horizon per model after the value of the practitioners' time: the median
+    of the simulations (bars) with the P10-P90 band (lines), and the median cash net
+    (diamonds: before that value)."""
     horizon = len(next(iter(scenarios.values())).monthly)
     nets = {k: float(r.central("horizon_net") or 0.0) for k, r in scenarios.items()}
     best = max(nets, key=nets.__getitem__)
+    title = (
+        f"{model_label(best)} nets the most over {horizon / 12:g} years: {money(nets[best])}"
+        if nets[best] > 0
+        else f"No way of starting pays over {horizon / 12:g} years once your practitioners' "
+        f"time is valued; {model_label(best).lower()} comes closest"
+    )
     fig = base_figure(
-        f"{model_label(best)} nets the most over {horizon / 12:g} years: {money(nets[best])}",
-        "Bars: the middle (median) of the simulations; lines: where 8 in 10 fall (P10 to P90); "
-        "diamonds: at the default values",
+        title,
+        "Bars: net after your practitioners' time, the middle (median) of the simulations; "
+        "lines: where 8 in 10 fall (P10 to P90); diamonds: cash (bank account), median",
     )
     for key, r in scenarios.items():
         middle = nets[key]
@@ -264,13 +271,14 @@ def net_comparison(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
             hovertemplate=f"{model_label(key)}: median {money(middle)} (P10 {money(low)}, "
             f"P90 {money(high)})<extra></extra>",
         )
+        cash = float(r.central("cash_horizon_net") or 0.0)
         fig.add_scatter(
             x=[name],
-            y=[r.horizon_net],
+            y=[cash],
             mode="markers",
             marker={"symbol": "diamond", "size": 10, "color": NEUTRAL["ink"]},
             showlegend=False,
-            hovertemplate=f"At the default values: {money(r.horizon_net)}<extra></extra>",
+            hovertemplate=f"Cash, median: {money(cash)}<extra></extra>",
         )
     fig.update_layout(showlegend=False, bargap=0.45)
     return currency_axis(fig)
