@@ -85,14 +85,16 @@ class TippingPoint:
     in its plausible range does)."""
 
     assumption: str
-    default: float
-    flips_at: float | None
+    default: float | str
+    flips_at: float | str | None
     sentence: str
     against: str = ""
     option: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        flips = None if self.flips_at is None else round(self.flips_at, 4)
+        flips = self.flips_at
+        if isinstance(flips, float):
+            flips = round(flips, 4)
         return {
             "assumption": self.assumption,
             "default": self.default,
@@ -177,6 +179,21 @@ class _Basis:
     assumptions: Assumptions
     capacity: PracticeCapacity | None
     samples: pd.DataFrame
+
+    def role_gap(self, role: str, pair: tuple[str, str]) -> float:
+        """Median net of pair[0] minus pair[1] (USD) with the care manager in `role`, on the
+        same draws."""
+        varied = {col: self.samples[col].to_numpy() for col in self.samples}
+        metrics = simulate_metrics(
+            self.counts,
+            self.rates,
+            self.assumptions.with_values(care_manager_role=role),
+            varied,
+            len(self.samples),
+            self.capacity,
+        )
+        nets = option_nets(metrics, "horizon_net").median()
+        return float(nets[pair[0]] - nets[pair[1]])
 
     def median_gaps(self, name: str, points: np.ndarray, pair: tuple[str, str]) -> np.ndarray:
         """Median net of pair[0] minus median net of pair[1] (USD) with the draws of `name`
@@ -343,6 +360,10 @@ def decide(
             sentence = _sentence(str(name), pair, flips, ahead, value)
             points.append(TippingPoint(str(name), value, flips, sentence, pair[1], pair[0]))
             found += 1
+        role = _role_point(pair, ahead, basis)
+        if role is not None and len(points) < MAX_TIPPING_POINTS:
+            points.append(role)
+            found += 1
         if not found and len(points) < MAX_TIPPING_POINTS:
             points.append(_steady(pair, ahead))
     default = simulate_metrics(counts, rates, assumptions, capacity=capacity)
@@ -359,6 +380,34 @@ def decide(
         },
         default_run_best=str(default_nets.idxmax()),
     )
+
+
+ROLE_WORDS = {"MA": "a medical assistant", "LPN": "an LPN", "RN": "a registered nurse"}
+ROLE = "care_manager_role"
+
+
+def _role_point(pair: tuple[str, str], ahead_now: bool, basis: _Basis) -> TippingPoint | None:
+    """The care manager's role that changes which of the pair is ahead (cheapest role first),
+    where one of them has practice staff giving the care; None if no role does."""
+    if not any(m in pair and DELIVERY_MODELS[m].clinical_by_practice for m in DELIVERY_MODELS):
+        return None
+    current = str(basis.assumptions.care_manager_role)
+    for role in ("MA", "LPN", "RN"):
+        if role == current or (basis.role_gap(role, pair) > 0) == ahead_now:
+            continue
+        winner, loser = pair if ahead_now else pair[::-1]
+        condition = f"your care manager is {ROLE_WORDS[role]} (we assumed {ROLE_WORDS[current]})"
+        if loser == NONE:
+            sentence = f"{OPTION_LABELS[winner]} stops paying if {condition}."
+        elif winner == NONE:
+            sentence = f"{OPTION_LABELS[loser]} starts to pay if {condition}."
+        else:
+            sentence = (
+                f"{OPTION_LABELS[loser]} comes out ahead of {OPTION_LABELS[winner].lower()} if "
+                f"{condition}."
+            )
+        return TippingPoint(ROLE, current, role, sentence, pair[1], pair[0])
+    return None
 
 
 def _steady(pair: tuple[str, str], ahead_now: bool) -> TippingPoint:

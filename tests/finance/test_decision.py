@@ -107,6 +107,11 @@ def test_tipping_points_cross_on_the_same_draws():
     for point in decision.tipping_points:
         if point.flips_at is None:
             continue
+        if point.assumption == "care_manager_role":  # a role: the medians cross between roles
+            pair = (point.option, point.against)
+            before = basis.role_gap(str(point.default), pair)
+            assert np.sign(before) != np.sign(basis.role_gap(str(point.flips_at), pair))
+            continue
         spec = registry()[point.assumption]
         low, high = spec.plausible_range()
         assert min(low, point.default) - 1e-9 <= point.flips_at <= max(high, point.default) + 1e-9
@@ -155,3 +160,16 @@ def test_default_run_and_median_disagreeing_is_said():
     default = simulate(COUNTS, RATES, values, READY)
     nets = {k: r.horizon_net for k, r in default.items()} | {NONE: 0.0}
     assert decision.default_run_best == max(nets, key=nets.__getitem__)
+
+
+def test_the_care_managers_role_can_be_a_tipping_point():
+    # an MA-run in-house program against managed, on the same draws
+    values = Assumptions().with_values(practitioner_cost_per_hour=0, care_manager_role="RN")
+    monte, decision = _decision(values, "managed")
+    basis = _Basis(COUNTS, RATES, values, READY, monte.samples)
+    pair = ("managed", "in_house")
+    at_rn, at_ma = basis.role_gap("RN", pair), basis.role_gap("MA", pair)
+    assert at_ma < at_rn  # a cheaper care manager helps in-house
+    roles = [p for p in decision.tipping_points if p.assumption == "care_manager_role"]
+    for point in roles:
+        assert "your care manager is" in point.sentence and "_" not in point.sentence
