@@ -285,7 +285,9 @@ def _condition(name: str, flips: float, value: float) -> str:
     """'the vendor keeps more than 73% of collections' for `name` past `flips`."""
     spec = registry()[name]
     above = flips > value
-    shown = value_text(flips if spec.unit.startswith("share") else float(f"{flips:.3g}"), spec.unit)
+    digits = 2 if abs(flips) < 10 else 3  # 4.3 minutes, $149 an hour, 73.4%
+    rounded = flips if spec.unit.startswith("share") else float(f"{flips:.{digits}g}")
+    shown = value_text(rounded, spec.unit)
     if name in PHRASES:
         template, more, less = PHRASES[name]
         return template.format(f"{more if above else less} {shown}")
