@@ -453,7 +453,11 @@ def test_program_potential_compares_ccm_plus_pcm_with_apcm():
     )  # fmt: skip
     fig = figures_money.program_potential(programs)
     # compared on net: APCM needs far less staff time
-    assert _title(fig) == ("APCM could net $166,780 a year, more than CCM with PCM ($93,725)")
+    assert _title(fig) == (
+        "Consider APCM instead: once enrolment is full it could net $166,780 a year against "
+        "$93,725 for CCM with PCM on the same costs, provided the practice is responsible for "
+        "all of these patients' primary care."
+    )
     assert list(fig.data[0].text) == ["$81,835", "$11,890", "$93,725", "$166,780"]
     assert list(fig.data[0].customdata)[3] == "$266,780"
 
