@@ -289,7 +289,9 @@ class Assumptions(AssumptionFields[float, int]):
     applied, and `ranges` (name -> (low, high)): the user's own range for the Monte Carlo
     draws of a number (sensitivity.draw_range). Immutable; `with_values` gives a changed copy."""
 
-    ranges: Mapping[str, tuple[float, float]]
+    range_items: tuple[tuple[str, tuple[float, float]], ...]
+    """The user's ranges as (name, (low, high)) pairs, hashable; read them as `ranges`.
+    """
 
     def __init__(
         self,
@@ -304,7 +306,7 @@ class Assumptions(AssumptionFields[float, int]):
         checked = {
             _spec(n).name: _check_range(_spec(n), pair) for n, pair in (ranges or {}).items()
         }
-        object.__setattr__(self, "ranges", MappingProxyType(checked))
+        object.__setattr__(self, "range_items", tuple(sorted(checked.items())))
         extra = self.share_99439_one + self.share_99439_two
         if extra > 1:
             raise AssumptionsError(
@@ -314,6 +316,11 @@ class Assumptions(AssumptionFields[float, int]):
 
     def __repr__(self) -> str:
         return f"Assumptions({self.changed()!r})"
+
+    @property
+    def ranges(self) -> Mapping[str, tuple[float, float]]:
+        """name -> (low, high): the user's own range for the draws of a number."""
+        return MappingProxyType(dict(self.range_items))
 
     def __reduce__(
         self,
