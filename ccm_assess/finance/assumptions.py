@@ -372,12 +372,15 @@ class Assumptions(AssumptionFields[float, int]):
         )
 
     def to_yaml(self, changed_only: bool = True) -> str:
-        """YAML that `load_assumptions` reads back; each line commented with label and range."""
-        values = self.changed() if changed_only else self.as_dict()
+        """YAML that `load_assumptions` reads back; each line commented with label and range
+        (a value with the user's own range as {value, low, high})."""
+        values: dict[str, object] = dict(self.changed() if changed_only else self.as_dict())
+        for name, (low, high) in self.ranges.items():
+            values[name] = {"value": self.value(name), "low": low, "high": high}
         lines = []
         for name, value in values.items():
             spec = _spec(name)
-            scalar = yaml.safe_dump(value, default_flow_style=True)
+            scalar = yaml.safe_dump(value, default_flow_style=True, sort_keys=False)
             scalar = scalar.removesuffix("\n...\n").strip()
             span = (
                 f", plausible {_number_text(spec.low)}-{_number_text(spec.high)}"

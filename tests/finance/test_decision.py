@@ -173,3 +173,12 @@ def test_the_care_managers_role_can_be_a_tipping_point():
     roles = [p for p in decision.tipping_points if p.assumption == "care_manager_role"]
     for point in roles:
         assert "your care manager is" in point.sentence and "_" not in point.sentence
+
+
+def test_user_ranges_survive_assumptions_used_yaml(tmp_path):
+    values = Assumptions({"consent_rate": 0.4}, ranges={"consent_rate": (0.3, 0.45)})
+    path = tmp_path / "assumptions_used.yaml"
+    path.write_text(values.to_yaml(changed_only=False))
+    again = load_assumptions(path)
+    assert again == values and again.ranges == {"consent_rate": (0.3, 0.45)}
+    assert hash(again) == hash(values)
