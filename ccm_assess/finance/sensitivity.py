@@ -40,6 +40,8 @@ OUTCOMES = (
     "monthly_net_steady_state",
     "peak_cash_need",
     "net_per_enrolled_month",
+    "staff_hours_per_week",
+    "practitioner_hours_per_week",
 )
 """Metrics kept per draw; each gets P10/P50/P90 in `MonteCarlo.summary`."""
 PERCENTILE_COLUMNS = tuple(f"p{p}_{name}" for name in OUTCOMES for p in (10, 50, 90))

@@ -87,8 +87,8 @@ def test_headline_figures_are_the_medians_of_summary_json(which, request):
     assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in cards
     month = chosen["p50_break_even_month"]
     assert (f"Month {month}" if month else "None in") in cards
-    hours = round(chosen["staff_hours_per_week"]["final_year_average"])
-    practitioners = round(chosen["practitioner_hours_per_week"])
+    hours = round(chosen["p50_staff_hours_per_week"])
+    practitioners = round(chosen["p50_practitioner_hours_per_week"])
     assert f"{hours - practitioners} + {practitioners} = {hours} h a week" in cards
     # comparison table: every model's medians, cash and after the practitioners' time
     table = _text(tables.comparison_table(a.scenarios, a.economics.monte_carlo))

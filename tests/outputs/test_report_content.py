@@ -334,9 +334,13 @@ def test_net_comparison_error_bars_span_p10_to_p90():
     assert bar.x == ("Managed: $1,440",)
     bars = [t for t in fig.data if t.type == "bar"]
     assert [t.marker.color for t in bars] == list(charts.MODEL_COLOURS.values())
-    # the diamonds mark the run at the default values
-    diamonds = [t for t in fig.data if t.type == "scatter"]
-    assert [t.y[0] for t in diamonds] == [1300.0, 1440.0, -240.0]
+    # the diamonds mark the median cash (here the scenarios' own cash figure, 3,000 for managed)
+    scenarios["managed"] = _scenario(
+        "managed", [60.0] * 24, p10_horizon_net=1000.0, p90_horizon_net=1500.0,
+        cash_horizon_net=3000.0,
+    )  # fmt: skip
+    diamonds = [t for t in figures_money.net_comparison(scenarios).data if t.type == "scatter"]
+    assert [t.y[0] for t in diamonds] == [0.0, 3000.0, 0.0]
 
 
 def test_pnl_table_sums_each_year_without_cents():

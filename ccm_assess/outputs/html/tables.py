@@ -103,10 +103,17 @@ def central_month(result: ScenarioResult, horizon: int) -> str:
 
 
 def practice_hours_text(result: ScenarioResult) -> str:
-    """Every hour a week the practice spends in the final year: "staff + practitioners =
-    total" (rounded parts that add up to the rounded total)."""
-    total = round(float(result.staff_hours_per_week.get("final_year_average", 0.0)))
-    practitioners = round(result.practitioner_hours_per_week)
+    """Every hour a week the practice spends in the final year, the medians of the simulations
+    where run: "staff + practitioners = total" (rounded parts that add up to the rounded
+    total)."""
+    total = round(
+        result.uncertainty.get("p50_staff_hours_per_week")
+        or float(result.staff_hours_per_week.get("final_year_average", 0.0))
+    )
+    practitioners = round(
+        result.uncertainty.get("p50_practitioner_hours_per_week")
+        or result.practitioner_hours_per_week
+    )
     return f"{total - practitioners} + {practitioners} = {total} h a week"
 
 
@@ -431,8 +438,7 @@ def comparison_table(scenarios: Mapping[str, ScenarioResult], monte: MonteCarlo)
         low, high = r.band("horizon_net")
         rows[model_label(key)] = {
             f"Enrolled patients, {final} average": whole(r.central("enrolled_steady_state")),
-            f"Your staff needed, {final} (h a week)": practice_hours_text(r),
-            "of which the billing practitioner": f"{r.practitioner_hours_per_week:.0f} h a week",
+            f"Your staff needed, {final}: staff + practitioners": practice_hours_text(r),
             f"Net per month, {final}": central_money(r, "monthly_net_steady_state"),
             "Net in year 1": central_money(r, "year1_net"),
             f"Net over {years}, cash": central_money(r, "cash_horizon_net"),
