@@ -10,6 +10,10 @@ their draws) until the medians of two options are equal, searched over its plaus
 only, against the runner-up and against "none" (where it stops paying; for "none": what would
 have to be true to start). All grid points of one search round run in one vectorised
 `simulate_metrics` call.
+
+Longer than 400 lines because the options, the common-random-number search, the plain-words
+phrasing of each tipping point and the decision record are one concept: a decision that can be
+repeated and checked on the same draws.
 """
 
 from __future__ import annotations
