@@ -29,6 +29,7 @@ _HOMES = {
     "Assumptions": "ccm_assess.finance.assumptions",
     "load_questionnaire": "ccm_assess.readiness.questionnaire",
     "assess": "ccm_assess.practice.assessment",
+    "AssessmentRequest": "ccm_assess.practice.request",
     "Assessment": "ccm_assess.practice.assessment",
     "RunOptions": "ccm_assess.edge.run",
     "run_assessment": "ccm_assess.edge.run",

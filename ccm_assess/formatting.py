@@ -25,6 +25,22 @@ PAYER_LABELS: Mapping[str, str] = {
     "other": "Other (VA, TRICARE, ...)",
     "unknown": "Not recognised",
 }
+LEVEL_NAMES: Mapping[str, str] = {
+    "strict": "CMS's chronic conditions list only",
+    "standard": "our catalog",
+    "broad": "any condition AHRQ marks chronic",
+}
+"""What each level of the list of chronic conditions (`eligibility.LEVELS`, `--conditions`)
+counts, in words (docs/eligibility_rules.md, How strict)."""
+
+
+def level_text(level: str) -> str:
+    """The list of chronic conditions a run counts, in words.
+
+    >>> level_text("strict")
+    "strict list: CMS's chronic conditions list only"
+    """
+    return f"{level} list: {LEVEL_NAMES[level]}"
 
 
 def money(amount: float | None) -> str:

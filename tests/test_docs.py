@@ -36,6 +36,26 @@ def test_the_docs_site_builds_strictly(tmp_path: Path) -> None:
     assert "run_assessment" in api and "assess" in api
 
 
+def _nav_pages(entries: object) -> list[str]:
+    """The page files of a mkdocs `nav` (nested sections included)."""
+    if isinstance(entries, str):
+        return [entries]
+    if isinstance(entries, list):
+        return [page for entry in entries for page in _nav_pages(entry)]
+    if isinstance(entries, dict):
+        return [page for value in entries.values() for page in _nav_pages(value)]
+    return []
+
+
+def test_every_docs_page_is_in_the_site_navigation() -> None:
+    import yaml
+
+    nav = _nav_pages(yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["nav"])
+    pages = sorted(p.relative_to(ROOT / "docs").as_posix() for p in ROOT.glob("docs/**/*.md"))
+    assert sorted(nav) == pages
+    assert _nav_pages([{"A": "a.md"}, {"B": [{"C": "c.md"}]}]) == ["a.md", "c.md"]
+
+
 def test_code_and_tests_cite_docs_inside_the_repository() -> None:
     cited = [
         f"{path.relative_to(ROOT)}:{number}"

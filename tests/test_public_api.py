@@ -17,6 +17,7 @@ PUBLIC = [
     "Assumptions",
     "load_questionnaire",
     "assess",
+    "AssessmentRequest",
     "Assessment",
     "RunOptions",
     "run_assessment",

@@ -61,9 +61,10 @@ INITIATING_VISIT_DAYS = 365
 """A last visit more than this many days before as-of needs a new initiating visit."""
 APCM_TIERS: tuple[str, ...] = ("G0556", "G0557", "G0558")
 LEVELS: tuple[str, ...] = ("strict", "standard", "broad")
+"""How strict the list of chronic conditions is (docs/eligibility_rules.md, How strict)."""
 LEVEL_DRIVERS = 3
 """How many categories the summary names behind each difference between levels."""
-"""How strict the list of chronic conditions is (docs/eligibility_rules.md, How strict)."""
+
 
 NOT_BILLED_REASONS: dict[str, str] = {
     "medicare_advantage": "Medicare Advantage: the model assumes MA plans do not pay for CCM "

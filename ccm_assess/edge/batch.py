@@ -19,7 +19,7 @@ records.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -37,8 +37,10 @@ import pandas as pd
 from ccm_assess.edge.run import FORMATS, Progress, RunOptions, check_formats, run_assessment
 from ccm_assess.errors import BatchError, CcmAssessError, environment_advice
 from ccm_assess.finance.model import DELIVERY_MODELS
+from ccm_assess.formatting import level_text
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.intake.sources import SUFFIXES
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.privacy import FORMULA_PREFIXES, SUPPRESSED
 
 SUMMARY_JSON = "batch_summary.json"
@@ -67,18 +69,17 @@ class BatchOptions:
 
     input: Path
     out: Path
+    request: AssessmentRequest = field(default_factory=AssessmentRequest)
+    """The assessment options of every practice (as-of date, fee year, setting, conditions,
+    horizon); its `locality` is for practices whose listing row names none (None = national),
+    the practice name comes from the listing or the panel's file name."""
     formats: tuple[str, ...] = FORMATS
     jobs: int | None = None
     """Worker processes; None = the machine's CPU count."""
-    as_of: dt.date = field(default_factory=dt.date.today)
-    locality: str | None = None
-    """Medicare locality for practices whose listing row names none (None = national)."""
     questionnaire: Path | None = None
     """Readiness answers for practices whose listing row names none (None = not filled in)."""
     assumptions: Path | None = None
     """Assumption overrides (YAML) for every practice (None = the defaults)."""
-    year: int = 2026
-    """Fee schedule year for every practice."""
 
 
 @dataclass(frozen=True)
@@ -200,12 +201,11 @@ def assess_practice(job: PracticeJob, options: BatchOptions) -> PracticeOutcome:
             RunOptions(
                 panel=job.panel,
                 out=job.out,
+                request=dataclasses.replace(
+                    options.request, practice=job.practice, locality=job.locality
+                ),
                 questionnaire=job.questionnaire or options.questionnaire,
                 assumptions=options.assumptions,
-                practice=job.practice,
-                as_of=options.as_of,
-                locality=job.locality,
-                year=options.year,
                 formats=options.formats,
             )
         )
@@ -289,7 +289,7 @@ def run_batch(options: BatchOptions, progress: Progress = lambda _: None) -> lis
     unknown formats and `BatchError` when the input is unusable.
     """
     check_formats(options.formats)
-    jobs = plan_jobs(options.input, options.out, locality=options.locality)
+    jobs = plan_jobs(options.input, options.out, locality=options.request.locality)
     options.out.mkdir(parents=True, exist_ok=True)
     workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
     progress(f"Assessing {len(jobs)} practices in {workers} processes ...")
@@ -370,11 +370,21 @@ def summary_row(outcome: PracticeOutcome, root: Path) -> dict[str, Any]:
     }
 
 
-def _horizon_years() -> str:
+def _horizon_years(options: BatchOptions) -> str:
+    """The horizon every practice's money is summed over, in words ("3-year")."""
     from ccm_assess.finance.assumptions import load_assumptions
 
-    months = load_assumptions().horizon_months
+    months = options.request.horizon(load_assumptions(options.assumptions)).horizon_months
     return f"{months // 12}-year" if months % 12 == 0 else f"{months}-month"
+
+
+def _options_text(options: BatchOptions) -> str:
+    """The run options every practice shares, in words (the About sheet)."""
+    request = options.request
+    return (
+        f"CY{request.year} rates ({request.setting}); chronic conditions: "
+        f"{level_text(request.conditions)}; {_horizon_years(options)} horizon"
+    )
 
 
 def write_summaries(
@@ -383,8 +393,15 @@ def write_summaries(
     """`batch_summary.json` and `batch_summary.xlsx` in `options.out`; returns their paths."""
     rows = [summary_row(outcome, options.out) for outcome in outcomes]
     failed = sum(outcome.status != "ok" for outcome in outcomes)
+    request = options.request
     document = {
-        "as_of": options.as_of.isoformat(),
+        "as_of": request.as_of.isoformat(),
+        "options": {
+            "year": request.year,
+            "setting": request.setting,
+            "conditions": request.conditions,
+            "horizon": _horizon_years(options),
+        },
         "formats": list(options.formats),
         "practices": len(outcomes),
         "succeeded": len(outcomes) - failed,
@@ -405,7 +422,7 @@ def write_summary_workbook(
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    columns = _columns(_horizon_years())
+    columns = _columns(_horizon_years(options))
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Practices"
@@ -438,7 +455,8 @@ def write_summary_workbook(
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     about = workbook.create_sheet("About")
     lines = [
-        ("As of", options.as_of.isoformat()),
+        ("As of", options.request.as_of.isoformat()),
+        ("Options", _options_text(options)),
         ("Formats", ",".join(options.formats)),
         ("Practices", len(rows)),
         ("Failed", sum(row["status"] != "ok" for row in rows)),

@@ -24,6 +24,7 @@ from ccm_assess.errors import CcmAssessError, PanelError, environment_advice
 
 if TYPE_CHECKING:
     from ccm_assess.intake.sources import Limits
+    from ccm_assess.practice.request import AssessmentRequest
 
 EXIT_USAGE = 2
 EXIT_BUG = 1
@@ -53,10 +54,25 @@ def _formats(text: str) -> tuple[str, ...]:
     return formats
 
 
+def _request(args: argparse.Namespace, practice: str = "") -> AssessmentRequest:
+    """The assessment options of run and batch (batch: the default for every practice)."""
+    from ccm_assess.practice.request import AssessmentRequest
+
+    return AssessmentRequest(
+        as_of=args.as_of,
+        practice=practice,
+        year=args.year,
+        locality=args.locality or None,
+        conditions=args.conditions,
+        setting=args.setting,
+        years=args.years,
+    )
+
+
 def _check_inputs(args: argparse.Namespace) -> None:
     """Check the small inputs of run and batch before any panel is read or notebook started:
-    the fee schedule year and locality, the assumptions and questionnaire files, and the PDF
-    browser if one is named.
+    the fee schedule year and locality, the assumptions and questionnaire files (and their
+    horizon against --years), and the PDF browser if one is named.
     Each raises a CcmAssessError that says what to fix."""
     from ccm_assess.finance.assumptions import load_assumptions
     from ccm_assess.finance.fees import rate_table
@@ -64,7 +80,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
     from ccm_assess.readiness.questionnaire import load_questionnaire
 
     rate_table(args.year, args.locality or None)  # a year without rates, an unknown locality
-    load_assumptions(args.assumptions)
+    _request(args).horizon(load_assumptions(args.assumptions))
     if args.questionnaire:
         load_questionnaire(args.questionnaire)
     if "pdf" in args.formats and getattr(args, "browser", None):
@@ -113,19 +129,18 @@ def _limits(pairs: Sequence[str] | None) -> Limits:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ccm_assess.clinical.eligibility import assess_eligibility, summarise
+    from ccm_assess.clinical.eligibility import summarise
     from ccm_assess.edge.check import format_check
     from ccm_assess.finance.assumptions import load_assumptions
     from ccm_assess.intake.column_roles import column_records
     from ccm_assess.intake.panel import read_panel
+    from ccm_assess.practice.request import AssessmentRequest
 
     sheet, mapping = _panel_inputs(args)
     with _mapping_in_use(args):
         panel = read_panel(args.panel, sheet=sheet, mapping=mapping, limits=_limits(args.limit))
-    ma_pays_ccm = load_assumptions().ma_pays_ccm
-    eligibility = assess_eligibility(
-        panel, args.as_of, ma_pays_ccm=ma_pays_ccm, conditions=args.conditions
-    )
+    request = AssessmentRequest(as_of=args.as_of, conditions=args.conditions)
+    eligibility = request.eligibility(panel, load_assumptions())
     if args.json:
         print(json.dumps({**summarise(panel, eligibility),
                           "columns": column_records(panel.columns)}, indent=2))  # fmt: skip
@@ -186,12 +201,9 @@ def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         panel=args.panel,
         out=args.out,
+        request=_request(args, practice=args.practice),
         questionnaire=args.questionnaire,
         assumptions=args.assumptions,
-        practice=args.practice,
-        as_of=args.as_of,
-        locality=args.locality,
-        year=args.year,
         mapping=mapping,
         sheet=sheet,
         save_mapping=args.save_mapping,
@@ -200,8 +212,6 @@ def _run(args: argparse.Namespace) -> int:
         force=args.force,
         limits=_limits(args.limit),
         prepared_by=args.prepared_by.strip(),
-        conditions=args.conditions,
-        setting=args.setting,
     )
     with _mapping_in_use(args):
         result = run_assessment(options, progress=_reporter(args))
@@ -242,13 +252,11 @@ def _batch(args: argparse.Namespace) -> int:
     options = BatchOptions(
         input=args.input,
         out=args.out,
+        request=_request(args),
         formats=args.formats,
         jobs=args.jobs,
-        as_of=args.as_of,
-        locality=args.locality,
         questionnaire=args.questionnaire,
         assumptions=args.assumptions,
-        year=args.year,
     )
     outcomes = run_batch(options, progress=_reporter(args))
     print(f"Summary of {len(outcomes)} practices: {args.out / 'batch_summary.xlsx'}")
@@ -262,6 +270,14 @@ def _questionnaire(args: argparse.Namespace) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     print(write_answer_template(args.dir / "questionnaire.yaml"))
     print(write_questionnaire_form(args.dir / "questionnaire.xlsx"))
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from ccm_assess.edge.notebooks import copy_notebooks
+
+    for path in copy_notebooks(args.dir):
+        print(path)
     return 0
 
 
@@ -301,6 +317,7 @@ COMMANDS = {
     "batch": _batch,
     "audit": _audit,
     "questionnaire": _questionnaire,
+    "notebooks": _notebooks,
     "templates": _templates,
     "assumptions": _assumptions,
 }

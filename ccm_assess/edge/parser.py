@@ -29,7 +29,8 @@ EXAMPLES = {
   ccm-assess run panel.xlsx --out sunrise/
   ccm-assess run panel.xlsx --out sunrise/ --questionnaire answers.yaml --locality "TX 99" \\
       --practice "Sunrise Family Medicine" --as-of 2026-11-20 --open
-  ccm-assess run panel.csv --out sunrise/ --assumptions my_assumptions.yaml --formats html,xlsx""",
+  ccm-assess run panel.csv --out sunrise/ --assumptions my_assumptions.yaml --formats html,xlsx
+  ccm-assess run panel.xlsx --out sunrise-5y/ --years 5 --conditions strict""",
     "batch": """examples:
   ccm-assess batch panels/ --out assessments/ --locality "TX 99"
   ccm-assess batch practices.csv --out assessments/ --jobs 2 --formats html,xlsx
@@ -40,6 +41,9 @@ EXAMPLES = {
     "templates": """examples:
   ccm-assess templates starter_kit/
   ccm-assess templates starter_kit/ --practice 'Sunrise Family Medicine'""",
+    "notebooks": """examples:
+  ccm-assess notebooks analysis/
+  cd analysis && jupyter lab ccm_assessment.ipynb""",
     "questionnaire": """examples:
   ccm-assess questionnaire forms/
   ccm-assess run panel.xlsx --out report/ --questionnaire forms/questionnaire.xlsx""",
@@ -150,6 +154,27 @@ def _add_conditions_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_request_options(parser: argparse.ArgumentParser) -> None:
+    """The assessment options run and batch share besides locality, year and as-of
+    (`practice.request.AssessmentRequest`)."""
+    parser.add_argument(
+        "--setting",
+        choices=("office", "facility", "rhc_fqhc"),
+        default="office",
+        help="office (non-facility) rates; facility rates for a hospital-based clinic; "
+        "rhc_fqhc: national non-facility rates, as CMS pays RHCs and FQHCs for care management "
+        "(default office)",
+    )
+    parser.add_argument(
+        "--years",
+        type=int,
+        choices=(3, 5),
+        help="horizon of the money figures in years, 3 or 5 (default 3, or the horizon_months "
+        "of --assumptions)",
+    )
+    _add_conditions_option(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm-assess",
@@ -191,14 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         'County, Texas"); default: national',
     )
     run.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
-    run.add_argument(
-        "--setting",
-        choices=("office", "facility", "rhc_fqhc"),
-        default="office",
-        help="office (non-facility) rates; facility rates for a hospital-based clinic; "
-        "rhc_fqhc: national non-facility rates, as CMS pays RHCs and FQHCs for care management "
-        "(default office)",
-    )
+    _add_request_options(run)
     run.add_argument(
         "--formats",
         default="html,pdf,xlsx",
@@ -217,7 +235,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar='"NAME, FIRM"',
         help="who prepared the report, for the cover (default: the questionnaire's consultant)",
     )
-    _add_conditions_option(run)
 
     templates = _command(
         sub, "templates", "write the CCM starter kit: consent script, letter, care plan, time log"
@@ -246,11 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--assumptions", type=Path, help="YAML of assumption overrides (all)")
     batch.add_argument("--year", type=int, default=2026, help="fee schedule year (default 2026)")
+    _add_request_options(batch)
 
     questionnaire = _command(
         sub, "questionnaire", "write the blank readiness questionnaire (YAML and Excel form)"
     )
     questionnaire.add_argument("dir", type=Path, help="folder to write the two files into")
+
+    notebooks = _command(
+        sub, "notebooks", "copy the report, scenario explorer and audit notebooks to a folder"
+    )
+    notebooks.add_argument("dir", type=Path, help="folder to copy the notebooks into")
     _add_audit_parser(sub)
     return parser
 

@@ -8,7 +8,7 @@ leaves a half-written report that looks complete.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import json
 import os
 import tempfile
@@ -28,6 +28,7 @@ from ccm_assess.outputs import export
 from ccm_assess.practice.assessment import Assessment, assess, save_prepared
 from ccm_assess.practice.monthly_plan import FILE_NAME as MONTHLY_CSV
 from ccm_assess.practice.monthly_plan import write_monthly_csv
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
 
@@ -40,16 +41,16 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class RunOptions:
-    """The options of `ccm-assess run` (see `ccm-assess run --help`)."""
+    """The options of `ccm-assess run` (see `ccm-assess run --help`): the input files, where
+    the outputs go, and the assessment's own options (`request`)."""
 
     panel: Path
     out: Path
+    request: AssessmentRequest = field(default_factory=AssessmentRequest)
+    """As-of date, practice name (empty: from the panel's file name), fee year, locality,
+    setting, conditions level and horizon."""
     questionnaire: Path | None = None
     assumptions: Path | None = None
-    practice: str = ""
-    as_of: dt.date = field(default_factory=dt.date.today)
-    locality: str | None = None
-    year: int = 2026
     mapping: Mapping[str, str | Sequence[str]] = field(default_factory=dict)
     sheet: str | None = None
     save_mapping: Path | None = None
@@ -61,8 +62,6 @@ class RunOptions:
     """Replace output-named files in `out` that no manifest accounts for (`lifecycle`)."""
     limits: Limits = field(default_factory=Limits)
     """Caps on the panel file (`sources.Limits`, `--limit NAME=VALUE`)."""
-    conditions: str = "standard"
-    setting: str = "office"  # office (non-facility rates) or facility (hospital-based clinic)
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def prepared_by(options: RunOptions, assessment: Assessment) -> str:
 
 
 def _practice_name(options: RunOptions) -> str:
-    return options.practice.strip() or options.panel.stem.replace("_", " ").title()
+    return options.request.practice.strip() or options.panel.stem.replace("_", " ").title()
 
 
 def prepare(options: RunOptions, progress: Progress) -> Assessment:
@@ -108,40 +107,29 @@ def prepare(options: RunOptions, progress: Progress) -> Assessment:
         save_mapping(panel, options.save_mapping)
     answers = load_questionnaire(options.questionnaire) if options.questionnaire else None
     assumptions = load_assumptions(options.assumptions)
-    locality = find_locality(options.locality) if options.locality else national()
-    progress(
-        f"Assessing {len(panel.patients):,} patients ({locality.label}, {options.year} rates) ..."
-    )
-    return assess(
-        panel,
-        as_of=options.as_of,
-        practice=_practice_name(options),
-        year=options.year,
-        locality=locality,
-        assumptions=assumptions,
-        answers=answers,
-        conditions=options.conditions,
-        setting=options.setting,
-    )
+    request = dataclasses.replace(options.request, practice=_practice_name(options))
+    place = request.rates_locality
+    label = find_locality(place).label if place else national().label
+    progress(f"Assessing {len(panel.patients):,} patients ({label}, {request.year} rates) ...")
+    return assess(panel, request, assumptions=assumptions, answers=answers)
 
 
 def notebook_parameters(
-    options: RunOptions, prepared: Path, practice: str, preparer: str = PREPARED_BY
+    options: RunOptions,
+    prepared: Path,
+    request: AssessmentRequest,
+    preparer: str = PREPARED_BY,
 ) -> dict[str, object]:
-    """Papermill parameters: the CLI options, with the assessment handed over already computed
-    (`prepared`, a `save_prepared` file: the notebook does not assess again)."""
+    """Papermill parameters: the assessment's request and the input files, with the assessment
+    handed over already computed (`prepared`, a `save_prepared` file: the notebook does not
+    assess again)."""
     return {
         "panel_path": "",
         "prepared_assessment": str(prepared.resolve()),
-        "practice": practice,
-        "as_of": options.as_of.isoformat(),
-        "locality": options.locality or "",
-        "year": options.year,
+        **request.parameters(),
         "questionnaire": str(options.questionnaire.resolve()) if options.questionnaire else "",
         "assumptions_file": str(options.assumptions.resolve()) if options.assumptions else "",
         "prepared_by": preparer,
-        "conditions_level": options.conditions,
-        "setting": options.setting,
     }
 
 
@@ -269,7 +257,7 @@ def _write_report(
     """Execute the report notebook, export report.html and print report.pdf into staging."""
     prepared = save_prepared(assessment, workdir / "assessment.pkl")
     preparer = prepared_by(options, assessment)
-    parameters = notebook_parameters(options, prepared, assessment.practice, preparer)
+    parameters = notebook_parameters(options, prepared, assessment.request, preparer)
     progress("Running the report notebook ...")
     notebook = execute_notebook(
         parameters, staging / "assessment.ipynb", workdir, failed=out / "assessment.failed.ipynb"

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -339,27 +340,35 @@ def write_sample(directory: Path, *, seed: int = 2026) -> list[Path]:
     return paths
 
 
-def sample_file(value: str, name: str) -> str:
+def sample_file(
+    value: str,
+    name: str,
+    *,
+    part: str = "",
+    write: Callable[[Path], object] | None = None,
+) -> str:
     """`value` itself, or when it is SAMPLE the path of the sample practice's file `name`.
 
-    The notebooks' defaults: the checkout's `sample_data/NAME` when there is one (editable
-    install), else a copy written once by `write_sample` into the temporary folder (installed
-    wheel), so a notebook runs on the sample from any working directory.
+    The notebooks' defaults: the checkout's `sample_data/[part/]NAME` when there is one
+    (editable install), else a copy written once by `write` (default `write_sample`) into the
+    temporary folder (installed wheel), so a notebook runs on the sample from any working
+    directory. `part="audit"` with `sample_audit.write_audit_sample`: the audit exports.
 
     >>> sample_file("my_panel.xlsx", "sunrise_family_medicine_panel.xlsx")
     'my_panel.xlsx'
     """
     if value != SAMPLE:
         return value
-    checkout = Path(__file__).resolve().parents[2] / "sample_data" / name
+    checkout = Path(__file__).resolve().parents[2] / "sample_data" / part / name
     if checkout.is_file():
         return str(checkout)
     from ccm_assess import __version__
 
-    cache = Path(tempfile.gettempdir()) / f"ccm-assess-sample-{__version__}"
+    suffix = f"-{part}" if part else ""
+    cache = Path(tempfile.gettempdir()) / f"ccm-assess-sample-{__version__}{suffix}"
     if not (cache / name).is_file():
         scratch = Path(tempfile.mkdtemp(prefix=".ccm-assess-sample-", dir=cache.parent))
-        write_sample(scratch)
+        (write or write_sample)(scratch)
         try:
             os.replace(scratch, cache)  # atomic; another process may have won the race
         except OSError:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.edge.sample import _save_reproducibly
+from ccm_assess.edge.sample import _save_reproducibly, sample_file
 from ccm_assess.edge.sample_panel import RUN_DATE, SAMPLE_PATIENTS, generate_panel
 
 SAMPLE_ENROLLED = 150
@@ -277,3 +277,10 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, titles: tuple[str, 
             )[0]:
                 cell.number_format = "mm/dd/yyyy"
     return _save_reproducibly(book, path)
+
+
+def audit_sample_file(value: str, name: str) -> str:
+    """`value` itself, or when it is "<sample>" the path of the sample program's audit export
+    `name` (time_log.xlsx, claims.csv, register.xlsx): the monthly audit notebook's defaults,
+    found from any folder (`sample.sample_file`)."""
+    return sample_file(value, name, part="audit", write=write_audit_sample)

@@ -656,6 +656,7 @@ def _metrics(
             "ftes_steady_state": plan.ftes[:, window].mean(axis=1),
             "monthly_net_steady_state": money["net"][:, window].mean(axis=1),
             "year1_net": money["net"][:, :12].sum(axis=1),
+            "monthly_cash_net_steady_state": money["cash_net"][:, window].mean(axis=1),
             "staff_hours_per_week": weekly[:, window].mean(axis=1),
             "practitioner_hours_per_week": (
                 plan.practitioner_hours[:, window].mean(axis=1) / staffing.WEEKS_PER_MONTH
@@ -728,6 +729,7 @@ class ScenarioResult:
     first_payment_month: int = 1
     cash_horizon_net: float = 0.0
     cash_year1_net: float = 0.0
+    monthly_cash_net_steady_state: float = 0.0
     cash_break_even_month: int | None = None
     practitioner_time_value: float = 0.0
     staff_hours_per_week: Mapping[str, float | int] = dataclasses.field(default_factory=dict)

@@ -31,6 +31,7 @@ OUTCOMES = (
     "horizon_net",
     "cash_horizon_net",
     "cash_year1_net",
+    "monthly_cash_net_steady_state",
     "practitioner_time_value",
     "year1_net",
     "roi",
@@ -121,7 +122,7 @@ class MonteCarlo:
     summary: one row per model (index) with p10/p50/p90 of every outcome (`p50_horizon_net`,
     ...; a break-even percentile is NaN when that share of draws never breaks even),
     `share_breaking_even` and the `net_spread` columns (`p25_horizon_net`, `p75_horizon_net`,
-    `share_earning`).
+    `share_earning`, `share_losing`).
     """
 
     seed: int
@@ -189,12 +190,14 @@ def _quantiles(values: np.ndarray, *, months: bool) -> list[float]:
 
 def net_spread(horizon_net: np.ndarray) -> dict[str, float]:
     """The quartiles of the horizon net over the draws (`p25_horizon_net`, `p75_horizon_net`,
-    USD) and `share_earning`: the share of draws whose horizon net is above zero (0-1)."""
+    USD), `share_earning`: the share of draws whose horizon net is above zero, and
+    `share_losing`: the share below zero (0-1; a net of exactly zero is neither)."""
     p25, p75 = np.percentile(horizon_net, [25, 75])
     return {
         "p25_horizon_net": float(p25),
         "p75_horizon_net": float(p75),
         "share_earning": float(np.mean(horizon_net > 0)),
+        "share_losing": float(np.mean(horizon_net < 0)),
     }
 
 

@@ -115,6 +115,10 @@ def percent_axis(fig: go.Figure, *, axis: Literal["x", "y"] = "y", decimals: int
     return fig.update_xaxes(**spec) if axis == "x" else fig.update_yaxes(**spec)
 
 
+PLOTLY_CONFIG: dict[str, Any] = {"displayModeBar": False, "typesetMath": False}
+"""plotly.js options of every chart: no toolbar, and text between two `$` left as text (in
+JupyterLab, which has MathJax, "$12,400 to $50,400" in a title would otherwise become maths)."""
+
 # plotly's HtmlRenderer hard-codes include_mathjax="cdn"; this is the tag it adds per figure.
 _MATHJAX_CDN = re.compile(r'<script src="https?://[^"]*mathjax[^"]*"></script>')
 _REMOTE_REF = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
@@ -131,7 +135,7 @@ class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]  # plotly
     """
 
     def __init__(self) -> None:
-        super().__init__(connected=False, config={"displayModeBar": False}, include_plotlyjs=False)
+        super().__init__(connected=False, config=dict(PLOTLY_CONFIG), include_plotlyjs=False)
 
     def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:
         markup = _MATHJAX_CDN.sub("", super().to_mimebundle(fig_dict)["text/html"])

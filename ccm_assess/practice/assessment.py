@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess import __version__
-from ccm_assess.clinical.eligibility import Eligibility, assess_eligibility, summarise
+from ccm_assess.clinical.eligibility import Eligibility, summarise
 from ccm_assess.errors import ReportError
 from ccm_assess.finance import fees, staffing
 from ccm_assess.finance.assumptions import Assumptions, load_assumptions
@@ -36,17 +36,13 @@ from ccm_assess.finance.programs import InvisibleWork, invisible_work_value, pro
 from ccm_assess.finance.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 from ccm_assess.intake.panel import Panel, read_panel
 from ccm_assess.practice.disclosure import Published, published
+from ccm_assess.practice.request import SETTINGS, AssessmentRequest
 from ccm_assess.readiness.plan import ModelMonths, launch_plan, plan_summary
 from ccm_assess.readiness.questionnaire import Answers, load_questionnaire
 from ccm_assess.readiness.recommendation import Recommendation, recommend, with_decision
 from ccm_assess.readiness.scoring import Readiness, readiness_summary, score_readiness
 
 SCHEMA_VERSION = 3
-SETTINGS = {"office": "non_facility", "facility": "facility", "rhc_fqhc": "non_facility"}
-"""--setting: office (non-facility) rates; facility rates for hospital-based clinics; rhc_fqhc:
-rural health clinics and FQHCs, paid for care management at the national non-facility PFS
-amount (no locality adjustment) outside their all-inclusive rate, coinsurance applying
-(42 CFR 405.2464(c); G0511 not payable from 1 Oct 2025: docs/honest_numbers.md)."""
 MONTE_CARLO_DRAWS = 500
 
 
@@ -83,8 +79,8 @@ class Economics:
 class Assessment:
     """Everything the report shows for one practice (aggregates only, apart from `panel`)."""
 
-    practice: str
-    as_of: dt.date
+    request: AssessmentRequest
+    """The run options it was assessed with (practice name, as-of date, rates, horizon, ...)."""
     panel: Panel
     eligibility: Eligibility
     counts: dict[str, Any]
@@ -97,7 +93,19 @@ class Assessment:
     recommendation: Recommendation
     plan: pd.DataFrame
     decision: Decision | None = None
-    setting: str = "office"
+
+    @property
+    def practice(self) -> str:
+        return self.request.practice
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.request.as_of
+
+    @property
+    def setting(self) -> str:
+        """office, facility or rhc_fqhc (`request.SETTINGS`)."""
+        return self.request.setting
 
     @cached_property
     def published(self) -> Published:
@@ -123,9 +131,11 @@ class Assessment:
 
         Version 2 adds per scenario the Monte Carlo percentiles (`p50_horizon_net`, ...),
         `setup_months`, `first_payment_month`, `staff_hours_per_week`,
-        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`. Version 3
-        adds per scenario the cash figures (`cash_horizon_net`, `p50_cash_horizon_net`, ...)
-        and `practitioner_time_value`; `decision.options` (the four options, "none" included).
+        `practitioner_hours_per_week`; at the top `decision` and `rates.setting`;
+        `model_inputs.horizon_months` is the horizon the money is summed over (`--years`).
+        Version 3 adds per scenario the cash figures (`cash_horizon_net`,
+        `p50_cash_horizon_net`, ...) and `practitioner_time_value`; `decision.options` (the four
+        options, "none" included).
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -142,9 +152,17 @@ class Assessment:
             "readiness": readiness_summary(self.readiness),
             "recommendation": self.recommendation.choice,
             "decision": None if self.decision is None else self.decision.as_dict(),
-            "model_inputs": model_inputs(self.capacity),
+            "model_inputs": {
+                **model_inputs(self.capacity),
+                "horizon_months": self.assumptions.horizon_months,
+            },
             "plan": plan_summary(self.plan),
         }
+
+
+def request_rate_table(request: AssessmentRequest) -> fees.RateTable:
+    """The fee schedule of the request's year, for its locality (national for RHCs/FQHCs)."""
+    return fees.rate_table(request.year, request.rates_locality)
 
 
 def rates_of(table: fees.RateTable, setting: str = "office") -> dict[str, float]:
@@ -252,11 +270,10 @@ def practice_decision(
     assumptions = practice_assumptions(assumptions, readiness.answers.values)
     capacity = practice_capacity(readiness, calendar)
     economics = model_economics(counts, rates, assumptions, capacity, draws=draws)
-    scenario_metrics = {key: result.metrics() for key, result in economics.scenarios.items()}
     in_house = economics.scenarios["in_house"]
     recommendation = recommend(
         readiness,
-        scenario_metrics,
+        economics.scenarios,
         in_house.ftes_steady_state,
         horizon_months=assumptions.horizon_months,
         productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
@@ -269,40 +286,33 @@ def practice_decision(
 
 def assess(
     panel: Panel,
+    request: AssessmentRequest,
     *,
-    as_of: dt.date,
-    practice: str = "",
-    year: int = 2026,
-    locality: fees.Locality | str | None = None,
     assumptions: Assumptions | None = None,
     answers: Answers | None = None,
-    conditions: str = "standard",
-    setting: str = "office",
 ) -> Assessment:
     """Assess a panel: who is eligible, what the program needs and returns, and readiness.
 
-    `locality` is a `Locality`, its text (e.g. "TX 99") or None for national rates;
-    `answers` None means the questionnaire was not filled in (every question "not assessed");
-    `conditions` is the level of the list of chronic conditions (`eligibility.LEVELS`);
-    `setting` office (non-facility rates), facility (hospital-based clinics) or rhc_fqhc
-    (national non-facility rates, see `SETTINGS`).
+    `request` carries the run options (as-of date, practice, fee year, locality, setting,
+    conditions level, horizon); `assumptions` None means the defaults (the request's horizon
+    applied either way); `answers` None means the questionnaire was not filled in (every
+    question "not assessed").
     """
-    assumptions = assumptions if assumptions is not None else load_assumptions()
-    eligibility = assess_eligibility(panel, as_of, ma_pays_ccm=assumptions.ma_pays_ccm)
+    assumptions = request.horizon(assumptions if assumptions is not None else load_assumptions())
+    eligibility = request.eligibility(panel, assumptions)
     counts = summarise(panel, eligibility)
-    rate_table = fees.rate_table(year, None if setting == "rhc_fqhc" else locality)
+    rate_table = request_rate_table(request)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
     chosen = practice_decision(
         counts,
-        rates_of(rate_table, setting),
+        rates_of(rate_table, request.setting),
         assumptions,
         readiness,
-        first_model_month(as_of, rate_table.year),
+        first_model_month(request.as_of, rate_table.year),
     )
     assumptions, capacity, economics, recommendation, decision = chosen
     return Assessment(
-        practice=practice,
-        as_of=as_of,
+        request=request,
         panel=panel,
         eligibility=eligibility,
         counts=counts,
@@ -318,7 +328,6 @@ def assess(
             ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
         ),
         decision=decision,
-        setting=setting,
     )
 
 
@@ -398,29 +407,20 @@ def notebook_assessment(
     prepared_assessment: str = "",
     *,
     panel_path: str = "",
-    as_of: str,
-    practice: str = "",
-    year: int = 2026,
-    locality: str = "",
     questionnaire: str = "",
     assumptions_file: str = "",
-    conditions: str = "standard",
-    setting: str = "office",
+    **parameters: Any,
 ) -> Assessment:
     """The report notebook's assessment: the one `ccm-assess run` computed and handed over
     (`prepared_assessment`, a `save_prepared` file), else computed here from the parameters
-    (JupyterLab, papermill by hand). Empty texts mean: national rates, questionnaire not
-    filled in, default assumptions."""
+    (JupyterLab, papermill by hand): `parameters` are the run options as
+    `AssessmentRequest.parameters` names them. Empty texts mean: questionnaire not filled in,
+    default assumptions (and, in `parameters`, as `AssessmentRequest.from_parameters` says)."""
     if prepared_assessment:
         return load_prepared(Path(prepared_assessment))
     return assess(
         read_panel(Path(panel_path)),
-        as_of=dt.date.fromisoformat(as_of),
-        practice=practice,
-        year=int(year),
-        locality=locality or None,
+        AssessmentRequest.from_parameters(**parameters),
         assumptions=load_assumptions(Path(assumptions_file) if assumptions_file else None),
         answers=load_questionnaire(Path(questionnaire)) if questionnaire else None,
-        conditions=conditions,
-        setting=setting,
     )

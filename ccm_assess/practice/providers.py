@@ -4,7 +4,7 @@ revenue, so a practice can decide provider by provider.
 A patient is billable when CCM-eligible and insured by a payer the model bills (traditional
 Medicare, and Medicare Advantage when `ma_pays_ccm`; eligibility's `ccm_billable` column is used
 instead when it exists). Expected enrolment and revenue are the chosen model's steady-state
-(year 3) figures shared out in proportion to each provider's billable patients, so the provider
+(final-year) figures shared out in proportion to each provider's billable patients, so the provider
 rows add up to the practice totals. Aggregates only: the report and the workbook hide counts
 of 1-10 (privacy.suppressed_keys) and, in a hidden row, the figures derived from its count.
 """
@@ -28,8 +28,8 @@ LABELS: Mapping[str, str] = {
     "provider": "Provider",
     "billable": "Billable patients",
     "needs_initiating_visit": "Of them, need an initiating visit",
-    "expected_enrolled": "Expected enrolled (year 3 average)",
-    "revenue_year": "Collected a year (year 3)",
+    "expected_enrolled": "Expected enrolled (final-year average)",
+    "revenue_year": "Collected a year (final year)",
 }
 
 

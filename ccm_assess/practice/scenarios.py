@@ -18,7 +18,6 @@ scenario book are one analyst workflow over `ScenarioInputs`; the widgets are in
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import re
@@ -45,6 +44,7 @@ from ccm_assess.practice.assessment import (
     model_economics,
     rates_of,
 )
+from ccm_assess.practice.request import AssessmentRequest, paid_locality
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import data_path
 
@@ -63,7 +63,8 @@ class ScenarioInputs:
     """What every scenario of one practice shares: counts, capacity and the assessed baseline.
 
     `counts` is the `eligibility` part of summary.json; `rates` the USD per code the assessment
-    used for `year` and `locality` (a `Locality.label`); `assumptions` the values it used;
+    used for `year`, `locality` (a `Locality.label`) and `setting` (`request.SETTINGS`);
+    `assumptions` the values it used (its horizon included);
     `reported` its summary.json scenario metrics per model, to check a rerun against.
     """
 
@@ -78,6 +79,7 @@ class ScenarioInputs:
     source: str
     reported: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    setting: str = "office"
 
     def settings(self) -> dict[str, Value]:
         """Every assumption value plus `year` and `locality`."""
@@ -170,6 +172,7 @@ def load_inputs(folder: str | Path) -> ScenarioInputs:
         source=str(folder),
         reported=summary.get("scenarios") or {},
         notes=tuple(notes),
+        setting=str(rates.get("setting", "office")),
     )
 
 
@@ -186,6 +189,7 @@ def inputs_from_assessment(assessment: Assessment, source: str = "") -> Scenario
         capacity=assessment.capacity,
         source=source or assessment.practice,
         reported={key: result.metrics() for key, result in assessment.scenarios.items()},
+        setting=assessment.setting,
     )
 
 
@@ -193,20 +197,17 @@ def inputs_from_panel(
     panel_path: str | Path,
     questionnaire: str | Path | None = None,
     *,
-    as_of: dt.date | None = None,
-    practice: str = "",
-    year: int = 2026,
-    locality: str | None = None,
+    request: AssessmentRequest | None = None,
     assumptions_file: str | Path | None = None,
 ) -> ScenarioInputs:
-    """Assess a panel export (and questionnaire) as `ccm-assess run` would; as_of None = today."""
+    """Assess a panel export (and questionnaire) as `ccm-assess run` would with `request`'s
+    options (None: the defaults, as of today); the practice is named after the file unless
+    the request names it."""
     path = Path(panel_path)
+    request = request or AssessmentRequest()
     assessment = assess(
         read_panel(path),
-        as_of=as_of or dt.date.today(),
-        practice=practice or path.stem.replace("_", " ").title(),
-        year=year,
-        locality=locality or None,
+        replace(request, practice=request.practice or path.stem.replace("_", " ").title()),
         assumptions=load_assumptions(assumptions_file or None),
         answers=load_questionnaire(questionnaire) if questionnaire else None,
     )
@@ -218,12 +219,12 @@ def open_inputs(
     panel_path: str = "",
     questionnaire: str = "",
     *,
-    as_of: str = "",
-    locality: str = "",
-    year: int = 2026,
     assumptions_file: str = "",
+    **parameters: Any,
 ) -> ScenarioInputs:
-    """The notebook's entry: the output folder when given, else the panel (+ questionnaire).
+    """The notebook's entry: the output folder when given, else the panel (+ questionnaire)
+    assessed with the run options in `parameters` (`AssessmentRequest.from_parameters`: as_of,
+    locality, year, conditions_level, setting, years).
 
     Text parameters as papermill passes them; "" means not given (as_of "" = today).
     """
@@ -237,9 +238,7 @@ def open_inputs(
     return inputs_from_panel(
         panel_path,
         questionnaire or None,
-        as_of=dt.date.fromisoformat(as_of) if as_of else None,
-        year=year,
-        locality=locality or None,
+        request=AssessmentRequest.from_parameters(**parameters),
         assumptions_file=assumptions_file or None,
     )
 
@@ -265,9 +264,11 @@ def locality_labels() -> tuple[str, ...]:
 
 
 @functools.cache
-def scenario_rates(year: int, locality: str) -> Mapping[str, float]:
-    """USD per code (non-facility) for a year and a locality label (cached, read-only)."""
-    return MappingProxyType(rates_of(fees.rate_table(year, locality_key(locality))))
+def scenario_rates(year: int, locality: str, setting: str = "office") -> Mapping[str, float]:
+    """USD per code for a year, a locality label and a setting (`request.SETTINGS`; cached,
+    read-only)."""
+    place = paid_locality(locality_key(locality), setting)
+    return MappingProxyType(rates_of(fees.rate_table(year, place), setting))
 
 
 # ------------------------------------------------------------------------------------ scenarios
@@ -324,7 +325,7 @@ def run_scenario(
     year = inputs.year if year is None else int(year)
     locality = inputs.locality if locality is None else locality
     same_place = (year, locality) == (inputs.year, inputs.locality)
-    rates = inputs.rates if same_place else scenario_rates(year, locality)
+    rates = inputs.rates if same_place else scenario_rates(year, locality, inputs.setting)
     economics = model_economics(inputs.counts, rates, assumptions, inputs.capacity, draws=draws)
     before, after = inputs.settings(), _settings(assumptions, year, locality)
     return Scenario(

@@ -30,18 +30,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ccm_assess.finance.decision import Decision
+from ccm_assess.finance.model import ScenarioResult
 from ccm_assess.readiness.scoring import Readiness, round_score
 
 MODELS = ("in_house", "managed", "hybrid")
 MODEL_NAMES = {"in_house": "in-house", "managed": "managed", "hybrid": "hybrid"}
-METRICS = (
-    "horizon_net",
-    "p10_horizon_net",
-    "year1_net",
-    "break_even_month",
-    "ftes_steady_state",
-    "monthly_net_steady_state",
-)
 PRODUCTIVE_HOURS_PER_FTE = 2080 * 0.80  # paid hours x productive share [A], 1664 h/year
 COVERED_SHARE = 0.8  # [A] hours set aside / hours needed for "covered"
 PARTLY_COVERED_SHARE = 0.4  # [A]
@@ -156,27 +149,23 @@ def _score(readiness: Readiness, domain: str) -> str:
     return "not assessed" if score is None else f"{score}/100"
 
 
-def central(scenario: Mapping[str, object], key: str) -> float | None:
-    """The Monte Carlo median of a scenario metric where present, else the default-value run."""
-    value = scenario[f"p50_{key}"] if f"p50_{key}" in scenario else scenario[key]
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _net(scenario: ScenarioResult) -> float:
+    """The horizon net the choice is made on: the Monte Carlo median where simulated (USD)."""
+    return scenario.central("horizon_net") or 0.0
 
 
-def _net_text(scenario: Mapping[str, object]) -> str:
-    """'$168,411 in cash, a loss of $62,191 after your practitioners' time' (the cash part
-    only where the scenario has it)."""
-    after = _money(central(scenario, "horizon_net") or 0.0)
-    if "cash_horizon_net" not in scenario:
-        return after
-    cash = _money(central(scenario, "cash_horizon_net") or 0.0)
-    return f"{cash} in cash, {after} after your practitioners' time"
+def _net_text(scenario: ScenarioResult) -> str:
+    """'$168,411 in cash, a loss of $62,191 after your practitioners' time' (medians)."""
+    cash = _money(scenario.central("cash_horizon_net") or 0.0)
+    return f"{cash} in cash, {_money(_net(scenario))} after your practitioners' time"
 
 
-def _economics(scenarios: Mapping[str, Mapping[str, object]], choice: str, years: str) -> list[str]:
+def _economics(scenarios: Mapping[str, ScenarioResult], choice: str, years: str) -> list[str]:
     nets = ", ".join(f"{MODEL_NAMES[m]} {_net_text(scenarios[m])}" for m in MODELS)
     chosen = scenarios[choice]
-    month = central(chosen, "break_even_month")
+    month = chosen.central("break_even_month")
     month = None if month is None else int(month)
+    low, _ = chosen.band("horizon_net")
     paid_back = (
         f"pays back its start-up costs in month {month}"
         if month
@@ -185,7 +174,7 @@ def _economics(scenarios: Mapping[str, Mapping[str, object]], choice: str, years
     return [
         f"Net over {years} (the middle of our simulations): {nets}; not starting nets $0.",
         f"The {MODEL_NAMES[choice]} model {paid_back}; in a bad case (1 run in 10 does worse) "
-        f"it nets {_money(chosen['p10_horizon_net'])}.",  # type: ignore[arg-type]
+        f"it nets {_money(low or 0.0)}.",
     ]
 
 
@@ -213,11 +202,11 @@ def _would_change(
     choice: str,
     facts: Facts,
     needed: float,
-    scenarios: Mapping[str, Mapping[str, object]],
+    scenarios: Mapping[str, ScenarioResult],
     readiness: Readiness,
     years: str,
 ) -> list[str]:
-    net = {m: central(scenarios[m], "horizon_net") or 0.0 for m in MODELS}
+    net = {m: _net(scenarios[m]) for m in MODELS}
     weak = [
         readiness.domains[d].title.lower()
         for d in OPERATIONS
@@ -278,7 +267,7 @@ def _would_change(
 
 def recommend(
     readiness: Readiness,
-    scenarios: Mapping[str, Mapping[str, object]],
+    scenarios: Mapping[str, ScenarioResult],
     ftes_needed: float,
     *,
     productive_hours_per_fte: float = PRODUCTIVE_HOURS_PER_FTE,
@@ -286,19 +275,20 @@ def recommend(
     hours_needed_per_week: float | None = None,
 ) -> Recommendation:
     """Choose in-house, managed or hybrid by `RULES` from the readiness answers, each model's
-    metrics (summary.json scenario names; money in USD over `horizon_months`) and the
-    steady-state FTEs the panel needs (or, better, `hours_needed_per_week` from the model's
-    monthly hours series: the in-house staff hours besides the billing practitioner's)."""
-    missing = [f"{m}.{k}" for m in MODELS for k in METRICS if k not in scenarios.get(m, {})]
+    result (`finance.model.ScenarioResult`, its Monte Carlo medians where simulated; money in
+    USD over `horizon_months`) and the steady-state FTEs the panel needs (or, better,
+    `hours_needed_per_week` from the model's monthly hours series: the in-house staff hours
+    besides the billing practitioner's)."""
+    missing = [m for m in MODELS if m not in scenarios]
     if missing:
-        raise ValueError(f"recommend() needs scenario metrics {', '.join(missing)}")
+        raise ValueError(f"recommend() needs the results of {', '.join(missing)}")
     if hours_needed_per_week is None:
         needed = hours_per_week(ftes_needed, productive_hours_per_fte)
     else:  # the model's own monthly hours series; FTEs shown at the productive share in use
         needed = hours_needed_per_week
         ftes_needed = needed * 52 / productive_hours_per_fte
     available = readiness.dedicated_hours_per_week
-    net = {m: central(scenarios[m], "horizon_net") or 0.0 for m in MODELS}
+    net = {m: _net(scenarios[m]) for m in MODELS}
     facts = Facts(
         coverage=(available or 0) / needed if needed > 0 else float("inf"),
         operations_ready=all(
@@ -331,7 +321,7 @@ def recommend(
     ]
     caveats = [
         choice != facts.best,
-        float(scenarios[choice]["p10_horizon_net"]) < 0,  # type: ignore[arg-type]
+        (scenarios[choice].band("horizon_net")[0] or 0.0) < 0,
         available is None,
         readiness.score is None,  # too few questions assessed for an overall score
     ]
@@ -364,11 +354,13 @@ def with_decision(recommendation: Recommendation, decision: Decision) -> Recomme
     )
 
 
-def owner_why(decision: Decision) -> tuple[str, str, str]:
+def owner_why(decision: Decision) -> tuple[str, ...]:
     """Why, in three sentences: what we recommend and what it brings in (cash, and after the
     practitioners' time: the Monte Carlo medians), how it compares with the next best option,
-    and the first thing that would change the choice."""
+    and the first thing that would change the choice (none without the medians)."""
     chosen, runner = decision.recommended, decision.runner_up
+    if chosen not in decision.medians or runner not in decision.medians:
+        return ()
     label = {**MODEL_NAMES, "none": "not starting"}
     cash, after = decision.cash_medians, decision.medians
     if chosen == "none":

@@ -70,7 +70,8 @@ def expected_row(summary: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def folder_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """A folder of three panels (one broken), run by the CLI in two worker processes."""
+    """A folder of three panels (one broken), run by the CLI in two worker processes, over a
+    5-year horizon."""
     root = tmp_path_factory.mktemp("folder")
     panels = root / "panels"
     panels.mkdir()
@@ -81,7 +82,7 @@ def folder_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     out = root / "out"
     status = main(
         ["batch", str(panels), "--out", str(out), "--formats", "xlsx", "--jobs", "2"]
-        + ["--as-of", AS_OF]
+        + ["--as-of", AS_OF, "--years", "5"]
     )
     return out, status
 
@@ -94,6 +95,10 @@ def test_folder_batch_reports_the_broken_practice_and_finishes_the_others(folder
     assert [r["practice"] for r in rows] == ["Alpha Family Care", "Beta Clinic", "Zeta Broken"]
     assert [r["status"] for r in rows] == ["ok", "ok", "failed"]
     assert (document["succeeded"], document["failed"]) == (2, 1)
+    assert document["options"] == {
+        "year": 2026, "setting": "office", "conditions": "standard", "horizon": "5-year",
+    }  # fmt: skip
+    assert summary_of(out / "alpha-family-care")["model_inputs"]["horizon_months"] == 60
     with pytest.raises(PanelError) as error:
         read_panel(out.parent / "panels" / "zeta_broken.csv")
     assert rows[2]["message"] == str(error.value)
@@ -140,7 +145,7 @@ def test_folder_batch_workbook(folder_batch) -> None:
         "Alpha Family Care", 15, 12,
     )  # fmt: skip
     assert alpha["CCM eligible: Medicare FFS"] == 12
-    assert alpha["In-house: 3-year net"] == rows[0]["in_house_horizon_net"]
+    assert alpha["In-house: 5-year net"] == rows[0]["in_house_horizon_net"]
     # 12 CCM patients cannot carry a care manager: in-house never breaks even (null -> "never").
     assert rows[0]["in_house_break_even_month"] is None
     assert alpha["In-house: break-even month"] == "never"

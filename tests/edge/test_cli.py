@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ccm_assess.edge import cli
+from ccm_assess.practice.request import AssessmentRequest
 
 
 def test_a_deliberate_error_exits_2_with_one_line(tmp_path, capsys):
@@ -128,7 +129,7 @@ def test_batch_hands_questionnaire_assumptions_and_year_to_each_run(tmp_path, mo
         out=tmp_path / "o",
         questionnaire=tmp_path / "default.yaml",
         assumptions=tmp_path / "a.yaml",
-        year=2025,
+        request=AssessmentRequest(year=2025, conditions="strict", years=5),
     )
     own = batch.PracticeJob(
         practice="A",
@@ -140,4 +141,6 @@ def test_batch_hands_questionnaire_assumptions_and_year_to_each_run(tmp_path, mo
     for job in (own, other):
         assert batch.assess_practice(job, options).status == "failed"
     assert [o.questionnaire.name for o in seen] == ["own.yaml", "default.yaml"]
-    assert {(o.assumptions, o.year) for o in seen} == {(tmp_path / "a.yaml", 2025)}
+    assert {(o.assumptions, o.request.year) for o in seen} == {(tmp_path / "a.yaml", 2025)}
+    assert [o.request.practice for o in seen] == ["A", "B"]
+    assert {(o.request.conditions, o.request.years) for o in seen} == {("strict", 5)}

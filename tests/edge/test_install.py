@@ -147,3 +147,14 @@ def test_the_installed_wheel_runs_a_report_from_an_empty_folder(
         "questionnaire.xlsx",
         "questionnaire.yaml",
     ]
+    copied = ccm("notebooks", "nb").stdout.split()
+    assert sorted(Path(p).name for p in copied) == sorted(
+        p.name for p in ROOT.glob("notebooks/*.ipynb")
+    )
+    # the audit notebook's "<sample>" exports come from the package, not from a checkout
+    audit_log = subprocess.run(
+        [str(python), "-c", "from ccm_assess.edge.sample_audit import audit_sample_file as f; "
+         "print(f('<sample>', 'time_log.xlsx'))"],
+        cwd=work, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert Path(audit_log).is_file() and str(ROOT) not in audit_log

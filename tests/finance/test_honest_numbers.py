@@ -19,8 +19,10 @@ from ccm_assess.finance.model import Calendar, fee_index, stack_values
 from ccm_assess.formatting import money
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.outputs.figures import finance as figures_money
-from ccm_assess.outputs.html import tables
+from ccm_assess.outputs.html import decision, tables
 from ccm_assess.practice.assessment import assess, first_model_month
+from ccm_assess.practice.decision_summary import decision_summary, plan_month
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,9 +35,7 @@ AS_OF = dt.date(2026, 11, 20)
 def sample():
     return assess(
         read_panel(SAMPLE_PANEL),
-        as_of=AS_OF,
-        practice="Sunrise",
-        locality="TX 99",
+        AssessmentRequest(as_of=AS_OF, practice="Sunrise", locality="TX 99"),
         answers=load_questionnaire(SAMPLE_ANSWERS),
     )
 
@@ -57,10 +57,8 @@ def ma_heavy(tmp_path_factory):
 
     return assess(
         read_panel(path),
-        as_of=dt.date(2026, 6, 30),
-        practice="MA heavy",
+        AssessmentRequest(as_of=dt.date(2026, 6, 30), practice="MA heavy", setting="facility"),
         answers=Answers.from_dict(values),
-        setting="facility",
     )
 
 
@@ -75,21 +73,24 @@ def test_headline_figures_are_the_medians_of_summary_json(which, request):
     scenarios = summary["scenarios"]
     choice = a.recommendation.choice
     chosen = scenarios[choice]
-    # executive summary cards: median cash net and net after time, its band, median enrolled;
-    # the default-value run only in the appendix and the workbook
-    cards = _text(tables.executive_kpis(a.counts, a.scenarios, a.recommendation, a.assumptions,
-                                        a.readiness))  # fmt: skip
-    assert money(chosen["p50_horizon_net"]) in cards
-    assert money(chosen["p50_cash_horizon_net"]) in cards and "cash" in cards
+    # the decision page (executive summary): median cash and net after the practitioners'
+    # time, its band, median enrolled, break-even as a calendar month, staff hours as staff +
+    # practitioners = total; the default-value run only in the appendix and the workbook
+    page = _text(decision.decision_page_html(a))
+    assert money(chosen["p50_horizon_net"]) in page
+    assert money(chosen["p50_cash_horizon_net"]) in page
     band = f"{money(chosen['p10_horizon_net'])} to {money(chosen['p90_horizon_net'])}"
-    assert band in cards
-    assert "default values" not in cards
-    assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in cards
+    assert band in page
+    assert "default values" not in page
+    assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in page
     month = chosen["p50_break_even_month"]
-    assert (f"Month {month}" if month else "None in") in cards
+    when = plan_month(a.as_of, month) if month else None
+    assert (f"{when:%B %Y}" if when else "Not within") in page
     hours = round(chosen["p50_staff_hours_per_week"])
     practitioners = round(chosen["p50_practitioner_hours_per_week"])
-    assert f"{hours - practitioners} + {practitioners} = {hours} h a week" in cards
+    assert f"{hours - practitioners} + {practitioners} = {hours} h a week" in page
+    assert money(chosen["p50_cash_year1_net"]) in page
+    assert money(chosen["p50_peak_cash_need"]) in page
     # comparison table: every model's medians, cash and after the practitioners' time
     table = _text(tables.comparison_table(a.scenarios, a.economics.monte_carlo))
     for metrics in scenarios.values():
@@ -244,3 +245,55 @@ def test_monthly_csv_is_one_run_whose_rows_foot(sample):
         assert abs(after - nets.median()) == pytest.approx(
             (nets - nets.median()).abs().min(), abs=1
         )
+
+
+def test_decision_summary_of_the_sample_in_calendar_months_and_shares(sample):
+    # as of 2026-11-20, model month 1 is December 2026: month 4 is March 2027
+    facts = decision_summary(sample)
+    managed = sample.summary()["scenarios"]["managed"]
+    # no way of starting pays once the practitioners' time is valued: don't start now; managed
+    # is the best way to start, and the runner-up of "none"
+    assert sample.decision.recommended == "none" and sample.decision.runner_up == "managed"
+    assert (facts.recommended, facts.runner_up) == ("managed", None)
+    assert managed["first_payment_month"] == 4 and facts.first_payment == dt.date(2027, 3, 1)
+    assert managed["p50_break_even_month"] is None and facts.break_even is None
+    # cash: the median year-1 cash net; a full year is 12 x the median final-year cash month
+    assert facts.cash_basis == "cash"
+    assert facts.cash_year1 == pytest.approx(managed["p50_cash_year1_net"], abs=0.01)
+    assert facts.cash_full_year == pytest.approx(
+        12 * managed["p50_monthly_cash_net_steady_state"], abs=1
+    )
+    assert facts.peak_cash_need == pytest.approx(managed["p50_peak_cash_need"], abs=0.01)
+    # 4 billing practitioners (questionnaire) share the practitioner hours (median)
+    assert facts.billing_practitioners == 4
+    assert facts.hours_per_practitioner == pytest.approx(
+        managed["p50_practitioner_hours_per_week"] / 4, abs=0.05
+    )
+    # the share of the 500 draws whose 3-year net after the practitioners' time is below zero
+    assert facts.share_losing == pytest.approx(0.85)
+    assert len(facts.checks) == 3
+    assert "50% of the CCM revenue collected" in facts.checks[0]
+    assert "344 of the 1,044 billable patients" in facts.checks[1]
+
+
+def test_decision_page_without_a_practitioner_count_or_break_even(ma_heavy):
+    # the same figures with the questionnaire's practitioner count and the break-even removed
+    import dataclasses
+
+    readiness = dataclasses.replace(ma_heavy.readiness, billing_practitioners=None)
+    choice = ma_heavy.recommendation.choice
+    chosen = ma_heavy.scenarios[choice]
+    never = dataclasses.replace(
+        chosen, uncertainty={**chosen.uncertainty, "p50_break_even_month": None}
+    )
+    economics = dataclasses.replace(
+        ma_heavy.economics, scenarios={**ma_heavy.scenarios, choice: never}
+    )
+    a = dataclasses.replace(ma_heavy, readiness=readiness, economics=economics)
+    facts = decision_summary(a)
+    assert facts.hours_per_practitioner is None and facts.break_even is None
+    page = _text(decision.decision_page_html(a))
+    assert "Not within 3 years" in page
+    assert f"{chosen.central('practitioner_hours_per_week'):.0f} h a week" in page
+    assert "how many was not assessed" in page
+    assert len(facts.checks) == 3

@@ -101,8 +101,10 @@ def test_share_of_draws_that_earn_money_by_hand():
     spread = net_spread(np.array([-5.0, 10.0, 20.0]))
     assert spread["share_earning"] == pytest.approx(0.667, abs=5e-4)
     assert (spread["p25_horizon_net"], spread["p75_horizon_net"]) == pytest.approx((2.5, 15.0))
-    # a net of exactly zero does not earn money
-    assert net_spread(np.array([0.0, 0.0, 1.0]))["share_earning"] == pytest.approx(1 / 3)
+    assert spread["share_losing"] == pytest.approx(1 / 3)
+    # a net of exactly zero neither earns nor loses money
+    zeros = net_spread(np.array([0.0, 0.0, 1.0]))
+    assert (zeros["share_earning"], zeros["share_losing"]) == pytest.approx((1 / 3, 0.0))
 
 
 def test_monte_carlo_summary_carries_the_share_and_results_keep_only_percentiles():
@@ -111,6 +113,7 @@ def test_monte_carlo_summary_carries_the_share_and_results_keep_only_percentiles
     for key, draws in monte.outcomes.groupby("model"):
         net = draws["horizon_net"]
         assert monte.summary.loc[key, "share_earning"] == (net > 0).mean()
+        assert monte.summary.loc[key, "share_losing"] == (net < 0).mean()
         assert monte.summary.loc[key, "p25_horizon_net"] == pytest.approx(net.quantile(0.25))
     results = with_uncertainty(simulate(PANEL, RATES, assumptions), monte)
     # summary.json's scenario keys: the P10/P50/P90 of every outcome, nothing else

@@ -47,6 +47,13 @@ def test_figure_html_references_no_network():
     assert re.search(r'"displayModeBar":\s*false', html)
 
 
+def test_two_dollar_amounts_in_a_title_stay_text_where_mathjax_runs():
+    # JupyterLab loads MathJax; plotly.js typesets "$a ... $b" unless typesetMath is off
+    fig = charts.base_figure("Nets $60,167", "8 in 10 simulations $1 to $2")
+    html = pio.renderers["ccm_offline"].to_mimebundle(fig.to_dict())["text/html"]
+    assert re.search(r'"typesetMath":\s*false', html)
+
+
 def test_renderer_refuses_markup_that_would_reach_the_network(monkeypatch):
     # stand-in for a future plotly release that adds another CDN reference
     def to_mimebundle(self, fig_dict):

@@ -70,6 +70,10 @@ def test_consent_slider_updates_charts_and_table_in_place(explorer):
     assert explorer.table.value != table
     assert (f"−${-net:,.0f}" if net < 0 else f"${net:,.0f}") in explorer.table.value
     assert "consent_rate: 35% → 25%" in explorer.status.value
+    # dollar amounts stay text in Lab: the HTML outside MathJax, the charts' typesetMath off
+    for shown in (explorer.table, explorer.status):
+        assert shown.value.startswith('<div class="mathjax_ignore tex2jax_ignore">')
+    assert all(fig._config["typesetMath"] is False for fig in explorer.figures.values())
 
 
 def test_role_and_vendor_share_move_the_models_as_the_model_says(explorer):

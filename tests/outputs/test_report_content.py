@@ -468,6 +468,7 @@ def test_program_potential_compares_ccm_plus_pcm_with_apcm():
 
 def test_programs_table_suppresses_and_says_unknown():
     counts = {
+        "conditions_level": "standard",
         "eligibility": {
             "ccm_eligible": 1359, "complex_ccm_candidates": None, "needs_initiating_visit": 7,
             "pcm_candidates": 572, "apcm_tiers": {"G0556": 317, "G0557": 850, "G0558": 4},
@@ -608,6 +609,10 @@ def test_range_of_levels_names_what_makes_the_difference():
         "Gastro-esophageal reflux disease K21 (95)."
     )
     assert list(fig.data[0].x) == [1136, 1359, 1634]
+    strict = figures_patients.eligibility_range(eligibility, {}, "strict")
+    assert _title(strict).endswith("estimate 1,136 (strict list)")
+    assert strict.data[0].marker.color[0] != strict.data[0].marker.color[1]
+    assert strict.data[0].marker.color[0] == fig.data[0].marker.color[1]  # the counted list
 
 
 def test_negative_amounts_keep_their_minus_sign_on_the_line() -> None:

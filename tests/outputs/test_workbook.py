@@ -36,6 +36,7 @@ from ccm_assess.outputs.workbook.book import SHEETS, write_workbook
 from ccm_assess.outputs.workbook.cells import CHANGED_FILL, panel_text, shown_counts, shown_pool
 from ccm_assess.outputs.workbook.panel_sheets import reconciliation
 from ccm_assess.practice.assessment import Assessment, assess
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.readiness.questionnaire import load_questionnaire
 
 AS_OF = dt.date(2026, 6, 30)
@@ -73,8 +74,7 @@ def assessment() -> Assessment:
     panel = tidy_panel(_grid(), today=pd.Timestamp(AS_OF))
     return assess(
         panel,
-        as_of=AS_OF,
-        practice="Test Practice",
+        AssessmentRequest(as_of=AS_OF, practice="Test Practice"),
         assumptions=load_assumptions(overrides={"consent_rate": 0.5}),
         answers=load_questionnaire(QUESTIONNAIRE),
     )
@@ -118,7 +118,9 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
 
 def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessment) -> None:
     ws = book["Summary"]
-    assert _value(ws, "CCM eligible (2+ chronic conditions)").value == 69
+    assert (
+        _value(ws, "CCM eligible (2+ chronic conditions, standard list: our catalog)").value == 69
+    )
     # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
     assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70

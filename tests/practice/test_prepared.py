@@ -24,6 +24,7 @@ from ccm_assess.practice.assessment import (
     prepared_header,
     save_prepared,
 )
+from ccm_assess.practice.request import AssessmentRequest
 
 AS_OF = dt.date(2026, 6, 30)
 HEADER = ["MRN", "Patient Name", "Phone", "DOB", "Dx", "Primary Insurance", "PCP"]
@@ -38,7 +39,7 @@ ROWS = [  # 14 eligible Medicare patients of Dr Alpha, 12 of Dr Beta, 3 with one
 @pytest.fixture(scope="module")
 def assessment() -> Assessment:
     panel = tidy_panel(pd.DataFrame([HEADER, *ROWS]), today=pd.Timestamp(AS_OF))
-    return assess(panel, as_of=AS_OF, practice="Test Practice")
+    return assess(panel, AssessmentRequest(as_of=AS_OF, practice="Test Practice"))
 
 
 @pytest.fixture(scope="module")

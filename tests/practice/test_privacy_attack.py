@@ -21,6 +21,7 @@ from ccm_assess.edge.run import write_summary
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.outputs.workbook.book import write_workbook
 from ccm_assess.practice.assessment import assess
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.privacy import Relation, cell_ranges, partition, pinned, plan_suppression
 
 AS_OF = dt.date(2026, 11, 20)
@@ -210,7 +211,7 @@ def truth_of(name: str, exact: dict[str, int | None]) -> int | None:
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_the_attacker_recovers_no_small_count(tmp_path: Path, seed: int) -> None:
     panel = read_panel(crafted_panel(tmp_path / "panel.csv", seed))
-    a = assess(panel, as_of=AS_OF, practice="Crafted", locality="TX 99")
+    a = assess(panel, AssessmentRequest(as_of=AS_OF, practice="Crafted", locality="TX 99"))
     summary = json.loads(write_summary(a, tmp_path / "summary.json").read_text())
     tables = funnel_tables(write_workbook(a, tmp_path / "workbook.xlsx"))
     cells, relations = attacker_view(summary, tables)
@@ -277,7 +278,7 @@ def test_without_complements_the_attacker_wins(tmp_path: Path, monkeypatch) -> N
 
     monkeypatch.setattr(disclosure, "plan_suppression", small_only)
     panel = read_panel(crafted_panel(tmp_path / "panel.csv", 4))
-    a = assess(panel, as_of=AS_OF, practice="Crafted", locality="TX 99")
+    a = assess(panel, AssessmentRequest(as_of=AS_OF, practice="Crafted", locality="TX 99"))
     summary = json.loads(write_summary(a, tmp_path / "summary.json").read_text())
     tables = funnel_tables(write_workbook(a, tmp_path / "workbook.xlsx"))
     recovered = attack(*attacker_view(summary, tables))
@@ -288,7 +289,9 @@ def test_without_complements_the_attacker_wins(tmp_path: Path, monkeypatch) -> N
 def test_every_declared_relation_holds_on_the_exact_counts(tmp_path: Path, seed: int) -> None:
     """A relation that does not hold would mislead the planner: each is checked on real counts."""
     panel = read_panel(crafted_panel(tmp_path / "panel.csv", seed))
-    published = assess(panel, as_of=AS_OF, practice="Crafted", locality="TX 99").published
+    published = assess(
+        panel, AssessmentRequest(as_of=AS_OF, practice="Crafted", locality="TX 99")
+    ).published
     exact = published.exact
     for relation in published.relations:
         if any(exact[c] is None for c in relation.cells):

@@ -16,6 +16,7 @@ from ccm_assess.finance.assumptions import Assumptions, load_assumptions
 from ccm_assess.finance.model import PracticeCapacity
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.practice.assessment import assess
+from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.practice.scenarios import (
     ASSUMPTIONS_USED,
     BASE_NAME,
@@ -183,8 +184,7 @@ def test_yaml_filename():
 def sample_assessment():
     return assess(
         read_panel(SAMPLE_PANEL),
-        as_of=AS_OF,
-        practice="Sunrise Family Medicine",
+        AssessmentRequest(as_of=AS_OF, practice="Sunrise Family Medicine"),
         answers=load_questionnaire(SAMPLE_ANSWERS),
     )
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pandas as pd
 import pytest
 
+from ccm_assess.finance import fees
+from ccm_assess.finance.assumptions import Assumptions
+from ccm_assess.finance.model import ScenarioResult, simulate
 from ccm_assess.readiness.plan import (
     PLAN_COLUMNS,
     ModelMonths,
@@ -39,14 +43,25 @@ def answers(overrides: dict[str, object], base: str = "yes") -> Answers:
     return Answers.from_dict({**values, **overrides})
 
 
-def scenarios(in_house: float, managed: float, hybrid: float, p10: float = 10_000) -> dict:
-    def metrics(net: float) -> dict:
-        return {
-            "horizon_net": net, "p10_horizon_net": p10, "year1_net": net / 4,
-            "break_even_month": 6, "ftes_steady_state": 1.5, "monthly_net_steady_state": net / 36,
-        }  # fmt: skip
+@functools.cache
+def _simulated() -> dict[str, ScenarioResult]:
+    """Real model results (a small panel, national rates) whose figures the cases replace."""
+    counts = {"ccm_eligible": 200, "ccm_eligible_by_payer": {"medicare_ffs": 200}}
+    return simulate(counts, fees.payment_rates(2026), Assumptions())
 
-    return {"in_house": metrics(in_house), "managed": metrics(managed), "hybrid": metrics(hybrid)}
+
+def scenarios(
+    in_house: float, managed: float, hybrid: float, p10: float = 10_000
+) -> dict[str, ScenarioResult]:
+    """Each model's result with these horizon nets (the medians: USD over 36 months), a P10 of
+    `p10` and break-even in month 6."""
+
+    def result(key: str, net: float) -> ScenarioResult:
+        medians = {"p50_horizon_net": net, "p10_horizon_net": p10, "p50_break_even_month": 6.0}
+        return dataclasses.replace(_simulated()[key], horizon_net=net, uncertainty=medians)
+
+    nets = {"in_house": in_house, "managed": managed, "hybrid": hybrid}
+    return {key: result(key, net) for key, net in nets.items()}
 
 
 GOOD_ECONOMICS = scenarios(in_house=300_000, managed=150_000, hybrid=200_000)
@@ -69,7 +84,11 @@ def test_no_bandwidth_and_weak_workflow_goes_managed_despite_in_house_economics(
     )
     assert "is 0 hours a week (0% of the need)" in rec.reasons[0]
     assert "not in place yet" in rec.reasons[1]
-    assert "in-house $300,000, managed $150,000, hybrid $200,000" in rec.reasons[2]
+    for model, net in (("in-house", "$300,000"), ("managed", "$150,000"), ("hybrid", "$200,000")):
+        assert (
+            f"{model} " in rec.reasons[2]
+            and f"{net} after your practitioners' time" in (rec.reasons[2])
+        )
     # hours alone make hybrid workable (+$50,000); in-house also needs the operations
     assert "hybrid workable" in rec.would_change[0] and "$50,000" in rec.would_change[0]
     assert "$150,000 more" in rec.would_change[1] and "once ownership" in rec.would_change[1]
@@ -121,7 +140,8 @@ def test_no_model_earning_picks_the_smallest_loss_with_low_confidence():
     losing = scenarios(in_house=-40_000, managed=-5_000, hybrid=-20_000, p10=-60_000)
     rec = recommend(score_readiness(answers({})), losing, ftes_needed=1.0)
     assert (rec.choice, rec.rule, rec.confidence) == ("managed", "R1", "low")
-    assert "managed a loss of $5,000" in rec.reasons[2]
+    assert rec.option == "none" and not rec.start_now  # don't start now; managed loses least
+    assert "a loss of $5,000 after your practitioners' time" in rec.reasons[2]
 
 
 def test_a_losing_choice_gives_way_to_the_model_that_earns():
@@ -139,11 +159,22 @@ def test_compliance_gaps_are_named_in_the_reasons():
     assert any("certified EHR" in s for s in rec.reasons)
 
 
-def test_rules_table_and_missing_metrics():
+def test_rules_table_and_missing_results():
     assert [rule.id for rule in RULES] == ["R1", "R2", "R3", "R4", "R5"]
-    broken = {**GOOD_ECONOMICS, "hybrid": {"horizon_net": 1.0}}
-    with pytest.raises(ValueError, match="hybrid.p10_horizon_net"):
+    broken = {key: result for key, result in GOOD_ECONOMICS.items() if key != "hybrid"}
+    with pytest.raises(ValueError, match="needs the results of hybrid"):
         recommend(score_readiness(answers({})), broken, 1.0)
+
+
+def test_the_choice_reads_the_medians_not_the_default_value_run():
+    # the default-value run says managed nets most; the medians say in-house: medians decide
+    medians = GOOD_ECONOMICS
+    flipped = {
+        key: dataclasses.replace(result, horizon_net=1e6 if key == "managed" else 0.0)
+        for key, result in medians.items()
+    }
+    readiness = score_readiness(answers({}))
+    assert recommend(readiness, flipped, ftes_needed=1.0).choice == "in_house"
 
 
 # ---------------------------------------------------------------------------- launch plan

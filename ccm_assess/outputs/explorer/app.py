@@ -31,6 +31,7 @@ from ccm_assess.outputs.explorer.views import (
     current_table_html,
     scenario_figures,
 )
+from ccm_assess.outputs.lab import no_math
 from ccm_assess.practice.scenarios import (
     BASE_NAME,
     Scenario,
@@ -238,7 +239,7 @@ class Explorer:
         for key, (_, fill) in CHARTS.items():
             with self.figures[key].batch_update():
                 fill(self.figures[key], scenario, self.baseline)
-        self.table.value = current_table_html(scenario, self.baseline)
+        self.table.value = no_math(current_table_html(scenario, self.baseline))
         for name, label in self._labels.items():
             label.value = _label_html(registry()[name], changed=name in scenario.changes)
         self._say(changes_text(scenario))
@@ -247,7 +248,7 @@ class Explorer:
     def _say(self, message: str, *, error: bool = False) -> None:
         colour = "#D55E00" if error else NEUTRAL["text"]
         text = html.escape(message)
-        self.status.value = f'<div style="color:{colour};font-size:12px">{text}</div>'
+        self.status.value = no_math(f'<div style="color:{colour};font-size:12px">{text}</div>')
 
     def load(self, name: str) -> Scenario:
         """Set every control to the saved scenario `name` (BASE_NAME: the assessment), once."""
@@ -293,7 +294,7 @@ class Explorer:
         return path
 
     def _show_comparison(self) -> None:
-        self.comparison.value = comparison_html(self.book, tuple(self.selection.value))
+        self.comparison.value = no_math(comparison_html(self.book, tuple(self.selection.value)))
 
     # ---- layout
     def _layout(self) -> widgets.Widget:

@@ -17,7 +17,13 @@ import plotly.graph_objects as go
 
 from ccm_assess.finance.assumptions import Value, registry
 from ccm_assess.finance.model import DELIVERY_MODELS
-from ccm_assess.outputs.charts import MODEL_COLOURS, NEUTRAL, currency_axis, takeaway_title
+from ccm_assess.outputs.charts import (
+    MODEL_COLOURS,
+    NEUTRAL,
+    PLOTLY_CONFIG,
+    currency_axis,
+    takeaway_title,
+)
 from ccm_assess.practice.scenarios import Scenario, ScenarioBook
 
 MODELS = tuple(DELIVERY_MODELS)
@@ -195,10 +201,12 @@ def scenario_figures(
     scenario: Scenario, baseline: Scenario, *, widget: bool = False
 ) -> dict[str, go.Figure]:
     """The explorer's three charts for `scenario` against `baseline` (FigureWidgets if
-    `widget`): cash_flow, ftes, break_even."""
+    `widget`, with PLOTLY_CONFIG: `$` amounts stay text in Lab): cash_flow, ftes, break_even."""
     figures = {}
     for key, (build, fill) in CHARTS.items():
         fig = build(go.FigureWidget if widget else go.Figure)
+        if widget:
+            fig._config = dict(PLOTLY_CONFIG)  # the widget's plotly.js config (a synced trait)
         fill(fig, scenario, baseline)
         if key == "cash_flow":
             currency_axis(fig, compact=True)

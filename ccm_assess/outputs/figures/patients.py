@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ccm_assess.finance.model import ScenarioResult
-from ccm_assess.formatting import PAYER_LABELS
+from ccm_assess.formatting import LEVEL_NAMES, PAYER_LABELS
 from ccm_assess.intake.codes import code_set
 from ccm_assess.outputs.charts import (
     ACCENT,
@@ -129,11 +129,12 @@ def eligibility_funnel(
     return fig.update_layout(showlegend=False, margin={"l": 24, "r": 24, "b": 16})
 
 
-LEVEL_LABELS = {
-    "ccm_eligible_strict": "Strict: CMS's chronic conditions list only",
-    "ccm_eligible_standard": "Standard: our catalog (the estimate)",
-    "broad_ccm_eligible": "Broad: any condition AHRQ marks chronic",
+LEVEL_COUNTS = {
+    "strict": "ccm_eligible_strict",
+    "standard": "ccm_eligible_standard",
+    "broad": "broad_ccm_eligible",
 }
+"""The summary.json `eligibility` count of each level of the list of chronic conditions."""
 
 
 def _drivers(top: Mapping[str, int], name: Any) -> str:
@@ -142,8 +143,9 @@ def _drivers(top: Mapping[str, int], name: Any) -> str:
                      for key, n in top.items())  # fmt: skip
 
 
-def _level_notes(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+def _level_notes(eligibility: Mapping[str, Any], names: Mapping[str, str], level: str) -> list[str]:
     titles = code_set()["title"]
+    subject = "The estimate" if level == "standard" else "The standard list"
     loose = _drivers(
         eligibility.get("standard_not_strict_top") or {}, lambda k: names.get(k, k).lower()
     )
@@ -152,31 +154,40 @@ def _level_notes(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> li
         lambda k: f"{titles.get(k) or k} {k}",
     )
     return [
-        f"The estimate counts more patients than the strict list mostly through {loose}"
+        f"{subject} counts more patients than the strict list mostly through {loose}"
         if loose else "",
         f"the broad bound adds mostly {broad}" if broad else "",
     ]  # fmt: skip
 
 
-def eligibility_range_text(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> str:
+def eligibility_range_text(
+    eligibility: Mapping[str, Any], names: Mapping[str, str], level: str = "standard"
+) -> str:
     """One sentence: the categories that make most of each difference between the levels."""
-    notes = [n for n in _level_notes(eligibility, names) if n]
+    notes = [n for n in _level_notes(eligibility, names, level) if n]
     return ("; ".join(notes) + ".") if notes else ""
 
 
-def eligibility_range(eligibility: Mapping[str, Any], names: Mapping[str, str]) -> go.Figure:
+def eligibility_range(
+    eligibility: Mapping[str, Any], names: Mapping[str, str], level: str = "standard"
+) -> go.Figure:
     """CCM-eligible patients at the strict, standard and broad levels (summary.json
-    `eligibility`; `names`: category display names); `eligibility_range_text` says why."""
+    `eligibility`; `names`: category display names), the `level` the assessment counts
+    (`--conditions`) darker; `eligibility_range_text` says why."""
     counts = pd.Series(
-        {label: eligibility.get(key) or 0 for key, label in LEVEL_LABELS.items()}, dtype=object
-    )
+        {f"{key.capitalize()}: {LEVEL_NAMES[key]}": eligibility.get(count) or 0
+         for key, count in LEVEL_COUNTS.items()},
+        dtype=object,
+    )  # fmt: skip
     _, text = _suppressed_bars(counts, total_shown=True)
+    counted = list(LEVEL_COUNTS).index(level)
     fig = base_figure(
-        f"{text[0]} to {text[2]} qualify depending on the conditions counted; estimate {text[1]}",
-        "Patients with 2 or more chronic conditions under each list; the estimate is darker",
+        f"{text[0]} to {text[2]} qualify depending on the conditions counted; "
+        f"estimate {text[counted]}" + ("" if level == "standard" else f" ({level} list)"),
+        "Patients with 2 or more chronic conditions under each list; the list counted is darker",
         height=hbar_height(3),
     )
-    colours = [NEUTRAL["rule"], ACCENT, NEUTRAL["rule"]]
+    colours = [ACCENT if i == counted else NEUTRAL["rule"] for i in range(len(counts))]
     return _count_bars(fig, _names(counts.index), counts, colours, total_shown=True)
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.finance import fees, staffing
-from ccm_assess.finance.assumptions import Assumptions
 from ccm_assess.finance.model import (
     COST_COLUMNS,
     DELIVERY_MODELS,
@@ -31,6 +30,7 @@ from ccm_assess.formatting import (
     DASH,
     count_text,
     fte_text,
+    level_text,
     money,
     month_text,
     percent,
@@ -38,18 +38,16 @@ from ccm_assess.formatting import (
     years_text,
 )
 from ccm_assess.outputs.html.blocks import (
-    Kpi,
     callout,
     esc,
     html_table,
-    kpi_grid,
     model_label,
     paragraphs,
 )
-from ccm_assess.privacy import format_count, suppress_counts
+from ccm_assess.privacy import suppress_counts
 from ccm_assess.readiness.questionnaire import questionnaire_definition
 from ccm_assess.readiness.recommendation import Recommendation
-from ccm_assess.readiness.scoring import Readiness, round_score
+from ccm_assess.readiness.scoring import Readiness
 
 COST_LABELS: Mapping[str, str] = {
     "cost_clinical_staff": "Care-manager staff",
@@ -96,12 +94,6 @@ def band_text(
     return f"8 in 10 simulations {fmt(low)} to {fmt(high)}"
 
 
-def central_month(result: ScenarioResult, horizon: int) -> str:
-    """The median break-even month in words ("Month 18", "None in 3 years")."""
-    month = result.central("break_even_month")
-    return month_text(month, horizon).replace("Not within", "None in")
-
-
 def practice_hours_text(result: ScenarioResult) -> str:
     """Every hour a week the practice spends in the final year, the medians of the simulations
     where run: "staff + practitioners = total" (rounded parts that add up to the rounded
@@ -115,67 +107,6 @@ def practice_hours_text(result: ScenarioResult) -> str:
         or result.practitioner_hours_per_week
     )
     return f"{total - practitioners} + {practitioners} = {total} h a week"
-
-
-def executive_kpis(
-    counts: Mapping[str, Any],
-    scenarios: Mapping[str, ScenarioResult],
-    recommendation: Recommendation,
-    assumptions: Assumptions,
-    readiness: Readiness,
-) -> str:
-    """The key numbers: eligible, enrolled, net, break-even, staff, readiness. Money, months
-    and patients are the medians of the simulations with their 10th-90th percentile band."""
-    choice = recommendation.choice
-    chosen = scenarios[choice]
-    horizon = assumptions.horizon_months
-    final = final_year_text(horizon)
-    eligibility = counts["eligibility"]
-    analysed = counts["panel"]["patients_analysed"]
-    score = round_score(readiness.score)
-    have = recommendation.hours_available_per_week
-    said = "not assessed" if have is None else f"{have:g} h a week"
-    name = model_label(choice).lower()
-    return kpi_grid(
-        [
-            Kpi(
-                format_count(eligibility["ccm_billable"]),
-                "Billable CCM patients",
-                f"Medicare that pays; {format_count(eligibility['ccm_eligible'])} eligible "
-                f"with any payer, of {format_count(analysed)} analysed",
-            ),
-            Kpi(
-                whole(chosen.central("enrolled_steady_state")),
-                "Enrolled patients",
-                f"{final} average, {name}; {band_text(chosen, 'enrolled_steady_state', whole)}",
-                choice,
-            ),
-            Kpi(
-                central_money(chosen, "cash_horizon_net"),
-                f"{horizon / 12:g}-year net, cash",
-                f"{name}, median, money in and out of your bank account; after the value of "
-                f"your practitioners' time {central_money(chosen, 'horizon_net')} "
-                f"({band_text(chosen, 'horizon_net')})",
-                choice,
-            ),
-            Kpi(
-                central_month(chosen, horizon),
-                "Break-even",
-                f"{name}: the running total turns positive; first payment in month "
-                f"{chosen.first_payment_month}",
-                choice,
-            ),
-            Kpi(
-                practice_hours_text(chosen),
-                "Your staff needed",
-                f"{name}, {final}: staff + billing practitioners = total; in-house "
-                f"{practice_hours_text(scenarios['in_house'])}; you set aside {said}",
-                choice,
-            ),
-            Kpi("not scored" if score is None else f"{score}/100", "Readiness", readiness.maturity),
-        ],
-        columns=3,
-    )
 
 
 CONFIDENCE_TEXT = {
@@ -227,11 +158,13 @@ def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
 
 
 def programs_table(counts: Mapping[str, Any]) -> str:
-    """Patients per program beyond standard CCM (small counts suppressed; unknown said so)."""
+    """Patients per program beyond standard CCM (small counts suppressed; unknown said so);
+    conditions counted on the run's list (`conditions_level`)."""
     eligibility = counts["eligibility"]
     tiers = suppress_counts(eligibility["apcm_tiers"])
+    level = level_text(counts["conditions_level"])
     rows = [
-        ("Eligible for CCM (2 or more chronic conditions)", eligibility["ccm_eligible"]),
+        (f"Eligible for CCM (2 or more chronic conditions, {level})", eligibility["ccm_eligible"]),
         (
             "Candidates for complex CCM (3 or more conditions and a hospital stay or 2+ ER visits)",
             eligibility["complex_ccm_candidates"],

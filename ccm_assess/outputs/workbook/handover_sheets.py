@@ -61,7 +61,7 @@ def _by_provider(ws: Worksheet, assessment: Assessment) -> None:
         LABELS["expected_enrolled"]: COUNT,
         LABELS["revenue_year"]: USD,
     }
-    row = put_heading(ws, 4, "Per billing provider, recommended model, year 3")
+    row = put_heading(ws, 4, "Per billing provider, recommended model, final year")
     row = put_table(ws, row, frame, formats)
     put_pairs(
         ws,

@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.finance.model import CCM_CODES
+from ccm_assess.formatting import level_text
 from ccm_assess.outputs.palette import MODEL_COLOURS, NEUTRAL
 from ccm_assess.outputs.workbook.cells import (
     CHANGED_FILL,
@@ -155,6 +156,7 @@ def _model_table(assessment: Assessment) -> tuple[pd.DataFrame, list[str | None]
 def _patient_lines(assessment: Assessment) -> list[tuple[str, Any, str | None]]:
     panel, counts = assessment.shown_counts["panel"], assessment.shown_counts["eligibility"]
     tiers = shown_counts(counts["apcm_tiers"])
+    level = level_text(assessment.eligibility.conditions_level)
     return [
         ("Patients in the panel", panel["patients"], COUNT),
         ("Patients analysed (not deceased or in hospice)", panel["patients_analysed"], COUNT),
@@ -163,7 +165,11 @@ def _patient_lines(assessment: Assessment) -> list[tuple[str, Any, str | None]]:
             shown_pool(counts["ccm_eligible_by_payer"], billable_classes(assessment)),
             COUNT,
         ),
-        ("CCM eligible (2+ chronic conditions)", shown_count(counts["ccm_eligible"]), COUNT),
+        (
+            f"CCM eligible (2+ chronic conditions, {level})",
+            shown_count(counts["ccm_eligible"]),
+            COUNT,
+        ),
         ("Complex CCM candidates", shown_count(counts["complex_ccm_candidates"]), COUNT),
         ("PCM candidates (1 high-risk condition)", shown_count(counts["pcm_candidates"]), COUNT),
         *((f"APCM {tier} candidates", value, COUNT) for tier, value in tiers.items()),

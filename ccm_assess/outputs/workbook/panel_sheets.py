@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ccm_assess.formatting import level_text
 from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
@@ -119,7 +120,11 @@ def _funnel(ws: Worksheet, assessment: Assessment) -> None:
     steps = [
         ("Patients in the panel", panel["patients"], "distinct patient ids in the used rows"),
         ("Analysed", panel["patients_analysed"], "not deceased or in hospice"),
-        ("CCM eligible", shown_count(counts["ccm_eligible"]), "2+ chronic conditions"),
+        (
+            "CCM eligible",
+            shown_count(counts["ccm_eligible"]),
+            f"2+ chronic conditions, {level_text(assessment.eligibility.conditions_level)}",
+        ),
         (
             "In billable payer classes",
             shown_pool(counts["ccm_eligible_by_payer"], billable),
