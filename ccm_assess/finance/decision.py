@@ -370,7 +370,7 @@ def decide(
         if role is not None and len(points) < MAX_TIPPING_POINTS:
             points.append(role)
             found += 1
-        if not found and len(points) < MAX_TIPPING_POINTS:
+        if not found and not points:
             points.append(_steady(pair, ahead))
     default = simulate_metrics(counts, rates, assumptions, capacity=capacity)
     default_nets = option_nets(default, "horizon_net").iloc[0]

@@ -130,10 +130,9 @@ def decision_page_html(assessment: Assessment) -> str:
         if assessment.recommendation.start_now
         else f"don't start CCM now. The best way to start later: {model_label(choice).lower()}."
     )
-    why = " ".join(assessment.recommendation.why)
     head = (
         f'<div class="callout decision model-{choice}"><div class="callout-title">Our '
-        f"recommendation: {esc(what)}</div><p>{esc(why)}</p>"
+        f"recommendation: {esc(what)}</div>"
         "<p>Medicare pays monthly for the care between visits your staff already give "
         "patients with two or more chronic conditions. "
         f"{esc(format_count(eligibility['ccm_billable']))} of your patients qualify "

@@ -127,7 +127,7 @@ def recommendation_html(recommendation: Recommendation) -> str:
         if recommendation.start_now
         else "Our recommendation: don't start CCM now"
     )
-    lead = " ".join(recommendation.why) if recommendation.why else what.description
+    lead = " ".join(recommendation.why[:2]) if recommendation.why else what.description
     out = callout(
         title,
         [lead, "How sure we are: " + CONFIDENCE_TEXT[recommendation.confidence]],
