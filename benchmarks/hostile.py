@@ -90,15 +90,19 @@ def measure(path: Path) -> tuple[int, float, float, str]:
     done = subprocess.run(
         ["/usr/bin/time", "-v", *CHECK, str(path)], capture_output=True, text=True, timeout=600
     )
-    stats = done.stderr
+    return done.returncode, *usage(done.stderr, done.stdout)
+
+
+def usage(stats: str, stdout: str) -> tuple[float, float, str]:
+    """(wall seconds, peak MiB, first line of the kit's answer) from `/usr/bin/time -v`."""
     seconds = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+(?:\.\d+)?)$", stats, re.M)
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stats)
     wall = float(seconds.group(2)) + 60 * float(seconds.group(1) or 0) if seconds else float("nan")
     answer = next(
         (line for line in stats.splitlines() if line.startswith("ccm-assess:")),
-        (done.stdout.splitlines() or [""])[0],
+        (stdout.splitlines() or [""])[0],
     )
-    return done.returncode, wall, int(peak.group(1)) / 1024 if peak else float("nan"), answer
+    return wall, int(peak.group(1)) / 1024 if peak else float("nan"), answer
 
 
 def main() -> None:

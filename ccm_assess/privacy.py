@@ -361,6 +361,8 @@ def excel_safe(values: pd.Series) -> pd.Series:
 
     Strings starting with =, +, -, @, tab or CR get a leading apostrophe; other values pass.
     """
+    if values.empty:  # an empty Arrow string column maps `type` to strings, not types
+        return values
     is_text = values.map(type).eq(str)
     text = values.where(is_text, "").astype(str)
     risky = is_text & text.str.startswith(FORMULA_PREFIXES)

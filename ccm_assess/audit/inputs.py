@@ -6,14 +6,21 @@ the header row is the one of the first 50 rows whose cells match most aliases of
 `--map [input.]role=Header` overrides them. A workbook holding the time log, claims and register
 as sheets works as one `--time-log` argument: each input takes the sheet that looks most like it.
 
+Roles the aliases miss are found by header words whose cells fit (`HINTS`: a `Care Plan Shared
+With Patient` column of dates is the care-plan date, `Rendering Prov NPI` the practitioner). The
+patient id is an identifier: MRN/account/chart headers outrank a bare `Patient`, and a column
+of names is never the join (`_by_content`; refused when no identifier column exists).
+
 Every row is accounted for in a ledger (`row`, `status` used/skipped/rejected, `reason`):
 rows above the header, blank, repeated-header and footer rows are skipped; rows without a
-patient id, date, minutes or code are rejected with the reason; rows outside the audited months
-and lines that are not care management are skipped with the reason. Reasons never quote a cell
-(no PHI in messages).
+patient id, date, minutes (`values.parse_minutes`: `25`, `0:25`, `00:22:41`, `22m`, `1h 5m`) or
+code are rejected with the reason; rows outside the audited months, lines that are not care
+management, reversal lines and the lines they cancel (`cancel_reversals`) are skipped with the
+reason. An export with no usable row is refused. Reasons never quote a cell (no PHI).
 
-Longer than 400 lines because the three exports share one header search, mapping and row ledger, and
-each needs its own column rules and rejection reasons.
+Longer than 400 lines because the three exports share one header search, mapping, role
+inference and row ledger, and each needs its own column rules and rejection reasons (claims:
+reversals).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from ccm_assess.errors import CcmAssessError, PanelError
 from ccm_assess.intake.headers import header_key
 from ccm_assess.intake.panel import _FOOTER, _NO_ID
 from ccm_assess.intake.sources import SCAN_ROWS, RawGrid, cell_text, listing, read_grid
-from ccm_assess.intake.values import parse_booleans, parse_dates
+from ccm_assess.intake.values import parse_booleans, parse_dates, parse_minutes
 from ccm_assess.reference import read_data_csv
 
 
@@ -42,9 +49,13 @@ class AuditInputError(CcmAssessError):
 KINDS = ("time_log", "claims", "register")
 LABELS = {"time_log": "time log", "claims": "claims export", "register": "register"}
 
-_PATIENT_ID = ("patient id", "patient", "mrn", "chart number", "chart no", "chart",
-               "account number", "pt id", "person id", "medical record number", "member id",
-               "patient number")  # fmt: skip
+_PATIENT_ID = ("mrn", "patient mrn", "patient id", "medical record number", "chart number",
+               "chart no", "chart", "account number", "patient account",
+               "patient account number", "account no", "acct no", "acct", "account", "pt id",
+               "person id", "person number", "member id", "member number", "enterprise id",
+               "patient number", "patient")  # fmt: skip
+"""Identifier headers first: a bare `Patient` header (often the name) comes last, so an MRN
+or account column beside it wins (`_id_not_names` then checks the cells hold identifiers)."""
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "time_log": {
         "patient_id": _PATIENT_ID,
@@ -68,9 +79,11 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "units": ("units", "unit", "qty", "quantity", "units billed", "days or units"),
         "practitioner": ("rendering provider", "billing provider", "practitioner",
                          "billing practitioner", "provider", "rendering", "physician",
-                         "rendering practitioner", "provider name"),
+                         "rendering practitioner", "provider name", "rendering npi",
+                         "billing npi", "rendering provider npi", "billing provider npi", "npi"),
         "payer": ("payer", "insurance", "primary payer", "plan", "payor"),
-        "status": ("status", "claim status", "line status"),
+        "status": ("status", "claim status", "line status", "adjustment", "adj code",
+                   "adjustment code", "claim status code", "adj reason", "reason code"),
         "paid": ("paid", "paid amount", "payment", "amount paid", "allowed"),
     },
     "register": {
@@ -78,7 +91,9 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "consent_date": ("consent date", "consent", "date consented", "ccm consent",
                          "consent signed", "consent obtained", "consented", "consent on"),
         "care_plan_date": ("care plan date", "care plan", "care plan created",
-                           "care plan established", "careplan date", "care plan on"),
+                           "care plan established", "careplan date", "care plan on",
+                           "care plan shared", "care plan shared on", "date care plan shared",
+                           "care plan created on", "care plan signed"),
         "practitioner": ("billing practitioner", "practitioner", "billing provider", "provider",
                          "pcp", "physician", "rendering provider"),
         "complex": ("complex", "complex flag", "complexity", "complex ccm", "mdm",
@@ -92,6 +107,30 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }  # fmt: skip
 """Header spellings per input and role (compared by `header_key`), best first."""
+
+_ID_HINTS = ("mrn", "account", "acct", "chart", "medicalrecord", "patientid", "memberid",
+             "personid", "enterpriseid", "patientno", "patientnumber")  # fmt: skip
+HINTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "time_log": {"patient_id": _ID_HINTS, "minutes": ("minute", "duration", "timespent"),
+                 "date": ("date",)},
+    "claims": {"patient_id": _ID_HINTS, "practitioner": ("npi", "rendering", "billingprov"),
+               "date": ("dos", "dateofservice", "servicedate", "fromdate"),
+               "code": ("cpt", "hcpcs", "procedure")},
+    "register": {"patient_id": _ID_HINTS, "consent_date": ("consent",),
+                 "care_plan_date": ("careplan",), "disenrolment_date": ("disenrol", "disenroll"),
+                 "initiating_visit_date": ("initiat",)},
+}  # fmt: skip
+"""Header fragments (`header_key`) of a role when no alias matches: `Care Plan Shared With
+Patient` is the care-plan date, `Rendering Prov NPI` the practitioner, `Pt Acct Ref` the
+patient. A date role needs date cells, the patient id identifier cells (`_by_content`); a
+header naming a birth date is never taken."""
+DATE_ROLES = frozenset(
+    {"date", "consent_date", "care_plan_date", "disenrolment_date", "initiating_visit_date"}
+)
+CONTENT_ROWS = 1_000
+"""Rows below the header whose cells decide a role found by a header fragment."""
+FIT_SHARE = 0.5
+"""Share of a column's sampled cells that must fit the role (dates; ids with a digit)."""
 
 REQUIRED = {
     "time_log": ("patient_id", "date", "minutes"),
@@ -218,6 +257,68 @@ def _roles(
     return {role: p for p, role in taken.items()}
 
 
+def _fits(role: str, cells: pd.Series) -> bool:
+    """Whether sampled cells fit a role found by a header fragment: dates for a date role,
+    identifiers (a digit in most cells) for the patient id."""
+    if cells.empty:
+        return False
+    if role in DATE_ROLES:
+        return bool(parse_dates(cells)[0].notna().mean() >= FIT_SHARE)
+    if role == "patient_id":
+        return holds_ids(cells)
+    return True
+
+
+def holds_ids(cells: pd.Series) -> bool:
+    """Whether cells hold patient identifiers rather than names: most hold a digit (an MRN,
+    account or chart number; names almost never do)."""
+    digits = cells.str.contains(r"[0-9]", regex=True).fillna(False)
+    return bool(digits.mean() >= FIT_SHARE)
+
+
+def _by_content(
+    kind: str, body: pd.DataFrame, headers: list[str], roles: dict[str, int], mapped: set[str]
+) -> list[str]:
+    """Roles still missing, from header fragments (`HINTS`) whose column's cells fit the role
+    (`_fits`); then the patient id checked: a column of names is never the id (the audit joins
+    its exports on ids only). Updates `roles` in place; returns notes. Raises when the patient
+    column holds names and no identifier column is found."""
+    keys = [header_key(h) for h in headers]
+    sample = body.iloc[:CONTENT_ROWS]
+    notes = []
+    for role, fragments in HINTS[kind].items():
+        if role in roles:
+            continue
+        taken = set(roles.values())
+        for p, key in enumerate(keys):
+            if p in taken or not any(f in key for f in fragments) or "birth" in key:
+                continue
+            if _fits(role, sample[p].dropna()):
+                roles[role] = p
+                notes.append(f"{role.replace('_', ' ')} read from column '{headers[p]}'")
+                break
+    if "patient_id" not in roles:
+        return notes
+    column = sample[roles["patient_id"]].dropna()
+    if column.empty or holds_ids(column):
+        return notes
+    names = headers[roles["patient_id"]]
+    del roles["patient_id"]
+    _by_content(kind, body, headers, roles, mapped)
+    if "patient_id" in roles and "patient_id" not in mapped:
+        notes.append(
+            f"column '{names}' holds names, not ids: patient id read from column "
+            f"'{headers[roles['patient_id']]}' (the audit joins its exports on ids only)"
+        )
+        return notes
+    raise AuditInputError(
+        f"the patient column '{names}' of the {LABELS[kind]} holds names, not identifiers, "
+        "and no MRN, account or chart number column was found: the audit joins its exports "
+        "on patient ids only (two patients can share a name); export it with the MRN or "
+        f"account number, or pass --map {kind}.patient_id=<header> naming the id column"
+    )
+
+
 def split_mapping(pairs: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """`--map` pairs -> per input {role: header}. `claims.code=Proc` names one input; a bare
     role applies to every input that has that role and that header (`read_inputs` checks that
@@ -317,6 +418,11 @@ def read_input(
     header = _header_row(text, kind, list(mapping.values()))
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
     roles = _roles(kind, headers, mapping, optional) if header >= 0 else {}
+    found_notes = (
+        _by_content(kind, text.iloc[header + 1 :], headers, roles, set(mapping))
+        if header >= 0
+        else []
+    )
     missing = [r for r in REQUIRED[kind] if r not in roles]
     if missing:
         found = listing([h for h in headers if h]) if headers else "none"
@@ -332,6 +438,7 @@ def read_input(
     cells.index = pd.Index(ledger["row"].to_numpy()[used], name="row")
     cells["patient_id"] = cells["patient_id"].str.strip()
     rows, notes = _PARSERS[kind](cells, ledger)
+    _refuse_if_nothing_used(ledger, what)
     kept = ledger.loc[ledger["status"].eq("used"), "row"]
     rows = rows.loc[rows.index.isin(kept)].reset_index()
     unused = [h for p, h in enumerate(headers) if h and p not in roles.values()]
@@ -344,8 +451,23 @@ def read_input(
         rows=rows,
         ledger=ledger,
         mapping={r: headers[p] for r, p in roles.items()},
-        notes=(*raw.notes, *notes),
+        notes=(*raw.notes, *found_notes, *notes),
         sheets=raw.sheets,
+    )
+
+
+def _refuse_if_nothing_used(ledger: pd.DataFrame, what: str) -> None:
+    """An export whose every row was rejected (durations, dates or codes unreadable) cannot be
+    audited: reading it as "no time logged" or "nothing billed" would put every patient-month
+    in the wrong. Refused with the reasons and their counts."""
+    status = ledger["status"]
+    if status.eq("used").any() or not status.eq("rejected").any():
+        return
+    reasons = ledger.loc[status.eq("rejected"), "reason"].value_counts()
+    listed = "; ".join(f"{reason}: {count:,} rows" for reason, count in reasons.items())
+    raise AuditInputError(
+        f"no row of {what} could be used ({listed}); fix those cells (or --map the right "
+        "column) and run again"
     )
 
 
@@ -392,8 +514,8 @@ def _key_of(values: pd.Series) -> pd.Series:
 def _time_log(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     notes: list[str] = []
     date = _dates(cells, "date", ledger, notes, required=True)
-    number = pd.to_numeric(cells["minutes"].str.replace(",", "", regex=False), errors="coerce")
-    _reject(ledger, cells.index, number.isna(), "rejected", "minutes not a number")
+    number = parse_minutes(cells["minutes"])
+    _reject(ledger, cells.index, number.isna(), "rejected", "minutes not readable as a duration")
     _reject(ledger, cells.index, number.lt(0), "rejected", "negative minutes")
     _reject(
         ledger,
@@ -457,12 +579,15 @@ def _claims(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, li
         "not a care-management code (visits are read from the register)",
     )
     units_text = _text(cells, "units", "1").replace("", "1")
-    units = pd.to_numeric(units_text, errors="coerce")
-    bad_units = units.isna() | units.lt(0) | units.ne(units.round())
+    signed = pd.to_numeric(units_text, errors="coerce")
+    units = signed.abs()
+    bad_units = units.isna() | units.ne(units.round())
     _reject(ledger, cells.index, bad_units, "rejected", "units not a whole number")
     _reject(ledger, cells.index, units.eq(0), "skipped", "zero units")
     status = _key_of(_text(cells, "status"))
     _reject(ledger, cells.index, status.isin(_VOID), "skipped", "claim line voided or reversed")
+    paid = amounts(_text(cells, "paid"))
+    reversal = status.isin(REVERSAL_STATUSES) | signed.lt(0) | paid.lt(0)
     rows = pd.DataFrame(
         {
             "patient_id": cells["patient_id"],
@@ -472,7 +597,53 @@ def _claims(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, li
             "practitioner": _text(cells, "practitioner", "(not recorded)"),
         }
     )
+    notes += cancel_reversals(rows, reversal.fillna(False).astype(bool), ledger)
     return rows, notes
+
+
+REVERSAL_STATUSES = frozenset(
+    {"reversal", "reversalofpreviouspayment", "22", "recoupment", "takeback"}
+)  # fmt: skip
+"""Status keys of a line that takes back an earlier one (claim status code 22 of the X12 835
+remittance is "reversal of previous payment"). An adjustment or correction line takes one back
+when its units or amount are negative (an adjustment may also add). `_VOID` statuses
+(`reversed`, `voided`) mark a line that was itself taken back."""
+
+
+def amounts(text: pd.Series) -> pd.Series:
+    """Money cells -> float (`$1,234.50`, `(42.17)` and `-42.17` negative); NA if unreadable."""
+    clean = text.str.replace(r"[$,\s]", "", regex=True)
+    negative = clean.str.fullmatch(r"\(.*\)").fillna(False).astype(bool)
+    number = pd.to_numeric(clean.str.strip("()"), errors="coerce")
+    return number.mask(negative, -number.abs())
+
+
+def cancel_reversals(rows: pd.DataFrame, reversal: pd.Series, ledger: pd.DataFrame) -> list[str]:
+    """A reversal line cancels one line of the same patient, date of service and code (the
+    earliest in the file not yet cancelled); both are skipped with their reason, so a reversed
+    and re-billed claim counts once. A reversal with nothing to cancel in the file (the claim
+    it reverses is older) is skipped too, and a note counts them. In place on `ledger`."""
+    live = ledger.set_index("row").loc[rows.index, "status"].eq("used").to_numpy()
+    if not (reversal.to_numpy() & live).any():
+        return []
+    keys = ["patient_id", "date", "code"]
+    lines = rows.loc[live, keys].assign(reversal=reversal.to_numpy()[live])
+    group = lines.groupby(keys, sort=False)["reversal"]
+    reversals = group.transform("sum")
+    others = group.transform("size") - reversals
+    rank = lines.groupby([*keys, "reversal"], sort=False).cumcount()
+    cancelled = ~lines["reversal"] & rank.lt(reversals)
+    unmatched = lines["reversal"] & rank.ge(others)
+    index = lines.index
+    _reject(ledger, index, cancelled, "skipped", "cancelled by a later reversal line")
+    _reject(ledger, index, unmatched, "skipped", "reversal line with no line to cancel")
+    _reject(ledger, index, lines["reversal"], "skipped", "reversal line (cancels the line above)")
+    left = int(unmatched.sum())
+    return (
+        [f"{left:,} reversal line(s) reverse a claim line not in this file (billed earlier)"]
+        if left
+        else []
+    )
 
 
 def _register(cells: pd.DataFrame, ledger: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

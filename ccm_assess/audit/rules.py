@@ -87,9 +87,19 @@ class Assessed:
     claims: bool
     register: bool
     initiating_visit: bool
+    care_plan: bool = True
+    """The register has a care-plan date column (else `no_care_plan` is not assessed)."""
+    disenrolment: bool = True
+    """The register has a disenrolment date column (else `billed_after_disenrolment` is not
+    assessed: without the column nobody can be known to have left)."""
 
     def finding(self, name: str) -> bool:
-        if name == "no_initiating_visit" and not self.initiating_visit:
+        column = {
+            "no_initiating_visit": self.initiating_visit,
+            "no_care_plan": self.care_plan,
+            "billed_after_disenrolment": self.disenrolment,
+        }
+        if not column.get(name, True):
             return False
         return (self.claims or name not in NEEDS_CLAIMS) and (
             self.register or name not in NEEDS_REGISTER
@@ -192,15 +202,26 @@ def audit_months(
     *,
     has_visit_column: bool = False,
     has_complex_column: bool = True,
+    has_care_plan_column: bool = True,
+    has_disenrolment_column: bool = True,
 ) -> tuple[pd.DataFrame, Assessed]:
     """One row per patient-month with time or a claim (module docstring).
 
     `time`: patient_id, date, minutes, lane (staff/practitioner), program. `claims`:
     patient_id, date, code, units, practitioner. `register`: one row per patient (index
     patient_id) with consent_date, care_plan_date, disenrolment_date, initiating_visit_date,
-    complex, practitioner. `rates_cents`: service year -> code -> cents per unit.
+    complex, practitioner. `rates_cents`: service year -> code -> cents per unit. A register
+    without a care-plan column leaves `no_care_plan` not assessed and does not hold billing
+    back for want of a care plan (unknown is not "none"); likewise without a disenrolment
+    column nobody counts as disenrolled and `billed_after_disenrolment` is not assessed.
     """
-    assessed = Assessed(claims is not None, register is not None, has_visit_column)
+    assessed = Assessed(
+        claims is not None,
+        register is not None,
+        has_visit_column,
+        care_plan=has_care_plan_column,
+        disenrolment=has_disenrolment_column,
+    )
     minutes = _minutes(time, register)
     if claims is not None and len(claims):
         billed = _billed(_claim_lines(claims))
@@ -244,6 +265,8 @@ def audit_months(
     col["register_practitioner"] = patient.map(reg["practitioner"]).astype(object).fillna("")
     col["consented"] = col["consent_date"].le(end).fillna(False).astype(bool)
     col["care_plan"] = col["care_plan_date"].le(end).fillna(False).astype(bool)
+    if not has_care_plan_column:
+        col["care_plan"] = pd.Series(True, index=index)  # not known: never "no care plan"
     col["disenrolled"] = col["disenrolment_date"].lt(start).fillna(False).astype(bool)
 
     col["staff_minutes"] = col["ccm_staff"] + col["ccm_practitioner"]

@@ -2,16 +2,15 @@
 
 `audit(options)` is the whole computation (no files written); `run_audit(options)` also
 writes audit.json, audit_workbook.xlsx, exceptions.xlsx (PHI, owner-only), audit.html and
-audit.pdf into `options.out`, through a staging folder so a failed run leaves nothing
-half-written (docs/audit.md, Outputs).
+audit.pdf into `options.out`, through a private staging folder outside it (`ccm_assess.staging`)
+so a failed run leaves nothing half-written and no PHI in `--out` (docs/audit.md, Outputs); an
+`--out` where an output would replace an input export is refused.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,10 @@ from ccm_assess.audit.summary import (
     staff_measures,
 )
 from ccm_assess.finance import fees
+from ccm_assess.intake.files import same_file
 from ccm_assess.practice.monthly_plan import read_monthly_plan
+from ccm_assess.staging import out_lock, publish, remove_stale
+from ccm_assess.staging import staging as private_staging
 
 Progress = Callable[[str], None]
 REPORT_FORMATS = ("html", "pdf")
@@ -124,6 +126,8 @@ def audit(options: AuditOptions) -> Audit:
     cents, rate_info = _rates(years, options.year, options.locality)
     has_visit = "register" in inputs and inputs["register"].has("initiating_visit_date")
     has_complex = "register" in inputs and inputs["register"].has("complex")
+    has_care_plan = "register" not in inputs or inputs["register"].has("care_plan_date")
+    has_disenrolment = "register" not in inputs or inputs["register"].has("disenrolment_date")
     pm, assessed = audit_months(
         time_rows,
         claim_rows,
@@ -131,6 +135,8 @@ def audit(options: AuditOptions) -> Audit:
         cents,
         has_visit_column=has_visit,
         has_complex_column=has_complex,
+        has_care_plan_column=has_care_plan,
+        has_disenrolment_column=has_disenrolment,
     )
     measures = month_measures(pm, register, months, assessed)
     plan = None
@@ -157,11 +163,27 @@ def audit(options: AuditOptions) -> Audit:
     )
 
 
-def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dict[str, Path]:
-    """Audit and write every output into `options.out`; returns name -> path."""
-    from ccm_assess.audit.report import write_report
-    from ccm_assess.audit.workbooks import write_audit_workbook, write_exceptions
+OUTPUT_NAMES = ("audit.json", "audit_workbook.xlsx", "exceptions.xlsx", "audit.html", "audit.pdf")
+"""Every file `run_audit` may write into `--out`."""
 
+
+def _check_out(out: Path, options: AuditOptions) -> None:
+    """Refuse an `--out` where an output would replace an input export (by name or link)."""
+    inputs = [options.time_log, options.claims, options.register]
+    if options.plan is not None:
+        inputs += [options.plan / "monthly.csv", options.plan / "summary.json"]
+    for name in OUTPUT_NAMES:
+        for given in inputs:
+            if given is not None and same_file(out / name, given):
+                raise AuditInputError(
+                    f"--out {out} would overwrite the input file {given.name} (the audit writes "
+                    f"{name}); choose another output folder"
+                )
+
+
+def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dict[str, Path]:
+    """Audit and write every output into `options.out` (one audit at a time there); returns
+    name -> path."""
     if options.out is None:
         raise AuditInputError("--out is required: the folder to write the audit into")
     unknown = [f for f in options.formats if f not in REPORT_FORMATS]
@@ -170,26 +192,34 @@ def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dic
             f"--formats takes {', '.join(REPORT_FORMATS)} (comma-separated), not {unknown[0]!r}; "
             "the workbooks and audit.json are always written"
         )
+    with out_lock(options.out):
+        return _run_locked(options, options.out, progress)
+
+
+def _run_locked(options: AuditOptions, out: Path, progress: Progress) -> dict[str, Path]:
+    from ccm_assess.audit.report import write_report
+    from ccm_assess.audit.workbooks import write_audit_workbook, write_exceptions
+
+    _check_out(out, options)
     progress(f"Reading {options.time_log.name} ...")
     result = audit(options)
     progress(
         f"Audited {result.ledger['patient_months']:,} patient-months in "
         f"{', '.join(result.months)} ..."
     )
-    out = options.out.resolve()
+    out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".ccm-audit-", dir=out) as tmp:
-        staging = Path(tmp)
+    remove_stale(out.glob(".ccm-audit-*"))  # left inside --out by earlier versions
+    with private_staging() as folder:
+        staging = folder / "out"
+        staging.mkdir()
         (staging / "audit.json").write_text(
             json.dumps(result.ledger, indent=2) + "\n", encoding="utf-8"
         )
         write_audit_workbook(result, staging / "audit_workbook.xlsx")
         write_exceptions(result, staging / "exceptions.xlsx")
         notes = write_report(result, staging, options.formats, options.browser, progress)
-        files = {}
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out / path.name)
-            files[path.name] = out / path.name
+        files = publish(staging, out)
     for name, path in files.items():
         progress(f"  {name:<22} {path}")
     for note in notes:

@@ -94,8 +94,8 @@ def _rows(panel: Panel) -> list[str]:
     used, skipped, rejected = (int(counts.get(s, 0)) for s in ("used", "skipped", "rejected"))
     lines = [f"rows read: {_n(len(ledger))} = {_n(used)} used + {_n(skipped)} skipped + "
              f"{_n(rejected)} rejected"]  # fmt: skip
-    for status in ("skipped", "rejected"):
-        part = ledger[ledger["status"].eq(status)]
+    for status in ("used", "skipped", "rejected"):
+        part = ledger[ledger["status"].eq(status) & ledger["reason"].ne("")]
         for reason, rows in part.groupby("reason", sort=False)["row"]:
             line = f"{status}: {reason}: {_n(len(rows))}"
             if status == "rejected":
@@ -128,6 +128,11 @@ def _codes(panel: Panel) -> list[str]:
             lines.append(f"{label}: {entries}, e.g. {_top(merged)}")
         else:
             lines.append(f"{label}: none")
+    if quality.text_code_cells:
+        lines.append(
+            f"codes found inside free text: {_count(quality.text_code_cells, 'cell')} (read; "
+            "written as prose, with labels or list numbers)"
+        )
     unlisted = unlisted_codes(panel.diagnoses)
     for status, label in (("unknown", f"not in the FY{CODE_SET_YEAR} ICD-10-CM code set"),
                           ("retired", "retired (valid in an earlier year)")):  # fmt: skip

@@ -131,11 +131,16 @@ def _limits(pairs: Sequence[str] | None) -> Limits:
 def _check(args: argparse.Namespace) -> int:
     from ccm_assess.clinical.eligibility import summarise
     from ccm_assess.edge.check import format_check
+    from ccm_assess.edge.lifecycle import check_not_inputs
     from ccm_assess.finance.assumptions import load_assumptions
     from ccm_assess.intake.column_roles import column_records
     from ccm_assess.intake.panel import read_panel
     from ccm_assess.practice.request import AssessmentRequest
 
+    check_not_inputs(
+        {"--worklist": args.worklist, "--save-mapping": args.save_mapping},
+        {"panel": args.panel, "mapping": args.mapping},
+    )
     sheet, mapping = _panel_inputs(args)
     with _mapping_in_use(args):
         panel = read_panel(args.panel, sheet=sheet, mapping=mapping, limits=_limits(args.limit))
@@ -207,6 +212,7 @@ def _run(args: argparse.Namespace) -> int:
         mapping=mapping,
         sheet=sheet,
         save_mapping=args.save_mapping,
+        mapping_file=args.mapping,
         formats=args.formats,
         browser=args.browser,
         force=args.force,
@@ -325,10 +331,11 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ccm_assess.edge.lifecycle import Terminated, on_termination
+    from ccm_assess.edge.lifecycle import Terminated, on_termination, remove_stale_staging
 
     if threading.current_thread() is threading.main_thread():
         on_termination()
+    remove_stale_staging()  # PHI left by a run that was killed (SIGKILL, power cut)
     try:
         return COMMANDS[args.command](args)
     except CcmAssessError as error:

@@ -1,9 +1,10 @@
 """`ccm-assess run`: from a panel export to every output file, in named steps.
 
-validate inputs -> assess -> (in parallel) execute the report notebook | write summary.json,
-workbook and worklist -> export HTML -> print PDF -> publish. Everything is written into a
-staging folder inside `--out` and moved into place at the end, so an interrupted run never
-leaves a half-written report that looks complete.
+lock `--out` -> validate inputs -> assess -> (in parallel) execute the report notebook | write
+summary.json, workbook and worklist -> export HTML -> print PDF -> publish. Everything is written
+into a private staging folder outside `--out` (`ccm_assess.staging`) and moved into place at the
+end, so an interrupted run never leaves a half-written report that looks complete, and the
+prepared assessment never sits in `--out`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from ccm_assess.practice.monthly_plan import write_monthly_csv
 from ccm_assess.practice.request import AssessmentRequest
 from ccm_assess.readiness.questionnaire import load_questionnaire
 from ccm_assess.reference import bundled_dir
+from ccm_assess.staging import out_lock, publish
+from ccm_assess.staging import staging as private_staging
 
 FORMATS = ("html", "pdf", "xlsx")
 NOTEBOOK_NAME = "ccm_assessment.ipynb"
@@ -55,6 +58,8 @@ class RunOptions:
     sheet: str | None = None
     save_mapping: Path | None = None
     """Where to write the column mapping used (`--save-mapping`), if anywhere."""
+    mapping_file: Path | None = None
+    """The `--mapping` file `mapping` came from, if any (never overwritten)."""
     formats: tuple[str, ...] = FORMATS
     browser: Path | None = None
     prepared_by: str = ""  # empty: the questionnaire's consultant, else PREPARED_BY
@@ -94,11 +99,21 @@ def _practice_name(options: RunOptions) -> str:
     return options.request.practice.strip() or options.panel.stem.replace("_", " ").title()
 
 
+def _inputs(options: RunOptions) -> dict[str, Path | None]:
+    """The input files of a run, by what they are."""
+    return {
+        "panel": options.panel,
+        "questionnaire": options.questionnaire,
+        "assumptions": options.assumptions,
+        "mapping": options.mapping_file,
+    }
+
+
 def prepare(options: RunOptions, progress: Progress) -> Assessment:
     """Read and validate every input, then assess (any bad input stops here: exit 2)."""
     check_formats(options.formats)
-    inputs = (options.panel, options.questionnaire, options.assumptions)
-    lifecycle.check_out_folder(options.out, inputs, force=options.force)
+    lifecycle.check_out_folder(options.out, _inputs(options).values(), force=options.force)
+    lifecycle.check_not_inputs({"--save-mapping": options.save_mapping}, _inputs(options))
     progress(f"Reading {options.panel.name} ...")
     panel = read_panel(
         options.panel, sheet=options.sheet, mapping=dict(options.mapping), limits=options.limits
@@ -121,7 +136,7 @@ def notebook_parameters(
     preparer: str = PREPARED_BY,
 ) -> dict[str, object]:
     """Papermill parameters: the assessment's request and the input files, with the assessment
-    handed over already computed (`prepared`, a `save_prepared` file: the notebook does not
+    handed over already computed (`prepared`, a `save_prepared` folder: the notebook does not
     assess again)."""
     return {
         "panel_path": "",
@@ -164,7 +179,7 @@ def execute_notebook(
         )
     except papermill.PapermillExecutionError as error:
         if output.exists():
-            os.replace(output, failed)
+            shutil.move(output, failed)  # from the private staging folder: maybe another disk
         raise ReportError(
             f"the report notebook failed in cell {error.exec_count}: {error.ename}: "
             f"{error.evalue}. No report was written; the failed notebook is {failed}."
@@ -202,23 +217,18 @@ def _write_tables(assessment: Assessment, staging: Path, formats: tuple[str, ...
         write_workbook(assessment, staging / "workbook.xlsx")
 
 
-def _publish(staging: Path, out: Path) -> dict[str, Path]:
-    """Move the finished files from staging into `out` (each move is atomic); name -> path."""
-    files = {}
-    for path in sorted(staging.iterdir()):
-        if path.is_file():
-            target = out / path.name
-            os.replace(path, target)
-            files[path.name] = target
-    return files
-
-
 def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> RunResult:
     """Run the whole assessment and write the outputs of docs/outputs.md into `options.out`.
 
     The report notebook runs only when html or pdf is asked for; summary.json, the
-    assumptions used and the worklist are always written.
+    assumptions used and the worklist are always written. One run at a time per `--out`
+    (`staging.out_lock`).
     """
+    with out_lock(options.out):
+        return _run_locked(options, progress)
+
+
+def _run_locked(options: RunOptions, progress: Progress) -> RunResult:
     assessment = prepare(options, progress)
     # Absolute from here on: papermill runs the notebook in a scratch folder (it changes the working
     # directory) while the workbook and worklist are written in another thread.
@@ -228,9 +238,8 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
 
     lifecycle.remove_stale_staging(out)
     notes: list[str] = contact_warnings(assessment.panel)
-    with tempfile.TemporaryDirectory(prefix=lifecycle.STAGING_PREFIX, dir=out) as tmp:
-        lifecycle.mark_staging(Path(tmp))
-        staging, workdir = Path(tmp) / "out", Path(tmp) / "work"
+    with private_staging() as folder:
+        staging, workdir = folder / "out", folder / "work"
         staging.mkdir()
         workdir.mkdir()
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -238,9 +247,11 @@ def run_assessment(options: RunOptions, progress: Progress = lambda _: None) -> 
             if {"html", "pdf"} & set(options.formats):
                 notes += _write_report(assessment, options, staging, workdir, progress, out)
             tables.result()
-        files = _publish(staging, out)
+        files = publish(staging, out)
     (out / lifecycle.FAILED_NOTEBOOK).unlink(missing_ok=True)  # from an earlier failed run
-    lifecycle.publish_manifest(out, list(files))
+    lifecycle.publish_manifest(
+        out, list(files), keep=_inputs(options).values(), force=options.force
+    )
     for note in notes:
         progress(note)
     return RunResult(files=files, notes=tuple(notes), assessment=assessment)
@@ -255,7 +266,7 @@ def _write_report(
     out: Path,
 ) -> list[str]:
     """Execute the report notebook, export report.html and print report.pdf into staging."""
-    prepared = save_prepared(assessment, workdir / "assessment.pkl")
+    prepared = save_prepared(assessment, workdir / "prepared")
     preparer = prepared_by(options, assessment)
     parameters = notebook_parameters(options, prepared, assessment.request, preparer)
     progress("Running the report notebook ...")

@@ -36,6 +36,7 @@ import yaml
 
 from ccm_assess import yamlsafe
 from ccm_assess.errors import AssumptionsError
+from ccm_assess.intake.files import read_input
 from ccm_assess.reference import data_path
 
 ASSUMPTIONS_FILE = "assumptions.csv"
@@ -451,11 +452,12 @@ def _split_ranges(
 
 def _read_yaml(path: Path) -> dict[str, object]:
     """name -> value (or {value, low, high}) from a YAML mapping, errors naming the file line."""
+    data = read_input(path, "assumptions file", 4 * yamlsafe.MAX_CHARS, error=AssumptionsError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
         raise AssumptionsError(
-            f"Cannot read the assumptions file {path}: {error.strerror}."
+            f"The assumptions file {path} is not a text file; write it as YAML (UTF-8)."
         ) from None
     try:
         data, root = yamlsafe.load(text)

@@ -14,7 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccm_assess.errors import FeeScheduleError
+from ccm_assess.errors import FeeScheduleError, PanelError
+from ccm_assess.intake.files import MIB, read_input
+from ccm_assess.intake.sources import Limits, check_workbook
+
+MAX_BYTES = 64 * MIB
+"""The CMS RVU and GPCI files are a few MB."""
 
 RVU_COLUMNS = ["work_rvu", "pe_nonfac_rvu", "pe_fac_rvu", "mp_rvu"]
 GPCI_COLUMNS = ["mac", "state", "locality_number", "locality_name", "pw_gpci", "pe_gpci", "mp_gpci"]
@@ -48,13 +53,19 @@ def _norm(header: str) -> str:
 
 def _read_grid(path: Path) -> pd.DataFrame:
     """Every cell of a CSV or the first Excel sheet as stripped text, no header, rows padded."""
-    if not path.is_file():
+    if not path.exists():
         raise FeeScheduleError(f"{path} does not exist; give the path of a CMS .csv or .xlsx file")
     suffix = path.suffix.lower()
+    if suffix not in {".xlsx", ".xlsm", ".xls", ".csv"}:
+        raise FeeScheduleError(f"{path.name}: expected a .csv or .xlsx CMS file, not {suffix!r}")
+    raw = read_input(path, "CMS file", MAX_BYTES, error=FeeScheduleError)
     if suffix in {".xlsx", ".xlsm", ".xls"}:
-        grid = pd.read_excel(path, header=None, dtype=str, engine="calamine")
-    elif suffix == ".csv":
-        raw = path.read_bytes()
+        try:
+            check_workbook(raw, path.name, Limits())
+        except PanelError as error:
+            raise FeeScheduleError(str(error)) from None
+        grid = pd.read_excel(io.BytesIO(raw), header=None, dtype=str, engine="calamine")
+    else:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -62,8 +73,6 @@ def _read_grid(path: Path) -> pd.DataFrame:
         rows = list(csv.reader(io.StringIO(text)))
         width = max(map(len, rows), default=0)
         grid = pd.DataFrame([row + [""] * (width - len(row)) for row in rows])
-    else:
-        raise FeeScheduleError(f"{path.name}: expected a .csv or .xlsx CMS file, not {suffix!r}")
     grid = grid.fillna("").astype(str)
     return grid.apply(lambda column: column.str.strip())
 

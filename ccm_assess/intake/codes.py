@@ -168,7 +168,57 @@ def parse_code_cells(cells: pd.Series) -> pd.DataFrame:
     raw = split_code_cells(cells)
     parsed = normalise_codes(raw.reset_index(drop=True))
     parsed.index = raw.index
-    return pd.concat([raw, parsed], axis=1)
+    return codes_in_text(pd.concat([raw, parsed], axis=1))
+
+
+_IN_TEXT = (
+    r"(?<![0-9A-Za-z])(?P<code>[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?"
+    r"|[a-z][0-9][0-9a-z]\.[0-9a-z]{1,4})(?![0-9A-Za-z]|\.[0-9A-Za-z])"
+)
+"""An ICD-10-CM-shaped word inside free text: upper case, dotted or not (`E11.9`, `E119`,
+`I10`), or lower case with its dot (`e11.9`); never a bare number. Bounded, no nesting."""
+
+
+def codes_in_text(items: pd.DataFrame) -> pd.DataFrame:
+    """Items no form above reads (`invalid`) whose text holds ICD-10-CM codes (`Type 2 diabetes
+    (ICD-10-CM: E11.9)`, `2. M17.0 - Bilateral ...`, `Dx: I10 ... 500 mg`) -> one `icd10` item
+    per code found, in place of the item; the column `in_text` marks them. A word counts only
+    when the code exists in the CMS code set (`code_status`: current or retired), so text that
+    only looks like a code (`A1c`, `T2DM`, `B12`, a dose, a list number) is never read as one."""
+    items = items.assign(in_text=False)
+    invalid = np.flatnonzero(items["kind"].eq("invalid").to_numpy())
+    if not len(invalid):
+        return items
+    at, uniques = distinct(items["raw"].iloc[invalid])
+    found = uniques.str.extractall(_IN_TEXT)["code"]
+    token_at, tokens = distinct(found)  # a few hundred distinct codes among many cells
+    normal_tokens = tokens.str.upper().str.replace(".", "", regex=False)
+    real_tokens = (
+        code_status(normal_tokens).ne("unknown").to_numpy()
+        & classify_tokens(tokens)["kind"].eq("icd10").to_numpy()
+    )
+    real = real_tokens[token_at]
+    normal = pd.Series(normal_tokens.to_numpy()[token_at], index=found.index, dtype="str")
+    found, normal = found[real], normal[real]
+    if found.empty:
+        return items
+    hits = pd.DataFrame(
+        {
+            "unique": found.index.get_level_values(0),
+            "raw": found.to_numpy(),
+            "code": normal.to_numpy(),
+        }
+    ).reset_index(drop=True)
+    rows = pd.DataFrame({"position": invalid, "unique": at}).merge(hits, on="unique")
+    position = rows["position"].to_numpy()
+    new = pd.DataFrame(
+        {"raw": rows["raw"].to_numpy(), "code": rows["code"].to_numpy(), "kind": "icd10",
+         "in_text": True},
+        index=items.index[position],
+    ).astype({"raw": "str", "code": "str", "kind": "str"})  # fmt: skip
+    kept = np.setdiff1d(np.arange(len(items)), position)
+    order = np.argsort(np.concatenate([kept, position]), kind="stable")
+    return pd.concat([items.iloc[kept], new]).iloc[order]
 
 
 CODE_SET_FILE = "icd10cm_fy2026_codes.csv.gz"

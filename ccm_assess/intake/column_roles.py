@@ -80,7 +80,7 @@ CONTENT_ROLES: tuple[str, ...] = (
 """Roles content can decide, in the order they are given out (and break exact ties)."""
 
 _HINTS: dict[str, tuple[str, ...]] = {
-    "deceased": ("deceas", "expire", "dead", "death", "vital"),
+    "deceased": ("deceas", "expire", "exp", "decd", "fallec", "dead", "death", "vital"),
     "hospice": ("hospice",),
     "inpatient_admits_12m": ("ip", "inpat", "admi", "hospitali"),
     "ed_visits_12m": ("ed", "er", "emerg"),
@@ -333,6 +333,8 @@ def infer_roles(
             "diagnosis=<header> for each column with codes (repeat --map), or --map "
             "ignore=<header> to leave one out on purpose"
         )
+    known = per_patient_columns(roles, scores)
+    notes += _drop_constant_id(roles, found, role_of, cells, known, labels)
     maybe: list[tuple[int, str, float]] = []
     for role in CONTENT_ROLES[1:]:
         if roles.get(role):
@@ -342,6 +344,8 @@ def infer_roles(
             for p, s in scores.items()
             if p not in role_of and headers[p] and len(cells[p]) >= MIN_CELLS
         }
+        if role == "patient_id":
+            free = {p: s for p, s in free.items() if varies_enough(cells[p], cells, known)}
         ranked = sorted(free.items(), key=lambda item: (-item[1], item[0]))
         if role == "patient_id":  # ids repeated row after row: the patient of a long export
             ranked.sort(key=lambda item: (-round(item[1], 1), -_repeats(cells[item[0]])))
@@ -366,6 +370,70 @@ def infer_roles(
         if p not in role_of
     ]
     return Inferred(roles, found, scores, tuple(notes))
+
+
+PER_PATIENT_ROLES = ("birth_date", "name", "last_name", "phone")
+"""Roles holding one value per patient: rows hold at least as many patients as such a column
+has distinct values among them (two patients may share a birth date; one patient has one)."""
+ID_FLOOR_SHARE = 0.5
+"""A patient id column needs at least this share of the patients its rows imply (`varies_
+enough`): a category (place of service, payer id) has far fewer values, while a few patients
+written with two birth dates must not disqualify the real id."""
+
+
+def per_patient_columns(
+    roles: Mapping[str, list[int]], scores: Mapping[int, Mapping[str, float]]
+) -> list[int]:
+    """Columns holding one value per patient: `PER_PATIENT_ROLES` by header or mapping, or
+    birth dates by content."""
+    columns = {p for role in PER_PATIENT_ROLES for p in roles.get(role, [])}
+    columns |= {p for p, s in scores.items() if s.get("birth_date", 0.0) >= ROLE_SHARE}
+    return sorted(columns)
+
+
+def varies_enough(
+    candidate: pd.Series, cells: Mapping[int, pd.Series], known: list[int], *, single: bool = False
+) -> bool:
+    """Whether a column's sampled cells can be patient ids: more than one distinct value (a
+    place of service `11` on every row is no id) and at least `ID_FLOOR_SHARE` of the patients
+    that the `known` per-patient columns imply on the same rows. `single`: one value is enough
+    when those columns also say one patient (a header-given id of a one-patient file)."""
+    distinct_values = int(candidate.nunique())
+    rows = candidate.index
+    implied = max(
+        (int(cells[q][cells[q].index.isin(rows)].nunique()) for q in known if q in cells),
+        default=0,
+    )
+    one_patient = single and distinct_values == 1 and implied == 1
+    return (distinct_values >= 2 or one_patient) and distinct_values >= ID_FLOOR_SHARE * implied
+
+
+def _drop_constant_id(
+    roles: dict[str, list[int]],
+    found: dict[int, str],
+    role_of: dict[int, str],
+    cells: Mapping[int, pd.Series],
+    known: list[int],
+    labels: Sequence[str],
+) -> list[str]:
+    """A patient id taken from its header that cannot be one (`varies_enough`) gives way to
+    content inference; the note says why. A mapped id is kept (the user chose it)."""
+    positions = roles.get("patient_id", [])
+    if not positions or found.get(positions[0]) != "header":
+        return []
+    p = positions[0]
+    sample = cells.get(p)
+    if (
+        sample is None
+        or len(sample) < MIN_CELLS
+        or varies_enough(sample, cells, known, single=True)
+    ):
+        return []
+    del roles["patient_id"], role_of[p], found[p]
+    return [
+        f"column '{labels[p]}' has a patient id header but too few distinct values for the "
+        "patients in the file (a constant or a category): not used as the patient id"
+    ]
 
 
 def column_views(

@@ -98,10 +98,45 @@ def _header_scores(head: pd.DataFrame) -> np.ndarray:
     return np.asarray(per_row.reindex(head.index, fill_value=0), dtype=np.int64)
 
 
+DATA_BELOW_ROWS = 5
+"""Filled rows below a candidate header row that `data_below` looks at."""
+
+
+def data_below(head: pd.DataFrame) -> np.ndarray:
+    """Per row of `head`: the share of the next `DATA_BELOW_ROWS` filled rows holding a cell
+    that looks like patient data (`_DATA_LIKE`: ids, dates; or a code). The header of a table is
+    followed by data; a title or filter row (`Provider: All  Location: Main`) by more titles
+    and by the header itself."""
+    cells = head.stack().dropna()
+    data = cells.str.contains(_DATA_LIKE, regex=True) | code_shaped(cells).to_numpy()
+    data = data.groupby(level=0).any()
+    filled = head.notna().any(axis=1).to_numpy()
+    has_data = data.reindex(head.index, fill_value=False).to_numpy(dtype=float)
+    order = np.flatnonzero(filled)
+    share = np.zeros(len(head))
+    for k, row in enumerate(order):  # at most SCAN_ROWS rows
+        following = has_data[order[k + 1 : k + 1 + DATA_BELOW_ROWS]]
+        share[row] = following.mean() if len(following) else 0.0
+    return share
+
+
+def _repeated_rows(head: pd.DataFrame) -> np.ndarray:
+    """Per row of `head`: whether an earlier row holds the same filled cells (header keys)."""
+    cells = head.stack().dropna()
+    keys = cells.map({value: header_key(value) for value in pd.unique(cells)})
+    rows = keys.groupby(level=0).agg("|".join).reindex(head.index)
+    repeated: np.ndarray = (rows.notna() & rows.duplicated()).to_numpy(dtype=bool)
+    return repeated
+
+
 def find_header(text: pd.DataFrame, wanted: Sequence[str]) -> int:
-    """Index of the header row among the first rows; mapped headers (`wanted`) weigh most."""
+    """Index of the header row among the first rows; mapped headers (`wanted`) weigh most.
+    Known headers count half in a row not followed by data rows (`data_below`), so a title or
+    filter row naming a few roles never wins over the table's own header; a row repeating an
+    earlier one (the header printed again on each page) is never the header."""
     head = text.iloc[:SCAN_ROWS]
-    scores = _header_scores(head).astype(float)
+    scores = _header_scores(head).astype(float) * (0.5 + 0.5 * data_below(head))
+    scores[_repeated_rows(head)] = 0.0  # a header repeated after a page break is not the header
     if wanted:
         cells = head.stack().dropna()
         keys = cells.map({value: header_key(value) for value in pd.unique(cells)})

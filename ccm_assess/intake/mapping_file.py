@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from ccm_assess.errors import PanelError
+from ccm_assess.intake.files import read_input
 from ccm_assess.intake.headers import IGNORE, ROLES
 from ccm_assess.intake.panel import Panel
 
@@ -57,12 +58,7 @@ def save_mapping(panel: Panel, path: str | Path) -> Path:
 def load_mapping(path: str | Path) -> tuple[str | None, dict[str, list[str]]]:
     """(sheet or None, role -> headers) from a file written by `save_mapping`."""
     path = Path(path)
-    try:
-        data = path.read_bytes()[: MAX_BYTES + 1]
-    except OSError as error:
-        raise PanelError(f"cannot read the mapping file {path} ({error.strerror})") from None
-    if len(data) > MAX_BYTES:
-        raise PanelError(f"the mapping file {path} is larger than {MAX_BYTES // 1024} KiB; {_HOW}")
+    data = read_input(path, "mapping file", MAX_BYTES)
     try:
         text = data.decode("utf-8-sig")
         events = list(yaml.parse(text, Loader=yaml.SafeLoader))

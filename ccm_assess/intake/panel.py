@@ -15,14 +15,19 @@ rest, purely:
    or `Diagnoses,,,`) are diagnosis columns too when they hold an ICD-10-CM code; other filled
    cells under no header are not read, and a note gives their columns and rows;
 3. row ledger: rows above the header and the header are skipped, then blank rows, repeated
-   header rows, footer rows (`Total patients: 2,431`, `Page 1 of 3`, `Confidential`, ...) and
-   one-cell text rows (section titles, notes) are skipped; rows without a patient id are
-   rejected (`N/A`, `none`, `unknown`, `-`, `?` and `0` count as no id); every other row is used.
-   Rows below the last used row with at most two filled cells are footers;
+   header rows, page rows (`Page 1 of 3`), total and subtotal rows (`Total patients: 2,431`),
+   other footer rows (`Confidential`, ...) and one-cell text rows (section titles, notes) are
+   skipped, each with its reason; in a grouped report (patient fields on a patient's first row
+   only), a row with codes and no other patient field takes the patient above it
+   (`fill_grouped_ids`); other rows without a patient id are rejected (`N/A`, `none`,
+   `unknown`, `-`, `?` and `0` count as no id); every other row is used. Rows below the last
+   used row with at most two filled cells are footers;
 4. values: dates, booleans and counts parsed (`values.py`), payer text classified
    (`payers.py`), diagnosis cells split and normalised (`codes.py`);
 5. patients: rows with the same patient id merge; each field takes the first non-blank value in
-   file order, and patients whose rows disagree are counted per field in `quality.conflicts`.
+   file order, except the last visit, which is the patient's latest date (a claim-line export
+   has one row per visit); patients whose rows disagree are counted per field in
+   `quality.conflicts`.
 
 A used row whose diagnosis cells hold no valid code still makes (or adds to) a patient: the
 patient exists, only without usable codes; the cells are counted as invalid or ICD-9 codes.
@@ -135,6 +140,9 @@ class DataQuality:
     """Columns `column`, `patients`: patients whose rows disagree on that field."""
     bad_values: pd.DataFrame = field(default_factory=lambda: _frame("column", "count", "examples"))
     """Columns `column`, `count`, `examples`: yes/no and count cells that could not be read."""
+    text_code_cells: int = 0
+    """Diagnosis cells whose codes were found inside free text (`codes.codes_in_text`): read,
+    but worth a look (an export that writes codes in prose may hold more than it shows)."""
 
 
 @dataclass(frozen=True)
@@ -198,25 +206,99 @@ def _ledger(
     outside_dx = ~np.isin(first_col, roles["diagnosis"])
     note[few] = (filled[few] == 1) & wordy & outside_dx
     body = position > header
+    kind = np.full(n, "", dtype=object)
+    kind[few] = footer_kind(first).to_numpy()
     reasons = {
         "blank row": (filled == 0) & (position != header),
         "title row above the header": position < header,
         "header row": position == header,
         "repeated header row": body & repeated,
-        "footer row": body & footer,
+        **{label: body & footer & (kind == label) for label in FOOTER_KINDS},
         "title or note row (one cell of text)": body & note,
         "no patient id": body & pid.isna().to_numpy(),
     }
-    labels = [*reasons, "footer row below the table", ""]
+    labels = [*reasons, "footer row below the table", GROUPED, ""]
+    no_id = labels.index("no patient id")
     code = np.select(list(reasons.values()), list(range(len(reasons))), len(labels) - 1)
-    used = code == len(labels) - 1
+    pid, grouped = fill_grouped_ids(
+        text, roles, headers, pid, used=code == len(labels) - 1, no_id=code == no_id,
+        closes=body & footer & (kind == FOOTER_KINDS[1]),
+    )  # fmt: skip
+    code = np.where(grouped, labels.index(GROUPED), code)
+    used = (code == len(labels) - 1) | grouped
     if used.any():
         below = (position > np.flatnonzero(used).max()) & (filled > 0) & (filled <= 2)
-        code = np.where(below & (code == labels.index("no patient id")), len(labels) - 2, code)
-    status = ["used" if not r else "skipped" for r in labels]
-    status[labels.index("no patient id")] = "rejected"
+        code = np.where(below & (code == no_id), len(labels) - 3, code)
+    status = ["used" if not r or r == GROUPED else "skipped" for r in labels]
+    status[no_id] = "rejected"
     table = pd.DataFrame({"status": status, "reason": labels}, dtype="str")
     return table.take(code).reset_index(drop=True), pid
+
+
+GROUPED = "patient fields from the patient's first row above (grouped report)"
+"""Ledger reason of a used row that printed only codes below its patient's first row."""
+FOOTER_KINDS = ("page row", "total or subtotal row", "footer row")
+_PAGE = r"(?i)^page \d+"
+_TOTAL = (
+    r"(?i)^(?:grand |sub)?-?totals?\b|^(?:count|number) of\b|"
+    r"^\d[\d,]* (?:patients|records|rows)\b|^(?:records|patients|rows)\s*:"
+)
+ORPHANS_REFUSED = 0.5
+"""Share of code-only rows without a patient row above them (before any id) beyond which the
+file's grouping cannot be read (the id may be printed below its rows): refused."""
+
+
+def footer_kind(first: pd.Series) -> pd.Series:
+    """Kind of footer (`FOOTER_KINDS`) of rows whose first filled cell is `first`: a page
+    number, a total or subtotal, or another footer (run date, confidentiality notice)."""
+    page = first.str.contains(_PAGE, regex=True).fillna(False).to_numpy(dtype=bool)
+    total = first.str.contains(_TOTAL, regex=True).fillna(False).to_numpy(dtype=bool)
+    kind = np.select([page, total], list(FOOTER_KINDS[:2]), FOOTER_KINDS[2])
+    return pd.Series(kind, index=first.index, dtype="str")
+
+
+def fill_grouped_ids(
+    text: pd.DataFrame,
+    roles: dict[str, list[int]],
+    headers: list[str],
+    pid: pd.Series,
+    *,
+    used: np.ndarray,
+    no_id: np.ndarray,
+    closes: np.ndarray,
+) -> tuple[pd.Series, np.ndarray]:
+    """Patient ids filled down a grouped report (patient fields printed on a patient's first row
+    only): a row without an id whose only filled role cells are diagnosis codes takes the id of
+    the used row above it, across page breaks and repeated headers, until a total or subtotal
+    row (`closes`) or a row with patient fields but no id (a patient without an id: its rows
+    stay rejected). A file with no patient field besides the id shows no grouping: nothing is
+    filled. Returns the ids and which rows were filled. Refuses (`PanelError`) when most
+    code-only rows have no patient row above them: the grouping cannot be told."""
+    dx = unheaded_after(roles["diagnosis"], headers)
+    fields = [p for r, ps in roles.items() if r not in ("diagnosis", "patient_id") for p in ps]
+    if not fields:  # nothing tells a grouped row from a row whose id is missing
+        return pid, np.zeros(len(text), dtype=bool)
+    has_code = text[dx].notna().any(axis=1).to_numpy()
+    has_fields = text[fields].notna().any(axis=1).to_numpy()
+    follows = no_id & has_code & ~has_fields
+    if not follows.any():
+        return pid, np.zeros(len(text), dtype=bool)
+    closed = "\x00closed"
+    anchor = pd.Series(pd.NA, index=pid.index, dtype="object")
+    anchor[used] = pid[used]
+    anchor[closes | (no_id & has_fields)] = closed
+    chain = used | follows | closes | (no_id & has_fields)
+    above = anchor[chain].ffill().reindex(pid.index)
+    orphans = follows & above.isna().to_numpy()
+    if orphans.sum() > max(ORPHANS_REFUSED * follows.sum(), 5):
+        raise PanelError(
+            f"{int(follows.sum()):,} rows hold diagnosis codes without a patient id, and "
+            f"{int(orphans.sum()):,} of them have no patient row above them: the file's "
+            "grouping of rows by patient cannot be told; export the report with the patient id "
+            "on every row"
+        )
+    filled = follows & above.notna().to_numpy() & above.ne(closed).to_numpy()
+    return pid.mask(filled, above), filled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,6 +438,7 @@ def tidy_panel(
     if ignored:
         notes.append(f"columns left out by the mapping: {listing([labels[p] for p in ignored])}")
     notes += column_notes(used, headers, roles)
+    notes += unread_exclusions(quality_parts["bad_values"])
     notes[:0] = inferred.notes
     quality = DataQuality(
         invalid_codes=short_counts(items.loc[items["kind"].eq("invalid").to_numpy(), "raw"]),
@@ -367,6 +450,7 @@ def tidy_panel(
                 )
             )
         ),
+        text_code_cells=int(items.index[items["in_text"].to_numpy()].nunique()),
         **quality_parts,
     )
     return Panel(
@@ -382,6 +466,17 @@ def tidy_panel(
         notes=tuple(notes),
         columns=column_views(headers, {**roles, IGNORE: ignored}, inferred),
     )
+
+
+def unread_exclusions(bad_values: pd.DataFrame) -> list[str]:
+    """Notes on deceased or hospice cells that could not be read as yes/no: those patients are
+    analysed (not excluded) and the consultant must know it, never silently."""
+    flags = bad_values[bad_values["column"].isin(["deceased", "hospice"])]
+    return [
+        f"{int(count):,} {column} cell(s) could not be read as yes/no: those patients are NOT "
+        f"excluded as {column}; check the column and write Y/N (or Sí/No)"
+        for column, count in zip(flags["column"], flags["count"], strict=True)
+    ]
 
 
 def _require_codes(items: pd.DataFrame, headers: list[str]) -> None:
@@ -475,9 +570,11 @@ def _patients(
     codes, ids = pd.factorize(pid.astype("str"), sort=False)
     groups = records.set_axis(codes, axis=0).groupby(level=0, sort=False)
     merged = groups.first() if len(records.columns) else pd.DataFrame(index=range(len(ids)))
+    merged = _latest_visit(merged, records, codes)
+    single = records.drop(columns=list(LATEST_ROLES), errors="ignore")
     conflicts = (
-        _conflicts(records, codes, len(ids))
-        if len(records.columns)
+        _conflicts(single, codes, len(ids))
+        if len(single.columns)
         else (pd.DataFrame(index=merged.index) > 1).sum()
     )
     conflicts = conflicts[conflicts > 0].rename_axis("column").reset_index(name="patients")
@@ -501,6 +598,20 @@ def _patients(
         "bad_values": pd.DataFrame(bad_values, columns=["column", "count", "examples"]),
     }
     return patients, set(fields) & set(PATIENT_COLUMNS), quality
+
+
+LATEST_ROLES = ("last_visit_date",)
+"""Fields a patient's rows may legitimately differ on, merged as the latest value: the date of
+each visit in a claim-line or encounter export (the patient's last visit is the latest)."""
+
+
+def _latest_visit(merged: pd.DataFrame, records: pd.DataFrame, patient: np.ndarray) -> pd.DataFrame:
+    """`LATEST_ROLES` fields of the merged patients (integer codes `patient`, in order of first
+    appearance): the latest of their rows' dates."""
+    for role in LATEST_ROLES:
+        if role in merged:
+            merged[role] = records[role].set_axis(patient).groupby(level=0, sort=False).max()
+    return merged
 
 
 def _conflicts(records: pd.DataFrame, patient: np.ndarray, patients: int) -> pd.Series:

@@ -16,8 +16,10 @@ from ccm_assess.intake.codes import distinct, spread
 from ccm_assess.intake.sources import INVISIBLE
 
 _TRUE = ["y", "yes", "1", "true", "t", "x", "✓", "✔", "checked", "deceased", "expired", "dead",
-         "hospice", "in hospice", "enrolled"]  # fmt: skip
-_FALSE = ["n", "no", "0", "false", "f", "alive", "living", "not deceased", "none"]
+         "hospice", "in hospice", "enrolled", "sí", "si", "s", "verdadero", "cierto",
+         "fallecido", "fallecida"]  # fmt: skip
+_FALSE = ["n", "no", "0", "false", "f", "alive", "living", "not deceased", "none", "falso",
+          "vivo", "viva"]  # fmt: skip
 _MARKS = ["x", "✓", "✔", "*"]
 """Yes/no words, compared case-insensitively; a column of nothing but marks reads blank as no."""
 _DATE_FORMATS = (
@@ -134,7 +136,8 @@ def parse_dates(
 
 
 def parse_booleans(text: pd.Series) -> pd.Series:
-    """Yes/no cells -> nullable boolean. Y/N, Yes/No, 1/0, True/False, X (and ✓); a column whose
+    """Yes/no cells -> nullable boolean. Y/N, Yes/No, 1/0, True/False, X (and ✓), and the
+    Spanish forms (Sí/Si/S/No, verdadero/falso, fallecido/vivo); a column whose
     filled cells are all marks (`X`) reads blank as False, otherwise blank is NA. Unrecognised
     text -> NA (the caller counts it)."""
     codes, raw = distinct(text)  # per distinct value: 2 M cells hold a few spellings
@@ -162,3 +165,30 @@ def normalise_sex(text: pd.Series) -> pd.Series:
         lower.isin({"m", "male", "man"}), "M"
     )
     return spread(sex, codes, text.index, np.nan).rename(text.name)
+
+
+_CLOCK = r"(?P<h>\d{1,3}):(?P<m>[0-5]?\d)(?::(?P<s>[0-5]?\d(?:\.\d+)?))?"
+_WORDS = (
+    r"(?=\d)(?:(?P<wh>\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?\.?)?\s*,?\s*"
+    r"(?:(?P<wm>\d+(?:\.\d+)?)\s*m(?:in(?:ute)?s?)?\.?)?\s*,?\s*"
+    r"(?:(?P<ws>\d+(?:\.\d+)?)\s*s(?:ec(?:ond)?s?)?\.?)?"
+)
+"""`h:mm`, `h:mm:ss` (`00:22:41`); `22m`, `22 min`, `1h 5m`, `1 hr 5 mins`, `12m 30s`. Bounded
+quantifiers, no nesting (linear on any input)."""
+
+
+def parse_minutes(text: pd.Series) -> pd.Series:
+    """Duration cells -> minutes (float, NA where unreadable): a plain number is minutes
+    (`25`, `22.5`, `1,200`; a negative one stays negative, for the caller to reject); `h:mm`
+    and `h:mm:ss` are clock durations (`0:25` is 25 minutes, `00:22:41` is 22.68); `22m`,
+    `1h 5m`, `1 hr 5 min`, `12m 30s` are spelled out."""
+    codes, raw = distinct(text)
+    clean = raw.str.strip().str.casefold().str.replace(",", "", regex=False)
+    plain = pd.to_numeric(clean.where(clean.str.fullmatch(r"-?\d+(?:\.\d+)?")), errors="coerce")
+    clock = clean.str.extract(rf"^{_CLOCK}$").astype(float)
+    clock_minutes = clock["h"] * 60 + clock["m"] + clock["s"].fillna(0) / 60
+    words = clean.str.extract(rf"^{_WORDS}$").astype(float)
+    spelled = words.notna().any(axis=1) & clean.str.contains(r"[hms]", regex=True)
+    word_minutes = words["wh"].fillna(0) * 60 + words["wm"].fillna(0) + words["ws"].fillna(0) / 60
+    minutes = plain.fillna(clock_minutes).fillna(word_minutes.where(spelled))
+    return spread(minutes.astype(float), codes, text.index, np.nan).rename(text.name)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -35,6 +34,7 @@ from ccm_assess.finance.model import Calendar, PracticeCapacity, ScenarioResult,
 from ccm_assess.finance.programs import InvisibleWork, invisible_work_value, program_comparison
 from ccm_assess.finance.sensitivity import MonteCarlo, monte_carlo, tornado, with_uncertainty
 from ccm_assess.intake.panel import Panel, read_panel
+from ccm_assess.practice import prepared
 from ccm_assess.practice.disclosure import Published, published
 from ccm_assess.practice.request import SETTINGS, AssessmentRequest
 from ccm_assess.readiness.plan import ModelMonths, launch_plan, plan_summary
@@ -334,6 +334,7 @@ def assess(
 PHI_COLUMNS = ("name", "phone", "address", "birth_date")
 """Patient columns the notebook never needs: left out of the prepared assessment."""
 PREPARED_KIND = "ccm-assess prepared assessment"
+HEADER_FILE = "header.txt"
 
 
 def deidentified(assessment: Assessment) -> Assessment:
@@ -366,38 +367,37 @@ def deidentified(assessment: Assessment) -> Assessment:
 
 
 def prepared_header(version: str = __version__, schema_version: int = SCHEMA_VERSION) -> bytes:
-    """The first line of a prepared-assessment file: kind, package version, schema version."""
+    """The `HEADER_FILE` of a prepared assessment: kind, package version, schema version."""
     return f"{PREPARED_KIND} {version} schema {schema_version}\n".encode("ascii")
 
 
-def save_prepared(assessment: Assessment, path: Path) -> Path:
-    """Write the de-identified assessment for the report notebook (`load_prepared`).
-
-    Pickle, so a private file: `ccm-assess run` writes it into its staging folder, which is
-    never published and is removed when the run ends, fails or is stopped (edge/lifecycle.py).
-    A plain-text header line (kind, package version, schema version) comes first, so any other
-    file, or one from another version, is refused before anything in it is unpickled.
+def save_prepared(assessment: Assessment, folder: Path) -> Path:
+    """Write the de-identified assessment for the report notebook (`load_prepared`) into
+    `folder`: `HEADER_FILE`, then the assessment as JSON and Parquet (`practice.prepared`, a
+    format that cannot run code when read). `ccm-assess run` writes it into its private staging
+    folder, never published, removed when the run ends, fails or is stopped (edge/lifecycle.py).
     """
-    with path.open("wb") as handle:
-        handle.write(prepared_header())
-        pickle.dump(deidentified(assessment), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
+    folder.mkdir(parents=True, exist_ok=True)
+    prepared.write(deidentified(assessment), folder)
+    (folder / HEADER_FILE).write_bytes(prepared_header())
+    return folder
 
 
-def load_prepared(path: Path) -> Assessment:
-    """The assessment `save_prepared` wrote; ReportError for any other file or version."""
+def load_prepared(folder: Path) -> Assessment:
+    """The assessment `save_prepared` wrote; ReportError for anything else (another version,
+    another kind of file, a class that is not the kit's), checked before any frame is read."""
     refused = ReportError(
-        f"{path.name} is not an assessment prepared by this version of ccm-assess "
+        f"{folder.name} is not an assessment prepared by this version of ccm-assess "
         f"({__version__}): run `ccm-assess run` again, or leave prepared_assessment empty"
     )
     expected = prepared_header()
-    with path.open("rb") as handle:
-        if handle.readline(len(expected) + 1) != expected:
-            raise refused
-        try:
-            assessment = pickle.load(handle)
-        except (pickle.UnpicklingError, EOFError, ValueError) as error:
-            raise refused from error
+    try:
+        with (folder / HEADER_FILE).open("rb") as handle:
+            if handle.read(len(expected) + 1) != expected:
+                raise refused
+        assessment = prepared.read(folder)
+    except (OSError, prepared.FormatError) as error:
+        raise refused from error
     if not isinstance(assessment, Assessment):
         raise refused
     return assessment
@@ -412,7 +412,7 @@ def notebook_assessment(
     **parameters: Any,
 ) -> Assessment:
     """The report notebook's assessment: the one `ccm-assess run` computed and handed over
-    (`prepared_assessment`, a `save_prepared` file), else computed here from the parameters
+    (`prepared_assessment`, a `save_prepared` folder), else computed here from the parameters
     (JupyterLab, papermill by hand): `parameters` are the run options as
     `AssessmentRequest.parameters` names them. Empty texts mean: questionnaire not filled in,
     default assumptions (and, in `parameters`, as `AssessmentRequest.from_parameters` says)."""

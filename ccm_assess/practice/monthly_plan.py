@@ -11,6 +11,7 @@ the draw. Month 1 is the calendar month after the as-of date.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -18,8 +19,11 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import CcmAssessError
+from ccm_assess.intake.files import MIB, read_input
 
 FILE_NAME = "monthly.csv"
+MAX_BYTES = 16 * MIB
+"""monthly.csv of a run is a few KB (three models x the horizon's months)."""
 COLUMNS = ("model", "month", "calendar_month", "enrolled", "billed_patient_months", "revenue",
            "costs", "net", "allowed", "practitioner_time_value", "plan_run")  # fmt: skip
 """The columns of docs/audit.md (monthly.csv), plus `allowed` (Medicare allowed amount before
@@ -91,12 +95,13 @@ def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
     """The rows of one model of RUN_DIR/monthly.csv: `model`, else the run's recommendation
     (summary.json), else in_house."""
     path = Path(run_dir) / FILE_NAME
-    if not path.is_file():
+    if not path.exists():
         raise CcmAssessError(
             f"--plan {run_dir}: no {FILE_NAME} there; pass the folder of a `ccm-assess run` "
             "made with this version (run it again to get monthly.csv)"
         )
-    table = pd.read_csv(path, dtype={"calendar_month": str, "model": str})
+    data = read_input(path, "plan file", MAX_BYTES, error=CcmAssessError)
+    table = pd.read_csv(io.BytesIO(data), dtype={"calendar_month": str, "model": str})
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise CcmAssessError(
@@ -105,11 +110,10 @@ def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
     if model is None:
         model = "in_house"
         summary = Path(run_dir) / "summary.json"
-        if summary.is_file():
+        if summary.exists():
+            text = read_input(summary, "plan summary", MAX_BYTES, error=CcmAssessError)
             try:
-                model = str(
-                    json.loads(summary.read_text(encoding="utf-8")).get("recommendation", model)
-                )
+                model = str(json.loads(text).get("recommendation", model))
             except (ValueError, AttributeError):
                 pass
     rows = table[table["model"].eq(model)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import io
 import math
 import textwrap
 from collections.abc import Callable, Mapping
@@ -25,7 +26,9 @@ import pandas as pd
 import yaml
 
 from ccm_assess import yamlsafe
-from ccm_assess.errors import QuestionnaireError
+from ccm_assess.errors import PanelError, QuestionnaireError
+from ccm_assess.intake.files import read_input
+from ccm_assess.intake.sources import Limits, check_workbook
 from ccm_assess.reference import data_path
 
 YES_PARTLY_NO = ("yes", "partly", "no")
@@ -43,6 +46,21 @@ FORM_COLUMNS = (
 FORM_META = {"Practice": "practice", "Consultant": "consultant", "Date (YYYY-MM-DD)": "date"}
 
 Answer = str | float | None
+MAX_YAML_BYTES = 4 * yamlsafe.MAX_CHARS
+"""An answer file is a few KB; `yamlsafe` bounds it to MAX_CHARS characters (UTF-8: <= 4 bytes
+each)."""
+FORM_LIMITS = Limits(
+    file_mb=2,
+    unpacked_mb=2,
+    strings_mb=1,
+    rows=5_000,
+    columns=64,
+    cells=100_000,
+    sheet_cells=100_000,
+)
+"""The questionnaire form holds a few dozen rows of six columns (10 KB, 40 KB unzipped): a
+workbook fifty times larger is refused before calamine reads a cell (a 7 MB sheet of deeply
+nested elements takes calamine 10 s)."""
 
 
 @dataclass(frozen=True)
@@ -304,8 +322,9 @@ def _yaml_key_lines(text: str, name: str) -> dict[str, int]:
 
 
 def _load_yaml(path: Path) -> Answers:
+    raw = read_input(path, "questionnaire file", MAX_YAML_BYTES, error=QuestionnaireError)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8-sig")
         data, _ = yamlsafe.load(text)
         lines = _yaml_key_lines(text, path.name)
     except UnicodeDecodeError:
@@ -331,10 +350,26 @@ def _cell(value: object) -> object:
 
 
 def _load_form(path: Path) -> Answers:
+    raw = read_input(path, "questionnaire workbook", FORM_LIMITS.file_mb << 20,
+                      error=QuestionnaireError)  # fmt: skip
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, engine="calamine", dtype=object)
-    except Exception as exc:  # calamine raises several types for damaged files
-        raise QuestionnaireError(f"{path.name}: cannot read the workbook ({exc}).") from None
+        check_workbook(raw, path.name, FORM_LIMITS)
+    except PanelError:
+        raise QuestionnaireError(
+            f"{path.name}: the workbook declares or holds far more than the questionnaire form "
+            "(rows, columns, text or unzipped size); use the form that `ccm-assess "
+            "questionnaire DIR` writes (questionnaire.xlsx)."
+        ) from None
+    try:
+        sheets = pd.read_excel(
+            io.BytesIO(raw), sheet_name=None, header=None, engine="calamine", dtype=object
+        )
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine raises several types (a Rust panic among them)
+        raise QuestionnaireError(
+            f"{path.name}: cannot read the workbook ({type(exc).__name__})."
+        ) from None
     if FORM_SHEET not in sheets:
         raise QuestionnaireError(
             f"{path.name}: no sheet named {FORM_SHEET!r} (found {', '.join(sheets)}); use the "
@@ -371,7 +406,7 @@ def load_questionnaire(path: str | Path) -> Answers:
     """Read an answer file: YAML (.yaml/.yml) or the Excel form (.xlsx). Raise QuestionnaireError
     with the problem and where it is (line or cell) for anything the kit cannot use."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise QuestionnaireError(
             f"Questionnaire file not found: {path}. `ccm-assess questionnaire DIR` writes blank "
             "ones to start from (questionnaire.yaml, questionnaire.xlsx)."

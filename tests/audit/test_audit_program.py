@@ -257,3 +257,18 @@ def test_outputs_are_written_and_only_exceptions_hold_ids(program, files, tmp_pa
     ids = set(program["time_log"]["patient_id"]) | set(program["claims"]["patient_id"])
     assert not [i for i in ids if i in html or i in workbook_text]
     assert all(i in ids for i in exceptions["Patient ID"])
+
+
+def test_an_out_where_an_output_would_replace_an_input_is_refused(files, tmp_path):
+    """Issue 24: publishing renames over `--out/<name>`; an input there (or linked there) would
+    be destroyed. Nothing is staged in --out either (the staging folder is private)."""
+    from ccm_assess.audit.inputs import AuditInputError
+
+    out = tmp_path / "audit"
+    out.mkdir()
+    (out / "audit.json").symlink_to(files["claims"])
+    options = AuditOptions(time_log=files["time_log"], claims=files["claims"], out=out)
+    with pytest.raises(AuditInputError, match="would overwrite the input file claims"):
+        run_audit(options)
+    assert (out / "audit.json").resolve() == files["claims"].resolve()
+    assert sorted(p.name for p in out.iterdir()) == ["audit.json"]

@@ -54,7 +54,7 @@ def test_report_of_the_long_fixture() -> None:
         "  rows read: 11 = 7 used + 3 skipped + 1 rejected",
         "  skipped: title row above the header: 1",
         "  skipped: header row: 1",
-        "  skipped: footer row: 1",
+        "  skipped: total or subtotal row: 1",
         "  rejected: no patient id: 1 (row 8)",
         "  patients: 4 from 7 used rows (3 rows merged into patients seen before)",
         "",

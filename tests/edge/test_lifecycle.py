@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import openpyxl
 import pytest
 
 import ccm_assess.edge.run as report
+from ccm_assess import staging
 from ccm_assess.edge import lifecycle
 from ccm_assess.edge.cli import main
 from ccm_assess.errors import ReportError
@@ -113,24 +115,32 @@ def test_a_run_owns_its_output_set(tmp_path, capsys) -> None:
     assert "workbook.xlsx" in manifest and "report.html" not in manifest
     # an earlier run (in the manifest) printed a PDF; this one does not: the old PDF goes
     (out / "report.pdf").write_bytes(b"%PDF- old")
-    (out / lifecycle.MANIFEST).write_text(json.dumps({"files": [*manifest, "report.pdf"]}))
+    lifecycle.publish_manifest(out, [*manifest, "report.pdf"])
     (out / "notes.txt").write_text("the consultant's own file")
     assert main(run) == 0
     assert not (out / "report.pdf").exists() and (out / "notes.txt").exists()
 
 
-def test_stale_staging_of_a_dead_run_is_removed(tmp_path) -> None:
+def test_stale_staging_of_a_dead_run_is_removed(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
-    stale = tmp_path / f"{lifecycle.STAGING_PREFIX}old"
+    stale = tmp_path / f"{lifecycle.STAGING_PREFIX}old"  # an earlier version's, inside --out
     (stale / "out").mkdir(parents=True)
     (stale / "out" / "worklist.xlsx").write_text("PHI")
-    (stale / lifecycle.PID_FILE).write_text(dead.stdout.strip())
+    (stale / staging.PID_FILE).write_text(dead.stdout.strip())
+    private = staging.private_root() / f"{staging.RUN_PREFIX}old"
+    private.mkdir()
+    (private / staging.PID_FILE).write_text(dead.stdout.strip())
     alive = tmp_path / f"{lifecycle.STAGING_PREFIX}live"
     alive.mkdir()
-    lifecycle.mark_staging(alive)
-    assert lifecycle.remove_stale_staging(tmp_path) == [stale]
-    assert not stale.exists() and alive.exists()
+    staging.mark_staging(alive)
+    with staging.staging() as running:
+        assert running.parent == staging.private_root()
+        assert oct(running.stat().st_mode & 0o777) == oct(0o700)
+        assert sorted(lifecycle.remove_stale_staging(tmp_path)) == sorted([stale, private])
+        assert running.exists()
+    assert not stale.exists() and alive.exists() and not running.exists()
 
 
 def test_pdf_failure_still_publishes_html_and_workbooks(tmp_path, monkeypatch) -> None:
@@ -195,7 +205,8 @@ def _start_run(tmp_path: Path, formats: str) -> tuple[subprocess.Popen, Path]:
     out = tmp_path / "out"
     command = [sys.executable, "-m", "ccm_assess", "run", str(SAMPLE_PANEL), "--out", str(out),
                "--formats", formats, "--as-of", AS_OF]  # fmt: skip
-    env = {**os.environ, "HOME": str(tmp_path)}
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(tmp_path), "TMPDIR": str(tmp_path / "tmp")}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return proc, out
 
@@ -213,7 +224,7 @@ def test_sigterm_during_the_notebook_leaves_nothing_behind(tmp_path) -> None:
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err.decode()[-2000:]
     assert "interrupted" in err.decode()
-    assert not list(out.glob(".ccm-assess-*"))
+    assert not list(out.glob(".*")) and not list(tmp_path.glob("tmp/ccm-assess-*/run-*"))
     assert _wait_for(lambda: not _alive(started), 30), _alive(started)
 
 
@@ -236,6 +247,6 @@ def test_sigterm_during_the_pdf_leaves_no_browser_and_no_profile(tmp_path) -> No
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err.decode()[-2000:]
-    assert not list(out.glob(".ccm-assess-*"))
+    assert not list(out.glob(".*")) and not list(tmp_path.glob("tmp/ccm-assess-*/run-*"))
     assert _wait_for(lambda: not _alive(started), 30), _alive(started)
     assert profiles and not any(Path(p).exists() for p in profiles)

@@ -223,7 +223,7 @@ def test_not_a_mapping_and_duplicates_and_missing_file(tmp_path):
     path.write_text("consent_rate: 0.4\nconsent_rate: 0.5\n")
     with pytest.raises(AssumptionsError, match="lines 1 and 2"):
         load_assumptions(path)
-    with pytest.raises(AssumptionsError, match="Cannot read"):
+    with pytest.raises(AssumptionsError, match="assumptions file .* does not exist"):
         load_assumptions(tmp_path / "missing.yaml")
 
 

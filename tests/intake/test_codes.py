@@ -130,7 +130,7 @@ def test_parse_code_cells_returns_raw_code_and_kind_per_item() -> None:
 def test_parse_code_cells_of_nothing_is_empty() -> None:
     out = parse_code_cells(pd.Series([None, ""], dtype="str"))
     assert out.empty
-    assert list(out.columns) == ["raw", "code", "kind"]
+    assert list(out.columns) == ["raw", "code", "kind", "in_text"]
 
 
 def test_many_repeated_values_give_the_same_answer_as_each_value_alone() -> None:
@@ -171,3 +171,26 @@ def test_code_status_against_the_fy2026_code_set() -> None:
     assert unlisted_codes(diagnoses).to_dict("list") == {
         "value": ["E1199", "H4011X0"], "status": ["unknown", "retired"], "count": [2, 1],
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cell", "codes"),
+    [
+        ("Type 2 diabetes (E11.9); CKD stage 3a (N18.31)", ["E119", "N1831"]),
+        ("Essential hypertension (ICD-10-CM: I10).", ["I10"]),
+        ("1. E78.5 - Hyperlipidemia 2. M17.0 - Bilateral OA of knee", ["E785", "M170"]),
+        ("Dx: E11.9 Type 2 diabetes, on metformin 500 mg", ["E119"]),
+        ("Hypothyroidism [E039], Depression [F32.9]", ["E039", "F329"]),
+        ("Vitamin B12 deficiency, stage 3, BP 140/90", []),
+    ],
+)
+def test_codes_are_found_inside_free_text_and_numbers_are_not(cell: str, codes: list[str]) -> None:
+    items = parse_code_cells(pd.Series([cell]))
+    assert items.loc[items["kind"].eq("icd10"), "code"].tolist() == codes
+    assert not items["kind"].eq("icd9").any()  # 500, 140/90, 3: never ICD-9 inside text
+
+
+def test_codes_in_text_are_marked_and_keep_their_cell() -> None:
+    items = parse_code_cells(pd.Series(["E11.9", "HTN (ICD-10-CM: I10) and OA 2. M17.0 - knee"]))
+    assert items["in_text"].tolist() == [False, True, True]
+    assert items.index.tolist() == [0, 1, 1]

@@ -103,8 +103,8 @@ def test_messy_workbook_ledger_accounts_for_every_row(messy: Panel) -> None:
         10: "used",
         11: "used",
         12: "skipped: blank row",
-        13: "skipped: footer row",
-        14: "skipped: footer row",
+        13: "skipped: total or subtotal row",
+        14: "skipped: page row",
         15: "skipped: footer row",
     }
     counts = messy.ledger["status"].value_counts().to_dict()
@@ -234,7 +234,7 @@ def test_long_problem_list_merges_rows_by_patient() -> None:
         8: "rejected: no patient id",
         9: "used",  # A3: only an invalid code (DM2), still a patient
         10: "used",
-        11: "skipped: footer row",
+        11: "skipped: total or subtotal row",
     }
     assert panel.patients.index.tolist() == ["A1", "A2", "A3", "A4"]
     # A1's E11.9 appears on rows 3 and 5: one pair, first row kept
@@ -340,8 +340,8 @@ def test_note_rows_footers_split_by_commas_and_id_only_rows(tmp_path: Path) -> N
         4: "used",
         5: "rejected: no patient id",
         6: "skipped: blank row",
-        7: "skipped: footer row",
-        8: "skipped: footer row",
+        7: "skipped: total or subtotal row",
+        8: "skipped: page row",
     }
     assert panel.patients.index.tolist() == ["1", "A9"]
 

@@ -19,7 +19,7 @@ import pytest
 from test_panel import FIXTURES, T, pairs, statuses, write_text, write_xlsx
 
 from ccm_assess.errors import CcmAssessError, PanelError
-from ccm_assess.intake import sources
+from ccm_assess.intake import files, sources
 from ccm_assess.intake.panel import read_panel
 from ccm_assess.intake.sources import INVISIBLE, blank_formulas, cell_text, decode, read_grid
 
@@ -343,15 +343,16 @@ def test_a_zip_that_is_not_a_workbook_is_unreadable(tmp_path: Path) -> None:
 def test_a_file_that_cannot_be_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_text(tmp_path / "locked.csv", "MRN,Dx\n1,E11.9\n")
 
-    def denied(self: Path) -> bytes:
+    def denied(*args: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(files.os, "open", denied)
     with pytest.raises(PanelError) as error:
         read_panel(path)
+    monkeypatch.undo()
     assert str(error.value) == (
-        "cannot open 'locked.csv' (Permission denied); check that you may read it and that no "
-        "other program holds it locked"
+        f"the panel file '{path}' cannot be opened (Permission denied); check that you may read "
+        "it and that no other program holds it locked"
     )
 
 

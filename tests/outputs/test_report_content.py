@@ -533,6 +533,7 @@ def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
         bad_dates=pd.DataFrame({"count": [2]}),
         bad_values=pd.DataFrame({"count": []}),
         conflicts=pd.DataFrame({"column": ["location"], "patients": [31]}),
+        text_code_cells=4,
     )
     diagnoses = pd.DataFrame({"patient_id": ["a", "b", "b"], "code": ["E1199", "E1199", "E119"]})
     html = report_appendix.quality_table(
@@ -540,8 +541,8 @@ def test_quality_table_suppresses_patient_counts_but_not_entry_counts():
     )
     cells = re.findall(r"<td>([^<]*)</td>", html)
     # codes are entries (3 shown); unrecognised payers are patients (3 -> <11); E11.99 does not
-    # exist (1 distinct code), none retired
-    assert cells == ["3", "3", "&lt;11", "2", "0", "31", "1", "0", "0"]
+    # exist (1 distinct code), none retired; 4 cells held their codes inside text (cells, shown)
+    assert cells == ["3", "3", "&lt;11", "2", "0", "4", "31", "1", "0", "0"]
 
 
 def test_assumptions_appendix_marks_changes_and_splits_groups():

@@ -1,10 +1,12 @@
 """The assessment `ccm-assess run` hands to the report notebook (assess/assessment.py):
-de-identified, the same published numbers, refused when another version wrote it; standalone
-the notebook still computes its own."""
+de-identified, the same published numbers, in a format that cannot run code (JSON + Parquet,
+practice/prepared.py), refused when another version wrote it; standalone the notebook still
+computes its own."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pickle
 from pathlib import Path
@@ -14,7 +16,9 @@ import pytest
 
 from ccm_assess.errors import ReportError
 from ccm_assess.intake.panel import tidy_panel
+from ccm_assess.practice import prepared as prepared_format
 from ccm_assess.practice.assessment import (
+    HEADER_FILE,
     PREPARED_KIND,
     SCHEMA_VERSION,
     Assessment,
@@ -44,7 +48,7 @@ def assessment() -> Assessment:
 
 @pytest.fixture(scope="module")
 def prepared(assessment: Assessment, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return save_prepared(assessment, tmp_path_factory.mktemp("staging") / "assessment.pkl")
+    return save_prepared(assessment, tmp_path_factory.mktemp("staging") / "prepared")
 
 
 def test_the_notebook_gets_the_same_published_numbers(assessment, prepared) -> None:
@@ -58,7 +62,7 @@ def test_the_notebook_gets_the_same_published_numbers(assessment, prepared) -> N
 
 
 def test_the_handed_over_file_holds_no_identifier_from_the_panel(assessment, prepared) -> None:
-    data = prepared.read_bytes()
+    data = b"".join(part.read_bytes() for part in prepared.iterdir())
     for row in ROWS:
         for value in row[:3]:  # id, name, phone
             assert value.encode() not in data, value
@@ -84,15 +88,15 @@ def test_the_handed_over_file_holds_no_identifier_from_the_panel(assessment, pre
         prepared_header().replace(PREPARED_KIND.encode(), b"something else"),
     ],
 )
-def test_a_file_from_another_version_is_refused_before_unpickling_it(tmp_path, header) -> None:
-    path = tmp_path / "assessment.pkl"
-    path.write_bytes(header + b"not a pickle at all")  # never read: the header already failed
+def test_a_file_from_another_version_is_refused_before_reading_it(tmp_path, header) -> None:
+    (tmp_path / HEADER_FILE).write_bytes(header)
+    (tmp_path / prepared_format.TREE).write_text("not JSON at all")  # never read
     with pytest.raises(ReportError, match="not an assessment prepared by this version"):
-        load_prepared(path)
+        load_prepared(tmp_path)
 
 
 class _Deletes:
-    """A pickle that deletes a file when loaded: what a hostile 'prepared assessment' holds."""
+    """A pickle that deletes a file when loaded: what a hostile 'prepared assessment' held."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
@@ -101,21 +105,38 @@ class _Deletes:
         return (os.remove, (str(self.target),))
 
 
-def test_a_hostile_pickle_is_never_loaded(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"~dataclass": "os:remove", "fields": {}},
+        {"~dataclass": "ccm_assess.edge.lifecycle:publish", "fields": {}},
+        {"~dataclass": "ccm_assess.practice.assessment:Assessment", "fields": {"x": 1}},
+        {"~pickle": "gASV"},
+        {"~frame": "../../etc/passwd.parquet", "columns": [], "encoded": []},
+    ],
+)
+def test_a_hostile_prepared_assessment_runs_nothing(tmp_path, tree) -> None:
     target = tmp_path / "keep.txt"
     target.write_text("still here", encoding="utf-8")
-    path = tmp_path / "assessment.pkl"
-    path.write_bytes(pickle.dumps(_Deletes(target)))
+    (tmp_path / HEADER_FILE).write_bytes(prepared_header())
+    (tmp_path / prepared_format.TREE).write_text(json.dumps(tree))
     with pytest.raises(ReportError, match="not an assessment prepared by this version"):
-        load_prepared(path)
+        load_prepared(tmp_path)
+    (tmp_path / prepared_format.TREE).write_bytes(pickle.dumps(_Deletes(target)))  # old format
+    with pytest.raises(ReportError, match="run `ccm-assess run` again"):
+        load_prepared(tmp_path)
     assert target.read_text(encoding="utf-8") == "still here"
 
 
-def test_a_file_that_is_no_pickle_is_refused(tmp_path) -> None:
-    path = tmp_path / "assessment.pkl"
-    path.write_text("panel_path: x\n", encoding="utf-8")
-    with pytest.raises(ReportError, match="run `ccm-assess run` again"):
-        load_prepared(path)
+def test_the_stored_tree_round_trips_the_kit_types(tmp_path) -> None:
+    value = {
+        ("a", 1): [dt.date(2026, 1, 2), frozenset({3}), Path("x.csv"), None, 1.5],
+        "frame": pd.DataFrame({"after": [(1, 2), ()], 0: ["x", None]}, index=["p", "q"]),
+    }
+    back = prepared_format.read(prepared_format.write(value, tmp_path / "tree"))
+    assert back[("a", 1)] == value[("a", 1)]
+    pd.testing.assert_frame_equal(back["frame"], value["frame"])
+    assert back["frame"].loc["p", "after"] == (1, 2)
 
 
 def test_the_notebook_loads_what_run_handed_over_without_reading_a_panel(prepared) -> None:

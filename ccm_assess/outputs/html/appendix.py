@@ -156,7 +156,12 @@ def quality_table(panel: Panel, ccir_unknown: pd.DataFrame) -> str:
         (
             "Yes/no or count cells that could not be read",
             format_count(int(q.bad_values["count"].sum())),
-            "left blank",
+            "left blank: an unreadable deceased or hospice flag excludes no one",
+        ),
+        (
+            "Diagnosis cells whose codes were written inside text",
+            format_count(q.text_code_cells),
+            "read: check a few in the file",
         ),
     ]
     rows += [

@@ -257,6 +257,12 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
         f"Payer text not recognised: {format_count(unknown_payers)} patients (the text is not "
         "shown: it can name a person; `ccm-assess check` lists it on your screen)",
     )
+    row = put_heading(
+        ws,
+        row,
+        f"Diagnosis cells whose codes were written inside text (read): "
+        f"{format_count(quality.text_code_cells)}",
+    )
     row = put_heading(ws, row, "Dates set to empty (no examples: dates are patient data)")
     frame = _quality_counts(quality.bad_dates, "Cells", "count", column="Column", problem="Problem")
     row = put_table(ws, row, frame, {"Cells": COUNT})
