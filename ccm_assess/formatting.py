@@ -63,6 +63,40 @@ def month_text(month: float | None, horizon: int) -> str:
     return f"Month {int(month)}"
 
 
+def date_range(start: Any, end: Any) -> str:
+    """Calendar dates of a plan step: `Dec 7, 2026`, `Dec 7-20, 2026`, `Nov 30-Dec 13, 2026`,
+    `Dec 28, 2026-Jan 10, 2027`; a dash when there is no date.
+
+    >>> import datetime as dt
+    >>> date_range(dt.date(2026, 11, 30), dt.date(2026, 12, 13))
+    'Nov 30–Dec 13, 2026'
+    >>> date_range(dt.date(2026, 12, 28), dt.date(2027, 1, 10))
+    'Dec 28, 2026–Jan 10, 2027'
+    >>> date_range(dt.date(2026, 12, 7), dt.date(2026, 12, 20)), date_range(None, None)
+    ('Dec 7–20, 2026', '–')
+    """
+    if start is None or end is None or start != start or end != end:  # None or NaT
+        return DASH
+    first, last = f"{start:%b} {start.day}", f"{end:%b} {end.day}"
+    if start == end:
+        return f"{first}, {start.year}"
+    if start.year != end.year:
+        return f"{first}, {start.year}\u2013{last}, {end.year}"
+    if start.month == end.month:
+        return f"{first}\u2013{end.day}, {end.year}"
+    return f"{first}\u2013{last}, {end.year}"
+
+
+def plan_when(start: Any, end: Any, weeks: str) -> str:
+    """When a launch-plan step runs: `Dec 1–14, 2026 (weeks 1-2)`, `Dec 15–21, 2026 (week 3)`.
+
+    >>> import datetime as dt
+    >>> plan_when(dt.date(2026, 12, 15), dt.date(2026, 12, 21), "3")
+    'Dec 15–21, 2026 (week 3)'
+    """
+    return f"{date_range(start, end)} (week{'s' if '-' in weeks else ''} {weeks})"
+
+
 def fte_text(ftes: float) -> str:
     """FTEs to one decimal; a small non-zero amount is "under 0.1", not "0.0"."""
     return "under 0.1" if 0 < ftes < 0.05 else f"{ftes:.1f}"

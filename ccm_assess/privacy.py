@@ -8,20 +8,21 @@ everything the run publishes together (`disclosure.published`), by `plan_suppres
   them as `Relation(total, parts)`: `total = sum(parts)` (a partition, e.g. eligible patients
   by payer) or, with `exact=False`, `total >= sum(parts)` (a subset, e.g. complex candidates
   among the eligible). Paths the panel itself defines (patients, rows read) are `public`.
-- Every count from 1 to 10 is hidden (a primary cell). Then, until nothing changes: the
-  attacker's view is solved as a linear programme (scipy's HiGHS) in which each hidden cell is
-  an unknown >= 1 (>= 0 when that is contradicted: a zero hidden as a complement) and every
-  relation holds with the published counts put in. A primary cell whose feasible range holds
-  a single integer is recoverable by some combination of subtractions, partition sums and the
-  ">= 1" bound (two hidden cells whose known sum is 2 are both 1); the smallest published
-  non-public cell of a relation it is in is then hidden as well (a complementary cell),
+- Every count from 1 to 10 is hidden (a primary cell, shown as "<11"). Then, until nothing
+  changes: the attacker's view is solved as an integer programme (scipy's HiGHS) in which each
+  hidden cell is a whole number, 1 to 10 when it shows "<11", 0 or 11+ when it shows
+  `WITHHELD`, and every relation holds with the published counts put in. A primary cell whose
+  feasible range holds a single value is recoverable; the smallest published non-public cell
+  of a relation it is in is then hidden as well (a complementary cell, shown as `WITHHELD`),
   totals last.
 - Adding a count or a table to any output: add its cells and relations in `practice/disclosure.py`;
   every output reads its counts from the same `Published` plan, so a hidden count is hidden
   everywhere, and a number derived from published cells is shown only when all of them are.
 
-Hidden counts show as "<11" in the report and the workbook, and `null` in summary.json with the
-dotted path listed under `suppressed`. Dollar figures are out of scope.
+Hidden counts show as "<11" (1 to 10) or `WITHHELD` (0 or 11+) in the report and the workbook,
+and `null` in summary.json with the dotted path listed under `suppressed`. Dollar figures are
+kept out of the attacker's reach by computing them from published counts only
+(`practice.disclosure.model_counts`).
 
 Longer than 400 lines because the suppression planner, its linear-programme attacker check and the
 helpers that apply the plan to every output are one audited rule; split, the rule would be spread
@@ -41,7 +42,10 @@ import pandas as pd
 SMALL_CELL_LIMIT = 11
 """Counts from 1 to SMALL_CELL_LIMIT - 1 are suppressed (CMS cell-size suppression policy)."""
 SUPPRESSED = "<11"
-"""What a suppressed count shows as in the report and the workbook."""
+"""What a hidden count from 1 to 10 shows as in the report and the workbook."""
+WITHHELD = "withheld"
+"""What a hidden count of 0 or 11+ (a complementary cell: hidden so that a small count cannot be
+derived from it) shows as, so that "<11" is never said of a count that is not below 11."""
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters that make a spreadsheet read text as a formula (OWASP CSV injection)."""
 
@@ -95,62 +99,138 @@ def _known(relation: Relation, counts: Mapping[str, int | None]) -> bool:
     return all(counts.get(cell) is not None for cell in relation.cells)
 
 
-def cell_ranges(
+@dataclass(frozen=True)
+class _System:
+    """The attacker's integer programme over the hidden cells of some relations."""
+
+    index: dict[str, int]
+    size: int
+    bounds: Any
+    constraints: list[Any]
+
+    def solve(self, cell: str, sign: float) -> Any:
+        """min (sign 1) or max (sign -1) of `cell`: scipy's OptimizeResult."""
+        from scipy.optimize import milp
+
+        objective = np.zeros(self.size)
+        objective[self.index[cell]] = sign
+        return milp(
+            objective,
+            integrality=np.ones(self.size),
+            bounds=self.bounds,
+            constraints=self.constraints,
+        )
+
+
+def _system(
     counts: Mapping[str, int | None],
     relations: Sequence[Relation],
     hidden: Collection[str],
-    *,
-    floor_of: Mapping[str, int] | None = None,
-    cells: Iterable[str] | None = None,
-) -> dict[str, tuple[float, float]]:
-    """What an attacker can learn of hidden cells: the (min, max) each can take.
-
-    Hidden cells are unknowns with a lower bound (`floor_of`, default 1), no upper bound;
-    published cells are constants; every relation between known counts must hold. Solved as
-    linear programmes (HiGHS). `cells` picks which hidden cells to bound (default: all). An
-    infeasible system (bounds the truth breaks) gives no range.
-    """
-    from scipy.optimize import linprog
+    latent: Collection[str],
+) -> _System:
+    """Each hidden cell a whole-number unknown: 1 to 10 when it shows "<11", 0 or 11+ when it
+    shows `WITHHELD` (a binary decides which), 0+ when it is `latent` (shown nowhere), none
+    above the largest count plus 11 (no cell exceeds the panel, which the attacker knows);
+    published cells are constants; every relation between known counts holds."""
+    from scipy.optimize import Bounds, LinearConstraint
 
     relations = [r for r in relations if _known(r, counts) and set(r.cells) & set(hidden)]
     unknowns = sorted({c for r in relations for c in r.cells if c in hidden})
+    withheld = [c for c in unknowns if c not in latent and not is_small(counts[c])]
     index = {cell: i for i, cell in enumerate(unknowns)}
-    eq_rows: list[np.ndarray] = []
-    ub_rows: list[np.ndarray] = []
-    eq_rhs: list[float] = []
-    ub_rhs: list[float] = []
+    size = len(unknowns) + len(withheld)
+    top = float(max([v for v in counts.values() if v is not None], default=0) + SMALL_CELL_LIMIT)
+    rows: list[np.ndarray] = []
+    lower: list[float] = []
+    upper: list[float] = []
     for relation in relations:
-        row = np.zeros(len(unknowns))
+        row = np.zeros(size)
         rhs = 0.0
         for cell, sign in relation.terms():
             if cell in index:
                 row[index[cell]] += sign
             else:
                 rhs -= sign * float(counts[cell] or 0)
-        (eq_rows if relation.exact else ub_rows).append(row)
-        (eq_rhs if relation.exact else ub_rhs).append(rhs)
-    floors = floor_of or {}
-    bounds = [(float(floors.get(cell, 1)), None) for cell in unknowns]
-    problem: dict[str, Any] = {"bounds": bounds, "method": "highs"}
-    if eq_rows:
-        problem |= {"A_eq": np.array(eq_rows), "b_eq": np.array(eq_rhs)}
-    if ub_rows:
-        problem |= {"A_ub": np.array(ub_rows), "b_ub": np.array(ub_rhs)}
+        rows.append(row)
+        lower.append(rhs if relation.exact else -np.inf)
+        upper.append(rhs)
+    for k, cell in enumerate(withheld):  # x >= 11 z and x <= top z, z binary
+        switch = len(unknowns) + k
+        for coefficient, low, high in ((SMALL_CELL_LIMIT, 0.0, np.inf), (top, -np.inf, 0.0)):
+            row = np.zeros(size)
+            row[index[cell]], row[switch] = 1.0, -coefficient
+            rows.append(row)
+            lower.append(low)
+            upper.append(high)
+    small = [c not in latent and is_small(counts[c]) for c in unknowns]
+    bounds = Bounds(
+        [1.0 if s else 0.0 for s in small] + [0.0] * len(withheld),
+        [SMALL_CELL_LIMIT - 1.0 if s else top for s in small] + [1.0] * len(withheld),
+    )
+    constraints = [LinearConstraint(np.array(rows), lower, upper)] if rows else []
+    return _System(index, size, bounds, constraints)
+
+
+def cell_ranges(
+    counts: Mapping[str, int | None],
+    relations: Sequence[Relation],
+    hidden: Collection[str],
+    *,
+    latent: Collection[str] = (),
+    cells: Iterable[str] | None = None,
+) -> dict[str, tuple[float, float]]:
+    """What an attacker who reads every published count and marker learns of hidden cells:
+    the (min, max) each can take in the integer programme `_system` (scipy's HiGHS). `cells`
+    picks which hidden cells to bound (default: all). A system the truth breaks (a wrong
+    relation) gives no range."""
+    system = _system(counts, relations, hidden, latent)
     ranges: dict[str, tuple[float, float]] = {}
-    wanted = [c for c in (cells if cells is not None else hidden) if c in hidden]
-    for cell in wanted:
-        if cell not in index:
-            ranges[cell] = (float(floors.get(cell, 1)), math.inf)
+    for cell in [c for c in (cells if cells is not None else hidden) if c in hidden]:
+        if cell not in system.index:
+            small = cell not in latent and is_small(counts.get(cell))
+            ranges[cell] = (1.0, SMALL_CELL_LIMIT - 1.0) if small else (0.0, math.inf)
             continue
-        objective = np.zeros(len(unknowns))
-        objective[index[cell]] = 1.0
-        low = linprog(objective, **problem)
-        if low.status == 2:  # infeasible: the assumed bounds are wrong
-            return {}
-        high = linprog(-objective, **problem)
-        top = math.inf if high.status == 3 else -high.fun
-        ranges[cell] = (low.fun, top)
+        found = []
+        for sign in (1.0, -1.0):
+            result = system.solve(cell, sign)
+            if result.status != 0:  # infeasible: a relation the truth breaks
+                return {}
+            found.append(sign * result.fun)
+        top = max([v for v in counts.values() if v is not None], default=0) + SMALL_CELL_LIMIT
+        ranges[cell] = (found[0], math.inf if found[1] >= top - 1 else found[1])
     return ranges
+
+
+def pinned_cells(
+    counts: Mapping[str, int | None],
+    relations: Sequence[Relation],
+    hidden: Collection[str],
+    cells: Collection[str],
+    *,
+    latent: Collection[str] = (),
+) -> set[str]:
+    """The `cells` (hidden) whose only possible value is their true one. A cell is safe as
+    soon as any solution of the attacker's programme gives it another value, so every
+    solution found clears the cells it moves: far fewer solves than a range per cell."""
+    system = _system(counts, relations, hidden, latent)
+    open_cells = {c for c in cells if c in system.index}
+    found: set[str] = set()
+    while open_cells:
+        cell = min(open_cells)
+        exposed = True
+        for sign in (1.0, -1.0):
+            result = system.solve(cell, sign)
+            if result.status != 0:  # infeasible: a relation the truth breaks
+                return set()
+            x = np.rint(result.x)
+            open_cells -= {c for c in open_cells if x[system.index[c]] != counts[c]}
+            if x[system.index[cell]] != counts[cell]:
+                exposed = False
+                break
+        open_cells.discard(cell)
+        if exposed:
+            found.add(cell)
+    return found
 
 
 def pinned(low: float, high: float) -> bool:
@@ -184,41 +264,24 @@ def _components(
     return list(groups.values())
 
 
-def _pinned_alone(relation: Relation, counts: Mapping[str, int | None], cells: set[str]) -> bool:
-    """Whether the hidden `cells` of one exact, unweighted relation are pinned: their sum S is
-    known, so with k of them, each >= 1, each lies in [1, S - k + 1] (>= 0 when S < k)."""
-    parts = [c for c in relation.parts if c in cells]
-    totals = [c for c in relation.totals if c in cells]
-    if parts and totals:
-        return False  # a hidden total and a hidden part can grow together
-    inside = parts or totals
-    known_sum = sum(counts[c] or 0 for c in inside)
-    floor = 1 if known_sum >= len(inside) else 0
-    return len(inside) == 1 or known_sum == floor * len(inside)
-
-
 def recoverable(
-    counts: Mapping[str, int | None], relations: Sequence[Relation], hidden: Collection[str]
+    counts: Mapping[str, int | None],
+    relations: Sequence[Relation],
+    hidden: Collection[str],
+    *,
+    latent: Collection[str] = (),
+    safe: Collection[str] = (),
 ) -> set[str]:
-    """Hidden counts from 1 to 10 an attacker can pin down from the published ones.
-
-    Solved per group of hidden cells that share relations (`_components`): in closed form for
-    a group of one plain relation, else by linear programmes in which every hidden cell is
-    >= 1, or >= 0 when that contradicts the published counts (a zero hidden as a complement).
-    """
+    """Hidden counts from 1 to 10 an attacker can pin down from the published counts and
+    markers (`pinned_cells`), solved per group of hidden cells that share relations. `safe`
+    cells are not checked: known unpinned while fewer cells were hidden (hiding a cell only
+    adds solutions: its true value stays one)."""
     relations = [r for r in relations if _known(r, counts)]
     found: set[str] = set()
     for group, cells in _components(relations, set(hidden)):
-        primary = [c for c in cells if is_small(counts.get(c))]
-        if not primary:
-            continue
-        if len(group) == 1 and group[0].exact and not group[0].weights:
-            found |= set(primary) if _pinned_alone(group[0], counts, cells) else set()
-            continue
-        ranges = cell_ranges(counts, group, cells, cells=primary) or cell_ranges(
-            counts, group, cells, floor_of=dict.fromkeys(cells, 0), cells=primary
-        )
-        found |= {cell for cell, (low, high) in ranges.items() if pinned(low, high)}
+        primary = [c for c in cells if is_small(counts.get(c)) and c not in safe]
+        if primary:
+            found |= pinned_cells(counts, group, cells, primary, latent=latent)
     return found
 
 
@@ -234,23 +297,34 @@ def plan_suppression(
 
     Starts from the small cells and adds complementary cells until `recoverable` finds none
     (or no cell is left to hide). `public` cells are never hidden, `avoid` ones only when
-    nothing else protects; `unpublished` cells are shown nowhere (hidden from the start, and
-    protected when small). Deterministic: ties are broken by path.
+    nothing else protects (shown again at the end when the rest protects without them);
+    `unpublished` cells are shown nowhere (hidden from the start, and protected when small).
+    Deterministic: ties are broken by path.
     """
     hidden = {c for c, v in counts.items() if c not in public and is_small(v)}
     hidden |= set(unpublished)
     relations = [r for r in relations if _known(r, counts)]
+    safe: set[str] = set()
     while True:
-        exposed = _exposed_by_one_relation(counts, relations, hidden) or recoverable(
-            counts, relations, hidden
-        )
+        exposed = _exposed_by_one_relation(counts, relations, hidden)
         if not exposed:
-            return frozenset(hidden)
+            exposed = recoverable(counts, relations, hidden, latent=unpublished, safe=safe)
+            safe |= {c for c in hidden if is_small(counts.get(c))} - exposed
+        if not exposed:
+            break
         extra = {_complement(cell, counts, relations, hidden, public, avoid) for cell in exposed}
         extra.discard(None)
         if not extra:
-            return frozenset(hidden)
+            break
         hidden |= extra  # type: ignore[arg-type]
+    for cell in sorted(hidden & set(avoid) - set(unpublished)):  # shown again if not needed
+        trial = hidden - {cell}
+        if not is_small(counts.get(cell)) and not (
+            _exposed_by_one_relation(counts, relations, trial)
+            or recoverable(counts, relations, trial, latent=unpublished)
+        ):
+            hidden = trial
+    return frozenset(hidden)
 
 
 def _exposed_by_one_relation(
@@ -285,60 +359,83 @@ def _complement(
     public: Collection[str],
     avoid: Collection[str],
 ) -> str | None:
-    """The published cell to hide next to protect `cell`: exact relations before subsets,
-    parts before totals, the smallest non-zero count first, zeros next (a hidden zero is then
-    the last zero of the relation: one left shown would say the complement is 0), `avoid`
-    cells last; ties by path."""
-    candidates = [
-        (
-            other in avoid,
-            not relation.exact,
-            other in relation.totals,
-            counts[other] == 0,
-            counts[other],
-            other,
-        )
-        for relation in relations
-        if cell in relation.cells
-        for other in relation.cells
-        if other not in hidden and other not in public and counts.get(other) is not None
-    ]
-    return min(candidates)[-1] if candidates else None
+    """The published cell to hide next to protect `cell`, from the relations it is in, else
+    (all their cells hidden) from every relation of its group of hidden cells (`_components`):
+    `avoid` cells last, exact relations before subsets, non-zero counts before zeros (a hidden
+    zero reads "0 or 11+": no help where the hidden cells sum to less than 11), parts before
+    totals, the smallest count first; ties by path."""
+
+    def candidates(scope: Iterable[Relation]) -> list[tuple[bool, bool, bool, bool, int, str]]:
+        return [
+            (
+                other in avoid,
+                not relation.exact,
+                counts[other] == 0,
+                other in relation.totals,
+                counts[other] or 0,
+                other,
+            )
+            for relation in scope
+            for other in relation.cells
+            if other not in hidden and other not in public and counts.get(other) is not None
+        ]
+
+    found = candidates(r for r in relations if cell in r.cells)
+    if not found:
+        group = [rs for rs, cells in _components(relations, hidden | {cell}) if cell in cells]
+        found = candidates(group[0] if group else [])
+    return min(found)[-1] if found else None
+
+
+def marker(count: Any) -> str:
+    """What a hidden count shows as: "<11" when it is 1 to 10, `WITHHELD` otherwise."""
+    return SUPPRESSED if is_small(count) else WITHHELD
+
+
+def is_hidden(value: Any) -> bool:
+    """True for a published count that is a marker ("<11" or `WITHHELD`), not a number."""
+    return value in (SUPPRESSED, WITHHELD)
 
 
 def mask(value: Any, hidden: bool) -> Any:
-    """A count as published: the "<11" marker when hidden."""
-    return SUPPRESSED if hidden else value
+    """A count as published: its marker when hidden."""
+    return marker(value) if hidden else value
 
 
-def suppressed_keys(counts: Mapping[str, int | None], *, total_shown: bool = True) -> set[str]:
-    """Keys of a group of counts to suppress, complementary cells included.
+def suppressed_keys(counts: Mapping[Any, Any], *, total_shown: bool = True) -> set[Any]:
+    """Keys of one table of counts to hide: `plan_suppression` over the table, its shown total
+    (`total_shown`: the sum of the counts is published) as the one relation. Counts already
+    hidden (text) or unknown (None) are left out; with a hidden one the total is not known.
 
     >>> sorted(suppressed_keys({"a": 40, "b": 5, "c": 20, "d": 0}))
     ['b', 'c']
+    >>> sorted(suppressed_keys({"a": 40, "b": 1, "c": 11}))  # b + c = 12 would pin both
+    ['a', 'b', 'c']
     """
-    small = {key for key, value in counts.items() if is_small(value)}
-    if len(small) == 1 and total_shown:
-        others = [
-            (value, key)
-            for key, value in counts.items()
-            if key not in small and value is not None and not pd.isna(value) and value > 0
-        ]
-        if others:
-            small.add(min(others)[1])
-    return small
+    numbers = [
+        key
+        for key, value in counts.items()
+        if value is not None and not isinstance(value, str | bool) and not pd.isna(value)
+    ]
+    names = {f"c{i}": key for i, key in enumerate(numbers)}
+    cells: dict[str, int | None] = {name: int(counts[key]) for name, key in names.items()}
+    relations = []
+    if total_shown and not any(isinstance(v, str) for v in counts.values()):
+        cells["total"] = sum(v or 0 for v in cells.values())
+        relations = [partition("total", list(names))]
+    return {names[c] for c in plan_suppression(cells, relations, public=("total",)) if c in names}
 
 
 def suppress_counts(
-    counts: Mapping[str, int | None], *, total_shown: bool = True, marker: Any = SUPPRESSED
+    counts: Mapping[str, int | None], *, total_shown: bool = True
 ) -> dict[str, Any]:
-    """A copy of `counts` with small (and complementary) cells replaced by `marker`.
+    """A copy of `counts` with small (and complementary) cells replaced by their `marker`.
 
     >>> suppress_counts({"medicare_ffs": 412, "medicaid": 7, "commercial": 58, "other": 0})
-    {'medicare_ffs': 412, 'medicaid': '<11', 'commercial': '<11', 'other': 0}
+    {'medicare_ffs': 412, 'medicaid': '<11', 'commercial': 'withheld', 'other': 0}
     """
     hidden = suppressed_keys(counts, total_shown=total_shown)
-    return {key: (marker if key in hidden else value) for key, value in counts.items()}
+    return {key: mask(value, key in hidden) for key, value in counts.items()}
 
 
 def suppress_series(counts: pd.Series, *, total_shown: bool = True) -> pd.Series:
@@ -412,11 +509,11 @@ def display_order(counts: Mapping[Any, Any]) -> list[Any]:
 
 
 def shown_sum(values: Iterable[Any]) -> Any:
-    """The sum of shown counts, "<11" when any is hidden (a sum of hidden cells is hidden),
-    None when any is unknown."""
+    """The sum of shown counts, `WITHHELD` when any is hidden (a sum of hidden cells is hidden,
+    and need not be below 11), None when any is unknown."""
     values = list(values)
     if any(isinstance(v, str) for v in values):
-        return SUPPRESSED
+        return WITHHELD
     if any(v is None for v in values):
         return None
     return sum(values)

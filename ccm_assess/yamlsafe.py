@@ -9,6 +9,7 @@ and never puts the document into an error message.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -65,3 +66,14 @@ def load(text: str) -> tuple[Any, yaml.Node | None]:
         return loader.construct_document(root), root
     finally:
         loader.dispose()
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def problem_text(error: yaml.YAMLError) -> str:
+    """What a YAML error says is wrong, without a word of the document: PyYAML's `problem`
+    with quoted text (an alias, a tag, a character of the file) replaced by '…', never the
+    error's own text (it prints the offending line)."""
+    problem = getattr(error, "problem", None) or "a syntax error"
+    return _QUOTED.sub("'…'", str(problem))

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import CcmAssessError, PanelError
-from ccm_assess.intake.headers import header_key
+from ccm_assess.intake.headers import header_key, headers_found, shown_header
 from ccm_assess.intake.panel import _FOOTER, _NO_ID
 from ccm_assess.intake.sources import SCAN_ROWS, RawGrid, cell_text, listing, read_grid
 from ccm_assess.intake.values import parse_booleans, parse_dates, parse_minutes
@@ -225,7 +225,11 @@ def _header_row(text: pd.DataFrame, kind: str, wanted: list[str]) -> int:
 
 
 def _roles(
-    kind: str, headers: list[str], mapping: Mapping[str, str], optional: frozenset[str]
+    kind: str,
+    headers: list[str],
+    mapping: Mapping[str, str],
+    optional: frozenset[str],
+    row: int = 1,
 ) -> dict[str, int]:
     """Role -> column position: best-ranked alias, then `mapping` on top (a mapped header not
     found is an error, unless its role is `optional`: a bare `--map role=` for every input)."""
@@ -246,8 +250,8 @@ def _roles(
             continue
         if not found:
             raise AuditInputError(
-                f"no column '{header}' for {role} in the {LABELS[kind]}; headers found: "
-                f"{listing([h for h in headers if h])}; check --map"
+                f"no column '{shown_header(header)}' for {role} in the {LABELS[kind]}; "
+                f"{headers_found(headers, row)}; check --map"
             )
         roles = {r: p for r, p in roles.items() if p != found[0]}
         roles[role] = found[0]
@@ -417,7 +421,7 @@ def read_input(
     )
     header = _header_row(text, kind, list(mapping.values()))
     headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
-    roles = _roles(kind, headers, mapping, optional) if header >= 0 else {}
+    roles = _roles(kind, headers, mapping, optional, header + 1) if header >= 0 else {}
     found_notes = (
         _by_content(kind, text.iloc[header + 1 :], headers, roles, set(mapping))
         if header >= 0
@@ -425,9 +429,9 @@ def read_input(
     )
     missing = [r for r in REQUIRED[kind] if r not in roles]
     if missing:
-        found = listing([h for h in headers if h]) if headers else "none"
+        found = headers_found(headers, header + 1) if headers else "no headers found"
         raise AuditInputError(
-            f"no column for {', '.join(missing)} in {what}; headers found: {found}; pass "
+            f"no column for {', '.join(missing)} in {what}; {found}; pass "
             f"--map {kind}.{missing[0]}=<header>"
         )
     ledger = _ledger(text, header, roles, headers)

@@ -4,13 +4,17 @@ practitioners, and the three actions (no PHI; patient counts from 1 to 10 show a
 One self-contained page built from the report's own HTML blocks (`outputs.html.blocks`), text
 formats (`formatting`) and style sheet (templates/report/static/report.css), plotly.js inlined
 once for the charts, printed to A4 by the report's Chromium printing (`export.print_pdf`).
+
+Longer than 400 lines because the page is one document whose sections (at a glance, findings,
+trends, staff, against the plan, method) share its month labels, figures and footer; split, each
+part would import the others' helpers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,19 +28,24 @@ from ccm_assess.audit.workbooks import (
     minutes_table,
     practitioner_table,
     rows_table,
-    shown,
     staff_table,
 )
 from ccm_assess.errors import ReportError
 from ccm_assess.formatting import DASH, money, percent
 from ccm_assess.outputs import charts, export
 from ccm_assess.outputs.html.blocks import Kpi, callout, esc, html_table, kpi_grid, paragraphs
+from ccm_assess.privacy import format_count
 from ccm_assess.reference import bundled_dir
 
 if TYPE_CHECKING:
     from ccm_assess.audit.summary import Audit
 
 CSS = bundled_dir("templates") / export.TEMPLATE_NAME / "static" / "report.css"
+
+
+def _text(value: Any, number: Callable[[Any], str]) -> str:
+    """A published value as text: a marker ("<11", withheld) as it is, a number by `number`."""
+    return value if isinstance(value, str) else number(value)
 
 
 def _figure_html(fig: go.Figure) -> str:
@@ -50,14 +59,17 @@ def _figure_html(fig: go.Figure) -> str:
 
 
 def dollars_figure(result: Audit) -> go.Figure:
-    """Billed, supported, missed and at risk per month (USD)."""
-    m = result.measures
+    """Billed, supported, missed and at risk per month (USD; withheld figures not drawn)."""
+    m = result.published_measures()
     last = result.months[-1]
     risk, label = m.loc[last, "at_risk"], month_label(last)
+    supported = m.loc[last, "supported"]
     title = (
         f"{money(risk)} of {label} billing is at risk"
         if pd.notna(risk)
-        else f"{money(m.loc[last, 'supported'])} supported by the time in {label}"
+        else f"{money(supported)} supported by the time in {label}"
+        if pd.notna(supported)
+        else f"Allowed amounts per month to {label}"
     )
     fig = charts.base_figure(title, "Medicare allowed amounts per month")
     colours = {
@@ -76,7 +88,7 @@ def dollars_figure(result: Audit) -> go.Figure:
 
 def rate_figure(result: Audit) -> go.Figure | None:
     """Billable-month rate per month, against the plan when there is one."""
-    m = result.measures
+    m = result.published_measures()
     if m["billable_month_rate"].notna().sum() == 0:
         return None
     last = m["billable_month_rate"].dropna().iloc[-1]
@@ -95,7 +107,7 @@ def rate_figure(result: Audit) -> go.Figure | None:
         fig.add_scatter(
             x=[month_label(x) for x in result.plan.index],
             y=result.plan["billable_rate_planned"],
-            name="planned",
+            name=f"{result.plan_label.removeprefix('the ')} (median)",
             mode="lines+markers",
             line={"color": charts.NEUTRAL["muted"], "dash": "dash"},
         )
@@ -107,9 +119,10 @@ def _kpis(result: Audit) -> str:
     d = result.ledger["dollars"]
 
     def card(key: str, label: str, note: str, missing: str) -> Kpi:
-        if d[key] is None:
+        value = result.shown(f"dollars.{key}")
+        if value is None:
             return Kpi(DASH, label, f"not assessed: {missing}")
-        return Kpi(money(d[key]), label, note)
+        return Kpi(_text(value, money), label, note)
 
     no_claims, no_register = "no claims export", "no register"
     supported_note = (
@@ -132,7 +145,7 @@ def _kpis(result: Audit) -> str:
     if risk is not None:
         kpis.append(
             Kpi(
-                money(risk),
+                _text(result.shown("dollars.would_be_at_risk_if_billed"), money),
                 "Would be at risk if billed",
                 "supported time in months without consent or care plan",
             )
@@ -142,7 +155,7 @@ def _kpis(result: Audit) -> str:
 
 def _actions(result: Audit) -> str:
     if result.actions:
-        items = [a.text.format(n=shown(a.patient_months), usd=money(a.usd)) for a in result.actions]
+        items = [result.action_text(a, money) for a in result.actions]
         title = "The three actions that matter most" if len(items) == 3 else "What to act on"
         return callout(title, bullets=items)
     if len(result.ledger["not_assessed"]) == len(FINDINGS):
@@ -182,48 +195,76 @@ def _not_assessed(result: Audit) -> str:
 
 
 def _plan_section(result: Audit) -> str:
-    if result.plan is None:
+    if result.plan is None or result.plan_basis is None:
         return ""
-    p = result.plan
+    p, basis = result.plan_table(), result.plan_basis
+    assert p is not None
+    numbers = p.mask(p.map(lambda v: isinstance(v, str)))  # withheld figures as NaN
     table = pd.DataFrame(
         {
             "Month": [month_label(x) for x in p.index],
+            "Program month": p["program_month"].map(lambda v: f"{int(v)}" if v >= 1 else DASH),
             "Plan month": p["plan_month"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"),
             "Enrolled": [
-                f"{shown(a) if pd.notna(a) else '–'} vs {b:,.0f}" if pd.notna(b) else "–"
+                f"{_text(a, format_count)} vs {b:,.0f}" if pd.notna(b) else DASH
                 for a, b in zip(p["enrolled_actual"], p["enrolled_planned"], strict=True)
             ],
             "Billable-month rate": [
-                f"{percent(a)} vs {percent(b)}"
+                f"{_text(a, percent)} vs {percent(b)}"
                 for a, b in zip(p["billable_rate_actual"], p["billable_rate_planned"], strict=True)
             ],
             "Revenue (allowed)": [
-                f"{money(a)} vs {money(b)}"
+                f"{_text(a, money)} vs {money(b)}"
                 for a, b in zip(p["revenue_actual"], p["revenue_planned"], strict=True)
             ],
-            "Gap over a year": p["revenue_gap_per_year"].map(money),
+            "Revenue to date": [
+                f"{_text(a, money)} vs {money(b)}"
+                for a, b in zip(
+                    p["revenue_actual_to_date"], p["revenue_planned_to_date"], strict=True
+                )
+            ],
+            "Gap over a year": [
+                "ramp: not annualised" if ramp else _text(gap, money)
+                for ramp, gap in zip(p["in_ramp"], p["revenue_gap_per_year"], strict=True)
+            ],
         }
     )
-    gap = p["revenue_gap_per_year"].dropna()
-    words = ["The audited months are outside the plan's months."]
-    if len(gap):
-        words = [
-            f"At the last audited month's pace, billing runs {money(abs(gap.iloc[-1]))} a year "
-            f"{'below' if gap.iloc[-1] < 0 else 'above'} the plan."
-        ]
-        rate_gap = p["rate_gap_per_year"].dropna()
-        if len(rate_gap) and rate_gap.iloc[-1] > 0:
+    label = basis["model_label"]
+    words = [
+        f"Compared with the assessment's {label} plan ({basis['chosen_by']}). The plan's first "
+        f"month with patients enrolled (its month {basis['plan_go_live_month']}, "
+        f"{month_label(basis['plan_go_live_calendar_month'])}) is set on the program's go-live, "
+        f"{month_label(basis['program_go_live'])} ({basis['go_live_from']}), so the plan's "
+        "set-up months are never compared with a running program."
+    ]
+    to_date = numbers["revenue_gap_to_date"].dropna()
+    last = numbers.iloc[-1]
+    if not len(to_date):
+        words.append("The audited months are outside the plan's months.")
+    elif bool(last["in_ramp"]):
+        gap = to_date.iloc[-1]
+        words.append(
+            f"Over the audited months, billing is {money(abs(gap))} "
+            f"{'below' if gap < 0 else 'above'} the plan's median for the same months of its "
+            "ramp-up. Enrolment is still growing, so no month is multiplied by 12."
+        )
+    elif pd.notna(last["revenue_gap_per_year"]):
+        gap = last["revenue_gap_per_year"]
+        words.append(
+            f"Past the ramp-up, at the last audited month's pace, billing runs "
+            f"{money(abs(gap))} a year {'below' if gap < 0 else 'above'} the plan's median."
+        )
+        if pd.notna(last["rate_gap_per_year"]) and last["rate_gap_per_year"] > 0:
             words.append(
                 "If the share of enrolled patients with a supported claim each month reached "
-                f"the plan's {percent(p['billable_rate_planned'].iloc[-1])}, the same patients "
-                f"would bring about {money(rate_gap.iloc[-1])} more a year."
+                f"the plan's {percent(last['billable_rate_planned'])}, the same patients "
+                f"would bring about {money(last['rate_gap_per_year'])} more a year."
             )
     return (
-        "<h2>Against the plan</h2>"
+        f"<h2>Against {esc(result.plan_label)}</h2>"
         + paragraphs(
-            "Actual figures against the assessment's planned run, "
-            f"{p['plan_run'].iloc[0] if len(p) else 'none'} (actual vs planned). Revenue is the "
-            "Medicare allowed amount.",
+            "Actual figures against the assessment's monthly medians (actual vs planned). "
+            "Revenue is the Medicare allowed amount.",
             *words,
         )
         + html_table(table, text_columns=["Month"])
@@ -240,6 +281,10 @@ def _method(result: Audit) -> tuple[str, ...]:
         "Dollars are Medicare allowed amounts from the physician fee schedule ("
         f"{result.rates_label}), never the claims' paid column.",
     )
+
+
+def _against(result: Audit) -> str:
+    return f", against {result.plan_label}" if result.plan_label else ""
 
 
 def month_label(month: str) -> str:
@@ -267,13 +312,18 @@ def _keep(*parts: str) -> str:
 def _cover(result: Audit) -> str:
     months = ", ".join(map(month_label, result.months))
     rates = f"{result.rates['locality']}, {', '.join(map(str, result.rates['years']))}"
+    plan = (
+        f"<div><dt>Compared with</dt><dd>{esc(result.plan_label)}</dd></div>"
+        if result.plan_label
+        else ""
+    )
     return (
         '<div class="ccm-cover"><div class="ccm-cover-band"></div>'
         '<p class="ccm-cover-kicker">Monthly CCM program audit</p>'
         '<h1 class="ccm-cover-title">Is the program doing what was planned?</h1>'
         f'<p class="ccm-cover-practice">{esc(result.practice)}</p>'
         f'<dl class="ccm-cover-meta"><div><dt>Months</dt><dd>{esc(months)}</dd></div>'
-        f"<div><dt>Medicare rates</dt><dd>{esc(rates)}</dd></div></dl>"
+        f"<div><dt>Medicare rates</dt><dd>{esc(rates)}</dd></div>{plan}</dl>"
         '<div class="ccm-cover-confidential"><p>Confidential. No patient-level data: patient '
         "counts from 1 to 10 show as &lt;11. The patient-level list is exceptions.xlsx (PHI, "
         "owner-only).</p><p>A review of the practice's own exports against CMS time rules; "
@@ -286,19 +336,20 @@ def build_html(result: Audit) -> str:
     led = result.ledger
     figures = [f for f in (dollars_figure(result), rate_figure(result)) if f is not None]
     staff = staff_table(result)
-    staff["Share reaching 20 min"] = staff["Share reaching 20 min"].map(percent)
-    staff["Minutes"] = staff["Minutes"].map("{:,.0f}".format)
+    staff["Share reaching 20 min"] = staff["Share reaching 20 min"].map(lambda v: _text(v, percent))
+    staff["Minutes"] = staff["Minutes"].map(lambda v: _text(v, format_count))
     pract = practitioner_table(result)
-    pract["Billed $"] = pract["Billed $"].map(money)
-    pract["At risk $"] = pract["At risk $"].map(money)
+    pract["Billed $"] = pract["Billed $"].map(lambda v: _text(v, money))
+    pract["At risk $"] = pract["At risk $"].map(lambda v: _text(v, money))
     sections = [
         _cover(result),
-        "<h2>This period at a glance</h2>",
+        f"<h2>This period at a glance{esc(_against(result))}</h2>",
         _kpis(result),
         _actions(result),
         _not_assessed(result),
         paragraphs(
-            f"{led['patient_months']:,} patient-months of {led['patients']:,} patients had "
+            f"{format_count(result.shown('patient_months'))} patient-months of "
+            f"{led['patients']:,} patients had "
             "care-management time or a claim. A patient-month can have several findings; each "
             "is counted once."
         ),
@@ -341,10 +392,10 @@ def build_html(result: Audit) -> str:
             html_table(rows_table(result), text_columns=["Input", "Status", "Reason"]),
         ),
     ]
-    css = CSS.read_text(encoding="utf-8") + _EXTRA_CSS
+    css = CSS.read_text(encoding="utf-8") + _EXTRA_CSS + _footer_css(result)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{esc(result.practice)} – monthly CCM audit</title>"
+        f"<title>{esc(result.practice)} – monthly CCM audit{esc(_against(result))}</title>"
         f"<style>{css}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
         '</head><body class="jp-Notebook"><main><div class="jp-RenderedHTMLCommon">'
@@ -354,6 +405,17 @@ def build_html(result: Audit) -> str:
 
 
 _EXTRA_CSS = "\n@media print { .keep { break-inside: avoid; } }\n"
+
+
+def _footer_css(result: Audit) -> str:
+    """The plan's model in every printed page's footer (a fixed label, no input text)."""
+    if not result.plan_label:
+        return ""
+    return (
+        f'@page {{ @bottom-left {{ content: "Against {result.plan_label}"; '
+        'font-family: Arial, "Liberation Sans", Helvetica, sans-serif; font-size: 8pt; '
+        "color: #7B8794; } }\n"
+    )
 
 
 def write_report(

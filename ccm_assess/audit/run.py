@@ -22,15 +22,19 @@ from ccm_assess.audit.inputs import AuditInput, AuditInputError, merge_register,
 from ccm_assess.audit.rules import audit_months, month_of
 from ccm_assess.audit.summary import (
     Audit,
+    audit_plan,
     ledger,
     month_measures,
     plan_comparison,
+    plan_go_live,
     practitioner_measures,
+    program_go_live,
     staff_measures,
 )
 from ccm_assess.finance import fees
+from ccm_assess.finance.model import DELIVERY_MODELS
 from ccm_assess.intake.files import same_file
-from ccm_assess.practice.monthly_plan import read_monthly_plan
+from ccm_assess.practice.monthly_plan import plan_model, read_monthly_plan
 from ccm_assess.staging import out_lock, publish, remove_stale
 from ccm_assess.staging import staging as private_staging
 
@@ -49,6 +53,10 @@ class AuditOptions:
     register: Path | None = None
     months: tuple[str, ...] = ()
     plan: Path | None = None
+    model: str | None = None
+    """The delivery model whose plan `plan` compares with (None: the run's recommendation)."""
+    go_live: str | None = None
+    """YYYY-MM of the program's first month of care (None: the first month in the exports)."""
     year: int | None = None
     locality: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
@@ -104,6 +112,10 @@ def _rates(
 def audit(options: AuditOptions) -> Audit:
     """Read, audit and summarise (module docstring). Raises CcmAssessError on bad input."""
     months = _check_months(options.months)
+    if options.go_live is not None and not _MONTH.match(options.go_live):
+        raise AuditInputError(
+            f"--go-live takes YYYY-MM (for example 2026-12), not {options.go_live!r}"
+        )
     inputs = read_inputs(
         options.time_log, options.claims, options.register, mapping=options.mapping
     )
@@ -139,20 +151,44 @@ def audit(options: AuditOptions) -> Audit:
         has_disenrolment_column=has_disenrolment,
     )
     measures = month_measures(pm, register, months, assessed)
-    plan = None
+    plan, basis = None, None
     if options.plan is not None:
-        plan = plan_comparison(read_monthly_plan(options.plan), measures)
+        model, chosen_by = plan_model(options.plan, options.model)
+        planned = read_monthly_plan(options.plan, model)
+        activity = [source.rows["date"] for kind, source in inputs.items() if kind != "register"]
+        go_live, found = program_go_live(activity, options.go_live)
+        plan = plan_comparison(planned, measures, go_live)
+        first = plan_go_live(planned)
+        basis = {
+            "model": model,
+            "model_label": DELIVERY_MODELS[model].label,
+            "chosen_by": chosen_by,
+            "program_go_live": go_live,
+            "go_live_from": found,
+            "plan_go_live_month": first,
+            "plan_go_live_calendar_month": str(
+                planned.loc[planned["month"].eq(first), "calendar_month"].iloc[0]
+            ),
+        }
     counts = {kind: source.counts() for kind, source in inputs.items()}
     practice = options.practice.strip() or "Your practice"
+    book = ledger(
+        pm,
+        assessed,
+        months,
+        inputs=counts,
+        rates=rate_info,
+        measures=measures,
+        plan=plan,
+        plan_basis=basis,
+    )
     return Audit(
         practice=practice,
         months=months,
         inputs=inputs,
         patient_months=pm,
         assessed=assessed,
-        ledger=ledger(
-            pm, assessed, months, inputs=counts, rates=rate_info, measures=measures, plan=plan
-        ),
+        ledger=book,
         measures=measures,
         staff=staff_measures(time_rows, pm),
         practitioners=practitioner_measures(claim_rows, pm),
@@ -160,6 +196,8 @@ def audit(options: AuditOptions) -> Audit:
         exceptions=exceptions(pm, assessed),
         actions=top_actions(pm, assessed),
         rates=rate_info,
+        hidden=audit_plan(book),
+        plan_basis=basis,
     )
 
 
@@ -181,9 +219,14 @@ def _check_out(out: Path, options: AuditOptions) -> None:
                 )
 
 
-def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dict[str, Path]:
+def run_audit(
+    options: AuditOptions,
+    progress: Progress = lambda _: None,
+    notice: Progress | None = None,
+) -> dict[str, Path]:
     """Audit and write every output into `options.out` (one audit at a time there); returns
-    name -> path."""
+    name -> path (the caller lists them). `progress` takes the progress lines, `notice` what
+    the user must act on (default: `progress`)."""
     if options.out is None:
         raise AuditInputError("--out is required: the folder to write the audit into")
     unknown = [f for f in options.formats if f not in REPORT_FORMATS]
@@ -193,10 +236,12 @@ def run_audit(options: AuditOptions, progress: Progress = lambda _: None) -> dic
             "the workbooks and audit.json are always written"
         )
     with out_lock(options.out):
-        return _run_locked(options, options.out, progress)
+        return _run_locked(options, options.out, progress, notice or progress)
 
 
-def _run_locked(options: AuditOptions, out: Path, progress: Progress) -> dict[str, Path]:
+def _run_locked(
+    options: AuditOptions, out: Path, progress: Progress, notice: Progress
+) -> dict[str, Path]:
     from ccm_assess.audit.report import write_report
     from ccm_assess.audit.workbooks import write_audit_workbook, write_exceptions
 
@@ -214,14 +259,12 @@ def _run_locked(options: AuditOptions, out: Path, progress: Progress) -> dict[st
         staging = folder / "out"
         staging.mkdir()
         (staging / "audit.json").write_text(
-            json.dumps(result.ledger, indent=2) + "\n", encoding="utf-8"
+            json.dumps(result.published_ledger, indent=2) + "\n", encoding="utf-8"
         )
         write_audit_workbook(result, staging / "audit_workbook.xlsx")
         write_exceptions(result, staging / "exceptions.xlsx")
         notes = write_report(result, staging, options.formats, options.browser, progress)
         files = publish(staging, out)
-    for name, path in files.items():
-        progress(f"  {name:<22} {path}")
     for note in notes:
-        progress(note)
+        notice(note)
     return files

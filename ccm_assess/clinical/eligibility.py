@@ -67,14 +67,14 @@ LEVEL_DRIVERS = 3
 
 
 NOT_BILLED_REASONS: dict[str, str] = {
-    "medicare_advantage": "Medicare Advantage: the model assumes MA plans do not pay for CCM "
-    "(assumption ma_pays_ccm is off)",
-    "medicaid": "Medicaid primary: the model bills Medicare only",
-    "commercial": "commercial primary: the model bills Medicare only (some plans pay the CCM "
-    "codes; check the contract)",
-    "self_pay": "self-pay: no insurer to bill",
-    "other": "other payer: the model bills Medicare only",
-    "unknown": "payer not recorded or not recognised: check the patient's coverage",
+    "medicare_advantage": "Medicare Advantage plan: this plan counts on MA plans not paying for "
+    "CCM; ask billing whether this patient's plan pays before enrolling",
+    "medicaid": "Medicaid is the main insurance: the program bills Medicare patients only",
+    "commercial": "Private insurance is the main insurance: the program bills Medicare patients "
+    "only (some plans pay for CCM; ask billing)",
+    "self_pay": "No insurance on file: nobody to bill",
+    "other": "Other main insurance: the program bills Medicare patients only",
+    "unknown": "Insurance not recorded or not recognised: check the patient's coverage",
 }
 """Why a patient's primary payer class is not billed (docs/eligibility.md, Billable)."""
 
@@ -92,7 +92,7 @@ class Eligibility:
     as_of: dt.date
     patients: pd.DataFrame
     """Index `patient_id`; columns as ARCHITECTURE.md lists (`excluded_reason` ... `payer_class`),
-    plus `condition_names` (display names of `categories`)."""
+    plus `condition_names` and `evidence_names` (`categories`, `evidence` with display names)."""
     evidence: pd.DataFrame
     """Long frame `patient_id, category, code` (normalised code), every patient."""
     display_names: dict[str, str]
@@ -128,27 +128,32 @@ def _evidence_text(
     coded: CodedDiagnoses, evidence: CodedEvidence, groups: np.ndarray, names: dict[str, str]
 ) -> dict[str, pd.Series]:
     """Per patient: `categories` (`;`-joined ids), `condition_names` (`; `-joined display
-    names) and `evidence` (`category: codes; ...`, codes dotted; a category joined to another by
-    an Excludes1 note says so), NA without a category. `evidence` is sorted by patient,
-    category, code; `groups` is `condition_groups` of it.
-    """
+    names), `evidence` (`category: codes; ...`, codes dotted, with a note where Excludes1 joins
+    two categories) and `evidence_names` (the same with display names), NA without a category.
+    `evidence` is sorted by patient, category, code; `groups` is `condition_groups` of it."""
     index = coded.patients
     run = first_of_runs(evidence.patient, evidence.category)
     codes = arrow_strings(dotted(coded.codes)).take(pa.array(evidence.code))
     category = pa.array(evidence.category[run])
     ids = pa.array(evidence.categories, pa.string()).take(category)
     joined = groups[run] != evidence.category[run]
-    merged = np.array([f" (one condition with {c}: ICD-10-CM Excludes1)" for c in
-                       evidence.categories] + [""], dtype=object)  # fmt: skip
-    note = pa.array(merged[np.where(joined, groups[run], len(evidence.categories))], pa.string())
+    joined_to = np.where(joined, groups[run], len(evidence.categories))
+    display = [names[c] for c in evidence.categories]
+
+    def excludes_note(labels: list[str]) -> pa.Array:
+        text = [f" (one condition with {c}: ICD-10-CM Excludes1)" for c in labels] + [""]
+        return pa.array(np.array(text, dtype=object)[joined_to], pa.string())
+
+    shown = pa.array(display, pa.string()).take(category)
+    listed = _join_runs(codes, run, ", ")
     per_category = {  # label: (one value per patient and category, separator)
         "categories": (ids, ";"),
-        "condition_names": (pa.array([names[c] for c in evidence.categories]).take(category), "; "),
-        "evidence": (
-            pc.binary_join_element_wise(ids, ": ", _join_runs(codes, run, ", "), note, ""),
-            "; ",
-        ),
-    }
+        "condition_names": (shown, "; "),
+        "evidence": (pc.binary_join_element_wise(ids, ": ", listed, excludes_note(
+            list(evidence.categories)), ""), "; "),
+        "evidence_names": (pc.binary_join_element_wise(shown, ": ", listed, excludes_note(
+            display), ""), "; "),
+    }  # fmt: skip
     owner = evidence.patient[run]
     first = first_of_runs(owner)
     slot = np.full(len(index), -1, dtype=np.int64)
@@ -290,6 +295,7 @@ def assess_eligibility(
             "categories": text["categories"],
             "condition_names": text["condition_names"],
             "evidence": text["evidence"],
+            "evidence_names": text["evidence_names"],
             "broad_chronic_count": broad,
             "ccm_eligible": ccm,
             **{f"ccm_eligible_{level}": flag for level, flag in ccm_by_level.items()},

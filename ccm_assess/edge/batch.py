@@ -41,7 +41,7 @@ from ccm_assess.formatting import level_text
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.intake.sources import SUFFIXES
 from ccm_assess.practice.request import AssessmentRequest
-from ccm_assess.privacy import FORMULA_PREFIXES, SUPPRESSED
+from ccm_assess.privacy import FORMULA_PREFIXES, WITHHELD
 
 SUMMARY_JSON = "batch_summary.json"
 SUMMARY_XLSX = "batch_summary.xlsx"
@@ -433,7 +433,7 @@ def write_summary_workbook(
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for i, row in enumerate(rows, start=2):
         for j, (key, _, fmt) in enumerate(columns, start=1):
-            value = SUPPRESSED if key in row["suppressed"] else row[key]
+            value = WITHHELD if key in row["suppressed"] else row[key]
             if value is None and key.endswith("break_even_month") and row["status"] == "ok":
                 value = NEVER
             if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
@@ -441,7 +441,7 @@ def write_summary_workbook(
             cell = sheet.cell(row=i, column=j, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"
-                if value == SUPPRESSED:
+                if value == WITHHELD:
                     cell.alignment = Alignment(horizontal="right")
             elif fmt:
                 cell.number_format = fmt

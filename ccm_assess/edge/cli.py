@@ -5,6 +5,9 @@ Every deliberate error (`CcmAssessError`) becomes one plain message on stderr an
 no traceback reaches the consultant. Conventions: the files a command writes are listed on
 stdout, one path a line; progress goes to stderr (`-q` silences it, `-v` adds timings); options
 are checked before any work starts; every `--help` ends with examples.
+
+Longer than 400 lines because every sub-command's runner (options to a call, files to stdout)
+and the one error policy they share (exit 2, crash log without panel values) belong together.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def _request(args: argparse.Namespace, practice: str = "") -> AssessmentRequest:
         conditions=args.conditions,
         setting=args.setting,
         years=args.years,
+        start=args.start,
     )
 
 
@@ -154,12 +158,12 @@ def _check(args: argparse.Namespace) -> int:
     if args.save_mapping:
         from ccm_assess.intake.mapping_file import save_mapping
 
-        print(f"Mapping written to {save_mapping(panel, args.save_mapping)}", file=sys.stderr)
+        _reporter(args)(f"Mapping written to {save_mapping(panel, args.save_mapping)}")
     if args.worklist:
         from ccm_assess.outputs.worklist import contact_warnings, write_worklist
 
         written = write_worklist(panel, eligibility, args.worklist, as_of=args.as_of)
-        print(f"Worklist (contains PHI) written to {written}", file=sys.stderr)
+        _reporter(args)(f"Worklist (contains PHI) written to {written}")
         for warning in contact_warnings(panel):
             print(warning, file=sys.stderr)
     return 0
@@ -251,7 +255,13 @@ def _templates(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from ccm_assess.edge.batch import BatchOptions, exit_status, run_batch
+    from ccm_assess.edge.batch import (
+        SUMMARY_JSON,
+        SUMMARY_XLSX,
+        BatchOptions,
+        exit_status,
+        run_batch,
+    )
 
     args.formats = _formats(args.formats)
     _check_inputs(args)
@@ -264,8 +274,15 @@ def _batch(args: argparse.Namespace) -> int:
         questionnaire=args.questionnaire,
         assumptions=args.assumptions,
     )
-    outcomes = run_batch(options, progress=_reporter(args))
-    print(f"Summary of {len(outcomes)} practices: {args.out / 'batch_summary.xlsx'}")
+    report = _reporter(args)
+    outcomes = run_batch(options, progress=report)
+    failed = sum(outcome.status != "ok" for outcome in outcomes)
+    report(f"{len(outcomes) - failed} of {len(outcomes)} practices assessed; {failed} failed")
+    for outcome in outcomes:
+        if outcome.status == "ok":
+            print(outcome.job.out)
+    for name in (SUMMARY_JSON, SUMMARY_XLSX):
+        print(args.out.resolve() / name)
     return exit_status(outcomes)
 
 
@@ -304,6 +321,8 @@ def _audit(args: argparse.Namespace) -> int:
         register=args.register,
         months=tuple(args.month or ()),
         plan=args.plan,
+        model=args.model,
+        go_live=args.go_live,
         year=args.year,
         locality=args.locality,
         mapping={role: headers[-1] for role, headers in _mapping(args.map).items()},
@@ -311,7 +330,13 @@ def _audit(args: argparse.Namespace) -> int:
         browser=args.browser,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
     )
-    run_audit(options, progress=lambda message: print(message, file=sys.stderr))
+    files = run_audit(
+        options,
+        progress=_reporter(args),
+        notice=lambda note: print(f"ccm-assess: {note}", file=sys.stderr),
+    )
+    for path in files.values():
+        print(path)
     return 0
 
 

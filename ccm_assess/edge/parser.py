@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from ccm_assess import __version__
@@ -14,6 +15,7 @@ EXAMPLES = {
     "audit": """examples:
   ccm-assess audit --time-log time.xlsx --claims claims.csv --register register.xlsx --out audit/
   ccm-assess audit --time-log program.xlsx --month 2026-12 --plan assessment/ --out audit/
+  ccm-assess audit --time-log program.xlsx --plan assessment/ --model in_house --out audit/
   ccm-assess audit --time-log minutes.csv --map claims.code="Proc Code" --out audit/""",
     "check": """examples:
   ccm-assess check panel.xlsx
@@ -28,7 +30,7 @@ EXAMPLES = {
     "run": """examples:
   ccm-assess run panel.xlsx --out sunrise/
   ccm-assess run panel.xlsx --out sunrise/ --questionnaire answers.yaml --locality "TX 99" \\
-      --practice "Sunrise Family Medicine" --as-of 2026-11-20 --open
+      --practice "Sunrise Family Medicine" --as-of 2026-11-20 --start 2026-12-01 --open
   ccm-assess run panel.csv --out sunrise/ --assumptions my_assumptions.yaml --formats html,xlsx
   ccm-assess run panel.xlsx --out sunrise-5y/ --years 5 --conditions strict""",
     "batch": """examples:
@@ -51,13 +53,22 @@ EXAMPLES = {
 """The examples that end each command's --help."""
 
 
-def as_of_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--as-of must be a date like 2026-11-26, not {text!r}"
-        ) from None
+def date_option(option: str, example: str) -> Callable[[str], dt.date]:
+    """The argparse type of a YYYY-MM-DD option: a date, or an error naming `option`."""
+
+    def parse(text: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option} must be a date like {example}, not {text!r}"
+            ) from None
+
+    return parse
+
+
+as_of_date = date_option("--as-of", "2026-11-26")
+start_date = date_option("--start", "2026-12-01")
 
 
 def positive_int(text: str) -> int:
@@ -173,6 +184,12 @@ def _add_request_options(parser: argparse.ArgumentParser) -> None:
         "of --assumptions)",
     )
     _add_conditions_option(parser)
+    parser.add_argument(
+        "--start",
+        type=start_date,
+        metavar="YYYY-MM-DD",
+        help="the decision date: week 1 of the launch plan starts on it (default: today)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -302,6 +319,19 @@ def _add_audit_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=Path,
         metavar="RUN_DIR",
         help="a `ccm-assess run` output folder: compare with its monthly.csv",
+    )
+    audit.add_argument(
+        "--model",
+        choices=("in_house", "managed", "hybrid"),
+        help="the delivery model whose plan --plan compares with, its month 1 set on the "
+        "program's go-live (default: the run's recommendation; in-house when it recommended "
+        "none)",
+    )
+    audit.add_argument(
+        "--go-live",
+        metavar="YYYY-MM",
+        help="the program's first month of care, set against the plan's first month with "
+        "patients enrolled (default: the first month with time or a claim in the exports)",
     )
     audit.add_argument("--year", type=int, help="fee schedule year (default: the service year)")
     audit.add_argument("--locality", help='Medicare locality, e.g. "TX 99" (default: national)')

@@ -209,7 +209,11 @@ def _write_tables(assessment: Assessment, staging: Path, formats: tuple[str, ...
         assessment.assumptions.to_yaml(changed_only=False), encoding="utf-8"
     )
     write_worklist(
-        assessment.panel, assessment.eligibility, staging / "worklist.xlsx", as_of=assessment.as_of
+        assessment.panel,
+        assessment.eligibility,
+        staging / "worklist.xlsx",
+        as_of=assessment.as_of,
+        first_batch=assessment.first_outreach_batch,
     )
     if "xlsx" in formats:
         from ccm_assess.outputs.workbook.book import write_workbook

@@ -464,7 +464,7 @@ def _read_yaml(path: Path) -> dict[str, object]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
+        problem = yamlsafe.problem_text(error)
         raise AssumptionsError(
             f"The assumptions file {path} is not valid YAML{line}: {problem}. Write one "
             "`name: value` per line, e.g. `consent_rate: 0.4`."

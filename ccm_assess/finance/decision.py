@@ -109,6 +109,32 @@ class TippingPoint:
         }
 
 
+VENDOR_FEES = {"managed": "vendor_revenue_share", "hybrid": "hybrid_fee_per_patient_month"}
+"""The assumption that holds the vendor's fee in each model with a vendor contract."""
+
+
+@dataclass(frozen=True)
+class FeeCeiling:
+    """The highest vendor fee at which the recommended vendor model still makes sense, on the
+    same draws: the tipping point on the fee when one is above the fee in use (the runner-up or
+    not starting comes out ahead past it), else the fee at which the model's median net after
+    the practitioners' time is zero (None: no fee in range)."""
+
+    assumption: str
+    default: float
+    ceiling: float | None
+    basis: str  # "tipping_point" | "break_even"
+
+    def as_dict(self) -> dict[str, Any]:
+        ceiling = None if self.ceiling is None else round(self.ceiling, 4)
+        return {
+            "assumption": self.assumption,
+            "default": self.default,
+            "ceiling": ceiling,
+            "basis": self.basis,
+        }
+
+
 @dataclass(frozen=True)
 class Decision:
     """summary.json `decision`: the options, recommended vs runner-up, win share, tipping
@@ -122,6 +148,7 @@ class Decision:
     cash_medians: Mapping[str, float] = field(default_factory=dict)
     default_run_best: str = ""
     options: tuple[str, ...] = OPTIONS
+    fee_ceiling: FeeCeiling | None = None
 
     @property
     def sentences(self) -> tuple[str, ...]:
@@ -164,6 +191,7 @@ class Decision:
             "p50_horizon_net": {k: round(v, 2) for k, v in self.medians.items()},
             "p50_cash_horizon_net": {k: round(v, 2) for k, v in self.cash_medians.items()},
             "default_run_best": self.default_run_best,
+            "fee_ceiling": None if self.fee_ceiling is None else self.fee_ceiling.as_dict(),
         }
 
 
@@ -385,7 +413,22 @@ def decide(
             NONE: 0.0,
         },
         default_run_best=str(default_nets.idxmax()),
+        fee_ceiling=_fee_ceiling(recommended, points, basis),
     )
+
+
+def _fee_ceiling(recommended: str, points: list[TippingPoint], basis: _Basis) -> FeeCeiling | None:
+    """The vendor fee ceiling of the recommended model (`FeeCeiling`); None for in-house or
+    not starting."""
+    name = VENDOR_FEES.get(recommended)
+    if name is None:
+        return None
+    value = float(basis.assumptions.value(name))
+    for point in points:
+        flips = point.flips_at
+        if point.assumption == name and isinstance(flips, float) and flips > value:
+            return FeeCeiling(name, value, flips, "tipping_point")
+    return FeeCeiling(name, value, flip_value(name, (recommended, NONE), basis), "break_even")
 
 
 ROLE_WORDS = {"MA": "a medical assistant", "LPN": "an LPN", "RN": "a registered nurse"}

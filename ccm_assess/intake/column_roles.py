@@ -169,6 +169,12 @@ def _distinct_runs(cells: pd.Series) -> pd.Series:
     return per.nunique() / per.size()
 
 
+def _each_run_new(cells: pd.Series) -> bool:
+    """Whether every run of equal consecutive cells is a value not seen before: ids (`F900`,
+    `R203` look like codes), while the codes of a diagnosis column recur across patients."""
+    return bool(cells[cells.ne(cells.shift()).to_numpy()].is_unique)
+
+
 def _repeats(cells: pd.Series) -> float:
     """Rows per run of equal consecutive values (1 in a wide export; >1 for a long one's id)."""
     return len(cells) / max(int(cells.ne(cells.shift()).sum()), 1)
@@ -312,7 +318,12 @@ def infer_roles(
             continue
         if p in role_of:
             own = score.get(role_of[p], 0.0)
-            if share < STRONG_SHARE or own >= share or distinct_codes.get(p, 0) < 2:
+            if (
+                share < STRONG_SHARE
+                or own >= share
+                or distinct_codes.get(p, 0) < 2
+                or (role_of[p] == "patient_id" and _each_run_new(cells[p]))
+            ):
                 notes.append(
                     f"column '{labels[p]}' is read as {role_of[p]} (its header) but "
                     f"{_percent(share)} of its cells hold ICD-10-CM codes; pass --map "

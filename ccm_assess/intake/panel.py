@@ -385,7 +385,7 @@ def tidy_panel(
     roles = inferred.roles
     ignored = roles.pop(IGNORE, [])
     for role, label in (("patient_id", "a patient id"), ("diagnosis", "diagnosis codes")):
-        if role not in roles:
+        if not roles.get(role):
             raise PanelError(
                 f"no column looks like {label}{where}; "
                 f"{headers_found(found, None if guessed else row)}; "

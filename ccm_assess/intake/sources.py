@@ -711,7 +711,7 @@ def _read_workbook(data: bytes, name: str) -> dict[str, pd.DataFrame]:
         except BaseException as error:  # any reader failure (a Rust panic too): "unreadable"
             if "password" in f"{type(error).__name__} {error}".lower():
                 raise _password_error(name) from None
-            errors.append(f"{engine}: {error}")
+            errors.append(f"{engine}: {type(error).__name__}")  # its message may quote a cell
     raise PanelError(
         f"cannot read '{name}' ({errors[0]}); open it in Excel and save it again as .xlsx, "
         "or export the panel as .csv"
@@ -838,7 +838,8 @@ def read_grid(
             frame = pd.read_parquet(io.BytesIO(data))
         except Exception as error:  # any reader failure means "unreadable"
             raise PanelError(
-                f"cannot read '{path.name}' ({error}); export the panel again as .parquet or .csv"
+                f"cannot read '{path.name}' ({type(error).__name__}); export the panel again "
+                "as .parquet or .csv"
             ) from None
         _check_extent(frame, limits, path.name)
         frame = frame.apply(_text_of_bytes)

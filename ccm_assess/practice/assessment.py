@@ -93,6 +93,8 @@ class Assessment:
     recommendation: Recommendation
     plan: pd.DataFrame
     decision: Decision | None = None
+    disclosure: Published | None = None
+    """The suppression plan `assess` made before the model ran (None: made when first read)."""
 
     @property
     def practice(self) -> str:
@@ -110,6 +112,8 @@ class Assessment:
     @cached_property
     def published(self) -> Published:
         """The run-wide small-cell suppression plan every output reads its counts from."""
+        if self.disclosure is not None:
+            return self.disclosure
         return published(self.panel, self.eligibility, self.counts)
 
     @property
@@ -120,6 +124,13 @@ class Assessment:
     @property
     def scenarios(self) -> dict[str, ScenarioResult]:
         return self.economics.scenarios
+
+    @property
+    def first_outreach_batch(self) -> int | None:
+        """Patients the recommended model approaches in its go-live month (the worklist's
+        first month's batch); None when no delivery model is recommended."""
+        chosen = self.scenarios.get(self.recommendation.choice)
+        return None if chosen is None else ModelMonths.from_monthly(chosen.monthly).first_batch
 
     @property
     def rates(self) -> dict[str, float]:
@@ -301,17 +312,20 @@ def assess(
     assumptions = request.horizon(assumptions if assumptions is not None else load_assumptions())
     eligibility = request.eligibility(panel, assumptions)
     counts = summarise(panel, eligibility)
+    disclosure = published(panel, eligibility, counts)
     rate_table = request_rate_table(request)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
+    # the model runs on published counts only: no dollar figure reveals a hidden count
     chosen = practice_decision(
-        counts,
+        disclosure.model_counts(counts),
         rates_of(rate_table, request.setting),
         assumptions,
         readiness,
         first_model_month(request.as_of, rate_table.year),
     )
     assumptions, capacity, economics, recommendation, decision = chosen
-    return Assessment(
+    publication = published(panel, eligibility, counts)
+    assessment = Assessment(
         request=request,
         panel=panel,
         eligibility=eligibility,
@@ -326,9 +340,26 @@ def assess(
             readiness,
             recommendation,
             ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
+            start=request.start or dt.date.today(),
+            ma_pays_ccm=assumptions.ma_pays_ccm,
+            ma_share=ma_share_of_billable(publication),
+            decision=decision,
         ),
         decision=decision,
+        disclosure=disclosure,
     )
+    assessment.__dict__["published"] = publication  # the cached_property, computed once
+    return assessment
+
+
+def ma_share_of_billable(publication: Published) -> float | None:
+    """Share of the billable CCM patients whose primary payer is Medicare Advantage, from the
+    published counts (None when either count is hidden, unknown or zero)."""
+    ma = publication.shown("eligibility.ccm_eligible_by_payer.medicare_advantage")
+    billable = publication.shown("eligibility.ccm_billable")
+    if not isinstance(ma, int) or not isinstance(billable, int) or billable == 0:
+        return None
+    return ma / billable
 
 
 PHI_COLUMNS = ("name", "phone", "address", "birth_date")

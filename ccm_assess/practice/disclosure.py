@@ -10,6 +10,8 @@ Cells (dotted paths; those of summary.json are its own keys):
   `eligibility.<count>_by_payer.<class>`, `eligibility.apcm_tiers.<tier>`.
 - `chronic_count.<n>` (0-5, `6+`): analysed patients by number of chronic conditions.
 - `provider.<name>`, `location.<name>`: CCM-eligible patients per provider/location.
+- `billable_by_provider.<name>`, `billable_visits_by_provider.<name>` and their total
+  `providers.billable_visits`: the by-provider table (practice/providers.py).
 - `quality.unknown_payers`, `quality.ccir_unknown`: patients behind data-quality findings.
 - `unpublished.<difference>`: patients between two condition lists (standard not strict,
   broad not standard): shown nowhere, derivable by subtraction, so protected too.
@@ -37,11 +39,13 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.clinical.eligibility import Eligibility
+from ccm_assess.errors import PanelError
 from ccm_assess.intake.panel import Panel
 from ccm_assess.intake.payers import MEDICARE_CLASSES, PAYER_CLASSES
 from ccm_assess.privacy import (
-    SUPPRESSED,
+    SMALL_CELL_LIMIT,
     Relation,
+    mask,
     partition,
     plan_suppression,
     subset,
@@ -69,6 +73,27 @@ AVOID = ("panel.patients_analysed", "eligibility.ccm_eligible")
 """Hidden only when nothing else protects: the denominators every page is read against."""
 
 
+def refuse_identifying_groups(panel: Panel) -> None:
+    """PanelError when a provider or location column holds (almost) one value per patient:
+    more than 10 patients, and more than half of those with a value, alone in their group. Such
+    a column names patients, not providers (`--map provider="Patient Name"`); its group labels
+    would publish them. The message names the column by its header, never a value."""
+    for role in GROUP_ROLES:
+        if not panel.has(role):
+            continue
+        names = panel.patients[role].astype("string").str.strip()
+        names = names[names.notna() & names.ne("")]
+        alone = int(names.value_counts().eq(1).sum())
+        if alone > max(SMALL_CELL_LIMIT - 1, len(names) / 2):
+            headers = " + ".join(f'"{h}"' for h in panel.mapping.get(role, [])) or "(by content)"
+            raise PanelError(
+                f"The {role} column {headers} has a different value for {alone:,} of the "
+                f"{len(names):,} patients with one: it looks like a patient identifier or name, "
+                f"not a {role}, and its values would appear in the report. Map the {role} "
+                f'column with --map {role}="Header", or remove the column from the export.'
+            )
+
+
 def chronic_bins(eligibility: Eligibility) -> dict[str, int]:
     """Analysed patients by number of chronic conditions, bins `CHRONIC_BINS`."""
     frame = eligibility.patients
@@ -80,12 +105,34 @@ def chronic_bins(eligibility: Eligibility) -> dict[str, int]:
 def eligible_by_group(panel: Panel, eligibility: Eligibility, role: str) -> dict[str, int]:
     """CCM-eligible patients per provider or location (every group, zeros included), largest
     first; blanks are `NOT_RECORDED`."""
-    names = panel.patients[role].reindex(eligibility.patients.index).astype(object)
-    names = names.where(names.notna() & names.astype(str).str.strip().ne(""), NOT_RECORDED)
-    names = names.astype(str)
+    names = group_labels(panel.patients[role].reindex(eligibility.patients.index))
     eligible = names[eligibility.patients["ccm_eligible"].to_numpy(dtype=bool)].value_counts()
     eligible = eligible.reindex(pd.unique(names), fill_value=0)
     return {str(k): int(v) for k, v in eligible.sort_values(ascending=False, kind="stable").items()}
+
+
+def group_labels(groups: pd.Series) -> pd.Series:
+    """Provider or location per patient as a label: blanks are `NOT_RECORDED`."""
+    names = groups.astype("string").str.strip().fillna("")
+    return names.where(names.ne(""), NOT_RECORDED).astype(str)
+
+
+def provider_table_counts(panel: Panel, eligibility: Eligibility) -> dict[str, int]:
+    """The by-provider table's counts (one "Not recorded" group without a provider column):
+    billable patients per provider and, when the panel has last visits, those of them needing
+    an initiating visit (with their total)."""
+    frame = eligibility.patients
+    if "ccm_billable" not in frame:
+        return {}
+    billable = frame["ccm_billable"].fillna(False).to_numpy(dtype=bool)
+    visits = frame["needs_initiating_visit"].fillna(False).to_numpy(dtype=bool) & billable
+    names = group_labels(panel.patients["provider"].reindex(frame.index)).to_numpy()
+    table = pd.DataFrame({"billable": billable, "visits": visits}).groupby(names).sum()
+    cells = {f"billable_by_provider.{n}": int(v) for n, v in table["billable"].items()}
+    if panel.has("last_visit_date"):
+        cells |= {f"billable_visits_by_provider.{n}": int(v) for n, v in table["visits"].items()}
+        cells["providers.billable_visits"] = int(table["visits"].sum())
+    return cells
 
 
 def _flat(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,6 +158,7 @@ def run_counts(
         if panel.has(role):
             groups = eligible_by_group(panel, eligibility, role)
             cells |= {f"{role}.{name}": n for name, n in groups.items()}
+    cells |= provider_table_counts(panel, eligibility)
     frame = eligibility.patients
     for name, (wide, narrow) in LEVEL_DIFFERENCES.items():
         if {wide, narrow} <= set(frame.columns):
@@ -190,6 +238,15 @@ def run_relations(
         groups = _under(cells, f"{role}.")
         if groups:
             relations.append(partition(f"{e}ccm_eligible", groups))
+    billable, visits = "billable_by_provider.", "billable_visits_by_provider."
+    relations += [
+        partition(f"{e}ccm_billable", _under(cells, billable)),
+        partition("providers.billable_visits", _under(cells, visits)),
+        subset(f"{e}needs_initiating_visit", ("providers.billable_visits",)),
+        subset(f"{e}ccm_billable", ("providers.billable_visits",)),
+        *(subset(f"provider.{c[len(billable) :]}", (c,)) for c in _under(cells, billable)),
+        *(subset(f"{billable}{c[len(visits) :]}", (c,)) for c in _under(cells, visits)),
+    ]
     subgroups = [
         *_under(cells, "conditions."),
         f"{e}broad_ccm_eligible",
@@ -209,8 +266,9 @@ class Published:
     hidden: frozenset[str]
 
     def shown(self, path: str) -> Any:
-        """A count as published: the exact value, "<11" when hidden, None when unknown."""
-        return SUPPRESSED if path in self.hidden else self.exact[path]
+        """A count as published: the exact value, its marker ("<11" or `WITHHELD`) when
+        hidden, None when unknown."""
+        return mask(self.exact[path], path in self.hidden)
 
     def group(self, prefix: str) -> dict[str, Any]:
         """The shown counts of the cells under `prefix` ("eligibility.ccm_eligible_by_payer"),
@@ -220,12 +278,12 @@ class Published:
 
     def counts(self, exact_counts: Mapping[str, Any]) -> dict[str, Any]:
         """summary.json's `panel`, `excluded`, `conditions`, `eligibility` parts as shown
-        (hidden counts as "<11"), for the report and the workbook."""
+        (hidden counts as their marker), for the report and the workbook."""
 
         def walk(prefix: str, node: Any) -> Any:
             if isinstance(node, Mapping):
                 return {k: walk(f"{prefix}.{k}", v) for k, v in node.items()}
-            return SUPPRESSED if prefix in self.hidden else node
+            return mask(node, prefix in self.hidden)
 
         return {key: walk(key, exact_counts[key]) for key in exact_counts}
 
@@ -233,13 +291,60 @@ class Published:
         """summary.json with hidden counts null and listed under `suppressed`."""
         return suppressed_summary(summary, self.hidden)
 
+    def estimates(self) -> dict[str, float | None]:
+        """Every count as the model may use it, computed from published counts only: a shown
+        count as it is; a hidden part of an exact relation whose total is known, the share of
+        that total the known parts leave, split equally among the hidden parts; a hidden total
+        whose parts are known, their sum; else None (unknown). Relations are walked in
+        declaration order until nothing changes, so the result depends on nothing hidden."""
+        value: dict[str, float | None] = {
+            path: None if path in self.hidden or count is None else float(count)
+            for path, count in self.exact.items()
+        }
+        plain = [
+            r
+            for r in self.relations
+            if r.exact and not r.weights and len(r.totals) == 1
+            if all(self.exact[c] is not None for c in r.cells)
+        ]
+        changed = True
+        while changed:
+            changed = False
+            for relation in plain:
+                total = value[relation.totals[0]]
+                missing = [c for c in relation.parts if value[c] is None]
+                known = sum(value[c] or 0.0 for c in relation.parts if c not in missing)
+                if total is not None and missing:
+                    share = max(total - known, 0.0) / len(missing)
+                    value |= dict.fromkeys(missing, share)
+                    changed = True
+                elif total is None and not missing:
+                    value[relation.totals[0]] = known
+                    changed = True
+        return value
+
+    def model_counts(self, exact_counts: Mapping[str, Any]) -> dict[str, Any]:
+        """summary.json's count parts with every hidden count replaced by its `estimates`
+        value: what the finance model runs on, so that no published dollar, rate or enrolment
+        depends on a hidden count (docs/privacy.md)."""
+        estimate = self.estimates()
+
+        def walk(prefix: str, node: Any) -> Any:
+            if isinstance(node, Mapping):
+                return {k: walk(f"{prefix}.{k}", v) for k, v in node.items()}
+            return estimate.get(prefix) if prefix in self.hidden else node
+
+        return {key: walk(key, exact_counts[key]) for key in exact_counts}
+
     def groups(self, role: str) -> pd.Series:
         """CCM-eligible patients per provider/location as shown (object Series, largest first)."""
         return pd.Series(self.group(role), dtype=object)
 
 
 def published(panel: Panel, eligibility: Eligibility, counts: Mapping[str, Any]) -> Published:
-    """The run's suppression plan over every count it publishes."""
+    """The run's suppression plan over every count it publishes (PanelError for a provider or
+    location column that identifies patients)."""
+    refuse_identifying_groups(panel)
     cells = run_counts(panel, eligibility, counts)
     relations = run_relations(cells, eligibility.billed_payer_classes, eligibility.conditions_level)
     public = (*PUBLIC, "panel.patients")

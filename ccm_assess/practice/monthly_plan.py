@@ -1,5 +1,5 @@
 """monthly.csv: one coherent planned run per delivery model, month by month, and reading it
-back for `ccm-assess audit --plan RUN_DIR` (docs/audit.md, Plan).
+back for `ccm-assess audit --plan RUN_DIR [--model M]` (docs/audit.md, Against the plan).
 
 Per model, the Monte Carlo draw the assessment already made (`MonteCarlo.samples`) whose
 horizon net after the practitioners' time is nearest the median is re-run month by month: one
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import CcmAssessError
+from ccm_assess.finance.model import DELIVERY_MODELS
 from ccm_assess.intake.files import MIB, read_input
 
 FILE_NAME = "monthly.csv"
@@ -53,7 +54,7 @@ def monthly_medians(assessment: object) -> pd.DataFrame:
     samples = economics.monte_carlo.samples
     varied = {name: samples[name].to_numpy() for name in samples.columns}
     runs = _run_all(
-        assessment.counts.get("eligibility", assessment.counts),  # type: ignore[attr-defined]
+        economics.counts,  # the published counts the model ran on
         assessment.rates,  # type: ignore[attr-defined]
         assessment.assumptions,  # type: ignore[attr-defined]
         assessment.capacity,  # type: ignore[attr-defined]
@@ -91,9 +92,33 @@ def write_monthly_csv(assessment: object, path: Path) -> Path:
     return path
 
 
+def plan_model(run_dir: Path, model: str | None = None) -> tuple[str, str]:
+    """Which model's plan the audit compares with, and why (words for the report): `model`
+    when given (`--model`), else the run's recommendation (summary.json), else in-house, saying
+    so (the assessment recommended no delivery model, or the folder has no summary.json)."""
+    if model is not None:
+        return model, "chosen with --model"
+    summary = Path(run_dir) / "summary.json"
+    recommended = None
+    if summary.exists():
+        text = read_input(summary, "plan summary", MAX_BYTES, error=CcmAssessError)
+        try:
+            recommended = json.loads(text).get("recommendation")
+        except (ValueError, AttributeError):
+            recommended = None
+    if recommended in DELIVERY_MODELS:
+        return str(recommended), "the model the assessment recommended"
+    why = (
+        "the assessment recommended no delivery model"
+        if summary.exists()
+        else "the run folder has no summary.json"
+    )
+    return "in_house", f"{why}, so the in-house plan is used (--model picks another)"
+
+
 def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
-    """The rows of one model of RUN_DIR/monthly.csv: `model`, else the run's recommendation
-    (summary.json), else in_house."""
+    """The rows of one model of RUN_DIR/monthly.csv, sorted by month: `model`, else the model
+    `plan_model` picks. Raises CcmAssessError when the file or the model's rows are missing."""
     path = Path(run_dir) / FILE_NAME
     if not path.exists():
         raise CcmAssessError(
@@ -107,16 +132,11 @@ def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
         raise CcmAssessError(
             f"{path} lacks column(s) {', '.join(missing)}; run the assessment again"
         )
-    if model is None:
-        model = "in_house"
-        summary = Path(run_dir) / "summary.json"
-        if summary.exists():
-            text = read_input(summary, "plan summary", MAX_BYTES, error=CcmAssessError)
-            try:
-                model = str(json.loads(text).get("recommendation", model))
-            except (ValueError, AttributeError):
-                pass
-    rows = table[table["model"].eq(model)]
+    chosen, _ = plan_model(run_dir, model)
+    rows = table[table["model"].eq(chosen)]
     if rows.empty:
-        rows = table[table["model"].eq(table["model"].iloc[0])]
-    return rows.reset_index(drop=True)
+        raise CcmAssessError(
+            f"{path} has no rows for the {chosen} model (it has "
+            f"{', '.join(sorted(table['model'].unique()))}); pass --model with one of them"
+        )
+    return rows.sort_values("month").reset_index(drop=True)

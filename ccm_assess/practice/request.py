@@ -41,7 +41,7 @@ class AssessmentRequest:
     `locality` is the text the user gave ("TX 99", "Austin, TX"; None: national rates);
     `conditions` a level of `eligibility.LEVELS`; `setting` a key of `SETTINGS`; `years` the
     horizon in years (`HORIZON_YEARS`), None for the assumptions' `horizon_months` (36 months,
-    3 years, unless an assumptions file sets another).
+    3 years, unless an assumptions file sets another); `start` the launch plan's decision date.
     """
 
     as_of: dt.date = field(default_factory=dt.date.today)
@@ -51,6 +51,8 @@ class AssessmentRequest:
     conditions: str = "standard"
     setting: str = "office"
     years: int | None = None
+    start: dt.date | None = None
+    """The decision date: week 1 of the launch plan starts on it (None: the day it is made)."""
 
     def __post_init__(self) -> None:
         if self.conditions not in LEVELS:
@@ -103,6 +105,7 @@ class AssessmentRequest:
             "conditions_level": self.conditions,
             "setting": self.setting,
             "years": self.years or 0,
+            "start": self.start.isoformat() if self.start else "",
         }
 
     @classmethod
@@ -116,9 +119,11 @@ class AssessmentRequest:
         conditions_level: str = "standard",
         setting: str = "office",
         years: int = 0,
+        start: str = "",
     ) -> AssessmentRequest:
         """A request from notebook parameters, texts as papermill passes them: "" (and years
-        0) mean not given (as_of: today; locality: national; years: the assumptions')."""
+        0) mean not given (as_of and start: today; locality: national; years: the
+        assumptions')."""
         return cls(
             as_of=dt.date.fromisoformat(as_of) if as_of else dt.date.today(),
             practice=practice,
@@ -127,4 +132,5 @@ class AssessmentRequest:
             conditions=conditions_level,
             setting=setting,
             years=int(years) or None,
+            start=dt.date.fromisoformat(start) if start else None,
         )

@@ -177,11 +177,12 @@ def load_inputs(folder: str | Path) -> ScenarioInputs:
 
 
 def inputs_from_assessment(assessment: Assessment, source: str = "") -> ScenarioInputs:
-    """Scenario inputs from an `Assessment` in memory (exact counts, nothing suppressed)."""
+    """Scenario inputs from an `Assessment` in memory: the counts its model ran on (hidden
+    counts as estimated from published ones, `Published.model_counts`)."""
     return ScenarioInputs(
         practice=assessment.practice,
         as_of=assessment.as_of.isoformat(),
-        counts=assessment.counts["eligibility"],
+        counts=dict(assessment.economics.counts),
         year=assessment.rate_table.year,
         locality=assessment.rate_table.locality.label,
         rates=assessment.rates,

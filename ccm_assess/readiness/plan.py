@@ -7,6 +7,7 @@ gaps no step covers (docs/launch_plan.md for the CMS requirements and the order;
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,6 +15,10 @@ from typing import Any
 
 import pandas as pd
 
+from ccm_assess.finance.assumptions import registry
+from ccm_assess.finance.decision import Decision
+from ccm_assess.finance.model import DELIVERY_MODELS
+from ccm_assess.formatting import value_text
 from ccm_assess.readiness.questionnaire import questionnaire_definition
 from ccm_assess.readiness.recommendation import Recommendation
 from ccm_assess.readiness.scoring import Readiness
@@ -22,8 +27,8 @@ WEEKS_PER_MONTH = 52 / 12
 PLAN_DAYS_WEEKS = 13  # the "90-day" part of the plan: weeks 1-13
 MAX_GAP_ROWS = 6  # readiness gaps added after the core steps
 PLAN_COLUMNS = (
-    "id", "weeks", "start_week", "end_week", "action", "owner", "why", "domain",
-    "shares_phi", "after", "cms_required", "kind", "model_month",
+    "id", "weeks", "start_week", "end_week", "start_date", "end_date", "action", "owner",
+    "owner_name", "why", "domain", "shares_phi", "after", "cms_required", "kind", "model_month",
 )  # fmt: skip
 
 
@@ -82,6 +87,8 @@ class ModelMonths:
 
     months: Mapping[str, int]  # milestone -> model month
     enrolled: Mapping[str, float]  # milestone -> patients enrolled that month
+    first_batch: int = 0
+    """Patients approached in the go-live month (whole patients): the first month's calls."""
 
     @classmethod
     def from_monthly(cls, monthly: pd.DataFrame) -> ModelMonths:
@@ -89,7 +96,8 @@ class ModelMonths:
         collected_revenue, enrolled): go-live = first month with outreach; first billable
         month = first month with billed patient-months; first claim = the month after it
         (claims go out after the month's minutes are in); first payment = the first month
-        with money collected, no earlier than the claim's month."""
+        with money collected, no earlier than the claim's month; `first_batch` = patients
+        approached in the go-live month, rounded down."""
 
         def first(column: str, default: int) -> int:
             hits = monthly.loc[monthly[column] > 0, "month"]
@@ -109,6 +117,7 @@ class ModelMonths:
                 **checks,
             },
             enrolled={key: float(enrolled.get(m, 0.0)) for key, m in checks.items()},
+            first_batch=int(monthly.set_index("month")["approached"].get(go_live, 0.0)),
         )
 
 
@@ -156,17 +165,75 @@ def _schedule(
     return placed
 
 
+def week_dates(
+    start: dt.date, start_week: pd.Series, end_week: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Calendar dates of plan weeks: week 1 starts on the decision date `start`; a step ends on
+    the last day of its end week."""
+    first = pd.Timestamp(start)
+    return (
+        first + pd.to_timedelta((start_week.astype(int) - 1) * 7, unit="D"),
+        first + pd.to_timedelta(end_week.astype(int) * 7 - 1, unit="D"),
+    )
+
+
+def ma_note(ma_pays_ccm: bool, ma_share: float | None) -> str:
+    """The end of the Medicare Advantage contract step: what the plan counts on, and the share
+    of billable patients in MA plans when it is known and published."""
+    if not ma_pays_ccm:
+        return (
+            "; the plan counts on MA plans not paying and leaves their patients out: each "
+            "contract that pays adds its patients to the program"
+        )
+    share = (
+        "" if ma_share is None else f"{ma_share:.0%} of the billable patients are in MA plans, and "
+    )
+    return f"; {share}the plan counts on their plans paying as Medicare does"
+
+
+def fee_gate(decision: Decision | None) -> str:
+    """The vendor fee ceiling in words (`Decision.fee_ceiling`), for the step before the
+    vendor contract is signed."""
+    if decision is None or decision.fee_ceiling is None:
+        return "compare the quoted fee with the one this assessment assumed"
+    gate = decision.fee_ceiling
+    unit = registry()[gate.assumption].unit
+    assumed = value_text(gate.default, unit)
+    if gate.ceiling is None:
+        return (
+            f"no fee in the plausible range changes the result; still compare the quote with "
+            f"the {assumed} assumed"
+        )
+    ceiling = value_text(gate.ceiling, unit)
+    if gate.basis == "tipping_point":
+        runner_up = DELIVERY_MODELS[decision.runner_up].label.lower()
+        return f"at most {ceiling} (we assumed {assumed}); above it {runner_up} nets more"
+    if gate.ceiling < gate.default:
+        return f"the program loses money at the {assumed} assumed; sign only at {ceiling} or less"
+    return f"at most {ceiling} (we assumed {assumed}); above it the program loses money"
+
+
 def launch_plan(
     readiness: Readiness,
     recommendation: Recommendation,
     months: ModelMonths | None = None,
     max_gap_rows: int = MAX_GAP_ROWS,
+    *,
+    start: dt.date | None = None,
+    ma_pays_ccm: bool = True,
+    ma_share: float | None = None,
+    decision: Decision | None = None,
 ) -> pd.DataFrame:
     """The launch plan for the first 12 months: the core steps and milestones of the chosen
     model in dependency order (business associate agreement before any step that shares
     patient information, consent before enrolment, care plan before the first billable
     month), milestones tied to the model's month numbers (`months`), then the readiness gaps
     no step covers (CMS-required first, then by impact), up to `max_gap_rows`.
+
+    `start` is the decision date: week 1 starts on it (`start_date`, `end_date`; NaT without
+    it). The Medicare Advantage step says what the plan counts on (`ma_note`); the vendor fee
+    gate before the contract is signed takes its ceiling from `decision` (`fee_gate`).
+    `owner_name` is left empty for the practice to write in.
 
     One row per step, sorted by start week, then dependency order; columns PLAN_COLUMNS
     (`weeks` is "a-b" text; `kind` is step, milestone, gap or question)."""
@@ -188,19 +255,21 @@ def launch_plan(
     covered: set[str] = set()
     for rank, step in enumerate(steps):
         covered |= set(step.covers)
-        start, end, month = placed[step.id]
+        first_week, last_week, month = placed[step.id]
         enrolled = (months.enrolled if months else {}).get(step.milestone)
         action = step.action_for(model).format(
             hours_needed=f"{needed:.0f}",
             hours_available=f"{available or 0:.0f}",
             month=month if month is not None else "-",
             enrolled=f"{enrolled:,.0f}" if enrolled is not None else "-",
+            ma_note=ma_note(ma_pays_ccm, ma_share),
+            fee_gate=fee_gate(decision),
         )
         rows.append(
             {
                 "id": step.id,
-                "start_week": start,
-                "end_week": end,
+                "start_week": first_week,
+                "end_week": last_week,
                 "action": action,
                 "owner": step.owner,
                 "why": step.why,
@@ -266,13 +335,21 @@ def launch_plan(
         shares_phi=frame["shares_phi"].fillna(False).astype(bool),
         after=[a if isinstance(a, tuple) else () for a in frame["after"]],
         model_month=frame["model_month"].astype("Int64"),
+        owner_name="",
     )
+    if start is None:
+        frame["start_date"] = frame["end_date"] = pd.NaT
+    else:
+        frame["start_date"], frame["end_date"] = week_dates(
+            start, frame["start_week"], frame["end_week"]
+        )
     return frame[list(PLAN_COLUMNS)].reset_index(drop=True)
 
 
 def plan_summary(plan: pd.DataFrame) -> list[dict[str, object]]:
     """summary.json `plan`: one entry per step (docs/outputs.md, schema v2): id, action, owner,
-    start_week, end_week (whole weeks from the decision, inclusive), shares_phi, after."""
+    start_week, end_week (whole weeks from the decision, inclusive), start_date and end_date
+    (ISO dates, null without a decision date), shares_phi, after."""
     return [
         {
             "id": row.id,
@@ -280,6 +357,8 @@ def plan_summary(plan: pd.DataFrame) -> list[dict[str, object]]:
             "owner": row.owner,
             "start_week": int(row.start_week),
             "end_week": int(row.end_week),
+            "start_date": None if pd.isna(row.start_date) else row.start_date.date().isoformat(),
+            "end_date": None if pd.isna(row.end_date) else row.end_date.date().isoformat(),
             "shares_phi": bool(row.shares_phi),
             "after": list(row.after),
         }

@@ -332,7 +332,7 @@ def _load_yaml(path: Path) -> Answers:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = yamlsafe.problem_text(exc)
         raise QuestionnaireError(
             f"{path.name}{at}: not valid YAML ({problem}). Check indentation and that each "
             "answer is written as `question_id: answer`."

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from ccm_assess.audit.inputs import read_input
 from ccm_assess.audit.run import AuditOptions, audit
@@ -189,7 +190,8 @@ def test_map_names_a_column_the_aliases_do_not_know(tmp_path, capsys):
     assert "no column for minutes" in message and "--map time_log.minutes" in message
     assert "Traceback" not in message
     assert _audit(path, out, "--formats", "html", "--map", "time_log.minutes=Mins spent") == 0
-    assert json.loads((out / "audit.json").read_text())["patient_months"] == 1
+    data = json.loads((out / "audit.json").read_text())  # published: 1 patient-month hidden
+    assert data["patient_months"] is None and "patient_months" in data["suppressed"]
 
 
 @pytest.mark.parametrize("argv", [["--month", "2026-13"], ["--month", "Sept"]])
@@ -228,8 +230,9 @@ def test_plan_comparison_by_hand(tmp_path):
         },
         index=pd.Index(["2026-09"], name="month"),
     )
-    table = plan_comparison(plan, measures).loc["2026-09"]
+    table = plan_comparison(plan, measures, "2026-09").loc["2026-09"]
     assert table["enrolled_planned"] == 100 and table["billable_rate_planned"] == 0.7
+    assert not table["in_ramp"]  # a one-month plan is at its steady state: annualised
     assert table["revenue_planned"] == 6000  # the allowed amount, as the audit's dollars
     assert table["revenue_gap_per_year"] == (4500 - 6000) * 12
     # 10 points more of 80 enrolled, at $4,000 / 40 supported claims a month, for a year
@@ -334,28 +337,89 @@ def test_a_month_asked_for_without_rows_reads_zero(exports):
     assert result.ledger["by_month"]["2026-10"]["patient_months"] == 0
 
 
-def test_a_plan_still_in_its_set_up_months_compares_without_a_rate(exports, tmp_path):
-    rows = [("in_house", m, f"2026-0{7 + m}", 0, 0, 0, 900, -900, 0) for m in (1, 2)]
-    pd.DataFrame(rows, columns=MONTHLY_COLUMNS).to_csv(tmp_path / "monthly.csv", index=False)
-    out = tmp_path / "out"
-    assert (
-        _audit(
-            exports["time"],
-            out,
-            "--claims",
-            exports["claims"],
-            "--register",
-            exports["register"],
-            "--plan",
-            tmp_path,
-            "--formats",
-            "html",
+def _run_folder(folder, recommendation: str = "managed") -> None:
+    """A run's monthly.csv and summary.json: in-house enrols from its month 3 (two set-up
+    months) and ramps to 100 by month 8; managed enrols from month 1. Allowed $50 a patient."""
+    ramp = [0, 0, 10, 20, 40, 60, 80, 95] + [100] * 22
+    rows = [
+        (model, m, calendar, enrolled, enrolled * 0.8, enrolled * 45, 900, 0, enrolled * 50)
+        for model, curve in (("in_house", ramp), ("managed", ramp[2:] + [100, 100]))
+        for m, (calendar, enrolled) in enumerate(
+            zip(calendar_months(dt.date(2026, 5, 15), 30), curve, strict=True), start=1
         )
-        == 0
+    ]
+    pd.DataFrame(rows, columns=MONTHLY_COLUMNS).to_csv(folder / "monthly.csv", index=False)
+    (folder / "summary.json").write_text(json.dumps({"recommendation": recommendation}))
+
+
+def test_audit_model_in_house_aligns_plan_month_one_to_go_live(exports, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    _run_folder(run)  # recommends managed; the in-house plan is asked for
+    out = tmp_path / "out"
+    options = ["--claims", exports["claims"], "--register", exports["register"], "--plan", run,
+               "--month", "2026-08", "--month", "2026-09", "--formats", "html"]  # fmt: skip
+    assert _audit(exports["time"], out, *options, "--model", "in_house") == 0
+    streams = capsys.readouterr()
+    # files on stdout, one path a line; progress on stderr, without the paths
+    assert sorted(streams.out.split()) == sorted(
+        str(out.resolve() / name)
+        for name in ("audit.html", "audit.json", "audit_workbook.xlsx", "exceptions.xlsx")
     )
-    plan = json.loads((out / "audit.json").read_text())["plan"]["2026-09"]
-    assert plan["plan_month"] == 2 and plan["enrolled_planned"] == 0
-    assert plan["billable_rate_planned"] is None and plan["revenue_gap_per_year"] == round(
-        (2 * 66.13 + 2 * 50.44) * 12, 4
-    )
-    assert "Against the plan" in (out / "audit.html").read_text()
+    assert "Reading" in streams.err and "audit.json" not in streams.err
+    led = json.loads((out / "audit.json").read_text())
+    basis = led["plan_basis"]
+    # the program went live in Sep 2026 (its first month with time or a claim); the in-house
+    # plan's first month with patients enrolled is its month 3 (Aug 2026 in the plan's own
+    # calendar, which starts in June), after two set-up months: the program's Sep meets plan
+    # month 3; Aug, the month before go-live, meets the plan's last set-up month
+    assert (basis["model"], basis["chosen_by"]) == ("in_house", "chosen with --model")
+    assert (basis["program_go_live"], basis["plan_go_live_month"]) == ("2026-09", 3)
+    aug, sep = led["plan"]["2026-08"], led["plan"]["2026-09"]
+    assert (aug["program_month"], aug["plan_month"], aug["enrolled_planned"]) == (0, 2, 0)
+    assert (sep["program_month"], sep["plan_month"], sep["enrolled_planned"]) == (1, 3, 10)
+    # 2 billed patient-months: audit.json (published) withholds the dollars that would give
+    # them away (issue 24); the exact figures are the in-memory ledger's
+    assert sep["revenue_actual_to_date"] is None
+    assert "plan.2026-09.revenue_actual_to_date" in led["suppressed"]
+    exact = audit(
+        AuditOptions(
+            time_log=exports["time"], claims=exports["claims"], register=exports["register"],
+            months=("2026-08", "2026-09"), plan=run, model="in_house",
+        )
+    ).ledger  # fmt: skip
+    aug, sep = exact["plan"]["2026-08"], exact["plan"]["2026-09"]
+    # billed in Sep: 2 x 99490 (one denied, still billed) + 2 x 99439, national 2026 rates
+    billed = 2 * 66.13 + 2 * 50.44
+    assert (aug["revenue_actual"], aug["revenue_planned"]) == (0, 0)
+    assert sep["revenue_actual_to_date"] == pytest.approx(billed)
+    assert sep["revenue_planned_to_date"] == 0 + 500
+    assert sep["revenue_gap_to_date"] == pytest.approx(billed - 500)
+    # enrolment still ramping (10 of a steady 100): no month is multiplied by 12
+    assert sep["in_ramp"] and sep["revenue_gap_per_year"] is None
+    assert sep["rate_gap_per_year"] is None
+    html = (out / "audit.html").read_text()
+    assert "Against the In-house plan" in html and "not annualised" in html
+    assert 'content: "Against the In-house plan"' in html  # every printed page's footer
+    book = load_workbook(out / "audit_workbook.xlsx")
+    assert all("against the In-house plan" in book[name]["A1"].value for name in book.sheetnames)
+
+
+def test_audit_plan_default_is_the_recommendation_and_none_says_so(exports, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    _run_folder(run)
+    out = tmp_path / "out"
+    options = ["--register", exports["register"], "--plan", run, "--formats", "html", "-q"]
+    assert _audit(exports["time"], out, *options) == 0
+    assert capsys.readouterr().err == ""  # -q: nothing but what must be acted on
+    led = json.loads((out / "audit.json").read_text())
+    assert led["plan_basis"]["model"] == "managed"  # enrols from its month 1, Jun 2026
+    assert led["plan"]["2026-09"]["plan_month"] == 1  # Sep: the program's month 1
+    _run_folder(run, recommendation="none")
+    assert _audit(exports["time"], out, *options, "--go-live", "2026-08") == 0
+    assert json.loads((out / "audit.json").read_text())["plan"]["2026-09"]["plan_month"] == 4
+    basis = json.loads((out / "audit.json").read_text())["plan_basis"]
+    assert basis["model"] == "in_house"
+    assert basis["chosen_by"].startswith("the assessment recommended no delivery model")
+    assert "recommended no delivery model" in (out / "audit.html").read_text()

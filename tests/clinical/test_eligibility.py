@@ -376,7 +376,7 @@ def test_billable_follows_the_ma_switch() -> None:
     }  # fmt: skip
     reasons = ffs_only.patients["not_billable_reason"]
     assert reasons["ma"].startswith("Medicare Advantage")
-    assert reasons["unk"].startswith("payer not recorded")
+    assert reasons["unk"].startswith("Insurance not recorded")
     assert pd.isna(reasons["ffs"]) and pd.isna(reasons["one"])
     assert pd.isna(with_ma.patients.loc["ma", "not_billable_reason"])
     assert summarise(panel, with_ma)["eligibility"]["ccm_billable"] == 2

@@ -113,23 +113,26 @@ def test_folder_batch_rows_equal_each_practice_summary(folder_batch) -> None:
     out, _ = folder_batch
     rows = json.loads((out / "batch_summary.json").read_text(encoding="utf-8"))["rows"]
     alpha, beta = rows[0], rows[1]
-    # Worked by hand (hand_panel): 15 patients, 12 CCM eligible, all Medicare FFS.
-    assert (alpha["patients"], alpha["ccm_eligible"]) == (15, 12)
-    assert alpha["ccm_eligible_medicare_ffs"] == 12
+    # Worked by hand (hand_panel): 15 patients, 12 CCM eligible, all Medicare FFS; the 3 others
+    # are a small group the eligible count would give away (15 - 12): it is withheld.
+    assert (alpha["patients"], alpha["ccm_eligible"]) == (15, None)
+    assert alpha["ccm_eligible_medicare_ffs"] is None  # = ccm_eligible: withheld with it
     assert alpha["ccm_eligible_commercial"] == 0
     assert alpha["readiness_score"] is None  # no questionnaire: not assessed
-    assert alpha["suppressed"] == []
+    assert alpha["suppressed"] == ["ccm_eligible", "ccm_eligible_medicare_ffs"]
+    assert alpha["patients_analysed"] == 15
     for row in (alpha, beta):
         summary = summary_of(out / row["folder"])
         assert {key: row[key] for key in expected_row(summary)} == expected_row(summary)
     # A 60-patient practice has payer cells from 1 to 10: null, and named as suppressed.
     beta_summary = summary_of(out / "beta-clinic")
-    hidden = [
-        f"ccm_eligible_{p}"
-        for p in PAYER_CLASSES
-        if f"eligibility.ccm_eligible_by_payer.{p}" in beta_summary["suppressed"]
-    ]
-    assert hidden and beta["suppressed"] == hidden
+    paths = {
+        "patients_analysed": "panel.patients_analysed",
+        "ccm_eligible": "eligibility.ccm_eligible",
+    }
+    paths |= {f"ccm_eligible_{p}": f"eligibility.ccm_eligible_by_payer.{p}" for p in PAYER_CLASSES}
+    hidden = [key for key, path in paths.items() if path in beta_summary["suppressed"]]
+    assert hidden and sorted(beta["suppressed"]) == sorted(hidden)
     assert all(beta[key] is None for key in hidden)
 
 
@@ -142,9 +145,9 @@ def test_folder_batch_workbook(folder_batch) -> None:
     assert len(table) == 3
     alpha, beta, broken = table
     assert (alpha["Practice"], alpha["Patients"], alpha["CCM eligible"]) == (
-        "Alpha Family Care", 15, 12,
+        "Alpha Family Care", 15, "withheld",
     )  # fmt: skip
-    assert alpha["CCM eligible: Medicare FFS"] == 12
+    assert alpha["CCM eligible: Medicare FFS"] == "withheld"
     assert alpha["In-house: 5-year net"] == rows[0]["in_house_horizon_net"]
     # 12 CCM patients cannot carry a care manager: in-house never breaks even (null -> "never").
     assert rows[0]["in_house_break_even_month"] is None
@@ -155,15 +158,17 @@ def test_folder_batch_workbook(folder_batch) -> None:
     assert beta["Readiness score (0-100)"] is None
     hidden = rows[1]["suppressed"]
     assert hidden
-    for key in hidden:
+    for key in [k for k in hidden if k.startswith("ccm_eligible_")]:
         label = PAYER_LABELS[key.removeprefix("ccm_eligible_")]
-        assert beta[f"CCM eligible: {label}"] == "<11"
+        # the batch reads summary.json's nulls: it cannot say "<11", only that it is hidden
+        assert beta[f"CCM eligible: {label}"] == "withheld"
     assert (broken["Status"], broken["Problem"]) == ("failed", rows[2]["message"])
     assert sheet.freeze_panes == "B2"
-    assert sheet["H2"].number_format == "#,##0"
+    patients = header.index("Patients") + 1
+    assert sheet.cell(row=2, column=patients).number_format == "#,##0"
 
 
-def test_listing_csv_resolves_paths_against_its_folder(tmp_path, monkeypatch) -> None:
+def test_listing_csv_resolves_paths_against_its_folder(tmp_path, monkeypatch, capsys) -> None:
     listing_dir = tmp_path / "listing"
     (listing_dir / "panels").mkdir(parents=True)
     hand_panel(listing_dir / "panels" / "a.csv")
@@ -182,6 +187,12 @@ def test_listing_csv_resolves_paths_against_its_folder(tmp_path, monkeypatch) ->
         + ["--jobs", "1", "--as-of", AS_OF, "--locality", "CA 18"]
     )
     assert status == 0
+    streams = capsys.readouterr()  # paths on stdout, one a line; the sentence on stderr
+    assert streams.out.splitlines() == [
+        str(out.resolve() / name)
+        for name in ("alpha-care", "beta-care", "batch_summary.json", "batch_summary.xlsx")
+    ]
+    assert "2 of 2 practices assessed; 0 failed" in streams.err
     alpha, beta = summary_of(out / "alpha-care"), summary_of(out / "beta-care")
     assert (alpha["practice"], beta["practice"]) == ("Alpha Care", "Beta Care")
     assert alpha["rates"]["locality"].startswith("TX 99")
@@ -190,7 +201,7 @@ def test_listing_csv_resolves_paths_against_its_folder(tmp_path, monkeypatch) ->
     assert beta["readiness"]["score"] is None
     rows = json.loads((out / "batch_summary.json").read_text(encoding="utf-8"))["rows"]
     assert [r["readiness_score"] for r in rows] == [alpha["readiness"]["score"], None]
-    assert [r["ccm_eligible"] for r in rows] == [12, 12]
+    assert [r["ccm_eligible"] for r in rows] == [None, None]  # 12 of 15: withheld
 
 
 @pytest.mark.parametrize(

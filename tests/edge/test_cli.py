@@ -144,3 +144,16 @@ def test_batch_hands_questionnaire_assumptions_and_year_to_each_run(tmp_path, mo
     assert {(o.assumptions, o.request.year) for o in seen} == {(tmp_path / "a.yaml", 2025)}
     assert [o.request.practice for o in seen] == ["A", "B"]
     assert {(o.request.conditions, o.request.years) for o in seen} == {("strict", 5)}
+
+
+def test_run_start_is_the_launch_plans_decision_date(capsys):
+    import datetime as dt
+
+    from ccm_assess.edge.parser import build_parser
+
+    args = build_parser().parse_args(["run", "p.csv", "--out", "o", "--start", "2026-12-01"])
+    assert args.start == dt.date(2026, 12, 1)
+    assert build_parser().parse_args(["run", "p.csv", "--out", "o"]).start is None  # today
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args(["run", "p.csv", "--out", "o", "--start", "1/12/2026"])
+    assert stop.value.code == 2 and "--start must be a date like" in capsys.readouterr().err

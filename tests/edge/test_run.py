@@ -7,6 +7,7 @@ any attempt to reach the network would fail the run.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -89,6 +90,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Comp
         "TX 99",
         "--as-of",
         "2026-11-20",
+        "--start",
+        "2026-12-01",
         "--prepared-by",
         PREPARED_BY,
         "--out",
@@ -274,21 +277,33 @@ def test_worklist_is_a_calling_list_by_provider(run):
         assert column in frame.columns
     assert frame[["Phone", "Date of birth"]].notna().mean().min() > 0.9  # the sample has gaps
     assert not frame["Payer"].str.contains("_").any()  # in words, not medicare_ffs
-    # provider A to Z (blank last), then complex candidates first, then most conditions
+    # provider A to Z (blank last), then the next-step blocks (call, book a visit first, not
+    # billed), then complex candidates first, then most conditions
+    steps = {"Call to enrol": 0, "Book a visit first": 1, "Not billed: see why": 2}
     key = frame.assign(
         provider=frame["Provider"].str.casefold().fillna("\uffff"),
+        block=frame["Next step"].map(steps),
         simple=frame["Program"] != "Complex CCM candidate",
         fewer=-frame["Chronic conditions"],
-    )[["provider", "simple", "fewer"]]
+    )[["provider", "block", "simple", "fewer"]]
     assert list(key.itertuples(index=False)) == sorted(key.itertuples(index=False))
     assert (frame.groupby("Provider")["Call order"].min() == 1).all()
+    assert not frame["Evidence codes"].str.contains("_").any()  # condition names, not keys
+    batch = frame[frame["First month"].eq("Yes")]
+    assert 0 < len(batch) < len(frame) and set(batch["Billable"]) == {"Yes"}
+    assert [s for s in book.sheetnames if s.startswith("Print ")]
 
 
 def test_summary_plan_shares_patient_data_only_after_the_baa(summary):
     plan = summary["plan"]
-    assert {"id", "action", "owner", "start_week", "end_week", "shares_phi", "after"} == set(
-        plan[0]
-    )
+    assert {"id", "action", "owner", "start_week", "end_week", "start_date", "end_date",
+            "shares_phi", "after"} == set(plan[0])  # fmt: skip
+    # dates from the decision date (--start): week w starts 7(w - 1) days after it
+    first = dt.date(2026, 12, 1)
+    for step in plan:
+        start, end = (dt.date.fromisoformat(step[k]) for k in ("start_date", "end_date"))
+        assert (start - first).days == 7 * (step["start_week"] - 1)
+        assert (end - first).days == 7 * step["end_week"] - 1
     baa = next(step for step in plan if step["id"] == "baa")
     sharing = [step for step in plan if step["shares_phi"]]
     assert sharing and all(step["start_week"] > baa["end_week"] for step in sharing)
@@ -300,7 +315,8 @@ def test_summary_plan_shares_patient_data_only_after_the_baa(summary):
 
 # Shapes of the sample's identifiers; a text's candidates are matched against the panel's set.
 PHI_SHAPES = {
-    "id": r"(?<![\d.,])\d{6}(?![\d.,])",  # not a piece of a longer number
+    # not a piece of a longer number, nor of a word or a chart's random uuid (`a1234567-...`)
+    "id": r"(?<![\w.,-])\d{6}(?![\w.,-])",
     "name": r"[A-Z][\w'-]+, [A-Z][\w'-]+",
     "phone": r"\(\d{3}\) \d{3}-\d{4}",
     "street": r"\d{1,5} [A-Z][a-z]+ [A-Z][a-z]+",

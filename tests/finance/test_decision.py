@@ -182,3 +182,22 @@ def test_user_ranges_survive_assumptions_used_yaml(tmp_path):
     again = load_assumptions(path)
     assert again == values and again.ranges == {"consent_rate": (0.3, 0.45)}
     assert hash(again) == hash(values)
+
+
+def test_fee_ceiling_on_the_same_draws():
+    # managed's vendor share past which it stops being the choice (a tipping point above the
+    # share in use), else the share at which its median net reaches zero, on the same draws
+    values = Assumptions()
+    monte, decision = _decision(values, "managed")
+    gate = decision.fee_ceiling
+    assert gate is not None and gate.assumption == "vendor_revenue_share"
+    if gate.basis == "break_even" and gate.ceiling is not None:
+        basis = _Basis(COUNTS, RATES, values, READY, monte.samples)
+        below, above = basis.median_gaps(
+            "vendor_revenue_share", np.array([gate.ceiling - 0.01, gate.ceiling + 0.01]),
+            ("managed", NONE),
+        )  # fmt: skip
+        assert below > 0 > above
+    assert decision.as_dict()["fee_ceiling"]["assumption"] == "vendor_revenue_share"
+    # in-house has no vendor contract: no fee gate
+    assert _decision(values, "in_house")[1].fee_ceiling is None

@@ -206,3 +206,15 @@ def test_run_saves_the_mapping_it_read_with(tmp_path: Path) -> None:
     saved = tmp_path / "run_mapping.yaml"
     prepare(RunOptions(panel=path, out=tmp_path / "out", save_mapping=saved), lambda _: None)
     assert load_mapping(saved)[1]["diagnosis"] == ["Billed"]
+
+
+def test_ids_that_look_like_codes_stay_the_patient_id(tmp_path: Path) -> None:
+    """`F900` and `R203` are ICD-10-CM codes in shape (F90.0, R20.3) but each is a new value,
+    as ids are: the MRN column stays the id (found by hypothesis: it used to crash)."""
+    path = write(tmp_path / "p.csv", [["MRN", "Primary Insurance", "Dx1"],
+                                      ["R203", "Medicare", "Diabetes"],
+                                      ["F900", "Medicare", "E11.9"]])  # fmt: skip
+    panel = read_panel(path)
+    assert panel.mapping["patient_id"] == ["MRN"]
+    assert sorted(panel.patients.index) == ["F900", "R203"]
+    assert panel.diagnoses["code"].tolist() == ["E119"]

@@ -15,7 +15,7 @@ from ccm_assess.outputs.starter_kit import KIT, write_starter_kit
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING
 from ccm_assess.practice.other_programs import other_programs
 from ccm_assess.practice.providers import NOT_RECORDED, TOTAL, ProviderView, by_provider
-from ccm_assess.privacy import SUPPRESSED
+from ccm_assess.privacy import SUPPRESSED, WITHHELD
 
 RATES = {"99484": 57.45, "99495": 220.11, "99496": 298.60}
 
@@ -94,8 +94,8 @@ def test_shown_rows_hide_small_counts_and_what_they_reveal():
     shown = ProviderView(rows, totals, visit_known=True).shown()
     # B (5) is small; C (20) is its complement, else 65 - 40 - 20 would give B away. Their
     # enrolment and revenue are proportional to the count, so they go too.
-    assert shown["billable"].tolist() == [40, SUPPRESSED, SUPPRESSED, 65]
-    assert shown["revenue_year"].tolist() == [8000.0, SUPPRESSED, SUPPRESSED, 13000.0]
+    assert shown["billable"].tolist() == [40, SUPPRESSED, WITHHELD, 65]
+    assert shown["revenue_year"].tolist() == [8000.0, WITHHELD, WITHHELD, 13000.0]
     assert shown["needs_initiating_visit"].tolist() == [12, 0, 15, 27]
     assert shown["provider"].tolist()[-1] == TOTAL
     unknown = ProviderView(rows, totals, visit_known=False).shown()

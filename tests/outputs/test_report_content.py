@@ -190,7 +190,7 @@ def test_payer_mix_uses_complementary_suppression():
     assert _title(fig) == "1,044 eligible patients have Medicare that pays for CCM"
     text = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
     assert text["Medicaid"] == "<11"
-    assert text["Not recognised"] == "<11"  # the smallest other cell (14), or 5 = total - rest
+    assert text["Not recognised"] == "withheld"  # the smallest other cell (14): not "<11"
     assert text["Medicare (traditional)"] == "700"
     assert 5 not in list(fig.data[0].x) and 14 not in list(fig.data[0].x)
 
@@ -237,7 +237,7 @@ def test_eligible_by_pools_groups_past_the_top():
     assert list(fig.data[0].y) == ["A", "B", "All others (2 providers)"]
     assert list(fig.data[0].x) == [50, 40, 32]
     hidden = figures_patients.eligible_by(counts.replace({12: "<11"}), what="provider", top=3)
-    assert list(hidden.data[0].text)[-1] == "<11"
+    assert list(hidden.data[0].text)[-1] == "withheld"  # a sum of hidden cells may be 11+
 
 
 # ------------------------------------------------------------------------------ staffing and money
@@ -478,8 +478,8 @@ def test_programs_table_suppresses_and_says_unknown():
     html = tables.programs_table(counts)
     cells = re.findall(r"<td>([^<]*|&lt;11)</td>", html)
     # complex unknown; 7 needing a visit suppressed; G0558 = 4 suppressed with the smallest
-    # other tier (317) as its complement
-    assert cells == ["1,359", "not known", "&lt;11", "572", "&lt;11", "850", "&lt;11", "1,629"]
+    # other tier (317) as its complement, which is not "<11"
+    assert cells == ["1,359", "not known", "&lt;11", "572", "withheld", "850", "&lt;11", "1,629"]
 
 
 # ------------------------------------------------------------------------------ escaping, appendix

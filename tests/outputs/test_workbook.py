@@ -74,7 +74,7 @@ def assessment() -> Assessment:
     panel = tidy_panel(_grid(), today=pd.Timestamp(AS_OF))
     return assess(
         panel,
-        AssessmentRequest(as_of=AS_OF, practice="Test Practice"),
+        AssessmentRequest(as_of=AS_OF, practice="Test Practice", start=dt.date(2026, 7, 1)),
         assumptions=load_assumptions(overrides={"consent_rate": 0.5}),
         answers=load_questionnaire(QUESTIONNAIRE),
     )
@@ -118,9 +118,10 @@ def test_sheet_names_in_order(book: OpenpyxlWorkbook) -> None:
 
 def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessment) -> None:
     ws = book["Summary"]
-    assert (
-        _value(ws, "CCM eligible (2+ chronic conditions, standard list: our catalog)").value == 69
-    )
+    # 69 eligible, but the one patient with a single condition would be 70 - 69 (no patient
+    # has none, the panel's 70 are public): the eligible count is withheld (issue 24)
+    label = "CCM eligible (2+ chronic conditions, standard list: our catalog)"
+    assert _value(ws, label).value == "withheld"
     # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
     assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70
@@ -184,17 +185,19 @@ def test_scenarios_table_matches_monthly_frames(
 def test_payer_suppression_with_complementary_cell(book: OpenpyxlWorkbook) -> None:
     ws = book["Funnel"]
     assert _value(ws, "Medicaid", 3).value == "<11"  # 4 patients
-    assert _value(ws, "Commercial", 3).value == "<11"  # 15, complementary
+    assert _value(ws, "Commercial", 3).value == "withheld"  # 15, complementary: not "<11"
     assert _value(ws, "Medicare FFS", 3).value == 30
     assert _value(ws, "Medicare Advantage", 3).value == 20
-    assert _value(ws, "All payer classes", 3).value == 69
+    assert _value(ws, "All payer classes", 3).value == "withheld"  # 69: see the Summary
     assert _value(ws, "Unknown", 5).value == "<11"  # the one PCM candidate
     assert _value(ws, "Dr Gamma").value == "<11"  # 3 patients
-    assert _value(ws, "Dr Alpha").value == "<11"  # 30, complementary
+    assert _value(ws, "Dr Alpha").value == "withheld"  # 30, complementary
     assert _value(ws, "Dr Beta").value == 36
 
 
-def test_no_patient_identifier_and_no_formula_anywhere(book: OpenpyxlWorkbook) -> None:
+def test_no_patient_identifier_and_no_formula_anywhere(
+    book: OpenpyxlWorkbook, assessment: Assessment
+) -> None:
     grid = _grid()
     secrets = {str(v) for column in (0, 1, 2) for v in grid[column].dropna()} - {
         "Sunrise panel export", "Total patients: 70", *HEADER,
@@ -205,7 +208,12 @@ def test_no_patient_identifier_and_no_formula_anywhere(book: OpenpyxlWorkbook) -
     leaked = [t for t in texts for s in ("MRN-Q", "Zqxname", "555-01", "1950") if s in t]
     assert leaked == []
     dates = {cell.value for cell in cells if isinstance(cell.value, dt.date)}
-    assert dates == {dt.datetime(2026, 6, 30)}  # the as-of date only: no birth or visit date
+    plan = {
+        d.to_pydatetime() for d in (*assessment.plan["start_date"], *assessment.plan["end_date"])
+    }
+    # the as-of date and the launch plan's dates only: no birth or visit date
+    assert dates - plan == {dt.datetime(2026, 6, 30)}
+    assert min(plan) == dt.datetime(2026, 7, 1)  # the decision date given: week 1
     assert all(
         cell.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for cell in row
     )
@@ -222,9 +230,9 @@ def test_billable_pool_hidden_when_it_would_give_a_class_away() -> None:
     billable = ["medicare_ffs", "medicare_advantage"]
     # counts as the run's plan publishes them: MA hidden, so FFS + MA would give MA away
     hidden_ma = {"medicare_ffs": 30, "medicare_advantage": "<11", "commercial": "<11"}
-    assert shown_pool(hidden_ma, billable) == "<11"
-    # a sum of hidden cells is hidden too (the plan never published it)
-    assert shown_pool({"medicare_ffs": "<11", "medicare_advantage": "<11"}, billable) == "<11"
+    assert shown_pool(hidden_ma, billable) == "withheld"
+    # a sum of hidden cells is hidden too (the plan never published it), and may be 11+
+    assert shown_pool({"medicare_ffs": "<11", "medicare_advantage": "<11"}, billable) == "withheld"
     assert shown_pool({"medicare_ffs": 30, "medicare_advantage": 20}, billable) == 50
     assert shown_pool({"medicare_ffs": 30, "medicare_advantage": "<11"}, billable[:1]) == 30
     assert shown_pool({"medicare_ffs": 6, "medicare_advantage": 0}, billable[:1]) == "<11"
@@ -306,7 +314,7 @@ def test_panel_text_is_cut_and_formula_safe() -> None:
 def test_shown_counts_marks_small_and_unknown() -> None:
     # 7 is small; the smallest other non-zero (58) goes with it; None is unknown.
     shown = shown_counts({"a": 412, "b": 7, "c": 58, "d": 0, "e": None})
-    assert shown == {"a": 412, "b": "<11", "c": "<11", "d": 0, "e": "unknown"}
+    assert shown == {"a": 412, "b": "<11", "c": "withheld", "d": 0, "e": "unknown"}
 
 
 def test_write_replaces_atomically_and_reports_errors(

@@ -186,10 +186,9 @@ def attack(cells: dict[str, int | None], relations: list[Relation]) -> dict[str,
                     known[cell] = found[cell] = 1
                 changed = True
     hidden = [c for c in cells if cells[c] is None and c not in found]
+    # markers unknown to this attacker: every hidden cell is 0+ (`latent`)
     values = {k: (v if v is not None else 0) for k, v in cells.items()} | found
-    ranges = cell_ranges(values, relations, hidden) or cell_ranges(
-        values, relations, hidden, floor_of=dict.fromkeys(hidden, 0)
-    )  # ">= 1" contradicted: some hidden cell is a zero
+    ranges = cell_ranges(values, relations, hidden, latent=hidden)
     found |= {c: round(low) for c, (low, high) in ranges.items() if pinned(low, high)}
     return found
 

@@ -224,7 +224,7 @@ def test_load_inputs_reproduces_the_reported_scenarios(run_folder, sample_assess
         assert baseline.results[model].metrics() == result.metrics()
     assert baseline_notes(inputs, baseline) == ()
     from_memory = inputs_from_assessment(sample_assessment)
-    assert dict(from_memory.counts) == sample_assessment.counts["eligibility"]
+    assert dict(from_memory.counts) == sample_assessment.economics.counts  # as the model ran
 
 
 def test_missing_assumptions_used_means_defaults_and_a_note(run_folder):

@@ -212,6 +212,8 @@ def test_model_months_from_the_monthly_frame():
         "enrolled_3": 3, "enrolled_6": 6, "enrolled_12": 12,
     }  # fmt: skip
     assert months.enrolled == {"enrolled_3": 20.0, "enrolled_6": 50.0, "enrolled_12": 110.0}
+    assert months.first_batch == 50  # approached in the go-live month (the worklist's marker)
+    assert ModelMonths.from_monthly(model_monthly().assign(approached=70.9)).first_batch == 70
     # month m starts in week int((m - 1) x 52 / 12) + 1
     assert [month_start_week(m) for m in (1, 2, 3, 4, 13)] == [1, 5, 9, 14, 53]
 
@@ -279,6 +281,8 @@ def test_managed_plan_shares_patient_data_only_after_the_baa():
         "owner",
         "start_week",
         "end_week",
+        "start_date",
+        "end_date",
         "shares_phi",
         "after",
     }
@@ -329,3 +333,67 @@ def test_confidence_comes_from_the_win_share():
         decided = with_decision(rec, Decision(rec.choice, "hybrid", share, ()))
         assert decided.confidence == level
         assert decided.decision_sentences[0].endswith(f"in {share:.0%} of the simulations.")
+
+
+def test_plan_dates_owner_name_ma_check_and_fee_gate():
+    import datetime as dt
+
+    from ccm_assess.finance.decision import Decision, FeeCeiling
+
+    readiness = score_readiness(answers({"dedicated_hours_per_week": 0}, base="no"))
+    rec = dataclasses.replace(
+        recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.0), choice="managed"
+    )
+    gate = FeeCeiling("vendor_revenue_share", 0.5, 0.62, "tipping_point")
+    decision = Decision("managed", "in_house", 0.8, (), fee_ceiling=gate)
+    plan = launch_plan(
+        readiness, rec, ModelMonths.from_monthly(model_monthly(go_live=1)),
+        start=dt.date(2026, 12, 1), ma_share=0.33, decision=decision,
+    )  # fmt: skip
+    check_order(plan)
+    steps = plan.set_index("id")
+    # week 1 starts on the decision date (Tue 1 Dec 2026); a step ends on its last week's
+    # last day: the BAA, weeks 4-5, runs 22 Dec 2026 - 4 Jan 2027
+    assert plan["start_date"].is_monotonic_increasing  # rows in order of their start
+    assert steps.loc["name_owner", "start_date"] == pd.Timestamp("2026-12-01")
+    baa = steps.loc["baa"]
+    assert (baa["start_week"], baa["end_week"]) == (4, 5)
+    assert (baa["start_date"], baa["end_date"]) == (
+        pd.Timestamp("2026-12-22"),
+        pd.Timestamp("2027-01-04"),
+    )
+    assert (plan["owner_name"] == "").all()  # written in by the practice
+    # the Medicare Advantage contract check, with the share of billable patients in MA plans
+    ma = steps.loc["ma_contracts", "action"]
+    assert "Medicare Advantage contract pays for CCM" in ma
+    assert "33% of the billable patients are in MA plans" in ma
+    assert "ma_contracts" in steps.loc["first_claim", "after"]
+    # the fee gate, from the decision's tipping point, before the contract is signed
+    fee = steps.loc["fee_ceiling"]
+    assert fee["action"].endswith("at most 62% (we assumed 50%); above it in-house nets more")
+    assert "fee_ceiling" in baa["after"] and fee["end_week"] < baa["start_week"]
+    summary = {s["id"]: s for s in plan_summary(plan)}
+    assert (summary["baa"]["start_date"], summary["baa"]["end_date"]) == (
+        "2026-12-22",
+        "2027-01-04",
+    )
+    # break-even basis; MA plans not counted on; the share unknown (hidden): no percentage
+    loses = Decision(
+        "managed",
+        "in_house",
+        0.8,
+        (),
+        fee_ceiling=FeeCeiling("vendor_revenue_share", 0.5, 0.4, "break_even"),
+    )
+    text = launch_plan(readiness, rec, decision=loses, ma_pays_ccm=False).set_index("id")
+    assert text.loc["fee_ceiling", "action"].endswith(
+        "the program loses money at the 50% assumed; sign only at 40% or less"
+    )
+    assert "counts on MA plans not paying" in text.loc["ma_contracts", "action"]
+    assert text["start_date"].isna().all()  # no decision date given: no calendar
+    plain = launch_plan(readiness, rec).set_index("id").loc["ma_contracts", "action"]
+    assert "%" not in plain and plain.endswith(
+        "the plan counts on their plans paying as Medicare does"
+    )
+    in_house = dataclasses.replace(rec, choice="in_house")
+    assert "fee_ceiling" not in set(launch_plan(readiness, in_house)["id"])

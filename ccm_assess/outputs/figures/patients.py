@@ -31,6 +31,7 @@ from ccm_assess.privacy import (
     SUPPRESSED,
     display_order,
     format_count,
+    is_hidden,
     is_small,
     shown_sum,
     suppress_series,
@@ -105,7 +106,7 @@ def eligibility_funnel(
     analysed = panel["patients_analysed"]
     base = max(analysed, 1) if isinstance(analysed, int) else None
     text = [
-        t if i < 2 or t == SUPPRESSED or base is None else f"{t} ({v / base:.0%})"
+        t if i < 2 or is_hidden(t) or base is None else f"{t} ({v / base:.0%})"
         for i, (t, v) in enumerate(zip(counts_text, values, strict=True))
     ]
     fig = base_figure(
@@ -202,7 +203,7 @@ def conditions_prevalence(
         return base_figure("No chronic condition was found in the diagnosis codes", height=200)
     first = counts.iloc[0]
     lead = (
-        f"Patients with each chronic condition: the largest groups are {SUPPRESSED}"
+        "Patients with each chronic condition: the largest groups are hidden (small groups)"
         if isinstance(first, str) or is_small(first)
         else f"{labels[0]} is the most common condition: {first:,.0f} patients"
         + (f" ({first / max(analysed, 1):.0%})" if isinstance(analysed, int) else "")
@@ -261,7 +262,7 @@ def payer_mix(by_payer: Mapping[str, int | None], *, ma_pays_ccm: bool = True) -
         title = f"{billable:,} of {total:,} eligible patients have Medicare that pays for CCM"
     fig = base_figure(title, "Eligible patients by insurance; darker bars are billable", height=330)
     shown = [0.0 if k in hidden else float(v) for k, v in counts.items()]
-    text = [SUPPRESSED if k in hidden else format_count(v) for k, v in counts.items()]
+    text = [format_count(v) for v in shown_values]
     fig.add_bar(
         x=shown,
         y=[PAYER_LABELS[k] for k in counts.index],

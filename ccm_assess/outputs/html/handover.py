@@ -9,13 +9,13 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ccm_assess.formatting import money
+from ccm_assess.formatting import money, plan_when
 from ccm_assess.outputs.html.blocks import callout, html_table, paragraphs
 from ccm_assess.outputs.starter_kit import KIT
 from ccm_assess.outputs.worklist import NO_PHONE_WARNING
 from ccm_assess.practice.other_programs import OtherProgram
 from ccm_assess.practice.providers import LABELS, ProviderView
-from ccm_assess.privacy import SUPPRESSED
+from ccm_assess.privacy import SUPPRESSED, WITHHELD
 from ccm_assess.readiness.plan import PLAN_DAYS_WEEKS, go_live_delay_weeks
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS
 
@@ -28,12 +28,16 @@ def long_table(table: str) -> str:
 def _plan_frame(plan: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Weeks": plan["weeks"].to_numpy(),
+            "When": [
+                plan_when(a, b, weeks)
+                for a, b, weeks in plan[["start_date", "end_date", "weeks"]].to_numpy()
+            ],
             "Action": [
                 ("Milestone. " if kind == "milestone" else "") + action
                 for kind, action in plan[["kind", "action"]].to_numpy()
             ],
             "Who": plan["owner"].to_numpy(),
+            "Name": plan["owner_name"].to_numpy(),
             "CMS requirement": ["yes" if c else "" for c in plan["cms_required"]],
         }
     )
@@ -43,8 +47,8 @@ def plan_html(plan: pd.DataFrame) -> str:
     """The first 90 days (weeks 1-13) and the rest of the first year, as two tables, with
     the rules the order follows and how go-live compares with the financial model."""
     first = plan["start_week"] <= PLAN_DAYS_WEEKS
-    columns = ("Weeks", "Action", "Who", "CMS requirement")
-    text = ("Action", "Who", "CMS requirement")
+    columns = ("When", "Action", "Who", "Name", "CMS requirement")
+    text = ("When", "Action", "Who", "Name", "CMS requirement")
     out = "<h4>The first 90 days</h4>" + long_table(
         html_table(_plan_frame(plan[first])[list(columns)], text_columns=text)
     )
@@ -53,6 +57,8 @@ def plan_html(plan: pd.DataFrame) -> str:
             html_table(_plan_frame(plan[~first])[list(columns)], text_columns=text)
         )
     notes = [
+        "Dates count from the decision date (week 1 starts on it); write the person who owns "
+        "each step under Name. Rows are in order of their start date.",
         "The order respects what depends on what: no patient information leaves the practice "
         "before the business associate agreement is signed; nobody is enrolled before the "
         "consent script, the consent record and supervision are in place; no month is billed "
@@ -95,8 +101,8 @@ def providers_html(view: ProviderView) -> str:
     note = (
         "Billable: eligible for CCM with Medicare that pays for it. Expected enrolment and "
         "revenue are the recommended model's year-3 figures, shared by each provider's "
-        f"billable patients. {SUPPRESSED}: a group of 1 to 10 patients, with the figures "
-        "that would reveal it."
+        f"billable patients. {SUPPRESSED}: a group of 1 to 10 patients; {WITHHELD}: hidden so "
+        "that a group of 1 to 10 cannot be worked out from it."
     )
     return html_table(frame, text_columns=(LABELS["provider"],)) + paragraphs(note)
 

@@ -34,6 +34,7 @@ from ccm_assess.formatting import (
     money,
     month_text,
     percent,
+    plan_when,
     value_text,
     years_text,
 )
@@ -148,8 +149,13 @@ def would_change_html(recommendation: Recommendation) -> str:
 def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
     """The first `n` steps of the 90-day plan as a numbered list."""
     items = [
-        f"<li><strong>Week {esc(weeks)}:</strong> {esc(action)} <em>({esc(owner)})</em></li>"
-        for weeks, action, owner in plan[["weeks", "action", "owner"]].head(n).to_numpy()
+        f"<li><strong>{esc(plan_when(a, b, weeks))}:</strong> {esc(action)} "
+        f"<em>({esc(owner)})</em></li>"
+        for a, b, weeks, action, owner in plan[
+            ["start_date", "end_date", "weeks", "action", "owner"]
+        ]
+        .head(n)
+        .to_numpy()
     ]
     return f"<p><strong>Next steps:</strong></p><ol>{''.join(items)}</ol>"
 

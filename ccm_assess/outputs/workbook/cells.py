@@ -27,7 +27,14 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.practice.assessment import Assessment
-from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, shown_sum, suppress_counts
+from ccm_assess.privacy import (
+    SUPPRESSED,
+    excel_safe,
+    is_hidden,
+    is_small,
+    shown_sum,
+    suppress_counts,
+)
 
 USD, USD_CENTS, PCT, PCT1 = "$#,##0", "$#,##0.00", "0%", "0.0%"
 COUNT, DECIMAL, FTE, DATE = "#,##0", "#,##0.0", "0.00", "yyyy-mm-dd"
@@ -59,14 +66,17 @@ def safe_name(text: str | None, limit: int = NAME_LIMIT) -> str:
 
 
 def shown_counts(counts: Mapping[Any, Any], *, total_shown: bool = True) -> dict[Any, Any]:
-    """Counts of one group as shown: 1-10 (and a complementary cell) "<11", None "unknown"."""
+    """Counts of one group as shown: 1-10 "<11", a complementary cell `WITHHELD`, None
+    "unknown"."""
     shown = suppress_counts(counts, total_shown=total_shown)
     return {key: UNKNOWN if value is None else value for key, value in shown.items()}
 
 
 def shown_count(value: float | None) -> Any:
     """One count on its own as shown (a group of counts needs `shown_counts`)."""
-    return UNKNOWN if value is None else SUPPRESSED if is_small(value) else value
+    if value is None:
+        return UNKNOWN
+    return SUPPRESSED if is_small(value) else value
 
 
 def billable_classes(assessment: Assessment) -> list[str]:
@@ -155,7 +165,7 @@ def put_table(
         for j, (header, value) in enumerate(zip(frame.columns, values, strict=True), start=1):
             fmt = formats.get(header) or (by_row if j > 1 else None)
             cell = put_cell(ws, row + 1 + i, j, value, fmt)
-            cell.alignment = TOP_RIGHT if value in (SUPPRESSED, UNKNOWN) else TOP
+            cell.alignment = TOP_RIGHT if is_hidden(value) or value == UNKNOWN else TOP
     last = row + len(frame)
     table = Table(
         displayName=re.sub(r"\W", "", ws.title) + str(len(ws.tables) + 1),

@@ -11,6 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ccm_assess.outputs.workbook.cells import (
     COUNT,
+    DATE,
     NAME_LIMIT,
     UNKNOWN,
     USD,
@@ -25,7 +26,7 @@ from ccm_assess.outputs.workbook.cells import (
 from ccm_assess.practice.assessment import Assessment
 from ccm_assess.practice.other_programs import programs_for
 from ccm_assess.practice.providers import LABELS, provider_view
-from ccm_assess.privacy import SUPPRESSED
+from ccm_assess.privacy import SUPPRESSED, WITHHELD
 from ccm_assess.readiness.vendor import CHECKLIST, FINDINGS, RISKS
 
 
@@ -33,10 +34,13 @@ def _launch_plan(ws: Worksheet, assessment: Assessment) -> None:
     plan = assessment.plan
     frame = pd.DataFrame(
         {
+            "Starts": plan["start_date"],
+            "Ends": plan["end_date"],
             "Start week": plan["start_week"],
             "End week": plan["end_week"],
             "Action": plan["action"],
             "Owner": plan["owner"],
+            "Owner name": plan["owner_name"],
             "Kind": plan["kind"],
             "CMS requirement": ["yes" if c else "" for c in plan["cms_required"]],
             "Shares patient data": ["yes" if c else "" for c in plan["shares_phi"]],
@@ -45,9 +49,11 @@ def _launch_plan(ws: Worksheet, assessment: Assessment) -> None:
             "Done": "",
         }
     )
-    row = put_heading(ws, 4, "Steps and milestones, weeks counted from the decision")
-    put_table(ws, row, frame)
-    finish_sheet(ws, "A6", {"C": 70, "I": 50})
+    row = put_heading(
+        ws, 4, "Steps and milestones by start date; week 1 starts on the decision date"
+    )
+    put_table(ws, row, frame, {"Starts": DATE, "Ends": DATE})
+    finish_sheet(ws, "A6", {"A": 11, "B": 11, "E": 70, "G": 18, "L": 50})
 
 
 def _by_provider(ws: Worksheet, assessment: Assessment) -> None:
@@ -69,7 +75,8 @@ def _by_provider(ws: Worksheet, assessment: Assessment) -> None:
         [
             ("Billable", "CCM-eligible with Medicare that pays for CCM", None),
             ("Shares", "Enrolment and revenue shared by each provider's billable patients", None),
-            (SUPPRESSED, "1 to 10 patients, and the figures that would reveal them", None),
+            (SUPPRESSED, "1 to 10 patients", None),
+            (WITHHELD, "Hidden so that a group of 1 to 10 cannot be worked out", None),
         ],
     )
     finish_sheet(ws, "A6")

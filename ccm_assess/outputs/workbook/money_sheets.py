@@ -49,7 +49,7 @@ from ccm_assess.outputs.workbook.cells import (
     wrap_cell,
 )
 from ccm_assess.practice.assessment import Assessment
-from ccm_assess.privacy import SUPPRESSED, excel_safe, is_small, shown_sum
+from ccm_assess.privacy import WITHHELD, excel_safe, is_hidden, is_small, shown_sum
 from ccm_assess.readiness.questionnaire import questionnaire_definition
 from ccm_assess.readiness.scoring import round_score
 
@@ -406,18 +406,18 @@ def _programs(assessment: Assessment) -> pd.DataFrame:
     groups = (counts["ccm_eligible_by_payer"], counts["pcm_candidates_by_payer"])
     hidden = (
         {"CCM", "PCM", "CCM + PCM"}
-        if any(shown_pool(group, billable) == SUPPRESSED for group in groups)
+        if any(is_hidden(shown_pool(group, billable)) for group in groups)
         else set()
     )
     tiers = counts["apcm_tiers"].values()
-    if shown_sum(v or 0 for v in tiers) == SUPPRESSED or is_small(
+    if is_hidden(shown_sum(v or 0 for v in tiers)) or is_small(
         programs.set_index("program")["patients"]["APCM"]
     ):
         hidden.add("APCM")
     hide = programs["program"].isin(hidden)
 
     def masked(column: str) -> pd.Series:
-        return programs[column].astype(object).mask(hide, SUPPRESSED)
+        return programs[column].astype(object).mask(hide, WITHHELD)
 
     return pd.DataFrame(
         {

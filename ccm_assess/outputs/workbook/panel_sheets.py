@@ -247,7 +247,11 @@ def _data_quality(ws: Worksheet, assessment: Assessment) -> None:
             "Patients",
         ),
     ):
-        total = shown_count(int(frame["count"].sum()) if len(frame) else 0)
+        total = (
+            assessment.published.shown("quality.ccir_unknown")  # a cell of the run's plan
+            if frame is assessment.eligibility.ccir_unknown
+            else shown_count(int(frame["count"].sum()) if len(frame) else 0)
+        )
         row = put_heading(ws, row, f"{title}: {format_count(total)} in all")
         row = put_table(ws, row, _listed(frame, value, count), {count: COUNT})
     unknown_payers = assessment.published.shown("quality.unknown_payers")
