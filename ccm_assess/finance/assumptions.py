@@ -199,6 +199,7 @@ class AssumptionFields(Generic[FloatT, IntT]):
     claims_lag_months: FloatT
     already_enrolled_elsewhere: FloatT
     outreach_hours_per_month: FloatT
+    outreach_approach_months: FloatT
     vendor_pace_factor: FloatT
     outreach_attempts_per_patient: FloatT
     outreach_minutes_per_attempt: FloatT
@@ -233,6 +234,7 @@ class AssumptionFields(Generic[FloatT, IntT]):
     cf_change_per_year_after_2027: FloatT
     # staffing
     clinical_minutes_per_patient_month: FloatT
+    clinical_minutes_per_unbilled_month: FloatT
     complex_extra_minutes: FloatT
     supervision_minutes_per_patient_month: FloatT
     practitioner_minutes_per_enrolment: FloatT
@@ -262,6 +264,9 @@ class AssumptionFields(Generic[FloatT, IntT]):
     vendor_fee_per_patient_month: FloatT
     vendor_fee_per_code: FloatT
     vendor_onboarding_fee: FloatT
+    vendor_covers_billing: bool
+    vendor_covers_after_hours: bool
+    vendor_covers_software: bool
     hybrid_fee_per_patient_month: FloatT
     # staffing (program comparison)
     apcm_minutes_per_patient_month: FloatT
@@ -282,14 +287,27 @@ class AssumptionFields(Generic[FloatT, IntT]):
 @dataclass(frozen=True, init=False)
 class Assumptions(AssumptionFields[float, int]):
     """The values in use: the registry's defaults, with `values` (name -> value) checked and
-    applied. Immutable; `with_values` gives a changed copy."""
+    applied, and `ranges` (name -> (low, high)): the user's own range for the Monte Carlo
+    draws of a number (sensitivity.draw_range). Immutable; `with_values` gives a changed copy."""
 
-    def __init__(self, values: Mapping[str, object] | None = None) -> None:
+    range_items: tuple[tuple[str, tuple[float, float]], ...]
+    """The user's ranges as (name, (low, high)) pairs, hashable; read them as `ranges`.
+    """
+
+    def __init__(
+        self,
+        values: Mapping[str, object] | None = None,
+        ranges: Mapping[str, tuple[object, object]] | None = None,
+    ) -> None:
         merged: dict[str, object] = {n: spec.default for n, spec in registry().items()}
         for name, value in (values or {}).items():
             merged[name] = _spec(name).check(value)
         for name, value in merged.items():
             object.__setattr__(self, name, value)
+        checked = {
+            _spec(n).name: _check_range(_spec(n), pair) for n, pair in (ranges or {}).items()
+        }
+        object.__setattr__(self, "range_items", tuple(sorted(checked.items())))
         extra = self.share_99439_one + self.share_99439_two
         if extra > 1:
             raise AssumptionsError(
@@ -300,9 +318,16 @@ class Assumptions(AssumptionFields[float, int]):
     def __repr__(self) -> str:
         return f"Assumptions({self.changed()!r})"
 
-    def __reduce__(self) -> tuple[type[Assumptions], tuple[dict[str, Value]]]:
-        """Pickled as the changed values (the run hands its assessment to the notebook)."""
-        return Assumptions, (self.changed(),)
+    @property
+    def ranges(self) -> Mapping[str, tuple[float, float]]:
+        """name -> (low, high): the user's own range for the draws of a number."""
+        return MappingProxyType(dict(self.range_items))
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[Assumptions], tuple[dict[str, Value], dict[str, tuple[float, float]]]]:
+        """Pickled as the changed values and ranges (the run hands its assessment on)."""
+        return Assumptions, (self.changed(), dict(self.ranges))
 
     def spec(self, name: str) -> Assumption:
         """The registry entry for `name`."""
@@ -310,7 +335,7 @@ class Assumptions(AssumptionFields[float, int]):
 
     def with_values(self, **changes: object) -> Assumptions:
         """A new object with `changes` applied (checked like a file override)."""
-        return Assumptions({**self.changed(), **changes})
+        return Assumptions({**self.changed(), **changes}, self.ranges)
 
     def changed(self) -> dict[str, Value]:
         """The values that differ from the defaults."""
@@ -348,12 +373,15 @@ class Assumptions(AssumptionFields[float, int]):
         )
 
     def to_yaml(self, changed_only: bool = True) -> str:
-        """YAML that `load_assumptions` reads back; each line commented with label and range."""
-        values = self.changed() if changed_only else self.as_dict()
+        """YAML that `load_assumptions` reads back; each line commented with label and range
+        (a value with the user's own range as {value, low, high})."""
+        values: dict[str, object] = dict(self.changed() if changed_only else self.as_dict())
+        for name, (low, high) in self.ranges.items():
+            values[name] = {"value": self.value(name), "low": low, "high": high}
         lines = []
         for name, value in values.items():
             spec = _spec(name)
-            scalar = yaml.safe_dump(value, default_flow_style=True)
+            scalar = yaml.safe_dump(value, default_flow_style=True, sort_keys=False)
             scalar = scalar.removesuffix("\n...\n").strip()
             span = (
                 f", plausible {_number_text(spec.low)}-{_number_text(spec.high)}"
@@ -390,8 +418,40 @@ def _spec(name: str, where: str = "") -> Assumption:
     raise AssumptionsError(f"Unknown assumption {name!r}{where}. {hint}")
 
 
-def _read_yaml(path: Path) -> dict[str, Value]:
-    """name -> value from a YAML mapping, errors naming the file line."""
+def _check_range(spec: Assumption, pair: tuple[object, object]) -> tuple[float, float]:
+    """A user's (low, high) for the draws of `spec`, checked like a value (AssumptionsError)."""
+    if spec.kind not in ("float", "int"):
+        raise AssumptionsError(f"{spec.name} is not a number: it cannot have a low-high range.")
+    low, high = (float(spec.check(end, " (range)")) for end in pair)
+    if low > high:
+        raise AssumptionsError(f"{spec.name}: low {low:g} is above high {high:g}.")
+    return low, high
+
+
+def _split_ranges(
+    values: Mapping[str, object], where: str
+) -> tuple[dict[str, object], dict[str, tuple[object, object]]]:
+    """Values and ranges from name -> value or name -> {value, low, high} entries."""
+    plain: dict[str, object] = {}
+    ranges: dict[str, tuple[object, object]] = {}
+    for name, value in values.items():
+        if not isinstance(value, Mapping):
+            plain[name] = value
+            continue
+        keys = set(value)
+        if not {"low", "high"} <= keys <= {"value", "low", "high"}:
+            raise AssumptionsError(
+                f"{name}{where}: write a range as {{value: 20, low: 15, high: 30}} "
+                "(value optional: the default)."
+            )
+        if "value" in value:
+            plain[name] = value["value"]
+        ranges[name] = (value["low"], value["high"])
+    return plain, ranges
+
+
+def _read_yaml(path: Path) -> dict[str, object]:
+    """name -> value (or {value, low, high}) from a YAML mapping, errors naming the file line."""
     data = read_input(path, "assumptions file", 4 * yamlsafe.MAX_CHARS, error=AssumptionsError)
     try:
         text = data.decode("utf-8-sig")
@@ -424,23 +484,27 @@ def _read_yaml(path: Path) -> dict[str, Value]:
                 f"{name} is set twice in {path} (lines {lines[name]} and {line})."
             )
         lines[name] = line
-    values: dict[str, Value] = {}
+    values: dict[str, object] = {}
     for key, value in data.items():
         where = f" (line {lines.get(str(key), '?')} of {path})"
-        values[str(key)] = _spec(str(key), where).check(value, where)
+        spec = _spec(str(key), where)
+        values[str(key)] = value if isinstance(value, dict) else spec.check(value, where)
     return values
 
 
 def load_assumptions(
     path: str | Path | None = None, overrides: Mapping[str, object] | None = None
 ) -> Assumptions:
-    """Defaults, then the YAML file at `path` (name: value), then `overrides` (CLI/notebook)."""
-    values: dict[str, Value] = {}
+    """Defaults, then the YAML file at `path` (name: value, or name: {value, low, high} to give
+    the Monte Carlo range too), then `overrides` (CLI/notebook)."""
+    values: dict[str, object] = {}
     if path is not None:
         values.update(_read_yaml(Path(path)))
-    for name, value in (overrides or {}).items():
-        values[name] = _spec(name, " (override)").check(value, " (override)")
-    return Assumptions(values)
+    values.update(overrides or {})
+    plain, ranges = _split_ranges(values, f" (in {path})" if path else "")
+    for name, value in plain.items():
+        plain[name] = _spec(name, " (override)").check(value, " (override)")
+    return Assumptions(plain, ranges)
 
 
 REPORT_KEYS = ("name", "label", "default", "unit", "low", "high", "basis", "source")

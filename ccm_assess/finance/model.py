@@ -50,17 +50,20 @@ CARE_CODES = CCM_CODES[:-1]  # the monthly codes (G0506 is billed once, at initi
 PCM_CODE = "99426"  # PCM, first 30 minutes of clinical staff time
 APCM_CODES = ("G0556", "G0557", "G0558")
 STEADY_STATE_MONTHS = 12
-COST_COLUMNS = (
+CASH_COST_COLUMNS = (
     "cost_clinical_staff",
     "cost_outreach_consent",
     "cost_program_owner",
-    "cost_practitioner",
     "cost_software",
     "cost_after_hours",
     "cost_billing",
     "cost_startup",
     "cost_vendor",
 )
+"""Money that leaves the practice's bank account (USD a month)."""
+TIME_VALUE_COLUMN = "cost_practitioner"
+"""The value of the billing practitioners' CCM time (not cash; USD a month)."""
+COST_COLUMNS = (*CASH_COST_COLUMNS[:3], TIME_VALUE_COLUMN, *CASH_COST_COLUMNS[3:])
 SUMMARY_METRICS = (
     "enrolled_steady_state",
     "ftes_steady_state",
@@ -91,8 +94,10 @@ class PracticeCapacity:
 
     `ehr_has_care_tools`: the EHR is set up for care plans and CCM time (no software to buy);
     `has_24_7_access`: patients can already reach a clinician with the care plan 24/7.
-    None (not assessed) counts as "no": the cost is included. `calendar`: when model month 1
-    is, for fees by service year (None: the rates passed in throughout).
+    None (not assessed) counts as "no": the cost is included. `spare_hours_per_week`: clinical
+    staff hours the practice already pays for and has free: they cost nothing until used up.
+    `calendar`: when model month 1 is, for fees by service year (None: the rates passed in
+    throughout).
     """
 
     dedicated_hours_per_week: float | None = None
@@ -100,6 +105,7 @@ class PracticeCapacity:
     ehr_has_care_tools: bool | None = None
     has_24_7_access: bool | None = None
     calendar: Calendar | None = None
+    spare_hours_per_week: float | None = None
 
 
 def fee_index(values: Values, calendar: Calendar | None, months: int) -> np.ndarray:
@@ -264,6 +270,15 @@ class Flows:
     allowed: dict[str, np.ndarray]  # Medicare allowed amount by code (USD), by service month
 
 
+def target_pool(inputs: PanelInputs, values: Values) -> np.ndarray:
+    """Patients the program can offer CCM at the start (draws,): the billable pool less those
+    enrolled elsewhere."""
+    pool: np.ndarray = (inputs.ffs + inputs.ma * values.ma_pays_ccm) * (
+        1 - values.already_enrolled_elsewhere
+    )
+    return pool
+
+
 def _funnel(
     inputs: PanelInputs, values: Values, pace: np.ndarray, setup: np.ndarray, months: int
 ) -> dict[str, np.ndarray]:
@@ -279,7 +294,7 @@ def _funnel(
     (`monthly_attrition`). Only enrolled patients die (`annual_mortality`). No one is
     approached during the `setup` months (draws,).
     """
-    pool = (inputs.ffs + inputs.ma * values.ma_pays_ccm) * (1 - values.already_enrolled_elsewhere)
+    pool = target_pool(inputs, values)
     draws = pool.shape[0]
     visit = (
         values.needs_initiating_visit_share
@@ -405,20 +420,32 @@ def _after_hours(
     return cost
 
 
+def _software(flows: Flows, values: Values, practice: PracticeCapacity) -> np.ndarray:
+    """Care-management software a month: none when the EHR has the tools, else a fixed part
+    plus a part per enrolled patient-month."""
+    if practice.ehr_has_care_tools:
+        return np.zeros_like(flows.enrolled)
+    software = (
+        values.software_fixed_per_month[:, None]
+        + flows.enrolled * values.software_per_patient_month[:, None]
+    )
+    return np.broadcast_to(software, flows.enrolled.shape).copy()
+
+
+def _billing(flows: Flows, values: Values) -> np.ndarray:
+    """Claim submission and reconciliation: a share of the cash collected."""
+    cost: np.ndarray = flows.collected * values.billing_overhead_share[:, None]
+    return cost
+
+
 def _in_house_costs(
     flows: Flows, values: Values, practice: PracticeCapacity
 ) -> dict[str, np.ndarray]:
     months = flows.enrolled.shape[1]
-    software = (
-        np.zeros_like(flows.enrolled)
-        if practice.ehr_has_care_tools
-        else values.software_fixed_per_month[:, None]
-        + flows.enrolled * values.software_per_patient_month[:, None]
-    )
     return {
-        "cost_software": np.broadcast_to(software, flows.enrolled.shape).copy(),
+        "cost_software": _software(flows, values, practice),
         "cost_after_hours": _after_hours(flows, values, practice, values.setup_months_in_house),
-        "cost_billing": flows.collected * values.billing_overhead_share[:, None],
+        "cost_billing": _billing(flows, values),
         "cost_startup": _once(values.startup_cost, months),
     }
 
@@ -426,6 +453,8 @@ def _in_house_costs(
 def _managed_costs(
     flows: Flows, values: Values, practice: PracticeCapacity
 ) -> dict[str, np.ndarray]:
+    """The vendor's fee and onboarding, plus billing, 24/7 cover and software wherever the
+    vendor contract does not cover them (`vendor_covers_*`)."""
     pricing = values.vendor_pricing
     if pricing == "revenue_share":
         fee = flows.collected_care * values.vendor_revenue_share[:, None]
@@ -434,7 +463,21 @@ def _managed_costs(
     else:
         fee = flows.care_units * values.vendor_fee_per_code[:, None]
     months = flows.enrolled.shape[1]
-    return {"cost_vendor": fee, "cost_startup": _once(values.vendor_onboarding_fee, months)}
+    zero = np.zeros_like(flows.enrolled)
+    setup = values.setup_months_managed
+    return {
+        "cost_vendor": fee,
+        "cost_startup": _once(values.vendor_onboarding_fee, months),
+        "cost_billing": zero if values.vendor_covers_billing else _billing(flows, values),
+        "cost_after_hours": (
+            zero
+            if values.vendor_covers_after_hours
+            else _after_hours(flows, values, practice, setup)
+        ),
+        "cost_software": zero
+        if values.vendor_covers_software
+        else _software(flows, values, practice),
+    }
 
 
 def _hybrid_costs(
@@ -462,12 +505,19 @@ class DeliveryModel:
     setup: str  # the assumption giving the set-up months before the first enrolment
     costs: Callable[[Flows, Values, PracticeCapacity], dict[str, np.ndarray]]
 
-    def pace(self, values: Values) -> np.ndarray:
-        """Patients approached a month: the same outreach hours in every model over the minutes
-        per patient approached, times the vendor's pace factor where a vendor does outreach."""
+    def pace(self, values: Values, pool: np.ndarray) -> np.ndarray:
+        """Patients approached a month (draws,): the pool over `outreach_approach_months`,
+        capped where practice staff do the outreach by the hours they have
+        (`outreach_hours_per_month` over the minutes per patient approached); a vendor works
+        the same pool at its pace factor."""
+        sized: np.ndarray = pool / values.outreach_approach_months
+        if not self.outreach_by_practice:
+            vendor: np.ndarray = sized * values.vendor_pace_factor
+            return vendor
         minutes = values.outreach_attempts_per_patient * values.outreach_minutes_per_attempt
-        pace: np.ndarray = values.outreach_hours_per_month * 60 / np.maximum(minutes, 1e-9)
-        return pace if self.outreach_by_practice else pace * values.vendor_pace_factor
+        cap = values.outreach_hours_per_month * 60 / np.maximum(minutes, 1e-9)
+        capped: np.ndarray = np.minimum(sized, cap)
+        return capped
 
 
 DELIVERY_MODELS: dict[str, DeliveryModel] = {
@@ -522,21 +572,30 @@ def _run(
     `setup_months` and `first_payment_month` (1-based), each (draws,)."""
     practice = capacity or PracticeCapacity()
     setup = np.round(values.array(model.setup)).astype(int)
-    pace = model.pace(values)
+    pace = model.pace(values, target_pool(inputs, values))
     flows = program_flows(inputs, rates, values, pace, setup, months, practice.calendar)
-    weekly = capacity.dedicated_hours_per_week if capacity else None
+    spare = practice.spare_hours_per_week or 0.0
+    weekly = max(practice.dedicated_hours_per_week or 0.0, spare)
     lanes = lane_shares(inputs, values)
+    visit = (
+        values.needs_initiating_visit_share if inputs.visit_share is None else inputs.visit_share
+    )
     plan = staffing.plan_staffing(
-        flows.enrolled,
-        flows.approached,
-        flows.new_enrolments,
-        flows.billed * lanes["complex"][:, None],
-        lanes["physician"],
+        staffing.Caseload(
+            enrolled=flows.enrolled,
+            billed=flows.billed,
+            approached=flows.approached,
+            new_enrolments=flows.new_enrolments,
+            complex_months=flows.billed * lanes["complex"][:, None],
+            practitioner_lane_share=lanes["physician"],
+            setup_paid_share=visit * values.g0506_share,
+        ),
         values.array(model.owner_hours),
         values,
         clinical_by_practice=model.clinical_by_practice,
         outreach_by_practice=model.outreach_by_practice,
-        dedicated_hours_per_month=(weekly or 0.0) * staffing.WEEKS_PER_MONTH,
+        dedicated_hours_per_month=weekly * staffing.WEEKS_PER_MONTH,
+        spare_hours_per_month=spare * staffing.WEEKS_PER_MONTH,
     )
     money = {name: np.zeros_like(flows.enrolled) for name in COST_COLUMNS}
     money.update(
@@ -546,9 +605,13 @@ def _run(
         cost_practitioner=plan.cost_practitioner,
     )
     money.update(model.costs(flows, values, practice))
-    money["costs"] = sum((money[name] for name in COST_COLUMNS), np.zeros_like(flows.enrolled))
+    zero = np.zeros_like(flows.enrolled)
+    money["cash_costs"] = sum((money[name] for name in CASH_COST_COLUMNS), zero)
+    money["cash_net"] = flows.collected - money["cash_costs"]
+    money["costs"] = money["cash_costs"] + money[TIME_VALUE_COLUMN]
     money["net"] = flows.collected - money["costs"]
     money["cumulative_net"] = np.cumsum(money["net"], axis=1)
+    money["cumulative_cash_net"] = np.cumsum(money["cash_net"], axis=1)
     money["setup_months"] = setup.astype(float)
     money["first_payment_month"] = setup + 1 + np.floor(values.claims_lag_months)
     return flows, plan, money
@@ -584,6 +647,8 @@ def _metrics(
     weekly = plan.practice_hours / staffing.WEEKS_PER_MONTH
     costs = money["costs"].sum(axis=1)
     horizon_net = money["net"].sum(axis=1)
+    cash = money["cumulative_cash_net"]
+    cash_reached = (cash >= 0) & (month[None, :] >= money["first_payment_month"][:, None])
     patient_months = flows.enrolled.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
@@ -591,12 +656,19 @@ def _metrics(
             "ftes_steady_state": plan.ftes[:, window].mean(axis=1),
             "monthly_net_steady_state": money["net"][:, window].mean(axis=1),
             "year1_net": money["net"][:, :12].sum(axis=1),
+            "monthly_cash_net_steady_state": money["cash_net"][:, window].mean(axis=1),
             "staff_hours_per_week": weekly[:, window].mean(axis=1),
             "practitioner_hours_per_week": (
                 plan.practitioner_hours[:, window].mean(axis=1) / staffing.WEEKS_PER_MONTH
             ),
             "horizon_net": horizon_net,
+            "cash_horizon_net": cash[:, -1],
+            "cash_year1_net": money["cash_net"][:, :12].sum(axis=1),
+            "practitioner_time_value": money[TIME_VALUE_COLUMN].sum(axis=1),
             "break_even_month": np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, np.nan),
+            "cash_break_even_month": np.where(
+                cash_reached.any(axis=1), cash_reached.argmax(axis=1) + 1, np.nan
+            ),
             "roi": np.where(costs > 0, horizon_net / costs, np.nan),
             "net_per_enrolled_month": np.where(
                 patient_months > 0, horizon_net / patient_months, np.nan
@@ -655,6 +727,11 @@ class ScenarioResult:
     yearly: pd.DataFrame
     setup_months: int = 0
     first_payment_month: int = 1
+    cash_horizon_net: float = 0.0
+    cash_year1_net: float = 0.0
+    monthly_cash_net_steady_state: float = 0.0
+    cash_break_even_month: int | None = None
+    practitioner_time_value: float = 0.0
     staff_hours_per_week: Mapping[str, float | int] = dataclasses.field(default_factory=dict)
     practitioner_hours_per_week: float = 0.0
     warnings: tuple[str, ...] = ()
@@ -679,6 +756,8 @@ class ScenarioResult:
     def metrics(self) -> dict[str, Any]:
         """The scenario entry of summary.json (plain numbers, USD rounded to cents)."""
         keys: tuple[str, ...] = (*SUMMARY_METRICS, "net_per_enrolled_month", "peak_cash_need")
+        keys += ("cash_horizon_net", "cash_year1_net", "cash_break_even_month")
+        keys += ("practitioner_time_value",)
         keys += ("horizon_revenue", "horizon_gross_allowed", "horizon_costs", "caseload_per_fte")
         out: dict[str, Any] = {}
         for key in keys:
@@ -715,6 +794,7 @@ def _frame(flows: Flows, plan: staffing.StaffingPlan, money: dict[str, np.ndarra
         "gross_allowed": flows.gross_allowed[0],
         "collected_revenue": flows.collected[0],
         **{name: money[name][0] for name in (*COST_COLUMNS, "costs", "net", "cumulative_net")},
+        **{name: money[name][0] for name in ("cash_costs", "cash_net", "cumulative_cash_net")},
         "clinical_ftes": plan.clinical_ftes[0],
         "ftes": plan.ftes[0],
         "clinical_hours": plan.clinical_hours[0],
@@ -798,6 +878,7 @@ def _result(
             "billable payer classes)."
         )
     break_even = metrics.pop("break_even_month")
+    cash_break_even = metrics.pop("cash_break_even_month")
     return ScenarioResult(
         model=model.key,
         label=model.label,
@@ -807,6 +888,7 @@ def _result(
         staff_hours_per_week=weekly_hours_summary(frame["practice_hours"]),
         practitioner_hours_per_week=metrics.pop("practitioner_hours_per_week"),
         break_even_month=None if np.isnan(break_even) else int(break_even),
+        cash_break_even_month=None if np.isnan(cash_break_even) else int(cash_break_even),
         roi=_optional(metrics.pop("roi")),
         net_per_enrolled_month=_optional(metrics.pop("net_per_enrolled_month")),
         caseload_per_fte=caseload,

@@ -19,6 +19,7 @@ from ccm_assess.finance.model import (
     CCM_CODES,
     PCM_CODE,
     PanelInputs,
+    PracticeCapacity,
     check_rates,
     collection_factor,
     count_in,
@@ -28,6 +29,7 @@ from ccm_assess.finance.model import (
     stack_values,
     units_per_billed_month,
 )
+from ccm_assess.formatting import money
 
 
 def _billable_pool(counts: Mapping[str, Any], key: str, inputs: PanelInputs, pays: bool) -> float:
@@ -41,7 +43,10 @@ def _billable_pool(counts: Mapping[str, Any], key: str, inputs: PanelInputs, pay
 
 
 def program_comparison(
-    counts: Mapping[str, Any], rates: Mapping[str, float], assumptions: Assumptions
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    capacity: PracticeCapacity | None = None,
 ) -> pd.DataFrame:
     """Annual revenue potential of CCM, PCM and APCM for the panel, once fully enrolled (USD).
 
@@ -54,12 +59,24 @@ def program_comparison(
     pool's payer mix (MA at `ma_rate_factor`), without coinsurance from QMB patients.
 
     The programs are compared on net, not revenue: `staff_hours_per_year` are the clinical
-    minutes of every enrolled month (`clinical_minutes_per_patient_month` for CCM and PCM,
-    whose codes need 20 and 30 minutes; `apcm_minutes_per_patient_month` for APCM, which has
-    no threshold) plus the practitioner's supervision minutes; `staff_cost_per_year` prices
-    them at the care manager's loaded hourly cost and `practitioner_cost_per_hour`;
-    `net_per_year` = collected - staff cost.
+    minutes of every enrolled month (for CCM and PCM, whose codes need 20 and 30 minutes,
+    `clinical_minutes_per_patient_month` in a billed month and
+    `clinical_minutes_per_unbilled_month` in the others; `apcm_minutes_per_patient_month` for
+    APCM, which has no threshold) plus the practitioner's supervision minutes;
+    `staff_cost_per_year` prices them at the care manager's loaded hourly cost and
+    `practitioner_cost_per_hour`. `other_costs_per_year` are the delivery models' other cost
+    lines, on the same basis as in-house: billing overhead on the cash collected, software
+    (none when the EHR has the tools) and 24/7 cover when the practice lacks it (the fixed parts
+    once per program, once for "CCM + PCM"). `net_per_year` = collected - staff cost - other
+    costs.
     """
+    practice = capacity or PracticeCapacity()
+    tools = bool(practice.ehr_has_care_tools)
+    software_per_patient = 0.0 if tools else assumptions.software_per_patient_month
+    fixed_per_year = 12 * (
+        (0.0 if tools else assumptions.software_fixed_per_month)
+        + (0.0 if practice.has_24_7_access else assumptions.after_hours_cost_per_month)
+    )
     pays = assumptions.ma_pays_ccm
     inputs = panel_inputs(counts, pays)
     values = stack_values(assumptions)
@@ -71,6 +88,10 @@ def program_comparison(
     supervision = assumptions.supervision_minutes_per_patient_month
     enrol = assumptions.consent_rate * (1 - assumptions.already_enrolled_elsewhere)
     billable = assumptions.billable_month_rate
+    threshold_minutes = (
+        billable * assumptions.clinical_minutes_per_patient_month
+        + (1 - billable) * assumptions.clinical_minutes_per_unbilled_month
+    )
     per_month = units_per_billed_month(lane_shares(inputs, values), values)
     medicare = inputs.ffs + inputs.ma
     apcm_scale = 1.0 if pays or medicare == 0 else inputs.ffs / medicare
@@ -88,16 +109,22 @@ def program_comparison(
         staff_hours = enrolled * 12 * minutes / 60
         practitioner_hours = enrolled * 12 * supervision / 60
         staff_cost = staff_hours * care_hourly + practitioner_hours * practitioner_hourly
+        collected = per_year * collect
+        running = (
+            collected * assumptions.billing_overhead_share + enrolled * 12 * software_per_patient
+        )
+        other = running + (fixed_per_year if enrolled > 0 else 0.0)
         return {
             "program": program,
             "patients": patients,
             "enrolled": enrolled,
             "billed_months_per_year": enrolled * months,
             "allowed_per_year": per_year,
-            "collected_per_year": per_year * collect,
+            "collected_per_year": collected,
             "staff_hours_per_year": staff_hours + practitioner_hours,
             "staff_cost_per_year": staff_cost,
-            "net_per_year": per_year * collect - staff_cost,
+            "other_costs_per_year": other,
+            "net_per_year": collected - staff_cost - other,
             "note": note,
         }
 
@@ -106,7 +133,7 @@ def program_comparison(
         inputs.ffs + inputs.ma * pays,
         12 * billable,
         sum(float(share[0]) * usd[code] for code, share in per_month.items()),
-        assumptions.clinical_minutes_per_patient_month,
+        threshold_minutes,
         "99490/99439, 99487/99489, 99491/99437 by the lane assumptions",
     )
     pcm = row(
@@ -114,10 +141,13 @@ def program_comparison(
         _billable_pool(counts, "pcm_candidates", inputs, pays),
         12 * billable,
         usd[PCM_CODE],
-        assumptions.clinical_minutes_per_patient_month,
+        threshold_minutes,
         "single-condition patients, 99426 (30 minutes of clinical staff time)",
     )
     both = {key: ccm[key] + pcm[key] for key in ccm if key not in ("program", "note")}
+    shared = fixed_per_year if ccm["enrolled"] > 0 and pcm["enrolled"] > 0 else 0.0
+    both["other_costs_per_year"] -= shared  # the fixed costs once for the two together
+    both["net_per_year"] += shared
     both |= {"program": "CCM + PCM", "note": "different patients: multi- and single-condition"}
     apcm = row(
         "APCM",
@@ -132,6 +162,28 @@ def program_comparison(
     per_enrolled_month = frame["collected_per_year"] / (frame["enrolled"] * 12)
     frame.insert(6, "collected_per_enrolled_month", per_enrolled_month.where(frame["enrolled"] > 0))
     return frame
+
+
+APCM_MARGIN = 0.10
+"""[A] APCM must net this share more than CCM + PCM to be worth a change of program."""
+
+
+def apcm_advice(programs: pd.DataFrame) -> str:
+    """One sentence: consider APCM instead of CCM (with PCM) or not, and why, from the yearly
+    nets of `program_comparison` (same cost lines)."""
+    net = programs.set_index("program")["net_per_year"]
+    both, apcm = float(net["CCM + PCM"]), float(net["APCM"])
+    if apcm > 0 and apcm > both + APCM_MARGIN * abs(both):
+        return (
+            f"Consider APCM instead: once enrolment is full it could net {money(apcm)} a year "
+            f"against {money(both)} for CCM with PCM on the same costs, provided the practice "
+            "is responsible for all of these patients' primary care."
+        )
+    return (
+        f"Stay with CCM (and PCM): APCM would net {money(apcm)} a year against {money(both)} "
+        "on the same costs, not enough more to change program (APCM replaces CCM and PCM for "
+        "the same patient-month)."
+    )
 
 
 @dataclass(frozen=True)

@@ -111,35 +111,59 @@ def staff_in_steps(need: np.ndarray, step: np.ndarray, lead: np.ndarray) -> np.n
     return ftes
 
 
+@dataclass(frozen=True)
+class Caseload:
+    """The patients whose care and enrolment take practice time, by month (draws, months).
+
+    `billed` of the `enrolled` patient-months reach the threshold and are billed;
+    `practitioner_lane_share` (draws,) of billed months are billed on the practitioner's own
+    time (99491: their care time is the practitioner's, not clinical staff's);
+    `setup_paid_share` (draws,) of new enrollees have their care-plan set-up paid by G0506 at
+    the initiating visit, so it is not charged again as practitioner time.
+    """
+
+    enrolled: np.ndarray
+    billed: np.ndarray
+    approached: np.ndarray
+    new_enrolments: np.ndarray
+    complex_months: np.ndarray
+    practitioner_lane_share: np.ndarray
+    setup_paid_share: np.ndarray
+
+
 def plan_staffing(
-    enrolled: np.ndarray,
-    approached: np.ndarray,
-    new_enrolments: np.ndarray,
-    complex_months: np.ndarray,
-    practitioner_lane_share: np.ndarray,
+    caseload: Caseload,
     owner_hours: np.ndarray,
     values: Values,
     *,
     clinical_by_practice: bool,
     outreach_by_practice: bool,
     dedicated_hours_per_month: float = 0.0,
+    spare_hours_per_month: float = 0.0,
 ) -> StaffingPlan:
     """Hours, FTEs and cost of the practice's own staff.
 
-    enrolled, approached, new_enrolments, complex_months: (draws, months) patient counts;
-    practitioner_lane_share: (draws,) share of enrolled months billed on the practitioner's
-    own time (99491), whose care time is the practitioner's, not clinical staff's;
     owner_hours: (draws,) program-owner hours a month. The flags say whether the practice's
     staff deliver monthly care and do enrolment outreach (else a vendor does, at no hours to
     the practice). Consent and practitioner supervision stay with the practice in every model.
-    Care managers are hired in `fte_step` steps for the clinical hours beyond what the practice
-    can dedicate; the dedicated hours fill the rest and are paid by the hour used.
+    A billed month takes `clinical_minutes_per_patient_month`, an unbilled one the smaller
+    `clinical_minutes_per_unbilled_month` (never both). Care managers are hired in `fte_step`
+    steps for the clinical hours beyond what the practice can dedicate; the dedicated hours
+    fill the rest and are paid by the hour used, except the first `spare_hours_per_month`,
+    which the practice already pays for and cost nothing.
     """
+    enrolled, billed = caseload.enrolled, caseload.billed
+    approached, new_enrolments = caseload.approached, caseload.new_enrolments
     minutes = values.clinical_minutes_per_patient_month[:, None]
-    lane = practitioner_lane_share[:, None]
+    unbilled_minutes = values.clinical_minutes_per_unbilled_month[:, None]
+    lane = caseload.practitioner_lane_share[:, None]
     zero = np.zeros_like(enrolled)
     clinical = (
-        (enrolled * (1 - lane) * minutes + complex_months * values.complex_extra_minutes[:, None])
+        (
+            billed * (1 - lane) * minutes
+            + (enrolled - billed) * unbilled_minutes
+            + caseload.complex_months * values.complex_extra_minutes[:, None]
+        )
         / 60
         if clinical_by_practice
         else zero
@@ -154,9 +178,11 @@ def plan_staffing(
     )
     consent = new_enrolments * values.consent_minutes_per_enrolment[:, None] / 60
     owner = np.broadcast_to(owner_hours[:, None], enrolled.shape)
+    set_up = new_enrolments * (1 - caseload.setup_paid_share[:, None])
     practitioner = (
-        enrolled * (values.supervision_minutes_per_patient_month[:, None] + lane * minutes)
-        + new_enrolments * values.practitioner_minutes_per_enrolment[:, None]
+        enrolled * values.supervision_minutes_per_patient_month[:, None]
+        + billed * lane * minutes
+        + set_up * values.practitioner_minutes_per_enrolment[:, None]
     ) / 60
 
     per_fte = productive_hours_per_month(values)[:, None]
@@ -175,7 +201,7 @@ def plan_staffing(
         clinical_fte_needed=clinical / per_fte,
         clinical_ftes=clinical_ftes,
         ftes=clinical_ftes + (outreach + consent + owner) / per_fte,
-        cost_clinical_staff=covered * care_hourly
+        cost_clinical_staff=np.maximum(covered - spare_hours_per_month, 0) * care_hourly
         + hired * loaded_annual_cost(care_role, values)[:, None] / 12,
         cost_outreach_consent=(outreach + consent)
         * loaded_hourly_cost(outreach_role, values)[:, None],

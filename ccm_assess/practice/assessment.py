@@ -3,7 +3,12 @@
 `assess()` is the single entry point shared by the report notebook, `summary.json`, the
 workbook, the batch command and the scenario explorer, so every output shows the same numbers.
 `model_economics()` is the part an analyst reruns when an assumption moves (no panel needed:
-the model consumes counts only).
+the model consumes counts only); `practice_decision()` goes on from the counts and the
+readiness to the decision among the four options.
+
+Longer than 400 lines because the assessment, the path from counts and questionnaire to the
+decision that every entry point shares, and its de-identified hand-over to the notebook are one
+concept: what one run computes once.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from ccm_assess.readiness.questionnaire import Answers, load_questionnaire
 from ccm_assess.readiness.recommendation import Recommendation, recommend, with_decision
 from ccm_assess.readiness.scoring import Readiness, readiness_summary, score_readiness
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MONTE_CARLO_DRAWS = 500
 
 
@@ -56,7 +61,8 @@ class Economics:
     capacity: PracticeCapacity | None = None
 
     def decision(self, recommended: str) -> Decision:
-        """The recommended model against the runner-up: win share and tipping points."""
+        """The recommended option (a model or "none") against the runner-up and against not
+        starting: win share and tipping points on the Monte Carlo draws."""
         assert self.assumptions is not None
         return decide(
             recommended,
@@ -132,12 +138,15 @@ class Assessment:
         return rates_of(self.rate_table, self.setting)
 
     def summary(self) -> dict[str, Any]:
-        """summary.json (schema_version 2, docs/outputs.md), before small-cell suppression.
+        """summary.json (schema_version 3, docs/outputs.md), before small-cell suppression.
 
         Version 2 adds per scenario the Monte Carlo percentiles (`p50_horizon_net`, ...),
         `setup_months`, `first_payment_month`, `staff_hours_per_week`,
         `practitioner_hours_per_week`; at the top `decision` and `rates.setting`;
         `model_inputs.horizon_months` is the horizon the money is summed over (`--years`).
+        Version 3 adds per scenario the cash figures (`cash_horizon_net`,
+        `p50_cash_horizon_net`, ...) and `practitioner_time_value`; `decision.options` (the four
+        options, "none" included).
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -173,6 +182,29 @@ def rates_of(table: fees.RateTable, setting: str = "office") -> dict[str, float]
     return dict(zip(table.rates["code"], column, strict=True))
 
 
+ROLE_OF_STAFF = {"ma": "MA", "lpn": "LPN", "rn": "RN", "rn_team": "LPN"}
+"""questionnaire `staff_roles` -> the care manager's role (an RN with LPN or MA support costs
+about an LPN per hour of care [A]); "none": the default role, hired."""
+
+
+def practice_assumptions(assumptions: Assumptions, answers: Mapping[str, Any]) -> Assumptions:
+    """The assumptions with the questionnaire's answers applied where the user set nothing:
+    the care manager's role from `staff_roles`, and practitioners' time worth 0 when
+    `practitioner_schedules` says they have room (full or unanswered: the displaced visits'
+    value, the default)."""
+    chosen = assumptions.changed()
+    changes: dict[str, object] = {}
+    role = ROLE_OF_STAFF.get(str(answers.get("staff_roles")))
+    if role is not None and "care_manager_role" not in chosen:
+        changes["care_manager_role"] = role
+    if (
+        answers.get("practitioner_schedules") == "room"
+        and "practitioner_cost_per_hour" not in chosen
+    ):
+        changes["practitioner_cost_per_hour"] = 0.0
+    return assumptions.with_values(**changes) if changes else assumptions
+
+
 def model_inputs(capacity: PracticeCapacity) -> dict[str, Any]:
     """What the model took from the questionnaire and the as-of date besides the counts
     (summary.json `model_inputs`; `first_model_month` is [year, month, rate year])."""
@@ -180,6 +212,7 @@ def model_inputs(capacity: PracticeCapacity) -> dict[str, Any]:
     return {
         "ehr_has_care_tools": capacity.ehr_has_care_tools,
         "has_24_7_access": capacity.has_24_7_access,
+        "spare_hours_per_week": capacity.spare_hours_per_week,
         "first_model_month": None
         if calendar is None
         else [calendar.year, calendar.month, calendar.rate_year],
@@ -209,7 +242,7 @@ def model_economics(
         scenarios=with_uncertainty(scenarios, monte),
         tornado=tornado(eligibility_counts, rates, assumptions, capacity=capacity),
         monte_carlo=monte,
-        programs=program_comparison(eligibility_counts, rates, assumptions),
+        programs=program_comparison(eligibility_counts, rates, assumptions, capacity),
         invisible_work=(
             None if coordination is None else invisible_work_value(coordination, rates, assumptions)
         ),
@@ -218,6 +251,48 @@ def model_economics(
         assumptions=assumptions,
         capacity=capacity,
     )
+
+
+def practice_capacity(readiness: Readiness, calendar: Calendar | None = None) -> PracticeCapacity:
+    """What the model takes from the questionnaire (hours, EHR tools, 24/7, spare hours)."""
+    spare = readiness.answers.values.get("spare_hours_per_week")
+    return PracticeCapacity(
+        dedicated_hours_per_week=readiness.dedicated_hours_per_week,
+        coordination_hours_per_week=readiness.coordination_hours_per_week,
+        ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
+        has_24_7_access=readiness.has_24_7_access,
+        calendar=calendar,
+        spare_hours_per_week=None if spare is None else float(spare),
+    )
+
+
+def practice_decision(
+    counts: Mapping[str, Any],
+    rates: Mapping[str, float],
+    assumptions: Assumptions,
+    readiness: Readiness,
+    calendar: Calendar | None = None,
+    *,
+    draws: int = MONTE_CARLO_DRAWS,
+) -> tuple[Assumptions, PracticeCapacity, Economics, Recommendation, Decision]:
+    """From counts, rates, assumptions and readiness to the decision: the assumptions with the
+    questionnaire applied, the capacity, the economics, the recommendation (its confidence
+    from the decision) and the decision among the four options."""
+    assumptions = practice_assumptions(assumptions, readiness.answers.values)
+    capacity = practice_capacity(readiness, calendar)
+    economics = model_economics(counts, rates, assumptions, capacity, draws=draws)
+    in_house = economics.scenarios["in_house"]
+    recommendation = recommend(
+        readiness,
+        economics.scenarios,
+        in_house.ftes_steady_state,
+        horizon_months=assumptions.horizon_months,
+        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
+        hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
+        - in_house.practitioner_hours_per_week,
+    )
+    decision = economics.decision(recommendation.option)
+    return assumptions, capacity, economics, with_decision(recommendation, decision), decision
 
 
 def assess(
@@ -240,32 +315,15 @@ def assess(
     disclosure = published(panel, eligibility, counts)
     rate_table = request_rate_table(request)
     readiness = score_readiness(answers if answers is not None else Answers.from_dict({}))
-    capacity = PracticeCapacity(
-        dedicated_hours_per_week=readiness.dedicated_hours_per_week,
-        coordination_hours_per_week=readiness.coordination_hours_per_week,
-        ehr_has_care_tools=readiness.answers.values.get("certified_ehr") == "certified_set_up",
-        has_24_7_access=readiness.has_24_7_access,
-        calendar=first_model_month(request.as_of, rate_table.year),
-    )
     # the model runs on published counts only: no dollar figure reveals a hidden count
-    economics = model_economics(
+    chosen = practice_decision(
         disclosure.model_counts(counts),
         rates_of(rate_table, request.setting),
         assumptions,
-        capacity,
-    )
-    in_house = economics.scenarios["in_house"]
-    recommendation = recommend(
         readiness,
-        economics.scenarios,
-        in_house.ftes_steady_state,
-        horizon_months=assumptions.horizon_months,
-        productive_hours_per_fte=staffing.PAID_HOURS_PER_YEAR * assumptions.productive_share,
-        hours_needed_per_week=float(in_house.staff_hours_per_week["final_year_average"])
-        - in_house.practitioner_hours_per_week,
+        first_model_month(request.as_of, rate_table.year),
     )
-    decision = economics.decision(recommendation.choice)
-    recommendation = with_decision(recommendation, decision)
+    assumptions, capacity, economics, recommendation, decision = chosen
     publication = published(panel, eligibility, counts)
     assessment = Assessment(
         request=request,

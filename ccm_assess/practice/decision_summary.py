@@ -17,17 +17,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ccm_assess.finance.assumptions import Assumptions
-from ccm_assess.finance.model import DELIVERY_MODELS, ScenarioResult
+from ccm_assess.finance.decision import OPTION_LABELS
+from ccm_assess.finance.model import ScenarioResult
 from ccm_assess.formatting import money, percent, value_text, years_text
 from ccm_assess.practice.assessment import Assessment
 from ccm_assess.privacy import format_count
 
-CASH_BASIS = "net"
-"""What "cash to the practice" counts. "net": collections minus every program cost, the
-practitioner's time valued at `practitioner_cost_per_hour` included. The one place to switch
-to bank-account cash (without the value of practitioner time) once the model reports it per
-delivery model: `cash_per_year` reads the metrics named here."""
-CASH_METRICS = {"year1": "year1_net", "monthly_final_year": "monthly_net_steady_state"}
+CASH_BASIS = "cash"
+"""What "cash to the practice" counts. "cash": money in and out of the practice's bank account
+(collections minus every program cost), without the value of the practitioners' time, which
+the page shows beside it; `cash_per_year` reads the metrics named here."""
+CASH_METRICS = {"year1": "cash_year1_net", "monthly_final_year": "monthly_cash_net_steady_state"}
 """The ScenarioResult metrics behind `cash_per_year` (medians via `ScenarioResult.central`)."""
 CHECKS = 3
 
@@ -93,7 +93,7 @@ def _fee_ceiling(assessment: Assessment) -> str:
     for point in decision.tipping_points:
         if point.assumption.startswith(("vendor_", "hybrid_fee")) and point.flips_at is not None:
             unit = assessment.assumptions.spec(point.assumption).unit
-            other = DELIVERY_MODELS[decision.runner_up].label.lower()
+            other = OPTION_LABELS[point.against or decision.runner_up].lower()
             return f"; above {value_text(point.flips_at, unit)}, {other} comes out ahead"
     return ""
 
@@ -150,12 +150,14 @@ def decision_summary(assessment: Assessment) -> DecisionSummary:
     year1, full_year = cash_per_year(chosen)
     break_even = chosen.central("break_even_month")
     practitioners = assessment.readiness.billing_practitioners
-    hours = chosen.practitioner_hours_per_week
+    hours = chosen.central("practitioner_hours_per_week") or chosen.practitioner_hours_per_week
     summary = assessment.economics.monte_carlo.summary
+    decision = assessment.decision
+    runner = None if decision is None or decision.runner_up == choice else decision.runner_up
     losing = summary["share_losing"].get(choice) if "share_losing" in summary else None
     return DecisionSummary(
         recommended=choice,
-        runner_up=None if assessment.decision is None else assessment.decision.runner_up,
+        runner_up=runner,
         cash_year1=year1,
         cash_full_year=full_year,
         cash_basis=CASH_BASIS,

@@ -1,10 +1,11 @@
-"""monthly.csv: the assessment's planned medians per delivery model and month, and reading it
+"""monthly.csv: one coherent planned run per delivery model, month by month, and reading it
 back for `ccm-assess audit --plan RUN_DIR [--model M]` (docs/audit.md, Against the plan).
 
-The medians are taken over the Monte Carlo draws the assessment already made (the same sampled
-assumptions, `MonteCarlo.samples`), re-run month by month through the model: per model and
-month the median of enrolled patients, billed patient-months, allowed amount, collected revenue,
-costs and net (USD). Month 1 is the calendar month after the as-of date.
+Per model, the Monte Carlo draw the assessment already made (`MonteCarlo.samples`) whose
+horizon net after the practitioners' time is nearest the median is re-run month by month: one
+run, not per-column medians, so every row foots: revenue - costs = net (cash, USD), and
+`practitioner_time_value` is the value of the practitioners' hours beside it. `plan_run` names
+the draw. Month 1 is the calendar month after the as-of date.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ FILE_NAME = "monthly.csv"
 MAX_BYTES = 16 * MIB
 """monthly.csv of a run is a few KB (three models x the horizon's months)."""
 COLUMNS = ("model", "month", "calendar_month", "enrolled", "billed_patient_months", "revenue",
-           "costs", "net", "allowed")  # fmt: skip
+           "costs", "net", "allowed", "practitioner_time_value", "plan_run")  # fmt: skip
 """The columns of docs/audit.md (monthly.csv), plus `allowed` (Medicare allowed amount before
-collection: the basis of the audit's dollars)."""
+collection: the basis of the audit's dollars), `practitioner_time_value` (not cash) and
+`plan_run` (which run the rows are)."""
+REQUIRED = COLUMNS[:8]
 
 
 def calendar_months(as_of: dt.date, months: int) -> list[str]:
@@ -36,8 +39,13 @@ def calendar_months(as_of: dt.date, months: int) -> list[str]:
     return [str(first + i) for i in range(months)]
 
 
+def median_draw(horizon_net: np.ndarray) -> int:
+    """The index of the draw whose horizon net is nearest the median (the first on a tie)."""
+    return int(np.argmin(np.abs(horizon_net - np.median(horizon_net))))
+
+
 def monthly_medians(assessment: object) -> pd.DataFrame:
-    """Per model and month, the medians over the assessment's Monte Carlo draws."""
+    """Per model and month, the draw nearest the median horizon net (one coherent run)."""
     from ccm_assess.finance.model import (
         _run_all,  # the per-month arrays (draws, months) of every model
     )
@@ -56,22 +64,27 @@ def monthly_medians(assessment: object) -> pd.DataFrame:
     frames = []
     for model, (flows, _plan, money) in runs.items():
         months = flows.enrolled.shape[1]
+        draw = median_draw(money["net"].sum(axis=1))
+        revenue = flows.collected[draw].round(2)
+        costs = money["cash_costs"][draw].round(2)
         frames.append(
             pd.DataFrame(
                 {
                     "model": model,
                     "month": np.arange(1, months + 1),
                     "calendar_month": calendar_months(assessment.as_of, months),  # type: ignore[attr-defined]
-                    "enrolled": np.median(flows.enrolled, axis=0),
-                    "billed_patient_months": np.median(flows.billed, axis=0),
-                    "revenue": np.median(flows.collected, axis=0),
-                    "costs": np.median(money["costs"], axis=0),
-                    "net": np.median(money["net"], axis=0),
-                    "allowed": np.median(flows.gross_allowed, axis=0),
+                    "enrolled": flows.enrolled[draw].round(2),
+                    "billed_patient_months": flows.billed[draw].round(2),
+                    "revenue": revenue,
+                    "costs": costs,
+                    "net": (revenue - costs).round(2),
+                    "allowed": flows.gross_allowed[draw].round(2),
+                    "practitioner_time_value": money["cost_practitioner"][draw].round(2),
+                    "plan_run": f"draw {draw + 1} of {len(samples)}, nearest the median net",
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True).round(2)
+    return pd.concat(frames, ignore_index=True)
 
 
 def write_monthly_csv(assessment: object, path: Path) -> Path:
@@ -114,7 +127,7 @@ def read_monthly_plan(run_dir: Path, model: str | None = None) -> pd.DataFrame:
         )
     data = read_input(path, "plan file", MAX_BYTES, error=CcmAssessError)
     table = pd.read_csv(io.BytesIO(data), dtype={"calendar_month": str, "model": str})
-    missing = [c for c in COLUMNS[:-1] if c not in table.columns]
+    missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise CcmAssessError(
             f"{path} lacks column(s) {', '.join(missing)}; run the assessment again"

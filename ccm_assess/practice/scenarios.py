@@ -167,6 +167,7 @@ def load_inputs(folder: str | Path) -> ScenarioInputs:
             ehr_has_care_tools=practice.get("ehr_has_care_tools"),
             has_24_7_access=practice.get("has_24_7_access"),
             calendar=None if calendar is None else Calendar(*calendar),
+            spare_hours_per_week=practice.get("spare_hours_per_week"),
         ),
         source=str(folder),
         reported=summary.get("scenarios") or {},

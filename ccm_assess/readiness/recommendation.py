@@ -5,7 +5,7 @@ The choice follows the first rule in `RULES` whose condition holds:
 
 | rule | when | choice |
 |---|---|---|
-| R1 | no model earns money over the horizon | the model with the highest horizon net |
+| R1 | no model earns money over the horizon | none: don't start now (`start_now` False) |
 | R2 | hours set aside cover under 40% of what the panel needs (not assessed = 0) | managed |
 | R3 | hours cover 80%+ and operations are ready | the model with the highest horizon net |
 | R4 | hours cover 40-80% and operations are ready | in-house if it nets most, else hybrid |
@@ -14,7 +14,8 @@ The choice follows the first rule in `RULES` whose condition holds:
 Operations are ready when ownership, documentation and monthly workflow each score 60+ (a
 domain not assessed is not ready). If the chosen model loses money over the horizon while
 another earns, the highest-earning model is chosen instead. Money is the Monte Carlo median
-(`p50_horizon_net`, ...) where the scenario has it, else the value at the defaults. Before the
+(`p50_horizon_net`, ...) where the scenario has it, else the value at the defaults; it is the
+net after the value of the practitioners' time (the cash figure is shown beside it). Before the
 Monte Carlo decision is known, confidence is "high" with no caveat, "medium" with one, "low"
 with two or more (always "low" under R1); caveats: the choice does not net the most; its P10
 horizon net is below zero; capacity was not assessed; under half of the questions were
@@ -66,8 +67,8 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule(
         "R1",
-        "No model earns money over the horizon",
-        "the model that nets most",
+        "No model earns money over the horizon (after the practitioners' time)",
+        "don't start now",
         lambda f: not f.earning,
         lambda f: f.best,
     ),
@@ -105,7 +106,9 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The delivery model to start with, why, and what would change the choice."""
+    """The option to take (`option`: a delivery model, or "none" when no model pays: don't
+    start now), the model to start with when the practice does start (`choice`), why, and
+    what would change the choice."""
 
     choice: str  # in_house | managed | hybrid
     rule: str
@@ -115,6 +118,13 @@ class Recommendation:
     hours_needed_per_week: float
     hours_available_per_week: float | None  # None = not assessed
     decision_sentences: tuple[str, ...] = ()  # win share and tipping points (finance/decision.py)
+    start_now: bool = True
+    why: tuple[str, ...] = ()  # three sentences an owner can repeat (`owner_why`)
+
+    @property
+    def option(self) -> str:
+        """The decision among the four options: the chosen model, or "none"."""
+        return self.choice if self.start_now else "none"
 
 
 def hours_per_week(
@@ -144,8 +154,14 @@ def _net(scenario: ScenarioResult) -> float:
     return scenario.central("horizon_net") or 0.0
 
 
+def _net_text(scenario: ScenarioResult) -> str:
+    """'$168,411 in cash, a loss of $62,191 after your practitioners' time' (medians)."""
+    cash = _money(scenario.central("cash_horizon_net") or 0.0)
+    return f"{cash} in cash, {_money(_net(scenario))} after your practitioners' time"
+
+
 def _economics(scenarios: Mapping[str, ScenarioResult], choice: str, years: str) -> list[str]:
-    nets = ", ".join(f"{MODEL_NAMES[m]} {_money(_net(scenarios[m]))}" for m in MODELS)
+    nets = ", ".join(f"{MODEL_NAMES[m]} {_net_text(scenarios[m])}" for m in MODELS)
     chosen = scenarios[choice]
     month = chosen.central("break_even_month")
     month = None if month is None else int(month)
@@ -156,7 +172,7 @@ def _economics(scenarios: Mapping[str, ScenarioResult], choice: str, years: str)
         else (f"does not pay back within {years}")
     )
     return [
-        f"Net over {years} (the middle of our simulations): {nets}.",
+        f"Net over {years} (the middle of our simulations): {nets}; not starting nets $0.",
         f"The {MODEL_NAMES[choice]} model {paid_back}; in a bad case (1 run in 10 does worse) "
         f"it nets {_money(low or 0.0)}.",
     ]
@@ -198,8 +214,9 @@ def _would_change(
     ]
     if not facts.earning:
         return [
-            f"Higher enrolment or lower costs would be needed for any model to pay back "
-            f"within {years}; rerun the assessment with the practice's own figures."
+            f"Don't start now: no model pays back within {years} once your practitioners' time "
+            "is counted. Higher enrolment, lower costs or practitioners with room in their "
+            "schedules would change that; rerun the assessment with the practice's own figures."
         ]
     if choice == "managed":
         out = []
@@ -317,17 +334,59 @@ def recommend(
         confidence=CONFIDENCE[level],
         hours_needed_per_week=needed,
         hours_available_per_week=available,
+        start_now=rule.id != "R1",
     )
 
 
 def with_decision(recommendation: Recommendation, decision: Decision) -> Recommendation:
     """The recommendation with its confidence from the Monte Carlo win share (high from
-    `CONFIDENT_WIN_SHARE`, medium from `LIKELY_WIN_SHARE`, else low; always low under R1) and
-    the decision's plain sentences (win share, tipping points)."""
-    if recommendation.rule == "R1" or decision.win_share < LIKELY_WIN_SHARE:
+    `CONFIDENT_WIN_SHARE`, medium from `LIKELY_WIN_SHARE`, else low), the decision's plain
+    sentences and the three-sentence `why`."""
+    if decision.win_share < LIKELY_WIN_SHARE:
         confidence = "low"
     else:
         confidence = "high" if decision.win_share >= CONFIDENT_WIN_SHARE else "medium"
     return dataclasses.replace(
-        recommendation, confidence=confidence, decision_sentences=decision.sentences
+        recommendation,
+        confidence=confidence,
+        decision_sentences=decision.sentences,
+        why=owner_why(decision),
     )
+
+
+def owner_why(decision: Decision) -> tuple[str, ...]:
+    """Why, in three sentences: what we recommend and what it brings in (cash, and after the
+    practitioners' time: the Monte Carlo medians), how it compares with the next best option,
+    and the first thing that would change the choice (none without the medians)."""
+    chosen, runner = decision.recommended, decision.runner_up
+    if chosen not in decision.medians or runner not in decision.medians:
+        return ()
+    label = {**MODEL_NAMES, "none": "not starting"}
+    cash, after = decision.cash_medians, decision.medians
+    if chosen == "none":
+        first = (
+            f"Don't start CCM now: the best way to start, {label[runner]}, would net "
+            f"{_money(cash[runner])} in cash but {_money(after[runner])} once your "
+            "practitioners' time is valued (the middle of our simulations)."
+        )
+        second = (
+            f"It loses money after that time in {decision.win_share:.0%} of the simulations, "
+            "and the other ways of starting do worse."
+        )
+    else:
+        first = (
+            f"Start with {label[chosen]}: over the plan it nets {_money(cash[chosen])} in cash "
+            f"and {_money(after[chosen])} after the value of your practitioners' time (the "
+            "middle of our simulations)."
+        )
+        second = (
+            f"That is {_money(after[chosen] - after[runner])} more than "
+            f"{label[runner]}, and it comes out ahead in {decision.win_share:.0%} of the "
+            "simulations."
+            if runner != "none"
+            else f"It makes money in {decision.win_share:.0%} of the simulations, and the "
+            "other ways of starting lose money."
+        )
+    changes = [t.sentence for t in decision.tipping_points if t.flips_at is not None]
+    third = (changes or [t.sentence for t in decision.tipping_points] or [""])[0]
+    return first, second, third

@@ -139,8 +139,8 @@ def test_monthly_csv_holds_the_plan_from_the_month_after_as_of(run, summary):
     assert (table["billed_patient_months"] <= table["enrolled"] + 1e-9).all()
 
 
-def test_summary_follows_schema_version_2(summary):
-    assert summary["schema_version"] == 2  # version 1 keys kept; 2 adds p50_*, decision, ...
+def test_summary_follows_schema_version_3(summary):
+    assert summary["schema_version"] == 3  # version 1-2 keys kept; 3 adds cash_*, options, ...
     assert summary["as_of"] == "2026-11-20"
     assert summary["practice"] == "Sunrise Family Medicine"
     panel = summary["panel"]

@@ -9,7 +9,6 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ccm_assess.edge import cli
@@ -74,27 +73,30 @@ def test_headline_figures_are_the_medians_of_summary_json(which, request):
     scenarios = summary["scenarios"]
     choice = a.recommendation.choice
     chosen = scenarios[choice]
-    # the decision page (executive summary): median net, its band, the base case labelled,
-    # median enrolled, break-even as a calendar month, staff hours
+    # the decision page (executive summary): median cash and net after the practitioners'
+    # time, its band, median enrolled, break-even as a calendar month, staff hours as staff +
+    # practitioners = total; the default-value run only in the appendix and the workbook
     page = _text(decision.decision_page_html(a))
     assert money(chosen["p50_horizon_net"]) in page
+    assert money(chosen["p50_cash_horizon_net"]) in page
     band = f"{money(chosen['p10_horizon_net'])} to {money(chosen['p90_horizon_net'])}"
     assert band in page
-    assert f"{money(chosen['horizon_net'])} at the default values" in page
+    assert "default values" not in page
     assert f"{chosen['p50_enrolled_steady_state']:,.0f}" in page
     month = chosen["p50_break_even_month"]
     when = plan_month(a.as_of, month) if month else None
     assert (f"{when:%B %Y}" if when else "Not within") in page
-    hours = chosen["staff_hours_per_week"]["final_year_average"]
-    assert f"{hours:.0f} h a week" in page
-    assert money(chosen["p50_year1_net"]) in page
+    hours = round(chosen["p50_staff_hours_per_week"])
+    practitioners = round(chosen["p50_practitioner_hours_per_week"])
+    assert f"{hours - practitioners} + {practitioners} = {hours} h a week" in page
+    assert money(chosen["p50_cash_year1_net"]) in page
     assert money(chosen["p50_peak_cash_need"]) in page
-    # comparison table: every model's medians and base case
+    # comparison table: every model's medians, cash and after the practitioners' time
     table = _text(tables.comparison_table(a.scenarios, a.economics.monte_carlo))
     for metrics in scenarios.values():
-        for key in ("p50_horizon_net", "p50_year1_net", "horizon_net"):
+        for key in ("p50_horizon_net", "p50_year1_net", "p50_cash_horizon_net"):
             assert money(metrics[key]) in table
-    assert "at the default values" in table
+    assert "Net over 3 years, cash" in table
     # chart: bars are the medians, diamonds the base case
     fig = figures_money.net_comparison(a.scenarios)
     bars = [t.y[0] for t in fig.data if t.type == "bar"]
@@ -118,45 +120,37 @@ def test_headline_figures_are_the_medians_of_summary_json(which, request):
         assert metrics["practitioner_hours_per_week"] <= staff["final_year_average"]
 
 
-def test_summary_json_v2_keys_and_decision(sample):
+def test_summary_json_v3_keys_and_decision(sample):
     summary = json.loads(json.dumps(sample.summary()))
-    assert summary["schema_version"] == 2
+    assert summary["schema_version"] == 3
     for metrics in summary["scenarios"].values():
         for key in ("horizon_net", "p10_horizon_net", "p90_horizon_net", "break_even_month",
                     "p50_horizon_net", "p50_year1_net", "p50_break_even_month", "setup_months",
-                    "first_payment_month", "practitioner_hours_per_week"):  # fmt: skip
+                    "first_payment_month", "practitioner_hours_per_week", "cash_horizon_net",
+                    "p50_cash_horizon_net", "practitioner_time_value"):  # fmt: skip
             assert key in metrics
         assert set(metrics["staff_hours_per_week"]) == {"final_year_average", "peak", "peak_month"}
+        # cash is never below the net after the practitioners' time
+        assert metrics["p50_cash_horizon_net"] >= metrics["p50_horizon_net"]
+        assert metrics["cash_horizon_net"] == pytest.approx(
+            metrics["horizon_net"] + metrics["practitioner_time_value"], abs=0.02
+        )
     decision = summary["decision"]
-    assert decision["recommended"] == summary["recommendation"]
+    assert decision["options"] == ["in_house", "managed", "hybrid", "none"]
+    assert decision["recommended"] in (summary["recommendation"], "none")
     assert decision["runner_up"] != decision["recommended"]
     assert 0 <= decision["win_share"] <= 1
     assert 2 <= len(decision["tipping_points"]) <= 4
     for point in decision["tipping_points"]:
-        assert set(point) == {"assumption", "default", "flips_at", "sentence"}
-        assert point["assumption"] in registry()
+        assert set(point) == {
+            "assumption", "default", "flips_at", "sentence", "option", "against"
+        }  # fmt: skip
+        assert point["assumption"] in (*registry(), "")
+        assert "_" not in point["sentence"]  # plain words, no assumption names
     # the executive summary prints the same sentences
     html = tables.recommendation_html(sample.recommendation)
     for point in decision["tipping_points"]:
         assert point["sentence"].split(" (")[0].replace("'", "&#x27;") in html
-
-
-def test_tipping_point_is_where_the_two_models_net_the_same(sample):
-    # for each found value, the deterministic gap changes sign across it
-    from ccm_assess.finance.decision import _gap
-
-    e = sample.economics
-    decision = sample.decision
-    pair = (decision.recommended, decision.runner_up)
-    for point in decision.tipping_points:
-        if point.flips_at is None:
-            continue
-        spec = registry()[point.assumption]
-        step = 1.0 if spec.kind == "int" else max(abs(point.flips_at) * 0.01, 1e-4)
-        side = np.sign(point.flips_at - point.default)
-        points = np.array([point.default, point.flips_at + side * step])
-        gaps = _gap(point.assumption, points, pair, e.counts, e.rates, e.assumptions, e.capacity)
-        assert np.sign(gaps[0]) != np.sign(gaps[1])
 
 
 def test_assumptions_command_lists_every_assumption(capsys):
@@ -224,86 +218,59 @@ def test_basu_2015_replication_runs_the_model_on_the_papers_inputs(monkeypatch):
     assert implied.nursing_minutes_per_enrolled_month == pytest.approx(13.81, abs=0.01)
 
 
-def _small_panel():
-    """Counts, rates, assumptions and capacity of a small panel: 600 FFS + 250 MA eligible
-    patients, EHR tools and 24/7 in place, practitioner time absorbed, 25 clinical minutes."""
-    from ccm_assess.finance.model import PracticeCapacity
-
-    counts = {
-        "ccm_eligible": 850,
-        "ccm_eligible_by_payer": {"medicare_ffs": 600, "medicare_advantage": 250},
-        "complex_ccm_candidates": 120,
-        "needs_initiating_visit": 300,
-    }
-    rates = dict.fromkeys(("99490", "99439", "99487", "99489", "99491", "99437", "G0506"), 0.0)
-    rates |= {"99490": 66.13, "99439": 50.44, "99487": 144.29, "99489": 78.16, "G0506": 66.47}
-    values = Assumptions().with_values(
-        practitioner_cost_per_hour=0, clinical_minutes_per_patient_month=25
-    )
-    return counts, rates, values, PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+def test_the_sample_says_why_in_three_sentences(sample):
+    decision, why = sample.decision, sample.recommendation.why
+    assert len(why) == 3 and all(sentence.endswith(".") for sentence in why)
+    # the figures are the medians of the decision (cash and after the practitioners' time)
+    shown = decision.runner_up if decision.recommended == "none" else decision.recommended
+    for figure in (decision.cash_medians[shown], decision.medians[shown]):
+        assert f"${abs(figure):,.0f}" in why[0]
+    assert f"{decision.win_share:.0%}" in why[1]
+    assert why[2] in decision.sentences and "_" not in " ".join(why)
 
 
-def test_flip_value_by_root_search_on_a_small_panel():
-    # 600 FFS + 250 MA eligible patients, EHR tools and 24/7 in place, practitioner time
-    # absorbed, 25 clinical minutes: managed nets more than in-house at the defaults; in-house
-    # would win if the vendor kept more than about 94% of collections
-    from ccm_assess.finance.decision import _gap, flip_value
+def test_monthly_csv_is_one_run_whose_rows_foot(sample):
+    from ccm_assess.practice.monthly_plan import monthly_medians
 
-    counts, rates, values, capacity = _small_panel()
-    pair = ("managed", "in_house")
-    share = flip_value("vendor_revenue_share", pair, counts, rates, values, capacity)
-    assert share is not None and 0.9 < share < 0.97
-    gaps = _gap("vendor_revenue_share", np.array([0.5, share - 0.002, share + 0.002]), pair,
-                counts, rates, values, capacity)  # fmt: skip
-    assert gaps[0] > 0 and gaps[1] > 0 and gaps[2] < 0
-    # the billable-month rate moves both alike: no value from 0 to 1 flips the choice
-    assert flip_value("billable_month_rate", pair, counts, rates, values, capacity) is None
-
-
-def test_fee_ceiling_tipping_point_else_break_even():
-    # the small panel above: managed ahead; its tipping point on the vendor share is ~94%
-    from ccm_assess.finance.decision import Decision, TippingPoint, fee_ceiling
-    from ccm_assess.finance.model import simulate_metrics
-
-    counts, rates, values, capacity = _small_panel()
-    tipping = TippingPoint("vendor_revenue_share", 0.5, 0.93, "...")
-    decided = Decision("managed", "in_house", 0.9, (tipping,))
-    gate = fee_ceiling(decided, counts, rates, values, capacity)
-    assert (gate.assumption, gate.ceiling, gate.basis) == (
-        "vendor_revenue_share",
-        0.93,
-        "tipping_point",
-    )
-    # no tipping point on the fee: the vendor share at which managed's own horizon net is zero
-    gate = fee_ceiling(Decision("managed", "in_house", 0.9, ()), counts, rates, values, capacity)
-    assert gate.basis == "break_even" and 0.5 < gate.ceiling < 1
-    around = {"vendor_revenue_share": np.array([gate.ceiling - 0.002, gate.ceiling + 0.002])}
-    nets = simulate_metrics(counts, rates, values, around, 2, capacity)["managed"]["horizon_net"]
-    assert nets[0] > 0 > nets[1]
-    # in-house has no vendor contract, so no fee gate
-    assert fee_ceiling(Decision("in_house", "managed", 0.9, ()), counts, rates, values) is None
+    table = monthly_medians(sample)
+    assert (table["revenue"] - table["costs"] - table["net"]).abs().max() < 0.01
+    for model, rows in table.groupby("model"):
+        (run,) = set(rows["plan_run"])
+        assert run.startswith("draw ") and "of 500, nearest the median net" in run
+        # the run's net after the practitioners' time is the draw nearest the median
+        after = rows["net"].sum() - rows["practitioner_time_value"].sum()
+        outcomes = sample.economics.monte_carlo.outcomes
+        nets = outcomes.loc[outcomes["model"] == model, "horizon_net"]
+        assert after == pytest.approx(nets.iloc[int(run.split()[1]) - 1], abs=1)
+        assert abs(after - nets.median()) == pytest.approx(
+            (nets - nets.median()).abs().min(), abs=1
+        )
 
 
 def test_decision_summary_of_the_sample_in_calendar_months_and_shares(sample):
-    # as of 2026-11-20, model month 1 is December 2026: month 4 is March 2027, month 18 May 2028
+    # as of 2026-11-20, model month 1 is December 2026: month 4 is March 2027
     facts = decision_summary(sample)
     managed = sample.summary()["scenarios"]["managed"]
-    assert (facts.recommended, facts.runner_up) == ("managed", "in_house")
+    # no way of starting pays once the practitioners' time is valued: don't start now; managed
+    # is the best way to start, and the runner-up of "none"
+    assert sample.decision.recommended == "none" and sample.decision.runner_up == "managed"
+    assert (facts.recommended, facts.runner_up) == ("managed", None)
     assert managed["first_payment_month"] == 4 and facts.first_payment == dt.date(2027, 3, 1)
-    assert managed["p50_break_even_month"] == 18 and facts.break_even == dt.date(2028, 5, 1)
-    # cash: the median year-1 net; a full year is 12 x the median final-year month
-    assert facts.cash_year1 == pytest.approx(managed["p50_year1_net"], abs=0.01)
+    assert managed["p50_break_even_month"] is None and facts.break_even is None
+    # cash: the median year-1 cash net; a full year is 12 x the median final-year cash month
+    assert facts.cash_basis == "cash"
+    assert facts.cash_year1 == pytest.approx(managed["p50_cash_year1_net"], abs=0.01)
     assert facts.cash_full_year == pytest.approx(
-        12 * managed["p50_monthly_net_steady_state"], abs=1
+        12 * managed["p50_monthly_cash_net_steady_state"], abs=1
     )
     assert facts.peak_cash_need == pytest.approx(managed["p50_peak_cash_need"], abs=0.01)
-    # 4 billing practitioners (questionnaire) share the practitioner hours
+    # 4 billing practitioners (questionnaire) share the practitioner hours (median)
     assert facts.billing_practitioners == 4
     assert facts.hours_per_practitioner == pytest.approx(
-        managed["practitioner_hours_per_week"] / 4, abs=0.05
+        managed["p50_practitioner_hours_per_week"] / 4, abs=0.05
     )
-    # the share of the 500 draws whose 3-year net is below zero (issue 26: 19%)
-    assert facts.share_losing == pytest.approx(0.188)
+    # the share of the 500 draws whose 3-year net after the practitioners' time is below zero
+    assert facts.share_losing == pytest.approx(0.85)
     assert len(facts.checks) == 3
     assert "50% of the CCM revenue collected" in facts.checks[0]
     assert "344 of the 1,044 billable patients" in facts.checks[1]
@@ -327,6 +294,6 @@ def test_decision_page_without_a_practitioner_count_or_break_even(ma_heavy):
     assert facts.hours_per_practitioner is None and facts.break_even is None
     page = _text(decision.decision_page_html(a))
     assert "Not within 3 years" in page
-    assert f"{chosen.practitioner_hours_per_week:.0f} h a week" in page
+    assert f"{chosen.central('practitioner_hours_per_week'):.0f} h a week" in page
     assert "how many was not assessed" in page
     assert len(facts.checks) == 3

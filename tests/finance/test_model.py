@@ -12,7 +12,7 @@ from ccm_assess.finance.model import (
     PracticeCapacity,
     simulate,
 )
-from ccm_assess.finance.programs import invisible_work_value, program_comparison
+from ccm_assess.finance.programs import apcm_advice, invisible_work_value, program_comparison
 
 # 2026 national non-facility rates (docs/billing.md, National amounts)
 RATES = {
@@ -54,7 +54,8 @@ def _counts(ffs: float, *, complex_: int = 0, visit: int = 0, ma: float = 0) -> 
 # no add-on codes, no denials, no staff time: only the code lanes move money.
 # No set-up months, no claims lag (cash in the service month), no QMB patients, no practitioner
 # cost, no fixed software or 24/7 cost: the hand-worked money below is the service month's.
-# The pace is outreach hours x 60 / (2 attempts x 15 minutes) = 2 patients an hour.
+# The pace is the pool over `outreach_approach_months` (1: the whole pool in month 1), capped
+# at outreach hours x 60 / (2 attempts x 15 minutes) = 2 patients an hour.
 TIMELESS = dict(
     setup_months_in_house=0,
     setup_months_managed=0,
@@ -71,6 +72,7 @@ STILL = Assumptions().with_values(
     consent_rate=1.0,
     already_enrolled_elsewhere=0.0,
     outreach_hours_per_month=500,
+    outreach_approach_months=1,
     monthly_attrition=0.0,
     annual_mortality=0.0,
     pool_growth_per_year=0.0,
@@ -167,19 +169,24 @@ def test_census_levels_off_where_reenrolment_balances_attrition():
 
 
 def test_outreach_pace_is_symmetric_unless_the_vendor_factor_says_otherwise():
-    # the same outreach hours give the same pace in every model (35 h x 60 / 30 min = 70 a
-    # month): with equal set-up months in-house and managed enrol the same patients
+    # the same pool-sized pace in every model ((600 + 250) x 0.97 / 12 months = 68.708 a
+    # month, under the practice's cap of 70 h x 60 / 30 min = 140): with equal set-up months
+    # in-house and managed enrol the same patients
     same = Assumptions().with_values(setup_months_in_house=2, setup_months_hybrid=2)
     results = simulate(PANEL, RATES, same)
     np.testing.assert_allclose(
         results["managed"].monthly["enrolled"], results["in_house"].monthly["enrolled"]
     )
-    assert results["in_house"].monthly["approached"].iloc[2] == pytest.approx(70)
-    # a vendor pace factor of 2.5 (175 offers a month) reaches the plateau sooner, not lower
+    assert results["in_house"].monthly["approached"].iloc[2] == pytest.approx(824.5 / 12)
+    # a vendor pace factor of 2.5 (171.77 offers a month) reaches the plateau sooner, not lower
     faster = simulate(PANEL, RATES, same.with_values(vendor_pace_factor=2.5))
     in_house = faster["in_house"].monthly["enrolled"].to_numpy()
     managed = faster["managed"].monthly["enrolled"].to_numpy()
-    assert faster["managed"].monthly["approached"].iloc[2] == pytest.approx(175)
+    assert faster["managed"].monthly["approached"].iloc[2] == pytest.approx(2.5 * 824.5 / 12)
+    # a practice with few outreach hours is capped: 10 h x 60 / 30 min = 20 offers a month
+    capped = simulate(PANEL, RATES, same.with_values(outreach_hours_per_month=10))
+    assert capped["in_house"].monthly["approached"].iloc[2] == pytest.approx(20)
+    assert capped["managed"].monthly["approached"].iloc[2] == pytest.approx(824.5 / 12)
     assert (managed >= in_house - 1e-9).all()
     assert managed[11] > 1.3 * in_house[11]
     for enrolled in (in_house, managed):
@@ -275,6 +282,7 @@ def test_vendor_pricing_revenue_share_fee_and_per_code():
         vendor_onboarding_fee=0,
         consent_minutes_per_enrolment=0,
         managed_oversight_hours_per_month=0,
+        vendor_covers_billing=True,
     )
     share = base.with_values(vendor_pricing="revenue_share", vendor_revenue_share=0.4)
     month = simulate(_counts(10, visit=10), RATES, share)["managed"].monthly.iloc[0]
@@ -328,6 +336,7 @@ def test_zero_consent_no_revenue_and_a_loss_of_the_fixed_costs():
             consent_rate=0.0,
             care_manager_role="RN",
             outreach_hours_per_month=30,
+            outreach_approach_months=1,
             wage_rn=86070,
             benefits_load=0.30,
         ),
@@ -412,17 +421,40 @@ def test_program_comparison_by_hand():
     assert table.loc["CCM + PCM", "allowed_per_year"] == pytest.approx(
         ccm["allowed_per_year"] + table.loc["PCM", "allowed_per_year"]
     )
-    # net after staff time: CCM 33.95 x 12 months x (35 min LPN + 5 min practitioner) / 60;
-    # LPN 62,340 x 1.29 / 1,664 = 48.32836 an hour, practitioner 120 an hour
-    hours = 33.95 * 12 * 35 / 60, 33.95 * 12 * 5 / 60
-    cost = hours[0] * 62340 * 1.29 / 1664 + hours[1] * 120
+    # net after staff time: CCM 33.95 x 12 months x (0.8 x 35 + 0.2 x 10 = 30 min LPN + 5 min
+    # practitioner) / 60; LPN 62,340 x 1.29 / 1,664 = 48.32836 an hour, practitioner 215
+    hours = 33.95 * 12 * 30 / 60, 33.95 * 12 * 5 / 60
+    cost = hours[0] * 62340 * 1.29 / 1664 + hours[1] * 215
     assert ccm["staff_hours_per_year"] == pytest.approx(sum(hours))
-    assert ccm["net_per_year"] == pytest.approx(ccm["collected_per_year"] - cost)
+    # the delivery models' other cost lines: 5% billing, software $5 a patient-month plus $300
+    # a month and 24/7 cover $800 a month (no EHR tools, no 24/7 access assessed)
+    other = ccm["collected_per_year"] * 0.05 + 33.95 * 12 * 5 + 12 * (300 + 800)
+    assert ccm["other_costs_per_year"] == pytest.approx(other)
+    assert ccm["net_per_year"] == pytest.approx(ccm["collected_per_year"] - cost - other)
+    # CCM + PCM carry the fixed costs once
+    both = table.loc["CCM + PCM"]
+    pcm = table.loc["PCM"]
+    assert both["other_costs_per_year"] == pytest.approx(
+        ccm["other_costs_per_year"] + pcm["other_costs_per_year"] - 12 * 1100
+    )
+    ready = program_comparison(
+        counts, RATES, LEGACY, PracticeCapacity(ehr_has_care_tools=True, has_24_7_access=True)
+    ).set_index("program")
+    assert ready.loc["CCM", "other_costs_per_year"] == pytest.approx(
+        ccm["collected_per_year"] * 0.05
+    )
+    # one sentence: APCM or not, and why
+    advice = apcm_advice(table.reset_index())
+    apcm_net, both_net = table.loc["APCM", "net_per_year"], both["net_per_year"]
+    if apcm_net > max(0, both_net + 0.1 * abs(both_net)):
+        assert advice.startswith("Consider APCM instead")
+    else:
+        assert advice.startswith("Stay with CCM")
     # APCM: 15 minutes a month, no threshold
     apcm = table.loc["APCM"]
     apcm_hours = apcm["enrolled"] * 12 * 15 / 60
     assert apcm["staff_cost_per_year"] == pytest.approx(
-        apcm_hours * 62340 * 1.29 / 1664 + apcm["enrolled"] * 12 * 5 / 60 * 120
+        apcm_hours * 62340 * 1.29 / 1664 + apcm["enrolled"] * 12 * 5 / 60 * 215
     )
 
 

@@ -44,7 +44,10 @@ def test_tornado_start_up_cost_moves_only_the_first_month():
     consent = table[(table["model"] == "managed") & (table["name"] == "consent_rate")].iloc[0]
     at_low = simulate(PANEL, RATES, base.with_values(consent_rate=0.2))["managed"].horizon_net
     assert consent["horizon_net_low"] == pytest.approx(at_low)
-    assert consent["horizon_net_high"] > consent["horizon_net_low"]  # more consent pays managed
+    # more consent pays managed when the practitioners' time is absorbed (worth 0)
+    free = base.with_values(practitioner_cost_per_hour=0)
+    consent = tornado(PANEL, RATES, free, model="managed", names=["consent_rate"]).iloc[0]
+    assert consent["horizon_net_high"] > consent["horizon_net_low"]
 
 
 def test_tornado_sorted_by_swing_and_without_irrelevant_rows():

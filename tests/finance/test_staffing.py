@@ -6,6 +6,7 @@ import pytest
 from ccm_assess.finance.assumptions import Assumptions
 from ccm_assess.finance.model import stack_values
 from ccm_assess.finance.staffing import (
+    Caseload,
     capacity_warning,
     caseload_capacity,
     caseload_note,
@@ -44,19 +45,32 @@ def test_staff_in_steps_rounds_up_and_hires_ahead():
     np.testing.assert_allclose(staff_in_steps(np.zeros((1, 3)), step[:1], np.array([2])), 0)
 
 
-def _plan(dedicated: float = 0.0, *, clinical: bool = True, outreach: bool = True):
+def _plan(
+    dedicated: float = 0.0,
+    *,
+    clinical: bool = True,
+    outreach: bool = True,
+    billed: float = 100,
+    spare: float = 0.0,
+    paid_setup: float = 0.0,
+):
     one = np.ones((1, 1))
     return plan_staffing(
-        enrolled=100 * one,
-        approached=50 * one,
-        new_enrolments=10 * one,
-        complex_months=5 * one,
-        practitioner_lane_share=np.zeros(1),
+        Caseload(
+            enrolled=100 * one,
+            billed=billed * one,
+            approached=50 * one,
+            new_enrolments=10 * one,
+            complex_months=5 * one,
+            practitioner_lane_share=np.zeros(1),
+            setup_paid_share=np.array([paid_setup]),
+        ),
         owner_hours=np.array([16.0]),
         values=VALUES,
         clinical_by_practice=clinical,
         outreach_by_practice=outreach,
         dedicated_hours_per_month=dedicated,
+        spare_hours_per_month=spare,
     )
 
 
@@ -76,8 +90,8 @@ def test_plan_staffing_one_month_by_hand():
     # (25 + 1.667) h x 34.53125 (MA) = 920.83; owner 16 h x 67.2422 (RN) = 1,075.875
     assert plan.cost_outreach_consent[0, 0] == pytest.approx(920.8333, abs=1e-3)
     assert plan.cost_program_owner[0, 0] == pytest.approx(1075.875)
-    # practitioner time at 120 an hour (between absorbed and a displaced visit): 1,400
-    assert plan.cost_practitioner[0, 0] == pytest.approx(1400.0)
+    # practitioner time at 215 an hour (the visits it displaces): 11.667 x 215 = 2,508.33
+    assert plan.cost_practitioner[0, 0] == pytest.approx(2508.3333, abs=1e-3)
     # total FTE: 0.5 + (25 + 1.667 + 16) / 138.667 = 0.8077
     assert plan.ftes[0, 0] == pytest.approx(0.8077, abs=1e-4)
     assert plan.staff_hours[0, 0] == pytest.approx(88.3333, abs=1e-4)
@@ -94,6 +108,28 @@ def test_dedicated_hours_fill_what_hires_do_not_cover():
     plan = _plan(dedicated=40.0)
     assert plan.clinical_ftes[0, 0] == 0.5
     assert plan.cost_clinical_staff[0, 0] == pytest.approx(4662.125)
+
+
+def test_unbilled_months_take_the_smaller_minutes_never_both():
+    # 70 of 100 months billed: (70 x 35 + 30 x 10 + 5 x 40) / 60 = 49.167 h (not 61.667)
+    plan = _plan(billed=70)
+    assert plan.clinical_hours[0, 0] == pytest.approx(49.1667, abs=1e-4)
+
+
+def test_spare_hours_cost_nothing_until_used_up():
+    # 80 dedicated h cover the 61.667 needed; 30 of them are spare (already paid): only
+    # 31.667 h are paid, x 67.2422 (RN) = 2,129.34
+    plan = _plan(dedicated=80.0, spare=30.0)
+    assert plan.cost_clinical_staff[0, 0] == pytest.approx(31.6667 * 67.2422, abs=0.01)
+    # more spare hours than needed: the care costs nothing
+    assert _plan(dedicated=80.0, spare=80.0).cost_clinical_staff[0, 0] == 0
+
+
+def test_care_plan_set_up_paid_by_g0506_is_not_charged_again():
+    # 40% of the 10 new enrollees have their care plan billed as G0506: 6 x 20 min + 500 min
+    # supervision = 620 min = 10.333 h
+    plan = _plan(paid_setup=0.4)
+    assert plan.practitioner_hours[0, 0] == pytest.approx(10.3333, abs=1e-4)
 
 
 def test_vendor_does_the_clinical_and_outreach_work():

@@ -45,8 +45,8 @@ def test_slider_bounds():
     # 1,123.2 rounded down to a power of ten: 1,000
     assert slider_bounds(specs["wage_rn"], 93600) == (0, 224640, 1000)
     assert slider_bounds(specs["consent_rate"], 0.35) == (0, 1, 0.001)
-    # outreach hours: 2 x 70 = 140 a month; a value beyond widens the slider
-    assert slider_bounds(specs["outreach_hours_per_month"], 35) == (0, 140, 0.1)
+    # outreach hours: 2 x 140 = 280 a month (200 steps of 1.4 -> 1); a value beyond widens it
+    assert slider_bounds(specs["outreach_hours_per_month"], 70) == (0, 280, 1)
     assert slider_bounds(specs["outreach_hours_per_month"], 500)[1] == 500
     # whole months: step 1; allowed 0-12, capped at 2 x the plausible high of 4
     assert slider_bounds(specs["initiating_visit_lag_months"], 2) == (0, 8, 1)
@@ -57,8 +57,9 @@ def test_consent_slider_updates_charts_and_table_in_place(explorer):
     explorer.controls["consent_rate"].value = 0.25  # the observer calls update()
     assert explorer.figures["cash_flow"] is cash_flow  # the same widget, new data
     expected = run_scenario(explorer.inputs, {"consent_rate": 0.25})
-    # 70 offers x 25% = 17.5 in-house enrollees in the first month after set-up (35% gave 24.5)
-    assert month_one_enrolled(explorer.scenario, "in_house") == pytest.approx(17.5)
+    # 97 / 12 = 8.08333 offers x 25% = 2.02083 in-house enrollees in the first month after
+    # set-up (35% gave 2.82917)
+    assert month_one_enrolled(explorer.scenario, "in_house") == pytest.approx(2.02083, abs=1e-5)
     for i, model in enumerate(("in_house", "managed", "hybrid")):
         monthly = expected.results[model].monthly
         assert list(cash_flow.data[i].y) == pytest.approx(monthly["cumulative_net"].tolist())
@@ -97,9 +98,9 @@ def test_role_and_vendor_share_move_the_models_as_the_model_says(explorer):
 def test_ma_toggle_and_locality(explorer):
     explorer.controls["vendor_pace_factor"].value = 2.0
     explorer.controls["ma_pays_ccm"].value = False
-    # only the 80 FFS patients: 80 x 97% = 77.6, plus 77.6 x 10% / 12 newly eligible in each
-    # of the 2 set-up months, all offered by a vendor twice as fast (140 a month); 35% enrol
-    assert month_one_enrolled(explorer.scenario, "managed") == pytest.approx(78.89333 * 0.35)
+    # only the 80 FFS patients: 80 x 97% = 77.6, offered over 12 months by a vendor twice as
+    # fast: 12.93333 a month; 35% enrol
+    assert month_one_enrolled(explorer.scenario, "managed") == pytest.approx(12.93333 * 0.35)
     explorer.controls["vendor_pace_factor"].value = 1.0
     explorer.controls["ma_pays_ccm"].value = True
     explorer.controls["locality"].value = TX_99

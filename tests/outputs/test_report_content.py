@@ -334,9 +334,13 @@ def test_net_comparison_error_bars_span_p10_to_p90():
     assert bar.x == ("Managed: $1,440",)
     bars = [t for t in fig.data if t.type == "bar"]
     assert [t.marker.color for t in bars] == list(charts.MODEL_COLOURS.values())
-    # the diamonds mark the run at the default values
-    diamonds = [t for t in fig.data if t.type == "scatter"]
-    assert [t.y[0] for t in diamonds] == [1300.0, 1440.0, -240.0]
+    # the diamonds mark the median cash (here the scenarios' own cash figure, 3,000 for managed)
+    scenarios["managed"] = _scenario(
+        "managed", [60.0] * 24, p10_horizon_net=1000.0, p90_horizon_net=1500.0,
+        cash_horizon_net=3000.0,
+    )  # fmt: skip
+    diamonds = [t for t in figures_money.net_comparison(scenarios).data if t.type == "scatter"]
+    assert [t.y[0] for t in diamonds] == [0.0, 3000.0, 0.0]
 
 
 def test_pnl_table_sums_each_year_without_cents():
@@ -453,7 +457,11 @@ def test_program_potential_compares_ccm_plus_pcm_with_apcm():
     )  # fmt: skip
     fig = figures_money.program_potential(programs)
     # compared on net: APCM needs far less staff time
-    assert _title(fig) == ("APCM could net $166,780 a year, more than CCM with PCM ($93,725)")
+    assert _title(fig) == (
+        "Consider APCM instead: once enrolment is full it could net $166,780 a year against "
+        "$93,725 for CCM with PCM on the same costs, provided the practice is responsible for "
+        "all of these patients' primary care."
+    )
     assert list(fig.data[0].text) == ["$81,835", "$11,890", "$93,725", "$166,780"]
     assert list(fig.data[0].customdata)[3] == "$266,780"
 

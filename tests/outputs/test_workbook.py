@@ -125,9 +125,12 @@ def test_summary_numbers_and_formats(book: OpenpyxlWorkbook, assessment: Assessm
     # 30 Medicare + 20 Humana Gold Plus (MA pays by default); not Medicaid or BCBS
     assert _value(ws, "CCM billable (eligible, with a payer the model bills)").value == 50
     assert _value(ws, "Patients in the panel").value == 70
-    assert (
-        _value(ws, "Start with").value
-        == assessment.scenarios[assessment.recommendation.choice].label
+    rec = assessment.recommendation
+    assert _value(ws, "Best way to start").value == assessment.scenarios[rec.choice].label
+    assert _value(ws, "Decision").value == (
+        f"Start with {assessment.scenarios[rec.choice].label.lower()}"
+        if rec.start_now
+        else "Don't start now"
     )
     header = _row_of(ws, "Metric")
     labels = [ws.cell(row=header, column=c).value for c in (2, 3, 4)]

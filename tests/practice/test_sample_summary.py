@@ -124,9 +124,6 @@ def test_each_models_years_add_up_to_its_horizon(assessment: Assessment) -> None
         )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="h23-decision makes monthly.csv one coherent run"
-)  # per-column medians today: a row's median revenue - median costs is not its median net
 def test_monthly_csv_rows_foot_to_a_dollar(assessment: Assessment) -> None:
     table = monthly_medians(assessment)
     gap = (table["revenue"] - table["costs"] - table["net"]).abs()

@@ -84,16 +84,16 @@ def test_consent_change_moves_month_one_enrolment_by_hand():
     base = run_scenario(inputs, name="base")
     lower = run_scenario(inputs, {"consent_rate": 0.25}, name="Consent 25%")
     faster = {"vendor_pace_factor": 2.0}
-    # pool = 100 x (1 - 3% enrolled elsewhere) = 97, plus 97 x 10% / 12 newly eligible a month
-    # during set-up. 35 outreach hours / 30 minutes = 70 offers a month in every model:
-    # 70 x 35% = 24.5 enrol in the first month after set-up.
-    assert month_one_enrolled(base, "in_house") == pytest.approx(24.5)
-    assert month_one_enrolled(base, "managed") == pytest.approx(24.5)
-    # consent 25%: 70 x 25% = 17.5
-    assert month_one_enrolled(lower, "in_house") == pytest.approx(17.5)
-    # a vendor twice as fast offers 140: the whole pool, 97 + 2 months x 0.80833 = 98.61667
+    # pool = 100 x (1 - 3% enrolled elsewhere) = 97, offered over 12 months: 8.08333 offers a
+    # month in every model (under the practice's cap of 70 hours / 30 minutes = 140):
+    # 8.08333 x 35% = 2.82917 enrol in the first month after set-up.
+    assert month_one_enrolled(base, "in_house") == pytest.approx(2.82917, abs=1e-5)
+    assert month_one_enrolled(base, "managed") == pytest.approx(2.82917, abs=1e-5)
+    # consent 25%: 8.08333 x 25% = 2.02083
+    assert month_one_enrolled(lower, "in_house") == pytest.approx(2.02083, abs=1e-5)
+    # a vendor twice as fast offers 16.16667 a month
     quick = run_scenario(inputs, {**faster, "consent_rate": 0.25})
-    assert month_one_enrolled(quick, "managed") == pytest.approx(98.61667 * 0.25)
+    assert month_one_enrolled(quick, "managed") == pytest.approx(16.16667 * 0.25)
     assert lower.name == "Consent 25%"
     assert dict(lower.changes) == {"consent_rate": (0.35, 0.25)}
     assert base.changes == {}
@@ -101,9 +101,9 @@ def test_consent_change_moves_month_one_enrolment_by_hand():
 
 def test_ma_switch_off_shrinks_the_pool_by_hand():
     scenario = run_scenario(small_inputs(), {"ma_pays_ccm": False, "vendor_pace_factor": 2.0})
-    # only the 80 FFS patients are billable: 80 x 97% = 77.6, plus 77.6 x 10% / 12 a month in
-    # the 2 set-up months = 78.89333, all offered by the vendor (140 a month), x 35%
-    assert month_one_enrolled(scenario, "managed") == pytest.approx(78.89333 * 0.35)
+    # only the 80 FFS patients are billable: 80 x 97% = 77.6, offered over 12 months at twice
+    # the pace by the vendor: 2 x 77.6 / 12 = 12.93333 a month, x 35%
+    assert month_one_enrolled(scenario, "managed") == pytest.approx(12.93333 * 0.35)
 
 
 def test_vendor_share_moves_only_the_managed_model():
@@ -242,7 +242,7 @@ def test_missing_assumptions_used_means_defaults_and_a_note(run_folder):
 
 def test_suppressed_counts_are_noted_and_count_as_zero(tmp_path):
     summary = {
-        "schema_version": 2,
+        "schema_version": 3,
         "practice": "Tiny",
         "as_of": "2026-03-02",
         "eligibility": {
@@ -256,10 +256,10 @@ def test_suppressed_counts_are_noted_and_count_as_zero(tmp_path):
     inputs = load_inputs(tmp_path)
     assert any("medicare_advantage" in note for note in inputs.notes)
     assert inputs.capacity == PracticeCapacity()
-    # MA counted as 0: a vendor twice as fast (140 a month) offers CCM to all 80 x 97% = 77.6
-    # patients, plus 77.6 x 10% / 12 newly eligible in each of the 2 set-up months; 35% enrol
+    # MA counted as 0: the pool is 80 x 97% = 77.6; a vendor twice as fast offers CCM to
+    # 2 x 77.6 / 12 = 12.93333 a month; 35% enrol
     scenario = run_scenario(inputs, {"vendor_pace_factor": 2.0})
-    assert month_one_enrolled(scenario, "managed") == pytest.approx(78.89333 * 0.35)
+    assert month_one_enrolled(scenario, "managed") == pytest.approx(12.93333 * 0.35)
 
 
 @pytest.mark.parametrize(
@@ -268,7 +268,7 @@ def test_suppressed_counts_are_noted_and_count_as_zero(tmp_path):
         (None, "No summary.json in"),
         ("{not json", "is not valid JSON"),
         ('{"schema_version": 1}', "schema_version 1"),
-        ('{"schema_version": 2, "rates": {}}', "no eligibility section"),
+        ('{"schema_version": 3, "rates": {}}', "no eligibility section"),
     ],
 )
 def test_load_inputs_errors(tmp_path, content, message):

@@ -94,7 +94,7 @@ def test_domain_score_by_hand_skips_not_assessed():
 
 
 def hand_answers() -> dict[str, object]:
-    """18 of 28 questions answered; monthly workflow and compliance not assessed."""
+    """18 of 30 questions answered; monthly workflow and compliance not assessed."""
     return {
         "owner_named": "yes", "owner_protected_time": "yes",
         "supervising_practitioner": "yes", "provider_buy_in": "yes",
@@ -118,7 +118,7 @@ def test_overall_score_and_maturity_by_hand():
     # (20 + 0 + 0.2*52.73 + 0.15*71.67) / 0.7 = 58.99 -> Developing (50-70)
     assert readiness.score == pytest.approx((20 + 116 / 11 + 10.75) / 0.7)
     assert readiness.maturity == "Developing"
-    assert readiness.assessed_share == pytest.approx(18 / 28)
+    assert readiness.assessed_share == pytest.approx(18 / 30)
     assert readiness.dedicated_hours_per_week == 16.0
     assert readiness.coordination_hours_per_week == 5.0
     assert readiness.billing_practitioners == 3
@@ -174,7 +174,7 @@ def test_readiness_summary_shape_is_json_ready():
     summary = readiness_summary(score_readiness(Answers.from_dict(hand_answers())))
     assert summary["score"] == 59 and summary["maturity"] == "Developing"
     assert list(summary["domains"]) == list(DEFINITION.domains)
-    assert summary["domains"]["capacity"] == {"score": 72, "assessed": 5, "questions": 5}
+    assert summary["domains"]["capacity"] == {"score": 72, "assessed": 5, "questions": 7}
     assert summary["gaps"][0] == {
         "question": "consent_script",
         "domain": "patient_identification",
@@ -185,7 +185,7 @@ def test_readiness_summary_shape_is_json_ready():
         "cms_required": True,
         "impact": 3.8,
     }
-    assert len(summary["not_assessed"]) == 10 and "access_24_7" in summary["not_assessed"]
+    assert len(summary["not_assessed"]) == 12 and "access_24_7" in summary["not_assessed"]
     assert summary["requirements"] == {"has_certified_ehr": None, "has_24_7_access": None}
     json.dumps(summary)
 
@@ -210,7 +210,7 @@ def test_yaml_file_with_metadata_booleans_and_notes(tmp_path):
     assert answers.values["identification_method"] == "manual_list"  # label -> key
     assert answers.values["dedicated_hours_per_week"] == 12.5
     assert answers.notes == {"owner_named": "the office manager"}
-    assert len(answers.not_assessed) == 24
+    assert len(answers.not_assessed) == 26
 
 
 def test_flat_dict_and_nested_dict_agree():

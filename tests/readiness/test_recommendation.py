@@ -84,7 +84,11 @@ def test_no_bandwidth_and_weak_workflow_goes_managed_despite_in_house_economics(
     )
     assert "is 0 hours a week (0% of the need)" in rec.reasons[0]
     assert "not in place yet" in rec.reasons[1]
-    assert "in-house $300,000, managed $150,000, hybrid $200,000" in rec.reasons[2]
+    for model, net in (("in-house", "$300,000"), ("managed", "$150,000"), ("hybrid", "$200,000")):
+        assert (
+            f"{model} " in rec.reasons[2]
+            and f"{net} after your practitioners' time" in (rec.reasons[2])
+        )
     # hours alone make hybrid workable (+$50,000); in-house also needs the operations
     assert "hybrid workable" in rec.would_change[0] and "$50,000" in rec.would_change[0]
     assert "$150,000 more" in rec.would_change[1] and "once ownership" in rec.would_change[1]
@@ -136,7 +140,8 @@ def test_no_model_earning_picks_the_smallest_loss_with_low_confidence():
     losing = scenarios(in_house=-40_000, managed=-5_000, hybrid=-20_000, p10=-60_000)
     rec = recommend(score_readiness(answers({})), losing, ftes_needed=1.0)
     assert (rec.choice, rec.rule, rec.confidence) == ("managed", "R1", "low")
-    assert "managed a loss of $5,000" in rec.reasons[2]
+    assert rec.option == "none" and not rec.start_now  # don't start now; managed loses least
+    assert "a loss of $5,000 after your practitioners' time" in rec.reasons[2]
 
 
 def test_a_losing_choice_gives_way_to_the_model_that_earns():
@@ -340,7 +345,7 @@ def test_plan_dates_owner_name_ma_check_and_fee_gate():
         recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.0), choice="managed"
     )
     gate = FeeCeiling("vendor_revenue_share", 0.5, 0.62, "tipping_point")
-    decision = Decision("managed", "in_house", 0.8, (), gate)
+    decision = Decision("managed", "in_house", 0.8, (), fee_ceiling=gate)
     plan = launch_plan(
         readiness, rec, ModelMonths.from_monthly(model_monthly(go_live=1)),
         start=dt.date(2026, 12, 1), ma_share=0.33, decision=decision,
@@ -374,7 +379,11 @@ def test_plan_dates_owner_name_ma_check_and_fee_gate():
     )
     # break-even basis; MA plans not counted on; the share unknown (hidden): no percentage
     loses = Decision(
-        "managed", "in_house", 0.8, (), FeeCeiling("vendor_revenue_share", 0.5, 0.4, "break_even")
+        "managed",
+        "in_house",
+        0.8,
+        (),
+        fee_ceiling=FeeCeiling("vendor_revenue_share", 0.5, 0.4, "break_even"),
     )
     text = launch_plan(readiness, rec, decision=loses, ma_pays_ccm=False).set_index("id")
     assert text.loc["fee_ceiling", "action"].endswith(

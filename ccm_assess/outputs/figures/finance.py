@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ccm_assess.finance.model import DELIVERY_MODELS, ScenarioResult
+from ccm_assess.finance.programs import apcm_advice
 from ccm_assess.finance.sensitivity import MonteCarlo
 from ccm_assess.formatting import money, value_text
 from ccm_assess.outputs.charts import (
@@ -230,15 +231,22 @@ CODE_NAMES = {
 
 
 def net_comparison(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
-    """Net over the horizon per model: the median of the simulations (bars) with the P10-P90
-    band (lines) and the run at the default values (diamonds)."""
+    """Net over the horizon per model after the value of the practitioners' time: the median
+    of the simulations (bars) with the P10-P90 band (lines), and the median cash net
+    (diamonds: before that value)."""
     horizon = len(next(iter(scenarios.values())).monthly)
     nets = {k: float(r.central("horizon_net") or 0.0) for k, r in scenarios.items()}
     best = max(nets, key=nets.__getitem__)
+    title = (
+        f"{model_label(best)} nets the most over {horizon / 12:g} years: {money(nets[best])}"
+        if nets[best] > 0
+        else f"No way of starting pays over {horizon / 12:g} years once your practitioners' "
+        f"time is valued; {model_label(best).lower()} comes closest"
+    )
     fig = base_figure(
-        f"{model_label(best)} nets the most over {horizon / 12:g} years: {money(nets[best])}",
-        "Bars: the middle (median) of the simulations; lines: where 8 in 10 fall (P10 to P90); "
-        "diamonds: at the default values",
+        title,
+        "Bars: net after your practitioners' time, the middle (median) of the simulations; "
+        "lines: where 8 in 10 fall (P10 to P90); diamonds: cash (bank account), median",
     )
     for key, r in scenarios.items():
         middle = nets[key]
@@ -263,13 +271,14 @@ def net_comparison(scenarios: Mapping[str, ScenarioResult]) -> go.Figure:
             hovertemplate=f"{model_label(key)}: median {money(middle)} (P10 {money(low)}, "
             f"P90 {money(high)})<extra></extra>",
         )
+        cash = float(r.central("cash_horizon_net") or 0.0)
         fig.add_scatter(
             x=[name],
-            y=[r.horizon_net],
+            y=[cash],
             mode="markers",
             marker={"symbol": "diamond", "size": 10, "color": NEUTRAL["ink"]},
             showlegend=False,
-            hovertemplate=f"At the default values: {money(r.horizon_net)}<extra></extra>",
+            hovertemplate=f"Cash, median: {money(cash)}<extra></extra>",
         )
     fig.update_layout(showlegend=False, bargap=0.45)
     return currency_axis(fig)
@@ -364,15 +373,11 @@ def program_potential(programs: pd.DataFrame) -> go.Figure:
     compare those two bars)."""
     table = programs.set_index("program")
     per_year = table["net_per_year"]
-    both, apcm = float(per_year["CCM + PCM"]), float(per_year["APCM"])
-    if both >= apcm:
-        title = f"CCM with PCM could net {money(both)} a year, more than APCM ({money(apcm)})"
-    else:
-        title = f"APCM could net {money(apcm)} a year, more than CCM with PCM ({money(both)})"
     fig = base_figure(
-        title,
+        apcm_advice(programs),
         "Collected a year once enrolment is full, minus the staff and practitioner time each "
-        "program needs (APCM has no minute threshold)",
+        "program needs (APCM has no minute threshold) and the same billing, software and 24/7 "
+        "costs as the delivery models",
         height=320,
     )
     colours = [NEUTRAL["rule"], NEUTRAL["rule"], ACCENT, NEUTRAL["series"]]

@@ -25,8 +25,9 @@ def esc(text: object) -> str:
 
 
 def model_label(model: str) -> str:
-    """The delivery model's label (``DELIVERY_MODELS``), e.g. "In-house"."""
-    return DELIVERY_MODELS[model].label
+    """The delivery model's label (``DELIVERY_MODELS``), e.g. "In-house"; "none": "Not
+    starting"."""
+    return DELIVERY_MODELS[model].label if model in DELIVERY_MODELS else "Not starting"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ccm_assess.finance.decision import NONE
 from ccm_assess.formatting import money, percent, years_text
 from ccm_assess.outputs.html.blocks import Kpi, esc, kpi_grid, model_label
 from ccm_assess.outputs.html.tables import (
@@ -25,6 +26,11 @@ from ccm_assess.privacy import format_count
 from ccm_assess.readiness.scoring import round_score
 
 CASH_WORDS = {
+    "cash": (
+        "Cash to the practice is money in and out of your bank account: what Medicare and "
+        "patients pay, less every program cost. The billing practitioners' time is not cash: "
+        "its value is shown beside the net, and the recommendation counts it."
+    ),
     "net": (
         "Cash to the practice is the net: what Medicare and patients pay, less every program "
         "cost, the billing practitioner's time counted at its assumed cost per hour."
@@ -72,7 +78,7 @@ def decision_cards(assessment: Assessment, summary: DecisionSummary) -> str:
     decision = assessment.decision
     ahead = (
         ""
-        if decision is None
+        if decision is None or NONE in (decision.recommended, decision.runner_up)
         else f"; {model_label(choice).lower()} nets more than "
         f"{model_label(decision.runner_up).lower()} in {decision.win_share:.0%} of them"
     )
@@ -82,21 +88,24 @@ def decision_cards(assessment: Assessment, summary: DecisionSummary) -> str:
                 "set-up months and start-up costs come first", choice),
             Kpi(money(summary.cash_full_year), "Cash in a full year",
                 f"{final}, when enrolment has settled", choice),
-            Kpi(central_money(chosen, "horizon_net"), f"{years} net",
-                f"{band_text(chosen, 'horizon_net')}; {money(chosen.horizon_net)} at the "
-                "default values", choice),
+            Kpi(central_money(chosen, "cash_horizon_net"), f"{years} net, cash",
+                f"after the value of your practitioners' time "
+                f"{central_money(chosen, 'horizon_net')} ({band_text(chosen, 'horizon_net')})",
+                choice),
             Kpi(money(summary.peak_cash_need), "Worst cash exposure",
-                f"the most the program is behind before it pays back; {worst}", choice),
+                f"the most the program is behind before it pays back, your practitioners' time "
+                f"counted; {worst}", choice),
             Kpi(f"{summary.first_payment:%B %Y}", "First payment",
                 f"Medicare pays for the first billed month (month {chosen.first_payment_month})",
                 choice),
             Kpi(calendar_month(summary.break_even, horizon), "Break-even",
-                "the running total turns positive: start-up costs paid back", choice),
+                "the running total after your practitioners' time turns positive", choice),
             Kpi(percent(summary.share_losing), "Chance of losing money",
-                f"the {years} net is below zero in this share of {draws} simulations{ahead}"),
+                f"the {years} net after your practitioners' time is below zero in this share of "
+                f"{draws} simulations{ahead}"),
             _hours_per_practitioner(summary),
             Kpi(practice_hours_text(chosen), "Your staff needed",
-                f"{final}, practitioners included; you set aside {set_aside}", choice),
+                f"{final}: staff + practitioners = total; you set aside {set_aside}", choice),
         ],
         columns=3,
     )  # fmt: skip
@@ -116,10 +125,15 @@ def decision_page_html(assessment: Assessment) -> str:
         if summary.runner_up is None
         else f" Runner-up: {model_label(summary.runner_up).lower()}."
     )
+    what = (
+        f"start a {model_label(choice).lower()} CCM program.{runner}"
+        if assessment.recommendation.start_now
+        else f"don't start CCM now. The best way to start later: {model_label(choice).lower()}."
+    )
     head = (
         f'<div class="callout decision model-{choice}"><div class="callout-title">Our '
-        f"recommendation: start a {esc(model_label(choice).lower())} CCM program.{esc(runner)}"
-        f"</div><p>Medicare pays monthly for the care between visits your staff already give "
+        f"recommendation: {esc(what)}</div>"
+        "<p>Medicare pays monthly for the care between visits your staff already give "
         "patients with two or more chronic conditions. "
         f"{esc(format_count(eligibility['ccm_billable']))} of your patients qualify "
         "for CCM with insurance that pays for it; about "

@@ -96,9 +96,18 @@ def band_text(
 
 
 def practice_hours_text(result: ScenarioResult) -> str:
-    """Every hour a week the practice spends in the final year, and the practitioner's part."""
-    total = float(result.staff_hours_per_week.get("final_year_average", 0.0))
-    return f"{total:.0f} h a week"
+    """Every hour a week the practice spends in the final year, the medians of the simulations
+    where run: "staff + practitioners = total" (rounded parts that add up to the rounded
+    total)."""
+    total = round(
+        result.uncertainty.get("p50_staff_hours_per_week")
+        or float(result.staff_hours_per_week.get("final_year_average", 0.0))
+    )
+    practitioners = round(
+        result.uncertainty.get("p50_practitioner_hours_per_week")
+        or result.practitioner_hours_per_week
+    )
+    return f"{total - practitioners} + {practitioners} = {total} h a week"
 
 
 CONFIDENCE_TEXT = {
@@ -110,12 +119,19 @@ CONFIDENCE_TEXT = {
 
 
 def recommendation_html(recommendation: Recommendation) -> str:
-    """The recommendation in plain words: what, why, how sure and what would flip it."""
+    """The recommendation in plain words: what (in three sentences), why, how sure and what
+    would flip it; "don't start now" when no way of starting pays."""
     choice = recommendation.choice
     what = DELIVERY_MODELS[choice]
+    title = (
+        f"Our recommendation: start with a {what.label.lower()} CCM program"
+        if recommendation.start_now
+        else "Our recommendation: don't start CCM now"
+    )
+    lead = " ".join(recommendation.why[:2]) if recommendation.why else what.description
     out = callout(
-        f"Our recommendation: start with a {what.label.lower()} CCM program",
-        [what.description, "How sure we are: " + CONFIDENCE_TEXT[recommendation.confidence]],
+        title,
+        [lead, "How sure we are: " + CONFIDENCE_TEXT[recommendation.confidence]],
         bullets=recommendation.reasons,
         model=choice,
     )
@@ -361,13 +377,13 @@ def comparison_table(scenarios: Mapping[str, ScenarioResult], monte: MonteCarlo)
         low, high = r.band("horizon_net")
         rows[model_label(key)] = {
             f"Enrolled patients, {final} average": whole(r.central("enrolled_steady_state")),
-            f"Your staff needed, {final} (h a week)": practice_hours_text(r),
-            "of which the billing practitioner": f"{r.practitioner_hours_per_week:.0f} h a week",
+            f"Your staff needed, {final}: staff + practitioners": practice_hours_text(r),
             f"Net per month, {final}": central_money(r, "monthly_net_steady_state"),
             "Net in year 1": central_money(r, "year1_net"),
-            f"Net over {years}": central_money(r, "horizon_net"),
+            f"Net over {years}, cash": central_money(r, "cash_horizon_net"),
+            "Value of your practitioners' time": central_money(r, "practitioner_time_value"),
+            f"Net over {years} after that time": central_money(r, "horizon_net"),
             "Range, 8 in 10 simulations": f"{money(low)} to {money(high)}",
-            f"Net over {years} at the default values": money(r.horizon_net),
             "Set-up before the first enrolment": f"{r.setup_months} months",
             "First payment": f"Month {r.first_payment_month}",
             "Break-even": month_text(r.central("break_even_month"), horizon),
@@ -379,8 +395,11 @@ def comparison_table(scenarios: Mapping[str, ScenarioResult], monte: MonteCarlo)
     frame = pd.DataFrame(rows).rename_axis("").reset_index()
     note = paragraphs(
         "Money, months and patients are the middle (median) of 500 simulations over the "
-        "plausible range of every assumption; the range is where 8 in 10 of them fall. The "
-        "row 'at the default values' is the single run with every assumption at its default."
+        "plausible range of every assumption, each drawn around the value in use; the range is "
+        "where 8 in 10 of them fall (net after the practitioners' time). Cash is money in and "
+        "out of your bank account; the practitioners' time is valued at the visits it "
+        "displaces, or at nothing when their schedules have room. The single run at the "
+        "default values is in the appendix and the workbook."
     )
     return html_table(frame, text_columns=("",)) + note
 

@@ -200,7 +200,14 @@ def _summary(ws: Worksheet, assessment: Assessment) -> None:
         ws,
         row,
         [
-            ("Start with", scenarios[rec.choice].label, None),
+            (
+                "Decision",
+                f"Start with {scenarios[rec.choice].label.lower()}"
+                if rec.start_now
+                else "Don't start now",
+                None,
+            ),
+            ("Best way to start", scenarios[rec.choice].label, None),
             ("Confidence", rec.confidence, None),
             (
                 "Staff hours needed a week (in-house, steady state)",
@@ -214,7 +221,8 @@ def _summary(ws: Worksheet, assessment: Assessment) -> None:
             ),
         ],
     )
-    notes = [("Why", text) for text in rec.reasons]
+    notes = [("In three sentences", text) for text in rec.why]
+    notes += [("Why", text) for text in rec.reasons]
     notes += [("What would change it", text) for text in rec.would_change]
     notes += [("Note", text) for result in scenarios.values() for text in result.warnings]
     for label, text in notes:
