@@ -24,6 +24,9 @@ Decisions where the spec is silent:
 - PCM: one condition (after Excludes1 joins) placed by a prefix marked high risk.
 - Billable: CCM eligible and primary payer class billed (`billed_classes`); unknown payers are
   never billed, and the worklist says why.
+
+Longer than 400 lines because the per-patient program rules and the summary counts read the same
+three-valued columns: split apart, each half would re-derive them.
 """
 
 from __future__ import annotations

@@ -720,7 +720,7 @@ class _Coded:
         rows = np.flatnonzero(self.codes >= 0)
         best = np.full(patients, -1, dtype=np.int64)
         np.maximum.at(best, patient[rows], rank[self.codes[rows]])
-        slot = np.where(best >= 0, order[np.maximum(best, 0)], -1)
+        slot = np.where(best >= 0, order[np.maximum(best, 0)] if len(order) else -1, -1)
         return pd.Series(values.array.take(slot, allow_fill=True))
 
     def conflicts(self, patient: np.ndarray, patients: int) -> int:

@@ -4,6 +4,7 @@ decision block, the `assumptions` command and the fee level by service year."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -153,6 +154,19 @@ def test_summary_json_v3_keys_and_decision(sample):
         assert point["sentence"].split(" (")[0].replace("'", "&#x27;") in html
 
 
+def test_next_steps_say_whether_to_start(sample):
+    """When the answer is "don't start now", the plan's first steps are offered as what to do
+    if the practice starts anyway, in the best way; otherwise they are the next steps."""
+    rec = sample.recommendation
+    html = tables.next_steps_html(sample.plan, rec)
+    assert html.count("<li>") == 3
+    stop = tables.next_steps_html(sample.plan, dataclasses.replace(rec, start_now=False))
+    go = tables.next_steps_html(sample.plan, dataclasses.replace(rec, start_now=True))
+    assert go.startswith("<p><strong>Next steps:</strong>")
+    label = tables.model_label(rec.choice).lower()
+    assert stop.startswith(f"<p><strong>If you start anyway ({label}), the first steps:</strong>")
+
+
 def test_assumptions_command_lists_every_assumption(capsys):
     assert cli.main(["assumptions", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -278,8 +292,6 @@ def test_decision_summary_of_the_sample_in_calendar_months_and_shares(sample):
 
 def test_decision_page_without_a_practitioner_count_or_break_even(ma_heavy):
     # the same figures with the questionnaire's practitioner count and the break-even removed
-    import dataclasses
-
     readiness = dataclasses.replace(ma_heavy.readiness, billing_practitioners=None)
     choice = ma_heavy.recommendation.choice
     chosen = ma_heavy.scenarios[choice]

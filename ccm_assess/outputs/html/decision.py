@@ -1,9 +1,10 @@
 """The report's page 2: the decision on one page (figures from practice.decision_summary).
 
 What to start and the runner-up, cash to the practice in year 1 and in a full year, the
-horizon net, the worst cash exposure, the first payment and break-even as calendar months, the
-chance of losing money, the billing practitioner's and the staff's hours a week, and the three
-things to verify before signing. Money is whole dollars, the Monte Carlo medians.
+horizon net, the worst exposure and break-even (both with the practitioners' time counted), the
+first payment as a calendar month, the chance it does not pay, the billing practitioner's and
+the staff's hours a week, and the three things to verify before signing. Money is whole
+dollars, the Monte Carlo medians.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def decision_cards(assessment: Assessment, summary: DecisionSummary) -> str:
                 f"after the value of your practitioners' time "
                 f"{central_money(chosen, 'horizon_net')} ({band_text(chosen, 'horizon_net')})",
                 choice),
-            Kpi(money(summary.peak_cash_need), "Worst cash exposure",
+            Kpi(money(summary.peak_cash_need), "Worst exposure",
                 f"the most the program is behind before it pays back, your practitioners' time "
                 f"counted; {worst}", choice),
             Kpi(f"{summary.first_payment:%B %Y}", "First payment",
@@ -100,7 +101,7 @@ def decision_cards(assessment: Assessment, summary: DecisionSummary) -> str:
                 choice),
             Kpi(calendar_month(summary.break_even, horizon), "Break-even",
                 "the running total after your practitioners' time turns positive", choice),
-            Kpi(percent(summary.share_losing), "Chance of losing money",
+            Kpi(percent(summary.share_losing), "Chance it does not pay",
                 f"the {years} net after your practitioners' time is below zero in this share of "
                 f"{draws} simulations{ahead}"),
             _hours_per_practitioner(summary),

@@ -146,8 +146,14 @@ def would_change_html(recommendation: Recommendation) -> str:
     return f"<p><strong>What would change our recommendation:</strong></p><ul>{items}</ul>"
 
 
-def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
-    """The first `n` steps of the 90-day plan as a numbered list."""
+def next_steps_html(plan: pd.DataFrame, recommendation: Recommendation, n: int = 3) -> str:
+    """The first `n` steps of the 90-day plan as a numbered list; when the recommendation is not
+    to start now, they are the first steps if the practice starts anyway, in the best way."""
+    heading = (
+        "Next steps"
+        if recommendation.start_now
+        else f"If you start anyway ({model_label(recommendation.choice).lower()}), the first steps"
+    )
     items = [
         f"<li><strong>{esc(plan_when(a, b, weeks))}:</strong> {esc(action)} "
         f"<em>({esc(owner)})</em></li>"
@@ -157,7 +163,7 @@ def next_steps_html(plan: pd.DataFrame, n: int = 3) -> str:
         .head(n)
         .to_numpy()
     ]
-    return f"<p><strong>Next steps:</strong></p><ol>{''.join(items)}</ol>"
+    return f"<p><strong>{esc(heading)}:</strong></p><ol>{''.join(items)}</ol>"
 
 
 # ------------------------------------------------------------------------------ your patients
