@@ -60,6 +60,9 @@ BROWSER_NAMES = (
     "msedge",
 )
 BROWSER_TIMEOUT_S = 120.0
+PRINT_ATTEMPTS = 2
+"""A browser that dies of a signal of its own while printing (Chromium aborts now and then on a
+loaded machine) is started once more; one that exits with an error status is not."""
 
 PDF_MISSING_NOTE = (
     "No PDF was written because no Chromium-based browser was found; report.html and the "
@@ -317,14 +320,17 @@ def print_pdf(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        done = _run_browser(
-            browser,
-            [f"--print-to-pdf={tmp}", "--no-pdf-header-footer", source.as_uri()],
-            timeout=timeout,
-            action="print the PDF",
-        )
-        with tmp.open("rb") as handle:
-            printed = handle.read(5) == b"%PDF-"
+        for _ in range(PRINT_ATTEMPTS):
+            done = _run_browser(
+                browser,
+                [f"--print-to-pdf={tmp}", "--no-pdf-header-footer", source.as_uri()],
+                timeout=timeout,
+                action="print the PDF",
+            )
+            with tmp.open("rb") as handle:
+                printed = handle.read(5) == b"%PDF-"
+            if printed or done.returncode >= 0:
+                break  # printed, or the browser exited on its own: another try would fail too
         if not printed:
             raise ReportError(
                 f"{Path(browser).name} did not print {source.name} to PDF (exit status "

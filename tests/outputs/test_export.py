@@ -341,3 +341,23 @@ def test_count_drawn_plots_fails_when_the_page_reaches_out(tmp_path: Path):
 def test_print_pdf_missing_html(tmp_path: Path):
     with pytest.raises(ReportError, match="does not exist"):
         export.print_pdf(tmp_path / "none.html", tmp_path / "r.pdf", browser="chromium")
+
+
+def test_a_browser_that_aborts_once_is_started_again(tmp_path: Path):
+    """The first start dies of SIGABRT (as Chromium sometimes does under load); the second
+    prints. A browser that exits with an error status is not retried."""
+    html = tmp_path / "report.html"
+    html.write_text("<html><body>report</body></html>", encoding="utf-8")
+    marker = tmp_path / "started-once"
+    body = (
+        f'if [ ! -e "{marker}" ]; then touch "{marker}"; kill -ABRT $$; fi\n'
+        'for a in "$@"; do case "$a" in --print-to-pdf=*) printf "%%PDF-1.4" > "${a#*=}";; '
+        "esac; done"
+    )
+    browser = _fake(tmp_path / "bin", "chromium", body)
+    pdf = export.print_pdf(html, tmp_path / "report.pdf", browser=browser)
+    assert pdf.read_bytes().startswith(b"%PDF-") and marker.exists()
+    failing = _fake(tmp_path / "bin2", "chromium", f'touch "{tmp_path / "calls"}-$$"; exit 3')
+    with pytest.raises(ReportError, match="exit status 3"):
+        export.print_pdf(html, tmp_path / "other.pdf", browser=failing)
+    assert len(list(tmp_path.glob("calls-*"))) == 1
