@@ -324,8 +324,7 @@ def assess(
         first_model_month(request.as_of, rate_table.year),
     )
     assumptions, capacity, economics, recommendation, decision = chosen
-    publication = published(panel, eligibility, counts)
-    assessment = Assessment(
+    return Assessment(
         request=request,
         panel=panel,
         eligibility=eligibility,
@@ -342,14 +341,12 @@ def assess(
             ModelMonths.from_monthly(economics.scenarios[recommendation.choice].monthly),
             start=request.start or dt.date.today(),
             ma_pays_ccm=assumptions.ma_pays_ccm,
-            ma_share=ma_share_of_billable(publication),
+            ma_share=ma_share_of_billable(disclosure),
             decision=decision,
         ),
         decision=decision,
         disclosure=disclosure,
     )
-    assessment.__dict__["published"] = publication  # the cached_property, computed once
-    return assessment
 
 
 def ma_share_of_billable(publication: Published) -> float | None:
