@@ -124,6 +124,8 @@ class FeeCeiling:
     default: float
     ceiling: float | None
     basis: str  # "tipping_point" | "break_even"
+    against: str = NONE
+    """The option that comes out ahead above the ceiling (not starting at break-even)."""
 
     def as_dict(self) -> dict[str, Any]:
         ceiling = None if self.ceiling is None else round(self.ceiling, 4)
@@ -427,7 +429,7 @@ def _fee_ceiling(recommended: str, points: list[TippingPoint], basis: _Basis) ->
     for point in points:
         flips = point.flips_at
         if point.assumption == name and isinstance(flips, float) and flips > value:
-            return FeeCeiling(name, value, flips, "tipping_point")
+            return FeeCeiling(name, value, flips, "tipping_point", point.against)
     return FeeCeiling(name, value, flip_value(name, (recommended, NONE), basis), "break_even")
 
 

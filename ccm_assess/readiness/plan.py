@@ -16,8 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ccm_assess.finance.assumptions import registry
-from ccm_assess.finance.decision import Decision
-from ccm_assess.finance.model import DELIVERY_MODELS
+from ccm_assess.finance.decision import NONE, OPTION_LABELS, Decision
 from ccm_assess.formatting import value_text
 from ccm_assess.readiness.questionnaire import questionnaire_definition
 from ccm_assess.readiness.recommendation import Recommendation
@@ -205,9 +204,9 @@ def fee_gate(decision: Decision | None) -> str:
             f"the {assumed} assumed"
         )
     ceiling = value_text(gate.ceiling, unit)
-    if gate.basis == "tipping_point":
-        runner_up = DELIVERY_MODELS[decision.runner_up].label.lower()
-        return f"at most {ceiling} (we assumed {assumed}); above it {runner_up} nets more"
+    if gate.basis == "tipping_point" and gate.against != NONE:
+        rival = OPTION_LABELS[gate.against].lower()
+        return f"at most {ceiling} (we assumed {assumed}); above it {rival} nets more"
     if gate.ceiling < gate.default:
         return f"the program loses money at the {assumed} assumed; sign only at {ceiling} or less"
     return f"at most {ceiling} (we assumed {assumed}); above it the program loses money"

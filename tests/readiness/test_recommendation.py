@@ -14,6 +14,7 @@ from ccm_assess.finance.model import ScenarioResult, simulate
 from ccm_assess.readiness.plan import (
     PLAN_COLUMNS,
     ModelMonths,
+    fee_gate,
     go_live_delay_weeks,
     launch_plan,
     month_start_week,
@@ -344,7 +345,7 @@ def test_plan_dates_owner_name_ma_check_and_fee_gate():
     rec = dataclasses.replace(
         recommend(readiness, GOOD_ECONOMICS, ftes_needed=1.0), choice="managed"
     )
-    gate = FeeCeiling("vendor_revenue_share", 0.5, 0.62, "tipping_point")
+    gate = FeeCeiling("vendor_revenue_share", 0.5, 0.62, "tipping_point", "in_house")
     decision = Decision("managed", "in_house", 0.8, (), fee_ceiling=gate)
     plan = launch_plan(
         readiness, rec, ModelMonths.from_monthly(model_monthly(go_live=1)),
@@ -372,6 +373,13 @@ def test_plan_dates_owner_name_ma_check_and_fee_gate():
     fee = steps.loc["fee_ceiling"]
     assert fee["action"].endswith("at most 62% (we assumed 50%); above it in-house nets more")
     assert "fee_ceiling" in baa["after"] and fee["end_week"] < baa["start_week"]
+    # a tipping point against not starting (the runner-up may be "none"): the program loses money
+    against_none = Decision(
+        "managed", "none", 0.8, (), fee_ceiling=dataclasses.replace(gate, against="none")
+    )
+    assert (
+        fee_gate(against_none) == "at most 62% (we assumed 50%); above it the program loses money"
+    )
     summary = {s["id"]: s for s in plan_summary(plan)}
     assert (summary["baa"]["start_date"], summary["baa"]["end_date"]) == (
         "2026-12-22",
