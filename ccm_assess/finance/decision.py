@@ -35,7 +35,6 @@ OPTIONS = (*DELIVERY_MODELS, NONE)
 """The four options: in_house, managed, hybrid, none."""
 OPTION_LABELS = {**{key: m.label for key, m in DELIVERY_MODELS.items()}, NONE: "Not starting"}
 MAX_TIPPING_POINTS = 4
-MIN_TIPPING_POINTS = 2
 PER_PAIR = 2  # assumptions searched per pair of options (runner-up, none)
 GRID_POINTS = 12
 ROUNDS = 3

@@ -131,19 +131,6 @@ def read_input(
     return data
 
 
-def read_input_text(
-    path: str | Path, kind: str, max_bytes: int, *, error: type[CcmAssessError] = PanelError
-) -> str:
-    """The UTF-8 text (a BOM dropped) of the input `path`; raises `error` if it is not text."""
-    data = read_input(path, kind, max_bytes, error=error)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _refuse(
-            error, kind, Path(path), "is not a UTF-8 text file; save it as text (UTF-8)"
-        ) from None
-
-
 def file_identity(path: str | Path) -> tuple[int, int] | None:
     """(device, inode) of the file `path` points to (symlinks followed), None if none: two
     paths with the same identity are one file (a symlink or a hard link)."""

@@ -280,9 +280,7 @@ def worklist_frame(
     order.insert(1 if "Provider" in order else 0, "Call order", call_order.astype("int64"))
     if first_batch is not None:
         billable_rows = order.loc[order["_block"].lt(2), ["_block", "Call order"]]
-        ranked = billable_rows.assign(_at=np.arange(len(billable_rows))).sort_values(
-            ["_block", "Call order", "_at"], kind="stable"
-        )
+        ranked = billable_rows.sort_values(["_block", "Call order"], kind="stable")
         batch = ranked.index[: max(first_batch, 0)]
         order.loc[batch, "First month"] = "Yes"
     hidden = ["_provider", "_block", "_complex", "_visit"]

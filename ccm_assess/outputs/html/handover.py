@@ -48,13 +48,12 @@ def plan_html(plan: pd.DataFrame) -> str:
     the rules the order follows and how go-live compares with the financial model."""
     first = plan["start_week"] <= PLAN_DAYS_WEEKS
     columns = ("When", "Action", "Who", "Name", "CMS requirement")
-    text = ("When", "Action", "Who", "Name", "CMS requirement")
     out = "<h4>The first 90 days</h4>" + long_table(
-        html_table(_plan_frame(plan[first])[list(columns)], text_columns=text)
+        html_table(_plan_frame(plan[first])[list(columns)], text_columns=columns)
     )
     if (~first).any():
         out += "<h4>The rest of the first year</h4>" + long_table(
-            html_table(_plan_frame(plan[~first])[list(columns)], text_columns=text)
+            html_table(_plan_frame(plan[~first])[list(columns)], text_columns=columns)
         )
     notes = [
         "Dates count from the decision date (week 1 starts on it); write the person who owns "
