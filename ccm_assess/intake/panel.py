@@ -613,15 +613,21 @@ def _patients(
         for role, field in fields.items()
     }
     index = ids
+    # each patient's first row with a value, once per field: merged value, conflicts, payers
+    firsts = {
+        role: field.first_codes(patient, len(index))
+        for role, field in coded.items()
+        if role not in LATEST_ROLES
+    }
     merged = {
         role: field.latest(patient, len(index))
         if role in LATEST_ROLES
-        else field.first(patient, len(index))
+        else field.first(firsts[role])
         for role, field in coded.items()
     }
-    single = [role for role in coded if role not in LATEST_ROLES]
+    single = list(firsts)
     conflicts = pd.Series(
-        {role: coded[role].conflicts(patient, len(index)) for role in single},
+        {role: coded[role].conflicts(patient, firsts[role]) for role in single},
         index=single,
         dtype="int64",
     )
@@ -637,25 +643,26 @@ def _patients(
     )
     # payer text classified once per distinct text, then taken to each patient's first text
     first, second = (
-        _payer_classes(coded.get(role), patient, len(index))
+        _payer_classes(coded.get(role), firsts.get(role), len(index))
         for role in ("primary_payer", "secondary_payer")
     )
     patients["payer_class"] = first["payer_class"].to_numpy()
     patients["secondary_payer_class"] = second["payer_class"].to_numpy()
     patients["dual_eligible"] = dual_of(first, second["payer_class"]).to_numpy(dtype=bool)
-    payers = [coded[role] for role in ("primary_payer", "secondary_payer") if role in coded]
+    payers = [role for role in ("primary_payer", "secondary_payer") if role in coded]
     quality = {
         "unknown_payers": shorten_counts(
             unknown_payers(
-                pd.concat([pd.Series(f.values, dtype="str") for f in payers], ignore_index=True)
+                pd.concat(
+                    [pd.Series(coded[role].values, dtype="str") for role in payers],
+                    ignore_index=True,
+                )
                 if payers
                 else pd.Series(dtype="str"),
                 np.concatenate(
                     [
-                        np.bincount(
-                            f.first_codes(patient, len(index)) + 1, minlength=len(f.values) + 1
-                        )[1:]
-                        for f in payers
+                        np.bincount(firsts[role] + 1, minlength=len(coded[role].values) + 1)[1:]
+                        for role in payers
                     ]
                     or [np.zeros(0, np.int64)]
                 ),  # fmt: skip
@@ -705,9 +712,9 @@ class _Coded:
         slot[found] = self.codes[first[found]]
         return slot
 
-    def first(self, patient: np.ndarray, patients: int) -> pd.Series:
-        """Per patient position, the value of its first row with one (NA when none)."""
-        slot = self.first_codes(patient, patients)
+    def first(self, slot: np.ndarray) -> pd.Series:
+        """Per patient position, the value of its first row with one (NA when none), from its
+        code (`first_codes`)."""
         return pd.Series(pd.Series(self.values).array.take(slot, allow_fill=True))
 
     def latest(self, patient: np.ndarray, patients: int) -> pd.Series:
@@ -723,19 +730,20 @@ class _Coded:
         slot = np.where(best >= 0, order[np.maximum(best, 0)] if len(order) else -1, -1)
         return pd.Series(values.array.take(slot, allow_fill=True))
 
-    def conflicts(self, patient: np.ndarray, patients: int) -> int:
+    def conflicts(self, patient: np.ndarray, first: np.ndarray) -> int:
         """Patients whose rows hold more than one distinct value (`nunique() > 1`): a row
-        whose value differs from its patient's first one (no hashing)."""
+        whose value differs from its patient's first one (`first`: `first_codes`; no hashing)."""
         keep = self.codes >= 0
         owner = patient[keep]
-        differs = self.codes[keep] != self.first_codes(patient, patients)[owner]
-        return int((np.bincount(owner[differs], minlength=patients) > 0).sum())
+        differs = self.codes[keep] != first[owner]
+        return int((np.bincount(owner[differs], minlength=len(first)) > 0).sum())
 
 
-def _payer_classes(field: _Coded | None, patient: np.ndarray, patients: int) -> pd.DataFrame:
+def _payer_classes(field: _Coded | None, first: np.ndarray | None, patients: int) -> pd.DataFrame:
     """Per patient position: `payer_class` and `dual_plan` (`payers.classify_payers`) of its
-    first payer text, each distinct text classified once; no text: `unknown`, not dual."""
-    slot = np.full(patients, -1) if field is None else field.first_codes(patient, patients)
+    first payer text (`first`: `_Coded.first_codes`), each distinct text classified once; no
+    text: `unknown`, not dual."""
+    slot = np.full(patients, -1) if field is None or first is None else first
     texts = pd.Series(np.zeros(0, object) if field is None else field.values, dtype="str")
     table = classify_payers(pd.concat([texts, pd.Series([""], dtype="str")], ignore_index=True))
     return table.take(np.where(slot < 0, len(texts), slot)).reset_index(drop=True)

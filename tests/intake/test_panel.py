@@ -648,11 +648,12 @@ def test_conflicts_count_patients_with_two_distinct_values_per_column() -> None:
     # hospice: patient 0 only True (NA ignored), patient 1 only False -> 0
     patient = np.array([0, 0, 0, 1, 1])
     fields = {name: panel_module._Coded(*pd.factorize(records[name])) for name in records}
-    conflicts = {name: field.conflicts(patient, 3) for name, field in fields.items()}
+    firsts = {name: field.first_codes(patient, 3) for name, field in fields.items()}
+    conflicts = {name: field.conflicts(patient, firsts[name]) for name, field in fields.items()}
     assert conflicts == {"sex": 1, "hospice": 0}
     # the first non-blank value of each patient; patient 2 has none
-    assert fields["sex"].first(patient, 3).fillna("-").tolist() == ["F", "F", "-"]
-    assert fields["hospice"].first(patient, 3).astype(object).fillna("-").tolist() == [
+    assert fields["sex"].first(firsts["sex"]).fillna("-").tolist() == ["F", "F", "-"]
+    assert fields["hospice"].first(firsts["hospice"]).astype(object).fillna("-").tolist() == [
         True, False, "-"]  # fmt: skip
 
 
@@ -662,7 +663,8 @@ def test_coded_field_merges_spellings_parsed_alike() -> None:
         pd.to_datetime(["2020-01-02", None, "2020-01-02"])))  # fmt: skip
     coded = raw.recoded()
     assert coded.codes.tolist() == [0, -1, -1, 0]
-    assert coded.conflicts(np.array([0, 0, 1, 0]), 2) == 0
+    patient = np.array([0, 0, 1, 0])
+    assert coded.conflicts(patient, coded.first_codes(patient, 2)) == 0
 
 
 def test_coded_latest_takes_each_patients_greatest_value() -> None:
