@@ -412,11 +412,18 @@ def varies_enough(
     distinct_values = int(candidate.nunique())
     rows = candidate.index
     implied = max(
-        (int(cells[q][cells[q].index.isin(rows)].nunique()) for q in known if q in cells),
+        (_distinct_patients(cells[q][cells[q].index.isin(rows)]) for q in known if q in cells),
         default=0,
     )
     one_patient = single and distinct_values == 1 and implied == 1
     return (distinct_values >= 2 or one_patient) and distinct_values >= ID_FLOOR_SHARE * implied
+
+
+def _distinct_patients(column: pd.Series) -> int:
+    """Distinct values of a per-patient column, dates compared as dates (`1/1/2000`,
+    `2000-01-01` and serial `36526` are one birth date, not three patients)."""
+    dates, _ = parse_dates(column)
+    return int(dates.nunique() if dates.notna().mean() >= 0.5 else column.nunique())
 
 
 def _drop_constant_id(

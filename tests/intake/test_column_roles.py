@@ -218,3 +218,17 @@ def test_ids_that_look_like_codes_stay_the_patient_id(tmp_path: Path) -> None:
     assert panel.mapping["patient_id"] == ["MRN"]
     assert sorted(panel.patients.index) == ["F900", "R203"]
     assert panel.diagnoses["code"].tolist() == ["E119"]
+
+
+def test_birth_dates_spelled_two_ways_do_not_make_more_patients(tmp_path: Path) -> None:
+    """Two patients whose birth dates are written in several spellings: the MRN column still
+    has as many values as the birth dates imply (found by hypothesis: the id was dropped)."""
+    path = write(tmp_path / "p.csv", [["MRN", "DOB", "Primary Insurance", "ICD10"],
+                                      ["10000", "1968-12-05", "Medicare", "E11.9"],
+                                      ["10000", "25177", "Medicare", "I10"],
+                                      ["100", "2000-01-01", "Medicare", "E11.9"],
+                                      ["100", "1/1/2000", "Medicare", "I10"],
+                                      ["100", "01/01/2000", "Medicare", "J44.9"]])  # fmt: skip
+    panel = read_panel(path)
+    assert panel.mapping["patient_id"] == ["MRN"]
+    assert sorted(panel.patients.index) == ["100", "10000"]
