@@ -28,7 +28,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent.parent / "shared" / "bench"
+# the shared benchmark folder beside the checkout (`../shared/bench`), or beside the folder of
+# checkouts when this one is a worktree one level deeper
+SHARED = next(
+    (p / "shared" / "bench" for p in ROOT.parents if (p / "shared" / "bench").is_dir()),
+    ROOT.parent / "shared" / "bench",
+)
 AS_OF = "2026-11-20"
 
 
