@@ -53,9 +53,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ccm_assess.errors import PanelError
-from ccm_assess.intake.codes import distinct, parse_code_cells
+from ccm_assess.intake.coded import categorical, distinct, filled_cells, flag_values
+from ccm_assess.intake.codes import parse_code_cells
 from ccm_assess.intake.column_roles import ColumnView, column_views, guess_header_row, infer_roles
 from ccm_assess.intake.headers import (
     IGNORE,
@@ -69,7 +71,7 @@ from ccm_assess.intake.headers import (
     unheaded_after,
 )
 from ccm_assess.intake.payers import classify_payers, dual_of, unknown_payers
-from ccm_assess.intake.sources import Limits, cell_text, listing, read_grid
+from ccm_assess.intake.sources import SCAN_ROWS, Limits, coded_text, listing, read_grid
 from ccm_assess.intake.values import (
     examples,
     normalise_sex,
@@ -179,65 +181,111 @@ _FOOTER = (
 
 
 def _ledger(
-    text: pd.DataFrame, header: int, roles: dict[str, list[int]], headers: list[str]
+    text: pd.DataFrame,
+    present: np.ndarray,
+    filled: np.ndarray,
+    header: int,
+    roles: dict[str, list[int]],
+    headers: list[str],
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Status and reason of every row (a frame), and the cleaned patient id of every row."""
+    """Status and reason of every row (a frame), and the cleaned patient id of every row.
+    `text`: the grid (categorical columns, `coded_text`); `present`: which of its cells are
+    filled (`coded.filled_cells`, columns x rows); `filled`: filled cells per row. Every test
+    on text runs once per distinct value; each reason is set on the few rows it concerns."""
     n = len(text)
-    position = np.arange(n)
-    filled = text.notna().sum(axis=1).to_numpy()
     pid = text.iloc[:, roles["patient_id"][0]]
-    pid = pid.mask(pid.str.fullmatch(_NO_ID).fillna(False).astype(bool))
+    pid = pid.mask(flag_values(pid, lambda ids: ids.str.fullmatch(_NO_ID)))
     role_columns = sorted({p for positions in roles.values() for p in positions})
     id_header = headers[roles["patient_id"][0]].lower()
-    candidates = np.flatnonzero(text.iloc[:, roles["patient_id"][0]].str.lower().eq(id_header))
+    candidates = np.flatnonzero(
+        flag_values(text.iloc[:, roles["patient_id"][0]], lambda ids: ids.str.lower().eq(id_header))
+    )
+    repeats = text.iloc[candidates].astype("str")  # a few repeated header rows
     same = sum(
-        text.iloc[candidates, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
+        repeats.iloc[:, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
         for p in role_columns
     )
-    repeated = np.zeros(n, dtype=bool)
-    repeated[candidates] = same >= max(1, -(-len(role_columns) // 2))
-    few = np.flatnonzero((position > header) & (filled > 0) & (filled <= 4))
-    first_col = text.iloc[few].notna().to_numpy().argmax(axis=1)
-    first = pd.Series(text.iloc[few].to_numpy()[np.arange(len(few)), first_col], dtype="str")
-    footer = np.zeros(n, dtype=bool)
-    footer[few] = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy()
-    note = np.zeros(n, dtype=bool)
-    wordy = first.str.contains(r"[A-Za-z].*(?:\s|:)|:", regex=True).fillna(False).to_numpy()
-    outside_dx = ~np.isin(first_col, roles["diagnosis"])
-    note[few] = (filled[few] == 1) & wordy & outside_dx
-    body = position > header
-    kind = np.full(n, "", dtype=object)
-    kind[few] = footer_kind(first).to_numpy()
-    reasons = {
-        "blank row": (filled == 0) & (position != header),
-        "title row above the header": position < header,
-        "header row": position == header,
-        "repeated header row": body & repeated,
-        **{label: body & footer & (kind == label) for label in FOOTER_KINDS},
-        "title or note row (one cell of text)": body & note,
-        "no patient id": body & pid.isna().to_numpy(),
-    }
-    labels = [*reasons, "footer row below the table", GROUPED, ""]
-    no_id = labels.index("no patient id")
-    code = np.select(list(reasons.values()), list(range(len(reasons))), len(labels) - 1)
+    repeated = candidates[same >= max(1, -(-len(role_columns) // 2))]
+    few = header + 1 + np.flatnonzero((filled[header + 1 :] > 0) & (filled[header + 1 :] <= 4))
+    first_col = present[:, few].argmax(axis=0)
+    footer, wordy, kind = _first_cells(text, few, first_col)
+    note = (filled[few] == 1) & wordy & ~np.isin(first_col, roles["diagnosis"])
+    labels = [*REASONS, "footer row below the table", GROUPED, ""]
+    reason = {label: code for code, label in enumerate(labels)}
+    code = np.full(n, reason[""], dtype=np.int8)
+    # the first reason that applies wins: set from the last to the first
+    missing = np.flatnonzero(pid.isna().to_numpy())
+    code[missing[missing > header]] = reason["no patient id"]
+    code[few[note]] = reason["title or note row (one cell of text)"]
+    for k in reversed(range(len(FOOTER_KINDS))):
+        code[few[footer & (kind == k)]] = reason[FOOTER_KINDS[k]]
+    code[repeated[repeated > header]] = reason["repeated header row"]
+    if header >= 0:
+        code[:header] = reason["title row above the header"]
+        code[header] = reason["header row"]
+    blank = np.flatnonzero(filled == 0)
+    code[blank[blank != header]] = reason["blank row"]
+    closes = np.zeros(n, dtype=bool)
+    closes[few[footer & (kind == FOOTER_KINDS.index("total or subtotal row"))]] = True
     pid, grouped = fill_grouped_ids(
-        text, roles, headers, pid, used=code == len(labels) - 1, no_id=code == no_id,
-        closes=body & footer & (kind == FOOTER_KINDS[1]),
+        text, roles, headers, pid, used=code == reason[""],
+        no_id=code == reason["no patient id"], closes=closes,
     )  # fmt: skip
-    code = np.where(grouped, labels.index(GROUPED), code)
-    used = (code == len(labels) - 1) | grouped
-    if used.any():
-        below = (position > np.flatnonzero(used).max()) & (filled > 0) & (filled <= 2)
-        code = np.where(below & (code == no_id), len(labels) - 3, code)
+    code[grouped] = reason[GROUPED]
+    used = np.flatnonzero((code == reason[""]) | grouped)
+    if len(used):
+        tail = np.arange(used[-1] + 1, n)
+        below = tail[(filled[tail] > 0) & (filled[tail] <= 2)]
+        code[below[code[below] == reason["no patient id"]]] = reason["footer row below the table"]
     status = ["used" if not r or r == GROUPED else "skipped" for r in labels]
-    status[no_id] = "rejected"
-    table = pd.DataFrame({"status": status, "reason": labels}, dtype="str")
-    return table.take(code).reset_index(drop=True), pid
+    status[reason["no patient id"]] = "rejected"
+    taken = pa.array(code)  # labels taken by Arrow: 8 M rows of short text in a blink
+    table = pd.DataFrame(
+        {
+            name: pd.Series(
+                pd.arrays.ArrowStringArray(pa.array(texts, pa.large_string()).take(taken)),
+                dtype="str",
+            )
+            for name, texts in (("status", status), ("reason", labels))
+        }
+    )
+    return table, pid
+
+
+def _first_cells(
+    text: pd.DataFrame, rows: np.ndarray, first_col: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of `rows` whose first filled cell is in column `first_col`: whether that cell reads as
+    a footer (`_FOOTER`), whether it holds words (a title or note) and its kind (position in
+    `FOOTER_KINDS`; -1: not a footer), judged once per distinct text of each column."""
+    footer = np.zeros(len(rows), dtype=bool)
+    wordy = np.zeros(len(rows), dtype=bool)
+    kind = np.full(len(rows), -1, dtype=np.int8)
+    for column in np.unique(first_col):
+        at = np.flatnonzero(first_col == column)
+        codes, values = distinct(text.iloc[rows[at], column])
+        is_footer = values.str.contains(_FOOTER, regex=True).to_numpy(dtype=bool)
+        footer[at] = is_footer[codes]
+        words = values.str.contains(r"[A-Za-z].*(?:\s|:)|:", regex=True).to_numpy(dtype=bool)
+        wordy[at] = words[codes]
+        kinds = pd.Categorical(footer_kind(values), categories=FOOTER_KINDS).codes
+        kind[at] = np.where(is_footer, kinds, -1)[codes]
+    return footer, wordy, kind
 
 
 GROUPED = "patient fields from the patient's first row above (grouped report)"
 """Ledger reason of a used row that printed only codes below its patient's first row."""
 FOOTER_KINDS = ("page row", "total or subtotal row", "footer row")
+REASONS = (
+    "blank row",
+    "title row above the header",
+    "header row",
+    "repeated header row",
+    *FOOTER_KINDS,
+    "title or note row (one cell of text)",
+    "no patient id",
+)
+"""Ledger reasons of rows not used, the first that applies wins (`_ledger`)."""
 _PAGE = r"(?i)^page \d+"
 _TOTAL = (
     r"(?i)^(?:grand |sub)?-?totals?\b|^(?:count|number) of\b|"
@@ -298,7 +346,7 @@ def fill_grouped_ids(
             "on every row"
         )
     filled = follows & above.notna().to_numpy() & above.ne(closed).to_numpy()
-    return pid.mask(filled, above), filled
+    return pid.mask(filled, above.where(filled)), filled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,30 +356,52 @@ def fill_grouped_ids(
 def _diagnoses(
     used: pd.DataFrame, dx: list[int], headers: list[str], mapped: bool
 ) -> tuple[pd.DataFrame, list[int], list[str]]:
-    """Code items of the used rows (index: column position, row), the diagnosis columns kept,
-    and notes. Auto-detected columns without a single ICD code are dropped when others have;
-    a column without a header (next to a diagnosis column) is kept only with an ICD-10 code."""
-    cells = pd.concat({p: used[p].dropna() for p in dx}, names=["column", "row"])
-    items = parse_code_cells(cells)
-    columns = items.index.get_level_values("column")
-    # the distinct columns of millions of items, compared in Arrow (no object array, no set of
-    # millions of Python ints)
-    coded = set(pd.unique(columns[items["kind"].ne("invalid").to_numpy()]))
-    icd10 = set(pd.unique(columns[items["kind"].eq("icd10").to_numpy()]))
+    """Code items of the used rows (`codes.parse_code_cells`, plus the `column` position and
+    the `used_row` position among the used rows of each item's cell; index: the cell's
+    position among the filled diagnosis cells, column after column), the diagnosis columns
+    kept, and notes. Auto-detected columns
+    without a single ICD code are dropped when others have; a column without a header (next to
+    a diagnosis column) is kept only with an ICD-10 code. The columns' distinct texts are
+    joined into one categorical, so each is split and classified once."""
+    coded_columns = [distinct(used[p]) for p in dx]
+    every, texts = pd.factorize(pd.concat([values for _, values in coded_columns]))
+    offsets = np.cumsum([0, *(len(values) for _, values in coded_columns)])
+    cells, rows = [], []
+    for (codes, _), offset in zip(coded_columns, offsets, strict=False):
+        filled = codes >= 0
+        whole = bool(filled.all())  # a long export: every row holds a code
+        cells.append(every[offset + (codes if whole else codes[filled])])
+        rows.append(np.arange(len(codes), dtype=np.int32) if whole else np.flatnonzero(filled))
+    counts = [len(r) for r in rows]
+    cell = cells[0] if len(cells) == 1 else np.concatenate(cells)
+    items = parse_code_cells(categorical(cell, texts, pd.RangeIndex(len(cell))))
+    del cells, cell
+    cell_column = np.repeat(np.asarray(dx, dtype=np.int32), counts)
+    cell_row = rows[0] if len(rows) == 1 else np.concatenate(rows)
+    at = items.index.to_numpy()
+    same = len(at) == len(cell_row) and isinstance(items.index, pd.RangeIndex)
+    items["column"] = cell_column if same else cell_column[at]
+    items["used_row"] = cell_row if same else cell_row[at]
+    kind = items["kind"]
+    width = max(dx) + 1
+    coded, icd10 = (
+        set(np.flatnonzero(np.bincount(items["column"].to_numpy()[mask], minlength=width)))
+        for mask in (kind.ne("invalid").to_numpy(), kind.eq("icd10").to_numpy())
+    )
     keep = [p for p in dx if (p in coded or mapped or not coded) if headers[p] or p in icd10]
     notes = [
         f"column '{headers[p]}' holds no diagnosis codes; not used"
         for p in dx
         if p not in keep and headers[p]
     ]
-    return (items if len(keep) == len(dx) else items[columns.isin(keep)]), keep, notes
+    return (items if len(keep) == len(dx) else items[items["column"].isin(keep)]), keep, notes
 
 
 def _shape(repeats: bool, items: pd.DataFrame, dx_columns: int) -> str:
     """`SourceInfo.shape`; `repeats`: some patient has several rows."""
     # the items of one cell follow each other (`codes.split_code_cells`)
-    column = items.index.get_level_values("column").to_numpy(dtype=np.int64)
-    row = items.index.get_level_values("row").to_numpy(dtype=np.int64)
+    column = items["column"].to_numpy(dtype=np.int64)
+    row = items["used_row"].to_numpy(dtype=np.int64)
     listed = bool(((np.diff(row) == 0) & (np.diff(column) == 0)).any())
     if repeats:
         return "mixed" if listed or dx_columns > 1 else "long"
@@ -364,24 +434,27 @@ def tidy_panel(
         if len(source.sheets) > 1
         else ""
     )
-    text = pd.DataFrame({c: cell_text(grid[c]) for c in grid.columns}).reset_index(drop=True)
+    text = pd.DataFrame({c: coded_text(grid[c]) for c in grid.columns}).reset_index(drop=True)
     text.columns = range(text.shape[1])
-    if text.empty or not text.notna().any().any():
+    present = filled_cells(text)
+    per_row = present.sum(axis=0, dtype=np.int32)
+    if text.empty or not per_row.any():
         raise PanelError(f"{what} is empty: there are no rows to read{other_sheet}")
-    if text.notna().sum(axis=1).max() <= 1:
+    if per_row.max() <= 1:
         raise PanelError(
             f"{what} does not look like a table: no row has more than one "
             "filled cell; export the panel with one column per field (patient id, diagnosis "
             "codes, ...)"
         )
     wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
-    header = find_header(text, wanted)
+    top = text.iloc[: SCAN_ROWS + 1].astype("str")  # the header is among the first rows
+    header = find_header(top, wanted)
     guessed = header < 0
-    header = guess_header_row(text) if guessed else header
+    header = guess_header_row(top) if guessed else header
     # a guessed header row may be patient data: its cells are never quoted in a message
-    found = [] if guessed else text.iloc[header].dropna().tolist()
-    headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
-    filled = text.iloc[header + 1 :].notna().sum().tolist()
+    found = [] if guessed else top.iloc[header].dropna().tolist()
+    headers = [] if header < 0 else top.iloc[header].fillna("").tolist()
+    filled = np.count_nonzero(present[:, header + 1 :], axis=1).tolist()
     row = header + 1 if header >= 0 else None
     roles = assign_roles(headers, mapping, filled, row) if header >= 0 else {}
     inferred = infer_roles(text.iloc[header + 1 :], headers, roles, list(mapping), today)
@@ -394,7 +467,7 @@ def tidy_panel(
                 f"{headers_found(found, None if guessed else row)}; "
                 f"pass --map {role}=<header>"
             )
-    ledger, pid = _ledger(text, header, roles, headers)
+    ledger, pid = _ledger(text, present, per_row, header, roles, headers)
     ledger.insert(0, "row", np.arange(1, len(text) + 1))
     used_mask = ledger["status"].eq("used").to_numpy()
     if not used_mask.any():
@@ -464,15 +537,18 @@ def tidy_panel(
 def _diagnosis_frame(
     items: pd.DataFrame, rows: pd.Index, patient: np.ndarray, ids: pd.Index
 ) -> pd.DataFrame:
-    """`Panel.diagnoses` from the code items (index: column, row label): the valid codes, each
+    """`Panel.diagnoses` from the code items (`_diagnoses`): the valid codes, each
     (patient, code) once at its first row, sorted by row. `patient` is the patient position
     (in `ids`) of each used row (`rows`). Both text columns are categorical (the patients in
     `ids` order, the codes sorted), so later steps work on their integer codes."""
     valid = items["kind"].eq("icd10").to_numpy()
-    row = items.index.get_level_values("row")[valid].to_numpy(dtype=np.int64)
-    owner = patient[np.searchsorted(rows.to_numpy(dtype=np.int64), row)]
-    code, codes = pd.factorize(items["code"].array[valid], sort=True)
-    code = code.astype(np.int32)
+    at = items["used_row"].to_numpy(dtype=np.int64)[valid]
+    owner, row = patient[at], rows.to_numpy(dtype=np.int64)[at]
+    code, codes = distinct(pd.Series(items["code"].array[valid]))
+    order = np.argsort(codes.to_numpy(), kind="stable")  # the codes sorted
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    code, codes = rank[code], codes.iloc[order]
     # the first row of each (patient, code): stable sorts (timsort runs: a long export lists
     # a patient's rows together, a wide one has one row per patient) instead of a hash table
     # of millions of keys
@@ -758,12 +834,18 @@ def _empty(dtype: str, index: pd.Index) -> pd.Series:
 
 
 def _join(parts: list[pd.Series], sep: str) -> pd.Series:
-    """Join text columns row by row, skipping blank parts."""
-    joined = parts[0]
+    """Join text columns row by row, skipping blank parts: once per distinct combination of
+    their values, as a categorical column."""
+    codes, joined = distinct(parts[0])
     for part in parts[1:]:
-        both = joined.notna() & part.notna()
-        joined = joined.fillna(part).mask(both, joined + sep + part)
-    return joined
+        inner, values = distinct(part)
+        pair, pairs = pd.factorize((codes + 1) * (len(values) + 1) + inner + 1)
+        left = joined.reindex(pairs // (len(values) + 1) - 1).reset_index(drop=True)
+        right = values.reindex(pairs % (len(values) + 1) - 1).reset_index(drop=True)
+        both = left.notna() & right.notna()
+        texts = left.fillna(right).mask(both, left + sep + right)
+        codes, joined = np.where(texts.isna().to_numpy()[pair], -1, pair), texts
+    return categorical(codes, joined, parts[0].index)
 
 
 # ---------------------------------------------------------------------------------------------

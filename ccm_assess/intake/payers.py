@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ccm_assess.intake.codes import distinct, spread
+from ccm_assess.intake.coded import distinct, spread
 
 PAYER_CLASSES: tuple[str, ...] = (
     "medicare_ffs",
