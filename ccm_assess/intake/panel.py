@@ -542,25 +542,21 @@ def _diagnosis_frame(
     (in `ids`) of each used row (`rows`). Both text columns are categorical (the patients in
     `ids` order, the codes sorted), so later steps work on their integer codes."""
     valid = items["kind"].eq("icd10").to_numpy()
-    at = items["used_row"].to_numpy(dtype=np.int64)[valid]
+    every = bool(valid.all())
+    at = items["used_row"].to_numpy() if every else items["used_row"].to_numpy()[valid]
     owner, row = patient[at], rows.to_numpy(dtype=np.int64)[at]
-    code, codes = distinct(pd.Series(items["code"].array[valid]))
+    code, codes = distinct(pd.Series(items["code"].array if every else items["code"].array[valid]))
     order = np.argsort(codes.to_numpy(), kind="stable")  # the codes sorted
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
     code, codes = rank[code], codes.iloc[order]
-    # the first row of each (patient, code): stable sorts (timsort runs: a long export lists
-    # a patient's rows together, a wide one has one row per patient) instead of a hash table
-    # of millions of keys
-    by_row = np.argsort(row, kind="stable") if (np.diff(row) < 0).any() else None
-    key = owner.astype(np.int64) * max(len(codes), 1) + code
-    if by_row is not None:
-        key = key[by_row]
-    order = np.argsort(key, kind="stable")
-    first = np.sort(order[np.diff(key[order], prepend=-1) != 0], kind="stable")  # keys >= 0
-    del key, order
-    if by_row is not None:
-        first = by_row[first]
+    # the first row of each (patient, code), the items taken in row order (a wide export
+    # lists them column after column)
+    by_row = np.argsort(row, kind="stable") if (row[1:] < row[:-1]).any() else None
+    if by_row is None:
+        first = first_occurrences(owner, code)
+    else:
+        first = by_row[first_occurrences(owner[by_row], code[by_row])]
     return pd.DataFrame(
         {
             "patient_id": pd.Categorical.from_codes(owner[first], categories=ids),
@@ -568,6 +564,30 @@ def _diagnosis_frame(
             "row": row[first],
         }
     )
+
+
+RUN_COMPARED = 64
+"""Most items of one patient `first_occurrences` compares one by one (else it sorts)."""
+
+
+def first_occurrences(owner: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the first occurrence of each (owner, code) pair. When each
+    owner's items follow each other (`owner` never decreases: a long export lists a patient's
+    rows together, a wide one has one row per patient) and number at most `RUN_COMPARED`, each
+    item is compared with the ones before it: a few sequential passes. Otherwise a stable sort
+    (timsort) of the pairs finds them."""
+    key = owner.astype(np.int64) * (int(code.max()) + 1 if len(code) else 1) + code
+    grouped = bool((owner[1:] >= owner[:-1]).all())
+    longest = int(np.bincount(owner).max()) if len(owner) else 0
+    if grouped and longest <= RUN_COMPARED:
+        repeated = np.zeros(len(key), dtype=bool)
+        for lag in range(1, longest):  # equal keys have one owner: a lag within its items
+            repeated[lag:] |= key[lag:] == key[:-lag]
+        return np.flatnonzero(~repeated)
+    order = np.argsort(key, kind="stable")
+    firsts = np.zeros(len(key), dtype=bool)  # the first of each run of equal keys
+    firsts[order[np.diff(key[order], prepend=-1) != 0]] = True
+    return np.flatnonzero(firsts)
 
 
 def unread_exclusions(bad_values: pd.DataFrame) -> list[str]:
@@ -690,20 +710,17 @@ def _patients(
     }
     index = ids
     # each patient's first row with a value, once per field: merged value, conflicts, payers
+    rows = _ByPatient.of(patient, len(index))
     firsts = {
-        role: field.first_codes(patient, len(index))
-        for role, field in coded.items()
-        if role not in LATEST_ROLES
+        role: field.first_codes(rows) for role, field in coded.items() if role not in LATEST_ROLES
     }
     merged = {
-        role: field.latest(patient, len(index))
-        if role in LATEST_ROLES
-        else field.first(firsts[role])
+        role: field.latest(rows) if role in LATEST_ROLES else field.first(firsts[role])
         for role, field in coded.items()
     }
     single = list(firsts)
     conflicts = pd.Series(
-        {role: coded[role].conflicts(patient, firsts[role]) for role in single},
+        {role: coded[role].conflicts(rows, firsts[role]) for role in single},
         index=single,
         dtype="int64",
     )
@@ -722,8 +739,8 @@ def _patients(
         _payer_classes(coded.get(role), firsts.get(role), len(index))
         for role in ("primary_payer", "secondary_payer")
     )
-    patients["payer_class"] = first["payer_class"].to_numpy()
-    patients["secondary_payer_class"] = second["payer_class"].to_numpy()
+    patients["payer_class"] = first["payer_class"].array
+    patients["secondary_payer_class"] = second["payer_class"].array
     patients["dual_eligible"] = dual_of(first, second["payer_class"]).to_numpy(dtype=bool)
     payers = [role for role in ("primary_payer", "secondary_payer") if role in coded]
     quality = {
@@ -778,41 +795,79 @@ class _Coded:
             pd.Series(self.values).array.take(self.codes, allow_fill=True), index=index
         )
 
-    def first_codes(self, patient: np.ndarray, patients: int) -> np.ndarray:
+    def first_codes(self, rows: _ByPatient) -> np.ndarray:
         """Per patient position, the code of its first row with a value (-1 when none)."""
-        rows = np.flatnonzero(self.codes >= 0)
-        first = np.full(patients, len(self.codes), dtype=np.int64)
-        np.minimum.at(first, patient[rows], rows)
-        found = first < len(self.codes)
-        slot = np.full(patients, -1, dtype=np.int64)
-        slot[found] = self.codes[first[found]]
-        return slot
+        codes = rows.sort(self.codes)
+        if (codes >= 0).all():
+            first = np.full(rows.patients, -1, dtype=np.int64)
+            first[rows.present] = codes[rows.starts]
+            return first
+        position = np.where(codes >= 0, np.arange(len(codes)), len(codes))
+        at = rows.reduce(np.minimum, position, len(codes))
+        return np.where(at < len(codes), np.append(codes, -1)[at], -1)
 
     def first(self, slot: np.ndarray) -> pd.Series:
         """Per patient position, the value of its first row with one (NA when none), from its
         code (`first_codes`)."""
         return pd.Series(pd.Series(self.values).array.take(slot, allow_fill=True))
 
-    def latest(self, patient: np.ndarray, patients: int) -> pd.Series:
+    def latest(self, rows: _ByPatient) -> pd.Series:
         """Per patient position, the greatest of its rows' values (NA when none): the
         distinct values ranked once, the ranks compared per patient."""
         values = pd.Series(self.values)
         order = np.argsort(values.to_numpy(), kind="stable")
-        rank = np.empty(len(order), dtype=np.int64)
+        rank = np.empty(len(order) + 1, dtype=np.int64)
         rank[order] = np.arange(len(order))
-        rows = np.flatnonzero(self.codes >= 0)
-        best = np.full(patients, -1, dtype=np.int64)
-        np.maximum.at(best, patient[rows], rank[self.codes[rows]])
+        rank[-1] = -1  # a blank row
+        best = rows.reduce(np.maximum, rank[rows.sort(self.codes)], -1)
         slot = np.where(best >= 0, order[np.maximum(best, 0)] if len(order) else -1, -1)
         return pd.Series(values.array.take(slot, allow_fill=True))
 
-    def conflicts(self, patient: np.ndarray, first: np.ndarray) -> int:
+    def conflicts(self, rows: _ByPatient, first: np.ndarray) -> int:
         """Patients whose rows hold more than one distinct value (`nunique() > 1`): a row
         whose value differs from its patient's first one (`first`: `first_codes`; no hashing)."""
-        keep = self.codes >= 0
-        owner = patient[keep]
-        differs = self.codes[keep] != first[owner]
-        return int((np.bincount(owner[differs], minlength=len(first)) > 0).sum())
+        codes = rows.sort(self.codes)
+        differs = (codes >= 0) & (codes != first[rows.owner])
+        return int(rows.reduce(np.logical_or, differs, False).sum())
+
+
+@dataclass(frozen=True)
+class _ByPatient:
+    """The used rows grouped by patient, for per-patient reductions in one sequential pass
+    (`np.ufunc.reduceat`): a stable sort of the rows by patient, none when they already are
+    (a long export lists a patient's rows together)."""
+
+    order: np.ndarray | None
+    """Row positions in patient order; None when the rows are already in it."""
+    owner: np.ndarray
+    """Patient position of each row, in patient order."""
+    present: np.ndarray
+    """Patient positions that have rows."""
+    starts: np.ndarray
+    """Where each of those patients' rows begin, in patient order."""
+    patients: int
+
+    @classmethod
+    def of(cls, patient: np.ndarray, patients: int) -> _ByPatient:
+        """`patient`: the patient position of each row; `patients`: how many there are."""
+        grouped = bool((patient[1:] >= patient[:-1]).all())
+        order = None if grouped else np.argsort(patient, kind="stable")
+        owner = patient if order is None else patient[order]
+        counts = np.bincount(owner, minlength=patients)
+        present = np.flatnonzero(counts)
+        return cls(order, owner, present, (np.cumsum(counts) - counts)[present], patients)
+
+    def sort(self, values: np.ndarray) -> np.ndarray:
+        """Values of the rows, in patient order."""
+        return values if self.order is None else values[self.order]
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray, empty: object) -> np.ndarray:
+        """`ufunc` over each patient's rows of `values` (in patient order, `sort`); `empty`
+        for a patient without rows."""
+        out = np.full(self.patients, empty, dtype=values.dtype)
+        if len(values):
+            out[self.present] = ufunc.reduceat(values, self.starts)
+        return out
 
 
 def _payer_classes(field: _Coded | None, first: np.ndarray | None, patients: int) -> pd.DataFrame:
