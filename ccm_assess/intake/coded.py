@@ -91,9 +91,14 @@ def filled_cells(frame: pd.DataFrame) -> np.ndarray:
 
 
 def dictionary_column(column: pa.ChunkedArray) -> pd.Series:
-    """An Arrow string column -> categorical `str` Series (Arrow's dictionary encoding: one
-    hash pass in C++, int32 codes, the distinct texts once)."""
-    encoded = column.dictionary_encode()
+    """An Arrow string column -> categorical `str` Series: int32 codes into the distinct
+    texts, in order of first appearance. A dictionary-typed column (each block with its own
+    dictionary, as Arrow's CSV reader gives them) has its dictionaries unified; a plain one is
+    dictionary-encoded (one hash pass in C++)."""
+    if pa.types.is_dictionary(column.type):
+        encoded = pa.table({"cells": column}).unify_dictionaries().column(0)
+    else:
+        encoded = column.dictionary_encode()
     if not encoded.num_chunks:
         return categorical(np.zeros(0, np.int32), pd.Index([], dtype="str"), pd.RangeIndex(0))
     indices = pa.chunked_array([chunk.indices for chunk in encoded.chunks]).combine_chunks()
