@@ -483,3 +483,10 @@ def test_line_stats_across_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sources.line_stats(b"abc") == (0, 3)
     assert sources.line_stats(b"ab\n") == (1, 2)
     assert sources.line_stats(b"") == (0, 0)
+
+
+def test_count_byte_across_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "_STEP", 4)
+    assert sources.count_byte(b'a"b\n""\n\n"', b'"') == 4
+    assert sources.count_byte(b'a"b\n""\n\n"', b"\n") == 3
+    assert sources.count_byte(b"", b"\n") == 0
