@@ -24,7 +24,9 @@ def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         categories = values.cat.categories
-        present = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+        present = np.zeros(len(categories) + 1, dtype=bool)
+        present[codes] = True  # a blank (-1) marks the extra last slot
+        present = present[:-1]
         if not present.all():
             position = np.append(np.cumsum(present) - 1, -1)
             codes = position[codes]

@@ -53,7 +53,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from ccm_assess.errors import PanelError
 from ccm_assess.intake.coded import categorical, distinct, filled_cells, flag_values
@@ -239,17 +238,35 @@ def _ledger(
         code[below[code[below] == reason["no patient id"]]] = reason["footer row below the table"]
     status = ["used" if not r or r == GROUPED else "skipped" for r in labels]
     status[reason["no patient id"]] = "rejected"
-    taken = pa.array(code)  # labels taken by Arrow: 8 M rows of short text in a blink
+    given = np.zeros(len(labels), dtype=bool)
+    given[code] = True
     table = pd.DataFrame(
         {
-            name: pd.Series(
-                pd.arrays.ArrowStringArray(pa.array(texts, pa.large_string()).take(taken)),
-                dtype="str",
-            )
-            for name, texts in (("status", status), ("reason", labels))
-        }
+            "row": np.arange(1, n + 1),
+            "status": _labels(np.asarray(status), code, given),
+            "reason": _labels(np.asarray(labels), code, given),
+        },
+        copy=False,
     )
     return table, pid
+
+
+def reason_counts(ledger: pd.DataFrame, status: str) -> pd.Series:
+    """Rows of one `status` per ledger reason, most first (reasons with no such row left out;
+    ties in the order the reasons are listed)."""
+    reasons = ledger.loc[ledger["status"].eq(status).to_numpy(), "reason"]
+    counts = reasons.value_counts(sort=False)
+    return counts[counts > 0].sort_values(ascending=False, kind="stable")
+
+
+def _labels(texts: np.ndarray, code: np.ndarray, given: np.ndarray) -> pd.Categorical:
+    """The ledger's `status` or `reason` of each row: `texts[code]`, categorical (1 byte a
+    row), its categories only the texts some row has (`given`: which codes occur)."""
+    shown = pd.unique(texts[given])
+    position = pd.Index(shown).get_indexer(texts)
+    return pd.Categorical.from_codes(
+        position.astype(np.int8)[code], categories=pd.Index(shown, dtype="str")
+    )
 
 
 def _first_cells(
@@ -468,7 +485,6 @@ def tidy_panel(
                 f"pass --map {role}=<header>"
             )
     ledger, pid = _ledger(text, present, per_row, header, roles, headers)
-    ledger.insert(0, "row", np.arange(1, len(text) + 1))
     used_mask = ledger["status"].eq("used").to_numpy()
     if not used_mask.any():
         raise PanelError(
@@ -484,7 +500,7 @@ def tidy_panel(
     # used rows that follow each other (the usual case) are a slice, not a copy
     rows = np.flatnonzero(used_mask)
     take = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
-    used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[rows], name="row"))
+    used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[take], name="row"))
     # each used row's patient as an integer (in order of first appearance): one hash pass
     # over the ids, then integers everywhere
     patient, found_ids = pd.factorize(pid.iloc[take], use_na_sentinel=True)

@@ -44,7 +44,7 @@ def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 def statuses(panel: Panel) -> dict[int, str]:
     """Row -> status, or `skipped: reason` / `rejected: reason`."""
-    ledger = panel.ledger
+    ledger = panel.ledger.astype({"status": "str", "reason": "str"})  # categorical in the panel
     explained = ledger["status"] + ": " + ledger["reason"]
     label = ledger["status"].where(ledger["status"].eq("used"), explained)
     return dict(zip(ledger["row"], label, strict=True))
