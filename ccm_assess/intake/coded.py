@@ -59,7 +59,8 @@ def flag_values(column: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np
     per row (False where the cell is blank)."""
     codes, values = distinct(column)
     flags = np.append(test(values).fillna(False).to_numpy(dtype=bool), False)
-    return flags[codes]
+    per_row: np.ndarray = flags[codes]
+    return per_row
 
 
 def categorical(codes: np.ndarray, values: pd.Series | pd.Index, index: pd.Index) -> pd.Series:
