@@ -56,7 +56,7 @@ import pandas as pd
 
 from ccm_assess.errors import PanelError
 from ccm_assess.intake.coded import categorical, distinct, filled_cells, flag_values
-from ccm_assess.intake.codes import parse_code_cells
+from ccm_assess.intake.codes import KINDS, parse_code_cells
 from ccm_assess.intake.column_roles import ColumnView, column_views, guess_header_row, infer_roles
 from ccm_assess.intake.headers import (
     IGNORE,
@@ -399,12 +399,13 @@ def _diagnoses(
     same = len(at) == len(cell_row) and isinstance(items.index, pd.RangeIndex)
     items["column"] = cell_column if same else cell_column[at]
     items["used_row"] = cell_row if same else cell_row[at]
-    kind = items["kind"]
-    width = max(dx) + 1
-    coded, icd10 = (
-        set(np.flatnonzero(np.bincount(items["column"].to_numpy()[mask], minlength=width)))
-        for mask in (kind.ne("invalid").to_numpy(), kind.eq("icd10").to_numpy())
-    )
+    kind, column = items["kind"].cat.codes.to_numpy(), items["column"].to_numpy()
+    coded: set[int] = set()
+    icd10: set[int] = set()
+    for found, kinds in ((coded, ("icd10", "icd9")), (icd10, ("icd10",))):
+        holds = np.zeros(max(dx) + 1, dtype=bool)  # which columns hold an item of `kinds`
+        holds[column[np.isin(kind, [KINDS.index(k) for k in kinds])]] = True
+        found.update(np.flatnonzero(holds).tolist())
     keep = [p for p in dx if (p in coded or mapped or not coded) if headers[p] or p in icd10]
     notes = [
         f"column '{headers[p]}' holds no diagnosis codes; not used"
@@ -592,14 +593,16 @@ def first_occurrences(owner: np.ndarray, code: np.ndarray) -> np.ndarray:
     rows together, a wide one has one row per patient) and number at most `RUN_COMPARED`, each
     item is compared with the ones before it: a few sequential passes. Otherwise a stable sort
     (timsort) of the pairs finds them."""
-    key = owner.astype(np.int64) * (int(code.max()) + 1 if len(code) else 1) + code
     grouped = bool((owner[1:] >= owner[:-1]).all())
-    longest = int(np.bincount(owner).max()) if len(owner) else 0
+    if grouped:  # the length of the longest run of one owner's items
+        ends = np.flatnonzero(owner[1:] != owner[:-1])
+        longest = int(np.diff(ends, prepend=-1, append=len(owner) - 1).max())
     if grouped and longest <= RUN_COMPARED:
-        repeated = np.zeros(len(key), dtype=bool)
-        for lag in range(1, longest):  # equal keys have one owner: a lag within its items
-            repeated[lag:] |= key[lag:] == key[:-lag]
+        repeated = np.zeros(len(owner), dtype=bool)
+        for lag in range(1, longest):  # a repeat lies within its owner's items
+            repeated[lag:] |= (code[lag:] == code[:-lag]) & (owner[lag:] == owner[:-lag])
         return np.flatnonzero(~repeated)
+    key = owner.astype(np.int64) * (int(code.max()) + 1 if len(code) else 1) + code
     order = np.argsort(key, kind="stable")
     firsts = np.zeros(len(key), dtype=bool)  # the first of each run of equal keys
     firsts[order[np.diff(key[order], prepend=-1) != 0]] = True
@@ -676,14 +679,15 @@ def _patients(
     def dates(role: str, values: pd.Series) -> _Coded:
         codes, raw = distinct(values)
         parsed, problem = parse_dates(raw, birth=role == "birth_date", today=today)
-        cells = np.bincount(codes[codes >= 0], minlength=len(raw))
-        for reason in sorted(problem[problem.ne("")].unique()):
+        reasons = sorted(problem[problem.ne("")].unique())
+        cells = np.bincount(codes[codes >= 0], minlength=len(raw)) if reasons else None
+        for reason in reasons:
             bad = problem.eq(reason).to_numpy()
             bad_dates.append(
                 {
                     "column": role,
                     "problem": reason,
-                    "count": int(cells[bad].sum()),
+                    "count": int(cells[bad].sum()) if cells is not None else 0,
                     "examples": examples(raw[bad]),
                 }  # fmt: skip
             )
@@ -815,7 +819,7 @@ class _Coded:
         """Per patient position, the code of its first row with a value (-1 when none)."""
         codes = rows.sort(self.codes)
         if (codes >= 0).all():
-            first = np.full(rows.patients, -1, dtype=np.int64)
+            first = np.full(rows.patients, -1, dtype=np.int32)
             first[rows.present] = codes[rows.starts]
             return first
         position = np.where(codes >= 0, np.arange(len(codes)), len(codes))
