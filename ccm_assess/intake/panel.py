@@ -754,32 +754,40 @@ def _patients(
         },
         index=index,
     )
-    # payer text classified once per distinct text, then taken to each patient's first text
+    # payer texts (primary and secondary together) classified once per distinct text, then
+    # taken to each patient's first text
+    payers = [role for role in ("primary_payer", "secondary_payer") if role in coded]
+    texts = pd.concat(
+        [*(pd.Series(coded[role].values, dtype="str") for role in payers), pd.Series([""])],
+        ignore_index=True,
+    ).astype("str")
+    table = classify_payers(texts)  # the last text is the blank one: `unknown`, not dual
+    offsets = dict(
+        zip(payers, np.cumsum([0, *(len(coded[r].values) for r in payers)]), strict=False)
+    )
     first, second = (
-        _payer_classes(coded.get(role), firsts.get(role), len(index))
+        table.take(
+            np.where(firsts[role] >= 0, firsts[role] + offsets[role], len(texts) - 1)
+            if role in offsets
+            else np.full(len(index), len(texts) - 1)
+        ).reset_index(drop=True)
         for role in ("primary_payer", "secondary_payer")
     )
     patients["payer_class"] = first["payer_class"].array
     patients["secondary_payer_class"] = second["payer_class"].array
     patients["dual_eligible"] = dual_of(first, second["payer_class"]).to_numpy(dtype=bool)
-    payers = [role for role in ("primary_payer", "secondary_payer") if role in coded]
+    patients_per_text = np.concatenate(
+        [
+            *(
+                np.bincount(firsts[role] + 1, minlength=len(coded[role].values) + 1)[1:]
+                for role in payers
+            ),
+            [0],
+        ]
+    )
     quality = {
         "unknown_payers": shorten_counts(
-            unknown_payers(
-                pd.concat(
-                    [pd.Series(coded[role].values, dtype="str") for role in payers],
-                    ignore_index=True,
-                )
-                if payers
-                else pd.Series(dtype="str"),
-                np.concatenate(
-                    [
-                        np.bincount(firsts[role] + 1, minlength=len(coded[role].values) + 1)[1:]
-                        for role in payers
-                    ]
-                    or [np.zeros(0, np.int64)]
-                ),  # fmt: skip
-            )
+            unknown_payers(texts, patients_per_text, table["payer_class"])
         ),
         "bad_dates": pd.DataFrame(bad_dates, columns=["column", "problem", "count", "examples"]),
         "conflicts": conflicts.astype({"patients": "int64"}),
@@ -888,16 +896,6 @@ class _ByPatient:
         if len(values):
             out[self.present] = ufunc.reduceat(values, self.starts)
         return out
-
-
-def _payer_classes(field: _Coded | None, first: np.ndarray | None, patients: int) -> pd.DataFrame:
-    """Per patient position: `payer_class` and `dual_plan` (`payers.classify_payers`) of its
-    first payer text (`first`: `_Coded.first_codes`), each distinct text classified once; no
-    text: `unknown`, not dual."""
-    slot = np.full(patients, -1) if field is None or first is None else first
-    texts = pd.Series(np.zeros(0, object) if field is None else field.values, dtype="str")
-    table = classify_payers(pd.concat([texts, pd.Series([""], dtype="str")], ignore_index=True))
-    return table.take(np.where(slot < 0, len(texts), slot)).reset_index(drop=True)
 
 
 def _empty(dtype: str, index: pd.Index) -> pd.Series:
