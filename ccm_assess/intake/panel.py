@@ -502,11 +502,10 @@ def tidy_panel(
     rows = np.flatnonzero(used_mask)
     take = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
     used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[take], name="row"))
-    # each used row's patient as an integer (in order of first appearance): one hash pass
-    # over the ids, then integers everywhere
-    patient, found_ids = pd.factorize(pid.iloc[take], use_na_sentinel=True)
-    patient = patient.astype(np.int32)
-    ids = pd.Index(found_ids, dtype="str", name="patient_id")
+    # each used row's patient as an integer (in order of first appearance): the id column's
+    # own codes, then integers everywhere
+    patient, found_ids = distinct(pid.iloc[take])
+    ids = pd.Index(found_ids, name="patient_id")
     items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     _require_codes(items, [labels[p] for p in roles["diagnosis"]])
@@ -815,7 +814,7 @@ class _Coded:
         """`values` parsed per distinct raw value (NA: unreadable) -> positions among the
         distinct parsed values (two spellings of one date are one value)."""
         inner, parsed = pd.factorize(pd.Series(self.values), use_na_sentinel=True)
-        return _Coded(np.append(inner, -1)[self.codes], parsed)
+        return _Coded(np.append(inner, -1).astype(np.int32)[self.codes], parsed)
 
     def rows(self, index: pd.Index) -> pd.Series:
         """The value of each row (NA when blank)."""
