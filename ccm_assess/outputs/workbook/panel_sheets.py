@@ -84,22 +84,22 @@ def _payer_table(assessment: Assessment, billable: Sequence[str]) -> pd.DataFram
         ),
         "PCM candidates": ("pcm_candidates", counts["pcm_candidates_by_payer"]),
     }
-    columns = {
-        name: [UNKNOWN] * len(PAYER_CLASSES)
-        if group is None
-        else [shown_counts(group)[c] for c in PAYER_CLASSES]
-        for name, (_, group) in groups.items()
-    }
-    frame = pd.DataFrame(
+    columns = {  # per payer class, then the total (a hidden count is text: "<11")
+        name: [
+            *([UNKNOWN] * len(PAYER_CLASSES)
+              if group is None
+              else [shown_counts(group)[c] for c in PAYER_CLASSES]),
+            shown_count(counts[key]),
+        ]
+        for name, (key, group) in groups.items()
+    }  # fmt: skip
+    return pd.DataFrame(
         {
-            "Payer class": [PAYER_LABELS[c] for c in PAYER_CLASSES],
-            "Billable for CCM": ["yes" if c in billable else "no" for c in PAYER_CLASSES],
+            "Payer class": [*(PAYER_LABELS[c] for c in PAYER_CLASSES), "All payer classes"],
+            "Billable for CCM": [*("yes" if c in billable else "no" for c in PAYER_CLASSES), ""],
             **columns,
         }
     )
-    totals = [shown_count(counts[key]) for key, _ in groups.values()]
-    frame.loc[len(frame)] = ["All payer classes", "", *totals]
-    return frame
 
 
 def _by_field(assessment: Assessment, role: str) -> pd.DataFrame:
