@@ -257,6 +257,43 @@ def first_of_runs(*keys: np.ndarray) -> np.ndarray:
     return start
 
 
+def same_lists(
+    owner: np.ndarray, value: np.ndarray, owners: int, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Owners whose lists of `value` are equal: (kind of each owner position, -1 without
+    entries; True on the entries of the first owner of each kind). `owner` is ascending.
+
+    A 64-bit sum of a weight per distinct value (default random; `weight` is for tests, in
+    order of first appearance) finds candidates; each list is then compared entry by entry
+    with its kind's first, and a list that differs gets a kind of its own, so owners of one
+    kind always have identical lists. Kinds follow first appearance.
+    """
+    distinct, uniques = pd.factorize(value)
+    if weight is None:
+        weight = np.random.default_rng(0).integers(0, 2**63, len(uniques), dtype=np.int64)
+    start = np.flatnonzero(first_of_runs(owner))
+    length = np.diff(np.append(start, len(owner)))
+    kind = pd.factorize(np.add.reduceat(weight[distinct], start) if len(start) else start)[0]
+    lead = np.flatnonzero(_first_seen(kind))[kind]  # its kind's first list, per list
+    partner = np.repeat(start[lead] - start, length)
+    partner += np.arange(len(owner))  # <= the entry: the lead list comes first
+    differs = np.flatnonzero(distinct != distinct[partner])
+    bad = length != length[lead]
+    bad[np.searchsorted(start, differs, side="right") - 1] = True
+    if bad.any():
+        kind = pd.factorize(np.where(bad, -1 - np.arange(len(start)), kind))[0]
+    per_owner = np.full(owners, -1, dtype=np.intp)
+    per_owner[owner[start]] = kind
+    return per_owner, np.repeat(_first_seen(kind), length)
+
+
+def _first_seen(kind: np.ndarray) -> np.ndarray:
+    """True where a kind (numbered by first appearance) appears first."""
+    seen = np.ones(len(kind), dtype=bool)
+    seen[1:] = kind[1:] > np.maximum.accumulate(kind)[:-1]
+    return seen
+
+
 @dataclass(frozen=True)
 class CodedDiagnoses:
     """Diagnoses as integer positions: one entry per distinct (patient, code), sorted by patient

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +55,7 @@ from ccm_assess.clinical.conditions import (
     first_of_runs,
     group_counts,
     positions,
+    same_lists,
 )
 from ccm_assess.errors import CcmAssessError
 from ccm_assess.intake.panel import Panel
@@ -134,8 +134,16 @@ def _evidence_text(
     """Per patient: `categories` (`;`-joined ids), `condition_names` (`; `-joined display
     names), `evidence` (`category: codes; ...`, codes dotted, with a note where Excludes1 joins
     two categories) and `evidence_names` (the same with display names), NA without a category.
-    `evidence` is sorted by patient, category, code; `groups` is `condition_groups` of it."""
+    `evidence` is sorted by patient, category, code; `groups` is `condition_groups` of it.
+
+    Patients with the same evidence share one text: it is written once per distinct list of
+    (group, category, code) entries (`same_lists`) and copied to each of them.
+    """
     index = coded.patients
+    width = max(len(evidence.categories), 1)
+    entry = (groups.astype(np.int64) * width + evidence.category) * len(coded.codes)
+    kind, sample = same_lists(evidence.patient, entry + evidence.code, len(index))
+    evidence, groups = evidence.subset(sample), groups[sample]
     run = first_of_runs(evidence.patient, evidence.category)
     codes = arrow_strings(dotted(coded.codes)).take(pa.array(evidence.code))
     category = pa.array(evidence.category[run])
@@ -150,24 +158,20 @@ def _evidence_text(
 
     shown = pa.array(display, pa.string()).take(category)
     listed = _join_runs(codes, run, ", ")
-    per_category: dict[str, tuple[Callable[[], pa.Array], str]] = {
-        # label: (one value per patient and category, made when its column is, so that one
-        # label's million run-level strings are freed before the next; separator)
-        "categories": (lambda: ids, ";"),
-        "condition_names": (lambda: shown, "; "),
-        "evidence": (lambda: pc.binary_join_element_wise(ids, ": ", listed, excludes_note(
+    per_category: dict[str, tuple[pa.Array, str]] = {
+        # label: (one value per kind and category, separator)
+        "categories": (ids, ";"),
+        "condition_names": (shown, "; "),
+        "evidence": (pc.binary_join_element_wise(ids, ": ", listed, excludes_note(
             list(evidence.categories)), ""), "; "),
-        "evidence_names": (lambda: pc.binary_join_element_wise(shown, ": ", listed,
-                                                               excludes_note(display), ""), "; "),
+        "evidence_names": (pc.binary_join_element_wise(shown, ": ", listed,
+                                                       excludes_note(display), ""), "; "),
     }  # fmt: skip
-    owner = evidence.patient[run]
-    first = first_of_runs(owner)
-    slot = np.full(len(index), -1, dtype=np.int64)
-    slot[owner[first]] = np.arange(int(first.sum()))
-    take = pa.array(slot, mask=slot < 0)
+    first = first_of_runs(evidence.patient[run])
+    take = pa.array(kind, mask=kind < 0)
     return {
-        label: pd.Series(_join_runs(make(), first, sep).take(take), index=index, dtype="str")
-        for label, (make, sep) in per_category.items()
+        label: pd.Series(_join_runs(values, first, sep).take(take), index=index, dtype="str")
+        for label, (values, sep) in per_category.items()
     }
 
 

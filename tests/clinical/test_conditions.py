@@ -7,6 +7,7 @@ import importlib.util
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -25,6 +26,7 @@ from ccm_assess.clinical.conditions import (
     load_ccir,
     load_excludes1,
     lookup_ccir,
+    same_lists,
 )
 from ccm_assess.reference import MANIFEST
 
@@ -147,6 +149,26 @@ def test_catalog_evidence_deduplicates_rows() -> None:
         ["a", "chronic_kidney_disease", "I130"],
         ["b", "hypertension", "I10"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("weight", "kinds"),
+    [
+        (None, [0, -1, 0, 1, 2, 1, -1]),
+        # every sum equal: a list unlike its kind's first gets a kind of its own (owner 5 is
+        # not matched back to owner 3, which only costs writing its text twice)
+        (np.zeros(4, dtype=np.int64), [0, -1, 0, 1, 2, 3, -1]),
+    ],
+)
+def test_same_lists_are_exactly_equal_even_when_the_sums_collide(
+    weight: np.ndarray | None, kinds: list[int]
+) -> None:
+    # owners 0..6: [7, 8], [], [7, 8], [9], [7, 9], [9], []
+    owner = np.array([0, 0, 2, 2, 3, 4, 4, 5])
+    value = np.array([7, 8, 7, 8, 9, 7, 9, 9])
+    kind, first = same_lists(owner, value, 7, weight)
+    assert kind.tolist() == kinds
+    assert first.tolist() == [True, True, False, False, True, True, True, kinds[5] == 3]
 
 
 def test_dotted() -> None:
