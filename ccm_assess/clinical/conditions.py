@@ -169,6 +169,23 @@ def spread_runs(repeat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return item, offset
 
 
+def entry_pairs(entry_code: np.ndarray, pair_code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (entry, pair) whose codes are equal: `entry_code` per entry, `pair_code` per
+    pair, sorted. Ordered by the pair's rank within its code, then entry."""
+    per_code = np.bincount(pair_code, minlength=int(entry_code.max(initial=-1)) + 1)
+    first = np.cumsum(per_code) - per_code
+    entry = np.flatnonzero((per_code > 0)[entry_code])
+    count = per_code[entry_code[entry]]
+    entries, pairs = [], []
+    for rank in range(int(per_code.max(initial=0))):
+        entry, count = entry[count > rank], count[count > rank]
+        entries.append(entry)
+        pairs.append(first[entry_code[entry]] + rank)
+    return np.concatenate([np.zeros(0, np.intp), *entries]), np.concatenate(
+        [np.zeros(0, np.intp), *pairs]
+    )
+
+
 def prefix_matches(codes: pd.Series, prefixes: pd.Series) -> pd.DataFrame:
     """Every (`code`, `prefix`) position pair where `codes[code]` starts with `prefixes[prefix]`.
 
@@ -253,7 +270,9 @@ def first_of_runs(*keys: np.ndarray) -> np.ndarray:
     """True where a run of equal keys (arrays sorted together) starts."""
     start = np.ones(len(keys[0]), dtype=bool)
     if len(start):
-        start[1:] = np.any([key[1:] != key[:-1] for key in keys], axis=0)
+        np.not_equal(keys[0][1:], keys[0][:-1], out=start[1:])
+        for key in keys[1:]:
+            start[1:] |= key[1:] != key[:-1]
     return start
 
 
@@ -320,18 +339,32 @@ def encode_diagnoses(diagnoses: pd.DataFrame, patients: pd.Index | None = None) 
         patients = pd.Index(uniques, dtype="str", name="patient_id")
     else:
         patient = positions(diagnoses["patient_id"], patients)
-    code, uniques = pd.factorize(diagnoses["code"], sort=True)
-    codes = pd.Series(uniques, dtype="str")
-    keep = (patient >= 0) & (code >= 0)
+    code, codes = _sorted_codes(diagnoses["code"])
     width = max(len(codes), 1)
-    key = np.sort(patient[keep].astype(np.int64) * width + code[keep], kind="stable")
+    key = np.multiply(patient, width, dtype=np.int64)
+    key += code
+    keep = (patient >= 0) & (code >= 0)
+    key = key if keep.all() else key[keep]
+    key.sort()  # the distinct keys are all that is kept, so no need for a stable sort
     key = key[first_of_runs(key)]
-    return CodedDiagnoses(
-        patient=(key // width).astype(np.intp),
-        code=(key % width).astype(np.intp),
-        patients=patients,
-        codes=codes,
-    )
+    patient = key // width
+    key -= patient * width
+    return CodedDiagnoses(patient=patient, code=key, patients=patients, codes=codes)
+
+
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(position of each row's code among the distinct codes, -1 blank; those codes sorted,
+    as str). A categorical (`Panel.diagnoses`) is read through its codes, no hashing."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        code, uniques = pd.factorize(column, sort=True)
+        return code, pd.Series(uniques, dtype="str")
+    row_code = column.cat.codes.to_numpy()
+    used = np.flatnonzero(np.bincount(row_code[row_code >= 0], minlength=1))
+    names = pd.Series(column.cat.categories[used], dtype="str")
+    order = np.argsort(names.to_numpy(), kind="stable")
+    rank = np.full(len(column.cat.categories) + 1, -1, dtype=np.intp)  # last: blank (-1)
+    rank[used[order]] = np.arange(len(used))
+    return rank[row_code], names.iloc[order].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -366,27 +399,29 @@ def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -
     pairs = classify_codes(coded.codes, catalog)
     pair_code = pd.Index(coded.codes).get_indexer(pairs["code"])
     order = np.argsort(pair_code, kind="stable")
-    pair_code, pair_category = pair_code[order], pairs["category"].cat.codes.to_numpy()[order]
-    pair_strict = pairs["strict"].to_numpy(dtype=bool)[order]
-    pair_high = pairs["high_risk"].to_numpy(dtype=bool)[order]
-    per_code = np.bincount(pair_code, minlength=len(coded.codes))
-    first = np.cumsum(per_code) - per_code
-    row, offset = spread_runs(per_code[coded.code])
-    code = coded.code[row]
-    pair = first[code] + offset
-    category = pair_category[pair].astype(np.intp)
-    patient = coded.patient[row]
+    pair_code = pair_code[order]
+    pair_category = pairs["category"].cat.codes.to_numpy().astype(np.intp)[order]
     categories = tuple(pairs["category"].cat.categories)
-    width = len(coded.codes) * max(len(categories), 1)
-    key = patient.astype(np.int64) * width + category * len(coded.codes) + code
-    order = np.argsort(key, kind="stable")
+    n_codes = len(coded.codes)
+    flags = np.zeros((2, max(len(categories), 1) * n_codes), dtype=bool)  # strict, high risk
+    flags[:, pair_category * n_codes + pair_code] = (
+        pairs[["strict", "high_risk"]].to_numpy(dtype=bool)[order].T
+    )
+    entry, pair = entry_pairs(coded.code, pair_code)
+    key = np.multiply(coded.patient[entry], max(len(categories), 1) * n_codes, dtype=np.int64)
+    key += pair_category[pair] * n_codes
+    key += coded.code[entry]
+    key.sort()  # (patient, category, code) are distinct, so no need for a stable sort
+    patient = key // flags.shape[1]
+    key -= patient * flags.shape[1]  # category * n_codes + code
+    category = key // max(n_codes, 1)
     return CodedEvidence(
-        patient[order],
-        category[order],
-        code[order],
+        patient,
+        category,
+        key - category * n_codes,
         categories,
-        strict=pair_strict[pair][order],
-        high_risk=pair_high[pair][order],
+        strict=flags[0][key],
+        high_risk=flags[1][key],
     )
 
 
@@ -409,11 +444,8 @@ def excludes1_links(coded: CodedDiagnoses, pairs: pd.DataFrame | None = None) ->
     for column in ("code_prefix", "excluded_prefix"):
         hits = prefix_matches(coded.codes, pairs[column].reset_index(drop=True))
         hits = hits.sort_values("code", kind="stable")
-        per_code = np.bincount(hits["code"].to_numpy(), minlength=len(coded.codes))
-        first = np.cumsum(per_code) - per_code
-        entry, offset = spread_runs(per_code[coded.code])
-        pair = hits["prefix"].to_numpy()[first[coded.code[entry]] + offset]
-        key = coded.patient[entry].astype(np.int64) * width + pair
+        entry, hit = entry_pairs(coded.code, hits["code"].to_numpy())
+        key = coded.patient[entry].astype(np.int64) * width + hits["prefix"].to_numpy()[hit]
         sides.append(pd.DataFrame({"key": key, "code": coded.code[entry]}))
     links = sides[0].merge(sides[1].rename(columns={"code": "other"}), on="key")
     key = links["key"].to_numpy()
@@ -473,11 +505,8 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
 
 def group_counts(evidence: CodedEvidence, groups: np.ndarray, patients: int) -> np.ndarray:
     """Distinct condition groups per patient position (int64)."""
-    key = np.sort(
-        evidence.patient.astype(np.int64) * max(len(evidence.categories), 1) + groups, kind="stable"
-    )
-    owner = key[first_of_runs(key)] // max(len(evidence.categories), 1)
-    return np.bincount(owner, minlength=patients).astype(np.int64)
+    own = first_of_runs(evidence.patient, evidence.category) & (groups == evidence.category)
+    return np.bincount(evidence.patient[own], minlength=patients)  # one per group: its lowest
 
 
 def catalog_evidence(diagnoses: pd.DataFrame, catalog: pd.DataFrame | None = None) -> pd.DataFrame:
