@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,6 +193,12 @@ def _level(evidence: CodedEvidence, links: pd.DataFrame, patients: int) -> _Leve
     return _Level(evidence, groups, group_counts(evidence, groups, patients), flagged)
 
 
+def _labels(labels: Sequence[str | None], code: np.ndarray, index: pd.Index) -> pd.Series:
+    """`labels[code]` per patient as str, NA where the code is -1 or the label None."""
+    text = pa.array(labels, pa.large_string()).take(pa.array(code, mask=code < 0))
+    return pd.Series(text, index=index, dtype="str")
+
+
 def _flag(column: pd.Series) -> pd.Series:
     """A nullable flag as plain bool, blank = False."""
     return column.astype("boolean").fillna(False).astype(bool)
@@ -229,8 +236,8 @@ def assess_eligibility(
         patients["death_date"].dt.normalize() <= as_of_ts
     ).to_numpy(dtype=bool, na_value=False)
     hospice = _flag(patients["hospice"])
-    reason = np.select([deceased, hospice], ["deceased", "hospice"], "")
-    excluded_reason = pd.Series(reason, index=index, dtype="str").replace("", np.nan)
+    reason = np.select([deceased, hospice], [0, 1], -1)
+    excluded_reason = _labels(["deceased", "hospice"], reason, index)
     analysed = ~(deceased | hospice)
 
     coded = encode_diagnoses(panel.diagnoses, index)
@@ -281,19 +288,22 @@ def assess_eligibility(
     needs_visit = _unknown_unless(last_visit_known, stale.astype("boolean"), index)
     needs_visit = needs_visit.where(ccm, False).astype("boolean")
 
-    payer_class = patients["payer_class"].astype("str")
-    payer_class = payer_class.where(payer_class.isin(PAYER_CLASSES), "unknown")
+    payer = positions(patients["payer_class"], pd.Index(PAYER_CLASSES))
+    payer[payer < 0] = PAYER_CLASSES.index("unknown")
+    payer_class = _labels(PAYER_CLASSES, payer, index)
     dual = _flag(patients["dual_eligible"])
     dual_known = panel.has("secondary_payer") or bool(dual.any())
-    medicare = analysed & payer_class.isin(MEDICARE_CLASSES)
+    medicare = analysed & np.isin(PAYER_CLASSES, list(MEDICARE_CLASSES))[payer]
     tier = np.select(
         [medicare & (count <= 1), medicare & dual & dual_known, medicare],
-        ["G0556", "G0558", "G0557"],
-        "",
+        [APCM_TIERS.index(tier) for tier in ("G0556", "G0558", "G0557")],
+        -1,
     )
-    apcm_tier = pd.Series(tier, index=index, dtype="str").replace("", np.nan)
-    billed = payer_class.isin(billed_classes(ma_pays_ccm))
-    not_billed = payer_class.map(NOT_BILLED_REASONS).where(~billed).astype("str")
+    apcm_tier = _labels(APCM_TIERS, tier, index)
+    paid = billed_classes(ma_pays_ccm)
+    reasons = [None if c in paid else NOT_BILLED_REASONS.get(c) for c in PAYER_CLASSES]
+    not_billed = _labels(reasons, payer, index)
+    billed = np.isin(PAYER_CLASSES, paid)[payer]
 
     frame = pd.DataFrame(
         {
