@@ -169,21 +169,21 @@ def spread_runs(repeat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return item, offset
 
 
-def entry_pairs(entry_code: np.ndarray, pair_code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (entry, pair) whose codes are equal: `entry_code` per entry, `pair_code` per
-    pair, sorted. Ordered by the pair's rank within its code, then entry."""
-    per_code = np.bincount(pair_code, minlength=int(entry_code.max(initial=-1)) + 1)
+def entry_pairs(
+    entry_code: np.ndarray, pair_code: np.ndarray, codes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (entry, pair) whose codes are equal: `entry_code` per entry and `pair_code` per
+    pair (sorted) are positions among `codes` codes. Ordered by the pair's rank within its
+    code, then entry."""
+    per_code = np.bincount(pair_code, minlength=codes)
     first = np.cumsum(per_code) - per_code
     entry = np.flatnonzero((per_code > 0)[entry_code])
-    count = per_code[entry_code[entry]]
-    entries, pairs = [], []
-    for rank in range(int(per_code.max(initial=0))):
-        entry, count = entry[count > rank], count[count > rank]
+    entries, pairs = [entry], [first[entry_code[entry]]]
+    for rank in range(1, int(per_code.max(initial=0))):
+        entry = entry[per_code[entry_code[entry]] > rank]
         entries.append(entry)
         pairs.append(first[entry_code[entry]] + rank)
-    return np.concatenate([np.zeros(0, np.intp), *entries]), np.concatenate(
-        [np.zeros(0, np.intp), *pairs]
-    )
+    return np.concatenate(entries), np.concatenate(pairs)
 
 
 def prefix_matches(codes: pd.Series, prefixes: pd.Series) -> pd.DataFrame:
@@ -407,7 +407,7 @@ def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -
     flags[:, pair_category * n_codes + pair_code] = (
         pairs[["strict", "high_risk"]].to_numpy(dtype=bool)[order].T
     )
-    entry, pair = entry_pairs(coded.code, pair_code)
+    entry, pair = entry_pairs(coded.code, pair_code, n_codes)
     key = np.multiply(coded.patient[entry], max(len(categories), 1) * n_codes, dtype=np.int64)
     key += pair_category[pair] * n_codes
     key += coded.code[entry]
@@ -444,10 +444,11 @@ def excludes1_links(coded: CodedDiagnoses, pairs: pd.DataFrame | None = None) ->
     for column in ("code_prefix", "excluded_prefix"):
         hits = prefix_matches(coded.codes, pairs[column].reset_index(drop=True))
         hits = hits.sort_values("code", kind="stable")
-        entry, hit = entry_pairs(coded.code, hits["code"].to_numpy())
+        entry, hit = entry_pairs(coded.code, hits["code"].to_numpy(), len(coded.codes))
         key = coded.patient[entry].astype(np.int64) * width + hits["prefix"].to_numpy()[hit]
         sides.append(pd.DataFrame({"key": key, "code": coded.code[entry]}))
-    links = sides[0].merge(sides[1].rename(columns={"code": "other"}), on="key")
+    left = sides[0][pd.Index(sides[0]["key"]).isin(sides[1]["key"])]  # few: a cheap merge
+    links = left.merge(sides[1].rename(columns={"code": "other"}), on="key")
     key = links["key"].to_numpy()
     return pd.DataFrame(
         {
@@ -466,12 +467,14 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
     that a lacks (I13.0 stays hypertension, heart failure and CKD); joined categories take the
     first one's position, transitively. Without links this is `evidence.category`.
     """
+    if not len(links):
+        return evidence.category
     run = first_of_runs(evidence.patient, evidence.category)
     label = evidence.category[run].astype(np.int64)
     node_of_entry = np.cumsum(run) - 1
-    linked = np.isin(evidence.patient, links["patient"].to_numpy())
+    linked = np.isin(evidence.patient, links["patient"].to_numpy(), kind="table")
     if not linked.any():
-        return np.asarray(label[node_of_entry], dtype=np.intp)
+        return evidence.category
     n_codes = int(max(evidence.code.max(), links[["code", "other"]].to_numpy().max())) + 1
     n_categories = max(len(evidence.categories), 1)
     patient, code = evidence.patient[linked].astype(np.int64), evidence.code[linked]
@@ -604,20 +607,17 @@ def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, np.ndarray, pd.Inde
     """
     ccir = lookup_ccir(coded.codes)
     chronic = (ccir["indicator"] == CCIR_CHRONIC).to_numpy(dtype=bool, na_value=False)
-    block, blocks = pd.factorize(coded.codes.str.slice(0, 3))
-    rows = chronic[coded.code]
-    width = max(len(blocks), 1)
-    key = np.sort(
-        coded.patient[rows].astype(np.int64) * width + block[coded.code[rows]], kind="stable"
-    )
-    key = key[first_of_runs(key)]
+    block, blocks = pd.factorize(coded.codes.str.slice(0, 3))  # ascending, as the codes are
+    rows = np.flatnonzero(chronic[coded.code])
+    patient, block = coded.patient[rows], block[coded.code[rows]]  # sorted by patient, block
+    first = first_of_runs(patient, block)
     unknown = ccir["indicator"].isna().to_numpy()
     patients = np.bincount(coded.code, minlength=len(coded.codes))
     frame = pd.DataFrame(
         {"value": coded.codes[unknown].to_numpy(), "count": patients[unknown].astype(np.int64)}
     ).astype({"value": "str"})
     frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
-    return (key // width).astype(np.intp), (key % width).astype(np.intp), pd.Index(blocks), frame
+    return patient[first], block[first], pd.Index(blocks), frame
 
 
 def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:
