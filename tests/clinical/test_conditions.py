@@ -22,6 +22,7 @@ from ccm_assess.clinical.conditions import (
     default_catalog,
     display_names,
     dotted,
+    encode_diagnoses,
     load_catalog,
     load_ccir,
     load_excludes1,
@@ -280,3 +281,21 @@ def test_excludes1_references_and_shipped_pairs() -> None:
     assert {("G81", "I6935"), ("F32", "F31"), ("F31", "F32")} <= shipped
     assert not any(a.startswith("J44") and b.startswith("J45") for a, b in shipped)
     assert "excludes1_pairs.csv" in MANIFEST
+
+
+def test_encoded_diagnoses_are_the_same_from_a_categorical_with_unused_unsorted_codes() -> None:
+    rows = pd.DataFrame(
+        {"patient_id": ["B", "A", "B", "A", "B"], "code": ["I10", "E119", "E119", None, "I10"]}
+    )
+    categorical = rows.astype(
+        {
+            "patient_id": pd.CategoricalDtype(["B", "A", "C"]),
+            "code": pd.CategoricalDtype(["I10", "Z999", "E119"]),  # unsorted, one unused
+        }
+    )
+    patients = pd.Index(["B", "A", "C"], name="patient_id")
+    for frame in (rows, categorical):
+        coded = encode_diagnoses(frame, patients)
+        assert coded.codes.tolist() == ["E119", "I10"]
+        assert coded.patient.tolist() == [0, 0, 1]
+        assert coded.code.tolist() == [0, 1, 0]
