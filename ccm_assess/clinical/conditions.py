@@ -278,26 +278,26 @@ def first_of_runs(*keys: np.ndarray) -> np.ndarray:
 
 
 def same_lists(
-    owner: np.ndarray, value: np.ndarray, owners: int, weight: np.ndarray | None = None
+    owner: np.ndarray, value: np.ndarray, owners: int, hashed: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Owners whose lists of `value` are equal: (kind of each owner position, -1 without
+    """Owners whose lists of `value` (int) are equal: (kind of each owner position, -1 without
     entries; True on the entries of the first owner of each kind). `owner` is ascending.
 
-    A 64-bit sum of a weight per distinct value (default random; `weight` is for tests, in
-    order of first appearance) finds candidates; each list is then compared entry by entry
-    with its kind's first, and a list that differs gets a kind of its own, so owners of one
-    kind always have identical lists. Kinds follow first appearance.
+    The 64-bit sum of a hash per entry (default: a random number per distinct value; tests
+    pass others) finds candidates; each list is then compared entry by entry with its kind's first, and a
+    list that differs gets a kind of its own, so owners of one kind always have identical
+    lists. Kinds follow first appearance.
     """
-    distinct, uniques = pd.factorize(value)
-    if weight is None:
-        weight = np.random.default_rng(0).integers(0, 2**63, len(uniques), dtype=np.int64)
     start = np.flatnonzero(first_of_runs(owner))
     length = np.diff(np.append(start, len(owner)))
-    kind = pd.factorize(np.add.reduceat(weight[distinct], start) if len(start) else start)[0]
+    if hashed is None:
+        distinct, uniques = pd.factorize(value)
+        hashed = np.random.default_rng(0).integers(0, 2**63, len(uniques))[distinct]
+    kind = pd.factorize(np.add.reduceat(hashed, start) if len(start) else start)[0]
     lead = np.flatnonzero(_first_seen(kind))[kind]  # its kind's first list, per list
-    partner = np.repeat(start[lead] - start, length)
-    partner += np.arange(len(owner))  # <= the entry: the lead list comes first
-    differs = np.flatnonzero(distinct != distinct[partner])
+    partner = np.repeat((start[lead] - start).astype(_key_type(len(owner))), length)
+    partner += np.arange(len(owner), dtype=partner.dtype)  # <= the entry: leads come first
+    differs = np.flatnonzero(value != value[partner])
     bad = length != length[lead]
     bad[np.searchsorted(start, differs, side="right") - 1] = True
     if bad.any():
@@ -614,11 +614,11 @@ def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, np.ndarray, pd.Inde
     ccir = lookup_ccir(coded.codes)
     chronic = (ccir["indicator"] == CCIR_CHRONIC).to_numpy(dtype=bool, na_value=False)
     block, blocks = pd.factorize(coded.codes.str.slice(0, 3))  # ascending, as the codes are
-    rows = np.flatnonzero(chronic[coded.code])
+    rows = chronic[coded.code]
     patient, block = coded.patient[rows], block[coded.code[rows]]  # sorted by patient, block
     first = first_of_runs(patient, block)
     unknown = ccir["indicator"].isna().to_numpy()
-    patients = np.bincount(coded.code, minlength=len(coded.codes))
+    patients = np.bincount(coded.code[unknown[coded.code]], minlength=len(coded.codes))
     frame = pd.DataFrame(
         {"value": coded.codes[unknown].to_numpy(), "count": patients[unknown].astype(np.int64)}
     ).astype({"value": "str"})

@@ -199,6 +199,13 @@ def _labels(labels: Sequence[str | None], code: np.ndarray, index: pd.Index) -> 
     return pd.Series(text, index=index, dtype="str")
 
 
+def _only_if(flag: pd.Series, condition: np.ndarray) -> pd.Series:
+    """A nullable `flag` where `condition` holds (NA stays NA), else False."""
+    value = flag.to_numpy(dtype=bool, na_value=False) & condition
+    unknown = flag.isna().to_numpy() & condition
+    return pd.Series(pd.arrays.BooleanArray(value, unknown), index=flag.index)
+
+
 def _flag(column: pd.Series) -> pd.Series:
     """A nullable flag as plain bool, blank = False."""
     return column.astype("boolean").fillna(False).astype(bool)
@@ -280,13 +287,13 @@ def assess_eligibility(
     has_ip, has_ed = panel.has("inpatient_admits_12m"), panel.has("ed_visits_12m")
     admitted = _unknown_unless(has_ip, patients["inpatient_admits_12m"].astype("Int64") >= 1, index)
     ed_heavy = _unknown_unless(has_ed, patients["ed_visits_12m"].astype("Int64") >= 2, index)
-    complex_candidate = (admitted | ed_heavy).where(ccm & (count >= 3), False).astype("boolean")
+    complex_candidate = _only_if(admitted | ed_heavy, (ccm & (count >= 3)).to_numpy())
 
     last_visit_known = panel.has("last_visit_date")
     last_visit = patients["last_visit_date"].dt.normalize()
     stale = last_visit.isna() | ((as_of_ts - last_visit).dt.days > INITIATING_VISIT_DAYS)
     needs_visit = _unknown_unless(last_visit_known, stale.astype("boolean"), index)
-    needs_visit = needs_visit.where(ccm, False).astype("boolean")
+    needs_visit = _only_if(needs_visit, ccm.to_numpy())
 
     payer = positions(patients["payer_class"], pd.Index(PAYER_CLASSES))
     payer[payer < 0] = PAYER_CLASSES.index("unknown")

@@ -153,21 +153,21 @@ def test_catalog_evidence_deduplicates_rows() -> None:
 
 
 @pytest.mark.parametrize(
-    ("weight", "kinds"),
+    ("hashed", "kinds"),
     [
         (None, [0, -1, 0, 1, 2, 1, -1]),
         # every sum equal: a list unlike its kind's first gets a kind of its own (owner 5 is
         # not matched back to owner 3, which only costs writing its text twice)
-        (np.zeros(4, dtype=np.int64), [0, -1, 0, 1, 2, 3, -1]),
+        (np.zeros(8, dtype=np.uint64), [0, -1, 0, 1, 2, 3, -1]),
     ],
 )
 def test_same_lists_are_exactly_equal_even_when_the_sums_collide(
-    weight: np.ndarray | None, kinds: list[int]
+    hashed: np.ndarray | None, kinds: list[int]
 ) -> None:
     # owners 0..6: [7, 8], [], [7, 8], [9], [7, 9], [9], []
     owner = np.array([0, 0, 2, 2, 3, 4, 4, 5])
     value = np.array([7, 8, 7, 8, 9, 7, 9, 9])
-    kind, first = same_lists(owner, value, 7, weight)
+    kind, first = same_lists(owner, value, 7, hashed)
     assert kind.tolist() == kinds
     assert first.tolist() == [True, True, False, False, True, True, True, kinds[5] == 3]
 
