@@ -284,9 +284,9 @@ def same_lists(
     entries; True on the entries of the first owner of each kind). `owner` is ascending.
 
     The 64-bit sum of a hash per entry (default: a random number per distinct value; tests
-    pass others) finds candidates; each list is then compared entry by entry with its kind's first, and a
-    list that differs gets a kind of its own, so owners of one kind always have identical
-    lists. Kinds follow first appearance.
+    pass others) finds candidates; each list is then compared entry by entry with its kind's
+    first, and a list that differs gets a kind of its own, so owners of one kind always have
+    identical lists. Kinds follow first appearance.
     """
     start = np.flatnonzero(first_of_runs(owner))
     length = np.diff(np.append(start, len(owner)))
