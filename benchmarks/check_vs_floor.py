@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# the shared benchmark folder beside the checkout (`../shared/bench`), or beside the folder of
-# checkouts when this one is a worktree one level deeper
+# the first `shared/bench` folder found in a folder above the checkout (beside it, or beside
+# the folder of worktrees)
 SHARED = next(
     (p / "shared" / "bench" for p in ROOT.parents if (p / "shared" / "bench").is_dir()),
     ROOT.parent / "shared" / "bench",

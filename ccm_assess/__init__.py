@@ -11,8 +11,16 @@ only what a command needs). Subpackages, one concern each (ARCHITECTURE.md): `in
 """
 
 import importlib
+import os
 import sys
 from typing import Any
+
+# NumPy asks Linux for transparent huge pages on every array of 4 MiB or more; where the kernel
+# then compacts memory on the spot (THP defrag `madvise`, the kernel's default), the tens of
+# 8-million-row arrays of a large panel spend more time in page faults than in numpy
+# (docs/scale.md: 1M patients ~10% faster without). Read when numpy is imported; a value the
+# user set wins.
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 # jsonschema, imported by plotly and nbformat, compiles an RFC 3987 grammar at import time when
 # the optional rfc3987-syntax package is installed (jupyter-events pulls it in): 1-4 s in every

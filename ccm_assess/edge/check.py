@@ -96,7 +96,7 @@ def _rows(panel: Panel) -> list[str]:
              f"{_n(rejected)} rejected"]  # fmt: skip
     for status in ("used", "skipped", "rejected"):
         part = ledger[ledger["status"].eq(status) & ledger["reason"].ne("")]
-        for reason, rows in part.groupby("reason", sort=False)["row"]:
+        for reason, rows in part.groupby("reason", sort=False, observed=True)["row"]:
             line = f"{status}: {reason}: {_n(len(rows))}"
             if status == "rejected":
                 first = ", ".join(str(r) for r in rows.head(EXAMPLES))

@@ -31,6 +31,7 @@ import functools
 import numpy as np
 import pandas as pd
 
+from ccm_assess.intake.coded import categorical, distinct, spread
 from ccm_assess.reference import read_data_csv
 
 KINDS: tuple[str, ...] = ("icd10", "icd9", "invalid")
@@ -65,24 +66,6 @@ _LEADING = rf"^(?P<code>{_CODELIKE}){_END}"
 _BRACKETED = rf"[(\[]\s*(?P<code>{_CODELIKE})\s*[)\]]"
 _TRAILING = rf"[-:=\u2013\u2014]\s*(?P<code>{_CODELIKE})$"
 _STRIP = " \t\"'*"
-
-
-def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Position of each value among the distinct values (-1 for NA), and the distinct values
-    as a `str` Series: work on the distinct values, then `spread` the result back."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-
-
-def spread(
-    results: pd.DataFrame | pd.Series, codes: np.ndarray, index: pd.Index, fill: object
-) -> pd.DataFrame | pd.Series:
-    """Results computed per distinct value -> one per original value (`fill` where it was NA)."""
-    padded = pd.concat([results, results.iloc[:1]]) if len(results) else results.reindex([0])
-    taken = padded.take(np.where(codes < 0, len(results), codes))
-    if (codes < 0).any():
-        taken.iloc[codes < 0] = fill
-    return taken.set_axis(index)
 
 
 def classify_tokens(tokens: pd.Series) -> pd.DataFrame:
@@ -154,12 +137,14 @@ def split_code_cells(cells: pd.Series) -> pd.Series:
 def _split_distinct(cells: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Index]:
     """`split_code_cells` done once per distinct cell: the items of the distinct cells
     (`parts`, index 0..n-1), the part each item of `cells` is, and each item's cell index."""
-    cells = cells.dropna()
+    cells = cells.dropna() if cells.hasnans else cells
     codes, uniques = distinct(cells)
     parts = _split_unique(uniques)
     position = parts.index.to_numpy()
     count = np.bincount(position, minlength=len(uniques))
     start = np.concatenate([[0], np.cumsum(count)[:-1]]) if len(count) else count
+    if (count == 1).all():  # one item per cell (the usual export): no repeats to spread
+        return parts.reset_index(drop=True), start[codes], cells.index
     repeat = count[codes]
     cell = np.repeat(np.arange(len(codes)), repeat)
     within = np.arange(repeat.sum()) - np.repeat(np.cumsum(repeat) - repeat, repeat)
@@ -168,21 +153,23 @@ def _split_distinct(cells: pd.Series) -> tuple[pd.Series, np.ndarray, pd.Index]:
 
 
 def parse_code_cells(cells: pd.Series) -> pd.DataFrame:
-    """Cells -> one row per code item: columns `raw` (item as written), `code`, `kind`
-    (categorical, `KINDS`).
+    """Cells -> one row per code item: columns `raw` (item as written), `code` and `kind`
+    (`KINDS`), all three categorical: 8 M items hold a few thousand distinct texts.
 
     The index of each row is the index of its cell (repeated). Blank cells give no row.
     Each distinct item is split and classified once, then taken to the cells that hold it.
     """
     parts, item, index = _split_distinct(cells)
-    parsed = normalise_codes(parts)
+    part, raw = pd.factorize(parts)
+    parsed = normalise_codes(pd.Series(raw, dtype="str"))
+    code, normal = pd.factorize(parsed["code"], use_na_sentinel=True)
     items = pd.DataFrame(
         {
-            "raw": pd.Series(parts.array.take(item), dtype="str"),
-            "code": pd.Series(parsed["code"].array.take(item), dtype="str"),
-            # 8M items: one byte each, not a string
+            "raw": categorical(part[item], raw, index).array,
+            "code": categorical(code[part[item]], normal, index).array,
             "kind": pd.Categorical.from_codes(
-                pd.Categorical(parsed["kind"], categories=KINDS).codes[item], categories=KINDS
+                pd.Categorical(parsed["kind"], categories=KINDS).codes[part[item]],
+                categories=KINDS,
             ),
         }
     ).set_axis(index)
@@ -236,7 +223,8 @@ def codes_in_text(items: pd.DataFrame) -> pd.DataFrame:
     ).astype({"raw": "str", "code": "str", "kind": "str"})  # fmt: skip
     kept = np.setdiff1d(np.arange(len(items)), position)
     order = np.argsort(np.concatenate([kept, position]), kind="stable")
-    return pd.concat([items.iloc[kept], new]).iloc[order]
+    old = items.iloc[kept].astype({"raw": "str", "code": "str", "kind": "str"})
+    return pd.concat([old, new]).iloc[order].astype({"kind": pd.CategoricalDtype(KINDS)})
 
 
 CODE_SET_FILE = "icd10cm_fy2026_codes.csv.gz"

@@ -125,7 +125,7 @@ def sample_rows(body: pd.DataFrame, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
     if len(body) <= 2 * rows:
         return body
     middle = len(body) // 2
-    return pd.concat([body.iloc[:rows], body.iloc[middle : middle + rows]])
+    return body.iloc[np.r_[:rows, middle : middle + rows]]
 
 
 def guess_header_row(text: pd.DataFrame) -> int:
@@ -292,10 +292,10 @@ def infer_roles(
     today = (today or pd.Timestamp.today()).normalize()
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     sample = sample_rows(body)
-    cells = {p: sample[p].dropna() for p in range(len(headers)) if p in sample}
+    cells = {p: sample[p].dropna().astype("str") for p in range(len(headers)) if p in sample}
     for p, filled in cells.items():  # a sparse column: its first filled cells, wherever they are
         if len(filled) < MIN_CELLS and len(body) > len(sample):
-            cells[p] = body[p].dropna().iloc[: 2 * SAMPLE_ROWS]
+            cells[p] = body[p].dropna().iloc[: 2 * SAMPLE_ROWS].astype("str")
     profiles = profile_columns({p: c for p, c in cells.items() if len(c)}, headers, today)
     scores = {p: found for p, (found, _) in profiles.items()}
     distinct_codes = {p: n for p, (_, n) in profiles.items()}

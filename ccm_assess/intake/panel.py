@@ -55,7 +55,8 @@ import numpy as np
 import pandas as pd
 
 from ccm_assess.errors import PanelError
-from ccm_assess.intake.codes import distinct, parse_code_cells
+from ccm_assess.intake.coded import categorical, distinct, filled_cells, flag_values
+from ccm_assess.intake.codes import KINDS, parse_code_cells
 from ccm_assess.intake.column_roles import ColumnView, column_views, guess_header_row, infer_roles
 from ccm_assess.intake.headers import (
     IGNORE,
@@ -69,7 +70,7 @@ from ccm_assess.intake.headers import (
     unheaded_after,
 )
 from ccm_assess.intake.payers import classify_payers, dual_of, unknown_payers
-from ccm_assess.intake.sources import Limits, cell_text, listing, read_grid
+from ccm_assess.intake.sources import SCAN_ROWS, Limits, coded_text, listing, read_grid
 from ccm_assess.intake.values import (
     examples,
     normalise_sex,
@@ -179,65 +180,129 @@ _FOOTER = (
 
 
 def _ledger(
-    text: pd.DataFrame, header: int, roles: dict[str, list[int]], headers: list[str]
+    text: pd.DataFrame,
+    present: np.ndarray,
+    filled: np.ndarray,
+    header: int,
+    roles: dict[str, list[int]],
+    headers: list[str],
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Status and reason of every row (a frame), and the cleaned patient id of every row."""
+    """Status and reason of every row (a frame), and the cleaned patient id of every row.
+    `text`: the grid (categorical columns, `coded_text`); `present`: which of its cells are
+    filled (`coded.filled_cells`, columns x rows); `filled`: filled cells per row. Every test
+    on text runs once per distinct value; each reason is set on the few rows it concerns."""
     n = len(text)
-    position = np.arange(n)
-    filled = text.notna().sum(axis=1).to_numpy()
     pid = text.iloc[:, roles["patient_id"][0]]
-    pid = pid.mask(pid.str.fullmatch(_NO_ID).fillna(False).astype(bool))
+    pid = pid.mask(flag_values(pid, lambda ids: ids.str.fullmatch(_NO_ID)))
     role_columns = sorted({p for positions in roles.values() for p in positions})
     id_header = headers[roles["patient_id"][0]].lower()
-    candidates = np.flatnonzero(text.iloc[:, roles["patient_id"][0]].str.lower().eq(id_header))
+    candidates = np.flatnonzero(
+        flag_values(text.iloc[:, roles["patient_id"][0]], lambda ids: ids.str.lower().eq(id_header))
+    )
+    repeats = text.iloc[candidates].astype("str")  # a few repeated header rows
     same = sum(
-        text.iloc[candidates, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
+        repeats.iloc[:, p].str.lower().eq(headers[p].lower()).fillna(False).to_numpy()
         for p in role_columns
     )
-    repeated = np.zeros(n, dtype=bool)
-    repeated[candidates] = same >= max(1, -(-len(role_columns) // 2))
-    few = np.flatnonzero((position > header) & (filled > 0) & (filled <= 4))
-    first_col = text.iloc[few].notna().to_numpy().argmax(axis=1)
-    first = pd.Series(text.iloc[few].to_numpy()[np.arange(len(few)), first_col], dtype="str")
-    footer = np.zeros(n, dtype=bool)
-    footer[few] = first.str.contains(_FOOTER, regex=True).fillna(False).to_numpy()
-    note = np.zeros(n, dtype=bool)
-    wordy = first.str.contains(r"[A-Za-z].*(?:\s|:)|:", regex=True).fillna(False).to_numpy()
-    outside_dx = ~np.isin(first_col, roles["diagnosis"])
-    note[few] = (filled[few] == 1) & wordy & outside_dx
-    body = position > header
-    kind = np.full(n, "", dtype=object)
-    kind[few] = footer_kind(first).to_numpy()
-    reasons = {
-        "blank row": (filled == 0) & (position != header),
-        "title row above the header": position < header,
-        "header row": position == header,
-        "repeated header row": body & repeated,
-        **{label: body & footer & (kind == label) for label in FOOTER_KINDS},
-        "title or note row (one cell of text)": body & note,
-        "no patient id": body & pid.isna().to_numpy(),
-    }
-    labels = [*reasons, "footer row below the table", GROUPED, ""]
-    no_id = labels.index("no patient id")
-    code = np.select(list(reasons.values()), list(range(len(reasons))), len(labels) - 1)
+    repeated = candidates[same >= max(1, -(-len(role_columns) // 2))]
+    few = header + 1 + np.flatnonzero((filled[header + 1 :] > 0) & (filled[header + 1 :] <= 4))
+    first_col = present[:, few].argmax(axis=0)
+    footer, wordy, kind = _first_cells(text, few, first_col)
+    note = (filled[few] == 1) & wordy & ~np.isin(first_col, roles["diagnosis"])
+    labels = [*REASONS, "footer row below the table", GROUPED, ""]
+    reason = {label: code for code, label in enumerate(labels)}
+    code = np.full(n, reason[""], dtype=np.int8)
+    # the first reason that applies wins: set from the last to the first
+    missing = np.flatnonzero(pid.isna().to_numpy())
+    code[missing[missing > header]] = reason["no patient id"]
+    code[few[note]] = reason["title or note row (one cell of text)"]
+    for k in reversed(range(len(FOOTER_KINDS))):
+        code[few[footer & (kind == k)]] = reason[FOOTER_KINDS[k]]
+    code[repeated[repeated > header]] = reason["repeated header row"]
+    if header >= 0:
+        code[:header] = reason["title row above the header"]
+        code[header] = reason["header row"]
+    blank = np.flatnonzero(filled == 0)
+    code[blank[blank != header]] = reason["blank row"]
+    closes = np.zeros(n, dtype=bool)
+    closes[few[footer & (kind == FOOTER_KINDS.index("total or subtotal row"))]] = True
     pid, grouped = fill_grouped_ids(
-        text, roles, headers, pid, used=code == len(labels) - 1, no_id=code == no_id,
-        closes=body & footer & (kind == FOOTER_KINDS[1]),
+        text, roles, headers, pid, used=code == reason[""],
+        no_id=code == reason["no patient id"], closes=closes,
     )  # fmt: skip
-    code = np.where(grouped, labels.index(GROUPED), code)
-    used = (code == len(labels) - 1) | grouped
-    if used.any():
-        below = (position > np.flatnonzero(used).max()) & (filled > 0) & (filled <= 2)
-        code = np.where(below & (code == no_id), len(labels) - 3, code)
+    code[grouped] = reason[GROUPED]
+    used = np.flatnonzero((code == reason[""]) | grouped)
+    if len(used):
+        tail = np.arange(used[-1] + 1, n)
+        below = tail[(filled[tail] > 0) & (filled[tail] <= 2)]
+        code[below[code[below] == reason["no patient id"]]] = reason["footer row below the table"]
     status = ["used" if not r or r == GROUPED else "skipped" for r in labels]
-    status[no_id] = "rejected"
-    table = pd.DataFrame({"status": status, "reason": labels}, dtype="str")
-    return table.take(code).reset_index(drop=True), pid
+    status[reason["no patient id"]] = "rejected"
+    given = np.zeros(len(labels), dtype=bool)
+    given[code] = True
+    table = pd.DataFrame(
+        {
+            "row": np.arange(1, n + 1),
+            "status": _labels(np.asarray(status), code, given),
+            "reason": _labels(np.asarray(labels), code, given),
+        },
+        copy=False,
+    )
+    return table, pid
+
+
+def reason_counts(ledger: pd.DataFrame, status: str) -> pd.Series:
+    """Rows of one `status` per ledger reason, most first (reasons with no such row left out;
+    ties in the order the reasons are listed)."""
+    reasons = ledger.loc[ledger["status"].eq(status).to_numpy(), "reason"]
+    counts = reasons.value_counts(sort=False)
+    return counts[counts > 0].sort_values(ascending=False, kind="stable")
+
+
+def _labels(texts: np.ndarray, code: np.ndarray, given: np.ndarray) -> pd.Categorical:
+    """The ledger's `status` or `reason` of each row: `texts[code]`, categorical (1 byte a
+    row), its categories only the texts some row has (`given`: which codes occur)."""
+    shown = pd.unique(texts[given])
+    position = pd.Index(shown).get_indexer(texts)
+    return pd.Categorical.from_codes(
+        position.astype(np.int8)[code], categories=pd.Index(shown, dtype="str")
+    )
+
+
+def _first_cells(
+    text: pd.DataFrame, rows: np.ndarray, first_col: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of `rows` whose first filled cell is in column `first_col`: whether that cell reads as
+    a footer (`_FOOTER`), whether it holds words (a title or note) and its kind (position in
+    `FOOTER_KINDS`; -1: not a footer), judged once per distinct text of each column."""
+    footer = np.zeros(len(rows), dtype=bool)
+    wordy = np.zeros(len(rows), dtype=bool)
+    kind = np.full(len(rows), -1, dtype=np.int8)
+    for column in np.unique(first_col):
+        at = np.flatnonzero(first_col == column)
+        codes, values = distinct(text.iloc[rows[at], column])
+        is_footer = values.str.contains(_FOOTER, regex=True).to_numpy(dtype=bool)
+        footer[at] = is_footer[codes]
+        words = values.str.contains(r"[A-Za-z].*(?:\s|:)|:", regex=True).to_numpy(dtype=bool)
+        wordy[at] = words[codes]
+        kinds = pd.Categorical(footer_kind(values), categories=FOOTER_KINDS).codes
+        kind[at] = np.where(is_footer, kinds, -1)[codes]
+    return footer, wordy, kind
 
 
 GROUPED = "patient fields from the patient's first row above (grouped report)"
 """Ledger reason of a used row that printed only codes below its patient's first row."""
 FOOTER_KINDS = ("page row", "total or subtotal row", "footer row")
+REASONS = (
+    "blank row",
+    "title row above the header",
+    "header row",
+    "repeated header row",
+    *FOOTER_KINDS,
+    "title or note row (one cell of text)",
+    "no patient id",
+)
+"""Ledger reasons of rows not used, the first that applies wins (`_ledger`)."""
 _PAGE = r"(?i)^page \d+"
 _TOTAL = (
     r"(?i)^(?:grand |sub)?-?totals?\b|^(?:count|number) of\b|"
@@ -298,7 +363,7 @@ def fill_grouped_ids(
             "on every row"
         )
     filled = follows & above.notna().to_numpy() & above.ne(closed).to_numpy()
-    return pid.mask(filled, above), filled
+    return pid.mask(filled, above.where(filled)), filled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,30 +373,53 @@ def fill_grouped_ids(
 def _diagnoses(
     used: pd.DataFrame, dx: list[int], headers: list[str], mapped: bool
 ) -> tuple[pd.DataFrame, list[int], list[str]]:
-    """Code items of the used rows (index: column position, row), the diagnosis columns kept,
-    and notes. Auto-detected columns without a single ICD code are dropped when others have;
-    a column without a header (next to a diagnosis column) is kept only with an ICD-10 code."""
-    cells = pd.concat({p: used[p].dropna() for p in dx}, names=["column", "row"])
-    items = parse_code_cells(cells)
-    columns = items.index.get_level_values("column")
-    # the distinct columns of millions of items, compared in Arrow (no object array, no set of
-    # millions of Python ints)
-    coded = set(pd.unique(columns[items["kind"].ne("invalid").to_numpy()]))
-    icd10 = set(pd.unique(columns[items["kind"].eq("icd10").to_numpy()]))
+    """Code items of the used rows (`codes.parse_code_cells`, plus the `column` position and
+    the `used_row` position among the used rows of each item's cell; index: the cell's
+    position among the filled diagnosis cells, column after column), the diagnosis columns
+    kept, and notes. Auto-detected columns
+    without a single ICD code are dropped when others have; a column without a header (next to
+    a diagnosis column) is kept only with an ICD-10 code. The columns' distinct texts are
+    joined into one categorical, so each is split and classified once."""
+    coded_columns = [distinct(used[p]) for p in dx]
+    every, texts = pd.factorize(pd.concat([values for _, values in coded_columns]))
+    offsets = np.cumsum([0, *(len(values) for _, values in coded_columns)])
+    cells, rows = [], []
+    for (codes, _), offset in zip(coded_columns, offsets, strict=False):
+        filled = codes >= 0
+        whole = bool(filled.all())  # a long export: every row holds a code
+        cells.append(every[offset + (codes if whole else codes[filled])])
+        rows.append(np.arange(len(codes), dtype=np.int32) if whole else np.flatnonzero(filled))
+    counts = [len(r) for r in rows]
+    cell = cells[0] if len(cells) == 1 else np.concatenate(cells)
+    items = parse_code_cells(categorical(cell, texts, pd.RangeIndex(len(cell))))
+    del cells, cell
+    cell_column = np.repeat(np.asarray(dx, dtype=np.int32), counts)
+    cell_row = rows[0] if len(rows) == 1 else np.concatenate(rows)
+    at = items.index.to_numpy()
+    same = len(at) == len(cell_row) and isinstance(items.index, pd.RangeIndex)
+    items["column"] = cell_column if same else cell_column[at]
+    items["used_row"] = cell_row if same else cell_row[at]
+    kind, column = items["kind"].cat.codes.to_numpy(), items["column"].to_numpy()
+    coded: set[int] = set()
+    icd10: set[int] = set()
+    for found, kinds in ((coded, ("icd10", "icd9")), (icd10, ("icd10",))):
+        holds = np.zeros(max(dx) + 1, dtype=bool)  # which columns hold an item of `kinds`
+        holds[column[np.isin(kind, [KINDS.index(k) for k in kinds])]] = True
+        found.update(np.flatnonzero(holds).tolist())
     keep = [p for p in dx if (p in coded or mapped or not coded) if headers[p] or p in icd10]
     notes = [
         f"column '{headers[p]}' holds no diagnosis codes; not used"
         for p in dx
         if p not in keep and headers[p]
     ]
-    return (items if len(keep) == len(dx) else items[columns.isin(keep)]), keep, notes
+    return (items if len(keep) == len(dx) else items[items["column"].isin(keep)]), keep, notes
 
 
 def _shape(repeats: bool, items: pd.DataFrame, dx_columns: int) -> str:
     """`SourceInfo.shape`; `repeats`: some patient has several rows."""
     # the items of one cell follow each other (`codes.split_code_cells`)
-    column = items.index.get_level_values("column").to_numpy(dtype=np.int64)
-    row = items.index.get_level_values("row").to_numpy(dtype=np.int64)
+    column = items["column"].to_numpy(dtype=np.int64)
+    row = items["used_row"].to_numpy(dtype=np.int64)
     listed = bool(((np.diff(row) == 0) & (np.diff(column) == 0)).any())
     if repeats:
         return "mixed" if listed or dx_columns > 1 else "long"
@@ -364,24 +452,27 @@ def tidy_panel(
         if len(source.sheets) > 1
         else ""
     )
-    text = pd.DataFrame({c: cell_text(grid[c]) for c in grid.columns}).reset_index(drop=True)
+    text = pd.DataFrame({c: coded_text(grid[c]) for c in grid.columns}).reset_index(drop=True)
     text.columns = range(text.shape[1])
-    if text.empty or not text.notna().any().any():
+    present = filled_cells(text)
+    per_row = present.sum(axis=0, dtype=np.int32)
+    if text.empty or not per_row.any():
         raise PanelError(f"{what} is empty: there are no rows to read{other_sheet}")
-    if text.notna().sum(axis=1).max() <= 1:
+    if per_row.max() <= 1:
         raise PanelError(
             f"{what} does not look like a table: no row has more than one "
             "filled cell; export the panel with one column per field (patient id, diagnosis "
             "codes, ...)"
         )
     wanted = [h for v in mapping.values() for h in ([v] if isinstance(v, str) else v)]
-    header = find_header(text, wanted)
+    top = text.iloc[: SCAN_ROWS + 1].astype("str")  # the header is among the first rows
+    header = find_header(top, wanted)
     guessed = header < 0
-    header = guess_header_row(text) if guessed else header
+    header = guess_header_row(top) if guessed else header
     # a guessed header row may be patient data: its cells are never quoted in a message
-    found = [] if guessed else text.iloc[header].dropna().tolist()
-    headers = [] if header < 0 else text.iloc[header].fillna("").tolist()
-    filled = text.iloc[header + 1 :].notna().sum().tolist()
+    found = [] if guessed else top.iloc[header].dropna().tolist()
+    headers = [] if header < 0 else top.iloc[header].fillna("").tolist()
+    filled = np.count_nonzero(present[:, header + 1 :], axis=1).tolist()
     row = header + 1 if header >= 0 else None
     roles = assign_roles(headers, mapping, filled, row) if header >= 0 else {}
     inferred = infer_roles(text.iloc[header + 1 :], headers, roles, list(mapping), today)
@@ -394,8 +485,7 @@ def tidy_panel(
                 f"{headers_found(found, None if guessed else row)}; "
                 f"pass --map {role}=<header>"
             )
-    ledger, pid = _ledger(text, header, roles, headers)
-    ledger.insert(0, "row", np.arange(1, len(text) + 1))
+    ledger, pid = _ledger(text, present, per_row, header, roles, headers)
     used_mask = ledger["status"].eq("used").to_numpy()
     if not used_mask.any():
         raise PanelError(
@@ -411,12 +501,11 @@ def tidy_panel(
     # used rows that follow each other (the usual case) are a slice, not a copy
     rows = np.flatnonzero(used_mask)
     take = slice(rows[0], rows[-1] + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
-    used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[rows], name="row"))
-    # each used row's patient as an integer (in order of first appearance): one hash pass
-    # over the ids, then integers everywhere
-    patient, found_ids = pd.factorize(pid.iloc[take], use_na_sentinel=True)
-    patient = patient.astype(np.int32)
-    ids = pd.Index(found_ids, dtype="str", name="patient_id")
+    used = text[read].iloc[take].set_axis(pd.Index(ledger["row"].to_numpy()[take], name="row"))
+    # each used row's patient as an integer (in order of first appearance): the id column's
+    # own codes, then integers everywhere
+    patient, found_ids = distinct(pid.iloc[take])
+    ids = pd.Index(found_ids, name="patient_id")
     items, roles["diagnosis"], notes = _diagnoses(used, dx, headers, mapped)
     labels = [h or f"(column {column_letter(p)}, no header)" for p, h in enumerate(headers)]
     _require_codes(items, [labels[p] for p in roles["diagnosis"]])
@@ -464,27 +553,26 @@ def tidy_panel(
 def _diagnosis_frame(
     items: pd.DataFrame, rows: pd.Index, patient: np.ndarray, ids: pd.Index
 ) -> pd.DataFrame:
-    """`Panel.diagnoses` from the code items (index: column, row label): the valid codes, each
+    """`Panel.diagnoses` from the code items (`_diagnoses`): the valid codes, each
     (patient, code) once at its first row, sorted by row. `patient` is the patient position
     (in `ids`) of each used row (`rows`). Both text columns are categorical (the patients in
     `ids` order, the codes sorted), so later steps work on their integer codes."""
     valid = items["kind"].eq("icd10").to_numpy()
-    row = items.index.get_level_values("row")[valid].to_numpy(dtype=np.int64)
-    owner = patient[np.searchsorted(rows.to_numpy(dtype=np.int64), row)]
-    code, codes = pd.factorize(items["code"].array[valid], sort=True)
-    code = code.astype(np.int32)
-    # the first row of each (patient, code): stable sorts (timsort runs: a long export lists
-    # a patient's rows together, a wide one has one row per patient) instead of a hash table
-    # of millions of keys
-    by_row = np.argsort(row, kind="stable") if (np.diff(row) < 0).any() else None
-    key = owner.astype(np.int64) * max(len(codes), 1) + code
-    if by_row is not None:
-        key = key[by_row]
-    order = np.argsort(key, kind="stable")
-    first = np.sort(order[np.diff(key[order], prepend=-1) != 0], kind="stable")  # keys >= 0
-    del key, order
-    if by_row is not None:
-        first = by_row[first]
+    every = bool(valid.all())
+    at = items["used_row"].to_numpy() if every else items["used_row"].to_numpy()[valid]
+    owner, row = patient[at], rows.to_numpy(dtype=np.int64)[at]
+    code, codes = distinct(pd.Series(items["code"].array if every else items["code"].array[valid]))
+    order = np.argsort(codes.to_numpy(), kind="stable")  # the codes sorted
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    code, codes = rank[code], codes.iloc[order]
+    # the first row of each (patient, code), the items taken in row order (a wide export
+    # lists them column after column)
+    by_row = np.argsort(row, kind="stable") if (row[1:] < row[:-1]).any() else None
+    if by_row is None:
+        first = first_occurrences(owner, code)
+    else:
+        first = by_row[first_occurrences(owner[by_row], code[by_row])]
     return pd.DataFrame(
         {
             "patient_id": pd.Categorical.from_codes(owner[first], categories=ids),
@@ -492,6 +580,32 @@ def _diagnosis_frame(
             "row": row[first],
         }
     )
+
+
+RUN_COMPARED = 64
+"""Most items of one patient `first_occurrences` compares one by one (else it sorts)."""
+
+
+def first_occurrences(owner: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Positions (ascending) of the first occurrence of each (owner, code) pair. When each
+    owner's items follow each other (`owner` never decreases: a long export lists a patient's
+    rows together, a wide one has one row per patient) and number at most `RUN_COMPARED`, each
+    item is compared with the ones before it: a few sequential passes. Otherwise a stable sort
+    (timsort) of the pairs finds them."""
+    grouped = bool((owner[1:] >= owner[:-1]).all())
+    if grouped:  # the length of the longest run of one owner's items
+        ends = np.flatnonzero(owner[1:] != owner[:-1])
+        longest = int(np.diff(ends, prepend=-1, append=len(owner) - 1).max())
+    if grouped and longest <= RUN_COMPARED:
+        repeated = np.zeros(len(owner), dtype=bool)
+        for lag in range(1, longest):  # a repeat lies within its owner's items
+            repeated[lag:] |= (code[lag:] == code[:-lag]) & (owner[lag:] == owner[:-lag])
+        return np.flatnonzero(~repeated)
+    key = owner.astype(np.int64) * (int(code.max()) + 1 if len(code) else 1) + code
+    order = np.argsort(key, kind="stable")
+    firsts = np.zeros(len(key), dtype=bool)  # the first of each run of equal keys
+    firsts[order[np.diff(key[order], prepend=-1) != 0]] = True
+    return np.flatnonzero(firsts)
 
 
 def unread_exclusions(bad_values: pd.DataFrame) -> list[str]:
@@ -564,14 +678,15 @@ def _patients(
     def dates(role: str, values: pd.Series) -> _Coded:
         codes, raw = distinct(values)
         parsed, problem = parse_dates(raw, birth=role == "birth_date", today=today)
-        cells = np.bincount(codes[codes >= 0], minlength=len(raw))
-        for reason in sorted(problem[problem.ne("")].unique()):
+        reasons = sorted(problem[problem.ne("")].unique())
+        cells = np.bincount(codes[codes >= 0], minlength=len(raw)) if reasons else None
+        for reason in reasons:
             bad = problem.eq(reason).to_numpy()
             bad_dates.append(
                 {
                     "column": role,
                     "problem": reason,
-                    "count": int(cells[bad].sum()),
+                    "count": int(cells[bad].sum()) if cells is not None else 0,
                     "examples": examples(raw[bad]),
                 }  # fmt: skip
             )
@@ -614,20 +729,17 @@ def _patients(
     }
     index = ids
     # each patient's first row with a value, once per field: merged value, conflicts, payers
+    rows = _ByPatient.of(patient, len(index))
     firsts = {
-        role: field.first_codes(patient, len(index))
-        for role, field in coded.items()
-        if role not in LATEST_ROLES
+        role: field.first_codes(rows) for role, field in coded.items() if role not in LATEST_ROLES
     }
     merged = {
-        role: field.latest(patient, len(index))
-        if role in LATEST_ROLES
-        else field.first(firsts[role])
+        role: field.latest(rows) if role in LATEST_ROLES else field.first(firsts[role])
         for role, field in coded.items()
     }
     single = list(firsts)
     conflicts = pd.Series(
-        {role: coded[role].conflicts(patient, firsts[role]) for role in single},
+        {role: coded[role].conflicts(rows, firsts[role]) for role in single},
         index=single,
         dtype="int64",
     )
@@ -641,32 +753,40 @@ def _patients(
         },
         index=index,
     )
-    # payer text classified once per distinct text, then taken to each patient's first text
+    # payer texts (primary and secondary together) classified once per distinct text, then
+    # taken to each patient's first text
+    payers = [role for role in ("primary_payer", "secondary_payer") if role in coded]
+    texts = pd.concat(
+        [*(pd.Series(coded[role].values, dtype="str") for role in payers), pd.Series([""])],
+        ignore_index=True,
+    ).astype("str")
+    table = classify_payers(texts)  # the last text is the blank one: `unknown`, not dual
+    offsets = dict(
+        zip(payers, np.cumsum([0, *(len(coded[r].values) for r in payers)]), strict=False)
+    )
     first, second = (
-        _payer_classes(coded.get(role), firsts.get(role), len(index))
+        table.take(
+            np.where(firsts[role] >= 0, firsts[role] + offsets[role], len(texts) - 1)
+            if role in offsets
+            else np.full(len(index), len(texts) - 1)
+        ).reset_index(drop=True)
         for role in ("primary_payer", "secondary_payer")
     )
-    patients["payer_class"] = first["payer_class"].to_numpy()
-    patients["secondary_payer_class"] = second["payer_class"].to_numpy()
+    patients["payer_class"] = first["payer_class"].array
+    patients["secondary_payer_class"] = second["payer_class"].array
     patients["dual_eligible"] = dual_of(first, second["payer_class"]).to_numpy(dtype=bool)
-    payers = [role for role in ("primary_payer", "secondary_payer") if role in coded]
+    patients_per_text = np.concatenate(
+        [
+            *(
+                np.bincount(firsts[role] + 1, minlength=len(coded[role].values) + 1)[1:]
+                for role in payers
+            ),
+            [0],
+        ]
+    )
     quality = {
         "unknown_payers": shorten_counts(
-            unknown_payers(
-                pd.concat(
-                    [pd.Series(coded[role].values, dtype="str") for role in payers],
-                    ignore_index=True,
-                )
-                if payers
-                else pd.Series(dtype="str"),
-                np.concatenate(
-                    [
-                        np.bincount(firsts[role] + 1, minlength=len(coded[role].values) + 1)[1:]
-                        for role in payers
-                    ]
-                    or [np.zeros(0, np.int64)]
-                ),  # fmt: skip
-            )
+            unknown_payers(texts, patients_per_text, table["payer_class"])
         ),
         "bad_dates": pd.DataFrame(bad_dates, columns=["column", "problem", "count", "examples"]),
         "conflicts": conflicts.astype({"patients": "int64"}),
@@ -694,7 +814,7 @@ class _Coded:
         """`values` parsed per distinct raw value (NA: unreadable) -> positions among the
         distinct parsed values (two spellings of one date are one value)."""
         inner, parsed = pd.factorize(pd.Series(self.values), use_na_sentinel=True)
-        return _Coded(np.append(inner, -1)[self.codes], parsed)
+        return _Coded(np.append(inner, -1).astype(np.int32)[self.codes], parsed)
 
     def rows(self, index: pd.Index) -> pd.Series:
         """The value of each row (NA when blank)."""
@@ -702,51 +822,79 @@ class _Coded:
             pd.Series(self.values).array.take(self.codes, allow_fill=True), index=index
         )
 
-    def first_codes(self, patient: np.ndarray, patients: int) -> np.ndarray:
+    def first_codes(self, rows: _ByPatient) -> np.ndarray:
         """Per patient position, the code of its first row with a value (-1 when none)."""
-        rows = np.flatnonzero(self.codes >= 0)
-        first = np.full(patients, len(self.codes), dtype=np.int64)
-        np.minimum.at(first, patient[rows], rows)
-        found = first < len(self.codes)
-        slot = np.full(patients, -1, dtype=np.int64)
-        slot[found] = self.codes[first[found]]
-        return slot
+        codes = rows.sort(self.codes)
+        if (codes >= 0).all():
+            first = np.full(rows.patients, -1, dtype=np.int32)
+            first[rows.present] = codes[rows.starts]
+            return first
+        position = np.where(codes >= 0, np.arange(len(codes)), len(codes))
+        at = rows.reduce(np.minimum, position, len(codes))
+        return np.where(at < len(codes), np.append(codes, -1)[at], -1)
 
     def first(self, slot: np.ndarray) -> pd.Series:
         """Per patient position, the value of its first row with one (NA when none), from its
         code (`first_codes`)."""
         return pd.Series(pd.Series(self.values).array.take(slot, allow_fill=True))
 
-    def latest(self, patient: np.ndarray, patients: int) -> pd.Series:
+    def latest(self, rows: _ByPatient) -> pd.Series:
         """Per patient position, the greatest of its rows' values (NA when none): the
         distinct values ranked once, the ranks compared per patient."""
         values = pd.Series(self.values)
         order = np.argsort(values.to_numpy(), kind="stable")
-        rank = np.empty(len(order), dtype=np.int64)
+        rank = np.empty(len(order) + 1, dtype=np.int64)
         rank[order] = np.arange(len(order))
-        rows = np.flatnonzero(self.codes >= 0)
-        best = np.full(patients, -1, dtype=np.int64)
-        np.maximum.at(best, patient[rows], rank[self.codes[rows]])
+        rank[-1] = -1  # a blank row
+        best = rows.reduce(np.maximum, rank[rows.sort(self.codes)], -1)
         slot = np.where(best >= 0, order[np.maximum(best, 0)] if len(order) else -1, -1)
         return pd.Series(values.array.take(slot, allow_fill=True))
 
-    def conflicts(self, patient: np.ndarray, first: np.ndarray) -> int:
+    def conflicts(self, rows: _ByPatient, first: np.ndarray) -> int:
         """Patients whose rows hold more than one distinct value (`nunique() > 1`): a row
         whose value differs from its patient's first one (`first`: `first_codes`; no hashing)."""
-        keep = self.codes >= 0
-        owner = patient[keep]
-        differs = self.codes[keep] != first[owner]
-        return int((np.bincount(owner[differs], minlength=len(first)) > 0).sum())
+        codes = rows.sort(self.codes)
+        differs = (codes >= 0) & (codes != first[rows.owner])
+        return int(rows.reduce(np.logical_or, differs, False).sum())
 
 
-def _payer_classes(field: _Coded | None, first: np.ndarray | None, patients: int) -> pd.DataFrame:
-    """Per patient position: `payer_class` and `dual_plan` (`payers.classify_payers`) of its
-    first payer text (`first`: `_Coded.first_codes`), each distinct text classified once; no
-    text: `unknown`, not dual."""
-    slot = np.full(patients, -1) if field is None or first is None else first
-    texts = pd.Series(np.zeros(0, object) if field is None else field.values, dtype="str")
-    table = classify_payers(pd.concat([texts, pd.Series([""], dtype="str")], ignore_index=True))
-    return table.take(np.where(slot < 0, len(texts), slot)).reset_index(drop=True)
+@dataclass(frozen=True)
+class _ByPatient:
+    """The used rows grouped by patient, for per-patient reductions in one sequential pass
+    (`np.ufunc.reduceat`): a stable sort of the rows by patient, none when they already are
+    (a long export lists a patient's rows together)."""
+
+    order: np.ndarray | None
+    """Row positions in patient order; None when the rows are already in it."""
+    owner: np.ndarray
+    """Patient position of each row, in patient order."""
+    present: np.ndarray
+    """Patient positions that have rows."""
+    starts: np.ndarray
+    """Where each of those patients' rows begin, in patient order."""
+    patients: int
+
+    @classmethod
+    def of(cls, patient: np.ndarray, patients: int) -> _ByPatient:
+        """`patient`: the patient position of each row; `patients`: how many there are."""
+        grouped = bool((patient[1:] >= patient[:-1]).all())
+        order = None if grouped else np.argsort(patient, kind="stable")
+        owner = patient if order is None else patient[order]
+        counts = np.bincount(owner, minlength=patients)
+        present = np.flatnonzero(counts)
+        return cls(order, owner, present, (np.cumsum(counts) - counts)[present], patients)
+
+    def sort(self, values: np.ndarray) -> np.ndarray:
+        """Values of the rows, in patient order."""
+        return values if self.order is None else values[self.order]
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray, empty: object) -> np.ndarray:
+        """`ufunc` over each patient's rows of `values` (in patient order, `sort`); `empty`
+        for a patient without rows."""
+        out = np.full(self.patients, empty, dtype=values.dtype)
+        if len(values):
+            out[self.present] = ufunc.reduceat(values, self.starts)
+        return out
 
 
 def _empty(dtype: str, index: pd.Index) -> pd.Series:
@@ -758,12 +906,18 @@ def _empty(dtype: str, index: pd.Index) -> pd.Series:
 
 
 def _join(parts: list[pd.Series], sep: str) -> pd.Series:
-    """Join text columns row by row, skipping blank parts."""
-    joined = parts[0]
+    """Join text columns row by row, skipping blank parts: once per distinct combination of
+    their values, as a categorical column."""
+    codes, joined = distinct(parts[0])
     for part in parts[1:]:
-        both = joined.notna() & part.notna()
-        joined = joined.fillna(part).mask(both, joined + sep + part)
-    return joined
+        inner, values = distinct(part)
+        pair, pairs = pd.factorize((codes + 1) * (len(values) + 1) + inner + 1)
+        left = joined.reindex(pairs // (len(values) + 1) - 1).reset_index(drop=True)
+        right = values.reindex(pairs % (len(values) + 1) - 1).reset_index(drop=True)
+        both = left.notna() & right.notna()
+        texts = left.fillna(right).mask(both, left + sep + right)
+        codes, joined = np.where(texts.isna().to_numpy()[pair], -1, pair), texts
+    return categorical(codes, joined, parts[0].index)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ccm_assess.intake.codes import distinct, spread
+from ccm_assess.intake.coded import distinct, spread
 
 PAYER_CLASSES: tuple[str, ...] = (
     "medicare_ffs",
@@ -178,14 +178,17 @@ def dual_of(primary: pd.DataFrame, secondary: pd.Series) -> pd.Series:
     return (primary["payer_class"].isin(MEDICARE_CLASSES) & medicaid) | primary["dual_plan"]
 
 
-def unknown_payers(text: pd.Series, counts: np.ndarray | None = None) -> pd.DataFrame:
+def unknown_payers(
+    text: pd.Series, counts: np.ndarray | None = None, classes: pd.Series | None = None
+) -> pd.DataFrame:
     """Non-blank payer texts no rule recognises: columns `value`, `count` (most frequent first,
     then alphabetical), the text stripped as written. `counts`: how many each text stands for
-    (distinct texts with their patients; default one each)."""
+    (distinct texts with their patients; default one each); `classes`: their `payer_class`
+    when already known (same index)."""
     stripped = text.astype("str").str.strip()
     weight = pd.Series(1 if counts is None else counts, index=text.index, dtype="int64")
     unknown = stripped.notna() & stripped.ne("") & weight.gt(0)
-    unknown &= payer_class(stripped).eq("unknown")
+    unknown &= (payer_class(stripped) if classes is None else classes).eq("unknown")
     found = weight[unknown].groupby(stripped[unknown], sort=False).sum()
     frame = found.rename_axis("value").reset_index(name="count")
     return frame.sort_values(["count", "value"], ascending=[False, True], ignore_index=True)

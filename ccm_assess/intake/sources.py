@@ -20,8 +20,11 @@ sheet was read and notes on how; `panel.py` finds the header, roles and values. 
   An opening quote never closed (or closed rows later) would fold the rows after it into one
   cell: the file is then re-read with quotes as plain characters, and a note says so.
 - Parquet: the column names are the first row.
+- Arrow's columns come dictionary-encoded (pandas categoricals: int32 codes into the distinct
+  texts, `coded.py`); the other readers' columns are text or Python values.
 - Cells become text with `cell_text`, which also drops control and invisible characters
-  (NUL, zero-width space, BOM, bidi marks), so `E11.9\\x00` reads `E11.9`.
+  (NUL, zero-width space, BOM, bidi marks), so `E11.9\\x00` reads `E11.9`; the panel reader
+  takes them coded (`coded_text`), cleaned once per distinct value.
 
 Longer than 400 lines because each file format's reader carries its own size bounds and
 hostile-input checks, and together they keep one set of `Limits`.
@@ -48,6 +51,7 @@ from pyarrow import csv as pa_csv
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from ccm_assess.errors import PanelError
+from ccm_assess.intake.coded import dictionary_column, distinct, recode
 from ccm_assess.intake.files import check_input, read_input
 
 KIND = "panel file"
@@ -61,10 +65,13 @@ _ENCRYPTED = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("u
 _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 _SNIFF_CHARS = 200_000
 _STEP = 1 << 24
+"""Bytes scanned at a time when a whole file is checked (UTF-8, newlines, line lengths)."""
 _BLOCK = 1 << 23
 """Bytes Arrow's CSV reader parses per block (per thread): 8 MiB, not its default 1 MiB, so
-a large file is read in tens of blocks, not hundreds, and joined into one chunk faster."""
-"""Bytes scanned at a time when a whole file is checked (UTF-8, newlines, line lengths)."""
+a large file is read in tens of blocks, not hundreds."""
+_CODED = pa.dictionary(pa.int32(), pa.string())
+"""How Arrow's CSV reader returns each column: dictionary-encoded as it parses, per block and
+thread (the text of 8 M cells is never held), the blocks' dictionaries unified after."""
 _BINARY_SAMPLE = 1 << 16
 _BINARY_SHARE = 0.05
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1f\x7f]")
@@ -155,7 +162,10 @@ def listing(values: Sequence[str], limit: int = 30, width: int = 40) -> str:
 def cell_text(column: pd.Series) -> pd.Series:
     """Cells as stripped text (`str` dtype), NA when blank. Whole floats lose `.0` (Excel ids
     and codes), dates and datetimes become ISO dates, booleans `True`/`False`; control and
-    invisible characters (`INVISIBLE`) are dropped."""
+    invisible characters (`INVISIBLE`) are dropped. A categorical column (a CSV read by
+    Arrow) is cleaned once per distinct value."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return coded_text(column).astype("str")
     if not isinstance(column.dtype, pd.StringDtype):
         column = _object_text(column)
     if _may_hold_invisible(column) and column.str.contains(INVISIBLE.pattern, regex=True).any():
@@ -165,6 +175,12 @@ def cell_text(column: pd.Series) -> pd.Series:
         stripped = column
     blank = stripped.eq("")
     return stripped.mask(blank) if blank.any() else stripped
+
+
+def coded_text(column: pd.Series) -> pd.Series:
+    """`cell_text` as a categorical column (`coded.recode`): the panel reader's form of the
+    grid, cleaned once per distinct value and never copied row by row."""
+    return recode(column, cell_text)
 
 
 def _may_hold_invisible(column: pd.Series) -> bool:
@@ -280,6 +296,16 @@ def _sniff_delimiter(text: str, preferred: str) -> str:
     return best
 
 
+def count_byte(data: bytes, byte: bytes) -> int:
+    """How many times one byte occurs in `data` (vectorised, `_STEP` bytes at a time: about
+    twice as fast as `bytes.count` on hundreds of MB, no mask of the whole file)."""
+    view, value = np.frombuffer(data, np.uint8), ord(byte)
+    return sum(
+        int(np.count_nonzero(view[start : start + _STEP] == value))
+        for start in range(0, len(view), _STEP)
+    )
+
+
 def line_stats(data: bytes) -> tuple[int, int]:
     """Line breaks in a text file and the length in bytes of its longest line (vectorised,
     `_STEP` bytes at a time: no per-line objects, no mask of the whole file)."""
@@ -350,9 +376,13 @@ def _check_lines(data: bytes, delimiter: str, limits: Limits, name: str) -> None
 def _check_cells(grid: pd.DataFrame, limits: Limits) -> None:
     """Refuse a grid with a cell longer than `limits.cell_chars` (row and column named)."""
     for position, column in enumerate(grid.columns):
-        lengths = grid[column].str.len()
-        if lengths.gt(limits.cell_chars).any():
-            row = int(np.flatnonzero(lengths.gt(limits.cell_chars).to_numpy())[0]) + 1
+        cells = grid[column]
+        coded = isinstance(cells.dtype, pd.CategoricalDtype)  # Arrow's: lengths per category
+        lengths = (cells.cat.categories if coded else cells).str.len().to_numpy(float, na_value=0)
+        if (lengths > limits.cell_chars).any():
+            long = np.flatnonzero(lengths > limits.cell_chars)
+            at = np.isin(cells.cat.codes.to_numpy(), long) if coded else lengths > limits.cell_chars
+            row = int(np.flatnonzero(at)[0]) + 1
             raise _too_big(
                 f"a cell in row {row}, column {position + 1} is too long",
                 int(lengths.max()),
@@ -376,18 +406,23 @@ def _read_text(
             f"'{path.name}' is a zip archive, not a text file; unpack it, or export the panel "
             "again as .csv or .xlsx"
         )
-    breaks, longest = line_stats(data)
+    breaks = count_byte(data, b"\n")
     _count_records(data, breaks, limits, path.name)
     decoded, notes, utf8 = _decode(data, path.name)
     head = _head(utf8 or b"") if decoded is None else decoded[:_SNIFF_CHARS]
     delimiter = _sniff_delimiter(head, "\t" if path.suffix.lower() == ".tsv" else ",")
-    if longest > limits.columns:  # only a line that long can hold too many fields
-        _check_lines(data, delimiter, limits, path.name)
     lines = head.splitlines()[:200]
     width = max((len(row) for row in csv.reader(lines, delimiter=delimiter)), default=1)
+    if width > limits.columns:
+        _check_lines(data, delimiter, limits, path.name)
     options = {"header": None, "dtype": str, "keep_default_na": False, "na_values": [""]}
     unclosed = False
+    # Arrow reads a rectangle of `width` fields (a longer line fails it): its cells are
+    # checked per distinct value; the other readers' lines are measured first
     grid = _arrow_grid(head if decoded is None else decoded, delimiter, width, utf8)
+    longest = limits.cell_chars + 1 if grid is not None else line_stats(data)[1]
+    if grid is None and longest > limits.columns:  # only a line that long can hold too many
+        _check_lines(data, delimiter, limits, path.name)
     # the pandas and csv readers (irregular files) need the whole text: decoded only for them
     text = decoded if decoded is not None else ("" if grid is not None else _whole(utf8))
     try:
@@ -437,7 +472,9 @@ def _arrow_grid(
     above that first full row (titles, blank lines) are parsed here and padded with NA; blank
     lines below it become all-NA rows, as with pandas. `utf8`, the bytes `text` was decoded
     from (`utf-8-sig`) when they are UTF-8, is scanned and read as is (no re-encoding: ~1 s on
-    300 MB); `text` may then be its first `_SNIFF_CHARS` characters only (`_head`)."""
+    300 MB); `text` may then be its first `_SNIFF_CHARS` characters only (`_head`). Each column
+    is categorical (`coded.dictionary_column`): 8 M rows of a few thousand distinct values cost
+    4 bytes a cell, not a string."""
     if width < 2:
         return None
     raw = text.encode("utf-8") if utf8 is None else utf8
@@ -460,7 +497,7 @@ def _arrow_grid(
     skip = 0
     for _ in head:
         skip = text.index("\n", skip) + 1
-    if "\r" in text[:skip].replace("\r\n", "\n") or raw.count(b'"') % 2:
+    if "\r" in text[:skip].replace("\r\n", "\n") or count_byte(raw, b'"') % 2:
         return None  # a line break pandas reads but csv does not; an unbalanced quote
     first = bom + len(text[:skip].encode("utf-8"))  # character offset -> byte offset
     last, tail = _footer_lines(raw, first, delimiter, width)
@@ -472,7 +509,7 @@ def _arrow_grid(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
             ),
             convert_options=pa_csv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
+                column_types={f"f{i}": _CODED for i in range(width)},
                 null_values=[""],
                 strings_can_be_null=True,
             ),
@@ -486,28 +523,24 @@ def _arrow_grid(
         for rows in (head, tail)
     )
 
-    def contiguous(i: int, column: pa.ChunkedArray) -> pa.ChunkedArray:
-        """Title rows, body and footer rows of column `i` as one chunk: row selections on the
-        hundreds of blocks Arrow reads in take ~100x longer (each concatenates them)."""
-        parts = pa.chunked_array(
-            [
-                pa.array([row[i] for row in top], pa.string()),
-                *column.chunks,
-                pa.array([row[i] for row in bottom], pa.string()),
-            ],
-            pa.string(),
-        )
-        return pa.chunked_array([parts.combine_chunks()]) if parts.nbytes < 1 << 31 else parts
-
     columns: list[pa.ChunkedArray | None] = list(table.columns)
-    del table  # each column's blocks are freed as soon as it is one chunk: no second table
+    del table  # each column's text is freed once it is coded: no second table
     cells = {}
     for i in range(width):
         column, columns[i] = columns[i], None
         assert column is not None
-        cells[i] = pd.Series(pd.arrays.ArrowStringArray(contiguous(i, column)), dtype="str")
+        cells[i] = dictionary_column(
+            pa.chunked_array(
+                [
+                    pa.array([row[i] for row in top], pa.string()).dictionary_encode(),
+                    *column.chunks,
+                    pa.array([row[i] for row in bottom], pa.string()).dictionary_encode(),
+                ],
+                _CODED,
+            )
+        )
         del column
-    return pd.DataFrame(cells, columns=pd.Index(list(range(width)), dtype="int64"))
+    return pd.DataFrame(cells, columns=pd.Index(list(range(width)), dtype="int64"), copy=False)
 
 
 def _footer_lines(
@@ -548,7 +581,7 @@ def _folds_rows(grid: pd.DataFrame, line_breaks: int, delimiter: str) -> bool:
         return False
     need = max(2, grid.shape[1] - 1)
     for column in grid.columns:
-        cells = grid[column].dropna()
+        _, cells = distinct(grid[column])
         cells = cells[cells.str.contains("\n", regex=False)]
         inner = cells.str.split("\n").str[1:].explode().dropna()
         if len(inner) and inner.str.count(re.escape(delimiter)).ge(need).any():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ccm_assess.intake.codes import distinct, spread
+from ccm_assess.intake.coded import distinct, per_value, spread
 from ccm_assess.intake.sources import INVISIBLE
 
 _TRUE = ["y", "yes", "1", "true", "t", "x", "✓", "✔", "checked", "deceased", "expired", "dead",
@@ -81,7 +81,9 @@ def examples(values: pd.Series, limit: int = 3) -> str:
 
 def short_counts(values: pd.Series) -> pd.DataFrame:
     """`value`, `count` of the values, shortened (`short_text`): most frequent first."""
-    return shorten_counts(values.value_counts().rename_axis("value").reset_index(name="count"))
+    counts = values.value_counts()
+    counts = counts[counts > 0]  # a categorical's categories no value holds
+    return shorten_counts(counts.rename_axis("value").reset_index(name="count"))
 
 
 def shorten_counts(counts: pd.DataFrame) -> pd.DataFrame:
@@ -150,11 +152,15 @@ def parse_booleans(text: pd.Series) -> pd.Series:
 
 def parse_counts(text: pd.Series) -> pd.Series:
     """Count cells -> `Int64`; negative, fractional, non-numeric, infinite or above
-    `MAX_COUNT` -> NA."""
-    number = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    number = number.astype("float64")
-    whole = number.notna() & number.between(0, MAX_COUNT) & number.eq(number.round())
-    return number.where(whole).astype("Int64")
+    `MAX_COUNT` -> NA. Read once per distinct value."""
+
+    def counts(values: pd.Series) -> pd.Series:
+        number = pd.to_numeric(values.str.replace(",", "", regex=False), errors="coerce")
+        number = number.astype("float64")
+        whole = number.notna() & number.between(0, MAX_COUNT) & number.eq(number.round())
+        return number.where(whole).astype("Int64")
+
+    return per_value(text, counts).astype("Int64")
 
 
 def normalise_sex(text: pd.Series) -> pd.Series:

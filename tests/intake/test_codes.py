@@ -123,7 +123,7 @@ def test_parse_code_cells_returns_raw_code_and_kind_per_item() -> None:
     out = parse_code_cells(cells)
     assert out.index.tolist() == [2, 2, 3, 4]
     assert out["raw"].tolist() == ["e11.9", "250.00", "DM2", "I10 - Essential hypertension"]
-    assert out["code"].fillna("-").tolist() == ["E119", "25000", "-", "I10"]
+    assert out["code"].astype("str").fillna("-").tolist() == ["E119", "25000", "-", "I10"]
     assert out["kind"].tolist() == ["icd10", "icd9", "invalid", "icd10"]
 
 

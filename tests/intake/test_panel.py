@@ -44,7 +44,7 @@ def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 def statuses(panel: Panel) -> dict[int, str]:
     """Row -> status, or `skipped: reason` / `rejected: reason`."""
-    ledger = panel.ledger
+    ledger = panel.ledger.astype({"status": "str", "reason": "str"})  # categorical in the panel
     explained = ledger["status"] + ": " + ledger["reason"]
     label = ledger["status"].where(ledger["status"].eq("used"), explained)
     return dict(zip(ledger["row"], label, strict=True))
@@ -648,8 +648,9 @@ def test_conflicts_count_patients_with_two_distinct_values_per_column() -> None:
     # hospice: patient 0 only True (NA ignored), patient 1 only False -> 0
     patient = np.array([0, 0, 0, 1, 1])
     fields = {name: panel_module._Coded(*pd.factorize(records[name])) for name in records}
-    firsts = {name: field.first_codes(patient, 3) for name, field in fields.items()}
-    conflicts = {name: field.conflicts(patient, firsts[name]) for name, field in fields.items()}
+    rows = panel_module._ByPatient.of(patient, 3)
+    firsts = {name: field.first_codes(rows) for name, field in fields.items()}
+    conflicts = {name: field.conflicts(rows, firsts[name]) for name, field in fields.items()}
     assert conflicts == {"sex": 1, "hospice": 0}
     # the first non-blank value of each patient; patient 2 has none
     assert fields["sex"].first(firsts["sex"]).fillna("-").tolist() == ["F", "F", "-"]
@@ -663,8 +664,10 @@ def test_coded_field_merges_spellings_parsed_alike() -> None:
         pd.to_datetime(["2020-01-02", None, "2020-01-02"])))  # fmt: skip
     coded = raw.recoded()
     assert coded.codes.tolist() == [0, -1, -1, 0]
-    patient = np.array([0, 0, 1, 0])
-    assert coded.conflicts(patient, coded.first_codes(patient, 2)) == 0
+    rows = panel_module._ByPatient.of(np.array([0, 0, 1, 0]), 2)  # not grouped: sorted first
+    assert rows.order is not None
+    assert coded.conflicts(rows, coded.first_codes(rows)) == 0
+    assert coded.first_codes(rows).tolist() == [0, -1]
 
 
 def test_coded_latest_takes_each_patients_greatest_value() -> None:
@@ -672,5 +675,30 @@ def test_coded_latest_takes_each_patients_greatest_value() -> None:
     # 0, 1 and a blank, patient 1 holds 1 then 2, patient 2 nothing
     dates = pd.Series(pd.to_datetime(["2024-05-01", "2023-01-01", "2025-02-03"]))
     field = panel_module._Coded(np.array([0, 1, -1, 1, 2]), dates)
-    latest = field.latest(np.array([0, 0, 0, 1, 1]), 3)
+    latest = field.latest(panel_module._ByPatient.of(np.array([0, 0, 0, 1, 1]), 3))
     assert latest.dt.strftime("%Y-%m-%d").fillna("-").tolist() == ["2024-05-01", "2025-02-03", "-"]
+    # the same rows in another order (a claim-line export sorted by date): the same answer
+    shuffled = panel_module._Coded(np.array([2, -1, 0, 1, 1]), dates)
+    rows = panel_module._ByPatient.of(np.array([1, 0, 0, 1, 0]), 3)
+    assert rows.order is not None
+    assert shuffled.latest(rows).dt.strftime("%Y-%m-%d").fillna("-").tolist() == [
+        "2024-05-01", "2025-02-03", "-"]  # fmt: skip
+    assert shuffled.first_codes(rows).tolist() == [0, 2, -1]  # first row with a value
+
+
+def test_first_occurrences_compares_within_a_patient_or_sorts_alike() -> None:
+    # patient 0: E, I, E (repeat), patient 1: I, I (repeat), patient 2: E -> rows 0, 1, 3, 5
+    owner, code = np.array([0, 0, 0, 1, 1, 2]), np.array([5, 7, 5, 7, 7, 5])
+    assert panel_module.first_occurrences(owner, code).tolist() == [0, 1, 3, 5]
+    # the same pairs with patient 1's rows split apart (a claim-line export): sorted instead
+    owner, code = np.array([0, 1, 0, 0, 1, 2]), np.array([5, 7, 7, 5, 7, 5])
+    assert panel_module.first_occurrences(owner, code).tolist() == [0, 1, 2, 5]
+    # many random grouped patients: both ways agree with pandas' drop_duplicates
+    rng = np.random.default_rng(27)
+    owner = np.sort(rng.integers(0, 2_000, 20_000))
+    code = rng.integers(0, 30, 20_000)
+    expected = pd.DataFrame({"o": owner, "c": code}).drop_duplicates().index.to_numpy()
+    assert (panel_module.first_occurrences(owner, code) == expected).all()
+    first_of_long_runs = panel_module.first_occurrences(owner // 100, code)  # runs of ~1,000
+    expected = pd.DataFrame({"o": owner // 100, "c": code}).drop_duplicates().index.to_numpy()
+    assert (first_of_long_runs == expected).all()

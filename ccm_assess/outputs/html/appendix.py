@@ -15,7 +15,7 @@ from ccm_assess.finance.assumptions import Assumptions
 from ccm_assess.formatting import DASH, count_text, range_text, value_text
 from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
-from ccm_assess.intake.panel import Panel
+from ccm_assess.intake.panel import Panel, reason_counts
 from ccm_assess.outputs.html.blocks import INDENT, esc, html_table, paragraphs
 from ccm_assess.privacy import format_count, shown_sum
 
@@ -111,7 +111,7 @@ def reconciliation_table(counts: Mapping[str, Any], ledger: pd.DataFrame) -> str
     rows: list[tuple[str, int]] = [("Rows in the file", panel["rows_read"])]
     rows.append((f"{INDENT}used", panel["rows_used"]))
     for status in ("skipped", "rejected"):
-        reasons = ledger.loc[ledger["status"] == status, "reason"].value_counts(sort=True)
+        reasons = reason_counts(ledger, status)
         rows += [(f"{INDENT}{status}: {reason}", int(n)) for reason, n in reasons.items()]
     left_out = shown_sum(v or 0 for v in excluded.values())
     rows += [

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ccm_assess.formatting import level_text
 from ccm_assess.intake.codes import CODE_SET_YEAR, unlisted_codes
 from ccm_assess.intake.headers import shown_header
+from ccm_assess.intake.panel import reason_counts
 from ccm_assess.intake.payers import PAYER_CLASSES, PAYER_LABELS
 from ccm_assess.intake.values import shown_values
 from ccm_assess.outputs.workbook.cells import (
@@ -172,7 +173,7 @@ def reconciliation(ledger: pd.DataFrame) -> pd.DataFrame:
     status = ledger["status"]
     lines = [("Rows read", len(ledger)), ("Used", int(status.eq("used").sum()))]
     for kind in ("skipped", "rejected"):
-        reasons = ledger.loc[status.eq(kind), "reason"].value_counts()
+        reasons = reason_counts(ledger, kind)
         lines += [(f"{kind.capitalize()}: {reason}", int(n)) for reason, n in reasons.items()]
     accounted = sum(n for _, n in lines[1:])
     lines += [
