@@ -169,6 +169,23 @@ def spread_runs(repeat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return item, offset
 
 
+def entry_pairs(
+    entry_code: np.ndarray, pair_code: np.ndarray, codes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (entry, pair) whose codes are equal: `entry_code` per entry and `pair_code` per
+    pair (sorted) are positions among `codes` codes. Ordered by the pair's rank within its
+    code, then entry."""
+    per_code = np.bincount(pair_code, minlength=codes)
+    first = np.cumsum(per_code) - per_code
+    entry = np.flatnonzero((per_code > 0)[entry_code])
+    entries, pairs = [entry], [first[entry_code[entry]]]
+    for rank in range(1, int(per_code.max(initial=0))):
+        entry = entry[per_code[entry_code[entry]] > rank]
+        entries.append(entry)
+        pairs.append(first[entry_code[entry]] + rank)
+    return np.concatenate(entries), np.concatenate(pairs)
+
+
 def prefix_matches(codes: pd.Series, prefixes: pd.Series) -> pd.DataFrame:
     """Every (`code`, `prefix`) position pair where `codes[code]` starts with `prefixes[prefix]`.
 
@@ -237,10 +254,11 @@ def arrow_strings(values: pd.Series | pd.Index) -> pa.Array:
 
 def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Position of each value in `index` (-1 where absent), by an Arrow hash lookup; a
-    categorical whose categories are `index` (`Panel.diagnoses`) gives its codes, no lookup."""
+    categorical whose categories are `index` (`Panel.diagnoses`) gives its codes (int32), no
+    lookup."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         categories = values.cat.categories
-        codes = np.asarray(values.cat.codes.to_numpy(), dtype=np.intp)
+        codes = np.asarray(values.cat.codes.to_numpy(), dtype=np.int32)
         if categories.equals(index):
             return codes
         found = np.append(positions(pd.Series(categories, dtype="str"), index), -1)
@@ -253,8 +271,47 @@ def first_of_runs(*keys: np.ndarray) -> np.ndarray:
     """True where a run of equal keys (arrays sorted together) starts."""
     start = np.ones(len(keys[0]), dtype=bool)
     if len(start):
-        start[1:] = np.any([key[1:] != key[:-1] for key in keys], axis=0)
+        np.not_equal(keys[0][1:], keys[0][:-1], out=start[1:])
+        for key in keys[1:]:
+            start[1:] |= key[1:] != key[:-1]
     return start
+
+
+def same_lists(
+    owner: np.ndarray, value: np.ndarray, owners: int, hashed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Owners whose lists of `value` (int) are equal: (kind of each owner position, -1 without
+    entries; True on the entries of the first owner of each kind). `owner` is ascending.
+
+    The 64-bit sum of a hash per entry (default: a random number per distinct value; tests
+    pass others) finds candidates; each list is then compared entry by entry with its kind's
+    first, and a list that differs gets a kind of its own, so owners of one kind always have
+    identical lists. Kinds follow first appearance.
+    """
+    start = np.flatnonzero(first_of_runs(owner))
+    length = np.diff(np.append(start, len(owner)))
+    if hashed is None:
+        distinct, uniques = pd.factorize(value)
+        hashed = np.random.default_rng(0).integers(0, 2**63, len(uniques))[distinct]
+    kind = pd.factorize(np.add.reduceat(hashed, start) if len(start) else start)[0]
+    lead = np.flatnonzero(_first_seen(kind))[kind]  # its kind's first list, per list
+    partner = np.repeat((start[lead] - start).astype(_key_type(len(owner))), length)
+    partner += np.arange(len(owner), dtype=partner.dtype)  # <= the entry: leads come first
+    differs = np.flatnonzero(value != value[partner])
+    bad = length != length[lead]
+    bad[np.searchsorted(start, differs, side="right") - 1] = True
+    if bad.any():
+        kind = pd.factorize(np.where(bad, -1 - np.arange(len(start)), kind))[0]
+    per_owner = np.full(owners, -1, dtype=np.intp)
+    per_owner[owner[start]] = kind
+    return per_owner, np.repeat(_first_seen(kind), length)
+
+
+def _first_seen(kind: np.ndarray) -> np.ndarray:
+    """True where a kind (numbered by first appearance) appears first."""
+    seen = np.ones(len(kind), dtype=bool)
+    seen[1:] = kind[1:] > np.maximum.accumulate(kind)[:-1]
+    return seen
 
 
 @dataclass(frozen=True)
@@ -264,9 +321,9 @@ class CodedDiagnoses:
     (a panel of 2 million diagnosis rows has a few thousand distinct codes)."""
 
     patient: np.ndarray
-    """Position of the patient in `patients` (intp)."""
+    """Position of the patient in `patients` (int32)."""
     code: np.ndarray
-    """Position of the code in `codes` (intp)."""
+    """Position of the code in `codes` (int32)."""
     patients: pd.Index
     codes: pd.Series
     """Distinct normalised codes, sorted (str, index 0..n-1)."""
@@ -283,18 +340,46 @@ def encode_diagnoses(diagnoses: pd.DataFrame, patients: pd.Index | None = None) 
         patients = pd.Index(uniques, dtype="str", name="patient_id")
     else:
         patient = positions(diagnoses["patient_id"], patients)
-    code, uniques = pd.factorize(diagnoses["code"], sort=True)
-    codes = pd.Series(uniques, dtype="str")
-    keep = (patient >= 0) & (code >= 0)
+    code, codes = _sorted_codes(diagnoses["code"])
     width = max(len(codes), 1)
-    key = np.sort(patient[keep].astype(np.int64) * width + code[keep], kind="stable")
+    key = np.multiply(patient, width, dtype=_key_type(len(patients) * width))
+    key += code
+    keep = (patient >= 0) & (code >= 0)
+    key = key if keep.all() else key[keep]
+    key.sort()  # the distinct keys are all that is kept, so no need for a stable sort
     key = key[first_of_runs(key)]
-    return CodedDiagnoses(
-        patient=(key // width).astype(np.intp),
-        code=(key % width).astype(np.intp),
-        patients=patients,
-        codes=codes,
-    )
+    patient = key // width
+    key -= patient * width
+    return CodedDiagnoses(_narrow(patient), _narrow(key), patients, codes)
+
+
+def _narrow(positions: np.ndarray) -> np.ndarray:
+    """Positions as int32 (half the memory of intp for the millions of entries of a panel)."""
+    return positions.astype(np.int32, copy=False)
+
+
+def _key_type(size: int) -> type[np.signedinteger]:
+    """The integer type for keys below `size`: int32 (half the memory, faster sorts) when
+    they fit."""
+    return np.int32 if size < 2**31 else np.int64
+
+
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(position of each row's code among the distinct codes, -1 blank; those codes sorted,
+    as str). A categorical (`Panel.diagnoses`) is read through its codes, no hashing."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        code, uniques = pd.factorize(column, sort=True)
+        return code, pd.Series(uniques, dtype="str")
+    row_code = column.cat.codes.to_numpy()
+    used = np.sort(pd.unique(row_code))
+    used = used[used >= 0]
+    names = pd.Series(column.cat.categories[used], dtype="str")
+    order = np.argsort(names.to_numpy(), kind="stable")
+    if len(used) == len(column.cat.categories) and (order == np.arange(len(used))).all():
+        return row_code, names  # every category used, sorted: the codes are the positions
+    rank = np.full(len(column.cat.categories) + 1, -1, dtype=np.int32)  # last: blank (-1)
+    rank[used[order]] = np.arange(len(used))
+    return rank[row_code], names.iloc[order].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -326,30 +411,23 @@ class CodedEvidence:
 
 def coded_evidence(coded: CodedDiagnoses, catalog: pd.DataFrame | None = None) -> CodedEvidence:
     """Every catalog category of each patient's codes, each distinct code classified once."""
-    pairs = classify_codes(coded.codes, catalog)
+    pairs = classify_codes(coded.codes, catalog)  # sorted by category, code: row = rank
     pair_code = pd.Index(coded.codes).get_indexer(pairs["code"])
-    order = np.argsort(pair_code, kind="stable")
-    pair_code, pair_category = pair_code[order], pairs["category"].cat.codes.to_numpy()[order]
-    pair_strict = pairs["strict"].to_numpy(dtype=bool)[order]
-    pair_high = pairs["high_risk"].to_numpy(dtype=bool)[order]
-    per_code = np.bincount(pair_code, minlength=len(coded.codes))
-    first = np.cumsum(per_code) - per_code
-    row, offset = spread_runs(per_code[coded.code])
-    code = coded.code[row]
-    pair = first[code] + offset
-    category = pair_category[pair].astype(np.intp)
-    patient = coded.patient[row]
-    categories = tuple(pairs["category"].cat.categories)
-    width = len(coded.codes) * max(len(categories), 1)
-    key = patient.astype(np.int64) * width + category * len(coded.codes) + code
-    order = np.argsort(key, kind="stable")
+    by_code = np.argsort(pair_code, kind="stable")
+    entry, hit = entry_pairs(coded.code, pair_code[by_code], len(coded.codes))
+    width = max(len(pairs), 1)
+    key = np.multiply(coded.patient[entry], width, dtype=_key_type(len(coded.patients) * width))
+    key += by_code[hit]
+    key.sort()  # (patient, pair) are distinct, so no need for a stable sort
+    patient = key // width
+    key -= patient * width  # the pair's row
     return CodedEvidence(
-        patient[order],
-        category[order],
-        code[order],
-        categories,
-        strict=pair_strict[pair][order],
-        high_risk=pair_high[pair][order],
+        _narrow(patient),
+        _narrow(pairs["category"].cat.codes.to_numpy()[key]),
+        _narrow(pair_code[key]),
+        tuple(pairs["category"].cat.categories),
+        strict=pairs["strict"].to_numpy(dtype=bool)[key],
+        high_risk=pairs["high_risk"].to_numpy(dtype=bool)[key],
     )
 
 
@@ -372,13 +450,11 @@ def excludes1_links(coded: CodedDiagnoses, pairs: pd.DataFrame | None = None) ->
     for column in ("code_prefix", "excluded_prefix"):
         hits = prefix_matches(coded.codes, pairs[column].reset_index(drop=True))
         hits = hits.sort_values("code", kind="stable")
-        per_code = np.bincount(hits["code"].to_numpy(), minlength=len(coded.codes))
-        first = np.cumsum(per_code) - per_code
-        entry, offset = spread_runs(per_code[coded.code])
-        pair = hits["prefix"].to_numpy()[first[coded.code[entry]] + offset]
-        key = coded.patient[entry].astype(np.int64) * width + pair
+        entry, hit = entry_pairs(coded.code, hits["code"].to_numpy(), len(coded.codes))
+        key = coded.patient[entry].astype(np.int64) * width + hits["prefix"].to_numpy()[hit]
         sides.append(pd.DataFrame({"key": key, "code": coded.code[entry]}))
-    links = sides[0].merge(sides[1].rename(columns={"code": "other"}), on="key")
+    left = sides[0][pd.Index(sides[0]["key"]).isin(sides[1]["key"])]  # few: a cheap merge
+    links = left.merge(sides[1].rename(columns={"code": "other"}), on="key")
     key = links["key"].to_numpy()
     return pd.DataFrame(
         {
@@ -397,12 +473,14 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
     that a lacks (I13.0 stays hypertension, heart failure and CKD); joined categories take the
     first one's position, transitively. Without links this is `evidence.category`.
     """
+    if not len(links):
+        return evidence.category
     run = first_of_runs(evidence.patient, evidence.category)
     label = evidence.category[run].astype(np.int64)
     node_of_entry = np.cumsum(run) - 1
-    linked = np.isin(evidence.patient, links["patient"].to_numpy())
+    linked = np.isin(evidence.patient, links["patient"].to_numpy(), kind="table")
     if not linked.any():
-        return np.asarray(label[node_of_entry], dtype=np.intp)
+        return evidence.category
     n_codes = int(max(evidence.code.max(), links[["code", "other"]].to_numpy().max())) + 1
     n_categories = max(len(evidence.categories), 1)
     patient, code = evidence.patient[linked].astype(np.int64), evidence.code[linked]
@@ -436,11 +514,8 @@ def condition_groups(evidence: CodedEvidence, links: pd.DataFrame) -> np.ndarray
 
 def group_counts(evidence: CodedEvidence, groups: np.ndarray, patients: int) -> np.ndarray:
     """Distinct condition groups per patient position (int64)."""
-    key = np.sort(
-        evidence.patient.astype(np.int64) * max(len(evidence.categories), 1) + groups, kind="stable"
-    )
-    owner = key[first_of_runs(key)] // max(len(evidence.categories), 1)
-    return np.bincount(owner, minlength=patients).astype(np.int64)
+    own = first_of_runs(evidence.patient, evidence.category) & (groups == evidence.category)
+    return np.bincount(evidence.patient[own], minlength=patients)  # one per group: its lowest
 
 
 def catalog_evidence(diagnoses: pd.DataFrame, catalog: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -538,20 +613,17 @@ def broad_blocks(coded: CodedDiagnoses) -> tuple[np.ndarray, np.ndarray, pd.Inde
     """
     ccir = lookup_ccir(coded.codes)
     chronic = (ccir["indicator"] == CCIR_CHRONIC).to_numpy(dtype=bool, na_value=False)
-    block, blocks = pd.factorize(coded.codes.str.slice(0, 3))
+    block, blocks = pd.factorize(coded.codes.str.slice(0, 3))  # ascending, as the codes are
     rows = chronic[coded.code]
-    width = max(len(blocks), 1)
-    key = np.sort(
-        coded.patient[rows].astype(np.int64) * width + block[coded.code[rows]], kind="stable"
-    )
-    key = key[first_of_runs(key)]
+    patient, block = coded.patient[rows], block[coded.code[rows]]  # sorted by patient, block
+    first = first_of_runs(patient, block)
     unknown = ccir["indicator"].isna().to_numpy()
-    patients = np.bincount(coded.code, minlength=len(coded.codes))
+    patients = np.bincount(coded.code[unknown[coded.code]], minlength=len(coded.codes))
     frame = pd.DataFrame(
         {"value": coded.codes[unknown].to_numpy(), "count": patients[unknown].astype(np.int64)}
     ).astype({"value": "str"})
     frame = frame.sort_values(["count", "value"], ascending=[False, True]).reset_index(drop=True)
-    return (key // width).astype(np.intp), (key % width).astype(np.intp), pd.Index(blocks), frame
+    return patient[first], block[first], pd.Index(blocks), frame
 
 
 def broad_counts(coded: CodedDiagnoses) -> tuple[np.ndarray, pd.DataFrame]:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +56,7 @@ from ccm_assess.clinical.conditions import (
     first_of_runs,
     group_counts,
     positions,
+    same_lists,
 )
 from ccm_assess.errors import CcmAssessError
 from ccm_assess.intake.panel import Panel
@@ -134,8 +135,16 @@ def _evidence_text(
     """Per patient: `categories` (`;`-joined ids), `condition_names` (`; `-joined display
     names), `evidence` (`category: codes; ...`, codes dotted, with a note where Excludes1 joins
     two categories) and `evidence_names` (the same with display names), NA without a category.
-    `evidence` is sorted by patient, category, code; `groups` is `condition_groups` of it."""
+    `evidence` is sorted by patient, category, code; `groups` is `condition_groups` of it.
+
+    Patients with the same evidence share one text: it is written once per distinct list of
+    (group, category, code) entries (`same_lists`) and copied to each of them.
+    """
     index = coded.patients
+    width = max(len(evidence.categories), 1)
+    entry = (groups.astype(np.int64) * width + evidence.category) * len(coded.codes)
+    kind, sample = same_lists(evidence.patient, entry + evidence.code, len(index))
+    evidence, groups = evidence.subset(sample), groups[sample]
     run = first_of_runs(evidence.patient, evidence.category)
     codes = arrow_strings(dotted(coded.codes)).take(pa.array(evidence.code))
     category = pa.array(evidence.category[run])
@@ -150,24 +159,20 @@ def _evidence_text(
 
     shown = pa.array(display, pa.string()).take(category)
     listed = _join_runs(codes, run, ", ")
-    per_category: dict[str, tuple[Callable[[], pa.Array], str]] = {
-        # label: (one value per patient and category, made when its column is, so that one
-        # label's million run-level strings are freed before the next; separator)
-        "categories": (lambda: ids, ";"),
-        "condition_names": (lambda: shown, "; "),
-        "evidence": (lambda: pc.binary_join_element_wise(ids, ": ", listed, excludes_note(
+    per_category: dict[str, tuple[pa.Array, str]] = {
+        # label: (one value per kind and category, separator)
+        "categories": (ids, ";"),
+        "condition_names": (shown, "; "),
+        "evidence": (pc.binary_join_element_wise(ids, ": ", listed, excludes_note(
             list(evidence.categories)), ""), "; "),
-        "evidence_names": (lambda: pc.binary_join_element_wise(shown, ": ", listed,
-                                                               excludes_note(display), ""), "; "),
+        "evidence_names": (pc.binary_join_element_wise(shown, ": ", listed,
+                                                       excludes_note(display), ""), "; "),
     }  # fmt: skip
-    owner = evidence.patient[run]
-    first = first_of_runs(owner)
-    slot = np.full(len(index), -1, dtype=np.int64)
-    slot[owner[first]] = np.arange(int(first.sum()))
-    take = pa.array(slot, mask=slot < 0)
+    first = first_of_runs(evidence.patient[run])
+    take = pa.array(kind, mask=kind < 0)
     return {
-        label: pd.Series(_join_runs(make(), first, sep).take(take), index=index, dtype="str")
-        for label, (make, sep) in per_category.items()
+        label: pd.Series(_join_runs(values, first, sep).take(take), index=index, dtype="str")
+        for label, (values, sep) in per_category.items()
     }
 
 
@@ -186,6 +191,19 @@ def _level(evidence: CodedEvidence, links: pd.DataFrame, patients: int) -> _Leve
     high = evidence.high_risk if evidence.high_risk is not None else np.zeros(0, bool)
     flagged = np.bincount(evidence.patient[high], minlength=patients) > 0
     return _Level(evidence, groups, group_counts(evidence, groups, patients), flagged)
+
+
+def _labels(labels: Sequence[str | None], code: np.ndarray, index: pd.Index) -> pd.Series:
+    """`labels[code]` per patient as str, NA where the code is -1 or the label None."""
+    text = pa.array(labels, pa.large_string()).take(pa.array(code, mask=code < 0))
+    return pd.Series(text, index=index, dtype="str")
+
+
+def _only_if(flag: pd.Series, condition: np.ndarray) -> pd.Series:
+    """A nullable `flag` where `condition` holds (NA stays NA), else False."""
+    value = flag.to_numpy(dtype=bool, na_value=False) & condition
+    unknown = flag.isna().to_numpy() & condition
+    return pd.Series(pd.arrays.BooleanArray(value, unknown), index=flag.index)
 
 
 def _flag(column: pd.Series) -> pd.Series:
@@ -225,8 +243,8 @@ def assess_eligibility(
         patients["death_date"].dt.normalize() <= as_of_ts
     ).to_numpy(dtype=bool, na_value=False)
     hospice = _flag(patients["hospice"])
-    reason = np.select([deceased, hospice], ["deceased", "hospice"], "")
-    excluded_reason = pd.Series(reason, index=index, dtype="str").replace("", np.nan)
+    reason = np.select([deceased, hospice], [0, 1], -1)
+    excluded_reason = _labels(["deceased", "hospice"], reason, index)
     analysed = ~(deceased | hospice)
 
     coded = encode_diagnoses(panel.diagnoses, index)
@@ -269,27 +287,30 @@ def assess_eligibility(
     has_ip, has_ed = panel.has("inpatient_admits_12m"), panel.has("ed_visits_12m")
     admitted = _unknown_unless(has_ip, patients["inpatient_admits_12m"].astype("Int64") >= 1, index)
     ed_heavy = _unknown_unless(has_ed, patients["ed_visits_12m"].astype("Int64") >= 2, index)
-    complex_candidate = (admitted | ed_heavy).where(ccm & (count >= 3), False).astype("boolean")
+    complex_candidate = _only_if(admitted | ed_heavy, (ccm & (count >= 3)).to_numpy())
 
     last_visit_known = panel.has("last_visit_date")
     last_visit = patients["last_visit_date"].dt.normalize()
     stale = last_visit.isna() | ((as_of_ts - last_visit).dt.days > INITIATING_VISIT_DAYS)
     needs_visit = _unknown_unless(last_visit_known, stale.astype("boolean"), index)
-    needs_visit = needs_visit.where(ccm, False).astype("boolean")
+    needs_visit = _only_if(needs_visit, ccm.to_numpy())
 
-    payer_class = patients["payer_class"].astype("str")
-    payer_class = payer_class.where(payer_class.isin(PAYER_CLASSES), "unknown")
+    payer = positions(patients["payer_class"], pd.Index(PAYER_CLASSES))
+    payer[payer < 0] = PAYER_CLASSES.index("unknown")
+    payer_class = _labels(PAYER_CLASSES, payer, index)
     dual = _flag(patients["dual_eligible"])
     dual_known = panel.has("secondary_payer") or bool(dual.any())
-    medicare = analysed & payer_class.isin(MEDICARE_CLASSES)
+    medicare = analysed & np.isin(PAYER_CLASSES, list(MEDICARE_CLASSES))[payer]
     tier = np.select(
         [medicare & (count <= 1), medicare & dual & dual_known, medicare],
-        ["G0556", "G0558", "G0557"],
-        "",
+        [APCM_TIERS.index(tier) for tier in ("G0556", "G0558", "G0557")],
+        -1,
     )
-    apcm_tier = pd.Series(tier, index=index, dtype="str").replace("", np.nan)
-    billed = payer_class.isin(billed_classes(ma_pays_ccm))
-    not_billed = payer_class.map(NOT_BILLED_REASONS).where(~billed).astype("str")
+    apcm_tier = _labels(APCM_TIERS, tier, index)
+    paid = billed_classes(ma_pays_ccm)
+    reasons = [None if c in paid else NOT_BILLED_REASONS.get(c) for c in PAYER_CLASSES]
+    not_billed = _labels(reasons, payer, index)
+    billed = np.isin(PAYER_CLASSES, paid)[payer]
 
     frame = pd.DataFrame(
         {

@@ -7,6 +7,7 @@ import importlib.util
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,10 +22,12 @@ from ccm_assess.clinical.conditions import (
     default_catalog,
     display_names,
     dotted,
+    encode_diagnoses,
     load_catalog,
     load_ccir,
     load_excludes1,
     lookup_ccir,
+    same_lists,
 )
 from ccm_assess.reference import MANIFEST
 
@@ -149,6 +152,26 @@ def test_catalog_evidence_deduplicates_rows() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("hashed", "kinds"),
+    [
+        (None, [0, -1, 0, 1, 2, 1, -1]),
+        # every sum equal: a list unlike its kind's first gets a kind of its own (owner 5 is
+        # not matched back to owner 3, which only costs writing its text twice)
+        (np.zeros(8, dtype=np.uint64), [0, -1, 0, 1, 2, 3, -1]),
+    ],
+)
+def test_same_lists_are_exactly_equal_even_when_the_sums_collide(
+    hashed: np.ndarray | None, kinds: list[int]
+) -> None:
+    # owners 0..6: [7, 8], [], [7, 8], [9], [7, 9], [9], []
+    owner = np.array([0, 0, 2, 2, 3, 4, 4, 5])
+    value = np.array([7, 8, 7, 8, 9, 7, 9, 9])
+    kind, first = same_lists(owner, value, 7, hashed)
+    assert kind.tolist() == kinds
+    assert first.tolist() == [True, True, False, False, True, True, True, kinds[5] == 3]
+
+
 def test_dotted() -> None:
     codes = pd.Series(["E119", "I10", "S72001A", "F32A"], dtype="str")
     assert dotted(codes).tolist() == ["E11.9", "I10", "S72.001A", "F32.A"]
@@ -258,3 +281,21 @@ def test_excludes1_references_and_shipped_pairs() -> None:
     assert {("G81", "I6935"), ("F32", "F31"), ("F31", "F32")} <= shipped
     assert not any(a.startswith("J44") and b.startswith("J45") for a, b in shipped)
     assert "excludes1_pairs.csv" in MANIFEST
+
+
+def test_encoded_diagnoses_are_the_same_from_a_categorical_with_unused_unsorted_codes() -> None:
+    rows = pd.DataFrame(
+        {"patient_id": ["B", "A", "B", "A", "B"], "code": ["I10", "E119", "E119", None, "I10"]}
+    )
+    categorical = rows.astype(
+        {
+            "patient_id": pd.CategoricalDtype(["B", "A", "C"]),
+            "code": pd.CategoricalDtype(["I10", "Z999", "E119"]),  # unsorted, one unused
+        }
+    )
+    patients = pd.Index(["B", "A", "C"], name="patient_id")
+    for frame in (rows, categorical):
+        coded = encode_diagnoses(frame, patients)
+        assert coded.codes.tolist() == ["E119", "I10"]
+        assert coded.patient.tolist() == [0, 0, 1]
+        assert coded.code.tolist() == [0, 1, 0]
