@@ -529,15 +529,18 @@ def catalog_evidence(diagnoses: pd.DataFrame, catalog: pd.DataFrame | None = Non
 
 
 def evidence_frame(coded: CodedDiagnoses, evidence: CodedEvidence) -> pd.DataFrame:
-    """`CodedEvidence` as the long frame `patient_id` (str), `category` (categorical in catalog
-    order), `code` (str)."""
+    """`CodedEvidence` as the long frame `patient_id` (categorical, its categories the
+    patients), `category` (categorical in catalog order), `code` (categorical, the codes
+    sorted): integer codes, not millions of strings."""
     return pd.DataFrame(
         {
-            "patient_id": pd.Series(
-                arrow_strings(coded.patients).take(evidence.patient), dtype="str"
+            "patient_id": pd.Categorical.from_codes(
+                evidence.patient, categories=pd.Index(coded.patients, dtype="str")
             ),
             "category": pd.Categorical.from_codes(evidence.category, evidence.categories),
-            "code": pd.Series(arrow_strings(coded.codes).take(evidence.code), dtype="str"),
+            "code": pd.Categorical.from_codes(
+                evidence.code, categories=pd.Index(coded.codes, dtype="str")
+            ),
         }
     )
 

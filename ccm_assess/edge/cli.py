@@ -149,7 +149,8 @@ def _check(args: argparse.Namespace) -> int:
     with _mapping_in_use(args):
         panel = read_panel(args.panel, sheet=sheet, mapping=mapping, limits=_limits(args.limit))
     request = AssessmentRequest(as_of=args.as_of, conditions=args.conditions)
-    eligibility = request.eligibility(panel, load_assumptions())
+    # the evidence text is read by the worklist only
+    eligibility = request.eligibility(panel, load_assumptions(), evidence_text=bool(args.worklist))
     if args.json:
         print(json.dumps({**summarise(panel, eligibility),
                           "columns": column_records(panel.columns)}, indent=2))  # fmt: skip

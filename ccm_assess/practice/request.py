@@ -73,11 +73,18 @@ class AssessmentRequest:
         """The locality whose rates apply (`paid_locality`)."""
         return paid_locality(self.locality, self.setting)
 
-    def eligibility(self, panel: Panel, assumptions: Assumptions) -> Eligibility:
+    def eligibility(
+        self, panel: Panel, assumptions: Assumptions, *, evidence_text: bool = True
+    ) -> Eligibility:
         """Who qualifies on the request's as-of date and list of conditions: what `check`
-        prints and `assess` models, from this one call."""
+        prints and `assess` models, from this one call (`evidence_text`: as
+        `assess_eligibility`)."""
         return assess_eligibility(
-            panel, self.as_of, ma_pays_ccm=assumptions.ma_pays_ccm, conditions=self.conditions
+            panel,
+            self.as_of,
+            ma_pays_ccm=assumptions.ma_pays_ccm,
+            conditions=self.conditions,
+            evidence_text=evidence_text,
         )
 
     def horizon(self, assumptions: Assumptions) -> Assumptions:

@@ -542,3 +542,18 @@ def test_totals_that_would_reveal_a_hidden_count_are_hidden_too() -> None:
     assert {f"{e}ccm_billable", f"{e}ccm_eligible_by_payer.medicare_ffs"} & hidden
     assert {f"{e}ccm_eligible_strict", f"{e}ccm_eligible_standard"} & hidden
     assert f"{e}broad_ccm_eligible" not in hidden
+
+
+def test_counting_without_the_evidence_text_counts_alike() -> None:
+    # `check` without a worklist asks for no text: the same flags and counts, no text columns
+    panel = make_panel(
+        {"P1": medicare(), "P2": medicare(), "P3": medicare()},
+        {"P1": ["E119", "I130"], "P2": ["I10"], "P3": ["F32A", "E785"]},
+    )
+    with_text = assess_eligibility(panel, AS_OF)
+    without = assess_eligibility(panel, AS_OF, evidence_text=False)
+    text = ["categories", "condition_names", "evidence", "evidence_names"]
+    assert not set(text) & set(without.patients.columns)
+    pd.testing.assert_frame_equal(without.patients, with_text.patients.drop(columns=text))
+    assert summarise(panel, without) == summarise(panel, with_text)
+    assert with_text.evidence["patient_id"].cat.categories.tolist() == ["P1", "P2", "P3"]
