@@ -61,8 +61,9 @@ BROWSER_NAMES = (
 )
 BROWSER_TIMEOUT_S = 120.0
 PRINT_ATTEMPTS = 2
-"""A browser that dies of a signal of its own while printing (Chromium aborts now and then on a
-loaded machine) is started once more; one that exits with an error status is not."""
+"""A browser that dies of a signal of its own while printing is started once more (Chromium
+aborted now and then in the test suite, from a temporary folder too long for its sockets:
+`SOCKET_PATH_BYTES`); one that exits with an error status is not."""
 
 PDF_MISSING_NOTE = (
     "No PDF was written because no Chromium-based browser was found; report.html and the "
@@ -415,14 +416,34 @@ def _page_requests(netlog: Path) -> list[str]:
     )
 
 
+SOCKET_PATH_BYTES = 107
+"""Longest path of a Unix domain socket (Linux `sun_path` less its NUL). Chromium makes its
+process sockets in its temporary folder (`.org.chromium.Chromium.XXXXXX/SingletonSocket`,
+46 characters more) and aborts (SIGABRT, no PDF) when the path is longer: seen with a
+78-character TMPDIR, as pytest's and some CI runners' are."""
+_CHROMIUM_SOCKET = len("/.org.chromium.Chromium.XXXXXX/SingletonSocket")
+
+
+def _browser_temp_root() -> str | None:
+    """Where the browser's throw-away HOME and TMPDIR go: the user's temporary folder, unless
+    its path leaves no room for Chromium's sockets; then `/tmp` (None: the default)."""
+    root = tempfile.gettempdir()
+    room = len(os.path.join(root, "ccm-browser-12345678")) + _CHROMIUM_SOCKET
+    if sys.platform == "win32" or room <= SOCKET_PATH_BYTES or not os.access("/tmp", os.W_OK):
+        return None
+    return "/tmp"
+
+
 def _run_browser(
     browser: str | os.PathLike[str], args: Sequence[str], *, timeout: float, action: str
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run headless ``browser`` with a throw-away profile and HOME; output is captured."""
-    with tempfile.TemporaryDirectory(prefix="ccm-browser-") as home:
+    """Run headless ``browser`` with a throw-away profile, HOME and TMPDIR (a short path:
+    `_browser_temp_root`); output is captured."""
+    with tempfile.TemporaryDirectory(prefix="ccm-browser-", dir=_browser_temp_root()) as home:
         env = {
             **os.environ,
             "HOME": home,
+            "TMPDIR": home,
             "XDG_CONFIG_HOME": str(Path(home, ".config")),
             "XDG_CACHE_HOME": str(Path(home, ".cache")),
             "XDG_DATA_HOME": str(Path(home, ".local", "share")),

@@ -236,10 +236,17 @@ def test_sigterm_during_the_pdf_leaves_no_browser_and_no_profile(tmp_path) -> No
     def browser() -> dict[int, str]:
         return {p: line for p, line in _descendants(proc.pid).items() if "--print-to-pdf" in line}
 
-    assert _wait_for(lambda: bool(browser()), 400), proc.communicate()[1].decode()[-2000:]
+    seen: dict[int, str] = {}  # the browser's command lines, kept when first seen: printing
+    # the sample takes a few seconds, and a second look may find the browser gone
+
+    def printing() -> bool:
+        seen.update(browser())
+        return bool(seen) or proc.poll() is not None
+
+    assert _wait_for(printing, 400) and seen, proc.communicate()[1].decode()[-2000:]
     profiles = [
         part.split("=", 1)[1]
-        for line in browser().values()
+        for line in seen.values()
         for part in line.split()
         if part.startswith("--user-data-dir=")
     ]

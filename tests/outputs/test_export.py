@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -361,3 +362,27 @@ def test_a_browser_that_aborts_once_is_started_again(tmp_path: Path):
     with pytest.raises(ReportError, match="exit status 3"):
         export.print_pdf(html, tmp_path / "other.pdf", browser=failing)
     assert len(list(tmp_path.glob("calls-*"))) == 1
+
+
+def test_the_browser_gets_a_temporary_folder_short_enough_for_its_sockets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chromium aborts (no PDF) when its TMPDIR leaves a socket path over 107 bytes: a 78-
+    # character TMPDIR did it every time; the browser is given a short one of its own
+    long = tmp_path / ("t" * 90)
+    long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    seen = tmp_path / "seen.txt"
+    browser = _fake(tmp_path / "bin", "chromium", f'printf %s "$TMPDIR" > "{seen}"')
+    done = export._run_browser(browser, [], timeout=30, action="test")
+    assert done.returncode == 0
+    folder = seen.read_text(encoding="utf-8")
+    assert folder.startswith("/tmp/ccm-browser-") and not Path(folder).exists()  # cleaned up
+    assert len(folder) + len("/.org.chromium.Chromium.XXXXXX/SingletonSocket") <= 107
+    short = Path(tempfile.mkdtemp(dir="/tmp", prefix="s"))  # a short one is kept
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(short))
+        export._run_browser(browser, [], timeout=30, action="test")
+        assert Path(seen.read_text(encoding="utf-8")).parent == short
+    finally:
+        shutil.rmtree(short)
