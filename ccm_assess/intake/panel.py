@@ -910,8 +910,8 @@ def _join(parts: list[pd.Series], sep: str) -> pd.Series:
     their values, as a categorical column."""
     codes, joined = distinct(parts[0])
     for part in parts[1:]:
-        inner, values = distinct(part)
-        pair, pairs = pd.factorize((codes + 1) * (len(values) + 1) + inner + 1)
+        inner, values = distinct(part)  # pair keys in 64 bits: 70,000 x 70,000 names pass 2^31
+        pair, pairs = pd.factorize((codes.astype(np.int64) + 1) * (len(values) + 1) + inner + 1)
         left = joined.reindex(pairs // (len(values) + 1) - 1).reset_index(drop=True)
         right = values.reindex(pairs % (len(values) + 1) - 1).reset_index(drop=True)
         both = left.notna() & right.notna()

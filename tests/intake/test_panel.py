@@ -702,3 +702,13 @@ def test_first_occurrences_compares_within_a_patient_or_sorts_alike() -> None:
     first_of_long_runs = panel_module.first_occurrences(owner // 100, code)  # runs of ~1,000
     expected = pd.DataFrame({"o": owner // 100, "c": code}).drop_duplicates().index.to_numpy()
     assert (first_of_long_runs == expected).all()
+
+
+def test_names_joined_per_distinct_pair_beyond_32_bit_keys() -> None:
+    # 70,000 distinct last names x 70,000 distinct first names: the pair keys reach 4.9e9,
+    # past 32 bits; each row keeps its own pair
+    last = pd.Series([f"L{i}" for i in range(70_000)], dtype="str").astype("category")
+    first = pd.Series([f"F{69_999 - i}" for i in range(70_000)], dtype="str").astype("category")
+    joined = panel_module._join([last, first], ", ")
+    assert joined.iloc[[0, 69_999]].tolist() == ["L0, F69999", "L69999, F0"]
+    assert (joined.astype("str") == last.astype("str") + ", " + first.astype("str")).all()
