@@ -376,10 +376,10 @@ def _diagnoses(
     """Code items of the used rows (`codes.parse_code_cells`, plus the `column` position and
     the `used_row` position among the used rows of each item's cell; index: the cell's
     position among the filled diagnosis cells, column after column), the diagnosis columns
-    kept, and notes. Auto-detected columns
-    without a single ICD code are dropped when others have; a column without a header (next to
-    a diagnosis column) is kept only with an ICD-10 code. The columns' distinct texts are
-    joined into one categorical, so each is split and classified once."""
+    kept, and notes. Auto-detected columns without a single ICD code are dropped when others
+    have; a column without a header (next to a diagnosis column) is kept only with an ICD-10
+    code. The columns' distinct texts are joined into one categorical, so each is split and
+    classified once."""
     coded_columns = [distinct(used[p]) for p in dx]
     every, texts = pd.factorize(pd.concat([values for _, values in coded_columns]))
     offsets = np.cumsum([0, *(len(values) for _, values in coded_columns)])

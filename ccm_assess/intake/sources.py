@@ -420,8 +420,9 @@ def _read_text(
     # Arrow reads a rectangle of `width` fields (a longer line fails it): its cells are
     # checked per distinct value; the other readers' lines are measured first
     grid = _arrow_grid(head if decoded is None else decoded, delimiter, width, utf8)
-    longest = limits.cell_chars + 1 if grid is not None else line_stats(data)[1]
-    if grid is None and longest > limits.columns:  # only a line that long can hold too many
+    by_arrow = grid is not None
+    longest = 0 if by_arrow else line_stats(data)[1]
+    if longest > limits.columns:  # only a line that long can hold too many fields
         _check_lines(data, delimiter, limits, path.name)
     # the pandas and csv readers (irregular files) need the whole text: decoded only for them
     text = decoded if decoded is not None else ("" if grid is not None else _whole(utf8))
@@ -437,7 +438,7 @@ def _read_text(
     except (pd.errors.ParserError, ValueError) as error:  # rows wider than the first ones
         unclosed = "EOF inside string" in str(error)
         grid = _frame(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if longest > limits.cell_chars:
+    if by_arrow or longest > limits.cell_chars:
         _check_cells(grid, limits)
     breaks = decoded.count("\n") if decoded is not None else breaks  # UTF-8: those of `data`
     if not unclosed and not _folds_rows(grid, breaks, delimiter):
